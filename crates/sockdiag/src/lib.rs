@@ -1,1 +1,51 @@
-//! placeholder
+//! Every socket of a Linux host, typed and streaming, straight from
+//! `NETLINK_SOCK_DIAG`.
+//!
+//! `sockdiag` is the library under `rss`, a reimplementation of iproute2's
+//! `ss`. It speaks `inet_diag` (TCP, UDP, RAW, MPTCP over IPv4 and IPv6),
+//! `unix_diag`, `packet_diag` and `netlink_diag`, decodes every attribute
+//! the kernel sends (the complete `tcp_info` up to the 6.18 layout,
+//! congestion control, socket memory, TOS, marks, cgroups, ...) and falls
+//! back to `/proc/net` when a diag module is missing.
+//!
+//! ```no_run
+//! use sockdiag::{Query, States};
+//!
+//! // Every listening TCP socket with its accept queue and backlog.
+//! for socket in Query::tcp().states(States::LISTEN).dump()? {
+//!     let s = socket?;
+//!     println!("{:?}: {} waiting, backlog {}", s.local, s.recv_q, s.send_q);
+//! }
+//! # Ok::<(), sockdiag::Error>(())
+//! ```
+//!
+//! The dump is an iterator over one reusable 64 KiB receive buffer: one
+//! `recv` per kernel batch, no allocation per inet socket, so memory stays
+//! flat at any table size. Decoding is pure code over bytes (`wire`,
+//! `inet`, `unix`, `packet`, `netlink`, `procnet`) and never panics on any
+//! input; [`query`] owns the socket and its syscalls.
+//!
+//! Sockets serialise (serde) with stable lower-case names; that form is the
+//! JSON schema of `rss -j`.
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod consts;
+mod error;
+mod inet;
+mod model;
+mod netlink;
+mod netns;
+mod packet;
+mod procnet;
+pub mod query;
+mod tcp_info;
+mod unix;
+mod wire;
+
+pub use error::{DecodeError, Error, Request, Result};
+pub use inet::Extensions;
+pub use model::*;
+pub use netns::NetNs;
+pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
+pub use tcp_info::{TCP_INFO_LEN, TcpInfo};

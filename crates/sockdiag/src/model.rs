@@ -1,0 +1,998 @@
+//! The socket model: every fact the kernel reports, owned and typed.
+//!
+//! Everything here derives or implements `serde::Serialize` with stable
+//! lower-case names; JSON output is this model, not a second schema. Names
+//! are canonical (`established`, `unix_stream`): `ss` spellings such as
+//! `ESTAB` or `u_str` belong to renderers.
+//!
+//! A [`Socket`] holds no heap allocation for inet sockets (names and
+//! `tcp_info` are stored inline), so a dump can hand them out by value
+//! without allocating per socket.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+
+use crate::tcp_info::TcpInfo;
+
+/// Address family of a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Family {
+    /// `AF_INET`
+    Inet,
+    /// `AF_INET6`
+    Inet6,
+    /// `AF_UNIX`
+    Unix,
+    /// `AF_PACKET`
+    Packet,
+    /// `AF_NETLINK`
+    Netlink,
+}
+
+impl Family {
+    /// The `AF_*` number.
+    pub fn af(self) -> u8 {
+        use crate::consts::*;
+        match self {
+            Family::Inet => AF_INET,
+            Family::Inet6 => AF_INET6,
+            Family::Unix => AF_UNIX,
+            Family::Packet => AF_PACKET,
+            Family::Netlink => AF_NETLINK,
+        }
+    }
+
+    /// Canonical lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Inet => "inet",
+            Family::Inet6 => "inet6",
+            Family::Unix => "unix",
+            Family::Packet => "packet",
+            Family::Netlink => "netlink",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A socket table: what `ss` calls the Netid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Table {
+    /// TCP (`IPPROTO_TCP`).
+    Tcp,
+    /// UDP (`IPPROTO_UDP`).
+    Udp,
+    /// Raw IP sockets (`SOCK_RAW`).
+    Raw,
+    /// Multipath TCP (`IPPROTO_MPTCP`).
+    Mptcp,
+    /// Unix `SOCK_STREAM`.
+    UnixStream,
+    /// Unix `SOCK_DGRAM`.
+    UnixDgram,
+    /// Unix `SOCK_SEQPACKET`.
+    UnixSeqpacket,
+    /// `AF_PACKET` `SOCK_RAW`.
+    PacketRaw,
+    /// `AF_PACKET` `SOCK_DGRAM`.
+    PacketDgram,
+    /// `AF_NETLINK` sockets.
+    Netlink,
+}
+
+impl Table {
+    /// Every table, in `ss`'s output order.
+    pub const ALL: [Table; 10] = [
+        Table::Netlink,
+        Table::PacketRaw,
+        Table::PacketDgram,
+        Table::UnixStream,
+        Table::UnixDgram,
+        Table::UnixSeqpacket,
+        Table::Raw,
+        Table::Udp,
+        Table::Tcp,
+        Table::Mptcp,
+    ];
+
+    /// Canonical lower-case name (also the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Tcp => "tcp",
+            Table::Udp => "udp",
+            Table::Raw => "raw",
+            Table::Mptcp => "mptcp",
+            Table::UnixStream => "unix_stream",
+            Table::UnixDgram => "unix_dgram",
+            Table::UnixSeqpacket => "unix_seqpacket",
+            Table::PacketRaw => "packet_raw",
+            Table::PacketDgram => "packet_dgram",
+            Table::Netlink => "netlink",
+        }
+    }
+
+    /// True for TCP, UDP, RAW and MPTCP, the tables `inet_diag` serves.
+    pub fn is_inet(self) -> bool {
+        matches!(self, Table::Tcp | Table::Udp | Table::Raw | Table::Mptcp)
+    }
+
+    /// True for the three unix tables.
+    pub fn is_unix(self) -> bool {
+        matches!(self, Table::UnixStream | Table::UnixDgram | Table::UnixSeqpacket)
+    }
+
+    /// True for the two packet tables.
+    pub fn is_packet(self) -> bool {
+        matches!(self, Table::PacketRaw | Table::PacketDgram)
+    }
+
+    /// The bit of this table in [`Tables`].
+    pub fn bit(self) -> Tables {
+        match self {
+            Table::Tcp => Tables::TCP,
+            Table::Udp => Tables::UDP,
+            Table::Raw => Tables::RAW,
+            Table::Mptcp => Tables::MPTCP,
+            Table::UnixStream => Tables::UNIX_STREAM,
+            Table::UnixDgram => Tables::UNIX_DGRAM,
+            Table::UnixSeqpacket => Tables::UNIX_SEQPACKET,
+            Table::PacketRaw => Tables::PACKET_RAW,
+            Table::PacketDgram => Tables::PACKET_DGRAM,
+            Table::Netlink => Tables::NETLINK,
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+bitflags::bitflags! {
+    /// A set of [`Table`]s.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Tables: u16 {
+        /// TCP
+        const TCP = 1 << 0;
+        /// UDP
+        const UDP = 1 << 1;
+        /// RAW
+        const RAW = 1 << 2;
+        /// MPTCP
+        const MPTCP = 1 << 3;
+        /// Unix stream
+        const UNIX_STREAM = 1 << 4;
+        /// Unix datagram
+        const UNIX_DGRAM = 1 << 5;
+        /// Unix seqpacket
+        const UNIX_SEQPACKET = 1 << 6;
+        /// Packet raw
+        const PACKET_RAW = 1 << 7;
+        /// Packet dgram
+        const PACKET_DGRAM = 1 << 8;
+        /// Netlink
+        const NETLINK = 1 << 9;
+        /// The inet tables.
+        const INET = Self::TCP.bits() | Self::UDP.bits() | Self::RAW.bits() | Self::MPTCP.bits();
+        /// The unix tables.
+        const UNIX = Self::UNIX_STREAM.bits() | Self::UNIX_DGRAM.bits() | Self::UNIX_SEQPACKET.bits();
+        /// The packet tables.
+        const PACKET = Self::PACKET_RAW.bits() | Self::PACKET_DGRAM.bits();
+    }
+}
+
+impl Tables {
+    /// The tables in this set, in `ss`'s output order.
+    pub fn iter_tables(self) -> impl Iterator<Item = Table> {
+        Table::ALL.into_iter().filter(move |t| self.contains(t.bit()))
+    }
+}
+
+/// A socket state, numbered as the kernel's TCP states (`<net/tcp_states.h>`).
+///
+/// Unix, UDP, raw, packet and netlink sockets report the same numbers:
+/// `Close` for unconnected sockets (what `ss` prints as `UNCONN`),
+/// `Established` for connected ones, `Listen` for listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum State {
+    /// `TCP_ESTABLISHED` (1)
+    Established,
+    /// `TCP_SYN_SENT` (2)
+    SynSent,
+    /// `TCP_SYN_RECV` (3)
+    SynRecv,
+    /// `TCP_FIN_WAIT1` (4)
+    FinWait1,
+    /// `TCP_FIN_WAIT2` (5)
+    FinWait2,
+    /// `TCP_TIME_WAIT` (6)
+    TimeWait,
+    /// `TCP_CLOSE` (7): closed or never connected; serialised `"unconn"`.
+    Close,
+    /// `TCP_CLOSE_WAIT` (8)
+    CloseWait,
+    /// `TCP_LAST_ACK` (9)
+    LastAck,
+    /// `TCP_LISTEN` (10)
+    Listen,
+    /// `TCP_CLOSING` (11)
+    Closing,
+    /// `TCP_NEW_SYN_RECV` (12)
+    NewSynRecv,
+    /// `TCP_BOUND_INACTIVE` (13): bound, neither listening nor connecting.
+    BoundInactive,
+    /// A number this library does not know.
+    Other(u8),
+}
+
+impl State {
+    /// Every known state, by kernel number.
+    pub const KNOWN: [State; 13] = [
+        State::Established,
+        State::SynSent,
+        State::SynRecv,
+        State::FinWait1,
+        State::FinWait2,
+        State::TimeWait,
+        State::Close,
+        State::CloseWait,
+        State::LastAck,
+        State::Listen,
+        State::Closing,
+        State::NewSynRecv,
+        State::BoundInactive,
+    ];
+
+    /// From the kernel's number.
+    pub fn from_kernel(n: u8) -> State {
+        match n {
+            1..=13 => State::KNOWN[n as usize - 1],
+            _ => State::Other(n),
+        }
+    }
+
+    /// The kernel's number.
+    pub fn to_kernel(self) -> u8 {
+        match self {
+            State::Other(n) => n,
+            s => State::KNOWN.iter().position(|k| *k == s).map_or(0, |i| i as u8 + 1),
+        }
+    }
+
+    /// Canonical lower-case name (the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Established => "established",
+            State::SynSent => "syn_sent",
+            State::SynRecv => "syn_recv",
+            State::FinWait1 => "fin_wait1",
+            State::FinWait2 => "fin_wait2",
+            State::TimeWait => "time_wait",
+            State::Close => "unconn",
+            State::CloseWait => "close_wait",
+            State::LastAck => "last_ack",
+            State::Listen => "listen",
+            State::Closing => "closing",
+            State::NewSynRecv => "new_syn_recv",
+            State::BoundInactive => "bound_inactive",
+            State::Other(_) => "unknown",
+        }
+    }
+
+    /// The bit of this state in [`States`] (`1 << number`, as the kernel's
+    /// `idiag_states`); `Other` states above 31 have none.
+    pub fn bit(self) -> States {
+        States::from_bits_retain(1u32.checked_shl(self.to_kernel() as u32).unwrap_or(0))
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::Other(n) => write!(f, "unknown({n})"),
+            s => f.write_str(s.name()),
+        }
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+bitflags::bitflags! {
+    /// A set of states, laid out as the kernel's `idiag_states` bitmask
+    /// (`1 << TCP_*`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct States: u32 {
+        /// ESTABLISHED
+        const ESTABLISHED = 1 << 1;
+        /// SYN-SENT
+        const SYN_SENT = 1 << 2;
+        /// SYN-RECV
+        const SYN_RECV = 1 << 3;
+        /// FIN-WAIT-1
+        const FIN_WAIT1 = 1 << 4;
+        /// FIN-WAIT-2
+        const FIN_WAIT2 = 1 << 5;
+        /// TIME-WAIT
+        const TIME_WAIT = 1 << 6;
+        /// CLOSE (unconnected)
+        const CLOSE = 1 << 7;
+        /// CLOSE-WAIT
+        const CLOSE_WAIT = 1 << 8;
+        /// LAST-ACK
+        const LAST_ACK = 1 << 9;
+        /// LISTEN
+        const LISTEN = 1 << 10;
+        /// CLOSING
+        const CLOSING = 1 << 11;
+        /// NEW-SYN-RECV (request sockets; the kernel reports them as SYN-RECV)
+        const NEW_SYN_RECV = 1 << 12;
+        /// BOUND-INACTIVE (kernel 6.8+)
+        const BOUND_INACTIVE = 1 << 13;
+
+        /// `ss`'s "all": every classic state (bits 1–12), not bound-inactive.
+        const ALL = 0x1ffe;
+        /// `connected`: all but LISTEN and CLOSE.
+        const CONNECTED = Self::ALL.bits() & !(Self::LISTEN.bits() | Self::CLOSE.bits());
+        /// `synchronized`: connected but not SYN-SENT.
+        const SYNCHRONIZED = Self::CONNECTED.bits() & !Self::SYN_SENT.bits();
+        /// `bucket`: SYN-RECV and TIME-WAIT (minisockets).
+        const BUCKET = Self::SYN_RECV.bits() | Self::TIME_WAIT.bits() | Self::NEW_SYN_RECV.bits();
+        /// `big`: all but the bucket states.
+        const BIG = Self::ALL.bits() & !Self::BUCKET.bits();
+        /// What `ss` shows without a state option: connected states
+        /// except TIME-WAIT and SYN-RECV.
+        const DEFAULT = Self::CONNECTED.bits() & !Self::BUCKET.bits();
+    }
+}
+
+/// A buffer of at most `N` bytes stored inline; serialised as a string
+/// (invalid UTF-8 replaced).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InlineBytes<const N: usize> {
+    len: u8,
+    buf: [u8; N],
+}
+
+impl<const N: usize> InlineBytes<N> {
+    /// Copies `b`, truncated to `N` bytes (and to 255).
+    pub fn new(b: &[u8]) -> Self {
+        let n = b.len().min(N).min(255);
+        let mut buf = [0u8; N];
+        buf[..n].copy_from_slice(&b[..n]);
+        InlineBytes { len: n as u8, buf }
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+
+    /// The bytes as text, with invalid UTF-8 replaced.
+    pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.as_bytes())
+    }
+}
+
+impl<const N: usize> Default for InlineBytes<N> {
+    fn default() -> Self {
+        InlineBytes { len: 0, buf: [0; N] }
+    }
+}
+
+impl<const N: usize> fmt::Debug for InlineBytes<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.to_str_lossy())
+    }
+}
+
+impl<const N: usize> fmt::Display for InlineBytes<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_str_lossy())
+    }
+}
+
+impl<const N: usize> Serialize for InlineBytes<N> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_str_lossy())
+    }
+}
+
+/// A congestion-control or ULP name (`TCP_CA_NAME_MAX` bytes at most).
+pub type ShortName = InlineBytes<{ crate::consts::TCP_CA_NAME_MAX }>;
+
+/// The name a unix socket is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnixName {
+    /// Not bound (or an autobound socket before its name is read).
+    Unnamed,
+    /// A filesystem path.
+    Path(InlineBytes<{ crate::consts::UNIX_PATH_MAX }>),
+    /// An abstract name, without its leading NUL byte.
+    Abstract(InlineBytes<{ crate::consts::UNIX_PATH_MAX }>),
+}
+
+impl UnixName {
+    /// Decodes `UNIX_DIAG_NAME` (or a `/proc/net/unix` path, `@` already
+    /// replaced by NUL).
+    pub fn from_sun_path(b: &[u8]) -> UnixName {
+        match b.split_first() {
+            None => UnixName::Unnamed,
+            Some((0, rest)) => UnixName::Abstract(InlineBytes::new(rest)),
+            Some(_) => UnixName::Path(InlineBytes::new(crate::wire::cstr(b))),
+        }
+    }
+}
+
+/// One end of a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// An IPv4 or IPv6 address and port (port 0 = any).
+    Inet {
+        /// The address (`0.0.0.0` / `::` when unbound).
+        addr: IpAddr,
+        /// The port in host order.
+        port: u16,
+    },
+    /// A unix socket: its name (local end only) and inode. The peer end of a
+    /// connected unix socket carries the peer's inode and no name.
+    Unix {
+        /// The bound name.
+        name: UnixName,
+        /// The socket's inode (0 when unknown).
+        inode: u32,
+    },
+    /// A packet socket: the protocol (host order `ETH_P_*`) and interface.
+    Packet {
+        /// Ethernet protocol, host order (`ETH_P_ALL` = 3).
+        protocol: u16,
+        /// Bound interface index, 0 for all.
+        ifindex: u32,
+    },
+    /// A netlink socket's port id (local), or destination port and group (peer).
+    Netlink {
+        /// Netlink protocol (`NETLINK_ROUTE` = 0, ...).
+        protocol: u8,
+        /// Port id (for the peer, `dst_portid`).
+        portid: u32,
+        /// Destination multicast group (peer only; 0 otherwise).
+        group: u32,
+    },
+    /// No address.
+    None,
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Endpoint::Inet { addr, port } => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("addr", &addr)?;
+                m.serialize_entry("port", &port)?;
+                m.end()
+            }
+            Endpoint::Unix { name, inode } => {
+                let mut m = s.serialize_map(None)?;
+                match name {
+                    UnixName::Unnamed => {}
+                    UnixName::Path(p) => m.serialize_entry("path", &p)?,
+                    UnixName::Abstract(a) => m.serialize_entry("abstract", &a)?,
+                }
+                m.serialize_entry("inode", &inode)?;
+                m.end()
+            }
+            Endpoint::Packet { protocol, ifindex } => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("protocol", &protocol)?;
+                m.serialize_entry("ifindex", &ifindex)?;
+                m.end()
+            }
+            Endpoint::Netlink { protocol, portid, group } => {
+                let mut m = s.serialize_map(Some(3))?;
+                m.serialize_entry("protocol", &protocol)?;
+                m.serialize_entry("portid", &portid)?;
+                m.serialize_entry("group", &group)?;
+                m.end()
+            }
+            Endpoint::None => s.serialize_none(),
+        }
+    }
+}
+
+/// The kind of timer pending on a socket (`idiag_timer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimerKind {
+    /// Retransmission, loss probe or SYN-ACK timer (`ss`: `on`).
+    On,
+    /// Keepalive.
+    Keepalive,
+    /// TIME-WAIT expiry.
+    TimeWait,
+    /// Zero-window probe (persist).
+    Persist,
+    /// Delayed ACK.
+    Delack,
+    /// A number this library does not know.
+    Unknown(u8),
+}
+
+impl TimerKind {
+    /// From `idiag_timer`; `None` for 0 (no timer).
+    pub fn from_kernel(n: u8) -> Option<TimerKind> {
+        Some(match n {
+            0 => return None,
+            1 => TimerKind::On,
+            2 => TimerKind::Keepalive,
+            3 => TimerKind::TimeWait,
+            4 => TimerKind::Persist,
+            5 => TimerKind::Delack,
+            n => TimerKind::Unknown(n),
+        })
+    }
+
+    /// Name as `ss -o` prints it (also the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            TimerKind::On => "on",
+            TimerKind::Keepalive => "keepalive",
+            TimerKind::TimeWait => "timewait",
+            TimerKind::Persist => "persist",
+            TimerKind::Delack => "delack",
+            TimerKind::Unknown(_) => "unknown",
+        }
+    }
+}
+
+impl Serialize for TimerKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// A pending timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timer {
+    /// What the timer is for.
+    pub kind: TimerKind,
+    /// Time until it fires (`idiag_expires`, milliseconds).
+    pub expires: Duration,
+    /// Retransmissions (`on`) or probes (`keepalive`, `persist`) so far.
+    pub retransmits: u8,
+}
+
+impl Serialize for Timer {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Timer", 3)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("expires_ms", &(self.expires.as_millis() as u64))?;
+        st.serialize_field("retransmits", &self.retransmits)?;
+        st.end()
+    }
+}
+
+/// Which directions have been shut down (`INET_DIAG_SHUTDOWN`, `UNIX_DIAG_SHUTDOWN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Shutdown {
+    /// `RCV_SHUTDOWN`: no more data will be received.
+    pub recv: bool,
+    /// `SEND_SHUTDOWN`: no more data will be sent.
+    pub send: bool,
+}
+
+impl Shutdown {
+    /// From the kernel's `sk_shutdown` bits.
+    pub fn from_bits(b: u8) -> Shutdown {
+        Shutdown { recv: b & 1 != 0, send: b & 2 != 0 }
+    }
+}
+
+/// `SK_MEMINFO_*`: the socket's memory accounting (`ss -m`'s `skmem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SkMemInfo {
+    /// `r`: bytes allocated in the receive queue.
+    pub rmem_alloc: u32,
+    /// `rb`: receive buffer size (`SO_RCVBUF`).
+    pub rcvbuf: u32,
+    /// `t`: bytes allocated for transmission.
+    pub wmem_alloc: u32,
+    /// `tb`: send buffer size (`SO_SNDBUF`).
+    pub sndbuf: u32,
+    /// `f`: forward-allocated memory.
+    pub fwd_alloc: u32,
+    /// `w`: bytes queued for transmission.
+    pub wmem_queued: u32,
+    /// `o`: option memory.
+    pub optmem: u32,
+    /// `bl`: backlog queue bytes.
+    pub backlog: u32,
+    /// `d`: packets dropped before reaching the socket.
+    pub drops: u32,
+}
+
+impl SkMemInfo {
+    /// From the `u32[SK_MEMINFO_VARS]` array; missing trailing values are 0.
+    pub fn from_bytes(b: &[u8]) -> SkMemInfo {
+        let v = |i: usize| crate::wire::u32_ne(b, i * 4);
+        SkMemInfo {
+            rmem_alloc: v(0),
+            rcvbuf: v(1),
+            wmem_alloc: v(2),
+            sndbuf: v(3),
+            fwd_alloc: v(4),
+            wmem_queued: v(5),
+            optmem: v(6),
+            backlog: v(7),
+            drops: v(8),
+        }
+    }
+}
+
+/// `struct inet_diag_meminfo`: the legacy memory attribute (`ss -m` on old kernels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct MemInfo {
+    /// Receive queue bytes.
+    pub rmem: u32,
+    /// Write queue bytes.
+    pub wmem: u32,
+    /// Forward-allocated bytes.
+    pub fmem: u32,
+    /// Transmit bytes.
+    pub tmem: u32,
+}
+
+/// `struct tcpvegas_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct VegasInfo {
+    /// Vegas enabled.
+    pub enabled: u32,
+    /// RTT samples.
+    pub rttcnt: u32,
+    /// Average RTT, µs.
+    pub rtt: u32,
+    /// Minimum RTT, µs.
+    pub minrtt: u32,
+}
+
+/// `struct tcp_dctcp_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct DctcpInfo {
+    /// DCTCP enabled.
+    pub enabled: u16,
+    /// CE state.
+    pub ce_state: u16,
+    /// Alpha (scaled by 1024).
+    pub alpha: u32,
+    /// Bytes ECN-marked.
+    pub ab_ecn: u32,
+    /// Bytes acknowledged.
+    pub ab_tot: u32,
+}
+
+/// `struct tcp_bbr_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct BbrInfo {
+    /// Bottleneck bandwidth estimate, bytes per second.
+    pub bw: u64,
+    /// Minimum RTT, µs.
+    pub min_rtt: u32,
+    /// Pacing gain, `<< 8`.
+    pub pacing_gain: u32,
+    /// Cwnd gain, `<< 8`.
+    pub cwnd_gain: u32,
+}
+
+bitflags::bitflags! {
+    /// `struct inet_diag_sockopt`: socket options visible through diag.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SockOpt: u16 {
+        /// `IP_RECVERR`
+        const RECVERR = 1 << 0;
+        /// Connection-oriented (inet_connection_sock).
+        const IS_ICSK = 1 << 1;
+        /// `IP_FREEBIND`
+        const FREEBIND = 1 << 2;
+        /// `IP_HDRINCL`
+        const HDRINCL = 1 << 3;
+        /// `IP_MULTICAST_LOOP`
+        const MC_LOOP = 1 << 4;
+        /// `IP_TRANSPARENT`
+        const TRANSPARENT = 1 << 5;
+        /// `IP_MULTICAST_ALL`
+        const MC_ALL = 1 << 6;
+        /// `IP_NODEFRAG`
+        const NODEFRAG = 1 << 7;
+        /// `IP_BIND_ADDRESS_NO_PORT`
+        const BIND_ADDRESS_NO_PORT = 1 << 8;
+        /// `IP_RECVERR_RFC4884`
+        const RECVERR_RFC4884 = 1 << 9;
+        /// `TCP_DEFER_ACCEPT`/fast-open deferred connect
+        const DEFER_CONNECT = 1 << 10;
+    }
+}
+
+impl Serialize for SockOpt {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names: Vec<String> = self.iter_names().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        names.serialize(s)
+    }
+}
+
+/// Unix-specific facts (`unix_diag`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct UnixInfo {
+    /// `UNIX_DIAG_VFS`: device and inode of the bound file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vfs: Option<UnixVfs>,
+    /// `UNIX_DIAG_ICONS`: inodes of connections waiting to be accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icons: Option<Vec<u32>>,
+}
+
+/// `struct unix_diag_vfs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct UnixVfs {
+    /// Inode of the socket file.
+    pub ino: u32,
+    /// Device of the socket file.
+    pub dev: u32,
+}
+
+/// Packet-specific facts (`packet_diag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct PacketInfo {
+    /// `PACKET_DIAG_INFO`: `TPACKET_V1..3` version.
+    pub version: u32,
+    /// Reserved headroom.
+    pub reserve: u32,
+    /// Copy threshold.
+    pub copy_thresh: u32,
+    /// Timestamp source.
+    pub tstamp: u32,
+    /// `PDI_*` flags (running, auxdata, origdev, vnethdr, loss).
+    pub flags: u32,
+    /// `PACKET_DIAG_FANOUT`, when in a fanout group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fanout: Option<u32>,
+    /// Length of the attached BPF filter, in instructions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_len: Option<u32>,
+}
+
+/// Netlink-specific facts (`netlink_diag`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct NetlinkInfo {
+    /// Multicast groups joined (`NETLINK_DIAG_GROUPS` bitmap, as group numbers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<u32>,
+    /// `NDIAG_FLAG_*` bits.
+    pub flags: u32,
+}
+
+/// A process holding a socket open.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Process {
+    /// Command name (`/proc/PID/comm`).
+    pub command: String,
+    /// Process id.
+    pub pid: i32,
+    /// File descriptor number.
+    pub fd: i32,
+    /// Thread id, when threads were asked for and differ from `pid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tid: Option<i32>,
+}
+
+/// One socket, with every fact the request asked the kernel for.
+///
+/// Fields the kernel did not send are `None` (and absent from JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Socket {
+    /// The table (`ss`'s Netid).
+    pub netid: Table,
+    /// The address family.
+    pub family: Family,
+    /// The state.
+    pub state: State,
+    /// Receive queue: bytes not yet read; for listeners, connections waiting
+    /// to be accepted; for UDP and unix, kernel buffer space in use.
+    pub recv_q: u32,
+    /// Send queue: bytes not yet acknowledged; for listeners, the backlog.
+    pub send_q: u32,
+    /// The local end.
+    pub local: Endpoint,
+    /// The remote end.
+    pub peer: Endpoint,
+    /// Interface the socket is bound to (`SO_BINDTODEVICE`, scope id), 0 for none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interface: u32,
+    /// Owner's user id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Socket inode (0 for TIME-WAIT and not-yet-accepted sockets).
+    pub inode: u64,
+    /// The kernel's socket cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<u64>,
+    /// The pending timer, if any.
+    pub timer: Option<Timer>,
+    /// Directions shut down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown: Option<Shutdown>,
+    /// `struct tcp_info` (TCP and MPTCP subflows, with the info extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_info: Option<TcpInfo>,
+    /// Congestion control algorithm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub congestion: Option<ShortName>,
+    /// Upper-layer protocol (`tls`, `mptcp`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ulp: Option<ShortName>,
+    /// `SK_MEMINFO` memory accounting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skmem: Option<SkMemInfo>,
+    /// Legacy `inet_diag_meminfo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meminfo: Option<MemInfo>,
+    /// IPv4 TOS byte.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tos: Option<u8>,
+    /// IPv6 traffic class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tclass: Option<u8>,
+    /// cgroup v1 net_cls class id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_id: Option<u32>,
+    /// `IPV6_V6ONLY` (IPv6 sockets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v6only: Option<bool>,
+    /// `SO_MARK` (sent to `CAP_NET_ADMIN` callers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark: Option<u32>,
+    /// cgroup v2 id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_id: Option<u64>,
+    /// Socket options (`INET_DIAG_SOCKOPT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sockopt: Option<SockOpt>,
+    /// TCP Vegas info.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vegas: Option<VegasInfo>,
+    /// DCTCP info.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dctcp: Option<DctcpInfo>,
+    /// BBR info.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bbr: Option<BbrInfo>,
+    /// Unix-specific facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix: Option<UnixInfo>,
+    /// Packet-specific facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet: Option<PacketInfo>,
+    /// Netlink-specific facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netlink: Option<NetlinkInfo>,
+    /// Processes holding the socket; filled by [`crate::ProcessMap`], empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<Process>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+impl Socket {
+    /// A socket with only its table, family and state set; decoders fill the rest.
+    pub fn new(netid: Table, family: Family, state: State) -> Socket {
+        Socket {
+            netid,
+            family,
+            state,
+            recv_q: 0,
+            send_q: 0,
+            local: Endpoint::None,
+            peer: Endpoint::None,
+            interface: 0,
+            uid: None,
+            inode: 0,
+            cookie: None,
+            timer: None,
+            shutdown: None,
+            tcp_info: None,
+            congestion: None,
+            ulp: None,
+            skmem: None,
+            meminfo: None,
+            tos: None,
+            tclass: None,
+            class_id: None,
+            v6only: None,
+            mark: None,
+            cgroup_id: None,
+            sockopt: None,
+            vegas: None,
+            dctcp: None,
+            bbr: None,
+            unix: None,
+            packet: None,
+            netlink: None,
+            processes: Vec::new(),
+        }
+    }
+
+    /// Local port for inet sockets.
+    pub fn local_port(&self) -> Option<u16> {
+        match self.local {
+            Endpoint::Inet { port, .. } => Some(port),
+            _ => None,
+        }
+    }
+
+    /// Peer port for inet sockets.
+    pub fn peer_port(&self) -> Option<u16> {
+        match self.peer {
+            Endpoint::Inet { port, .. } => Some(port),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_numbers_roundtrip() {
+        for n in 0..=255u8 {
+            let s = State::from_kernel(n);
+            assert_eq!(s.to_kernel(), n);
+        }
+        assert_eq!(State::from_kernel(10), State::Listen);
+        assert_eq!(State::Listen.bit(), States::LISTEN);
+        assert_eq!(State::Other(40).bit(), States::empty());
+    }
+
+    #[test]
+    fn state_groups_match_ss() {
+        // ss's SS_CONN = all but LISTEN and CLOSE; default drops TIME-WAIT/SYN-RECV.
+        assert!(!States::CONNECTED.contains(States::LISTEN));
+        assert!(States::CONNECTED.contains(States::TIME_WAIT));
+        assert!(!States::DEFAULT.contains(States::TIME_WAIT | States::SYN_RECV));
+        assert!(States::DEFAULT.contains(States::ESTABLISHED | States::CLOSE_WAIT | States::SYN_SENT));
+        assert!(!States::ALL.contains(States::BOUND_INACTIVE));
+    }
+
+    #[test]
+    fn endpoint_json() {
+        let e = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 22 };
+        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"addr":"::1","port":22}"#);
+        let u = Endpoint::Unix { name: UnixName::from_sun_path(b"\0x"), inode: 9 };
+        assert_eq!(serde_json::to_string(&u).unwrap(), r#"{"abstract":"x","inode":9}"#);
+        let p = Endpoint::Unix { name: UnixName::from_sun_path(b"/run/a\0\0"), inode: 1 };
+        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"path":"/run/a","inode":1}"#);
+    }
+}

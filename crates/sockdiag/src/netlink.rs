@@ -1,0 +1,56 @@
+//! `netlink_diag`: `AF_NETLINK` sockets (`<linux/netlink_diag.h>`).
+
+use crate::consts::*;
+use crate::error::DecodeError;
+use crate::model::*;
+use crate::wire::{Attrs, need, u32_ne};
+
+/// Appends a `netlink_diag_req` body asking for every protocol.
+pub(crate) fn encode_request(out: &mut Vec<u8>) {
+    out.push(AF_NETLINK);
+    out.push(NDIAG_PROTO_ALL);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&0u32.to_ne_bytes()); // ndiag_ino: all
+    out.extend_from_slice(&(NDIAG_SHOW_MEMINFO | NDIAG_SHOW_GROUPS | NDIAG_SHOW_FLAGS).to_ne_bytes());
+    out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
+    out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
+}
+
+/// Decodes one `netlink_diag_msg`. Netlink sockets are reported as `Close`
+/// (`ss`: UNCONN) like every datagram socket; Recv-Q and Send-Q are the
+/// receive and send memory in use, as `ss` shows them.
+pub(crate) fn decode(msg: &[u8]) -> Result<Socket, DecodeError> {
+    need("netlink_diag_msg", msg, 0, NETLINK_DIAG_MSG_LEN)?;
+    let protocol = msg[2];
+    let mut s = Socket::new(Table::Netlink, Family::Netlink, State::Close);
+    s.inode = u32_ne(msg, 16) as u64;
+    s.cookie = Some(u32_ne(msg, 20) as u64 | (u32_ne(msg, 24) as u64) << 32);
+    s.local = Endpoint::Netlink { protocol, portid: u32_ne(msg, 4), group: 0 };
+    s.peer = Endpoint::Netlink { protocol, portid: u32_ne(msg, 8), group: u32_ne(msg, 12) };
+    let mut info = NetlinkInfo::default();
+    for attr in Attrs::new(&msg[NETLINK_DIAG_MSG_LEN..], NETLINK_DIAG_MSG_LEN) {
+        let (ty, p) = attr?;
+        match ty {
+            NETLINK_DIAG_MEMINFO => {
+                let m = SkMemInfo::from_bytes(p);
+                s.recv_q = m.rmem_alloc;
+                s.send_q = m.wmem_alloc;
+                s.skmem = Some(m);
+            }
+            NETLINK_DIAG_GROUPS => {
+                for (word, chunk) in p.chunks_exact(4).enumerate() {
+                    let mut bits = u32_ne(chunk, 0);
+                    while bits != 0 {
+                        let b = bits.trailing_zeros();
+                        info.groups.push(word as u32 * 32 + b + 1);
+                        bits &= bits - 1;
+                    }
+                }
+            }
+            NETLINK_DIAG_FLAGS if p.len() >= 4 => info.flags = u32_ne(p, 0),
+            _ => {}
+        }
+    }
+    s.netlink = Some(info);
+    Ok(s)
+}

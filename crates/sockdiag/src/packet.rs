@@ -1,0 +1,67 @@
+//! `packet_diag`: `AF_PACKET` sockets (`<linux/packet_diag.h>`).
+
+use crate::consts::*;
+use crate::error::DecodeError;
+use crate::model::*;
+use crate::wire::{Attrs, need, u16_be, u32_ne};
+
+/// The `PACKET_SHOW_*` bits this library decodes.
+pub(crate) const SHOW_ALL: u32 = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO | PACKET_SHOW_FANOUT | PACKET_SHOW_FILTER;
+
+/// Appends a `packet_diag_req` body.
+pub(crate) fn encode_request(out: &mut Vec<u8>, show: u32) {
+    out.push(AF_PACKET);
+    out.push(0);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&0u32.to_ne_bytes()); // pdiag_ino: all
+    out.extend_from_slice(&show.to_ne_bytes());
+    out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
+    out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
+}
+
+/// Decodes one `packet_diag_msg`. Packet sockets have no state; they are
+/// reported as `Close` (`ss`: UNCONN). Recv-Q is the receive memory in use,
+/// as `ss` shows it.
+pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
+    need("packet_diag_msg", msg, 0, PACKET_DIAG_MSG_LEN)?;
+    let table = match msg[1] {
+        SOCK_RAW => Table::PacketRaw,
+        SOCK_DGRAM => Table::PacketDgram,
+        _ => return Ok(None),
+    };
+    let mut s = Socket::new(table, Family::Packet, State::Close);
+    let protocol = u16_be(msg, 2);
+    s.inode = u32_ne(msg, 4) as u64;
+    s.cookie = Some(u32_ne(msg, 8) as u64 | (u32_ne(msg, 12) as u64) << 32);
+    let mut ifindex = 0;
+    let mut info: Option<PacketInfo> = None;
+    for attr in Attrs::new(&msg[PACKET_DIAG_MSG_LEN..], PACKET_DIAG_MSG_LEN) {
+        let (ty, p) = attr?;
+        match ty {
+            PACKET_DIAG_INFO if p.len() >= PACKET_DIAG_INFO_LEN => {
+                ifindex = u32_ne(p, 0);
+                let i = info.get_or_insert_with(PacketInfo::default);
+                i.version = u32_ne(p, 4);
+                i.reserve = u32_ne(p, 8);
+                i.copy_thresh = u32_ne(p, 12);
+                i.tstamp = u32_ne(p, 16);
+                i.flags = u32_ne(p, 20);
+            }
+            PACKET_DIAG_FANOUT if p.len() >= 4 => info.get_or_insert_with(PacketInfo::default).fanout = Some(u32_ne(p, 0)),
+            // struct sock_filter is 8 bytes per instruction.
+            PACKET_DIAG_FILTER => info.get_or_insert_with(PacketInfo::default).filter_len = Some((p.len() / 8) as u32),
+            PACKET_DIAG_UID if p.len() >= 4 => s.uid = Some(u32_ne(p, 0)),
+            PACKET_DIAG_MEMINFO => {
+                let m = SkMemInfo::from_bytes(p);
+                s.recv_q = m.rmem_alloc;
+                s.send_q = m.wmem_alloc;
+                s.skmem = Some(m);
+            }
+            _ => {}
+        }
+    }
+    s.local = Endpoint::Packet { protocol, ifindex };
+    s.peer = Endpoint::None;
+    s.packet = info;
+    Ok(Some(s))
+}

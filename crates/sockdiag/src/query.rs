@@ -1,0 +1,673 @@
+//! Queries and the streaming dump.
+//!
+//! A [`Query`] says what to ask; a [`Connection`] owns the netlink socket
+//! and one reusable receive buffer; a [`Dump`] walks the answer one kernel
+//! batch at a time, so memory stays flat however many sockets there are.
+//! This module owns every syscall on the netlink socket.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+use netlink_sys::{Socket as NlSocket, SocketAddr};
+
+use crate::consts::*;
+use crate::error::{Error, Request, Result};
+use crate::inet::{self, Extensions};
+use crate::model::{Family, Socket, States, Table, Tables};
+use crate::netns::NetNs;
+use crate::wire::{NlMsgs, align4};
+use crate::{netlink, packet, procnet, unix};
+
+/// Size of the receive buffer. The kernel caps a dump batch at 32 KiB
+/// (`netlink_dump`); twice that leaves room, and `MSG_TRUNC` catches the rest.
+pub const RECV_BUF_LEN: usize = 64 * 1024;
+
+/// Which address families an inet query covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InetFamilies {
+    /// Dump `AF_INET` sockets.
+    pub v4: bool,
+    /// Dump `AF_INET6` sockets.
+    pub v6: bool,
+}
+
+/// What to ask the kernel: tables, families, states, extensions, filter.
+///
+/// ```no_run
+/// use sockdiag::{Query, States};
+/// let listeners = Query::tcp().states(States::LISTEN).with_info();
+/// for socket in listeners.dump()? {
+///     let socket = socket?;
+///     println!("{:?} backlog {}", socket.local, socket.send_q);
+/// }
+/// # Ok::<(), sockdiag::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    tables: Tables,
+    families: InetFamilies,
+    states: States,
+    ext: Extensions,
+    unix_show: u32,
+    packet_show: u32,
+    bytecode: Option<Vec<u8>>,
+    fallback: bool,
+}
+
+impl Query {
+    /// A query over `tables`, every family, every state (bound-inactive
+    /// included), no extensions.
+    pub fn new(tables: Tables) -> Query {
+        Query {
+            tables,
+            families: InetFamilies { v4: true, v6: true },
+            states: States::ALL | States::BOUND_INACTIVE,
+            ext: Extensions::empty(),
+            unix_show: unix::SHOW_ALL & !UDIAG_SHOW_ICONS,
+            packet_show: packet::SHOW_ALL,
+            bytecode: None,
+            fallback: true,
+        }
+    }
+
+    /// TCP sockets.
+    pub fn tcp() -> Query {
+        Query::new(Tables::TCP)
+    }
+    /// UDP sockets.
+    pub fn udp() -> Query {
+        Query::new(Tables::UDP)
+    }
+    /// Raw IP sockets.
+    pub fn raw() -> Query {
+        Query::new(Tables::RAW)
+    }
+    /// MPTCP sockets.
+    pub fn mptcp() -> Query {
+        Query::new(Tables::MPTCP)
+    }
+    /// Unix sockets of every type.
+    pub fn unix() -> Query {
+        Query::new(Tables::UNIX)
+    }
+    /// Packet sockets.
+    pub fn packet() -> Query {
+        Query::new(Tables::PACKET)
+    }
+    /// Netlink sockets.
+    pub fn netlink() -> Query {
+        Query::new(Tables::NETLINK)
+    }
+    /// Every table.
+    pub fn all() -> Query {
+        Query::new(Tables::all())
+    }
+
+    /// Restricts inet tables to one family (`Inet` or `Inet6`); other
+    /// families are ignored.
+    pub fn family(mut self, family: Family) -> Query {
+        match family {
+            Family::Inet => self.families = InetFamilies { v4: true, v6: false },
+            Family::Inet6 => self.families = InetFamilies { v4: false, v6: true },
+            _ => {}
+        }
+        self
+    }
+
+    /// Sets which inet families to dump.
+    pub fn families(mut self, families: InetFamilies) -> Query {
+        self.families = families;
+        self
+    }
+
+    /// Sets the state filter, applied by the kernel where it can
+    /// (inet, unix) and in user space otherwise.
+    pub fn states(mut self, states: States) -> Query {
+        self.states = states;
+        self
+    }
+
+    /// Adds inet extensions.
+    pub fn extensions(mut self, ext: Extensions) -> Query {
+        self.ext |= ext;
+        self
+    }
+
+    /// Asks for `tcp_info`, the congestion algorithm and Vegas/DCTCP/BBR info
+    /// (what `ss -i` shows).
+    pub fn with_info(self) -> Query {
+        self.extensions(Extensions::INFO | Extensions::CONG | Extensions::VEGASINFO)
+    }
+
+    /// Asks for socket memory (what `ss -m` shows).
+    pub fn with_memory(self) -> Query {
+        self.extensions(Extensions::SKMEMINFO | Extensions::MEMINFO)
+    }
+
+    /// Asks for TOS, traffic class and class id (what `ss --tos` shows).
+    pub fn with_tos(self) -> Query {
+        self.extensions(Extensions::TOS | Extensions::TCLASS)
+    }
+
+    /// Asks unix listeners for the inodes of their pending connections.
+    pub fn with_unix_icons(mut self) -> Query {
+        self.unix_show |= UDIAG_SHOW_ICONS;
+        self
+    }
+
+    /// Attaches `INET_DIAG_REQ_BYTECODE` to inet requests. The program must
+    /// be valid: the kernel rejects bad jumps with `EINVAL`.
+    pub fn bytecode(mut self, program: Vec<u8>) -> Query {
+        self.bytecode = Some(program);
+        self
+    }
+
+    /// Whether to read `/proc/net` when a table has no diag module (default on).
+    pub fn fallback(mut self, on: bool) -> Query {
+        self.fallback = on;
+        self
+    }
+
+    /// The tables asked for.
+    pub fn tables(&self) -> Tables {
+        self.tables
+    }
+
+    /// The states asked for.
+    pub fn state_set(&self) -> States {
+        self.states
+    }
+
+    /// The inet extensions asked for.
+    pub fn extension_set(&self) -> Extensions {
+        self.ext
+    }
+
+    /// Runs the query on a new connection in the current namespace.
+    pub fn dump(&self) -> Result<Dump<'static>> {
+        Ok(Dump::new(Slot::Owned(Connection::new()?), self.clone()))
+    }
+
+    /// Runs the query inside a network namespace.
+    pub fn dump_in(&self, ns: &NetNs) -> Result<Dump<'static>> {
+        Ok(Dump::new(Slot::Owned(Connection::in_netns(ns)?), self.clone()))
+    }
+
+    /// The sub-requests, in `ss`'s output order: netlink, packet, unix, raw,
+    /// udp, tcp, mptcp; IPv4 before IPv6.
+    fn parts(&self) -> Vec<Part> {
+        let mut parts = Vec::new();
+        let nonconn = self.states.contains(States::CLOSE);
+        if self.tables.contains(Tables::NETLINK) && nonconn {
+            parts.push(Part { kind: PartKind::Netlink, table: Table::Netlink, family: Family::Netlink });
+        }
+        if self.tables.intersects(Tables::PACKET) && nonconn {
+            parts.push(Part { kind: PartKind::Packet, table: Table::PacketRaw, family: Family::Packet });
+        }
+        if self.tables.intersects(Tables::UNIX) {
+            let first = self.tables.intersection(Tables::UNIX).iter_tables().next().unwrap_or(Table::UnixStream);
+            parts.push(Part { kind: PartKind::Unix, table: first, family: Family::Unix });
+        }
+        for table in [Table::Raw, Table::Udp, Table::Tcp, Table::Mptcp] {
+            if !self.tables.contains(table.bit()) {
+                continue;
+            }
+            for (on, family) in [(self.families.v4, Family::Inet), (self.families.v6, Family::Inet6)] {
+                if on {
+                    parts.push(Part { kind: PartKind::Inet, table, family });
+                }
+            }
+        }
+        parts
+    }
+
+    fn encode(&self, part: &Part, seq: u32, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&[0u8; NLMSG_HDRLEN]);
+        match part.kind {
+            PartKind::Inet => {
+                inet::encode_request(out, part.table, part.family, self.states.bits(), self.ext, self.bytecode.as_deref())
+            }
+            PartKind::Unix => unix::encode_request(out, self.states.bits(), self.unix_show),
+            PartKind::Packet => packet::encode_request(out, self.packet_show),
+            PartKind::Netlink => netlink::encode_request(out),
+        }
+        let len = out.len() as u32;
+        out[0..4].copy_from_slice(&len.to_ne_bytes());
+        out[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        out[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        out[8..12].copy_from_slice(&seq.to_ne_bytes());
+        // nlmsg_pid 0: the kernel fills in the sender.
+    }
+
+    /// Whether a socket decoded from a shared part (unix, packet, `/proc`)
+    /// belongs to this query.
+    fn wants(&self, s: &Socket) -> bool {
+        self.tables.contains(s.netid.bit()) && self.states.contains(s.state.bit())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    Inet,
+    Unix,
+    Packet,
+    Netlink,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    kind: PartKind,
+    table: Table,
+    family: Family,
+}
+
+impl Part {
+    fn request(&self) -> Request {
+        Request { table: self.table, family: self.family }
+    }
+}
+
+/// Where the sockets of one part of a dump came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// `NETLINK_SOCK_DIAG`.
+    Netlink,
+    /// A `/proc/net` text table (the diag module is missing).
+    Proc,
+    /// Nothing could answer: the kernel has neither.
+    Unsupported,
+}
+
+/// A `NETLINK_SOCK_DIAG` socket with its receive buffer.
+///
+/// Reuse one connection for many dumps: the buffer is allocated once.
+pub struct Connection {
+    sock: NlSocket,
+    portid: u32,
+    seq: u32,
+    buf: Vec<u8>,
+    req: Vec<u8>,
+    netns: Option<NetNs>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("portid", &self.portid).field("seq", &self.seq).finish()
+    }
+}
+
+impl Connection {
+    /// Opens a connection in the caller's network namespace.
+    pub fn new() -> Result<Connection> {
+        let (sock, portid) = open_socket().map_err(Error::Open)?;
+        Ok(Connection { sock, portid, seq: 0, buf: vec![0u8; RECV_BUF_LEN], req: Vec::with_capacity(128), netns: None })
+    }
+
+    /// Opens a connection inside a network namespace; the caller's thread
+    /// does not move. `/proc` fallbacks read that namespace's files too.
+    pub fn in_netns(ns: &NetNs) -> Result<Connection> {
+        let (sock, portid) = ns.run(open_socket)?.map_err(Error::Open)?;
+        let own = NetNs::from_path(ns.path())?;
+        Ok(Connection {
+            sock,
+            portid,
+            seq: 0,
+            buf: vec![0u8; RECV_BUF_LEN],
+            req: Vec::with_capacity(128),
+            netns: Some(own),
+        })
+    }
+
+    /// Runs a query on this connection.
+    pub fn dump<'c>(&'c mut self, query: &Query) -> Dump<'c> {
+        Dump::new(Slot::Borrowed(self), query.clone())
+    }
+
+    fn send(&mut self, query: &Query, part: &Part) -> Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let mut req = std::mem::take(&mut self.req);
+        query.encode(part, seq, &mut req);
+        let r = self.sock.send(&req, 0);
+        self.req = req;
+        match r {
+            Ok(_) => Ok(seq),
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::EACCES) => {
+                Err(Error::PermissionDenied { request: part.request() })
+            }
+            Err(source) => Err(Error::Io { context: "sending a sock_diag request", source }),
+        }
+    }
+
+    /// One `recv` into the reusable buffer; returns the datagram length.
+    fn recv(&mut self) -> std::io::Result<usize> {
+        loop {
+            // SAFETY: the pointer and length describe `self.buf`, which is
+            // initialised and lives across the call; MSG_TRUNC makes the
+            // kernel report the datagram's full length without writing more.
+            let n = unsafe {
+                libc::recv(self.sock.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_TRUNC)
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    fn open_proc(&self, name: &str) -> std::io::Result<File> {
+        let path = PathBuf::from("/proc/thread-self/net").join(name);
+        match &self.netns {
+            None => File::open(&path),
+            Some(ns) => ns.run(|| File::open(&path)).map_err(|e| std::io::Error::other(e.to_string()))?,
+        }
+    }
+}
+
+fn open_socket() -> std::io::Result<(NlSocket, u32)> {
+    let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
+    let addr = sock.bind_auto()?;
+    sock.connect(&SocketAddr::new(0, 0))?;
+    Ok((sock, addr.port_number()))
+}
+
+enum Slot<'c> {
+    Owned(Connection),
+    Borrowed(&'c mut Connection),
+}
+
+impl Slot<'_> {
+    fn get(&mut self) -> &mut Connection {
+        match self {
+            Slot::Owned(c) => c,
+            Slot::Borrowed(c) => c,
+        }
+    }
+}
+
+enum Cursor {
+    /// Between parts: the next one has not been sent.
+    Idle,
+    /// Reading netlink replies: `pos..len` of the buffer is unread.
+    Netlink { seq: u32, pos: usize, len: usize },
+    /// Reading a `/proc/net` file.
+    Proc { reader: BufReader<File>, line: String, lineno: usize, path: PathBuf },
+}
+
+/// A streaming dump: an iterator of sockets, one kernel batch at a time.
+///
+/// An error scoped to one part (a table the kernel refuses, one malformed
+/// message) is yielded and the dump goes on with the rest; an I/O error on
+/// the socket ends it. Dropping a dump early drains the kernel's remaining
+/// replies so that the connection is clean for the next query.
+pub struct Dump<'c> {
+    conn: Slot<'c>,
+    query: Query,
+    parts: Vec<Part>,
+    next_part: usize,
+    cur: Cursor,
+    sources: Vec<(Request, Source)>,
+    interrupted: bool,
+    batches: u64,
+    bytes: u64,
+    fused: bool,
+}
+
+impl<'c> Dump<'c> {
+    fn new(conn: Slot<'c>, query: Query) -> Dump<'c> {
+        let parts = query.parts();
+        Dump {
+            conn,
+            query,
+            parts,
+            next_part: 0,
+            cur: Cursor::Idle,
+            sources: Vec::new(),
+            interrupted: false,
+            batches: 0,
+            bytes: 0,
+            fused: false,
+        }
+    }
+
+    /// Which source answered each part so far.
+    pub fn sources(&self) -> &[(Request, Source)] {
+        &self.sources
+    }
+
+    /// True if the kernel flagged a reply `NLM_F_DUMP_INTR`: the table changed
+    /// during the dump and a socket may be missing or repeated.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Netlink datagrams received so far.
+    pub fn batches(&self) -> u64 {
+        self.batches
+    }
+
+    /// Bytes received so far (netlink datagrams and `/proc` lines).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn current_part(&self) -> Part {
+        self.parts[self.next_part - 1]
+    }
+
+    /// Handles a kernel error code for the current part: fall back to
+    /// `/proc`, or report.
+    fn part_failed(&mut self, errno: i32) -> Option<Result<Socket>> {
+        let part = self.current_part();
+        let request = part.request();
+        self.cur = Cursor::Idle;
+        let missing = matches!(errno, libc::ENOENT | libc::EOPNOTSUPP | libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT);
+        if missing {
+            return self.fall_back(part);
+        }
+        // Not a missing module: no fallback.
+        if errno == libc::EPERM || errno == libc::EACCES {
+            return Some(Err(Error::PermissionDenied { request }));
+        }
+        Some(Err(Error::Kernel { request, errno }))
+    }
+
+    fn fall_back(&mut self, part: Part) -> Option<Result<Socket>> {
+        let request = part.request();
+        let name = if self.query.fallback { procnet::file_name(part.table, part.family) } else { None };
+        let Some(name) = name else {
+            self.sources.push((request, Source::Unsupported));
+            return Some(Err(Error::Unsupported { request }));
+        };
+        match self.conn.get().open_proc(name) {
+            Ok(f) => {
+                self.sources.push((request, Source::Proc));
+                self.cur = Cursor::Proc {
+                    reader: BufReader::with_capacity(RECV_BUF_LEN, f),
+                    line: String::new(),
+                    lineno: 0,
+                    path: PathBuf::from("/proc/net").join(name),
+                };
+                None
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.sources.push((request, Source::Unsupported));
+                Some(Err(Error::Unsupported { request }))
+            }
+            Err(source) => Some(Err(Error::File { path: PathBuf::from("/proc/net").join(name), source })),
+        }
+    }
+
+    fn step(&mut self) -> Option<Result<Socket>> {
+        loop {
+            match &mut self.cur {
+                Cursor::Idle => {
+                    let part = *self.parts.get(self.next_part)?;
+                    self.next_part += 1;
+                    let query = &self.query;
+                    match self.conn.get().send(query, &part) {
+                        Ok(seq) => {
+                            self.sources.push((part.request(), Source::Netlink));
+                            self.cur = Cursor::Netlink { seq, pos: 0, len: 0 };
+                        }
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                Cursor::Netlink { seq, pos, len } => {
+                    let seq = *seq;
+                    if *pos >= *len {
+                        let conn = self.conn.get();
+                        match conn.recv() {
+                            Ok(n) if n > conn.buf.len() => {
+                                self.fused = true;
+                                let e = std::io::Error::other(format!(
+                                    "netlink datagram of {n} bytes truncated to {}",
+                                    conn.buf.len()
+                                ));
+                                return Some(Err(Error::Io { context: "receiving sock_diag replies", source: e }));
+                            }
+                            Ok(n) => {
+                                self.batches += 1;
+                                self.bytes += n as u64;
+                                self.cur = Cursor::Netlink { seq, pos: 0, len: n };
+                                continue;
+                            }
+                            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                                // The kernel dropped replies: this part is incomplete.
+                                self.cur = Cursor::Idle;
+                                let request = self.current_part().request();
+                                return Some(Err(Error::Kernel { request, errno: libc::ENOBUFS }));
+                            }
+                            Err(source) => {
+                                self.fused = true;
+                                return Some(Err(Error::Io { context: "receiving sock_diag replies", source }));
+                            }
+                        }
+                    }
+                    let (start, end) = (*pos, *len);
+                    let conn = self.conn.get();
+                    let buf = &conn.buf[start..end];
+                    let portid = conn.portid;
+                    let Some(first) = NlMsgs::new(buf).next() else {
+                        self.cur = Cursor::Netlink { seq, pos: end, len: end };
+                        continue;
+                    };
+                    let part = self.parts[self.next_part - 1];
+                    let msg = match first {
+                        Ok(m) => m,
+                        Err(error) => {
+                            // The rest of this datagram cannot be framed.
+                            self.cur = Cursor::Netlink { seq, pos: end, len: end };
+                            return Some(Err(Error::Decode { request: part.request(), error }));
+                        }
+                    };
+                    let consumed = align4(msg.payload.len() + NLMSG_HDRLEN).min(end - start);
+                    let next_pos = start + consumed;
+                    if msg.seq != seq || (msg.pid != portid && msg.pid != 0) {
+                        // A reply to an earlier, abandoned request.
+                        self.cur = Cursor::Netlink { seq, pos: next_pos, len: end };
+                        continue;
+                    }
+                    if msg.flags & NLM_F_DUMP_INTR != 0 {
+                        self.interrupted = true;
+                    }
+                    let decoded = match msg.ty {
+                        NLMSG_DONE | NLMSG_ERROR => {
+                            let code = crate::wire::u32_ne(msg.payload, 0) as i32;
+                            if code < 0 {
+                                match self.part_failed(-code) {
+                                    Some(r) => return Some(r),
+                                    None => continue,
+                                }
+                            }
+                            self.cur = Cursor::Idle;
+                            continue;
+                        }
+                        SOCK_DIAG_BY_FAMILY => match part.kind {
+                            PartKind::Inet => inet::decode(part.table, msg.payload).map(Some),
+                            PartKind::Unix => unix::decode(msg.payload),
+                            PartKind::Packet => packet::decode(msg.payload),
+                            PartKind::Netlink => netlink::decode(msg.payload).map(Some),
+                        },
+                        _ => Ok(None),
+                    };
+                    self.cur = Cursor::Netlink { seq, pos: next_pos, len: end };
+                    match decoded {
+                        Ok(Some(s)) if part.kind == PartKind::Inet || self.query.wants(&s) => return Some(Ok(s)),
+                        Ok(_) => continue,
+                        Err(error) => return Some(Err(Error::Decode { request: part.request(), error })),
+                    }
+                }
+                Cursor::Proc { reader, line, lineno, path } => {
+                    line.clear();
+                    match reader.read_line(line) {
+                        Ok(0) => {
+                            self.cur = Cursor::Idle;
+                            continue;
+                        }
+                        Ok(n) => {
+                            *lineno += 1;
+                            self.bytes += n as u64;
+                            let part = self.parts[self.next_part - 1];
+                            match procnet::parse_line(part.table, part.family, line) {
+                                Ok(Some(s)) if self.query.wants(&s) => return Some(Ok(s)),
+                                Ok(_) => continue,
+                                Err(reason) => {
+                                    return Some(Err(Error::Proc { path: path.clone(), line: *lineno, reason }));
+                                }
+                            }
+                        }
+                        Err(source) => {
+                            let path = path.clone();
+                            self.cur = Cursor::Idle;
+                            return Some(Err(Error::File { path, source }));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads and discards the rest of an unfinished netlink part.
+    fn drain(&mut self) {
+        // Stop at the end of the current part: nothing more is sent.
+        self.next_part = self.parts.len();
+        while let Cursor::Netlink { .. } = self.cur {
+            if self.fused {
+                return;
+            }
+            if let Some(Err(Error::Io { .. })) = self.step() {
+                return;
+            }
+        }
+    }
+}
+
+impl Iterator for Dump<'_> {
+    type Item = Result<Socket>;
+
+    fn next(&mut self) -> Option<Result<Socket>> {
+        if self.fused {
+            return None;
+        }
+        self.step()
+    }
+}
+
+impl Drop for Dump<'_> {
+    fn drop(&mut self) {
+        self.drain();
+    }
+}
+
+/// Convenience: runs `query` and collects every socket (stops at the first error).
+pub fn collect(query: &Query) -> Result<Vec<Socket>> {
+    query.dump()?.collect()
+}

@@ -1,0 +1,354 @@
+//! `struct tcp_info` (`<linux/tcp.h>`), parsed by length.
+//!
+//! The kernel sends as many bytes of `tcp_info` as it knows (104 on 2.6-era
+//! kernels, 232 up to 6.6, 280 on 6.18). The bytes are kept inline and each
+//! field is read on access: a field that lies beyond what this kernel sent
+//! is `None`, never an error, and the decoder does no per-field work for
+//! sockets whose info is never looked at.
+
+use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// Bytes of `struct tcp_info` this library knows (the 6.18 layout).
+pub const TCP_INFO_LEN: usize = 280;
+
+/// `struct tcp_info` as sent by the kernel: up to [`TCP_INFO_LEN`] bytes,
+/// with a typed accessor per field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TcpInfo {
+    len: u16,
+    raw: [u8; TCP_INFO_LEN],
+}
+
+trait Field: Sized {
+    const SIZE: usize;
+    fn read(b: &[u8]) -> Self;
+}
+
+impl Field for u8 {
+    const SIZE: usize = 1;
+    fn read(b: &[u8]) -> Self {
+        b[0]
+    }
+}
+
+impl Field for u16 {
+    const SIZE: usize = 2;
+    fn read(b: &[u8]) -> Self {
+        u16::from_ne_bytes([b[0], b[1]])
+    }
+}
+
+impl Field for u32 {
+    const SIZE: usize = 4;
+    fn read(b: &[u8]) -> Self {
+        u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+    }
+}
+
+impl Field for u64 {
+    const SIZE: usize = 8;
+    fn read(b: &[u8]) -> Self {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[..8]);
+        u64::from_ne_bytes(a)
+    }
+}
+
+impl TcpInfo {
+    /// Keeps the first [`TCP_INFO_LEN`] bytes of an `INET_DIAG_INFO` payload;
+    /// longer payloads (newer kernels) are cut, shorter ones keep their length.
+    pub fn from_bytes(b: &[u8]) -> TcpInfo {
+        let n = b.len().min(TCP_INFO_LEN);
+        let mut raw = [0u8; TCP_INFO_LEN];
+        raw[..n].copy_from_slice(&b[..n]);
+        TcpInfo { len: n as u16, raw }
+    }
+
+    /// How many bytes the kernel sent (capped at [`TCP_INFO_LEN`]).
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// True when the kernel sent no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes as received.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.raw[..self.len as usize]
+    }
+
+    fn get<T: Field>(&self, off: usize) -> Option<T> {
+        if off + T::SIZE <= self.len as usize { Some(T::read(&self.raw[off..off + T::SIZE])) } else { None }
+    }
+
+    /// `tcpi_snd_wscale`: the low nibble of byte 6.
+    pub fn snd_wscale(&self) -> Option<u8> {
+        self.get::<u8>(6).map(|b| b & 0x0f)
+    }
+
+    /// `tcpi_rcv_wscale`: the high nibble of byte 6.
+    pub fn rcv_wscale(&self) -> Option<u8> {
+        self.get::<u8>(6).map(|b| b >> 4)
+    }
+
+    /// `tcpi_delivery_rate_app_limited`: bit 0 of byte 7.
+    pub fn delivery_rate_app_limited(&self) -> Option<bool> {
+        self.get::<u8>(7).map(|b| b & 1 != 0)
+    }
+
+    /// `tcpi_fastopen_client_fail`: bits 1–2 of byte 7.
+    pub fn fastopen_client_fail(&self) -> Option<u8> {
+        self.get::<u8>(7).map(|b| (b >> 1) & 3)
+    }
+}
+
+macro_rules! tcp_info_fields {
+    ($( $(#[$doc:meta])* $name:ident : $ty:ident @ $off:expr ),* $(,)?) => {
+        impl TcpInfo {
+            $(
+                $(#[$doc])*
+                #[inline]
+                pub fn $name(&self) -> Option<$ty> {
+                    self.get::<$ty>($off)
+                }
+            )*
+        }
+
+        /// Every plain field: name, offset, size, in struct order.
+        const FIELDS: &[(&str, usize, usize)] = &[ $( (stringify!($name), $off, <$ty as Field>::SIZE) ),* ];
+    };
+}
+
+tcp_info_fields! {
+    /// `tcpi_state`: the TCP state number.
+    state: u8 @ 0,
+    /// `tcpi_ca_state`: congestion-avoidance state (`TCP_CA_*`).
+    ca_state: u8 @ 1,
+    /// `tcpi_retransmits`: consecutive retransmissions of the head segment.
+    retransmits: u8 @ 2,
+    /// `tcpi_probes`: unanswered zero-window or keepalive probes.
+    probes: u8 @ 3,
+    /// `tcpi_backoff`: exponential backoff of the RTO.
+    backoff: u8 @ 4,
+    /// `tcpi_options`: `TCPI_OPT_*` bits (timestamps 1, sack 2, wscale 4, ecn 8, ecn_seen 16, syn_data 32, usec_ts 64).
+    options: u8 @ 5,
+    /// `tcpi_rto`: retransmission timeout, µs.
+    rto: u32 @ 8,
+    /// `tcpi_ato`: delayed-ACK timeout, µs.
+    ato: u32 @ 12,
+    /// `tcpi_snd_mss`.
+    snd_mss: u32 @ 16,
+    /// `tcpi_rcv_mss`.
+    rcv_mss: u32 @ 20,
+    /// `tcpi_unacked`: segments sent and not acknowledged.
+    unacked: u32 @ 24,
+    /// `tcpi_sacked`.
+    sacked: u32 @ 28,
+    /// `tcpi_lost`.
+    lost: u32 @ 32,
+    /// `tcpi_retrans`: segments being retransmitted.
+    retrans: u32 @ 36,
+    /// `tcpi_fackets`.
+    fackets: u32 @ 40,
+    /// `tcpi_last_data_sent`: ms since data was last sent.
+    last_data_sent: u32 @ 44,
+    /// `tcpi_last_ack_sent` (not maintained by Linux).
+    last_ack_sent: u32 @ 48,
+    /// `tcpi_last_data_recv`: ms since data was last received.
+    last_data_recv: u32 @ 52,
+    /// `tcpi_last_ack_recv`: ms since an ACK was last received.
+    last_ack_recv: u32 @ 56,
+    /// `tcpi_pmtu`: path MTU.
+    pmtu: u32 @ 60,
+    /// `tcpi_rcv_ssthresh`.
+    rcv_ssthresh: u32 @ 64,
+    /// `tcpi_rtt`: smoothed RTT, µs.
+    rtt: u32 @ 68,
+    /// `tcpi_rttvar`: RTT variance, µs.
+    rttvar: u32 @ 72,
+    /// `tcpi_snd_ssthresh`.
+    snd_ssthresh: u32 @ 76,
+    /// `tcpi_snd_cwnd`: congestion window, segments.
+    snd_cwnd: u32 @ 80,
+    /// `tcpi_advmss`.
+    advmss: u32 @ 84,
+    /// `tcpi_reordering`.
+    reordering: u32 @ 88,
+    /// `tcpi_rcv_rtt`: receiver-side RTT estimate, µs.
+    rcv_rtt: u32 @ 92,
+    /// `tcpi_rcv_space`.
+    rcv_space: u32 @ 96,
+    /// `tcpi_total_retrans`.
+    total_retrans: u32 @ 100,
+    /// `tcpi_pacing_rate`, bytes per second.
+    pacing_rate: u64 @ 104,
+    /// `tcpi_max_pacing_rate`, bytes per second (`!0` = unlimited).
+    max_pacing_rate: u64 @ 112,
+    /// `tcpi_bytes_acked` (RFC 4898 `tcpEStatsAppHCThruOctetsAcked`).
+    bytes_acked: u64 @ 120,
+    /// `tcpi_bytes_received`.
+    bytes_received: u64 @ 128,
+    /// `tcpi_segs_out`.
+    segs_out: u32 @ 136,
+    /// `tcpi_segs_in`.
+    segs_in: u32 @ 140,
+    /// `tcpi_notsent_bytes`.
+    notsent_bytes: u32 @ 144,
+    /// `tcpi_min_rtt`, µs.
+    min_rtt: u32 @ 148,
+    /// `tcpi_data_segs_in`.
+    data_segs_in: u32 @ 152,
+    /// `tcpi_data_segs_out`.
+    data_segs_out: u32 @ 156,
+    /// `tcpi_delivery_rate`, bytes per second.
+    delivery_rate: u64 @ 160,
+    /// `tcpi_busy_time`: µs busy sending.
+    busy_time: u64 @ 168,
+    /// `tcpi_rwnd_limited`: µs limited by the receive window.
+    rwnd_limited: u64 @ 176,
+    /// `tcpi_sndbuf_limited`: µs limited by the send buffer.
+    sndbuf_limited: u64 @ 184,
+    /// `tcpi_delivered`.
+    delivered: u32 @ 192,
+    /// `tcpi_delivered_ce`.
+    delivered_ce: u32 @ 196,
+    /// `tcpi_bytes_sent`.
+    bytes_sent: u64 @ 200,
+    /// `tcpi_bytes_retrans`.
+    bytes_retrans: u64 @ 208,
+    /// `tcpi_dsack_dups`.
+    dsack_dups: u32 @ 216,
+    /// `tcpi_reord_seen`.
+    reord_seen: u32 @ 220,
+    /// `tcpi_rcv_ooopack`: out-of-order packets received.
+    rcv_ooopack: u32 @ 224,
+    /// `tcpi_snd_wnd`: peer's advertised receive window, bytes.
+    snd_wnd: u32 @ 228,
+    /// `tcpi_rcv_wnd`: local advertised receive window, bytes (6.7+).
+    rcv_wnd: u32 @ 232,
+    /// `tcpi_rehash`: PLB or timeout-triggered rehashes (6.7+).
+    rehash: u32 @ 236,
+    /// `tcpi_total_rto`: RTO timeouts.
+    total_rto: u16 @ 240,
+    /// `tcpi_total_rto_recoveries`.
+    total_rto_recoveries: u16 @ 242,
+    /// `tcpi_total_rto_time`: ms in RTO recovery.
+    total_rto_time: u32 @ 244,
+    /// `tcpi_received_ce`: CE-marked packets received.
+    received_ce: u32 @ 248,
+    /// `tcpi_delivered_e1_bytes` (AccECN).
+    delivered_e1_bytes: u32 @ 252,
+    /// `tcpi_delivered_e0_bytes` (AccECN).
+    delivered_e0_bytes: u32 @ 256,
+    /// `tcpi_delivered_ce_bytes` (AccECN).
+    delivered_ce_bytes: u32 @ 260,
+    /// `tcpi_received_e1_bytes` (AccECN).
+    received_e1_bytes: u32 @ 264,
+    /// `tcpi_received_e0_bytes` (AccECN).
+    received_e0_bytes: u32 @ 268,
+    /// `tcpi_received_ce_bytes` (AccECN).
+    received_ce_bytes: u32 @ 272,
+    /// `tcpi_accecn_fail_mode`.
+    accecn_fail_mode: u16 @ 276,
+    /// `tcpi_accecn_opt_seen`.
+    accecn_opt_seen: u16 @ 278,
+}
+
+impl TcpInfo {
+    /// Every field present, by name, widened to `u64`, in struct order
+    /// (the bit-fields of bytes 6 and 7 come first, split).
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        let bits = [
+            ("snd_wscale", self.snd_wscale().map(u64::from)),
+            ("rcv_wscale", self.rcv_wscale().map(u64::from)),
+            ("delivery_rate_app_limited", self.delivery_rate_app_limited().map(u64::from)),
+            ("fastopen_client_fail", self.fastopen_client_fail().map(u64::from)),
+        ];
+        let plain = FIELDS.iter().filter_map(move |&(name, off, size)| {
+            let v = match size {
+                1 => self.get::<u8>(off).map(u64::from),
+                2 => self.get::<u16>(off).map(u64::from),
+                4 => self.get::<u32>(off).map(u64::from),
+                _ => self.get::<u64>(off),
+            };
+            v.map(|v| (name, v))
+        });
+        bits.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))).chain(plain)
+    }
+}
+
+impl fmt::Debug for TcpInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in self.fields() {
+            m.entry(&k, &v);
+        }
+        m.finish()
+    }
+}
+
+impl Serialize for TcpInfo {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.fields() {
+            if k == "delivery_rate_app_limited" {
+                m.serialize_entry(k, &(v != 0))?;
+            } else {
+                m.serialize_entry(k, &v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_cover_the_struct_without_gaps() {
+        // Bytes 6 and 7 are the bit-field bytes; every other byte belongs to
+        // exactly one plain field.
+        let mut owner = [0u8; TCP_INFO_LEN];
+        owner[6] = 1;
+        owner[7] = 1;
+        for &(name, off, size) in FIELDS {
+            assert_eq!(off % size, 0, "{name} misaligned");
+            for b in &mut owner[off..off + size] {
+                assert_eq!(*b, 0, "{name} overlaps");
+                *b = 1;
+            }
+        }
+        assert!(owner.iter().all(|&b| b == 1));
+    }
+
+    #[test]
+    fn short_kernels_give_fewer_fields() {
+        let mut b = vec![0u8; TCP_INFO_LEN];
+        b[228..232].copy_from_slice(&65535u32.to_ne_bytes()); // snd_wnd
+        b[232..236].copy_from_slice(&1234u32.to_ne_bytes()); // rcv_wnd
+        b[6] = 0x79; // rcv_wscale 7, snd_wscale 9
+        let full = TcpInfo::from_bytes(&b);
+        assert_eq!(full.rcv_wnd(), Some(1234));
+        assert_eq!((full.snd_wscale(), full.rcv_wscale()), (Some(9), Some(7)));
+        let v232 = TcpInfo::from_bytes(&b[..232]);
+        assert_eq!(v232.snd_wnd(), Some(65535));
+        assert_eq!(v232.rcv_wnd(), None);
+        let v104 = TcpInfo::from_bytes(&b[..104]);
+        assert_eq!(v104.total_retrans(), Some(0));
+        assert_eq!(v104.pacing_rate(), None);
+        assert_eq!(v104.fields().count(), 4 + 30);
+        // Cut in the middle of a field: the field is absent.
+        assert_eq!(TcpInfo::from_bytes(&b[..234]).rcv_wnd(), None);
+        // Longer than known: kept to 280 bytes.
+        let mut long = b.clone();
+        long.extend_from_slice(&[0xff; 16]);
+        assert_eq!(TcpInfo::from_bytes(&long).len(), TCP_INFO_LEN);
+        assert!(TcpInfo::from_bytes(&[]).is_empty());
+    }
+}
