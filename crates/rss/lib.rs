@@ -1,4 +1,16 @@
 //! The `rss` command line: argument parsing, query building and renderers.
 //!
-//! `main.rs` only dispatches into this library so that examples, benches and
-//! later subcommands reuse the same code.
+//! `main.rs` only dispatches into [`run`] so that examples (the scenario
+//! lab), benches and later subcommands reuse the same code. Arguments become
+//! a plain [`args::Config`]; the config becomes a `sockdiag::Query`; sockets
+//! stream into a renderer ([`render`] for ss's table, [`json`] for `-j`).
+#![deny(missing_docs)]
+
+pub mod args;
+pub mod filter;
+pub mod json;
+pub mod run;
+
+pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
+pub mod summary;
+pub mod render;

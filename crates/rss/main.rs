@@ -1,4 +1,8 @@
+//! `rss`: dispatches to the library.
+
 fn main() {
-    eprintln!("rss: the command line is not built yet");
-    std::process::exit(1);
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let code = rss::run(std::env::args_os().collect(), &mut stdout.lock(), &mut stderr.lock());
+    std::process::exit(code);
 }

@@ -164,7 +164,7 @@ impl fmt::Display for Table {
 
 bitflags::bitflags! {
     /// A set of [`Table`]s.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Tables: u16 {
         /// TCP
         const TCP = 1 << 0;
@@ -319,7 +319,7 @@ impl Serialize for State {
 bitflags::bitflags! {
     /// A set of states, laid out as the kernel's `idiag_states` bitmask
     /// (`1 << TCP_*`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct States: u32 {
         /// ESTABLISHED
         const ESTABLISHED = 1 << 1;

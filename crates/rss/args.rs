@@ -1,0 +1,523 @@
+//! Command-line arguments, as `ss` spells them, and the plain [`Config`]
+//! they turn into.
+//!
+//! Parsing never touches the kernel: it produces a `Config` that [`crate::run`]
+//! turns into library queries. Every mistake is a [`UsageError`] (exit 2).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser};
+use sockdiag::{States, Tables};
+
+use crate::filter;
+
+/// `rss`: socket statistics, as `ss` prints them, straight from `NETLINK_SOCK_DIAG`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "rss",
+    version,
+    about = "Socket statistics: a faster, scriptable ss",
+    long_about = "rss prints the same tables as iproute2's ss, from the same kernel interface \
+                  (NETLINK_SOCK_DIAG), with the same flags and filter words, plus JSON output (-j).",
+    override_usage = "rss [OPTIONS] [FILTER]",
+    after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ]\n\
+                  STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}\n\
+                  TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\n\
+                  Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage.",
+    disable_help_flag = true
+)]
+pub struct Args {
+    /// Print help
+    #[arg(short = 'h', long, action = ArgAction::Help, help_heading = "Information")]
+    help: Option<bool>,
+    /// Don't resolve service names
+    #[arg(short = 'n', long, help_heading = "Display")]
+    pub numeric: bool,
+    /// Resolve host names
+    #[arg(short = 'r', long, help_heading = "Display")]
+    pub resolve: bool,
+    /// Display all sockets (listening, connected, bound-inactive)
+    #[arg(short = 'a', long, help_heading = "Selection")]
+    pub all: bool,
+    /// Display listening sockets
+    #[arg(short = 'l', long, help_heading = "Selection")]
+    pub listening: bool,
+    /// Display only bound-inactive TCP sockets
+    #[arg(short = 'B', long = "bound-inactive", help_heading = "Selection")]
+    pub bound_inactive: bool,
+    /// Show timer information
+    #[arg(short = 'o', long, help_heading = "Display")]
+    pub options: bool,
+    /// Show detailed socket information
+    #[arg(short = 'e', long, help_heading = "Display")]
+    pub extended: bool,
+    /// Show socket memory usage
+    #[arg(short = 'm', long, help_heading = "Display")]
+    pub memory: bool,
+    /// Show processes using the socket
+    #[arg(short = 'p', long, help_heading = "Display")]
+    pub processes: bool,
+    /// Show threads using the socket
+    #[arg(short = 'T', long, help_heading = "Display")]
+    pub threads: bool,
+    /// Show internal TCP information
+    #[arg(short = 'i', long, help_heading = "Display")]
+    pub info: bool,
+    /// Show socket usage summary
+    #[arg(short = 's', long, help_heading = "Display")]
+    pub summary: bool,
+    /// Show tos and priority information
+    #[arg(long, help_heading = "Display")]
+    pub tos: bool,
+    /// Show cgroup information
+    #[arg(long, help_heading = "Display")]
+    pub cgroup: bool,
+    /// Suppress the header line
+    #[arg(short = 'H', long = "no-header", help_heading = "Display")]
+    pub no_header: bool,
+    /// Print each socket's data on a single line
+    #[arg(short = 'O', long, help_heading = "Display")]
+    pub oneline: bool,
+    /// Don't show the Recv-Q and Send-Q columns
+    #[arg(short = 'Q', long = "no-queues", help_heading = "Display")]
+    pub no_queues: bool,
+    /// Print JSON: an array of socket objects (the sockdiag model)
+    #[arg(short = 'j', long, help_heading = "Display")]
+    pub json: bool,
+    /// Switch to the network namespace NAME (/run/netns/NAME), or a namespace file if it contains '/'
+    #[arg(short = 'N', long = "net", value_name = "NSNAME", help_heading = "Selection")]
+    pub net: Option<OsString>,
+
+    /// Display only IP version 4 sockets
+    #[arg(short = '4', long, help_heading = "Tables")]
+    pub ipv4: bool,
+    /// Display only IP version 6 sockets
+    #[arg(short = '6', long, help_heading = "Tables")]
+    pub ipv6: bool,
+    /// Display PACKET sockets
+    #[arg(short = '0', long, help_heading = "Tables")]
+    pub packet: bool,
+    /// Display only TCP sockets
+    #[arg(short = 't', long, help_heading = "Tables")]
+    pub tcp: bool,
+    /// Display only MPTCP sockets
+    #[arg(short = 'M', long, help_heading = "Tables")]
+    pub mptcp: bool,
+    /// Display only SCTP sockets (no diag module here: prints nothing)
+    #[arg(short = 'S', long, help_heading = "Tables")]
+    pub sctp: bool,
+    /// Display only UDP sockets
+    #[arg(short = 'u', long, help_heading = "Tables")]
+    pub udp: bool,
+    /// Display only DCCP sockets (removed from Linux: prints nothing)
+    #[arg(short = 'd', long, help_heading = "Tables")]
+    pub dccp: bool,
+    /// Display only RAW sockets
+    #[arg(short = 'w', long, help_heading = "Tables")]
+    pub raw: bool,
+    /// Display only Unix domain sockets
+    #[arg(short = 'x', long, help_heading = "Tables")]
+    pub unix: bool,
+    /// Display only netlink sockets
+    #[arg(long, help_heading = "Tables")]
+    pub netlink: bool,
+    /// Display only vsock sockets (no diag module here: prints nothing)
+    #[arg(long, help_heading = "Tables")]
+    pub vsock: bool,
+    /// Display only TIPC sockets (no diag module here: prints nothing)
+    #[arg(long, help_heading = "Tables")]
+    pub tipc: bool,
+    /// Display only XDP sockets (no diag module here: prints nothing)
+    #[arg(long, help_heading = "Tables")]
+    pub xdp: bool,
+    /// Display sockets of type FAMILY: inet, inet6, link, unix, netlink, vsock, tipc, xdp
+    #[arg(short = 'f', long, value_name = "FAMILY", help_heading = "Tables")]
+    pub family: Vec<String>,
+    /// Comma list of tables: all, inet, tcp, udp, raw, unix, unix_stream, ... (a leading ! excludes)
+    #[arg(short = 'A', long = "query", alias = "socket", value_name = "QUERY", help_heading = "Tables")]
+    pub query: Vec<String>,
+
+    /// Forcibly close sockets, display what was closed (not yet implemented)
+    #[arg(short = 'K', long, help_heading = "Actions")]
+    pub kill: bool,
+    /// Continually display sockets as they are destroyed (not yet implemented)
+    #[arg(short = 'E', long, help_heading = "Actions")]
+    pub events: bool,
+    /// Dump raw information about TCP sockets to FILE (not yet implemented)
+    #[arg(short = 'D', long = "diag", value_name = "FILE", help_heading = "Actions")]
+    pub diag: Option<PathBuf>,
+    /// Read filter information from FILE (not yet implemented)
+    #[arg(short = 'F', long = "filter", value_name = "FILE", help_heading = "Actions")]
+    pub filter_file: Option<PathBuf>,
+    /// Show bpf filter socket information (not yet implemented)
+    #[arg(short = 'b', long, help_heading = "Display")]
+    pub bpf: bool,
+    /// Display SELinux security contexts (not supported)
+    #[arg(short = 'Z', long, help_heading = "Display")]
+    pub context: bool,
+    /// Display SELinux socket contexts (not supported)
+    #[arg(short = 'z', long, help_heading = "Display")]
+    pub contexts: bool,
+
+    /// Filter: `state X`, `exclude X` (expressions come later)
+    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    pub filter: Vec<String>,
+}
+
+/// Why the command line was refused.
+#[derive(Debug)]
+pub enum ParseError {
+    /// clap's own report (also `--help` and `--version`, which are not errors).
+    Clap(clap::Error),
+    /// A value clap accepted but rss cannot use.
+    Usage(UsageError),
+}
+
+/// A mistake on the command line: printed as `rss: ...`, exit status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Tables ss knows that this kernel has no interface for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// SCTP (`-S`): no sctp_diag module.
+    Sctp,
+    /// DCCP (`-d`): removed from Linux.
+    Dccp,
+    /// vsock (`--vsock`): no vsock_diag.
+    Vsock,
+    /// TIPC (`--tipc`).
+    Tipc,
+    /// XDP (`--xdp`).
+    Xdp,
+}
+
+impl Missing {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Missing::Sctp => "sctp",
+            Missing::Dccp => "dccp",
+            Missing::Vsock => "vsock",
+            Missing::Tipc => "tipc",
+            Missing::Xdp => "xdp",
+        }
+    }
+}
+
+/// Where to run: the caller's namespace, a named one, or a namespace file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Namespace {
+    /// The namespace rss runs in.
+    Current,
+    /// `/run/netns/NAME`.
+    Named(String),
+    /// A namespace file such as `/proc/PID/ns/net`.
+    Path(PathBuf),
+}
+
+/// What the user asked for, resolved: plain data, no I/O.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Tables to dump.
+    pub tables: Tables,
+    /// Inet families.
+    pub v4: bool,
+    /// Inet families.
+    pub v6: bool,
+    /// States to show.
+    pub states: States,
+    /// Tables asked for by name that this kernel cannot show.
+    pub missing: Vec<Missing>,
+    /// The namespace.
+    pub netns: Namespace,
+    /// Raw flags for renderers.
+    pub args: Args,
+}
+
+/// Families as ss tracks them (`FAMILY_MASK(af)`), for merging defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Fams {
+    inet: bool,
+    inet6: bool,
+    unix: bool,
+    packet: bool,
+    netlink: bool,
+    other: bool,
+}
+
+/// One of ss's socket tables ("dbs"), including those this kernel lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Db {
+    Have(Tables),
+    Missing(Missing),
+}
+
+fn query_dbs(name: &str) -> Result<Vec<Db>, UsageError> {
+    use Db::*;
+    Ok(match name {
+        "all" => vec![Have(Tables::all()), Missing(self::Missing::Sctp), Missing(self::Missing::Dccp)],
+        "inet" => vec![Have(Tables::INET), Missing(self::Missing::Sctp), Missing(self::Missing::Dccp)],
+        "tcp" => vec![Have(Tables::TCP)],
+        "udp" => vec![Have(Tables::UDP)],
+        "raw" => vec![Have(Tables::RAW)],
+        "mptcp" => vec![Have(Tables::MPTCP)],
+        "unix" => vec![Have(Tables::UNIX)],
+        "unix_stream" | "u_str" => vec![Have(Tables::UNIX_STREAM)],
+        "unix_dgram" | "u_dgr" => vec![Have(Tables::UNIX_DGRAM)],
+        "unix_seqpacket" | "u_seq" => vec![Have(Tables::UNIX_SEQPACKET)],
+        "packet" => vec![Have(Tables::PACKET)],
+        "packet_raw" | "p_raw" => vec![Have(Tables::PACKET_RAW)],
+        "packet_dgram" | "p_dgr" => vec![Have(Tables::PACKET_DGRAM)],
+        "netlink" => vec![Have(Tables::NETLINK)],
+        "dccp" => vec![Missing(self::Missing::Dccp)],
+        "sctp" => vec![Missing(self::Missing::Sctp)],
+        "vsock" | "vsock_stream" | "v_str" | "vsock_dgram" | "v_dgr" => vec![Missing(self::Missing::Vsock)],
+        "tipc" => vec![Missing(self::Missing::Tipc)],
+        "xdp" => vec![Missing(self::Missing::Xdp)],
+        other => return Err(UsageError(format!("-A: '{other}' is not a socket table"))),
+    })
+}
+
+/// The state set `ss -a` and `exclude` start from: every state, and (v6.8+)
+/// bound-inactive TCP sockets.
+pub const SS_ALL: States = States::ALL.union(States::BOUND_INACTIVE);
+
+/// Accumulates ss's `struct filter` while flags are read, then merges
+/// defaults exactly as `filter_merge_defaults` does.
+#[derive(Debug, Default)]
+struct Selection {
+    dbs: Tables,
+    missing: Vec<Missing>,
+    fams: Fams,
+    states: States,
+    do_default: bool,
+}
+
+impl Selection {
+    fn db(&mut self, db: Db) {
+        match db {
+            Db::Have(t) => {
+                // Packet and netlink tables default to UNCONN, the others to connected.
+                if t.intersects(Tables::PACKET | Tables::NETLINK) {
+                    self.states |= States::CLOSE;
+                }
+                if t.intersects(!(Tables::PACKET | Tables::NETLINK)) {
+                    self.states |= States::DEFAULT;
+                }
+                self.dbs |= t;
+            }
+            Db::Missing(m) => {
+                self.states |= States::DEFAULT;
+                if !self.missing.contains(&m) {
+                    self.missing.push(m);
+                }
+            }
+        }
+        self.do_default = false;
+    }
+
+    fn family(&mut self, f: &str) -> Result<(), UsageError> {
+        match f {
+            "inet" => self.fams.inet = true,
+            "inet6" => self.fams.inet6 = true,
+            "link" => self.fams.packet = true,
+            "unix" => self.fams.unix = true,
+            "netlink" => self.fams.netlink = true,
+            "vsock" | "tipc" | "xdp" => {
+                self.fams.other = true;
+                let m = match f {
+                    "vsock" => Missing::Vsock,
+                    "tipc" => Missing::Tipc,
+                    _ => Missing::Xdp,
+                };
+                if !self.missing.contains(&m) {
+                    self.missing.push(m);
+                }
+            }
+            "help" => {
+                return Err(UsageError("FAMILY := {inet|inet6|link|unix|netlink|vsock|tipc|xdp}".into()));
+            }
+            other => return Err(UsageError(format!("\"{other}\" is invalid family"))),
+        }
+        self.states |= if matches!(f, "link" | "netlink") { States::CLOSE } else { States::DEFAULT };
+        self.do_default = false;
+        Ok(())
+    }
+
+    /// `filter_merge_defaults`: a table whose families are all unselected
+    /// adds its families; a family with no selected table adds its tables.
+    fn merge(&mut self) {
+        let f = &mut self.fams;
+        if self.dbs.intersects(Tables::INET) && !(f.inet || f.inet6) {
+            f.inet = true;
+            f.inet6 = true;
+        }
+        if self.dbs.intersects(Tables::UNIX) {
+            f.unix = true;
+        }
+        if self.dbs.intersects(Tables::PACKET) {
+            f.packet = true;
+        }
+        if self.dbs.contains(Tables::NETLINK) {
+            f.netlink = true;
+        }
+        if (f.inet || f.inet6) && !self.dbs.intersects(Tables::INET) && self.missing.iter().all(|m| !matches!(m, Missing::Sctp | Missing::Dccp)) {
+            self.dbs |= Tables::INET;
+        }
+        if f.unix && !self.dbs.intersects(Tables::UNIX) {
+            self.dbs |= Tables::UNIX;
+        }
+        if f.packet && !self.dbs.intersects(Tables::PACKET) {
+            self.dbs |= Tables::PACKET;
+        }
+        if f.netlink {
+            self.dbs |= Tables::NETLINK;
+        }
+    }
+}
+
+impl Config {
+    /// Parses `argv` (with the program name first).
+    pub fn parse(argv: Vec<OsString>) -> Result<Config, ParseError> {
+        let args = Args::try_parse_from(argv).map_err(ParseError::Clap)?;
+        Config::resolve_args(args).map_err(ParseError::Usage)
+    }
+
+    /// Resolves flags into tables, families, states and namespace, following
+    /// ss's `main()`: table flags and families accumulate default states;
+    /// `-a`/`-l`/`state`/`exclude` replace them; with no table or family
+    /// flag every table is shown, connected states only.
+    pub fn resolve_args(args: Args) -> Result<Config, UsageError> {
+        for (on, flag) in [
+            (args.kill, "-K (kill)"),
+            (args.events, "-E (events)"),
+            (args.diag.is_some(), "-D (raw dump)"),
+            (args.filter_file.is_some(), "-F (filter file)"),
+            (args.bpf, "-b (bpf)"),
+            (args.context || args.contexts, "-Z/-z (SELinux contexts)"),
+        ] {
+            if on {
+                return Err(UsageError(format!("{flag} is not supported yet")));
+            }
+        }
+        let mut sel = Selection { do_default: true, ..Selection::default() };
+        let mut state_filter = States::empty();
+        if args.bound_inactive {
+            state_filter = States::BOUND_INACTIVE;
+        } else if args.all {
+            state_filter = SS_ALL;
+        } else if args.listening {
+            state_filter = States::LISTEN | States::CLOSE;
+        }
+        for (on, t) in [
+            (args.tcp, Tables::TCP),
+            (args.udp, Tables::UDP),
+            (args.raw, Tables::RAW),
+            (args.mptcp, Tables::MPTCP),
+            (args.netlink, Tables::NETLINK),
+        ] {
+            if on {
+                sel.db(Db::Have(t));
+            }
+        }
+        for (on, m) in [(args.sctp, Missing::Sctp), (args.dccp, Missing::Dccp)] {
+            if on {
+                sel.db(Db::Missing(m));
+            }
+        }
+        for (on, f) in [
+            (args.unix, "unix"),
+            (args.ipv4, "inet"),
+            (args.ipv6, "inet6"),
+            (args.packet, "link"),
+            (args.vsock, "vsock"),
+            (args.tipc, "tipc"),
+            (args.xdp, "xdp"),
+        ] {
+            if on {
+                sel.family(f)?;
+            }
+        }
+        for f in &args.family {
+            sel.family(f)?;
+        }
+        if !args.query.is_empty() {
+            // The first -A replaces the tables chosen so far.
+            sel.dbs = Tables::empty();
+            sel.missing.clear();
+            if state_filter.is_empty() {
+                state_filter = States::DEFAULT;
+            }
+            sel.do_default = false;
+            for q in &args.query {
+                for word in q.split(',') {
+                    let (neg, w) = match word.strip_prefix('!') {
+                        Some(w) => (true, w),
+                        None => (false, word),
+                    };
+                    for db in query_dbs(w)? {
+                        match (neg, db) {
+                            (false, db) => sel.db(db),
+                            (true, Db::Have(t)) => sel.dbs &= !t,
+                            (true, Db::Missing(m)) => sel.missing.retain(|x| *x != m),
+                        }
+                    }
+                }
+            }
+        }
+        let rest = filter::parse_states(&args.filter, &mut state_filter)?;
+        if let Some(word) = rest.first() {
+            return Err(UsageError(format!(
+                "filter: expressions are not supported yet (found '{word}'); only 'state' and 'exclude' are"
+            )));
+        }
+        if sel.do_default {
+            if state_filter.is_empty() {
+                state_filter = States::DEFAULT;
+            }
+            sel.dbs = Tables::all();
+            sel.states |= States::DEFAULT;
+        }
+        if !state_filter.is_empty() {
+            sel.states = state_filter;
+        }
+        sel.merge();
+        if args.bound_inactive {
+            sel.dbs &= Tables::TCP;
+        }
+        let (v4, v6) = match (sel.fams.inet, sel.fams.inet6) {
+            (false, false) => (true, true),
+            f => f,
+        };
+        let netns = match &args.net {
+            None => Namespace::Current,
+            Some(n) => {
+                let s = n.to_string_lossy().into_owned();
+                if s.is_empty() {
+                    return Err(UsageError("-N: empty namespace name".into()));
+                }
+                if s.contains('/') { Namespace::Path(PathBuf::from(n)) } else { Namespace::Named(s) }
+            }
+        };
+        Ok(Config { tables: sel.dbs, v4, v6, states: sel.states, missing: sel.missing, netns, args })
+    }
+
+    /// `ss` drops the Netid column when exactly one table is selected.
+    pub fn show_netid(&self) -> bool {
+        let n = self.tables.bits().count_ones() + self.missing.len() as u32;
+        n > 1
+    }
+
+    /// `ss` drops the State column when exactly one state is selected.
+    pub fn show_state(&self) -> bool {
+        self.states.bits().count_ones() > 1
+    }
+}

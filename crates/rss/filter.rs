@@ -1,0 +1,109 @@
+//! The filter words of the command line.
+//!
+//! Today: the leading `state X` / `exclude X` pairs, with every state name
+//! and group `ss` accepts. Filter expressions (`dport = :443 and ...`) are
+//! the next layer; they will parse what [`parse_states`] leaves over.
+
+use sockdiag::States;
+
+use crate::args::{SS_ALL, UsageError};
+
+/// A state name or group, as `ss`'s `scan_state` spells it (case-insensitive).
+pub fn scan_state(word: &str) -> Option<States> {
+    let w = word.to_ascii_lowercase();
+    Some(match w.as_str() {
+        "established" => States::ESTABLISHED,
+        "syn-sent" => States::SYN_SENT,
+        "syn-recv" => States::SYN_RECV,
+        "fin-wait-1" => States::FIN_WAIT1,
+        "fin-wait-2" => States::FIN_WAIT2,
+        "time-wait" => States::TIME_WAIT,
+        "close" | "closed" | "unconnected" => States::CLOSE,
+        "close-wait" => States::CLOSE_WAIT,
+        "last-ack" => States::LAST_ACK,
+        "listening" | "listen" => States::LISTEN,
+        "closing" => States::CLOSING,
+        "bound-inactive" => States::BOUND_INACTIVE,
+        "all" => SS_ALL,
+        "connected" => States::CONNECTED,
+        "synchronized" => States::SYNCHRONIZED,
+        "bucket" => States::SYN_RECV | States::TIME_WAIT,
+        "big" => States::BIG,
+        _ => return None,
+    })
+}
+
+/// Consumes leading `state X` / `exclude X` (or `excl X`) pairs, updating
+/// `states` as `ss` does: the first `state` starts from nothing, the first
+/// `exclude` from every state. Returns the words left for an expression.
+pub fn parse_states<'a>(words: &'a [String], states: &mut States) -> Result<&'a [String], UsageError> {
+    let mut saw = false;
+    let mut i = 0;
+    while i < words.len() {
+        let kw = words[i].as_str();
+        let exclude = match kw {
+            "state" => false,
+            "exclude" | "excl" => true,
+            _ => break,
+        };
+        let Some(name) = words.get(i + 1) else {
+            return Err(UsageError(format!("filter: expected a state name after '{kw}'")));
+        };
+        let set = scan_state(name).ok_or_else(|| {
+            UsageError(format!(
+                "filter: wrong state name '{name}' (expected established, syn-sent, syn-recv, fin-wait-1, \
+                 fin-wait-2, time-wait, closed, close-wait, last-ack, listening, closing, bound-inactive, \
+                 all, connected, synchronized, bucket or big)"
+            ))
+        })?;
+        if !saw {
+            *states = if exclude { SS_ALL } else { States::empty() };
+            saw = true;
+        }
+        if exclude {
+            *states &= !set;
+        } else {
+            *states |= set;
+        }
+        i += 2;
+    }
+    Ok(&words[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn state_words_or_together_and_exclude_subtracts() {
+        let mut st = States::DEFAULT;
+        let w = words("state established state LISTENING dport = :22");
+        let rest = parse_states(&w, &mut st).unwrap();
+        assert_eq!(st, States::ESTABLISHED | States::LISTEN);
+        assert_eq!(rest, &w[4..]);
+        let mut st = States::DEFAULT;
+        parse_states(&words("exclude listening exclude bucket"), &mut st).unwrap();
+        assert_eq!(st, SS_ALL & !(States::LISTEN | States::SYN_RECV | States::TIME_WAIT));
+    }
+
+    #[test]
+    fn groups_match_ss_manual() {
+        assert_eq!(scan_state("connected"), Some(States::CONNECTED));
+        assert!(!scan_state("synchronized").unwrap().contains(States::SYN_SENT));
+        assert!(!scan_state("big").unwrap().intersects(States::SYN_RECV | States::TIME_WAIT));
+        assert_eq!(scan_state("closed"), Some(States::CLOSE));
+    }
+
+    #[test]
+    fn bad_words_are_usage_errors() {
+        let mut st = States::empty();
+        let e = parse_states(&words("state bogus"), &mut st).unwrap_err();
+        assert!(e.0.contains("'bogus'"), "{}", e.0);
+        let e = parse_states(&words("exclude"), &mut st).unwrap_err();
+        assert!(e.0.contains("after 'exclude'"));
+    }
+}

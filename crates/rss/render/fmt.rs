@@ -1,0 +1,333 @@
+//! Number, time, rate and address formatting exactly as `ss` prints them.
+//!
+//! `ss` formats with C's `printf`; the pieces here reproduce the conversions
+//! it uses (`%g`, `%.3g`, `%.1f`, `%#x`, `%-6d`) and its helpers
+//! (`print_ms_timer`, `sprint_bw`, glibc's `inet_ntop`). Everything is pure:
+//! no I/O, no locale, no libc.
+
+use std::io::Write;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Appends `v` as C's `%.{prec}g` would print it.
+///
+/// Digits come from Rust's exact float formatting, which rounds the exact
+/// binary value half-to-even like glibc; `%g`'s choice between fixed and
+/// exponent notation and its trailing-zero removal are done here.
+pub fn push_g(out: &mut Vec<u8>, v: f64, prec: usize) {
+    if v.is_nan() {
+        out.extend_from_slice(if v.is_sign_negative() { b"-nan" } else { b"nan" });
+        return;
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v < 0.0 { b"-inf" } else { b"inf" });
+        return;
+    }
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+        return;
+    }
+    let p = prec.max(1);
+    // The exponent %e would print once rounded to `p` significant digits.
+    let sci = format!("{:.*e}", p - 1, v);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= p as i32 {
+        out.extend_from_slice(strip_zeros(mant).as_bytes());
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs());
+    } else {
+        let fixed = format!("{:.*}", (p as i32 - 1 - exp) as usize, v);
+        out.extend_from_slice(strip_zeros(&fixed).as_bytes());
+    }
+}
+
+/// `v` as C's `%.{prec}g`.
+pub fn fmt_g(v: f64, prec: usize) -> String {
+    let mut b = Vec::new();
+    push_g(&mut b, v, prec);
+    String::from_utf8(b).unwrap_or_default()
+}
+
+/// `%g` (precision 6).
+pub fn g(v: f64) -> String {
+    fmt_g(v, 6)
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
+}
+
+/// `ss`'s `print_ms_timer`: a timer's expiry in milliseconds as `1min5sec`,
+/// `12min`, `9.373sec`, `57sec` or `200ms` (v6.11+ spelling).
+///
+/// Minutes drop the milliseconds, more than nine minutes drop the seconds,
+/// and more than nine seconds drop the milliseconds. Zero prints nothing.
+pub fn ms_timer(timeout: u32) -> String {
+    let mut secs = timeout / 1000;
+    let minutes = secs / 60;
+    secs %= 60;
+    let mut msecs = timeout % 1000;
+    let mut s = String::new();
+    if minutes != 0 {
+        msecs = 0;
+        s.push_str(&format!("{minutes}min"));
+        if minutes > 9 {
+            secs = 0;
+        }
+    }
+    if secs != 0 {
+        if secs > 9 {
+            msecs = 0;
+        }
+        s.push_str(&format!("{secs}{}", if msecs != 0 { "." } else { "sec" }));
+    }
+    if msecs != 0 {
+        s.push_str(&format!("{msecs:03}{}", if secs != 0 { "sec" } else { "ms" }));
+    }
+    s
+}
+
+/// `ss`'s `sprint_bw`: a rate in bits per second with a decimal k/M/G/T
+/// suffix at three significant digits, or the raw integer with `-n`.
+/// The caller appends `bps`.
+pub fn bw(bits_per_sec: f64, numeric: bool) -> String {
+    if numeric {
+        format!("{bits_per_sec:.0}")
+    } else if bits_per_sec >= 1e12 {
+        format!("{}T", fmt_g(bits_per_sec / 1e12, 3))
+    } else if bits_per_sec >= 1e9 {
+        format!("{}G", fmt_g(bits_per_sec / 1e9, 3))
+    } else if bits_per_sec >= 1e6 {
+        format!("{}M", fmt_g(bits_per_sec / 1e6, 3))
+    } else if bits_per_sec >= 1e3 {
+        format!("{}k", fmt_g(bits_per_sec / 1e3, 3))
+    } else {
+        g(bits_per_sec)
+    }
+}
+
+/// C's `%#x`: `0` for zero, `0x…` otherwise.
+pub fn alt_hex(v: u32) -> String {
+    if v == 0 { "0".to_string() } else { format!("{v:#x}") }
+}
+
+/// glibc's `inet_ntop(AF_INET6, …)`: the longest run (first on a tie) of
+/// two or more zero groups becomes `::`, and `::a.b.c.d` / `::ffff:a.b.c.d`
+/// end in dotted quad.
+pub fn inet6_ntop(addr: &Ipv6Addr) -> String {
+    let w = addr.segments();
+    let (mut best, mut cur): ((isize, usize), (isize, usize)) = ((-1, 0), (-1, 0));
+    for (i, &word) in w.iter().enumerate() {
+        if word == 0 {
+            if cur.0 == -1 {
+                cur = (i as isize, 1);
+            } else {
+                cur.1 += 1;
+            }
+        } else if cur.0 != -1 {
+            if best.0 == -1 || cur.1 > best.1 {
+                best = cur;
+            }
+            cur.0 = -1;
+        }
+    }
+    if cur.0 != -1 && (best.0 == -1 || cur.1 > best.1) {
+        best = cur;
+    }
+    if best.0 != -1 && best.1 < 2 {
+        best.0 = -1;
+    }
+    let mut s = String::with_capacity(40);
+    let mut i = 0usize;
+    while i < 8 {
+        if best.0 != -1 && i as isize >= best.0 && (i as isize) < best.0 + best.1 as isize {
+            if i as isize == best.0 {
+                s.push(':');
+            }
+            i += 1;
+            continue;
+        }
+        if i != 0 {
+            s.push(':');
+        }
+        if i == 6 && best.0 == 0 && (best.1 == 6 || (best.1 == 5 && w[5] == 0xffff)) {
+            let o = addr.octets();
+            s.push_str(&Ipv4Addr::new(o[12], o[13], o[14], o[15]).to_string());
+            return s;
+        }
+        s.push_str(&format!("{:x}", w[i]));
+        i += 1;
+    }
+    if best.0 != -1 && best.0 + best.1 as isize == 8 {
+        s.push(':');
+    }
+    s
+}
+
+/// iproute2's `escape_str` in the C locale (`ss` never calls `setlocale`):
+/// control characters and DEL become `.`, bytes ≥ 0x80 become `?`, the rest
+/// is kept. This is how `ss` v7.0+ prints command names.
+pub fn escape_comm(out: &mut Vec<u8>, name: &[u8]) {
+    for &b in name {
+        if b == 0 {
+            break;
+        }
+        out.push(match b {
+            0x01..=0x1f | 0x7f => b'.',
+            0x80..=0xff => b'?',
+            _ => b,
+        });
+    }
+}
+
+/// glibc's `major()` of a `dev_t` (applied by `ss` to the kernel's raw
+/// `s_dev`, as `ss` does).
+pub fn dev_major(dev: u64) -> u32 {
+    (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff)) as u32
+}
+
+/// glibc's `minor()` of a `dev_t`.
+pub fn dev_minor(dev: u64) -> u32 {
+    ((dev & 0xff) | ((dev >> 12) & !0xff)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Expected values printed by glibc's printf (gcc 12, this machine):
+    /// `printf("%g|%.3g|%.1f\n", v, v, v)` for each input.
+    #[test]
+    fn g_matches_glibc() {
+        let cases: &[(f64, &str, &str, &str)] = &[
+            (0.0, "0", "0", "0.0"),
+            (0.5, "0.5", "0.5", "0.5"),
+            (1.0, "1", "1", "1.0"),
+            (0.1, "0.1", "0.1", "0.1"),
+            (0.25, "0.25", "0.25", "0.2"),
+            (0.35, "0.35", "0.35", "0.3"),
+            (0.125, "0.125", "0.125", "0.1"),
+            (12.5, "12.5", "12.5", "12.5"),
+            (99.95, "99.95", "100", "100.0"),
+            (99.96, "99.96", "100", "100.0"),
+            (100.0, "100", "100", "100.0"),
+            (123456.0, "123456", "1.23e+05", "123456.0"),
+            (1234567.0, "1.23457e+06", "1.23e+06", "1234567.0"),
+            (999999.5, "1e+06", "1e+06", "999999.5"),
+            (0.0001, "0.0001", "0.0001", "0.0"),
+            (0.00001234, "1.234e-05", "1.23e-05", "0.0"),
+            (0.000123456789, "0.000123457", "0.000123", "0.0"),
+            (3.0005, "3.0005", "3", "3.0"),
+            (2.675, "2.675", "2.67", "2.7"),
+            (1.5, "1.5", "1.5", "1.5"),
+            (2.5, "2.5", "2.5", "2.5"),
+            (0.05, "0.05", "0.05", "0.1"),
+            (0.15, "0.15", "0.15", "0.1"),
+            (33.333333333, "33.3333", "33.3", "33.3"),
+            (66.666666666, "66.6667", "66.7", "66.7"),
+            (1e21, "1e+21", "1e+21", "1000000000000000000000.0"),
+            (1e100, "1e+100", "1e+100", "10000000000000000159028911097599180468360808563945281389781327557747838772170381060813469985856815104.0"),
+            (4.294967295e9, "4.29497e+09", "4.29e+09", "4294967295.0"),
+            (214.748, "214.748", "215", "214.7"),
+            (0.2045, "0.2045", "0.204", "0.2"),
+            (1.0005, "1.0005", "1", "1.0"),
+            (9.995, "9.995", "9.99", "10.0"),
+            (999.5, "999.5", "1e+03", "999.5"),
+            (-2.5, "-2.5", "-2.5", "-2.5"),
+        ];
+        for &(v, g6, g3, f1) in cases {
+            assert_eq!(g(v), g6, "%g of {v}");
+            assert_eq!(fmt_g(v, 3), g3, "%.3g of {v}");
+            assert_eq!(format!("{v:.1}"), f1, "%.1f of {v}");
+        }
+        assert_eq!(g(f64::INFINITY), "inf");
+        assert_eq!(g(f64::NAN), "nan");
+        assert_eq!(fmt_g(0.5, 0), "0.5");
+    }
+
+    #[test]
+    fn timers_like_print_ms_timer() {
+        // Each case follows print_ms_timer's branches (ss v6.11+).
+        let cases = [
+            (0, ""),
+            (1, "001ms"),
+            (200, "200ms"),
+            (999, "999ms"),
+            (1000, "1sec"),
+            (1001, "1.001sec"),
+            (9373, "9.373sec"),
+            (9999, "9.999sec"),
+            (10_000, "10sec"),
+            (10_999, "10sec"),
+            (57_000, "57sec"),
+            (59_999, "59sec"),
+            (60_000, "1min"),
+            (60_500, "1min"),
+            (65_000, "1min5sec"),
+            (65_123, "1min5sec"),
+            (599_999, "9min59sec"),
+            (600_000, "10min"),
+            (720_000, "12min"),
+            (725_000, "12min"),
+            (u32::MAX, "71582min"),
+        ];
+        for (ms, want) in cases {
+            assert_eq!(ms_timer(ms), want, "{ms} ms");
+        }
+    }
+
+    #[test]
+    fn rates_like_sprint_bw() {
+        assert_eq!(bw(0.0, false), "0");
+        assert_eq!(bw(999.0, false), "999");
+        assert_eq!(bw(1000.0, false), "1k");
+        assert_eq!(bw(1234.0, false), "1.23k");
+        assert_eq!(bw(999_999.0, false), "1e+03k");
+        assert_eq!(bw(1_000_000.0, false), "1M");
+        assert_eq!(bw(53_200_000.0, false), "53.2M");
+        assert_eq!(bw(4_294_967_295.0 * 8.0, false), "34.4G");
+        assert_eq!(bw(1.5e12, false), "1.5T");
+        assert_eq!(bw(2.5e15, false), "2.5e+03T");
+        assert_eq!(bw(12.5, false), "12.5");
+        assert_eq!(bw(53_200_000.0, true), "53200000");
+        assert_eq!(bw(2.5, true), "2");
+        assert_eq!(bw(3.5, true), "4");
+    }
+
+    #[test]
+    fn ipv6_like_glibc_inet_ntop() {
+        // Expected strings from glibc inet_ntop on this machine.
+        let cases = [
+            ("::", "::"),
+            ("::1", "::1"),
+            ("1::", "1::"),
+            ("fe80::1", "fe80::1"),
+            ("2001:db8::1:0:0:1", "2001:db8::1:0:0:1"),
+            ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
+            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+            ("1:0:0:0:2:0:0:3", "1::2:0:0:3"),
+            ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
+            ("::ffff:0:0", "::ffff:0.0.0.0"),
+            ("::1.2.3.4", "::1.2.3.4"),
+            ("::0.0.1.0", "::100"),
+            ("0:0:0:0:0:1:0:0", "::1:0:0"),
+            ("abcd:ef01:2345:6789:abcd:ef01:2345:6789", "abcd:ef01:2345:6789:abcd:ef01:2345:6789"),
+        ];
+        for (a, want) in cases {
+            let addr: Ipv6Addr = a.parse().unwrap();
+            assert_eq!(inet6_ntop(&addr), want, "{a}");
+        }
+    }
+
+    #[test]
+    fn hex_escape_and_dev() {
+        assert_eq!(alt_hex(0), "0");
+        assert_eq!(alt_hex(0x10), "0x10");
+        let mut b = Vec::new();
+        escape_comm(&mut b, b"a\tb\x7f(\xc3\xa9)\"x");
+        assert_eq!(b, b"a.b.(??)\"x");
+        // kernel dev_t 8:1 (8 << 20 | 1) as glibc's major/minor see it
+        assert_eq!((dev_major(0x80_0001), dev_minor(0x80_0001)), (0, 2049));
+        assert_eq!((dev_major(0x801), dev_minor(0x801)), (8, 1));
+        assert_eq!((dev_major(25), dev_minor(25)), (0, 25));
+    }
+}

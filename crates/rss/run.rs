@@ -1,0 +1,236 @@
+//! From a parsed command line to printed sockets.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use sockdiag::{Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
+
+use crate::args::{Config, Namespace, ParseError};
+use crate::json::JsonWriter;
+use crate::render::{RenderOptions, TableRenderer};
+
+/// Exit status: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: the kernel or the system refused (namespace, permission, I/O).
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit status: bad usage (unknown flag, bad filter word).
+pub const EXIT_USAGE: i32 = 2;
+
+/// A failure after the command line was accepted.
+#[derive(Debug)]
+enum Failure {
+    /// Writing the output failed; a broken pipe is not reported.
+    Output(io::Error),
+    /// The library failed.
+    Diag(Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Diag(e)
+    }
+}
+
+/// Runs `rss` with `argv` (program name first), writing the table to `out`
+/// and messages to `err`. Returns the exit status. Never panics on input.
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let config = match Config::parse(argv) {
+        Ok(c) => c,
+        Err(ParseError::Clap(e)) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_OK;
+            }
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad usage");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
+            return EXIT_USAGE;
+        }
+        Err(ParseError::Usage(e)) => {
+            let _ = writeln!(err, "rss: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match execute(&config, out, err) {
+        Ok(()) => EXIT_OK,
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(Failure::Output(e)) => {
+            let _ = writeln!(err, "rss: write error: {e}");
+            EXIT_FAILURE
+        }
+        Err(Failure::Diag(e)) => {
+            let _ = writeln!(err, "rss: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
+    match ns {
+        Namespace::Current => Ok(None),
+        Namespace::Named(n) => NetNs::named(n).map(Some),
+        Namespace::Path(p) => NetNs::from_path(p.clone()).map(Some),
+    }
+}
+
+/// The library query for a configuration.
+pub fn build_query(config: &Config) -> Query {
+    let a = &config.args;
+    let mut q = Query::new(config.tables)
+        .families(InetFamilies { v4: config.v4, v6: config.v6 })
+        .states(config.states);
+    if a.info {
+        q = q.with_info();
+    }
+    if a.memory {
+        q = q.extensions(Extensions::SKMEMINFO);
+    }
+    if a.tos {
+        q = q.with_tos();
+    }
+    q
+}
+
+/// Renderer options for a configuration; `tty` says whether stdout is a terminal.
+pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
+    let a = &config.args;
+    RenderOptions {
+        numeric: a.numeric,
+        resolve: a.resolve,
+        show_netid: config.show_netid(),
+        show_state: config.show_state(),
+        processes: a.processes || a.threads,
+        threads: a.threads,
+        extended: a.extended,
+        memory: a.memory,
+        info: a.info,
+        timers: a.options || a.extended,
+        oneline: a.oneline,
+        header: !a.no_header,
+        queues: !a.no_queues,
+        tos: a.tos,
+        cgroup: a.cgroup,
+        tty,
+        width: None,
+    }
+}
+
+fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Failure> {
+    let a = &config.args;
+    let netns = open_netns(&config.netns)?;
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    if a.summary {
+        let summary = match &netns {
+            None => sockdiag::Summary::read()?,
+            Some(ns) => sockdiag::Summary::read_in(ns)?,
+        };
+        crate::summary::render_summary(&mut out, &summary)?;
+        let named = a.tcp
+            || a.udp
+            || a.raw
+            || a.unix
+            || a.packet
+            || a.mptcp
+            || a.netlink
+            || a.sctp
+            || a.dccp
+            || a.ipv4
+            || a.ipv6
+            || !a.family.is_empty()
+            || !a.query.is_empty();
+        if !named && a.filter.is_empty() {
+            out.flush()?;
+            return Ok(());
+        }
+    }
+    for m in &config.missing {
+        writeln!(err, "rss: {}: this kernel has no diag module for it; no sockets shown", m.name())?;
+    }
+    let query = build_query(config);
+    let mut conn = match &netns {
+        None => Connection::new()?,
+        Some(ns) => Connection::in_netns(ns)?,
+    };
+    let processes = if a.processes || a.threads {
+        // First pass: only the inodes that will be printed, so the /proc
+        // walk records nothing else.
+        let mut wanted = HashSet::new();
+        for s in conn.dump(&query) {
+            match s {
+                Ok(s) if s.inode != 0 => {
+                    wanted.insert(s.inode);
+                }
+                _ => {}
+            }
+        }
+        let opts = ProcessMapOptions { wanted: Some(wanted), threads: a.threads, ..ProcessMapOptions::default() };
+        Some(ProcessMap::build(&opts)?)
+    } else {
+        None
+    };
+    let tty = is_stdout_tty();
+    let mut sink = if a.json {
+        Output::Json(JsonWriter::new(&mut out)?)
+    } else {
+        Output::Table(TableRenderer::new(&mut out, render_options(config, tty)))
+    };
+    let mut failure = None;
+    for s in conn.dump(&query) {
+        match s {
+            Ok(mut s) => {
+                if let Some(map) = &processes {
+                    map.attach(&mut s);
+                }
+                sink.push(&s)?;
+            }
+            // A table the kernel cannot show at all prints nothing, as in ss.
+            Err(Error::Unsupported { .. }) => {}
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    sink.finish()?;
+    out.flush()?;
+    match failure {
+        Some(e) => Err(Failure::Diag(e)),
+        None => Ok(()),
+    }
+}
+
+/// Where sockets go: ss's table or JSON.
+enum Output<W: Write> {
+    Json(JsonWriter<W>),
+    Table(TableRenderer<W>),
+}
+
+impl<W: Write> Output<W> {
+    fn push(&mut self, s: &Socket) -> io::Result<()> {
+        match self {
+            Output::Json(j) => j.push(s),
+            Output::Table(t) => t.push(s),
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Output::Json(mut j) => j.finish(),
+            Output::Table(t) => t.finish().map(drop),
+        }
+    }
+}
+
+fn is_stdout_tty() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(libc::STDOUT_FILENO) == 1 }
+}
