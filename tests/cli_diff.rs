@@ -178,6 +178,9 @@ fn compare(w: &World, args: &[&str]) {
     let ours = rss(w, args);
     let theirs = w.ns.ss(args);
     let (a, b) = (normalize(&ours), normalize(&theirs));
+    if std::env::var_os("RSS_DIFF_SHOW").is_some() {
+        eprintln!("--- rss {args:?}:\n{ours}--- ss:\n{theirs}");
+    }
     for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
         assert_eq!(x, y, "rss {args:?} line {i} differs\n--- rss:\n{ours}\n--- ss:\n{theirs}");
     }
@@ -219,7 +222,6 @@ diff_tests! {
     exclude_listening: ["-tn", "exclude", "listening"];
     default_selection: [];
     unix_listening: ["-xl"];
-    no_queues: ["-tanQ"];
     udp_extended: ["-uane"];
 }
 

@@ -87,7 +87,7 @@ fn entering_a_namespace_without_privilege_is_refused() {
 fn tables_this_kernel_lacks_print_no_rows_and_a_note() {
     let o = rss(&["-S", "-n"]);
     assert_eq!(o.status.code(), Some(0));
-    let out = String::from_utf8(o.stdout).unwrap();
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
     assert_eq!(out.lines().count(), 1, "only the header: {out}");
     assert_eq!(stderr(&o), "rss: sctp: this kernel has no diag module for it; no sockets shown\n");
     // Not asked by name: silent.
