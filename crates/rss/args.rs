@@ -21,9 +21,12 @@ use crate::filter;
     long_about = "rss prints the same tables as iproute2's ss, from the same kernel interface \
                   (NETLINK_SOCK_DIAG), with the same flags and filter words, plus JSON output (-j).",
     override_usage = "rss [OPTIONS] [FILTER]",
-    after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ]\n\
+    after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ] [ EXPRESSION ]\n\
                   STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}\n\
-                  TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\n\
+                  TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\
+                  EXPRESSION := src|dst HOST | sport|dport OP PORT | dev OP IFACE | fwmark OP MARK[/MASK] | cgroup OP PATH | autobound\n\
+                  \x20             joined by and (&&, or juxtaposition), or (||), not (!) and ( ); and binds tighter than or\n\
+                  TCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\n\
                   Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage.",
     disable_help_flag = true
 )]
@@ -144,10 +147,10 @@ pub struct Args {
     /// Continually display sockets as they are destroyed (not yet implemented)
     #[arg(short = 'E', long, help_heading = "Actions")]
     pub events: bool,
-    /// Dump raw information about TCP sockets to FILE (not yet implemented)
+    /// Dump raw information about TCP sockets to FILE ('-' for stdout), as ss -D
     #[arg(short = 'D', long = "diag", value_name = "FILE", help_heading = "Actions")]
     pub diag: Option<PathBuf>,
-    /// Read filter information from FILE (not yet implemented)
+    /// Read the filter expression from FILE ('-' for stdin); '#' starts a comment line
     #[arg(short = 'F', long = "filter", value_name = "FILE", help_heading = "Actions")]
     pub filter_file: Option<PathBuf>,
     /// Show bpf filter socket information (not yet implemented)
@@ -160,7 +163,7 @@ pub struct Args {
     #[arg(short = 'z', long, help_heading = "Display")]
     pub contexts: bool,
 
-    /// Filter: `state X`, `exclude X` (expressions come later)
+    /// Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'
     #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
     pub filter: Vec<String>,
 }
@@ -238,6 +241,8 @@ pub struct Config {
     pub missing: Vec<Missing>,
     /// The namespace.
     pub netns: Namespace,
+    /// The filter expression (after the state words and `-F`'s file).
+    pub filter: Option<sockdiag::Filter>,
     /// Raw flags for renderers.
     pub args: Args,
 }
@@ -399,8 +404,6 @@ impl Config {
         for (on, flag) in [
             (args.kill, "-K (kill)"),
             (args.events, "-E (events)"),
-            (args.diag.is_some(), "-D (raw dump)"),
-            (args.filter_file.is_some(), "-F (filter file)"),
             (args.bpf, "-b (bpf)"),
             (args.context || args.contexts, "-Z/-z (SELinux contexts)"),
         ] {
@@ -474,11 +477,11 @@ impl Config {
             }
         }
         let rest = filter::parse_states(&args.filter, &mut state_filter)?;
-        if let Some(word) = rest.first() {
-            return Err(UsageError(format!(
-                "filter: expressions are not supported yet (found '{word}'); only 'state' and 'exclude' are"
-            )));
+        let mut words: Vec<String> = rest.to_vec();
+        if let Some(path) = &args.filter_file {
+            words.extend(filter::read_filter_file(path)?);
         }
+        let expr = sockdiag::Filter::parse(&words).map_err(|e| UsageError(format!("filter: {e}")))?;
         if sel.do_default {
             if state_filter.is_empty() {
                 state_filter = States::DEFAULT;
@@ -507,7 +510,7 @@ impl Config {
                 if s.contains('/') { Namespace::Path(PathBuf::from(n)) } else { Namespace::Named(s) }
             }
         };
-        Ok(Config { tables: sel.dbs, v4, v6, states: sel.states, missing: sel.missing, netns, args })
+        Ok(Config { tables: sel.dbs, v4, v6, states: sel.states, missing: sel.missing, netns, filter: expr, args })
     }
 
     /// `ss` drops the Netid column when exactly one table is selected.

@@ -1,12 +1,25 @@
 //! The filter words of the command line.
 //!
-//! Today: the leading `state X` / `exclude X` pairs, with every state name
-//! and group `ss` accepts. Filter expressions (`dport = :443 and ...`) are
-//! the next layer; they will parse what [`parse_states`] leaves over.
+//! The leading `state X` / `exclude X` pairs, with every state name and
+//! group `ss` accepts, are read here; the expression that follows
+//! (`dport = :443 and ...`) is parsed by `sockdiag::filter`.
 
 use sockdiag::States;
 
 use crate::args::{SS_ALL, UsageError};
+
+/// Reads `-F FILE` (`-` for standard input): its words, `#` lines skipped.
+pub fn read_filter_file(path: &std::path::Path) -> Result<Vec<String>, UsageError> {
+    use std::io::Read;
+    let mut text = String::new();
+    let r = if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+    };
+    r.map_err(|e| UsageError(format!("-F {}: {e}", path.display())))?;
+    Ok(sockdiag::filter::words_from_file_text(&text))
+}
 
 /// A state name or group, as `ss`'s `scan_state` spells it (case-insensitive).
 pub fn scan_state(word: &str) -> Option<States> {

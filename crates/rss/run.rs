@@ -97,6 +97,12 @@ pub fn build_query(config: &Config) -> Query {
     if a.tos {
         q = q.with_tos();
     }
+    if let Some(f) = &config.filter {
+        q = q.filter(f.clone());
+    }
+    if let Some(path) = std::env::var_os("TCPDIAG_FILE") {
+        q = q.tcp_from_file(std::path::PathBuf::from(path));
+    }
     q
 }
 
@@ -160,6 +166,9 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         None => Connection::new()?,
         Some(ns) => Connection::in_netns(ns)?,
     };
+    if let Some(path) = &a.diag {
+        return dump_raw(config, &mut conn, path, &mut out, err);
+    }
     let processes = if a.processes || a.threads {
         // First pass: only the inodes that will be printed, so the /proc
         // walk records nothing else.
@@ -206,6 +215,37 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Some(e) => Err(Failure::Diag(e)),
         None => Ok(()),
     }
+}
+
+/// `-D FILE`: the raw netlink replies of the TCP dump (IPv4 then IPv6),
+/// byte for byte what `ss -D` writes, for `TCPDIAG_FILE` replay.
+fn dump_raw(config: &Config, conn: &mut Connection, path: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Failure> {
+    if !config.tables.contains(sockdiag::Tables::TCP) {
+        writeln!(err, "rss: -D: the selection has no TCP table; nothing to dump")?;
+        return Ok(());
+    }
+    let mut cfg = config.clone();
+    cfg.tables = sockdiag::Tables::TCP;
+    let query = build_query(&cfg);
+    let mut file;
+    let sink: &mut dyn Write = if path.as_os_str() == "-" {
+        out
+    } else {
+        file = io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|source| Failure::Diag(Error::File { path: path.to_path_buf(), source }))?,
+        );
+        &mut file
+    };
+    conn.raw_dump(&query, |_, bytes| {
+        // ss writes each datagram padded to NLMSG_ALIGN.
+        let pad = (4 - bytes.len() % 4) % 4;
+        sink.write_all(bytes)
+            .and_then(|()| sink.write_all(&[0u8; 3][..pad]))
+            .map_err(|source| Error::Io { context: "writing the -D file", source })
+    })?;
+    sink.flush()?;
+    Ok(())
 }
 
 /// Where sockets go: ss's table or JSON.

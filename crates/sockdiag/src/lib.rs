@@ -32,6 +32,7 @@
 
 pub mod consts;
 mod error;
+pub mod filter;
 mod inet;
 mod model;
 mod netlink;
@@ -46,6 +47,7 @@ mod unix;
 mod wire;
 
 pub use error::{DecodeError, Error, Request, Result};
+pub use filter::{Expr, Filter, FilterError};
 pub use inet::Extensions;
 pub use model::*;
 pub use netns::NetNs;

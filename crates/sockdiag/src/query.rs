@@ -14,6 +14,7 @@ use netlink_sys::{Socket as NlSocket, SocketAddr};
 
 use crate::consts::*;
 use crate::error::{Error, Request, Result};
+use crate::filter::Filter;
 use crate::inet::{self, Extensions};
 use crate::model::{Family, Socket, States, Table, Tables};
 use crate::netns::NetNs;
@@ -53,6 +54,8 @@ pub struct Query {
     unix_show: u32,
     packet_show: u32,
     bytecode: Option<Vec<u8>>,
+    filter: Option<Filter>,
+    replay: Option<PathBuf>,
     fallback: bool,
 }
 
@@ -68,6 +71,8 @@ impl Query {
             unix_show: unix::SHOW_ALL & !UDIAG_SHOW_ICONS,
             packet_show: packet::SHOW_ALL,
             bytecode: None,
+            filter: None,
+            replay: None,
             fallback: true,
         }
     }
@@ -164,6 +169,29 @@ impl Query {
         self
     }
 
+    /// Filters sockets with an `ss` expression. Inet dumps carry its
+    /// bytecode and the kernel does the work; unix, packet and netlink
+    /// tables, `/proc` fallbacks and expressions the kernel cannot run
+    /// (`dev`, unix globs) are filtered here. Each socket is filtered once.
+    pub fn filter(mut self, filter: Filter) -> Query {
+        self.bytecode = filter.bytecode().map(<[u8]>::to_vec);
+        self.filter = Some(filter);
+        self
+    }
+
+    /// The filter, if any.
+    pub fn filter_expr(&self) -> Option<&Filter> {
+        self.filter.as_ref()
+    }
+
+    /// Reads TCP sockets from a file of raw `sock_diag` replies (what `ss -D`
+    /// and `rss -D` write; `ss`'s `TCPDIAG_FILE`) instead of asking the
+    /// kernel. States, families and the filter apply in user space.
+    pub fn tcp_from_file(mut self, path: impl Into<PathBuf>) -> Query {
+        self.replay = Some(path.into());
+        self
+    }
+
     /// Whether to read `/proc/net` when a table has no diag module (default on).
     pub fn fallback(mut self, on: bool) -> Query {
         self.fallback = on;
@@ -214,6 +242,10 @@ impl Query {
             if !self.tables.contains(table.bit()) {
                 continue;
             }
+            if table == Table::Tcp && self.replay.is_some() {
+                parts.push(Part { kind: PartKind::Replay, table, family: Family::Inet });
+                continue;
+            }
             for (on, family) in [(self.families.v4, Family::Inet), (self.families.v6, Family::Inet6)] {
                 if on {
                     parts.push(Part { kind: PartKind::Inet, table, family });
@@ -233,6 +265,7 @@ impl Query {
             PartKind::Unix => unix::encode_request(out, self.states.bits(), self.unix_show),
             PartKind::Packet => packet::encode_request(out, self.packet_show),
             PartKind::Netlink => netlink::encode_request(out),
+            PartKind::Replay => {}
         }
         let len = out.len() as u32;
         out[0..4].copy_from_slice(&len.to_ne_bytes());
@@ -245,7 +278,26 @@ impl Query {
     /// Whether a socket decoded from a shared part (unix, packet, `/proc`)
     /// belongs to this query.
     fn wants(&self, s: &Socket) -> bool {
-        self.tables.contains(s.netid.bit()) && self.states.contains(s.state.bit())
+        self.tables.contains(s.netid.bit()) && self.states.contains(s.state.bit()) && self.user_filter(s)
+    }
+
+    /// Whether an inet socket's family was asked for.
+    fn wants_family(&self, f: Family) -> bool {
+        match f {
+            Family::Inet => self.families.v4,
+            Family::Inet6 => self.families.v6,
+            _ => true,
+        }
+    }
+
+    /// The user-space side of the filter, for sockets the kernel did not filter.
+    fn user_filter(&self, s: &Socket) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.matches(s))
+    }
+
+    /// True when the kernel runs the filter for an inet dump.
+    fn kernel_filters(&self) -> bool {
+        self.filter.is_none() || self.bytecode.is_some()
     }
 }
 
@@ -255,6 +307,8 @@ enum PartKind {
     Unix,
     Packet,
     Netlink,
+    /// TCP sockets read from a file of raw replies (`ss -D`), not the kernel.
+    Replay,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -280,6 +334,8 @@ pub enum Source {
     Proc,
     /// Nothing could answer: the kernel has neither.
     Unsupported,
+    /// A file of raw replies ([`Query::tcp_from_file`]).
+    File,
 }
 
 /// A `NETLINK_SOCK_DIAG` socket with its receive buffer.
@@ -325,6 +381,36 @@ impl Connection {
     /// Runs a query on this connection.
     pub fn dump<'c>(&'c mut self, query: &Query) -> Dump<'c> {
         Dump::new(Slot::Borrowed(self), query.clone())
+    }
+
+    /// Sends every request of `query` and hands each raw reply datagram to
+    /// `sink`, unparsed, until the kernel ends each part. This is what
+    /// `ss -D` writes and what byte fixtures are captured with. An error
+    /// code from the kernel is passed on in its datagram, not turned into an
+    /// error here.
+    pub fn raw_dump(&mut self, query: &Query, mut sink: impl FnMut(Request, &[u8]) -> Result<()>) -> Result<()> {
+        for part in query.parts() {
+            if part.kind == PartKind::Replay {
+                continue;
+            }
+            let seq = self.send(query, &part)?;
+            'part: loop {
+                let n = self.recv().map_err(|source| Error::Io { context: "receiving sock_diag replies", source })?;
+                let n = n.min(self.buf.len());
+                let mut done = false;
+                for msg in NlMsgs::new(&self.buf[..n]) {
+                    let msg = msg.map_err(|error| Error::Decode { request: part.request(), error })?;
+                    if msg.seq == seq && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR) {
+                        done = true;
+                    }
+                }
+                sink(part.request(), &self.buf[..n])?;
+                if done {
+                    break 'part;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn send(&mut self, query: &Query, part: &Part) -> Result<u32> {
@@ -399,6 +485,8 @@ enum Cursor {
     Netlink { seq: u32, pos: usize, len: usize },
     /// Reading a `/proc/net` file.
     Proc { reader: BufReader<File>, line: String, lineno: usize, path: PathBuf },
+    /// Reading a file of raw replies; `offset` is the byte position.
+    Replay { reader: BufReader<File>, offset: usize, path: PathBuf },
 }
 
 /// A streaming dump: an iterator of sockets, one kernel batch at a time.
@@ -511,6 +599,18 @@ impl<'c> Dump<'c> {
                 Cursor::Idle => {
                     let part = *self.parts.get(self.next_part)?;
                     self.next_part += 1;
+                    if part.kind == PartKind::Replay {
+                        let path = self.query.replay.clone().unwrap_or_default();
+                        match File::open(&path) {
+                            Ok(f) => {
+                                self.sources.push((part.request(), Source::File));
+                                self.cur =
+                                    Cursor::Replay { reader: BufReader::with_capacity(RECV_BUF_LEN, f), offset: 0, path };
+                                continue;
+                            }
+                            Err(source) => return Some(Err(Error::File { path, source })),
+                        }
+                    }
                     let query = &self.query;
                     match self.conn.get().send(query, &part) {
                         Ok(seq) => {
@@ -595,14 +695,67 @@ impl<'c> Dump<'c> {
                             PartKind::Unix => unix::decode(msg.payload),
                             PartKind::Packet => packet::decode(msg.payload),
                             PartKind::Netlink => netlink::decode(msg.payload).map(Some),
+                            PartKind::Replay => Ok(None),
                         },
                         _ => Ok(None),
                     };
                     self.cur = Cursor::Netlink { seq, pos: next_pos, len: end };
                     match decoded {
-                        Ok(Some(s)) if part.kind == PartKind::Inet || self.query.wants(&s) => return Some(Ok(s)),
+                        Ok(Some(s))
+                            if (part.kind == PartKind::Inet
+                                && (self.query.kernel_filters() || self.query.user_filter(&s)))
+                                || (part.kind != PartKind::Inet && self.query.wants(&s)) =>
+                        {
+                            return Some(Ok(s));
+                        }
                         Ok(_) => continue,
                         Err(error) => return Some(Err(Error::Decode { request: part.request(), error })),
+                    }
+                }
+                Cursor::Replay { reader, offset, path } => {
+                    let request = Request { table: Table::Tcp, family: Family::Inet };
+                    match read_replay_message(reader, *offset, &mut self.conn.get().buf) {
+                        Ok(None) => {
+                            self.cur = Cursor::Idle;
+                            continue;
+                        }
+                        Ok(Some((ty, len, payload_len))) => {
+                            *offset += len;
+                            self.bytes += len as u64;
+                            let payload = &self.conn.get().buf[..payload_len];
+                            match ty {
+                                NLMSG_DONE => continue,
+                                NLMSG_ERROR => {
+                                    let code = crate::wire::u32_ne(payload, 0) as i32;
+                                    if code < 0 {
+                                        self.cur = Cursor::Idle;
+                                        return Some(Err(Error::Kernel { request, errno: -code }));
+                                    }
+                                    continue;
+                                }
+                                SOCK_DIAG_BY_FAMILY => match inet::decode(Table::Tcp, payload) {
+                                    Ok(s) if self.query.wants(&s) && self.query.wants_family(s.family) => {
+                                        return Some(Ok(s));
+                                    }
+                                    Ok(_) => continue,
+                                    Err(mut error) => {
+                                        error.offset += *offset - len + NLMSG_HDRLEN;
+                                        let request = Request { table: Table::Tcp, family: s_family(payload) };
+                                        self.cur = Cursor::Idle;
+                                        return Some(Err(Error::Decode { request, error }));
+                                    }
+                                },
+                                _ => continue,
+                            }
+                        }
+                        Err(e) => {
+                            let err = match e {
+                                ReplayError::Io(source) => Error::File { path: path.clone(), source },
+                                ReplayError::Decode(error) => Error::Decode { request, error },
+                            };
+                            self.cur = Cursor::Idle;
+                            return Some(Err(err));
+                        }
                     }
                 }
                 Cursor::Proc { reader, line, lineno, path } => {
@@ -665,6 +818,70 @@ impl Drop for Dump<'_> {
     fn drop(&mut self) {
         self.drain();
     }
+}
+
+fn s_family(msg: &[u8]) -> Family {
+    if msg.first() == Some(&AF_INET6) { Family::Inet6 } else { Family::Inet }
+}
+
+enum ReplayError {
+    Io(std::io::Error),
+    Decode(crate::error::DecodeError),
+}
+
+/// Largest message accepted from a replay file: a netlink datagram is at
+/// most 32 KiB, so anything bigger is corruption, not data.
+const MAX_REPLAY_MSG: usize = RECV_BUF_LEN;
+
+/// Reads one netlink message of a replay file into `buf` (payload only).
+/// Returns `(type, aligned length consumed, payload length)`, or `None` at
+/// a clean end of file.
+fn read_replay_message(
+    r: &mut BufReader<File>,
+    offset: usize,
+    buf: &mut [u8],
+) -> std::result::Result<Option<(u16, usize, usize)>, ReplayError> {
+    use std::io::Read;
+    let mut hdr = [0u8; NLMSG_HDRLEN];
+    let mut got = 0;
+    while got < hdr.len() {
+        match r.read(&mut hdr[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReplayError::Io(e)),
+        }
+    }
+    if got == 0 {
+        return Ok(None);
+    }
+    let trunc = |what, expected, actual| {
+        ReplayError::Decode(crate::error::DecodeError { what, offset, expected, actual })
+    };
+    if got < NLMSG_HDRLEN {
+        return Err(trunc("nlmsghdr (file truncated)", NLMSG_HDRLEN, got));
+    }
+    let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+    let ty = u16::from_ne_bytes([hdr[4], hdr[5]]);
+    if len < NLMSG_HDRLEN || len > MAX_REPLAY_MSG.min(buf.len()) {
+        return Err(trunc("nlmsg_len (corrupt file)", NLMSG_HDRLEN, len));
+    }
+    let payload = len - NLMSG_HDRLEN;
+    let padded = align4(len) - NLMSG_HDRLEN;
+    let mut read = 0;
+    while read < padded {
+        match r.read(&mut buf[read..padded]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReplayError::Io(e)),
+        }
+    }
+    // The last message may lack its alignment padding.
+    if read < payload {
+        return Err(trunc("netlink message (file truncated)", payload, read));
+    }
+    Ok(Some((ty, NLMSG_HDRLEN + read, payload)))
 }
 
 /// Convenience: runs `query` and collects every socket (stops at the first error).
