@@ -477,7 +477,8 @@ impl Config {
             }
         }
         let rest = filter::parse_states(&args.filter, &mut state_filter)?;
-        let mut words: Vec<String> = rest.to_vec();
+        // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
+        let mut words: Vec<String> = rest.iter().flat_map(|w| sockdiag::filter::split_words(w)).collect();
         if let Some(path) = &args.filter_file {
             words.extend(filter::read_filter_file(path)?);
         }

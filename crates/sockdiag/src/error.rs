@@ -73,6 +73,14 @@ pub enum Error {
         /// What was wrong.
         error: DecodeError,
     },
+    /// A file of raw replies (`TCPDIAG_FILE`) is truncated or corrupt.
+    #[error("{}: {error}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong, with the byte offset in the file.
+        error: DecodeError,
+    },
     /// A `/proc` text file did not parse.
     #[error("{}:{line}: {reason}", path.display())]
     Proc {

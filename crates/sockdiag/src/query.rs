@@ -740,9 +740,9 @@ impl<'c> Dump<'c> {
                                     Ok(_) => continue,
                                     Err(mut error) => {
                                         error.offset += *offset - len + NLMSG_HDRLEN;
-                                        let request = Request { table: Table::Tcp, family: s_family(payload) };
+                                        let err = Error::Corrupt { path: path.clone(), error };
                                         self.cur = Cursor::Idle;
-                                        return Some(Err(Error::Decode { request, error }));
+                                        return Some(Err(err));
                                     }
                                 },
                                 _ => continue,
@@ -751,7 +751,7 @@ impl<'c> Dump<'c> {
                         Err(e) => {
                             let err = match e {
                                 ReplayError::Io(source) => Error::File { path: path.clone(), source },
-                                ReplayError::Decode(error) => Error::Decode { request, error },
+                                ReplayError::Decode(error) => Error::Corrupt { path: path.clone(), error },
                             };
                             self.cur = Cursor::Idle;
                             return Some(Err(err));
@@ -818,10 +818,6 @@ impl Drop for Dump<'_> {
     fn drop(&mut self) {
         self.drain();
     }
-}
-
-fn s_family(msg: &[u8]) -> Family {
-    if msg.first() == Some(&AF_INET6) { Family::Inet6 } else { Family::Inet }
 }
 
 enum ReplayError {
