@@ -40,7 +40,20 @@ fn unknown_options_and_values() {
 fn bad_state_words() {
     assert_usage_error(&["-t", "state", "bogus"], "'bogus'");
     assert_usage_error(&["-t", "exclude"], "after 'exclude'");
-    assert_usage_error(&["-t", "state", "established", "dport", "=", ":22"], "'dport'");
+}
+
+#[test]
+fn bad_filter_expressions() {
+    assert_usage_error(&["-t", "sport", "=", "foo"], "rss: filter: expected a port after 'sport =', found 'foo'");
+    // One argument holding the whole expression splits as in ss.
+    assert_usage_error(&["-t", "sport = foo"], "expected a port after 'sport =', found 'foo'");
+    assert_usage_error(&["-t", "(", "dport", "=", ":22"], "unbalanced parentheses");
+    assert_usage_error(&["-t", "dport", "=", ":22", ")"], "unbalanced parentheses");
+    assert_usage_error(&["-t", "dport", "=", ":no-such-service"], "not a number or a known service");
+    assert_usage_error(&["-t", "dst", "10.0.0.0/40"], "bad prefix length");
+    assert_usage_error(&["-t", "dport", "=", ":22", "and"], "after 'and'");
+    assert_usage_error(&["-t", "frobnicate"], "found 'frobnicate'");
+    assert_usage_error(&["-t", "-F", "/nonexistent/filter"], "rss: -F /nonexistent/filter: No such file");
 }
 
 #[test]
@@ -48,7 +61,6 @@ fn actions_not_built_yet_are_refused_up_front() {
     for flag in ["-K", "-E", "-b", "-Z"] {
         assert_usage_error(&["-t", flag], "not supported yet");
     }
-    assert_usage_error(&["-D", "/tmp/x"], "not supported yet");
 }
 
 #[test]
