@@ -112,7 +112,8 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
         INET_DIAG_MEMINFO if p.len() >= 16 => {
             s.meminfo = Some(MemInfo { rmem: u32_ne(p, 0), wmem: u32_ne(p, 4), fmem: u32_ne(p, 8), tmem: u32_ne(p, 12) })
         }
-        INET_DIAG_INFO => s.tcp_info = Some(TcpInfo::from_bytes(p)),
+        // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
+        INET_DIAG_INFO if s.netid == Table::Tcp => s.tcp_info = Some(TcpInfo::from_bytes(p)),
         INET_DIAG_VEGASINFO if p.len() >= 16 => {
             s.vegas = Some(VegasInfo { enabled: u32_ne(p, 0), rttcnt: u32_ne(p, 4), rtt: u32_ne(p, 8), minrtt: u32_ne(p, 12) })
         }

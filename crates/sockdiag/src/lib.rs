@@ -32,6 +32,8 @@
 
 pub mod consts;
 mod error;
+#[cfg(test)]
+mod fixture_tests;
 pub mod filter;
 mod inet;
 mod model;

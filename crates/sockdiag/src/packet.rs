@@ -3,7 +3,7 @@
 use crate::consts::*;
 use crate::error::DecodeError;
 use crate::model::*;
-use crate::wire::{Attrs, need, u16_be, u32_ne};
+use crate::wire::{Attrs, need, u16_ne, u32_ne};
 
 /// The `PACKET_SHOW_*` bits this library decodes.
 pub(crate) const SHOW_ALL: u32 = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO | PACKET_SHOW_FANOUT | PACKET_SHOW_FILTER;
@@ -30,7 +30,7 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
         _ => return Ok(None),
     };
     let mut s = Socket::new(table, Family::Packet, State::Close);
-    let protocol = u16_be(msg, 2);
+    let protocol = u16_ne(msg, 2); // packet_diag stores ntohs(po->num): host order
     s.inode = u32_ne(msg, 4) as u64;
     s.cookie = Some(u32_ne(msg, 8) as u64 | (u32_ne(msg, 12) as u64) << 32);
     let mut ifindex = 0;

@@ -567,16 +567,25 @@ impl<'c> Dump<'c> {
         Some(Err(Error::Kernel { request, errno }))
     }
 
+    /// Records the source that answered `request`, replacing the provisional
+    /// `Netlink` entry pushed when its request was sent.
+    fn answered(&mut self, request: Request, source: Source) {
+        match self.sources.last_mut() {
+            Some(last) if last.0 == request && last.1 == Source::Netlink => last.1 = source,
+            _ => self.sources.push((request, source)),
+        }
+    }
+
     fn fall_back(&mut self, part: Part) -> Option<Result<Socket>> {
         let request = part.request();
         let name = if self.query.fallback { procnet::file_name(part.table, part.family) } else { None };
         let Some(name) = name else {
-            self.sources.push((request, Source::Unsupported));
+            self.answered(request, Source::Unsupported);
             return Some(Err(Error::Unsupported { request }));
         };
         match self.conn.get().open_proc(name) {
             Ok(f) => {
-                self.sources.push((request, Source::Proc));
+                self.answered(request, Source::Proc);
                 self.cur = Cursor::Proc {
                     reader: BufReader::with_capacity(RECV_BUF_LEN, f),
                     line: String::new(),
@@ -586,7 +595,7 @@ impl<'c> Dump<'c> {
                 None
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.sources.push((request, Source::Unsupported));
+                self.answered(request, Source::Unsupported);
                 Some(Err(Error::Unsupported { request }))
             }
             Err(source) => Some(Err(Error::File { path: PathBuf::from("/proc/net").join(name), source })),
