@@ -12,7 +12,11 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 fn main() -> std::io::Result<()> {
-    let dir = PathBuf::from(std::env::args_os().nth(1).unwrap_or_else(|| "target/docs".into()));
+    let dir = PathBuf::from(
+        std::env::args_os()
+            .nth(1)
+            .unwrap_or_else(|| "target/docs".into()),
+    );
     std::fs::create_dir_all(&dir)?;
     let cmd = rss::args::Args::command();
     let mut page = Vec::new();

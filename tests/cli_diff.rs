@@ -92,5 +92,8 @@ fn summary_matches_ss() {
         last = (ours, before);
         std::thread::sleep(Duration::from_millis(30));
     }
-    panic!("rss -s never matched a quiet ss -s\n--- rss:\n{}\n--- ss:\n{}", last.0, last.1);
+    panic!(
+        "rss -s never matched a quiet ss -s\n--- rss:\n{}\n--- ss:\n{}",
+        last.0, last.1
+    );
 }

@@ -9,7 +9,10 @@ use std::process::{Command, Output, Stdio};
 use testkit::{Farm, NetNs, require_privileged};
 
 fn rss(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rss")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -21,9 +24,16 @@ fn assert_usage_error(args: &[&str], needle: &str) {
     let o = rss(args);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "rss {args:?}: {e}");
-    assert!(o.stdout.is_empty(), "rss {args:?} printed: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.stdout.is_empty(),
+        "rss {args:?} printed: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     assert!(e.starts_with("rss: "), "rss {args:?}: {e}");
-    assert!(e.contains(needle), "rss {args:?}: expected {needle:?} in {e}");
+    assert!(
+        e.contains(needle),
+        "rss {args:?}: expected {needle:?} in {e}"
+    );
     assert!(!e.contains("panicked"), "{e}");
 }
 
@@ -44,16 +54,28 @@ fn bad_state_words() {
 
 #[test]
 fn bad_filter_expressions() {
-    assert_usage_error(&["-t", "sport", "=", "foo"], "rss: filter: expected a port after 'sport =', found 'foo'");
+    assert_usage_error(
+        &["-t", "sport", "=", "foo"],
+        "rss: filter: expected a port after 'sport =', found 'foo'",
+    );
     // One argument holding the whole expression splits as in ss.
-    assert_usage_error(&["-t", "sport = foo"], "expected a port after 'sport =', found 'foo'");
+    assert_usage_error(
+        &["-t", "sport = foo"],
+        "expected a port after 'sport =', found 'foo'",
+    );
     assert_usage_error(&["-t", "(", "dport", "=", ":22"], "unbalanced parentheses");
     assert_usage_error(&["-t", "dport", "=", ":22", ")"], "unbalanced parentheses");
-    assert_usage_error(&["-t", "dport", "=", ":no-such-service"], "not a number or a known service");
+    assert_usage_error(
+        &["-t", "dport", "=", ":no-such-service"],
+        "not a number or a known service",
+    );
     assert_usage_error(&["-t", "dst", "10.0.0.0/40"], "bad prefix length");
     assert_usage_error(&["-t", "dport", "=", ":22", "and"], "after 'and'");
     assert_usage_error(&["-t", "frobnicate"], "found 'frobnicate'");
-    assert_usage_error(&["-t", "-F", "/nonexistent/filter"], "rss: -F /nonexistent/filter: No such file");
+    assert_usage_error(
+        &["-t", "-F", "/nonexistent/filter"],
+        "rss: -F /nonexistent/filter: No such file",
+    );
 }
 
 #[test]
@@ -69,7 +91,10 @@ fn missing_namespace_is_a_clear_failure() {
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert!(o.stdout.is_empty());
-    assert_eq!(e, "rss: network namespace /run/netns/rss-no-such-namespace: No such file or directory (os error 2)\n");
+    assert_eq!(
+        e,
+        "rss: network namespace /run/netns/rss-no-such-namespace: No such file or directory (os error 2)\n"
+    );
     let o = rss(&["-t", "-N", "/nonexistent/ns"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with("rss: network namespace /nonexistent/ns: "));
@@ -91,8 +116,14 @@ fn entering_a_namespace_without_privilege_is_refused() {
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert!(o.stdout.is_empty());
     // nobody cannot even open another process's fd link, or cannot setns.
-    assert!(e.starts_with("rss: network namespace ") && e.lines().count() == 1, "{e}");
-    assert!(e.contains("Permission denied") || e.contains("Operation not permitted"), "{e}");
+    assert!(
+        e.starts_with("rss: network namespace ") && e.lines().count() == 1,
+        "{e}"
+    );
+    assert!(
+        e.contains("Permission denied") || e.contains("Operation not permitted"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -101,7 +132,10 @@ fn tables_this_kernel_lacks_print_no_rows_and_a_note() {
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8(o.stdout.clone()).unwrap();
     assert_eq!(out.lines().count(), 1, "only the header: {out}");
-    assert_eq!(stderr(&o), "rss: sctp: this kernel has no diag module for it; no sockets shown\n");
+    assert_eq!(
+        stderr(&o),
+        "rss: sctp: this kernel has no diag module for it; no sockets shown\n"
+    );
     // Not asked by name: silent.
     let o = rss(&["-an", "-H"]);
     assert_eq!(o.status.code(), Some(0));
@@ -138,7 +172,9 @@ fn closed_pipe_ends_quietly() {
             .spawn()
             .unwrap();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
         // The reader is dropped here: rss's next write gets EPIPE.
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(0), "rss {args:?}: {}", stderr(&o));

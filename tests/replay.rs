@@ -13,14 +13,23 @@ fn tmp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("rss-replay-{}-{name}", std::process::id()))
 }
 
-fn replay(w: &World, file: &PathBuf, args: &[&str]) -> String {
+fn replay(w: &World, file: &std::path::Path, args: &[&str]) -> String {
     let o = rss_env(w, args, &[("TCPDIAG_FILE", file.to_str().unwrap())]);
-    assert!(o.status.success(), "rss {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "rss {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
-fn ss_replay(w: &World, file: &PathBuf, args: &[&str]) -> String {
-    let o = w.ns.command("/usr/bin/ss").args(args).env("TCPDIAG_FILE", file).output().unwrap();
+fn ss_replay(w: &World, file: &std::path::Path, args: &[&str]) -> String {
+    let o =
+        w.ns.command("/usr/bin/ss")
+            .args(args)
+            .env("TCPDIAG_FILE", file)
+            .output()
+            .unwrap();
     assert!(o.status.success());
     String::from_utf8(o.stdout).unwrap()
 }
@@ -34,19 +43,46 @@ fn files_from_ss_and_rss_replay_to_the_live_table() {
     let from_rss = tmp("rss.D");
     w.ns.ss(&["-ta", "-D", from_ss.to_str().unwrap()]);
     rss(&w, &["-ta", "-D", from_rss.to_str().unwrap()]);
-    let (a, b) = (std::fs::read(&from_ss).unwrap(), std::fs::read(&from_rss).unwrap());
+    let (a, b) = (
+        std::fs::read(&from_ss).unwrap(),
+        std::fs::read(&from_rss).unwrap(),
+    );
     // Same messages; only each tool's sequence number and port id differ.
-    assert_eq!(a.len(), b.len(), "ss -D wrote {} bytes, rss -D {}", a.len(), b.len());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "ss -D wrote {} bytes, rss -D {}",
+        a.len(),
+        b.len()
+    );
     let live = rss(&w, &["-tanH"]);
     for f in [&from_ss, &from_rss] {
-        assert_eq!(normalize(&replay(&w, f, &["-tanH"])), normalize(&live), "replay of {}", f.display());
+        assert_eq!(
+            normalize(&replay(&w, f, &["-tanH"])),
+            normalize(&live),
+            "replay of {}",
+            f.display()
+        );
         // ss 6.1 stops reading at the first NLMSG_DONE (the end of the IPv4
         // part); compare IPv4 rows.
-        assert_eq!(normalize(&replay(&w, f, &["-tanH4"])), normalize(&ss_replay(&w, f, &["-tanH"])));
+        assert_eq!(
+            normalize(&replay(&w, f, &["-tanH4"])),
+            normalize(&ss_replay(&w, f, &["-tanH"]))
+        );
     }
     // Filters and columns work on replayed data.
-    let filtered = replay(&w, &from_rss, &["-tnH", "sport", "=", ":5000", "or", "dport", "=", ":5000"]);
-    assert_eq!(normalize(&filtered), normalize(&rss(&w, &["-tnH", "sport", "=", ":5000", "or", "dport", "=", ":5000"])));
+    let filtered = replay(
+        &w,
+        &from_rss,
+        &["-tnH", "sport", "=", ":5000", "or", "dport", "=", ":5000"],
+    );
+    assert_eq!(
+        normalize(&filtered),
+        normalize(&rss(
+            &w,
+            &["-tnH", "sport", "=", ":5000", "or", "dport", "=", ":5000"]
+        ))
+    );
     assert_eq!(filtered.lines().count(), 4, "{filtered}");
     let _ = std::fs::remove_file(&from_ss);
     let _ = std::fs::remove_file(&from_rss);
@@ -67,7 +103,11 @@ fn tcp_info_survives_the_round_trip() {
     let strip = |t: &str| -> Vec<Vec<String>> {
         normalize(t)
             .into_iter()
-            .map(|r| r.into_iter().filter(|x| !x.starts_with("rcv_wnd:") && !x.starts_with("rehash:")).collect())
+            .map(|r| {
+                r.into_iter()
+                    .filter(|x| !x.starts_with("rcv_wnd:") && !x.starts_with("rehash:"))
+                    .collect()
+            })
             .collect()
     };
     assert_eq!(strip(&ours), strip(&theirs));
@@ -93,7 +133,11 @@ fn broken_files_are_clear_errors() {
         let o = rss_env(&w, &["-tan"], &[("TCPDIAG_FILE", file.to_str().unwrap())]);
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{}: {e}", file.display());
-        assert!(e.starts_with("rss: ") && e.contains(needle) && e.lines().count() == 1, "{}: {e}", file.display());
+        assert!(
+            e.starts_with("rss: ") && e.contains(needle) && e.lines().count() == 1,
+            "{}: {e}",
+            file.display()
+        );
         assert!(!e.contains("panicked"));
     }
     for f in [good, cut, junk] {

@@ -93,7 +93,12 @@ pub struct Args {
     #[arg(short = 'j', long, help_heading = "Display")]
     pub json: bool,
     /// Switch to the network namespace NAME (/run/netns/NAME), or a namespace file if it contains '/'
-    #[arg(short = 'N', long = "net", value_name = "NSNAME", help_heading = "Selection")]
+    #[arg(
+        short = 'N',
+        long = "net",
+        value_name = "NSNAME",
+        help_heading = "Selection"
+    )]
     pub net: Option<OsString>,
 
     /// Display only IP version 4 sockets
@@ -142,7 +147,13 @@ pub struct Args {
     #[arg(short = 'f', long, value_name = "FAMILY", help_heading = "Tables")]
     pub family: Vec<String>,
     /// Comma list of tables: all, inet, tcp, udp, raw, unix, unix_stream, ... (a leading ! excludes)
-    #[arg(short = 'A', long = "query", alias = "socket", value_name = "QUERY", help_heading = "Tables")]
+    #[arg(
+        short = 'A',
+        long = "query",
+        alias = "socket",
+        value_name = "QUERY",
+        help_heading = "Tables"
+    )]
     pub query: Vec<String>,
 
     /// Forcibly close sockets, display what was closed (not yet implemented)
@@ -152,10 +163,20 @@ pub struct Args {
     #[arg(short = 'E', long, help_heading = "Actions")]
     pub events: bool,
     /// Dump raw information about TCP sockets to FILE ('-' for stdout), as ss -D
-    #[arg(short = 'D', long = "diag", value_name = "FILE", help_heading = "Actions")]
+    #[arg(
+        short = 'D',
+        long = "diag",
+        value_name = "FILE",
+        help_heading = "Actions"
+    )]
     pub diag: Option<PathBuf>,
     /// Read the filter expression from FILE ('-' for stdin); '#' starts a comment line
-    #[arg(short = 'F', long = "filter", value_name = "FILE", help_heading = "Actions")]
+    #[arg(
+        short = 'F',
+        long = "filter",
+        value_name = "FILE",
+        help_heading = "Actions"
+    )]
     pub filter_file: Option<PathBuf>,
     /// Show bpf filter socket information (not yet implemented)
     #[arg(short = 'b', long, help_heading = "Display")]
@@ -168,7 +189,11 @@ pub struct Args {
     pub contexts: bool,
 
     /// Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'
-    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "FILTER",
+        allow_hyphen_values = true,
+        trailing_var_arg = true
+    )]
     pub filter: Vec<String>,
 }
 
@@ -289,7 +314,9 @@ fn query_dbs(name: &str) -> Result<Vec<Db>, UsageError> {
         "netlink" => vec![Have(Tables::NETLINK)],
         "dccp" => vec![Missing(self::Missing::Dccp)],
         "sctp" => vec![Missing(self::Missing::Sctp)],
-        "vsock" | "vsock_stream" | "v_str" | "vsock_dgram" | "v_dgr" => vec![Missing(self::Missing::Vsock)],
+        "vsock" | "vsock_stream" | "v_str" | "vsock_dgram" | "v_dgr" => {
+            vec![Missing(self::Missing::Vsock)]
+        }
         "tipc" => vec![Missing(self::Missing::Tipc)],
         "xdp" => vec![Missing(self::Missing::Xdp)],
         other => return Err(UsageError(format!("-A: '{other}' is not a socket table"))),
@@ -353,11 +380,17 @@ impl Selection {
                 }
             }
             "help" => {
-                return Err(UsageError("FAMILY := {inet|inet6|link|unix|netlink|vsock|tipc|xdp}".into()));
+                return Err(UsageError(
+                    "FAMILY := {inet|inet6|link|unix|netlink|vsock|tipc|xdp}".into(),
+                ));
             }
             other => return Err(UsageError(format!("\"{other}\" is invalid family"))),
         }
-        self.states |= if matches!(f, "link" | "netlink") { States::CLOSE } else { States::DEFAULT };
+        self.states |= if matches!(f, "link" | "netlink") {
+            States::CLOSE
+        } else {
+            States::DEFAULT
+        };
         self.do_default = false;
         Ok(())
     }
@@ -379,7 +412,13 @@ impl Selection {
         if self.dbs.contains(Tables::NETLINK) {
             f.netlink = true;
         }
-        if (f.inet || f.inet6) && !self.dbs.intersects(Tables::INET) && self.missing.iter().all(|m| !matches!(m, Missing::Sctp | Missing::Dccp)) {
+        if (f.inet || f.inet6)
+            && !self.dbs.intersects(Tables::INET)
+            && self
+                .missing
+                .iter()
+                .all(|m| !matches!(m, Missing::Sctp | Missing::Dccp))
+        {
             self.dbs |= Tables::INET;
         }
         if f.unix && !self.dbs.intersects(Tables::UNIX) {
@@ -416,7 +455,10 @@ impl Config {
                 return Err(UsageError(format!("{flag} is not supported yet")));
             }
         }
-        let mut sel = Selection { do_default: true, ..Selection::default() };
+        let mut sel = Selection {
+            do_default: true,
+            ..Selection::default()
+        };
         let mut state_filter = States::empty();
         if args.bound_inactive {
             state_filter = States::BOUND_INACTIVE;
@@ -483,11 +525,15 @@ impl Config {
         }
         let rest = filter::parse_states(&args.filter, &mut state_filter)?;
         // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
-        let mut words: Vec<String> = rest.iter().flat_map(|w| sockdiag::filter::split_words(w)).collect();
+        let mut words: Vec<String> = rest
+            .iter()
+            .flat_map(|w| sockdiag::filter::split_words(w))
+            .collect();
         if let Some(path) = &args.filter_file {
             words.extend(filter::read_filter_file(path)?);
         }
-        let expr = sockdiag::Filter::parse(&words).map_err(|e| UsageError(format!("filter: {e}")))?;
+        let expr =
+            sockdiag::Filter::parse(&words).map_err(|e| UsageError(format!("filter: {e}")))?;
         if sel.do_default {
             if state_filter.is_empty() {
                 state_filter = States::DEFAULT;
@@ -513,10 +559,23 @@ impl Config {
                 if s.is_empty() {
                     return Err(UsageError("-N: empty namespace name".into()));
                 }
-                if s.contains('/') { Namespace::Path(PathBuf::from(n)) } else { Namespace::Named(s) }
+                if s.contains('/') {
+                    Namespace::Path(PathBuf::from(n))
+                } else {
+                    Namespace::Named(s)
+                }
             }
         };
-        Ok(Config { tables: sel.dbs, v4, v6, states: sel.states, missing: sel.missing, netns, filter: expr, args })
+        Ok(Config {
+            tables: sel.dbs,
+            v4,
+            v6,
+            states: sel.states,
+            missing: sel.missing,
+            netns,
+            filter: expr,
+            args,
+        })
     }
 
     /// `ss` drops the Netid column when exactly one table is selected.

@@ -49,7 +49,10 @@ pub fn scan_state(word: &str) -> Option<States> {
 /// Consumes leading `state X` / `exclude X` (or `excl X`) pairs, updating
 /// `states` as `ss` does: the first `state` starts from nothing, the first
 /// `exclude` from every state. Returns the words left for an expression.
-pub fn parse_states<'a>(words: &'a [String], states: &mut States) -> Result<&'a [String], UsageError> {
+pub fn parse_states<'a>(
+    words: &'a [String],
+    states: &mut States,
+) -> Result<&'a [String], UsageError> {
     let mut saw = false;
     let mut i = 0;
     while i < words.len() {
@@ -60,7 +63,9 @@ pub fn parse_states<'a>(words: &'a [String], states: &mut States) -> Result<&'a 
             _ => break,
         };
         let Some(name) = words.get(i + 1) else {
-            return Err(UsageError(format!("filter: expected a state name after '{kw}'")));
+            return Err(UsageError(format!(
+                "filter: expected a state name after '{kw}'"
+            )));
         };
         let set = scan_state(name).ok_or_else(|| {
             UsageError(format!(
@@ -100,14 +105,25 @@ mod tests {
         assert_eq!(rest, &w[4..]);
         let mut st = States::DEFAULT;
         parse_states(&words("exclude listening exclude bucket"), &mut st).unwrap();
-        assert_eq!(st, SS_ALL & !(States::LISTEN | States::SYN_RECV | States::TIME_WAIT));
+        assert_eq!(
+            st,
+            SS_ALL & !(States::LISTEN | States::SYN_RECV | States::TIME_WAIT)
+        );
     }
 
     #[test]
     fn groups_match_ss_manual() {
         assert_eq!(scan_state("connected"), Some(States::CONNECTED));
-        assert!(!scan_state("synchronized").unwrap().contains(States::SYN_SENT));
-        assert!(!scan_state("big").unwrap().intersects(States::SYN_RECV | States::TIME_WAIT));
+        assert!(
+            !scan_state("synchronized")
+                .unwrap()
+                .contains(States::SYN_SENT)
+        );
+        assert!(
+            !scan_state("big")
+                .unwrap()
+                .intersects(States::SYN_RECV | States::TIME_WAIT)
+        );
         assert_eq!(scan_state("closed"), Some(States::CLOSE));
     }
 

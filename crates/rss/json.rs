@@ -16,14 +16,19 @@ impl<W: Write> JsonWriter<W> {
     /// Starts the array.
     pub fn new(mut out: W) -> io::Result<Self> {
         out.write_all(b"[")?;
-        Ok(JsonWriter { out, first: true, done: false })
+        Ok(JsonWriter {
+            out,
+            first: true,
+            done: false,
+        })
     }
 }
 
 impl<W: Write> JsonWriter<W> {
     /// Appends one socket.
     pub fn push(&mut self, s: &Socket) -> io::Result<()> {
-        self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
+        self.out
+            .write_all(if self.first { b"\n" } else { b",\n" })?;
         self.first = false;
         serde_json::to_writer(&mut self.out, s).map_err(io::Error::from)
     }
@@ -32,7 +37,8 @@ impl<W: Write> JsonWriter<W> {
     pub fn finish(&mut self) -> io::Result<()> {
         if !self.done {
             self.done = true;
-            self.out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+            self.out
+                .write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
         }
         Ok(())
     }

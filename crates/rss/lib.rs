@@ -12,5 +12,5 @@ pub mod json;
 pub mod run;
 
 pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
-pub mod summary;
 pub mod render;
+pub mod summary;

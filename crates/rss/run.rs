@@ -4,7 +4,10 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use sockdiag::{Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
+use sockdiag::{
+    Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query,
+    Socket,
+};
 
 use crate::args::{Config, Namespace, ParseError};
 use crate::json::JsonWriter;
@@ -86,7 +89,10 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
 pub fn build_query(config: &Config) -> Query {
     let a = &config.args;
     let mut q = Query::new(config.tables)
-        .families(InetFamilies { v4: config.v4, v6: config.v6 })
+        .families(InetFamilies {
+            v4: config.v4,
+            v6: config.v6,
+        })
         .states(config.states);
     if a.info {
         q = q.with_info();
@@ -96,6 +102,10 @@ pub fn build_query(config: &Config) -> Query {
     }
     if a.tos {
         q = q.with_tos();
+    }
+    if a.extended {
+        // ss -e shows a unix listener's pending connections (`peers:`).
+        q = q.with_unix_icons();
     }
     if let Some(f) = &config.filter {
         q = q.filter(f.clone());
@@ -114,7 +124,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         resolve: a.resolve,
         show_netid: config.show_netid(),
         show_state: config.show_state(),
-        processes: a.processes || a.threads,
+        processes: a.processes,
         threads: a.threads,
         extended: a.extended,
         memory: a.memory,
@@ -159,7 +169,11 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
     }
     for m in &config.missing {
-        writeln!(err, "rss: {}: this kernel has no diag module for it; no sockets shown", m.name())?;
+        writeln!(
+            err,
+            "rss: {}: this kernel has no diag module for it; no sockets shown",
+            m.name()
+        )?;
     }
     let query = build_query(config);
     let mut conn = match &netns {
@@ -169,7 +183,7 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     if let Some(path) = &a.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
-    let processes = if a.processes || a.threads {
+    let processes = if a.processes {
         // First pass: only the inodes that will be printed, so the /proc
         // walk records nothing else.
         let mut wanted = HashSet::new();
@@ -181,7 +195,11 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 _ => {}
             }
         }
-        let opts = ProcessMapOptions { wanted: Some(wanted), threads: a.threads, ..ProcessMapOptions::default() };
+        let opts = ProcessMapOptions {
+            wanted: Some(wanted),
+            threads: a.threads,
+            ..ProcessMapOptions::default()
+        };
         Some(ProcessMap::build(&opts)?)
     } else {
         None
@@ -219,9 +237,18 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
 
 /// `-D FILE`: the raw netlink replies of the TCP dump (IPv4 then IPv6),
 /// byte for byte what `ss -D` writes, for `TCPDIAG_FILE` replay.
-fn dump_raw(config: &Config, conn: &mut Connection, path: &std::path::Path, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Failure> {
+fn dump_raw(
+    config: &Config,
+    conn: &mut Connection,
+    path: &std::path::Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
     if !config.tables.contains(sockdiag::Tables::TCP) {
-        writeln!(err, "rss: -D: the selection has no TCP table; nothing to dump")?;
+        writeln!(
+            err,
+            "rss: -D: the selection has no TCP table; nothing to dump"
+        )?;
         return Ok(());
     }
     let mut cfg = config.clone();
@@ -231,10 +258,12 @@ fn dump_raw(config: &Config, conn: &mut Connection, path: &std::path::Path, out:
     let sink: &mut dyn Write = if path.as_os_str() == "-" {
         out
     } else {
-        file = io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|source| Failure::Diag(Error::File { path: path.to_path_buf(), source }))?,
-        );
+        file = io::BufWriter::new(std::fs::File::create(path).map_err(|source| {
+            Failure::Diag(Error::File {
+                path: path.to_path_buf(),
+                source,
+            })
+        })?);
         &mut file
     };
     conn.raw_dump(&query, |_, bytes| {
@@ -242,7 +271,10 @@ fn dump_raw(config: &Config, conn: &mut Connection, path: &std::path::Path, out:
         let pad = (4 - bytes.len() % 4) % 4;
         sink.write_all(bytes)
             .and_then(|()| sink.write_all(&[0u8; 3][..pad]))
-            .map_err(|source| Error::Io { context: "writing the -D file", source })
+            .map_err(|source| Error::Io {
+                context: "writing the -D file",
+                source,
+            })
     })?;
     sink.flush()?;
     Ok(())

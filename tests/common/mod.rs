@@ -1,13 +1,13 @@
 //! Shared by the differential tests: the socket world and the comparison.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::process::Command;
 use std::time::Duration;
-use std::io::Write;
 
-use testkit::{NetNs, connect, listener, require_privileged, require_tool, wait_until};
+use testkit::{NetNs, connect, listener, wait_until};
 
 /// Sockets kept alive for the whole test.
 pub struct World {
@@ -28,7 +28,11 @@ pub fn addr(s: &str) -> SocketAddr {
 
 pub fn world() -> World {
     let ns = NetNs::new().expect("namespace");
-    let unix_path = std::env::temp_dir().join(format!("rss-diff-{}-{:?}.sock", std::process::id(), std::thread::current().id()));
+    let unix_path = std::env::temp_dir().join(format!(
+        "rss-diff-{}-{:?}.sock",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     let _ = std::fs::remove_file(&unix_path);
     let up = unix_path.clone();
     let held = ns.run(move || {
@@ -43,8 +47,12 @@ pub fn world() -> World {
         held.push(Box::new(dup));
         // Listeners with no pending connection: well-known ports for service names.
         held.push(Box::new(listener(addr("0.0.0.0:22"), 128, None).unwrap()));
-        held.push(Box::new(listener(addr("[::1]:8080"), 64, Some(true)).unwrap()));
-        held.push(Box::new(listener(addr("[::]:443"), 64, Some(false)).unwrap()));
+        held.push(Box::new(
+            listener(addr("[::1]:8080"), 64, Some(true)).unwrap(),
+        ));
+        held.push(Box::new(
+            listener(addr("[::]:443"), 64, Some(false)).unwrap(),
+        ));
         // An established pair with unread data in both directions.
         let srv = listener(addr("127.0.0.1:7000"), 16, None).unwrap();
         let mut c = connect(addr("127.0.0.1:7000")).unwrap();
@@ -72,7 +80,11 @@ pub fn world() -> World {
         held.push(Box::new(UnixListener::bind(&up).unwrap()));
         let abs = {
             use std::os::linux::net::SocketAddrExt;
-            let a = std::os::unix::net::SocketAddr::from_abstract_name(format!("rss-diff-{}", std::process::id())).unwrap();
+            let a = std::os::unix::net::SocketAddr::from_abstract_name(format!(
+                "rss-diff-{}",
+                std::process::id()
+            ))
+            .unwrap();
             UnixDatagram::bind_addr(&a).unwrap()
         };
         held.push(Box::new(abs));
@@ -90,24 +102,56 @@ pub fn world() -> World {
         held.push(Box::new(tw));
         held
     });
-    let w = World { ns, _held: held, unix_path };
+    let w = World {
+        ns,
+        _held: held,
+        unix_path,
+    };
     assert!(
-        wait_until(Duration::from_secs(5), || w.ns.ss(&["-tanH", "state", "time-wait"]).lines().count() == 1),
+        wait_until(Duration::from_secs(5), || w
+            .ns
+            .ss(&["-tanH", "state", "time-wait"])
+            .lines()
+            .count()
+            == 1),
         "no TIME-WAIT socket appeared"
     );
     w
 }
 
 pub fn rss(w: &World, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rss")).arg("-N").arg(w.ns.path()).args(args).output().unwrap();
-    assert!(out.status.success(), "rss {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "rss {args:?} wrote to stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .arg("-N")
+        .arg(w.ns.path())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rss {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "rss {args:?} wrote to stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// Fields whose value changes between two runs; the value is replaced by `*`.
-const VOLATILE_PREFIX: &[&str] =
-    &["rtt:", "rto:", "ato:", "minrtt:", "rcv_rtt:", "busy:", "lastsnd:", "lastrcv:", "lastack:", "rcv_space:"];
+const VOLATILE_PREFIX: &[&str] = &[
+    "rtt:",
+    "rto:",
+    "ato:",
+    "minrtt:",
+    "rcv_rtt:",
+    "busy:",
+    "lastsnd:",
+    "lastrcv:",
+    "lastack:",
+    "rcv_space:",
+];
 /// Fields followed by a separate value token that changes between runs.
 const VOLATILE_PAIR: &[&str] = &["send", "pacing_rate", "delivery_rate"];
 /// Fields ss 6.1 does not print (REFERENCE §2).
@@ -140,7 +184,11 @@ pub fn normalize(text: &str) -> Vec<Vec<String>> {
             }
             if let Some(rest) = t.strip_prefix("timer:(") {
                 let parts: Vec<&str> = rest.trim_end_matches(')').split(',').collect();
-                fields.push(format!("timer:({},*,{})", parts[0], parts.get(2).unwrap_or(&"?")));
+                fields.push(format!(
+                    "timer:({},*,{})",
+                    parts[0],
+                    parts.get(2).unwrap_or(&"?")
+                ));
                 continue;
             }
             fields.push(t.to_string());
@@ -165,11 +213,19 @@ pub fn compare(w: &World, args: &[&str]) {
         eprintln!("--- rss {args:?}:\n{ours}--- ss:\n{theirs}");
     }
     for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        assert_eq!(x, y, "rss {args:?} line {i} differs\n--- rss:\n{ours}\n--- ss:\n{theirs}");
+        assert_eq!(
+            x, y,
+            "rss {args:?} line {i} differs\n--- rss:\n{ours}\n--- ss:\n{theirs}"
+        );
     }
-    assert_eq!(a.len(), b.len(), "rss {args:?}: {} lines, ss: {}\n--- rss:\n{ours}\n--- ss:\n{theirs}", a.len(), b.len());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "rss {args:?}: {} lines, ss: {}\n--- rss:\n{ours}\n--- ss:\n{theirs}",
+        a.len(),
+        b.len()
+    );
 }
-
 
 /// Runs rss in the world's namespace with extra environment.
 pub fn rss_env(w: &World, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {

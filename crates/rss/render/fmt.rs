@@ -8,6 +8,65 @@
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// Appends `v` in decimal (`%u`), without `core::fmt`: the table prints
+/// several numbers per socket.
+pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v` in decimal (`%d`).
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Appends `v` in lower-case hex without prefix (`%x`, `%llx`).
+pub fn push_hex(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v` as C's `%-{width}d`: left-aligned, blank-padded.
+pub fn push_i64_left(out: &mut Vec<u8>, v: i64, width: usize) {
+    let start = out.len();
+    push_i64(out, v);
+    let n = out.len() - start;
+    if n < width {
+        out.resize(start + width, b' ');
+    }
+}
+
+/// Appends a dotted-quad IPv4 address (`inet_ntop(AF_INET)`).
+pub fn push_ipv4(out: &mut Vec<u8>, a: &Ipv4Addr) {
+    for (i, o) in a.octets().iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        push_u64(out, u64::from(*o));
+    }
+}
+
 /// Appends `v` as C's `%.{prec}g` would print it.
 ///
 /// Digits come from Rust's exact float formatting, which rounds the exact
@@ -15,7 +74,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// exponent notation and its trailing-zero removal are done here.
 pub fn push_g(out: &mut Vec<u8>, v: f64, prec: usize) {
     if v.is_nan() {
-        out.extend_from_slice(if v.is_sign_negative() { b"-nan" } else { b"nan" });
+        out.extend_from_slice(if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
         return;
     }
     if v.is_infinite() {
@@ -33,7 +96,12 @@ pub fn push_g(out: &mut Vec<u8>, v: f64, prec: usize) {
     let exp: i32 = exp.parse().unwrap_or(0);
     if exp < -4 || exp >= p as i32 {
         out.extend_from_slice(strip_zeros(mant).as_bytes());
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs());
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.unsigned_abs()
+        );
     } else {
         let fixed = format!("{:.*}", (p as i32 - 1 - exp) as usize, v);
         out.extend_from_slice(strip_zeros(&fixed).as_bytes());
@@ -53,7 +121,11 @@ pub fn g(v: f64) -> String {
 }
 
 fn strip_zeros(s: &str) -> &str {
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
 }
 
 /// `ss`'s `print_ms_timer`: a timer's expiry in milliseconds as `1min5sec`,
@@ -81,7 +153,10 @@ pub fn ms_timer(timeout: u32) -> String {
         s.push_str(&format!("{secs}{}", if msecs != 0 { "." } else { "sec" }));
     }
     if msecs != 0 {
-        s.push_str(&format!("{msecs:03}{}", if secs != 0 { "sec" } else { "ms" }));
+        s.push_str(&format!(
+            "{msecs:03}{}",
+            if secs != 0 { "sec" } else { "ms" }
+        ));
     }
     s
 }
@@ -107,7 +182,11 @@ pub fn bw(bits_per_sec: f64, numeric: bool) -> String {
 
 /// C's `%#x`: `0` for zero, `0x…` otherwise.
 pub fn alt_hex(v: u32) -> String {
-    if v == 0 { "0".to_string() } else { format!("{v:#x}") }
+    if v == 0 {
+        "0".to_string()
+    } else {
+        format!("{v:#x}")
+    }
 }
 
 /// glibc's `inet_ntop(AF_INET6, …)`: the longest run (first on a tie) of
@@ -225,7 +304,12 @@ mod tests {
             (33.333333333, "33.3333", "33.3", "33.3"),
             (66.666666666, "66.6667", "66.7", "66.7"),
             (1e21, "1e+21", "1e+21", "1000000000000000000000.0"),
-            (1e100, "1e+100", "1e+100", "10000000000000000159028911097599180468360808563945281389781327557747838772170381060813469985856815104.0"),
+            (
+                1e100,
+                "1e+100",
+                "1e+100",
+                "10000000000000000159028911097599180468360808563945281389781327557747838772170381060813469985856815104.0",
+            ),
             (4.294967295e9, "4.29497e+09", "4.29e+09", "4294967295.0"),
             (214.748, "214.748", "215", "214.7"),
             (0.2045, "0.2045", "0.204", "0.2"),
@@ -310,12 +394,42 @@ mod tests {
             ("::1.2.3.4", "::1.2.3.4"),
             ("::0.0.1.0", "::100"),
             ("0:0:0:0:0:1:0:0", "::1:0:0"),
-            ("abcd:ef01:2345:6789:abcd:ef01:2345:6789", "abcd:ef01:2345:6789:abcd:ef01:2345:6789"),
+            (
+                "abcd:ef01:2345:6789:abcd:ef01:2345:6789",
+                "abcd:ef01:2345:6789:abcd:ef01:2345:6789",
+            ),
         ];
         for (a, want) in cases {
             let addr: Ipv6Addr = a.parse().unwrap();
             assert_eq!(inet6_ntop(&addr), want, "{a}");
         }
+    }
+
+    #[test]
+    fn integers_like_printf() {
+        let f = |g: fn(&mut Vec<u8>)| {
+            let mut b = Vec::new();
+            g(&mut b);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(f(|b| push_u64(b, 0)), "0");
+        assert_eq!(f(|b| push_u64(b, u64::MAX)), "18446744073709551615");
+        assert_eq!(f(|b| push_i64(b, i64::MIN)), "-9223372036854775808");
+        assert_eq!(f(|b| push_hex(b, 0)), "0");
+        assert_eq!(
+            f(|b| push_hex(b, 0xffff_8f00_1234_5678)),
+            "ffff8f0012345678"
+        );
+        // printf("%-6d|", v)
+        assert_eq!(f(|b| push_i64_left(b, 0, 6)), "0     ");
+        assert_eq!(f(|b| push_i64_left(b, 4096, 6)), "4096  ");
+        assert_eq!(f(|b| push_i64_left(b, -1, 6)), "-1    ");
+        assert_eq!(f(|b| push_i64_left(b, 12_345_678, 6)), "12345678");
+        assert_eq!(
+            f(|b| push_ipv4(b, &Ipv4Addr::new(127, 0, 0, 53))),
+            "127.0.0.53"
+        );
+        assert_eq!(f(|b| push_ipv4(b, &Ipv4Addr::UNSPECIFIED)), "0.0.0.0");
     }
 
     #[test]

@@ -125,6 +125,7 @@ pub struct Names {
     hosts: HashMap<IpAddr, Option<Box<str>>>,
     nl_protos: Option<Vec<Option<Box<str>>>>,
     cgroups: Option<HashMap<u64, Box<str>>>,
+    procs: HashMap<i32, Option<Box<str>>>,
 }
 
 impl Names {
@@ -134,7 +135,8 @@ impl Names {
     pub fn new(numeric: bool) -> Names {
         Names {
             numeric,
-            proc_root: std::env::var_os("PROC_ROOT").map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
+            proc_root: std::env::var_os("PROC_ROOT")
+                .map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
             services: None,
             services_file: PathBuf::from("/etc/services"),
             protocols: None,
@@ -143,6 +145,7 @@ impl Names {
             hosts: HashMap::new(),
             nl_protos: None,
             cgroups: None,
+            procs: HashMap::new(),
         }
     }
 
@@ -150,6 +153,11 @@ impl Names {
     /// callers that ship their own table.
     pub fn set_services(&mut self, text: &str) {
         self.services = Some(parse_services(text));
+    }
+
+    /// Replaces `/etc/protocols` with `text` (same syntax).
+    pub fn set_protocols(&mut self, text: &str) {
+        self.protocols = Some(parse_protocols(text));
     }
 
     /// Replaces `ip_local_port_range` (inclusive bounds).
@@ -169,12 +177,19 @@ impl Names {
 
     /// Sets the path printed for a cgroup id (a cache entry).
     pub fn set_cgroup(&mut self, id: u64, path: &str) {
-        self.cgroups.get_or_insert_with(HashMap::new).insert(id, path.into());
+        self.cgroups
+            .get_or_insert_with(HashMap::new)
+            .insert(id, path.into());
     }
 
     /// Uses `root` instead of `/proc` for netlink peers' command names.
     pub fn set_proc_root(&mut self, root: &Path) {
         self.proc_root = root.to_path_buf();
+    }
+
+    /// Turns `-n` on or off.
+    pub fn set_numeric(&mut self, numeric: bool) {
+        self.numeric = numeric;
     }
 
     /// Whether `-n` is in force.
@@ -201,7 +216,9 @@ impl Names {
         }
         if transport == Transport::Raw {
             // inet_proto_n2a: getprotobynumber, else "ipproto-N".
-            let protos = self.protocols.get_or_insert_with(|| parse_protocols(&read_text("/etc/protocols")));
+            let protos = self
+                .protocols
+                .get_or_insert_with(|| parse_protocols(&read_text("/etc/protocols")));
             return match protos.get(&port) {
                 Some(n) => Cow::Borrowed(&**n),
                 None => Cow::Owned(format!("ipproto-{port}")),
@@ -211,7 +228,9 @@ impl Names {
             return Cow::Owned(port.to_string());
         }
         let file = &self.services_file;
-        let services = self.services.get_or_insert_with(|| parse_services(&read_text(file)));
+        let services = self
+            .services
+            .get_or_insert_with(|| parse_services(&read_text(file)));
         match services.get(&(port, transport)) {
             Some(n) => Cow::Borrowed(&**n),
             None => Cow::Owned(port.to_string()),
@@ -221,10 +240,12 @@ impl Names {
     /// iproute2's `ll_index_to_name`: the interface's name, `if<N>` when the
     /// index is unknown.
     pub fn ifname(&mut self, index: u32) -> &str {
-        self.ifnames.entry(index).or_insert_with(|| match if_indextoname(index) {
-            Some(n) => n.into(),
-            None => format!("if{index}").into(),
-        })
+        self.ifnames
+            .entry(index)
+            .or_insert_with(|| match if_indextoname(index) {
+                Some(n) => n.into(),
+                None => format!("if{index}").into(),
+            })
     }
 
     /// iproute2's `resolve_address` for `-r`: the host name of `addr`, or
@@ -235,16 +256,19 @@ impl Names {
             IpAddr::V6(a) => a.to_ipv4_mapped().map_or(addr, IpAddr::V4),
             a => a,
         };
-        self.hosts.entry(key).or_insert_with(|| reverse_lookup(key).map(Into::into)).as_deref()
+        self.hosts
+            .entry(key)
+            .or_insert_with(|| reverse_lookup(key).map(Into::into))
+            .as_deref()
     }
 
     /// iproute2's `ll_proto_n2a` for packet sockets: the `ETH_P_*` name, or
     /// `[N]` (always with `-n`).
     pub fn eth_proto(&self, proto: u16) -> Cow<'static, str> {
-        if !self.numeric {
-            if let Some(&(_, n)) = LL_PROTO_NAMES.iter().find(|&&(id, _)| id == proto) {
-                return Cow::Borrowed(n);
-            }
+        if !self.numeric
+            && let Some(&(_, n)) = LL_PROTO_NAMES.iter().find(|&&(id, _)| id == proto)
+        {
+            return Cow::Borrowed(n);
         }
         Cow::Owned(format!("[{proto}]"))
     }
@@ -266,7 +290,7 @@ impl Names {
     /// `*` for -1, the number with `-n`, `kernel` for 0, `comm/pid` when a
     /// process with that pid exists (command cut at the first `)`, as `ss`
     /// reads it), else the number (signed).
-    pub fn netlink_port(&self, portid: u32) -> String {
+    pub fn netlink_port(&mut self, portid: u32) -> String {
         let pid = portid as i32;
         if pid == -1 {
             return "*".to_string();
@@ -278,14 +302,18 @@ impl Names {
             return "kernel".to_string();
         }
         if pid > 0 {
-            let stat = std::fs::read(self.proc_root.join(pid.to_string()).join("stat"));
-            if let Some(comm) = stat.ok().as_deref().and_then(stat_comm) {
-                let mut s = String::from_utf8_lossy(comm).into_owned();
+            let root = &self.proc_root;
+            let name = self.procs.entry(pid).or_insert_with(|| {
+                let stat = std::fs::read(root.join(pid.to_string()).join("stat")).ok()?;
+                let mut s = String::from_utf8_lossy(stat_comm(&stat)?).into_owned();
                 s.push('/');
                 s.push_str(&pid.to_string());
                 // procname[64] in ss
                 truncate_bytes(&mut s, 63);
-                return s;
+                Some(s.into())
+            });
+            if let Some(n) = name {
+                return n.to_string();
             }
         }
         pid.to_string()
@@ -313,7 +341,9 @@ fn truncate_bytes(s: &mut String, max: usize) {
 }
 
 fn read_text(path: impl AsRef<Path>) -> String {
-    std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
 }
 
 /// `/etc/services` as glibc's files backend reads it: `name port/proto
@@ -323,9 +353,15 @@ fn parse_services(text: &str) -> HashMap<(u16, Transport), Box<str>> {
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("");
         let mut it = line.split_whitespace();
-        let (Some(name), Some(pp)) = (it.next(), it.next()) else { continue };
-        let Some((port, proto)) = pp.split_once('/') else { continue };
-        let Ok(port) = port.parse::<u16>() else { continue };
+        let (Some(name), Some(pp)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let Some((port, proto)) = pp.split_once('/') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
         let t = match proto {
             "tcp" => Transport::Tcp,
             "udp" => Transport::Udp,
@@ -342,8 +378,12 @@ fn parse_protocols(text: &str) -> HashMap<u16, Box<str>> {
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("");
         let mut it = line.split_whitespace();
-        let (Some(name), Some(num)) = (it.next(), it.next()) else { continue };
-        let Ok(num) = num.parse::<u16>() else { continue };
+        let (Some(name), Some(num)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let Ok(num) = num.parse::<u16>() else {
+            continue;
+        };
         m.entry(num).or_insert_with(|| name.into());
     }
     m
@@ -388,7 +428,8 @@ fn load_nl_protos() -> Vec<Option<Box<str>>> {
     for &(id, n) in NL_PROTO_NAMES {
         tab[id as usize] = Some(n.into());
     }
-    let text = std::fs::read("/etc/iproute2/nl_protos").or_else(|_| std::fs::read("/usr/share/iproute2/nl_protos"));
+    let text = std::fs::read("/etc/iproute2/nl_protos")
+        .or_else(|_| std::fs::read("/usr/share/iproute2/nl_protos"));
     if let Ok(text) = text {
         apply_rt_tab(&mut tab, &String::from_utf8_lossy(&text));
     }
@@ -404,7 +445,9 @@ fn apply_rt_tab(tab: &mut [Option<Box<str>>], text: &str) {
             continue;
         }
         let mut it = line.split_whitespace();
-        let (Some(id), Some(name)) = (it.next(), it.next()) else { return };
+        let (Some(id), Some(name)) = (it.next(), it.next()) else {
+            return;
+        };
         let id = match id.strip_prefix("0x") {
             Some(h) => i64::from_str_radix(h, 16).ok(),
             None => id.parse::<i64>().ok(),
@@ -430,15 +473,22 @@ fn load_cgroups() -> HashMap<u64, Box<str>> {
         return map;
     };
     use std::os::unix::fs::MetadataExt;
-    let Ok(root) = std::fs::symlink_metadata(&mnt) else { return map };
+    let Ok(root) = std::fs::symlink_metadata(&mnt) else {
+        return map;
+    };
     let dev = root.dev();
     let mut stack = vec![PathBuf::from(&mnt)];
     while let Some(dir) = stack.pop() {
-        let Ok(md) = std::fs::symlink_metadata(&dir) else { continue };
+        let Ok(md) = std::fs::symlink_metadata(&dir) else {
+            continue;
+        };
         if !md.is_dir() || md.dev() != dev {
             continue;
         }
-        let rel = dir.strip_prefix(&mnt).map(|r| format!("/{}", r.display())).unwrap_or_else(|_| "/".into());
+        let rel = dir
+            .strip_prefix(&mnt)
+            .map(|r| format!("/{}", r.display()))
+            .unwrap_or_else(|_| "/".into());
         map.entry(md.ino()).or_insert_with(|| rel.into_boxed_str());
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.flatten() {
@@ -457,7 +507,10 @@ fn unescape_mount(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 4 <= b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 4 <= b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -488,14 +541,17 @@ fn reverse_lookup(addr: IpAddr) -> Option<String> {
     let len = match addr {
         IpAddr::V4(a) => {
             // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
-            let sin = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in) };
+            let sin =
+                unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in) };
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_addr.s_addr = u32::from_ne_bytes(a.octets());
             std::mem::size_of::<libc::sockaddr_in>()
         }
         IpAddr::V6(a) => {
             // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
-            let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in6) };
+            let sin6 = unsafe {
+                &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in6)
+            };
             sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
             sin6.sin6_addr.s6_addr = a.octets();
             std::mem::size_of::<libc::sockaddr_in6>()
@@ -519,7 +575,11 @@ fn reverse_lookup(addr: IpAddr) -> Option<String> {
         return None;
     }
     // SAFETY: on success getnameinfo wrote a NUL-terminated name into host.
-    Some(unsafe { CStr::from_ptr(host.as_ptr()) }.to_string_lossy().into_owned())
+    Some(
+        unsafe { CStr::from_ptr(host.as_ptr()) }
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -560,7 +620,7 @@ dup\t\t22/tcp
     #[test]
     fn raw_ports_are_ip_protocols() {
         let mut n = Names::new(false);
-        n.protocols = Some(parse_protocols("ip\t0\tIP\nicmp\t1\tICMP\nipv6-icmp 58 IPv6-ICMP\n"));
+        n.set_protocols("ip\t0\tIP\nicmp\t1\tICMP\nipv6-icmp 58 IPv6-ICMP\n");
         assert_eq!(n.service(1, Transport::Raw), "icmp");
         assert_eq!(n.service(58, Transport::Raw), "ipv6-icmp");
         assert_eq!(n.service(253, Transport::Raw), "ipproto-253");
@@ -585,7 +645,10 @@ dup\t\t22/tcp
         assert_eq!(n.eth_proto(0x1234), "[4660]");
         assert_eq!(Names::new(true).eth_proto(0x0800), "[2048]");
         let mut tab: Vec<Option<Box<str>>> = vec![None; 256];
-        apply_rt_tab(&mut tab, "# x\n0   rtnl\n0x4 tcpdiag\n 16\tgenl # c\nbad line\n21 crypto\n");
+        apply_rt_tab(
+            &mut tab,
+            "# x\n0   rtnl\n0x4 tcpdiag\n 16\tgenl # c\nbad line\n21 crypto\n",
+        );
         assert_eq!(tab[0].as_deref(), Some("rtnl"));
         assert_eq!(tab[4].as_deref(), Some("tcpdiag"));
         assert_eq!(tab[16].as_deref(), Some("genl"));
@@ -640,7 +703,10 @@ dup\t\t22/tcp
         let mut n = Names::new(false);
         n.set_host("127.0.0.1".parse().unwrap(), Some("localhost"));
         assert_eq!(n.host("127.0.0.1".parse().unwrap()), Some("localhost"));
-        assert_eq!(n.host("::ffff:127.0.0.1".parse().unwrap()), Some("localhost"));
+        assert_eq!(
+            n.host("::ffff:127.0.0.1".parse().unwrap()),
+            Some("localhost")
+        );
         n.set_host("192.0.2.1".parse().unwrap(), None);
         assert_eq!(n.host("192.0.2.1".parse().unwrap()), None);
     }

@@ -126,9 +126,10 @@ impl Error {
         match self {
             Error::Kernel { errno, .. } => Some(*errno),
             Error::PermissionDenied { .. } => Some(libc::EPERM),
-            Error::Open(e) | Error::Namespace { source: e, .. } | Error::Io { source: e, .. } | Error::File { source: e, .. } => {
-                e.raw_os_error()
-            }
+            Error::Open(e)
+            | Error::Namespace { source: e, .. }
+            | Error::Io { source: e, .. }
+            | Error::File { source: e, .. } => e.raw_os_error(),
             _ => None,
         }
     }

@@ -46,7 +46,9 @@ pub struct FilterError {
 }
 
 fn err<T>(message: impl Into<String>) -> Result<T, FilterError> {
-    Err(FilterError { message: message.into() })
+    Err(FilterError {
+        message: message.into(),
+    })
 }
 
 /// The family a host condition is restricted to.
@@ -79,7 +81,13 @@ pub struct HostCond {
 
 impl HostCond {
     fn any_port(port: Option<u16>) -> HostCond {
-        HostCond { family: CondFamily::Any, addr: [0; 16], prefix_len: 0, port, glob: None }
+        HostCond {
+            family: CondFamily::Any,
+            addr: [0; 16],
+            prefix_len: 0,
+            port,
+            glob: None,
+        }
     }
 
     fn ip(addr: IpAddr, prefix_len: u8, port: Option<u16>) -> HostCond {
@@ -91,7 +99,13 @@ impl HostCond {
             }
             IpAddr::V6(a) => (CondFamily::Inet6, a.octets()),
         };
-        HostCond { family, addr: bytes, prefix_len, port, glob: None }
+        HostCond {
+            family,
+            addr: bytes,
+            prefix_len,
+            port,
+            glob: None,
+        }
     }
 }
 
@@ -151,9 +165,12 @@ impl fmt::Display for Expr {
             match c.family {
                 CondFamily::Any => f.write_str("*")?,
                 CondFamily::Unix => write!(f, "unix:{}", c.glob.as_deref().unwrap_or("*"))?,
-                CondFamily::Inet => {
-                    write!(f, "{}/{}", Ipv4Addr::new(c.addr[0], c.addr[1], c.addr[2], c.addr[3]), c.prefix_len)?
-                }
+                CondFamily::Inet => write!(
+                    f,
+                    "{}/{}",
+                    Ipv4Addr::new(c.addr[0], c.addr[1], c.addr[2], c.addr[3]),
+                    c.prefix_len
+                )?,
                 CondFamily::Inet6 => write!(f, "[{}]/{}", Ipv6Addr::from(c.addr), c.prefix_len)?,
             }
             match c.port {
@@ -222,7 +239,10 @@ pub fn split_words(text: &str) -> Vec<String> {
 
 /// Reads a `-F` filter file: lines starting with `#` are comments.
 pub fn words_from_file_text(text: &str) -> Vec<String> {
-    text.lines().filter(|l| !l.starts_with('#')).flat_map(split_words).collect()
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(split_words)
+        .collect()
 }
 
 // ---------------------------------------------------------------- parsing
@@ -252,8 +272,12 @@ impl Resolver for SystemResolver {
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("");
             let mut f = line.split_whitespace();
-            let (Some(svc), Some(pp)) = (f.next(), f.next()) else { continue };
-            let Some((port, proto)) = pp.split_once('/') else { continue };
+            let (Some(svc), Some(pp)) = (f.next(), f.next()) else {
+                continue;
+            };
+            let Some((port, proto)) = pp.split_once('/') else {
+                continue;
+            };
             if proto != "tcp" {
                 continue;
             }
@@ -283,7 +307,9 @@ impl Resolver for SystemResolver {
     fn cgroup(&self, path: &str) -> Option<u64> {
         use std::os::unix::fs::MetadataExt;
         let rel = path.trim_start_matches('/');
-        std::fs::metadata(std::path::Path::new("/sys/fs/cgroup").join(rel)).ok().map(|m| m.ino())
+        std::fs::metadata(std::path::Path::new("/sys/fs/cgroup").join(rel))
+            .ok()
+            .map(|m| m.ino())
     }
 }
 
@@ -388,7 +414,13 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     return err(format!("expected an address after '{w}', found the end"));
                 };
                 let conds = self.host(&h, &w)?;
-                let mk = |c: HostCond| if w == "src" { Expr::Src(c) } else { Expr::Dst(c) };
+                let mk = |c: HostCond| {
+                    if w == "src" {
+                        Expr::Src(c)
+                    } else {
+                        Expr::Dst(c)
+                    }
+                };
                 let mut it = conds.into_iter();
                 let first = mk(it.next().expect("host() returns at least one condition"));
                 Ok(it.fold(first, |acc, c| Expr::Or(Box::new(acc), Box::new(mk(c)))))
@@ -401,8 +433,16 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     }
                     None => Op::Eq,
                 };
-                let opword = self.words.get(self.pos - 1).map(String::as_str).unwrap_or("");
-                let ctx = if op == Op::Eq && op_of(opword).is_none() { w.clone() } else { format!("{w} {opword}") };
+                let opword = self
+                    .words
+                    .get(self.pos - 1)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                let ctx = if op == Op::Eq && op_of(opword).is_none() {
+                    w.clone()
+                } else {
+                    format!("{w} {opword}")
+                };
                 let Some(p) = self.next().map(str::to_owned) else {
                     return err(format!("expected a port after '{ctx}', found the end"));
                 };
@@ -412,10 +452,26 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     // '*': any port.
                     let c = HostCond::any_port(None);
                     let e = if src { Expr::Src(c) } else { Expr::Dst(c) };
-                    return Ok(if op == Op::Ne { Expr::Not(Box::new(e)) } else { e });
+                    return Ok(if op == Op::Ne {
+                        Expr::Not(Box::new(e))
+                    } else {
+                        e
+                    });
                 };
-                let ge = |p| if src { Expr::SportGe(p) } else { Expr::DportGe(p) };
-                let le = |p| if src { Expr::SportLe(p) } else { Expr::DportLe(p) };
+                let ge = |p| {
+                    if src {
+                        Expr::SportGe(p)
+                    } else {
+                        Expr::DportGe(p)
+                    }
+                };
+                let le = |p| {
+                    if src {
+                        Expr::SportLe(p)
+                    } else {
+                        Expr::DportLe(p)
+                    }
+                };
                 let eq = |p| {
                     let c = HostCond::any_port(Some(p));
                     if src { Expr::Src(c) } else { Expr::Dst(c) }
@@ -449,7 +505,9 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     "fwmark" => parse_mark(&v)?,
                     _ => match self.resolver.cgroup(&v) {
                         Some(id) => Expr::Cgroup(id),
-                        None => return err(format!("cgroup: no cgroup '{v}' under /sys/fs/cgroup")),
+                        None => {
+                            return err(format!("cgroup: no cgroup '{v}' under /sys/fs/cgroup"));
+                        }
                     },
                 };
                 Ok(if neg { Expr::Not(Box::new(e)) } else { e })
@@ -483,12 +541,16 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         if p.bytes().all(|b| b.is_ascii_digit()) {
             return match p.parse::<u16>() {
                 Ok(n) => Ok(Some(n)),
-                Err(_) => err(format!("expected a port after '{ctx}', found '{w}' (ports are 0-65535)")),
+                Err(_) => err(format!(
+                    "expected a port after '{ctx}', found '{w}' (ports are 0-65535)"
+                )),
             };
         }
         match self.resolver.service(p) {
             Some(n) => Ok(Some(n)),
-            None => err(format!("expected a port after '{ctx}', found '{w}' (not a number or a known service)")),
+            None => err(format!(
+                "expected a port after '{ctx}', found '{w}' (not a number or a known service)"
+            )),
         }
     }
 
@@ -525,9 +587,15 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                 None => (after, None),
             };
             if !prefix_after.is_empty() && !prefix_after.starts_with('/') {
-                return err(format!("expected ':port' after ']' in '{w}', found '{after}'"));
+                return err(format!(
+                    "expected ':port' after ']' in '{w}', found '{after}'"
+                ));
             }
-            let joined = if prefix_after.is_empty() { inner.to_string() } else { format!("{inner}{prefix_after}") };
+            let joined = if prefix_after.is_empty() {
+                inner.to_string()
+            } else {
+                format!("{inner}{prefix_after}")
+            };
             return self.addr_conds(&joined, port, family, w, ctx);
         } else if rest.matches(':').count() >= 2 {
             (rest, None)
@@ -559,7 +627,9 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         }
         let (a, prefix) = match addr.split_once('/') {
             Some((a, p)) => {
-                let n: u8 = p.parse().map_err(|_| FilterError { message: format!("bad prefix length '/{p}' in '{word}'") })?;
+                let n: u8 = p.parse().map_err(|_| FilterError {
+                    message: format!("bad prefix length '/{p}' in '{word}'"),
+                })?;
                 (a, Some(n))
             }
             None => (addr, None),
@@ -568,7 +638,9 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             Ok(ip) => vec![ip],
             Err(_) => {
                 if prefix.is_some() {
-                    return err(format!("expected an address before the prefix in '{word}', found '{a}'"));
+                    return err(format!(
+                        "expected an address before the prefix in '{word}', found '{a}'"
+                    ));
                 }
                 let v = self.resolver.host(a);
                 if v.is_empty() {
@@ -582,7 +654,9 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             let max = if ip.is_ipv4() { 32 } else { 128 };
             let len = prefix.unwrap_or(max);
             if len > max {
-                return err(format!("bad prefix length '/{len}' in '{word}' (at most {max})"));
+                return err(format!(
+                    "bad prefix length '/{len}' in '{word}' (at most {max})"
+                ));
             }
             let c = HostCond::ip(ip, len, port);
             if family.is_some_and(|f| f != c.family) {
@@ -591,7 +665,9 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             out.push(c);
         }
         if out.is_empty() {
-            return err(format!("{ctx}: '{word}' has no address of the requested family"));
+            return err(format!(
+                "{ctx}: '{word}' has no address of the requested family"
+            ));
         }
         Ok(out)
     }
@@ -615,20 +691,34 @@ fn parse_mark(v: &str) -> Result<Expr, FilterError> {
         Some((m, k)) => (m, Some(k)),
         None => (v, None),
     };
-    let mark = parse_u32(m).ok_or_else(|| FilterError { message: format!("fwmark: expected MARK[/MASK], found '{v}'") })?;
+    let mark = parse_u32(m).ok_or_else(|| FilterError {
+        message: format!("fwmark: expected MARK[/MASK], found '{v}'"),
+    })?;
     let mask = match mask {
-        Some(k) => parse_u32(k).ok_or_else(|| FilterError { message: format!("fwmark: bad mask in '{v}'") })?,
+        Some(k) => parse_u32(k).ok_or_else(|| FilterError {
+            message: format!("fwmark: bad mask in '{v}'"),
+        })?,
         None => u32::MAX,
     };
-    Ok(Expr::Mark { mark: mark & mask, mask })
+    Ok(Expr::Mark {
+        mark: mark & mask,
+        mask,
+    })
 }
 
 /// Parses filter words with a resolver.
-pub fn parse_with(words: &[String], resolver: &(impl Resolver + ?Sized)) -> Result<Option<Expr>, FilterError> {
+pub fn parse_with(
+    words: &[String],
+    resolver: &(impl Resolver + ?Sized),
+) -> Result<Option<Expr>, FilterError> {
     if words.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { words, pos: 0, resolver };
+    let mut p = Parser {
+        words,
+        pos: 0,
+        resolver,
+    };
     let e = p.expr()?;
     if let Some(w) = p.peek() {
         if w == ")" {
@@ -757,7 +847,12 @@ pub fn audit(bc: &[u8]) -> Result<(), BytecodeError> {
     let mut off = 0;
     while off < total {
         let rem = total - off;
-        let bad = |reason| Err(BytecodeError { offset: off, reason });
+        let bad = |reason| {
+            Err(BytecodeError {
+                offset: off,
+                reason,
+            })
+        };
         if rem < 4 {
             return bad("truncated op");
         }
@@ -786,8 +881,8 @@ pub fn audit(bc: &[u8]) -> Result<(), BytecodeError> {
                     return bad("hostcond prefix longer than its address");
                 }
             }
-            INET_DIAG_BC_S_EQ | INET_DIAG_BC_S_GE | INET_DIAG_BC_S_LE | INET_DIAG_BC_D_EQ | INET_DIAG_BC_D_GE
-            | INET_DIAG_BC_D_LE => {
+            INET_DIAG_BC_S_EQ | INET_DIAG_BC_S_GE | INET_DIAG_BC_S_LE | INET_DIAG_BC_D_EQ
+            | INET_DIAG_BC_D_GE | INET_DIAG_BC_D_LE => {
                 min_len = 8;
                 if rem < 8 {
                     return bad("port comparison truncated");
@@ -828,7 +923,10 @@ pub fn audit(bc: &[u8]) -> Result<(), BytecodeError> {
         off += yes;
     }
     if off != total {
-        return Err(BytecodeError { offset: off, reason: "program does not end on an op boundary" });
+        return Err(BytecodeError {
+            offset: off,
+            reason: "program does not end on an op boundary",
+        });
     }
     // valid_cc: every in-range 'no' target is the start of an op.
     let mut boundaries = Vec::new();
@@ -839,7 +937,10 @@ pub fn audit(bc: &[u8]) -> Result<(), BytecodeError> {
     }
     for (from, to) in starts {
         if boundaries.binary_search(&to).is_err() {
-            return Err(BytecodeError { offset: from, reason: "'no' jump into the middle of an op" });
+            return Err(BytecodeError {
+                offset: from,
+                reason: "'no' jump into the middle of an op",
+            });
         }
     }
     Ok(())
@@ -861,12 +962,18 @@ struct View<'a> {
 fn view(s: &Socket) -> View<'_> {
     let ip = |e: &Endpoint| -> ([u8; 16], u32) {
         match e {
-            Endpoint::Inet { addr: IpAddr::V4(a), port } => {
+            Endpoint::Inet {
+                addr: IpAddr::V4(a),
+                port,
+            } => {
                 let mut b = [0u8; 16];
                 b[..4].copy_from_slice(&a.octets());
                 (b, *port as u32)
             }
-            Endpoint::Inet { addr: IpAddr::V6(a), port } => (a.octets(), *port as u32),
+            Endpoint::Inet {
+                addr: IpAddr::V6(a),
+                port,
+            } => (a.octets(), *port as u32),
             Endpoint::Unix { inode, .. } => ([0; 16], *inode),
             Endpoint::Packet { ifindex, .. } => ([0; 16], *ifindex),
             Endpoint::Netlink { portid, .. } => ([0; 16], *portid),
@@ -885,7 +992,15 @@ fn view(s: &Socket) -> View<'_> {
         Endpoint::Unix { name, .. } => Some(name),
         _ => None,
     };
-    View { family, local, remote, lport, rport, lname, s }
+    View {
+        family,
+        local,
+        remote,
+        lport,
+        rport,
+        lname,
+        s,
+    }
 }
 
 fn bits_match(a: &[u8], b: &[u8], bits: usize) -> bool {
@@ -996,7 +1111,9 @@ impl Expr {
                     None | Some(UnixName::Unnamed) => true,
                     Some(UnixName::Abstract(a)) => {
                         let b = a.as_bytes();
-                        b.len() == 5 && b.iter().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+                        b.len() == 5
+                            && b.iter()
+                                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
                     }
                     Some(UnixName::Path(_)) => false,
                 },
@@ -1008,7 +1125,11 @@ impl Expr {
 }
 
 fn cond(c: &HostCond, v: &View<'_>, local: bool) -> bool {
-    let (addr, port) = if local { (&v.local, v.lport) } else { (&v.remote, v.rport) };
+    let (addr, port) = if local {
+        (&v.local, v.lport)
+    } else {
+        (&v.remote, v.rport)
+    };
     if let Some(p) = c.port
         && p as u32 != port
     {
@@ -1020,7 +1141,11 @@ fn cond(c: &HostCond, v: &View<'_>, local: bool) -> bool {
             if v.family != Some(CondFamily::Unix) {
                 return false;
             }
-            let name = if local { v.lname.map(unix_name_text) } else { None };
+            let name = if local {
+                v.lname.map(unix_name_text)
+            } else {
+                None
+            };
             match (&c.glob, name) {
                 (None, _) => true,
                 (Some(g), Some(n)) => glob_match(g, &n),
@@ -1031,8 +1156,10 @@ fn cond(c: &HostCond, v: &View<'_>, local: bool) -> bool {
             if v.family != Some(fam) {
                 // The kernel lets an IPv4 condition match an IPv4-mapped IPv6 address.
                 if v.family == Some(CondFamily::Inet6) && fam == CondFamily::Inet {
-                    let mapped = addr[..10].iter().all(|b| *b == 0) && addr[10] == 0xff && addr[11] == 0xff;
-                    return mapped && bits_match(&addr[12..16], &c.addr[..4], c.prefix_len as usize);
+                    let mapped =
+                        addr[..10].iter().all(|b| *b == 0) && addr[10] == 0xff && addr[11] == 0xff;
+                    return mapped
+                        && bits_match(&addr[12..16], &c.addr[..4], c.prefix_len as usize);
                 }
                 return false;
             }
@@ -1054,7 +1181,11 @@ impl Filter {
     /// Builds a filter from an expression, compiling it when the kernel can
     /// run it. Every compiled program passes [`audit`].
     pub fn new(expr: Expr) -> Filter {
-        let bytecode = if expr.kernel_compatible() { compile(&expr) } else { None };
+        let bytecode = if expr.kernel_compatible() {
+            compile(&expr)
+        } else {
+            None
+        };
         let bytecode = bytecode.filter(|b| b.len() <= u16::MAX as usize && audit(b).is_ok());
         Filter { expr, bytecode }
     }
@@ -1098,9 +1229,18 @@ pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
     let len = bc.len() as isize;
     while off < len {
         let o = off as usize;
-        let Some(hdr) = bc.get(o..o + 4) else { return false };
-        let (code, yes, no) = (hdr[0], hdr[1] as isize, u16::from_ne_bytes([hdr[2], hdr[3]]) as isize);
-        let port_arg = || bc.get(o + 6..o + 8).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]) as u32);
+        let Some(hdr) = bc.get(o..o + 4) else {
+            return false;
+        };
+        let (code, yes, no) = (
+            hdr[0],
+            hdr[1] as isize,
+            u16::from_ne_bytes([hdr[2], hdr[3]]) as isize,
+        );
+        let port_arg = || {
+            bc.get(o + 6..o + 8)
+                .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]) as u32)
+        };
         let ok = match code {
             INET_DIAG_BC_NOP => true,
             INET_DIAG_BC_JMP => false,
@@ -1114,9 +1254,17 @@ pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
             INET_DIAG_BC_S_COND | INET_DIAG_BC_D_COND => {
                 let fam = bc.get(o + 4).copied().unwrap_or(0);
                 let plen = bc.get(o + 5).copied().unwrap_or(0);
-                let port = bc.get(o + 8..o + 12).map_or(-1, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+                let port = bc
+                    .get(o + 8..o + 12)
+                    .map_or(-1, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
                 let mut addr = [0u8; 16];
-                let alen = if fam == AF_INET { 4 } else if fam == AF_INET6 { 16 } else { 0 };
+                let alen = if fam == AF_INET {
+                    4
+                } else if fam == AF_INET6 {
+                    16
+                } else {
+                    0
+                };
                 if let Some(a) = bc.get(o + 12..o + 12 + alen) {
                     addr[..alen].copy_from_slice(a);
                 }
@@ -1186,23 +1334,41 @@ mod tests {
     fn tcp(l: &str, r: &str) -> Socket {
         let l: std::net::SocketAddr = l.parse().unwrap();
         let r: std::net::SocketAddr = r.parse().unwrap();
-        let fam = if l.is_ipv4() { Family::Inet } else { Family::Inet6 };
+        let fam = if l.is_ipv4() {
+            Family::Inet
+        } else {
+            Family::Inet6
+        };
         let mut s = Socket::new(Table::Tcp, fam, State::Established);
-        s.local = Endpoint::Inet { addr: l.ip(), port: l.port() };
-        s.peer = Endpoint::Inet { addr: r.ip(), port: r.port() };
+        s.local = Endpoint::Inet {
+            addr: l.ip(),
+            port: l.port(),
+        };
+        s.peer = Endpoint::Inet {
+            addr: r.ip(),
+            port: r.port(),
+        };
         s
     }
 
     #[test]
     fn words_split_like_ss() {
         assert_eq!(split_words(" dport  =\t:22 "), vec!["dport", "=", ":22"]);
-        assert_eq!(split_words(r"src unix:/tmp/a\ b"), vec!["src", "unix:/tmp/a b"]);
-        assert_eq!(words_from_file_text("# comment\ndport = :22\n# more\nor sport = :80\n").len(), 7);
+        assert_eq!(
+            split_words(r"src unix:/tmp/a\ b"),
+            vec!["src", "unix:/tmp/a b"]
+        );
+        assert_eq!(
+            words_from_file_text("# comment\ndport = :22\n# more\nor sport = :80\n").len(),
+            7
+        );
     }
 
     #[test]
     fn precedence_and_binds_tighter() {
-        let e = parse("sport = :1 or sport = :2 and dport = :3").unwrap().unwrap();
+        let e = parse("sport = :1 or sport = :2 and dport = :3")
+            .unwrap()
+            .unwrap();
         assert!(matches!(e, Expr::Or(_, ref b) if matches!(**b, Expr::And(..))));
         // juxtaposition is and
         let e = parse("sport = :1 dport = :3").unwrap().unwrap();
@@ -1272,7 +1438,10 @@ mod tests {
     #[test]
     fn errors_name_the_word() {
         for (f, needle) in [
-            ("sport = foo", "expected a port after 'sport =', found 'foo'"),
+            (
+                "sport = foo",
+                "expected a port after 'sport =', found 'foo'",
+            ),
             ("dport", "expected a port after 'dport', found the end"),
             ("( sport = :1", "unbalanced"),
             ("sport = :1 )", "unbalanced"),
@@ -1298,11 +1467,21 @@ mod tests {
         let f = Filter::new(parse("src unix:/run/*.sock").unwrap().unwrap());
         assert!(f.bytecode().is_none());
         let mut u = Socket::new(Table::UnixStream, Family::Unix, State::Listen);
-        u.local = Endpoint::Unix { name: UnixName::from_sun_path(b"/run/a.sock"), inode: 5 };
+        u.local = Endpoint::Unix {
+            name: UnixName::from_sun_path(b"/run/a.sock"),
+            inode: 5,
+        };
         assert!(f.matches(&u));
-        u.local = Endpoint::Unix { name: UnixName::from_sun_path(b"/tmp/a.sock"), inode: 5 };
+        u.local = Endpoint::Unix {
+            name: UnixName::from_sun_path(b"/tmp/a.sock"),
+            inode: 5,
+        };
         assert!(!f.matches(&u));
-        let g = Filter::new(parse("fwmark = 0x10/0xf0 or cgroup = /user.slice or autobound").unwrap().unwrap());
+        let g = Filter::new(
+            parse("fwmark = 0x10/0xf0 or cgroup = /user.slice or autobound")
+                .unwrap()
+                .unwrap(),
+        );
         audit(g.bytecode().unwrap()).unwrap();
     }
 
@@ -1323,7 +1502,10 @@ mod tests {
         assert!(audit(&op(99, 4, 8)).is_err()); // unknown op
         assert!(audit(&op(INET_DIAG_BC_S_GE, 4, 8)).is_err()); // port arg missing
         let mut jump_into_cond = op(INET_DIAG_BC_JMP, 4, 8).to_vec();
-        jump_into_cond.extend(hostcond_bytes(INET_DIAG_BC_S_COND, &HostCond::any_port(Some(1))));
+        jump_into_cond.extend(hostcond_bytes(
+            INET_DIAG_BC_S_COND,
+            &HostCond::any_port(Some(1)),
+        ));
         // JMP 'no' = 8 lands inside the 12-byte S_COND that starts at 4.
         assert!(audit(&jump_into_cond).is_err());
         audit(&op(INET_DIAG_BC_AUTO, 4, 8)).unwrap();
@@ -1363,8 +1545,16 @@ mod tests {
                     return leaves[rnd(leaves.len())].to_string();
                 }
                 match rnd(3) {
-                    0 => format!("( {} and {} )", make(depth - 1, rnd, leaves), make(depth - 1, rnd, leaves)),
-                    1 => format!("( {} or {} )", make(depth - 1, rnd, leaves), make(depth - 1, rnd, leaves)),
+                    0 => format!(
+                        "( {} and {} )",
+                        make(depth - 1, rnd, leaves),
+                        make(depth - 1, rnd, leaves)
+                    ),
+                    1 => format!(
+                        "( {} or {} )",
+                        make(depth - 1, rnd, leaves),
+                        make(depth - 1, rnd, leaves)
+                    ),
                     _ => format!("not {}", make(depth - 1, rnd, leaves)),
                 }
             }
@@ -1373,7 +1563,12 @@ mod tests {
             let bc = compile(&e).unwrap();
             audit(&bc).unwrap_or_else(|err| panic!("{text}: {err}"));
             for s in &socks {
-                assert_eq!(run_bytecode(&bc, s, true), e.matches(s), "{text} on {:?}", s.local);
+                assert_eq!(
+                    run_bytecode(&bc, s, true),
+                    e.matches(s),
+                    "{text} on {:?}",
+                    s.local
+                );
             }
         }
     }

@@ -829,8 +829,10 @@ fn netlink_sockets_every_field() {
     };
     want.recv_q = 33024; // SK_MEMINFO_RMEM_ALLOC: the reply being read
     want.skmem = Some(skmem([33024, 212992, 0, 212992, 0, 0, 0, 0, 0]));
-    // NDIAG_FLAG_CB_RUNNING: a dump is in progress
+    // NDIAG_FLAG_CB_RUNNING: a dump is in progress; ndiag_state 1
+    // (NETLINK_CONNECTED): the library connect()s to the kernel's port 0.
     want.netlink = Some(NetlinkInfo {
+        connected: true,
         flags: 1,
         ..NetlinkInfo::default()
     });

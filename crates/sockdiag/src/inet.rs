@@ -48,7 +48,14 @@ pub(crate) fn protocol(table: Table) -> u32 {
 ///
 /// MPTCP's protocol number (262) does not fit `sdiag_protocol`; it goes in
 /// an `INET_DIAG_REQ_PROTOCOL` attribute, which the kernel prefers.
-pub(crate) fn encode_request(out: &mut Vec<u8>, table: Table, family: Family, states: u32, ext: Extensions, bytecode: Option<&[u8]>) {
+pub(crate) fn encode_request(
+    out: &mut Vec<u8>,
+    table: Table,
+    family: Family,
+    states: u32,
+    ext: Extensions,
+    bytecode: Option<&[u8]>,
+) {
     let proto = protocol(table);
     out.push(family.af());
     out.push(proto as u8);
@@ -87,10 +94,20 @@ pub(crate) fn decode(table: Table, msg: &[u8]) -> Result<Socket, DecodeError> {
     };
     let mut s = Socket::new(table, family, State::from_kernel(msg[1]));
     if let Some(kind) = TimerKind::from_kernel(msg[2]) {
-        s.timer = Some(Timer { kind, expires: Duration::from_millis(u32_ne(msg, 52) as u64), retransmits: msg[3] });
+        s.timer = Some(Timer {
+            kind,
+            expires: Duration::from_millis(u32_ne(msg, 52) as u64),
+            retransmits: msg[3],
+        });
     }
-    s.local = Endpoint::Inet { addr: ip_at(msg, 8, family), port: u16_be(msg, 4) };
-    s.peer = Endpoint::Inet { addr: ip_at(msg, 24, family), port: u16_be(msg, 6) };
+    s.local = Endpoint::Inet {
+        addr: ip_at(msg, 8, family),
+        port: u16_be(msg, 4),
+    };
+    s.peer = Endpoint::Inet {
+        addr: ip_at(msg, 24, family),
+        port: u16_be(msg, 6),
+    };
     s.interface = u32_ne(msg, 40);
     let (c0, c1) = (u32_ne(msg, 44), u32_ne(msg, 48));
     if (c0, c1) != (INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE) {
@@ -110,12 +127,22 @@ pub(crate) fn decode(table: Table, msg: &[u8]) -> Result<Socket, DecodeError> {
 fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
     match ty {
         INET_DIAG_MEMINFO if p.len() >= 16 => {
-            s.meminfo = Some(MemInfo { rmem: u32_ne(p, 0), wmem: u32_ne(p, 4), fmem: u32_ne(p, 8), tmem: u32_ne(p, 12) })
+            s.meminfo = Some(MemInfo {
+                rmem: u32_ne(p, 0),
+                wmem: u32_ne(p, 4),
+                fmem: u32_ne(p, 8),
+                tmem: u32_ne(p, 12),
+            })
         }
         // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
         INET_DIAG_INFO if s.netid == Table::Tcp => s.tcp_info = Some(TcpInfo::from_bytes(p)),
         INET_DIAG_VEGASINFO if p.len() >= 16 => {
-            s.vegas = Some(VegasInfo { enabled: u32_ne(p, 0), rttcnt: u32_ne(p, 4), rtt: u32_ne(p, 8), minrtt: u32_ne(p, 12) })
+            s.vegas = Some(VegasInfo {
+                enabled: u32_ne(p, 0),
+                rttcnt: u32_ne(p, 4),
+                rtt: u32_ne(p, 8),
+                minrtt: u32_ne(p, 12),
+            })
         }
         INET_DIAG_CONG => s.congestion = Some(ShortName::new(cstr(p))),
         INET_DIAG_TOS if !p.is_empty() => s.tos = Some(p[0]),
@@ -150,7 +177,9 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
             }
         }
         INET_DIAG_CGROUP_ID if p.len() >= 8 => s.cgroup_id = Some(u64_ne(p, 0)),
-        INET_DIAG_SOCKOPT if p.len() >= 2 => s.sockopt = Some(SockOpt::from_bits_truncate(u16_ne(p, 0))),
+        INET_DIAG_SOCKOPT if p.len() >= 2 => {
+            s.sockopt = Some(SockOpt::from_bits_truncate(u16_ne(p, 0)))
+        }
         // INET_DIAG_PROTOCOL, MD5SIG, BPF storages, SCTP locals/peers: not modelled.
         _ => {}
     }
@@ -163,13 +192,27 @@ mod tests {
     #[test]
     fn request_layout() {
         let mut b = Vec::new();
-        encode_request(&mut b, Table::Tcp, Family::Inet6, 1 << 10, Extensions::INFO | Extensions::CONG, None);
+        encode_request(
+            &mut b,
+            Table::Tcp,
+            Family::Inet6,
+            1 << 10,
+            Extensions::INFO | Extensions::CONG,
+            None,
+        );
         assert_eq!(b.len(), INET_DIAG_REQ_V2_LEN);
         assert_eq!(&b[..4], &[AF_INET6, IPPROTO_TCP, 0b1010, 0]);
         assert_eq!(u32_ne(&b, 4), 1 << 10);
         assert_eq!(&b[48..56], &[0xff; 8]);
         let mut m = Vec::new();
-        encode_request(&mut m, Table::Mptcp, Family::Inet, 2, Extensions::empty(), Some(&[1, 2, 3, 4]));
+        encode_request(
+            &mut m,
+            Table::Mptcp,
+            Family::Inet,
+            2,
+            Extensions::empty(),
+            Some(&[1, 2, 3, 4]),
+        );
         // bytecode attribute, then the protocol attribute carrying 262
         assert_eq!(m.len(), INET_DIAG_REQ_V2_LEN + 8 + 8);
         assert_eq!(u16_ne(&m, 58), INET_DIAG_REQ_BYTECODE);

@@ -32,9 +32,9 @@
 
 pub mod consts;
 mod error;
+pub mod filter;
 #[cfg(test)]
 mod fixture_tests;
-pub mod filter;
 mod inet;
 mod model;
 mod netlink;

@@ -131,7 +131,10 @@ impl Table {
 
     /// True for the three unix tables.
     pub fn is_unix(self) -> bool {
-        matches!(self, Table::UnixStream | Table::UnixDgram | Table::UnixSeqpacket)
+        matches!(
+            self,
+            Table::UnixStream | Table::UnixDgram | Table::UnixSeqpacket
+        )
     }
 
     /// True for the two packet tables.
@@ -198,7 +201,9 @@ bitflags::bitflags! {
 impl Tables {
     /// The tables in this set, in `ss`'s output order.
     pub fn iter_tables(self) -> impl Iterator<Item = Table> {
-        Table::ALL.into_iter().filter(move |t| self.contains(t.bit()))
+        Table::ALL
+            .into_iter()
+            .filter(move |t| self.contains(t.bit()))
     }
 }
 
@@ -270,7 +275,10 @@ impl State {
     pub fn to_kernel(self) -> u8 {
         match self {
             State::Other(n) => n,
-            s => State::KNOWN.iter().position(|k| *k == s).map_or(0, |i| i as u8 + 1),
+            s => State::KNOWN
+                .iter()
+                .position(|k| *k == s)
+                .map_or(0, |i| i as u8 + 1),
         }
     }
 
@@ -394,7 +402,10 @@ impl<const N: usize> InlineBytes<N> {
 
 impl<const N: usize> Default for InlineBytes<N> {
     fn default() -> Self {
-        InlineBytes { len: 0, buf: [0; N] }
+        InlineBytes {
+            len: 0,
+            buf: [0; N],
+        }
     }
 }
 
@@ -506,7 +517,11 @@ impl Serialize for Endpoint {
                 m.serialize_entry("ifindex", &ifindex)?;
                 m.end()
             }
-            Endpoint::Netlink { protocol, portid, group } => {
+            Endpoint::Netlink {
+                protocol,
+                portid,
+                group,
+            } => {
                 let mut m = s.serialize_map(Some(3))?;
                 m.serialize_entry("protocol", &protocol)?;
                 m.serialize_entry("portid", &portid)?;
@@ -602,7 +617,10 @@ pub struct Shutdown {
 impl Shutdown {
     /// From the kernel's `sk_shutdown` bits.
     pub fn from_bits(b: u8) -> Shutdown {
-        Shutdown { recv: b & 1 != 0, send: b & 2 != 0 }
+        Shutdown {
+            recv: b & 1 != 0,
+            send: b & 2 != 0,
+        }
     }
 }
 
@@ -732,7 +750,10 @@ bitflags::bitflags! {
 
 impl Serialize for SockOpt {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let names: Vec<String> = self.iter_names().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        let names: Vec<String> = self
+            .iter_names()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
         names.serialize(s)
     }
 }
@@ -784,6 +805,8 @@ pub struct PacketInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[non_exhaustive]
 pub struct NetlinkInfo {
+    /// `NETLINK_CONNECTED`: the socket has a default destination.
+    pub connected: bool,
     /// Multicast groups joined (`NETLINK_DIAG_GROUPS` bitmap, as group numbers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<u32>,
@@ -982,17 +1005,37 @@ mod tests {
         assert!(!States::CONNECTED.contains(States::LISTEN));
         assert!(States::CONNECTED.contains(States::TIME_WAIT));
         assert!(!States::DEFAULT.contains(States::TIME_WAIT | States::SYN_RECV));
-        assert!(States::DEFAULT.contains(States::ESTABLISHED | States::CLOSE_WAIT | States::SYN_SENT));
+        assert!(
+            States::DEFAULT.contains(States::ESTABLISHED | States::CLOSE_WAIT | States::SYN_SENT)
+        );
         assert!(!States::ALL.contains(States::BOUND_INACTIVE));
     }
 
     #[test]
     fn endpoint_json() {
-        let e = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 22 };
-        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"addr":"::1","port":22}"#);
-        let u = Endpoint::Unix { name: UnixName::from_sun_path(b"\0x"), inode: 9 };
-        assert_eq!(serde_json::to_string(&u).unwrap(), r#"{"abstract":"x","inode":9}"#);
-        let p = Endpoint::Unix { name: UnixName::from_sun_path(b"/run/a\0\0"), inode: 1 };
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"path":"/run/a","inode":1}"#);
+        let e = Endpoint::Inet {
+            addr: "::1".parse().unwrap(),
+            port: 22,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"addr":"::1","port":22}"#
+        );
+        let u = Endpoint::Unix {
+            name: UnixName::from_sun_path(b"\0x"),
+            inode: 9,
+        };
+        assert_eq!(
+            serde_json::to_string(&u).unwrap(),
+            r#"{"abstract":"x","inode":9}"#
+        );
+        let p = Endpoint::Unix {
+            name: UnixName::from_sun_path(b"/run/a\0\0"),
+            inode: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"path":"/run/a","inode":1}"#
+        );
     }
 }

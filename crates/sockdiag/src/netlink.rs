@@ -11,7 +11,9 @@ pub(crate) fn encode_request(out: &mut Vec<u8>) {
     out.push(NDIAG_PROTO_ALL);
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&0u32.to_ne_bytes()); // ndiag_ino: all
-    out.extend_from_slice(&(NDIAG_SHOW_MEMINFO | NDIAG_SHOW_GROUPS | NDIAG_SHOW_FLAGS).to_ne_bytes());
+    out.extend_from_slice(
+        &(NDIAG_SHOW_MEMINFO | NDIAG_SHOW_GROUPS | NDIAG_SHOW_FLAGS).to_ne_bytes(),
+    );
     out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
     out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
 }
@@ -25,9 +27,21 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Socket, DecodeError> {
     let mut s = Socket::new(Table::Netlink, Family::Netlink, State::Close);
     s.inode = u32_ne(msg, 16) as u64;
     s.cookie = Some(u32_ne(msg, 20) as u64 | (u32_ne(msg, 24) as u64) << 32);
-    s.local = Endpoint::Netlink { protocol, portid: u32_ne(msg, 4), group: 0 };
-    s.peer = Endpoint::Netlink { protocol, portid: u32_ne(msg, 8), group: u32_ne(msg, 12) };
-    let mut info = NetlinkInfo::default();
+    s.local = Endpoint::Netlink {
+        protocol,
+        portid: u32_ne(msg, 4),
+        group: 0,
+    };
+    s.peer = Endpoint::Netlink {
+        protocol,
+        portid: u32_ne(msg, 8),
+        group: u32_ne(msg, 12),
+    };
+    // ndiag_state: NETLINK_UNCONNECTED 0, NETLINK_CONNECTED 1.
+    let mut info = NetlinkInfo {
+        connected: msg[3] == 1,
+        ..NetlinkInfo::default()
+    };
     for attr in Attrs::new(&msg[NETLINK_DIAG_MSG_LEN..], NETLINK_DIAG_MSG_LEN) {
         let (ty, p) = attr?;
         match ty {

@@ -25,7 +25,10 @@ impl NetNs {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
             return Err(Error::Namespace {
                 path: PathBuf::from(name),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a namespace name"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a namespace name",
+                ),
             });
         }
         NetNs::from_path(Path::new("/run/netns").join(name))
@@ -34,7 +37,10 @@ impl NetNs {
     /// Opens any network namespace file.
     pub fn from_path(path: impl Into<PathBuf>) -> Result<NetNs> {
         let path = path.into();
-        let file = File::open(&path).map_err(|source| Error::Namespace { path: path.clone(), source })?;
+        let file = File::open(&path).map_err(|source| Error::Namespace {
+            path: path.clone(),
+            source,
+        })?;
         Ok(NetNs { file, path })
     }
 
@@ -65,6 +71,9 @@ impl NetNs {
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p))
         })
-        .map_err(|source| Error::Namespace { path: self.path.clone(), source })
+        .map_err(|source| Error::Namespace {
+            path: self.path.clone(),
+            source,
+        })
     }
 }

@@ -6,7 +6,8 @@ use crate::model::*;
 use crate::wire::{Attrs, need, u16_ne, u32_ne};
 
 /// The `PACKET_SHOW_*` bits this library decodes.
-pub(crate) const SHOW_ALL: u32 = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO | PACKET_SHOW_FANOUT | PACKET_SHOW_FILTER;
+pub(crate) const SHOW_ALL: u32 =
+    PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO | PACKET_SHOW_FANOUT | PACKET_SHOW_FILTER;
 
 /// Appends a `packet_diag_req` body.
 pub(crate) fn encode_request(out: &mut Vec<u8>, show: u32) {
@@ -47,9 +48,13 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
                 i.tstamp = u32_ne(p, 16);
                 i.flags = u32_ne(p, 20);
             }
-            PACKET_DIAG_FANOUT if p.len() >= 4 => info.get_or_insert_with(PacketInfo::default).fanout = Some(u32_ne(p, 0)),
+            PACKET_DIAG_FANOUT if p.len() >= 4 => {
+                info.get_or_insert_with(PacketInfo::default).fanout = Some(u32_ne(p, 0))
+            }
             // struct sock_filter is 8 bytes per instruction.
-            PACKET_DIAG_FILTER => info.get_or_insert_with(PacketInfo::default).filter_len = Some((p.len() / 8) as u32),
+            PACKET_DIAG_FILTER => {
+                info.get_or_insert_with(PacketInfo::default).filter_len = Some((p.len() / 8) as u32)
+            }
             PACKET_DIAG_UID if p.len() >= 4 => s.uid = Some(u32_ne(p, 0)),
             PACKET_DIAG_MEMINFO => {
                 let m = SkMemInfo::from_bytes(p);

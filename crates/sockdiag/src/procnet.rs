@@ -38,7 +38,9 @@ fn dec<T: std::str::FromStr>(s: &str) -> Result<T, String> {
 /// Parses `ADDR:PORT` as printed by `/proc/net/{tcp,udp,raw}{,6}`: the address
 /// words are the kernel's network-order words printed as host-order `%08X`.
 fn inet_endpoint(s: &str, family: Family) -> Result<Endpoint, String> {
-    let (a, p) = s.split_once(':').ok_or_else(|| format!("bad address {s:?}"))?;
+    let (a, p) = s
+        .split_once(':')
+        .ok_or_else(|| format!("bad address {s:?}"))?;
     let port = u16::from_str_radix(p, 16).map_err(|_| format!("bad port {p:?}"))?;
     let addr = match (family, a.len()) {
         (Family::Inet, 8) => IpAddr::V4(Ipv4Addr::from(hex_u32(a)?.to_ne_bytes())),
@@ -56,7 +58,11 @@ fn inet_endpoint(s: &str, family: Family) -> Result<Endpoint, String> {
 }
 
 /// Parses one line of `/proc/net/{tcp,udp,raw}{,6}`; `Ok(None)` for the header.
-pub(crate) fn parse_inet(table: Table, family: Family, line: &str) -> Result<Option<Socket>, String> {
+pub(crate) fn parse_inet(
+    table: Table,
+    family: Family,
+    line: &str,
+) -> Result<Option<Socket>, String> {
     let f: Vec<&str> = line.split_whitespace().collect();
     if f.first().is_some_and(|w| *w == "sl") {
         return Ok(None);
@@ -78,7 +84,11 @@ pub(crate) fn parse_inet(table: Table, family: Family, line: &str) -> Result<Opt
     if let Some(kind) = TimerKind::from_kernel(tr) {
         let ticks = hex_u32(when)? as u64;
         let retransmits = u8::try_from(hex_u32(f[6])?).unwrap_or(u8::MAX);
-        s.timer = Some(Timer { kind, expires: Duration::from_millis(ticks * 1000 / USER_HZ), retransmits });
+        s.timer = Some(Timer {
+            kind,
+            expires: Duration::from_millis(ticks * 1000 / USER_HZ),
+            retransmits,
+        });
     }
     s.uid = Some(dec(f[7])?);
     s.inode = dec(f[9])?;
@@ -102,7 +112,9 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
     let flags = hex_u32(f[3])?;
     let ty = u8::from_str_radix(f[4], 16).map_err(|_| format!("bad type {:?}", f[4]))?;
     let st = u8::from_str_radix(f[5], 16).map_err(|_| format!("bad state {:?}", f[5]))?;
-    let Some(table) = crate::unix::table(ty) else { return Ok(None) };
+    let Some(table) = crate::unix::table(ty) else {
+        return Ok(None);
+    };
     let state = if flags & SO_ACCEPTCON != 0 {
         State::Listen
     } else if st == SS_CONNECTED {
@@ -115,7 +127,11 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
     s.inode = inode as u64;
     // The path is the rest of the line (it may contain spaces); abstract
     // names are printed with '@' for the leading NUL.
-    let name = match line.splitn(8, char::is_whitespace).filter(|w| !w.is_empty()).nth(7) {
+    let name = match line
+        .splitn(8, char::is_whitespace)
+        .filter(|w| !w.is_empty())
+        .nth(7)
+    {
         None => UnixName::Unnamed,
         Some(_) => {
             let idx = nth_field_start(line, 7).unwrap_or(line.len());
@@ -127,7 +143,10 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
         }
     };
     s.local = Endpoint::Unix { name, inode };
-    s.peer = Endpoint::Unix { name: UnixName::Unnamed, inode: 0 };
+    s.peer = Endpoint::Unix {
+        name: UnixName::Unnamed,
+        inode: 0,
+    };
     Ok(Some(s))
 }
 
@@ -165,7 +184,10 @@ pub(crate) fn parse_packet(line: &str) -> Result<Option<Socket>, String> {
     };
     let mut s = Socket::new(table, Family::Packet, State::Close);
     let protocol = u16::from_str_radix(f[3], 16).map_err(|_| format!("bad protocol {:?}", f[3]))?;
-    s.local = Endpoint::Packet { protocol, ifindex: dec(f[4])? };
+    s.local = Endpoint::Packet {
+        protocol,
+        ifindex: dec(f[4])?,
+    };
     s.recv_q = dec(f[6])?;
     s.uid = Some(dec(f[7])?);
     s.inode = dec(f[8])?;
@@ -183,8 +205,16 @@ pub(crate) fn parse_netlink(line: &str) -> Result<Option<Socket>, String> {
     }
     let protocol: u8 = dec(f[1])?;
     let mut s = Socket::new(Table::Netlink, Family::Netlink, State::Close);
-    s.local = Endpoint::Netlink { protocol, portid: dec(f[2])?, group: 0 };
-    s.peer = Endpoint::Netlink { protocol, portid: 0, group: 0 };
+    s.local = Endpoint::Netlink {
+        protocol,
+        portid: dec(f[2])?,
+        group: 0,
+    };
+    s.peer = Endpoint::Netlink {
+        protocol,
+        portid: 0,
+        group: 0,
+    };
     s.recv_q = dec(f[4])?;
     s.send_q = dec(f[5])?;
     s.inode = dec(f[9])?;
@@ -192,7 +222,11 @@ pub(crate) fn parse_netlink(line: &str) -> Result<Option<Socket>, String> {
 }
 
 /// Parses a line of the file for `table`/`family`.
-pub(crate) fn parse_line(table: Table, family: Family, line: &str) -> Result<Option<Socket>, String> {
+pub(crate) fn parse_line(
+    table: Table,
+    family: Family,
+    line: &str,
+) -> Result<Option<Socket>, String> {
     if line.trim().is_empty() {
         return Ok(None);
     }
@@ -214,21 +248,36 @@ mod tests {
         let l = "   0: 0100007F:1388 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 41275 1 0000000000000000 100 0 0 10 0";
         let s = parse_inet(Table::Tcp, Family::Inet, l).unwrap().unwrap();
         assert_eq!(s.state, State::Listen);
-        assert_eq!(s.local, Endpoint::Inet { addr: "127.0.0.1".parse().unwrap(), port: 5000 });
+        assert_eq!(
+            s.local,
+            Endpoint::Inet {
+                addr: "127.0.0.1".parse().unwrap(),
+                port: 5000
+            }
+        );
         assert_eq!((s.recv_q, s.send_q, s.inode, s.uid), (3, 0, 41275, Some(0)));
         assert!(s.timer.is_none());
         let tw = "   1: 0100007F:A2C4 0100007F:1388 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000";
         let s = parse_inet(Table::Tcp, Family::Inet, tw).unwrap().unwrap();
         assert_eq!(s.state, State::TimeWait);
         let t = s.timer.unwrap();
-        assert_eq!((t.kind, t.expires), (TimerKind::TimeWait, Duration::from_secs(60)));
+        assert_eq!(
+            (t.kind, t.expires),
+            (TimerKind::TimeWait, Duration::from_secs(60))
+        );
     }
 
     #[test]
     fn tcp6_words_are_host_order() {
         let l = "   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0";
         let s = parse_inet(Table::Tcp, Family::Inet6, l).unwrap().unwrap();
-        assert_eq!(s.local, Endpoint::Inet { addr: "::1".parse().unwrap(), port: 22 });
+        assert_eq!(
+            s.local,
+            Endpoint::Inet {
+                addr: "::1".parse().unwrap(),
+                port: 22
+            }
+        );
     }
 
     #[test]
@@ -237,19 +286,44 @@ mod tests {
         assert!(parse_unix(hdr).unwrap().is_none());
         let l = "0000000000000000: 00000002 00000000 00010000 0001 01 20462 /run/my sock";
         let s = parse_unix(l).unwrap().unwrap();
-        assert_eq!((s.netid, s.state, s.inode), (Table::UnixStream, State::Listen, 20462));
-        assert_eq!(s.local, Endpoint::Unix { name: UnixName::from_sun_path(b"/run/my sock"), inode: 20462 });
+        assert_eq!(
+            (s.netid, s.state, s.inode),
+            (Table::UnixStream, State::Listen, 20462)
+        );
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::from_sun_path(b"/run/my sock"),
+                inode: 20462
+            }
+        );
         let a = "0000000000000000: 00000003 00000000 00000000 0002 03 99 @abs";
         let s = parse_unix(a).unwrap().unwrap();
         assert_eq!((s.netid, s.state), (Table::UnixDgram, State::Established));
-        assert_eq!(s.local, Endpoint::Unix { name: UnixName::from_sun_path(b"\0abs"), inode: 99 });
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::from_sun_path(b"\0abs"),
+                inode: 99
+            }
+        );
         let u = "0000000000000000: 00000003 00000000 00000000 0005 01 7";
-        assert_eq!(parse_unix(u).unwrap().unwrap().local, Endpoint::Unix { name: UnixName::Unnamed, inode: 7 });
+        assert_eq!(
+            parse_unix(u).unwrap().unwrap().local,
+            Endpoint::Unix {
+                name: UnixName::Unnamed,
+                inode: 7
+            }
+        );
     }
 
     #[test]
     fn garbage_is_an_error() {
-        for l in ["x", "   0: zz:1 00000000:0000 0A 0:0 0:0 0 0 0 1", "0: 0100007F:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 x"] {
+        for l in [
+            "x",
+            "   0: zz:1 00000000:0000 0A 0:0 0:0 0 0 0 1",
+            "0: 0100007F:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 x",
+        ] {
             assert!(parse_inet(Table::Tcp, Family::Inet, l).is_err(), "{l}");
         }
         assert!(parse_unix("0000: 1 2 zz 0001 01 5").is_err());

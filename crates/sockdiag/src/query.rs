@@ -114,8 +114,18 @@ impl Query {
     /// families are ignored.
     pub fn family(mut self, family: Family) -> Query {
         match family {
-            Family::Inet => self.families = InetFamilies { v4: true, v6: false },
-            Family::Inet6 => self.families = InetFamilies { v4: false, v6: true },
+            Family::Inet => {
+                self.families = InetFamilies {
+                    v4: true,
+                    v6: false,
+                }
+            }
+            Family::Inet6 => {
+                self.families = InetFamilies {
+                    v4: false,
+                    v6: true,
+                }
+            }
             _ => {}
         }
         self
@@ -220,7 +230,10 @@ impl Query {
 
     /// Runs the query inside a network namespace.
     pub fn dump_in(&self, ns: &NetNs) -> Result<Dump<'static>> {
-        Ok(Dump::new(Slot::Owned(Connection::in_netns(ns)?), self.clone()))
+        Ok(Dump::new(
+            Slot::Owned(Connection::in_netns(ns)?),
+            self.clone(),
+        ))
     }
 
     /// The sub-requests, in `ss`'s output order: netlink, packet, unix, raw,
@@ -229,26 +242,54 @@ impl Query {
         let mut parts = Vec::new();
         let nonconn = self.states.contains(States::CLOSE);
         if self.tables.contains(Tables::NETLINK) && nonconn {
-            parts.push(Part { kind: PartKind::Netlink, table: Table::Netlink, family: Family::Netlink });
+            parts.push(Part {
+                kind: PartKind::Netlink,
+                table: Table::Netlink,
+                family: Family::Netlink,
+            });
         }
         if self.tables.intersects(Tables::PACKET) && nonconn {
-            parts.push(Part { kind: PartKind::Packet, table: Table::PacketRaw, family: Family::Packet });
+            parts.push(Part {
+                kind: PartKind::Packet,
+                table: Table::PacketRaw,
+                family: Family::Packet,
+            });
         }
         if self.tables.intersects(Tables::UNIX) {
-            let first = self.tables.intersection(Tables::UNIX).iter_tables().next().unwrap_or(Table::UnixStream);
-            parts.push(Part { kind: PartKind::Unix, table: first, family: Family::Unix });
+            let first = self
+                .tables
+                .intersection(Tables::UNIX)
+                .iter_tables()
+                .next()
+                .unwrap_or(Table::UnixStream);
+            parts.push(Part {
+                kind: PartKind::Unix,
+                table: first,
+                family: Family::Unix,
+            });
         }
         for table in [Table::Raw, Table::Udp, Table::Tcp, Table::Mptcp] {
             if !self.tables.contains(table.bit()) {
                 continue;
             }
             if table == Table::Tcp && self.replay.is_some() {
-                parts.push(Part { kind: PartKind::Replay, table, family: Family::Inet });
+                parts.push(Part {
+                    kind: PartKind::Replay,
+                    table,
+                    family: Family::Inet,
+                });
                 continue;
             }
-            for (on, family) in [(self.families.v4, Family::Inet), (self.families.v6, Family::Inet6)] {
+            for (on, family) in [
+                (self.families.v4, Family::Inet),
+                (self.families.v6, Family::Inet6),
+            ] {
                 if on {
-                    parts.push(Part { kind: PartKind::Inet, table, family });
+                    parts.push(Part {
+                        kind: PartKind::Inet,
+                        table,
+                        family,
+                    });
                 }
             }
         }
@@ -259,9 +300,14 @@ impl Query {
         out.clear();
         out.extend_from_slice(&[0u8; NLMSG_HDRLEN]);
         match part.kind {
-            PartKind::Inet => {
-                inet::encode_request(out, part.table, part.family, self.states.bits(), self.ext, self.bytecode.as_deref())
-            }
+            PartKind::Inet => inet::encode_request(
+                out,
+                part.table,
+                part.family,
+                self.states.bits(),
+                self.ext,
+                self.bytecode.as_deref(),
+            ),
             PartKind::Unix => unix::encode_request(out, self.states.bits(), self.unix_show),
             PartKind::Packet => packet::encode_request(out, self.packet_show),
             PartKind::Netlink => netlink::encode_request(out),
@@ -278,7 +324,9 @@ impl Query {
     /// Whether a socket decoded from a shared part (unix, packet, `/proc`)
     /// belongs to this query.
     fn wants(&self, s: &Socket) -> bool {
-        self.tables.contains(s.netid.bit()) && self.states.contains(s.state.bit()) && self.user_filter(s)
+        self.tables.contains(s.netid.bit())
+            && self.states.contains(s.state.bit())
+            && self.user_filter(s)
     }
 
     /// Whether an inet socket's family was asked for.
@@ -320,7 +368,10 @@ struct Part {
 
 impl Part {
     fn request(&self) -> Request {
-        Request { table: self.table, family: self.family }
+        Request {
+            table: self.table,
+            family: self.family,
+        }
     }
 }
 
@@ -352,7 +403,10 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("portid", &self.portid).field("seq", &self.seq).finish()
+        f.debug_struct("Connection")
+            .field("portid", &self.portid)
+            .field("seq", &self.seq)
+            .finish()
     }
 }
 
@@ -360,7 +414,14 @@ impl Connection {
     /// Opens a connection in the caller's network namespace.
     pub fn new() -> Result<Connection> {
         let (sock, portid) = open_socket().map_err(Error::Open)?;
-        Ok(Connection { sock, portid, seq: 0, buf: vec![0u8; RECV_BUF_LEN], req: Vec::with_capacity(128), netns: None })
+        Ok(Connection {
+            sock,
+            portid,
+            seq: 0,
+            buf: vec![0u8; RECV_BUF_LEN],
+            req: Vec::with_capacity(128),
+            netns: None,
+        })
     }
 
     /// Opens a connection inside a network namespace; the caller's thread
@@ -388,18 +449,28 @@ impl Connection {
     /// `ss -D` writes and what byte fixtures are captured with. An error
     /// code from the kernel is passed on in its datagram, not turned into an
     /// error here.
-    pub fn raw_dump(&mut self, query: &Query, mut sink: impl FnMut(Request, &[u8]) -> Result<()>) -> Result<()> {
+    pub fn raw_dump(
+        &mut self,
+        query: &Query,
+        mut sink: impl FnMut(Request, &[u8]) -> Result<()>,
+    ) -> Result<()> {
         for part in query.parts() {
             if part.kind == PartKind::Replay {
                 continue;
             }
             let seq = self.send(query, &part)?;
             'part: loop {
-                let n = self.recv().map_err(|source| Error::Io { context: "receiving sock_diag replies", source })?;
+                let n = self.recv().map_err(|source| Error::Io {
+                    context: "receiving sock_diag replies",
+                    source,
+                })?;
                 let n = n.min(self.buf.len());
                 let mut done = false;
                 for msg in NlMsgs::new(&self.buf[..n]) {
-                    let msg = msg.map_err(|error| Error::Decode { request: part.request(), error })?;
+                    let msg = msg.map_err(|error| Error::Decode {
+                        request: part.request(),
+                        error,
+                    })?;
                     if msg.seq == seq && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR) {
                         done = true;
                     }
@@ -422,10 +493,18 @@ impl Connection {
         self.req = req;
         match r {
             Ok(_) => Ok(seq),
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::EACCES) => {
-                Err(Error::PermissionDenied { request: part.request() })
+            Err(e)
+                if e.raw_os_error() == Some(libc::EPERM)
+                    || e.raw_os_error() == Some(libc::EACCES) =>
+            {
+                Err(Error::PermissionDenied {
+                    request: part.request(),
+                })
             }
-            Err(source) => Err(Error::Io { context: "sending a sock_diag request", source }),
+            Err(source) => Err(Error::Io {
+                context: "sending a sock_diag request",
+                source,
+            }),
         }
     }
 
@@ -436,7 +515,12 @@ impl Connection {
             // initialised and lives across the call; MSG_TRUNC makes the
             // kernel report the datagram's full length without writing more.
             let n = unsafe {
-                libc::recv(self.sock.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_TRUNC)
+                libc::recv(
+                    self.sock.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_TRUNC,
+                )
             };
             if n >= 0 {
                 return Ok(n as usize);
@@ -452,7 +536,9 @@ impl Connection {
         let path = PathBuf::from("/proc/thread-self/net").join(name);
         match &self.netns {
             None => File::open(&path),
-            Some(ns) => ns.run(|| File::open(&path)).map_err(|e| std::io::Error::other(e.to_string()))?,
+            Some(ns) => ns
+                .run(|| File::open(&path))
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
         }
     }
 }
@@ -484,9 +570,18 @@ enum Cursor {
     /// Reading netlink replies: `pos..len` of the buffer is unread.
     Netlink { seq: u32, pos: usize, len: usize },
     /// Reading a `/proc/net` file.
-    Proc { reader: BufReader<File>, line: String, lineno: usize, path: PathBuf },
+    Proc {
+        reader: BufReader<File>,
+        line: String,
+        lineno: usize,
+        path: PathBuf,
+    },
     /// Reading a file of raw replies; `offset` is the byte position.
-    Replay { reader: BufReader<File>, offset: usize, path: PathBuf },
+    Replay {
+        reader: BufReader<File>,
+        offset: usize,
+        path: PathBuf,
+    },
 }
 
 /// A streaming dump: an iterator of sockets, one kernel batch at a time.
@@ -556,7 +651,10 @@ impl<'c> Dump<'c> {
         let part = self.current_part();
         let request = part.request();
         self.cur = Cursor::Idle;
-        let missing = matches!(errno, libc::ENOENT | libc::EOPNOTSUPP | libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT);
+        let missing = matches!(
+            errno,
+            libc::ENOENT | libc::EOPNOTSUPP | libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT
+        );
         if missing {
             return self.fall_back(part);
         }
@@ -578,7 +676,11 @@ impl<'c> Dump<'c> {
 
     fn fall_back(&mut self, part: Part) -> Option<Result<Socket>> {
         let request = part.request();
-        let name = if self.query.fallback { procnet::file_name(part.table, part.family) } else { None };
+        let name = if self.query.fallback {
+            procnet::file_name(part.table, part.family)
+        } else {
+            None
+        };
         let Some(name) = name else {
             self.answered(request, Source::Unsupported);
             return Some(Err(Error::Unsupported { request }));
@@ -598,7 +700,10 @@ impl<'c> Dump<'c> {
                 self.answered(request, Source::Unsupported);
                 Some(Err(Error::Unsupported { request }))
             }
-            Err(source) => Some(Err(Error::File { path: PathBuf::from("/proc/net").join(name), source })),
+            Err(source) => Some(Err(Error::File {
+                path: PathBuf::from("/proc/net").join(name),
+                source,
+            })),
         }
     }
 
@@ -613,8 +718,11 @@ impl<'c> Dump<'c> {
                         match File::open(&path) {
                             Ok(f) => {
                                 self.sources.push((part.request(), Source::File));
-                                self.cur =
-                                    Cursor::Replay { reader: BufReader::with_capacity(RECV_BUF_LEN, f), offset: 0, path };
+                                self.cur = Cursor::Replay {
+                                    reader: BufReader::with_capacity(RECV_BUF_LEN, f),
+                                    offset: 0,
+                                    path,
+                                };
                                 continue;
                             }
                             Err(source) => return Some(Err(Error::File { path, source })),
@@ -624,7 +732,11 @@ impl<'c> Dump<'c> {
                     match self.conn.get().send(query, &part) {
                         Ok(seq) => {
                             self.sources.push((part.request(), Source::Netlink));
-                            self.cur = Cursor::Netlink { seq, pos: 0, len: 0 };
+                            self.cur = Cursor::Netlink {
+                                seq,
+                                pos: 0,
+                                len: 0,
+                            };
                         }
                         Err(e) => return Some(Err(e)),
                     }
@@ -640,23 +752,36 @@ impl<'c> Dump<'c> {
                                     "netlink datagram of {n} bytes truncated to {}",
                                     conn.buf.len()
                                 ));
-                                return Some(Err(Error::Io { context: "receiving sock_diag replies", source: e }));
+                                return Some(Err(Error::Io {
+                                    context: "receiving sock_diag replies",
+                                    source: e,
+                                }));
                             }
                             Ok(n) => {
                                 self.batches += 1;
                                 self.bytes += n as u64;
-                                self.cur = Cursor::Netlink { seq, pos: 0, len: n };
+                                self.cur = Cursor::Netlink {
+                                    seq,
+                                    pos: 0,
+                                    len: n,
+                                };
                                 continue;
                             }
                             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                                 // The kernel dropped replies: this part is incomplete.
                                 self.cur = Cursor::Idle;
                                 let request = self.current_part().request();
-                                return Some(Err(Error::Kernel { request, errno: libc::ENOBUFS }));
+                                return Some(Err(Error::Kernel {
+                                    request,
+                                    errno: libc::ENOBUFS,
+                                }));
                             }
                             Err(source) => {
                                 self.fused = true;
-                                return Some(Err(Error::Io { context: "receiving sock_diag replies", source }));
+                                return Some(Err(Error::Io {
+                                    context: "receiving sock_diag replies",
+                                    source,
+                                }));
                             }
                         }
                     }
@@ -665,7 +790,11 @@ impl<'c> Dump<'c> {
                     let buf = &conn.buf[start..end];
                     let portid = conn.portid;
                     let Some(first) = NlMsgs::new(buf).next() else {
-                        self.cur = Cursor::Netlink { seq, pos: end, len: end };
+                        self.cur = Cursor::Netlink {
+                            seq,
+                            pos: end,
+                            len: end,
+                        };
                         continue;
                     };
                     let part = self.parts[self.next_part - 1];
@@ -673,15 +802,26 @@ impl<'c> Dump<'c> {
                         Ok(m) => m,
                         Err(error) => {
                             // The rest of this datagram cannot be framed.
-                            self.cur = Cursor::Netlink { seq, pos: end, len: end };
-                            return Some(Err(Error::Decode { request: part.request(), error }));
+                            self.cur = Cursor::Netlink {
+                                seq,
+                                pos: end,
+                                len: end,
+                            };
+                            return Some(Err(Error::Decode {
+                                request: part.request(),
+                                error,
+                            }));
                         }
                     };
                     let consumed = align4(msg.payload.len() + NLMSG_HDRLEN).min(end - start);
                     let next_pos = start + consumed;
                     if msg.seq != seq || (msg.pid != portid && msg.pid != 0) {
                         // A reply to an earlier, abandoned request.
-                        self.cur = Cursor::Netlink { seq, pos: next_pos, len: end };
+                        self.cur = Cursor::Netlink {
+                            seq,
+                            pos: next_pos,
+                            len: end,
+                        };
                         continue;
                     }
                     if msg.flags & NLM_F_DUMP_INTR != 0 {
@@ -708,7 +848,11 @@ impl<'c> Dump<'c> {
                         },
                         _ => Ok(None),
                     };
-                    self.cur = Cursor::Netlink { seq, pos: next_pos, len: end };
+                    self.cur = Cursor::Netlink {
+                        seq,
+                        pos: next_pos,
+                        len: end,
+                    };
                     match decoded {
                         Ok(Some(s))
                             if (part.kind == PartKind::Inet
@@ -718,11 +862,23 @@ impl<'c> Dump<'c> {
                             return Some(Ok(s));
                         }
                         Ok(_) => continue,
-                        Err(error) => return Some(Err(Error::Decode { request: part.request(), error })),
+                        Err(error) => {
+                            return Some(Err(Error::Decode {
+                                request: part.request(),
+                                error,
+                            }));
+                        }
                     }
                 }
-                Cursor::Replay { reader, offset, path } => {
-                    let request = Request { table: Table::Tcp, family: Family::Inet };
+                Cursor::Replay {
+                    reader,
+                    offset,
+                    path,
+                } => {
+                    let request = Request {
+                        table: Table::Tcp,
+                        family: Family::Inet,
+                    };
                     match read_replay_message(reader, *offset, &mut self.conn.get().buf) {
                         Ok(None) => {
                             self.cur = Cursor::Idle;
@@ -738,18 +894,27 @@ impl<'c> Dump<'c> {
                                     let code = crate::wire::u32_ne(payload, 0) as i32;
                                     if code < 0 {
                                         self.cur = Cursor::Idle;
-                                        return Some(Err(Error::Kernel { request, errno: -code }));
+                                        return Some(Err(Error::Kernel {
+                                            request,
+                                            errno: -code,
+                                        }));
                                     }
                                     continue;
                                 }
                                 SOCK_DIAG_BY_FAMILY => match inet::decode(Table::Tcp, payload) {
-                                    Ok(s) if self.query.wants(&s) && self.query.wants_family(s.family) => {
+                                    Ok(s)
+                                        if self.query.wants(&s)
+                                            && self.query.wants_family(s.family) =>
+                                    {
                                         return Some(Ok(s));
                                     }
                                     Ok(_) => continue,
                                     Err(mut error) => {
                                         error.offset += *offset - len + NLMSG_HDRLEN;
-                                        let err = Error::Corrupt { path: path.clone(), error };
+                                        let err = Error::Corrupt {
+                                            path: path.clone(),
+                                            error,
+                                        };
                                         self.cur = Cursor::Idle;
                                         return Some(Err(err));
                                     }
@@ -759,15 +924,26 @@ impl<'c> Dump<'c> {
                         }
                         Err(e) => {
                             let err = match e {
-                                ReplayError::Io(source) => Error::File { path: path.clone(), source },
-                                ReplayError::Decode(error) => Error::Corrupt { path: path.clone(), error },
+                                ReplayError::Io(source) => Error::File {
+                                    path: path.clone(),
+                                    source,
+                                },
+                                ReplayError::Decode(error) => Error::Corrupt {
+                                    path: path.clone(),
+                                    error,
+                                },
                             };
                             self.cur = Cursor::Idle;
                             return Some(Err(err));
                         }
                     }
                 }
-                Cursor::Proc { reader, line, lineno, path } => {
+                Cursor::Proc {
+                    reader,
+                    line,
+                    lineno,
+                    path,
+                } => {
                     line.clear();
                     match reader.read_line(line) {
                         Ok(0) => {
@@ -782,7 +958,11 @@ impl<'c> Dump<'c> {
                                 Ok(Some(s)) if self.query.wants(&s) => return Some(Ok(s)),
                                 Ok(_) => continue,
                                 Err(reason) => {
-                                    return Some(Err(Error::Proc { path: path.clone(), line: *lineno, reason }));
+                                    return Some(Err(Error::Proc {
+                                        path: path.clone(),
+                                        line: *lineno,
+                                        reason,
+                                    }));
                                 }
                             }
                         }
@@ -861,7 +1041,12 @@ fn read_replay_message(
         return Ok(None);
     }
     let trunc = |what, expected, actual| {
-        ReplayError::Decode(crate::error::DecodeError { what, offset, expected, actual })
+        ReplayError::Decode(crate::error::DecodeError {
+            what,
+            offset,
+            expected,
+            actual,
+        })
     };
     if got < NLMSG_HDRLEN {
         return Err(trunc("nlmsghdr (file truncated)", NLMSG_HDRLEN, got));

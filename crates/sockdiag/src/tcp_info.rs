@@ -83,7 +83,11 @@ impl TcpInfo {
     }
 
     fn get<T: Field>(&self, off: usize) -> Option<T> {
-        if off + T::SIZE <= self.len as usize { Some(T::read(&self.raw[off..off + T::SIZE])) } else { None }
+        if off + T::SIZE <= self.len as usize {
+            Some(T::read(&self.raw[off..off + T::SIZE]))
+        } else {
+            None
+        }
     }
 
     /// `tcpi_snd_wscale`: the low nibble of byte 6.
@@ -266,8 +270,14 @@ impl TcpInfo {
         let bits = [
             ("snd_wscale", self.snd_wscale().map(u64::from)),
             ("rcv_wscale", self.rcv_wscale().map(u64::from)),
-            ("delivery_rate_app_limited", self.delivery_rate_app_limited().map(u64::from)),
-            ("fastopen_client_fail", self.fastopen_client_fail().map(u64::from)),
+            (
+                "delivery_rate_app_limited",
+                self.delivery_rate_app_limited().map(u64::from),
+            ),
+            (
+                "fastopen_client_fail",
+                self.fastopen_client_fail().map(u64::from),
+            ),
         ];
         let plain = FIELDS.iter().filter_map(move |&(name, off, size)| {
             let v = match size {
@@ -278,7 +288,9 @@ impl TcpInfo {
             };
             v.map(|v| (name, v))
         });
-        bits.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))).chain(plain)
+        bits.into_iter()
+            .filter_map(|(n, v)| v.map(|v| (n, v)))
+            .chain(plain)
     }
 }
 

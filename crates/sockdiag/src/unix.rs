@@ -6,8 +6,13 @@ use crate::model::*;
 use crate::wire::{Attrs, need, u32_ne};
 
 /// Every `UDIAG_SHOW_*` bit this library decodes.
-pub(crate) const SHOW_ALL: u32 =
-    UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN | UDIAG_SHOW_MEMINFO | UDIAG_SHOW_UID;
+pub(crate) const SHOW_ALL: u32 = UDIAG_SHOW_NAME
+    | UDIAG_SHOW_VFS
+    | UDIAG_SHOW_PEER
+    | UDIAG_SHOW_ICONS
+    | UDIAG_SHOW_RQLEN
+    | UDIAG_SHOW_MEMINFO
+    | UDIAG_SHOW_UID;
 
 /// Appends a `unix_diag_req` body.
 pub(crate) fn encode_request(out: &mut Vec<u8>, states: u32, show: u32) {
@@ -34,7 +39,9 @@ pub(crate) fn table(sock_type: u8) -> Option<Table> {
 /// Decodes one `unix_diag_msg` with its attributes.
 pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     need("unix_diag_msg", msg, 0, UNIX_DIAG_MSG_LEN)?;
-    let Some(table) = table(msg[1]) else { return Ok(None) };
+    let Some(table) = table(msg[1]) else {
+        return Ok(None);
+    };
     let mut s = Socket::new(table, Family::Unix, State::from_kernel(msg[2]));
     let inode = u32_ne(msg, 4);
     s.inode = inode as u64;
@@ -46,7 +53,12 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
         let (ty, p) = attr?;
         match ty {
             UNIX_DIAG_NAME => name = UnixName::from_sun_path(p),
-            UNIX_DIAG_VFS if p.len() >= 8 => info.vfs = Some(UnixVfs { ino: u32_ne(p, 0), dev: u32_ne(p, 4) }),
+            UNIX_DIAG_VFS if p.len() >= 8 => {
+                info.vfs = Some(UnixVfs {
+                    ino: u32_ne(p, 0),
+                    dev: u32_ne(p, 4),
+                })
+            }
             UNIX_DIAG_PEER if p.len() >= 4 => peer = u32_ne(p, 0),
             UNIX_DIAG_ICONS => info.icons = Some(p.chunks_exact(4).map(|c| u32_ne(c, 0)).collect()),
             UNIX_DIAG_RQLEN if p.len() >= 8 => {
@@ -60,7 +72,10 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
         }
     }
     s.local = Endpoint::Unix { name, inode };
-    s.peer = Endpoint::Unix { name: UnixName::Unnamed, inode: peer };
+    s.peer = Endpoint::Unix {
+        name: UnixName::Unnamed,
+        inode: peer,
+    };
     if info != UnixInfo::default() {
         s.unix = Some(info);
     }

@@ -51,9 +51,19 @@ pub(crate) fn u64_ne(b: &[u8], off: usize) -> u64 {
 
 /// Checks that `buf` holds at least `need` bytes for `what`.
 #[inline]
-pub(crate) fn need(what: &'static str, buf: &[u8], offset: usize, need: usize) -> Result<(), DecodeError> {
+pub(crate) fn need(
+    what: &'static str,
+    buf: &[u8],
+    offset: usize,
+    need: usize,
+) -> Result<(), DecodeError> {
     if buf.len() < need {
-        Err(DecodeError { what, offset, expected: need, actual: buf.len() })
+        Err(DecodeError {
+            what,
+            offset,
+            expected: need,
+            actual: buf.len(),
+        })
     } else {
         Ok(())
     }
@@ -90,13 +100,23 @@ impl<'a> Iterator for NlMsgs<'a> {
             return None;
         }
         if rest.len() < NLMSG_HDRLEN {
-            let e = DecodeError { what: "nlmsghdr", offset: self.off, expected: NLMSG_HDRLEN, actual: rest.len() };
+            let e = DecodeError {
+                what: "nlmsghdr",
+                offset: self.off,
+                expected: NLMSG_HDRLEN,
+                actual: rest.len(),
+            };
             self.off = self.buf.len();
             return Some(Err(e));
         }
         let len = u32_ne(rest, 0) as usize;
         if len < NLMSG_HDRLEN || len > rest.len() {
-            let e = DecodeError { what: "nlmsg_len", offset: self.off, expected: len.max(NLMSG_HDRLEN), actual: rest.len() };
+            let e = DecodeError {
+                what: "nlmsg_len",
+                offset: self.off,
+                expected: len.max(NLMSG_HDRLEN),
+                actual: rest.len(),
+            };
             self.off = self.buf.len();
             return Some(Err(e));
         }

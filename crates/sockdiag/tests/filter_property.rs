@@ -29,7 +29,9 @@ impl Rng {
     }
 }
 
-const PORTS: &[&str] = &[":80", ":443", ":8080", ":20001", ":20002", ":32768", ":40000", ":*"];
+const PORTS: &[&str] = &[
+    ":80", ":443", ":8080", ":20001", ":20002", ":32768", ":40000", ":*",
+];
 const OPS: &[&str] = &["=", "!=", "<", ">", "<=", ">=", "eq", "ge", "lt"];
 const HOSTS: &[&str] = &[
     "10.1.0.0/16",
@@ -76,7 +78,13 @@ fn expr(r: &mut Rng, depth: usize) -> String {
 fn set_mark(fd: i32, mark: u32) {
     // SAFETY: plain setsockopt on a socket we own, with a u32 value.
     let rc = unsafe {
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_MARK, (&mark as *const u32).cast(), 4)
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_MARK,
+            (&mark as *const u32).cast(),
+            4,
+        )
     };
     assert_eq!(rc, 0, "SO_MARK: {}", std::io::Error::last_os_error());
 }
@@ -96,9 +104,13 @@ fn build(ns: &NetNs) -> Vec<Box<dyn Send>> {
         let mut targets = Vec::new();
         for a in listen_addrs {
             for p in ports {
-                let sa: SocketAddr = if a.contains(':') { format!("[{a}]:{p}") } else { format!("{a}:{p}") }
-                    .parse()
-                    .unwrap();
+                let sa: SocketAddr = if a.contains(':') {
+                    format!("[{a}]:{p}")
+                } else {
+                    format!("{a}:{p}")
+                }
+                .parse()
+                .unwrap();
                 let l = testkit::listener(sa, 512, sa.is_ipv6().then_some(true)).unwrap();
                 set_mark(l.as_raw_fd(), (p % 3) as u32);
                 held.push(Box::new(l));
@@ -107,16 +119,33 @@ fn build(ns: &NetNs) -> Vec<Box<dyn Send>> {
         }
         let mut n = 0u32;
         for (i, t) in targets.iter().enumerate() {
-            let srcs: &[&str] = if t.is_ipv4() { &["10.1.0.1", "10.2.0.7"] } else { &["fd00::1", "fd00::2"] };
+            let srcs: &[&str] = if t.is_ipv4() {
+                &["10.1.0.1", "10.2.0.7"]
+            } else {
+                &["fd00::1", "fd00::2"]
+            };
             for (j, s) in srcs.iter().enumerate() {
                 for k in 0..4u16 {
-                    let dom = if t.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+                    let dom = if t.is_ipv4() {
+                        Domain::IPV4
+                    } else {
+                        Domain::IPV6
+                    };
                     let c = Socket::new(dom, Type::STREAM, None).unwrap();
                     // Half the clients bind an explicit port below the
                     // ephemeral range; the rest let the kernel choose.
-                    let port = if k % 2 == 0 { 20000 + (i * 16 + j * 4 + k as usize) as u16 } else { 0 };
-                    let src: SocketAddr =
-                        if t.is_ipv4() { format!("{s}:{port}") } else { format!("[{s}]:{port}") }.parse().unwrap();
+                    let port = if k % 2 == 0 {
+                        20000 + (i * 16 + j * 4 + k as usize) as u16
+                    } else {
+                        0
+                    };
+                    let src: SocketAddr = if t.is_ipv4() {
+                        format!("{s}:{port}")
+                    } else {
+                        format!("[{s}]:{port}")
+                    }
+                    .parse()
+                    .unwrap();
                     c.set_reuse_address(true).unwrap();
                     c.bind(&src.into()).unwrap();
                     set_mark(c.as_raw_fd(), n % 4);
@@ -152,7 +181,10 @@ fn kernel_bytecode_agrees_with_user_space() {
     let all = cookies(&mut conn, &base, None);
     // 12 listeners, 96 clients, 96 accepted: every socket is in the dump.
     assert_eq!(all.len(), 12 + 96 + 96, "socket count");
-    let seed = std::env::var("RSS_FILTER_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let seed = std::env::var("RSS_FILTER_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let mut r = Rng(seed);
     let mut nonempty = 0;
     let mut partial = 0;
@@ -165,13 +197,24 @@ fn kernel_bytecode_agrees_with_user_space() {
         if kernel != user {
             for s in conn.dump(&base) {
                 let s = s.unwrap();
-                if kernel.symmetric_difference(&user).any(|c| Some(*c) == s.cookie) {
-                    eprintln!("mismatch on {:?} {:?} -> {:?} state {:?} mark {:?}", s.cookie, s.local, s.peer, s.state, s.mark);
+                if kernel
+                    .symmetric_difference(&user)
+                    .any(|c| Some(*c) == s.cookie)
+                {
+                    eprintln!(
+                        "mismatch on {:?} {:?} -> {:?} state {:?} mark {:?}",
+                        s.cookie, s.local, s.peer, s.state, s.mark
+                    );
                 }
             }
         }
-        assert_eq!(kernel, user, "expression #{i} (seed {seed}): {text}\nkernel-only: {:?}\nuser-only: {:?}",
-            kernel.difference(&user).collect::<Vec<_>>(), user.difference(&kernel).collect::<Vec<_>>());
+        assert_eq!(
+            kernel,
+            user,
+            "expression #{i} (seed {seed}): {text}\nkernel-only: {:?}\nuser-only: {:?}",
+            kernel.difference(&user).collect::<Vec<_>>(),
+            user.difference(&kernel).collect::<Vec<_>>()
+        );
         if !kernel.is_empty() {
             nonempty += 1;
         }
@@ -180,7 +223,10 @@ fn kernel_bytecode_agrees_with_user_space() {
         }
     }
     // The generator must exercise real selections, not only all-or-nothing.
-    assert!(partial > 100, "only {partial} expressions selected a proper subset ({nonempty} non-empty)");
+    assert!(
+        partial > 100,
+        "only {partial} expressions selected a proper subset ({nonempty} non-empty)"
+    );
 }
 
 #[test]
@@ -192,7 +238,8 @@ fn autobound_agrees_on_clients() {
     let mut conn = Connection::in_netns(&diag_ns).unwrap();
     // Clients: the peer is one of the listener ports.
     let clients = Filter::parse_str("dport = :80 or dport = :443 or dport = :8080").unwrap();
-    let auto = Filter::parse_str("( dport = :80 or dport = :443 or dport = :8080 ) and autobound").unwrap();
+    let auto = Filter::parse_str("( dport = :80 or dport = :443 or dport = :8080 ) and autobound")
+        .unwrap();
     let q = Query::tcp().states(States::ALL);
     let all_clients = cookies(&mut conn, &q.clone().filter(clients), None);
     let kernel = cookies(&mut conn, &q.clone().filter(auto.clone()), None);
