@@ -1,7 +1,7 @@
 //! Command-line arguments, as `ss` spells them, and the plain [`Config`]
 //! they turn into.
 //!
-//! Parsing never touches the kernel: it produces a `Config` that [`crate::run`]
+//! Parsing never touches the kernel: it produces a `Config` that [`crate::run()`]
 //! turns into library queries. Every mistake is a [`UsageError`] (exit 2).
 
 use std::ffi::OsString;
@@ -188,7 +188,7 @@ pub struct Args {
     #[arg(short = 'z', long, help_heading = "Display")]
     pub contexts: bool,
 
-    /// Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'
+    /// The filter words: state and exclude words, then an expression.
     #[arg(
         value_name = "FILTER",
         allow_hyphen_values = true,

@@ -1,6 +1,6 @@
 //! The `rss` command line: argument parsing, query building and renderers.
 //!
-//! `main.rs` only dispatches into [`run`] so that examples (the scenario
+//! `main.rs` only dispatches into [`run()`] so that examples (the scenario
 //! lab), benches and later subcommands reuse the same code. Arguments become
 //! a plain [`args::Config`]; the config becomes a `sockdiag::Query`; sockets
 //! stream into a renderer ([`render`] for ss's table, [`json`] for `-j`).

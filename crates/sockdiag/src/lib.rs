@@ -8,12 +8,13 @@
 //! congestion control, socket memory, TOS, marks, cgroups, ...) and falls
 //! back to `/proc/net` when a diag module is missing.
 //!
-//! ```no_run
+//! ```
 //! use sockdiag::{Query, States};
 //!
 //! // Every listening TCP socket with its accept queue and backlog.
 //! for socket in Query::tcp().states(States::LISTEN).dump()? {
 //!     let s = socket?;
+//!     assert_eq!(s.state, sockdiag::State::Listen);
 //!     println!("{:?}: {} waiting, backlog {}", s.local, s.recv_q, s.send_q);
 //! }
 //! # Ok::<(), sockdiag::Error>(())
