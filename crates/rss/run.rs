@@ -176,10 +176,8 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         )?;
     }
     let query = build_query(config);
-    let mut conn = match &netns {
-        None => Connection::new()?,
-        Some(ns) => Connection::in_netns(ns)?,
-    };
+    // Without a NETLINK_SOCK_DIAG socket every table comes from /proc/net.
+    let mut conn = Connection::open(netns.as_ref())?;
     if let Some(path) = &a.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }

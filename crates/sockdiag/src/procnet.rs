@@ -115,12 +115,20 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
     let Some(table) = crate::unix::table(ty) else {
         return Ok(None);
     };
+    // The St column is the socket's `SS_*` state; read it as ss does:
+    // SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING map to
+    // UNCONN, SYN-SENT, ESTAB, CLOSING, a listener flag wins, and ss shows
+    // every datagram socket as ESTAB (the table cannot tell them apart).
     let state = if flags & SO_ACCEPTCON != 0 {
         State::Listen
-    } else if st == SS_CONNECTED {
-        State::Established
     } else {
-        State::Close
+        match st {
+            SS_CONNECTED => State::Established,
+            2 => State::SynSent,
+            4 => State::Closing,
+            _ if table == Table::UnixDgram => State::Established,
+            _ => State::Close,
+        }
     };
     let mut s = Socket::new(table, Family::Unix, state);
     let inode: u32 = dec(f[6])?;
@@ -297,7 +305,7 @@ mod tests {
                 inode: 20462
             }
         );
-        let a = "0000000000000000: 00000003 00000000 00000000 0002 03 99 @abs";
+        let a = "0000000000000000: 00000003 00000000 00000000 0002 01 99 @abs";
         let s = parse_unix(a).unwrap().unwrap();
         assert_eq!((s.netid, s.state), (Table::UnixDgram, State::Established));
         assert_eq!(

@@ -225,15 +225,14 @@ impl Query {
 
     /// Runs the query on a new connection in the current namespace.
     pub fn dump(&self) -> Result<Dump<'static>> {
-        Ok(Dump::new(Slot::Owned(Connection::new()?), self.clone()))
+        let conn = if self.fallback { Connection::open(None)? } else { Connection::new()? };
+        Ok(Dump::new(Slot::Owned(conn), self.clone()))
     }
 
     /// Runs the query inside a network namespace.
     pub fn dump_in(&self, ns: &NetNs) -> Result<Dump<'static>> {
-        Ok(Dump::new(
-            Slot::Owned(Connection::in_netns(ns)?),
-            self.clone(),
-        ))
+        let conn = if self.fallback { Connection::open(Some(ns))? } else { Connection::in_netns(ns)? };
+        Ok(Dump::new(Slot::Owned(conn), self.clone()))
     }
 
     /// The sub-requests, in `ss`'s output order: netlink, packet, unix, raw,
@@ -393,7 +392,9 @@ pub enum Source {
 ///
 /// Reuse one connection for many dumps: the buffer is allocated once.
 pub struct Connection {
-    sock: NlSocket,
+    /// `None` when netlink could not be opened: every table is read from
+    /// `/proc/net` ([`Connection::open`]).
+    sock: Option<NlSocket>,
     portid: u32,
     seq: u32,
     buf: Vec<u8>,
@@ -415,7 +416,7 @@ impl Connection {
     pub fn new() -> Result<Connection> {
         let (sock, portid) = open_socket().map_err(Error::Open)?;
         Ok(Connection {
-            sock,
+            sock: Some(sock),
             portid,
             seq: 0,
             buf: vec![0u8; RECV_BUF_LEN],
@@ -430,13 +431,40 @@ impl Connection {
         let (sock, portid) = ns.run(open_socket)?.map_err(Error::Open)?;
         let own = NetNs::from_path(ns.path())?;
         Ok(Connection {
-            sock,
+            sock: Some(sock),
             portid,
             seq: 0,
             buf: vec![0u8; RECV_BUF_LEN],
             req: Vec::with_capacity(128),
             netns: Some(own),
         })
+    }
+
+    /// Opens a connection in `ns` (or the caller's namespace), and when the
+    /// `NETLINK_SOCK_DIAG` socket cannot be opened (a seccomp filter, a
+    /// kernel without sock_diag), a connection that answers every table
+    /// from `/proc/net` instead. [`Dump::sources`] says which answered.
+    pub fn open(ns: Option<&NetNs>) -> Result<Connection> {
+        let opened = match ns {
+            None => Connection::new(),
+            Some(ns) => Connection::in_netns(ns),
+        };
+        match opened {
+            Err(Error::Open(_)) => Ok(Connection {
+                sock: None,
+                portid: 0,
+                seq: 0,
+                buf: vec![0u8; RECV_BUF_LEN],
+                req: Vec::new(),
+                netns: ns.map(|n| NetNs::from_path(n.path())).transpose()?,
+            }),
+            other => other,
+        }
+    }
+
+    /// True when this connection has a netlink socket (see [`Connection::open`]).
+    pub fn has_netlink(&self) -> bool {
+        self.sock.is_some()
     }
 
     /// Runs a query on this connection.
@@ -489,7 +517,10 @@ impl Connection {
         let seq = self.seq;
         let mut req = std::mem::take(&mut self.req);
         query.encode(part, seq, &mut req);
-        let r = self.sock.send(&req, 0);
+        let r = match &self.sock {
+            Some(sock) => sock.send(&req, 0),
+            None => Err(std::io::Error::from_raw_os_error(libc::ENOTCONN)),
+        };
         self.req = req;
         match r {
             Ok(_) => Ok(seq),
@@ -510,13 +541,16 @@ impl Connection {
 
     /// One `recv` into the reusable buffer; returns the datagram length.
     fn recv(&mut self) -> std::io::Result<usize> {
+        let Some(fd) = self.sock.as_ref().map(|s| s.as_raw_fd()) else {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOTCONN));
+        };
         loop {
             // SAFETY: the pointer and length describe `self.buf`, which is
             // initialised and lives across the call; MSG_TRUNC makes the
             // kernel report the datagram's full length without writing more.
             let n = unsafe {
                 libc::recv(
-                    self.sock.as_raw_fd(),
+                    fd,
                     self.buf.as_mut_ptr().cast(),
                     self.buf.len(),
                     libc::MSG_TRUNC,
@@ -576,6 +610,8 @@ enum Cursor {
         lineno: usize,
         path: PathBuf,
     },
+    /// Handing out sockets read and sorted ahead (`/proc/net/unix`).
+    Sorted { items: std::vec::IntoIter<Socket> },
     /// Reading a file of raw replies; `offset` is the byte position.
     Replay {
         reader: BufReader<File>,
@@ -686,6 +722,34 @@ impl<'c> Dump<'c> {
             return Some(Err(Error::Unsupported { request }));
         };
         match self.conn.get().open_proc(name) {
+            Ok(f) if part.kind == PartKind::Unix => {
+                // ss lists /proc/net/unix sorted by type, then inode.
+                self.answered(request, Source::Proc);
+                let path = PathBuf::from("/proc/net").join(name);
+                let mut all = Vec::new();
+                let mut line = String::new();
+                let mut reader = BufReader::with_capacity(RECV_BUF_LEN, f);
+                let mut lineno = 0;
+                loop {
+                    line.clear();
+                    match reader.read_line(&mut line) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            lineno += 1;
+                            self.bytes += n as u64;
+                            match procnet::parse_line(part.table, part.family, &line) {
+                                Ok(Some(s)) if self.query.wants(&s) => all.push(s),
+                                Ok(_) => {}
+                                Err(reason) => return Some(Err(Error::Proc { path, line: lineno, reason })),
+                            }
+                        }
+                        Err(source) => return Some(Err(Error::File { path, source })),
+                    }
+                }
+                all.sort_by_key(|s| (s.netid, s.inode));
+                self.cur = Cursor::Sorted { items: all.into_iter() };
+                None
+            }
             Ok(f) => {
                 self.answered(request, Source::Proc);
                 self.cur = Cursor::Proc {
@@ -726,6 +790,13 @@ impl<'c> Dump<'c> {
                                 continue;
                             }
                             Err(source) => return Some(Err(Error::File { path, source })),
+                        }
+                    }
+                    if !self.conn.get().has_netlink() {
+                        self.sources.push((part.request(), Source::Netlink));
+                        match self.fall_back(part) {
+                            Some(r) => return Some(r),
+                            None => continue,
                         }
                     }
                     let query = &self.query;
@@ -870,6 +941,13 @@ impl<'c> Dump<'c> {
                         }
                     }
                 }
+                Cursor::Sorted { items } => match items.next() {
+                    Some(s) => return Some(Ok(s)),
+                    None => {
+                        self.cur = Cursor::Idle;
+                        continue;
+                    }
+                },
                 Cursor::Replay {
                     reader,
                     offset,
