@@ -97,3 +97,66 @@ fn summary_matches_ss() {
         last.0, last.1
     );
 }
+
+/// MPTCP's `-i` line (`struct mptcp_info`). ss 6.1 knows the structure only
+/// up to `rcv_nxt`; the fields added later (byte counters, subflow totals,
+/// `last_*` times) are dropped from rss's line before comparing.
+#[test]
+fn mptcp_info_matches_ss() {
+    require_privileged!();
+    require_tool!("/usr/bin/ss");
+    let ns = testkit::NetNs::new().unwrap();
+    let _held = ns.run(|| {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let mptcp = || Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::from(262))).unwrap();
+        let l = mptcp();
+        let a: std::net::SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        l.bind(&a.into()).unwrap();
+        l.listen(5).unwrap();
+        let c = mptcp();
+        c.connect(&a.into()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        c.send(&[1u8; 10]).unwrap();
+        vec![l, c, s]
+    });
+    let newer = [
+        "bytes_sent:",
+        "bytes_received:",
+        "bytes_acked:",
+        "bytes_retrans:",
+        "retransmits:",
+        "subflows_total:",
+        "last_data_sent:",
+        "last_data_recv:",
+        "last_ack_recv:",
+        "endp_laminar_max:",
+        "local_addr_used:",
+        "local_addr_max:",
+        "csum_enabled:",
+    ];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rss"))
+        .arg("-N")
+        .arg(ns.path())
+        .arg("-Mani")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ours = String::from_utf8(out.stdout).unwrap();
+    let theirs = ns.ss(&["-Mani"]);
+    assert!(ours.contains("token:"), "{ours}");
+    let strip = |t: &str| -> Vec<Vec<String>> {
+        normalize(t)
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .filter(|f| !newer.iter().any(|p| f.starts_with(p)))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(&ours),
+        strip(&theirs),
+        "--- rss:\n{ours}--- ss:\n{theirs}"
+    );
+}

@@ -797,12 +797,10 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         }
         skmem(ext, s, true);
         // ss prints tcp_info whenever the kernel sent it, i.e. with -i.
-        if opts.info
-            && let Some(ti) = &s.tcp_info
-        {
-            if s.netid == Table::Mptcp {
-                mptcp_stats(ext, ti);
-            } else {
+        if opts.info {
+            if let Some(mi) = &s.mptcp_info {
+                mptcp_stats(ext, mi.as_bytes());
+            } else if let Some(ti) = &s.tcp_info {
                 tcp_stats(ext, opts, s, ti);
             }
         }
@@ -1144,8 +1142,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
 
 /// `mptcp_stats_print` over `struct mptcp_info` (`<linux/mptcp.h>`), which
 /// MPTCP sockets send where TCP sends `tcp_info`.
-fn mptcp_stats(ext: &mut Vec<u8>, info: &TcpInfo) {
-    let b = info.as_bytes();
+fn mptcp_stats(ext: &mut Vec<u8>, b: &[u8]) {
     let u8_at = |o: usize| b.get(o).copied().unwrap_or(0) as u64;
     let u32_at = |o: usize| {
         b.get(o..o + 4)
@@ -1181,10 +1178,13 @@ fn mptcp_stats(ext: &mut Vec<u8>, info: &TcpInfo) {
     if token != 0 {
         out!(ext, " token:{token:x}");
     }
+    // Sequence numbers in hex (`%llx`), as ss prints them.
+    for (name, v) in [("write_seq", u64_at(16)), ("snd_una", u64_at(24)), ("rcv_nxt", u64_at(32))] {
+        if v != 0 {
+            out!(ext, " {name}:{v:x}");
+        }
+    }
     for (name, v) in [
-        ("write_seq", u64_at(16)),
-        ("snd_una", u64_at(24)),
-        ("rcv_nxt", u64_at(32)),
         ("local_addr_used", u8_at(40)),
         ("local_addr_max", u8_at(41)),
         ("csum_enabled", u8_at(42)),
@@ -2894,7 +2894,7 @@ mod tests {
             "10.0.0.2",
             2,
         );
-        s.tcp_info = Some(TcpInfo::from_bytes(&b));
+        s.mptcp_info = Some(sockdiag::MptcpInfo::from_bytes(&b));
         let o = RenderOptions {
             info: true,
             oneline: true,
@@ -2902,7 +2902,7 @@ mod tests {
         };
         assert_eq!(
             row(o, &s),
-            "10.0.0.1:1 10.0.0.2:2 subflows:2 remote_key token:abcd write_seq:100 csum_enabled:1 subflows_total:3 last_ack_recv:7"
+            "10.0.0.1:1 10.0.0.2:2 subflows:2 remote_key token:abcd write_seq:64 csum_enabled:1 subflows_total:3 last_ack_recv:7"
         );
     }
 

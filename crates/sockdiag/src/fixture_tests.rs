@@ -494,6 +494,8 @@ fn mptcp_info_is_not_taken_for_tcp_info() {
     want.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0]));
     // INET_DIAG_INFO holds 96 bytes of `struct mptcp_info`: not a tcp_info.
     want.tcp_info = None;
+    // A listener: every counter is zero, all 96 bytes present.
+    want.mptcp_info = Some(crate::MptcpInfo::from_bytes(&[0u8; 96]));
     assert_eq!(socks[0], want);
 }
 

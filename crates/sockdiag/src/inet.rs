@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::consts::*;
 use crate::error::DecodeError;
 use crate::model::*;
-use crate::tcp_info::TcpInfo;
+use crate::tcp_info::{MptcpInfo, TcpInfo};
 use crate::wire::{Attrs, cstr, need, push_attr, u16_be, u16_ne, u32_ne, u64_ne};
 
 bitflags::bitflags! {
@@ -32,6 +32,17 @@ bitflags::bitflags! {
         const SKMEMINFO = 1 << (INET_DIAG_SKMEMINFO - 1);
     }
 }
+
+/// `TCPDIAG_GETSOCK` (`<linux/inet_diag.h>`): the request type from before
+/// `sock_diag`. The kernel still serves it (`inet_diag_rcv_msg_compat`) and,
+/// unlike `SOCK_DIAG_BY_FAMILY`, dumps TCP sockets of both families in one
+/// walk of the hash tables (its family is `AF_UNSPEC`). Replies carry this
+/// type instead of `SOCK_DIAG_BY_FAMILY`.
+pub(crate) const TCPDIAG_GETSOCK: u16 = 18;
+
+/// Length of `struct inet_diag_req` (v1): family, src_len, dst_len, ext,
+/// `inet_diag_sockid` (48), states, dbs.
+pub(crate) const INET_DIAG_REQ_LEN: usize = 60;
 
 /// The IP protocol number for an inet table.
 pub(crate) fn protocol(table: Table) -> u32 {
@@ -71,6 +82,28 @@ pub(crate) fn encode_request(
     }
     if proto > 255 {
         push_attr(out, INET_DIAG_REQ_PROTOCOL, &proto.to_ne_bytes());
+    }
+}
+
+/// Appends an `inet_diag_req` (v1) body for a `TCPDIAG_GETSOCK` dump of
+/// every TCP socket, IPv4 and IPv6 (family `AF_UNSPEC`). The bytecode
+/// attribute works as with v2 requests; the protocol attribute does not
+/// exist here (TCP only).
+pub(crate) fn encode_compat_request(out: &mut Vec<u8>, states: u32, ext: Extensions, bytecode: Option<&[u8]>) {
+    let start = out.len();
+    out.push(0); // AF_UNSPEC
+    out.push(0); // idiag_src_len
+    out.push(0); // idiag_dst_len
+    out.push(ext.bits());
+    // inet_diag_sockid: ports, addresses and interface all zero for a dump.
+    out.extend_from_slice(&[0u8; 40]);
+    out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
+    out.extend_from_slice(&INET_DIAG_NOCOOKIE.to_ne_bytes());
+    out.extend_from_slice(&states.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes()); // idiag_dbs: unused
+    debug_assert_eq!(out.len() - start, INET_DIAG_REQ_LEN);
+    if let Some(bc) = bytecode {
+        push_attr(out, INET_DIAG_REQ_BYTECODE, bc);
     }
 }
 
@@ -135,7 +168,9 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
             })
         }
         // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
-        INET_DIAG_INFO if s.netid == Table::Tcp => s.tcp_info = Some(TcpInfo::from_bytes(p)),
+        // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
+        INET_DIAG_INFO if s.netid == Table::Mptcp => s.mptcp_info = Some(MptcpInfo::from_bytes(p)),
+        INET_DIAG_INFO => s.tcp_info = Some(TcpInfo::from_bytes(p)),
         INET_DIAG_VEGASINFO if p.len() >= 16 => {
             s.vegas = Some(VegasInfo {
                 enabled: u32_ne(p, 0),
@@ -218,6 +253,21 @@ mod tests {
         assert_eq!(u16_ne(&m, 58), INET_DIAG_REQ_BYTECODE);
         assert_eq!(u16_ne(&m, 66), INET_DIAG_REQ_PROTOCOL);
         assert_eq!(u32_ne(&m, 68), 262);
+    }
+
+    #[test]
+    fn compat_request_layout() {
+        let mut b = Vec::new();
+        encode_compat_request(&mut b, 1 << 10 | 1 << 13, Extensions::INFO, None);
+        assert_eq!(b.len(), INET_DIAG_REQ_LEN);
+        assert_eq!(&b[..4], &[0, 0, 0, 0b10]);
+        assert_eq!(&b[44..52], &[0xff; 8]);
+        assert_eq!(u32_ne(&b, 52), 1 << 10 | 1 << 13);
+        assert_eq!(u32_ne(&b, 56), 0);
+        let mut f = Vec::new();
+        encode_compat_request(&mut f, 2, Extensions::empty(), Some(&[1, 2, 3, 4]));
+        assert_eq!(f.len(), INET_DIAG_REQ_LEN + 8);
+        assert_eq!(u16_ne(&f, 62), INET_DIAG_REQ_BYTECODE);
     }
 
     #[test]

@@ -31,6 +31,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+#[doc(hidden)]
+pub mod bench_support;
 pub mod consts;
 mod error;
 pub mod filter;
@@ -57,4 +59,4 @@ pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
 pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
 pub use summary::{Summary, TcpCounters, snmp_field};
-pub use tcp_info::{TCP_INFO_LEN, TcpInfo};
+pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use crate::tcp_info::TcpInfo;
+use crate::tcp_info::{MptcpInfo, TcpInfo};
 
 /// Address family of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -868,6 +868,9 @@ pub struct Socket {
     /// `struct tcp_info` (TCP and MPTCP subflows, with the info extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_info: Option<TcpInfo>,
+    /// `struct mptcp_info` (MPTCP sockets, with the info extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mptcp_info: Option<MptcpInfo>,
     /// Congestion control algorithm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub congestion: Option<ShortName>,
@@ -946,6 +949,7 @@ impl Socket {
             timer: None,
             shutdown: None,
             tcp_info: None,
+            mptcp_info: None,
             congestion: None,
             ulp: None,
             skmem: None,

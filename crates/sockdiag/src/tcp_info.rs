@@ -318,6 +318,102 @@ impl Serialize for TcpInfo {
     }
 }
 
+/// Bytes of `struct mptcp_info` this library knows (`<linux/mptcp.h>`, 6.18).
+pub const MPTCP_INFO_LEN: usize = 96;
+
+/// `struct mptcp_info`, which MPTCP sockets send in `INET_DIAG_INFO`:
+/// kept as received (up to [`MPTCP_INFO_LEN`] bytes), read by field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MptcpInfo {
+    len: u8,
+    raw: [u8; MPTCP_INFO_LEN],
+}
+
+/// `struct mptcp_info`'s fields: name without `mptcpi_`, offset, size.
+const MPTCP_FIELDS: &[(&str, usize, usize)] = &[
+    ("subflows", 0, 1),
+    ("add_addr_signal", 1, 1),
+    ("add_addr_accepted", 2, 1),
+    ("subflows_max", 3, 1),
+    ("add_addr_signal_max", 4, 1),
+    ("add_addr_accepted_max", 5, 1),
+    ("flags", 8, 4),
+    ("token", 12, 4),
+    ("write_seq", 16, 8),
+    ("snd_una", 24, 8),
+    ("rcv_nxt", 32, 8),
+    ("local_addr_used", 40, 1),
+    ("local_addr_max", 41, 1),
+    ("csum_enabled", 42, 1),
+    ("retransmits", 44, 4),
+    ("bytes_retrans", 48, 8),
+    ("bytes_sent", 56, 8),
+    ("bytes_received", 64, 8),
+    ("bytes_acked", 72, 8),
+    ("subflows_total", 80, 1),
+    ("last_data_sent", 84, 4),
+    ("last_data_recv", 88, 4),
+    ("last_ack_recv", 92, 4),
+];
+
+impl MptcpInfo {
+    /// Keeps the first [`MPTCP_INFO_LEN`] bytes of the attribute.
+    pub fn from_bytes(b: &[u8]) -> MptcpInfo {
+        let n = b.len().min(MPTCP_INFO_LEN);
+        let mut raw = [0u8; MPTCP_INFO_LEN];
+        raw[..n].copy_from_slice(&b[..n]);
+        MptcpInfo { len: n as u8, raw }
+    }
+
+    /// The bytes as received.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.raw[..self.len as usize]
+    }
+
+    /// A field by its name without `mptcpi_` (`"token"`, `"subflows"`, ...),
+    /// widened to `u64`; `None` when unknown or beyond what the kernel sent.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        let &(_, off, size) = MPTCP_FIELDS.iter().find(|f| f.0 == name)?;
+        self.read(off, size)
+    }
+
+    fn read(&self, off: usize, size: usize) -> Option<u64> {
+        let b = self.as_bytes().get(off..off + size)?;
+        Some(match size {
+            1 => u64::from(b[0]),
+            4 => u64::from(u32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            _ => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                u64::from_ne_bytes(a)
+            }
+        })
+    }
+
+    /// Every field present, in struct order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        MPTCP_FIELDS
+            .iter()
+            .filter_map(|&(n, off, size)| self.read(off, size).map(|v| (n, v)))
+    }
+}
+
+impl fmt::Debug for MptcpInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.fields()).finish()
+    }
+}
+
+impl Serialize for MptcpInfo {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.fields() {
+            m.serialize_entry(k, &v)?;
+        }
+        m.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +433,22 @@ mod tests {
             }
         }
         assert!(owner.iter().all(|&b| b == 1));
+    }
+
+    #[test]
+    fn mptcp_info_fields_by_offset() {
+        let mut b = vec![0u8; MPTCP_INFO_LEN];
+        b[3] = 2; // subflows_max
+        b[12..16].copy_from_slice(&0x4e63_47c8u32.to_ne_bytes()); // token
+        b[16..24].copy_from_slice(&1234u64.to_ne_bytes()); // write_seq
+        let m = MptcpInfo::from_bytes(&b);
+        assert_eq!(m.get("subflows_max"), Some(2));
+        assert_eq!(m.get("token"), Some(0x4e63_47c8));
+        assert_eq!(m.get("write_seq"), Some(1234));
+        assert_eq!(m.fields().count(), MPTCP_FIELDS.len());
+        // A kernel sending 80 bytes has no subflows_total or last_* fields.
+        assert_eq!(MptcpInfo::from_bytes(&b[..80]).get("subflows_total"), None);
+        assert_eq!(m.get("nonsense"), None);
     }
 
     #[test]
