@@ -317,7 +317,14 @@ struct Parser<'a, R: Resolver + ?Sized> {
     words: &'a [String],
     pos: usize,
     resolver: &'a R,
+    depth: usize,
 }
+
+/// Most nested parentheses and `not`s a filter may use.
+pub const MAX_DEPTH: usize = 100;
+/// Most words a filter may have (a program must also fit the kernel's
+/// 64 KiB attribute).
+pub const MAX_WORDS: usize = 4096;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -395,6 +402,23 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         let Some(w) = self.next().map(str::to_owned) else {
             return err("expected an expression, found the end");
         };
+        if matches!(w.as_str(), "!" | "not" | "(") {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return err(format!(
+                    "expression nested too deeply (more than {MAX_DEPTH} levels of '(' and 'not')"
+                ));
+            }
+        }
+        let r = self.unary_word(&w);
+        if matches!(w.as_str(), "!" | "not" | "(") {
+            self.depth -= 1;
+        }
+        r
+    }
+
+    fn unary_word(&mut self, w: &str) -> Result<Expr, FilterError> {
+        let w = w.to_owned();
         match w.as_str() {
             "!" | "not" => Ok(Expr::Not(Box::new(self.unary()?))),
             "(" => {
@@ -572,6 +596,17 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             Some((f @ ("link" | "netlink" | "vsock" | "packet"), _)) => {
                 return err(format!("{ctx}: '{f}:' addresses are not supported"));
             }
+            // A path or an abstract name: a unix address even without
+            // `unix:` (as `ss -x src /run/x.sock` reads it).
+            _ if w.starts_with('/') || w.starts_with('@') => {
+                return Ok(vec![HostCond {
+                    family: CondFamily::Unix,
+                    addr: [0; 16],
+                    prefix_len: 0,
+                    port: None,
+                    glob: Some(w.to_string()),
+                }]);
+            }
             _ => (None, w),
         };
         if rest == "*" || rest.is_empty() {
@@ -700,10 +735,7 @@ fn parse_mark(v: &str) -> Result<Expr, FilterError> {
         })?,
         None => u32::MAX,
     };
-    Ok(Expr::Mark {
-        mark: mark & mask,
-        mask,
-    })
+    Ok(Expr::Mark { mark, mask })
 }
 
 /// Parses filter words with a resolver.
@@ -714,10 +746,17 @@ pub fn parse_with(
     if words.is_empty() {
         return Ok(None);
     }
+    if words.len() > MAX_WORDS {
+        return err(format!(
+            "too long: {} words (at most {MAX_WORDS})",
+            words.len()
+        ));
+    }
     let mut p = Parser {
         words,
         pos: 0,
         resolver,
+        depth: 0,
     };
     let e = p.expr()?;
     if let Some(w) = p.peek() {
@@ -756,9 +795,43 @@ fn hostcond_bytes(code: u8, c: &HostCond) -> Vec<u8> {
     v
 }
 
+/// The prefix `::ffff:0:0/96` of IPv4-mapped IPv6 addresses.
+fn v4_mapped_prefix() -> HostCond {
+    let mut addr = [0u8; 16];
+    addr[10] = 0xff;
+    addr[11] = 0xff;
+    HostCond {
+        family: CondFamily::Inet6,
+        addr,
+        prefix_len: 96,
+        port: None,
+        glob: None,
+    }
+}
+
 /// Compiles `e` (which must be [`Expr::kernel_compatible`]); `None` otherwise.
 fn compile(e: &Expr) -> Option<Vec<u8>> {
+    compile_in(e, false)
+}
+
+/// `negated`: whether `e` sits under an odd number of `not`s, for the one
+/// predicate whose program depends on it (`autobound`).
+fn compile_in(e: &Expr, negated: bool) -> Option<Vec<u8>> {
     Some(match e {
+        // An IPv4 condition with no address bits (`inet:*`) means "an IPv4
+        // socket": the kernel would also take IPv4-mapped IPv6 sockets, ss
+        // does not. Exclude them explicitly.
+        Expr::Src(c) | Expr::Dst(c) if c.family == CondFamily::Inet && c.prefix_len == 0 => {
+            let (code, mapped) = match e {
+                Expr::Src(_) => (INET_DIAG_BC_S_COND, Expr::Src(v4_mapped_prefix())),
+                _ => (INET_DIAG_BC_D_COND, Expr::Dst(v4_mapped_prefix())),
+            };
+            let mut a = hostcond_bytes(code, c);
+            let b = compile_in(&Expr::Not(Box::new(mapped)), negated)?;
+            patch(&mut a, b.len());
+            a.extend_from_slice(&b);
+            a
+        }
         Expr::Src(c) => hostcond_bytes(INET_DIAG_BC_S_COND, c),
         Expr::Dst(c) => hostcond_bytes(INET_DIAG_BC_D_COND, c),
         Expr::SportGe(p) | Expr::SportLe(p) | Expr::DportGe(p) | Expr::DportLe(p) => {
@@ -772,7 +845,26 @@ fn compile(e: &Expr) -> Option<Vec<u8>> {
             v.extend_from_slice(&op(INET_DIAG_BC_NOP, 0, *p as usize));
             v
         }
-        Expr::Autobound => op(INET_DIAG_BC_AUTO, 4, 8).to_vec(),
+        Expr::Autobound => {
+            // ss filters twice: the kernel's AUTO (no bind lock) and, in user
+            // space, a local port inside ip_local_port_range. Its answer is
+            // both; under `not`, neither. Build that answer in one program.
+            let (lo, hi) = ephemeral_range();
+            let range = Expr::And(
+                Box::new(Expr::SportGe(lo.min(65535) as u16)),
+                Box::new(Expr::SportLe(hi.min(65535) as u16)),
+            );
+            let auto = op(INET_DIAG_BC_AUTO, 4, 8).to_vec();
+            let range = compile_in(&range, negated)?;
+            let mut a = auto;
+            if negated {
+                a.extend_from_slice(&op(INET_DIAG_BC_JMP, 4, range.len() + 4));
+            } else {
+                patch(&mut a, range.len());
+            }
+            a.extend_from_slice(&range);
+            a
+        }
         Expr::Mark { mark, mask } => {
             let mut v = op(INET_DIAG_BC_MARK_COND, 12, 16).to_vec();
             v.extend_from_slice(&mark.to_ne_bytes());
@@ -786,21 +878,21 @@ fn compile(e: &Expr) -> Option<Vec<u8>> {
         }
         Expr::Dev(_) => return None,
         Expr::And(a, b) => {
-            let mut a = compile(a)?;
-            let b = compile(b)?;
+            let mut a = compile_in(a, negated)?;
+            let b = compile_in(b, negated)?;
             patch(&mut a, b.len());
             a.extend_from_slice(&b);
             a
         }
         Expr::Or(a, b) => {
-            let mut a = compile(a)?;
-            let b = compile(b)?;
+            let mut a = compile_in(a, negated)?;
+            let b = compile_in(b, negated)?;
             a.extend_from_slice(&op(INET_DIAG_BC_JMP, 4, b.len() + 4));
             a.extend_from_slice(&b);
             a
         }
         Expr::Not(a) => {
-            let mut a = compile(a)?;
+            let mut a = compile_in(a, !negated)?;
             a.extend_from_slice(&op(INET_DIAG_BC_JMP, 4, 8));
             a
         }
@@ -1125,6 +1217,12 @@ impl Expr {
 }
 
 fn cond(c: &HostCond, v: &View<'_>, local: bool) -> bool {
+    cond_as(c, v, local, false)
+}
+
+/// `kernel`: the kernel's rule for IPv4 conditions on IPv4-mapped IPv6
+/// sockets (any prefix, `inet:*` included) instead of ss's (address bits only).
+fn cond_as(c: &HostCond, v: &View<'_>, local: bool, kernel: bool) -> bool {
     let (addr, port) = if local {
         (&v.local, v.lport)
     } else {
@@ -1155,7 +1253,12 @@ fn cond(c: &HostCond, v: &View<'_>, local: bool) -> bool {
         fam => {
             if v.family != Some(fam) {
                 // The kernel lets an IPv4 condition match an IPv4-mapped IPv6 address.
-                if v.family == Some(CondFamily::Inet6) && fam == CondFamily::Inet {
+                // (ss: only for a condition with address bits; `inet:*`
+                // means an IPv4 socket.)
+                if v.family == Some(CondFamily::Inet6)
+                    && fam == CondFamily::Inet
+                    && (kernel || c.prefix_len > 0)
+                {
                     let mapped =
                         addr[..10].iter().all(|b| *b == 0) && addr[10] == 0xff && addr[11] == 0xff;
                     return mapped
@@ -1279,7 +1382,7 @@ pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
                     port: if port < 0 { None } else { Some(port as u16) },
                     glob: None,
                 };
-                cond(&c, &v, code == INET_DIAG_BC_S_COND)
+                cond_as(&c, &v, code == INET_DIAG_BC_S_COND, true)
             }
             INET_DIAG_BC_MARK_COND => {
                 let m = crate::wire::u32_ne(bc, o + 4);
@@ -1436,7 +1539,69 @@ mod tests {
     }
 
     #[test]
+    fn inet_any_excludes_v4_mapped_like_ss() {
+        let mapped = tcp("[::ffff:10.9.9.9]:80", "[::ffff:192.168.1.1]:1");
+        let plain = tcp("10.9.9.9:80", "192.168.1.1:1");
+        for (f, s, want) in [
+            ("src inet:*", &mapped, false),
+            ("src inet:*", &plain, true),
+            ("not src inet:*", &mapped, true),
+            ("dst inet:*:1", &mapped, false),
+            ("src 10.0.0.0/8", &mapped, true),
+        ] {
+            let e = parse(f).unwrap().unwrap();
+            assert_eq!(e.matches(s), want, "{f}");
+            let bc = compile(&e).unwrap();
+            audit(&bc).unwrap();
+            assert_eq!(run_bytecode(&bc, s, true), want, "bytecode {f}");
+        }
+    }
+
+    #[test]
+    fn autobound_needs_both_the_kernel_and_the_port_range() {
+        let (lo, _) = ephemeral_range();
+        let client = tcp(&format!("127.0.0.1:{lo}"), "127.0.0.1:80");
+        let accepted = tcp("127.0.0.1:80", &format!("127.0.0.1:{lo}"));
+        let auto = compile(&parse("autobound").unwrap().unwrap()).unwrap();
+        let not_auto = compile(&parse("not autobound").unwrap().unwrap()).unwrap();
+        audit(&auto).unwrap();
+        audit(&not_auto).unwrap();
+        // A kernel-chosen port in the range: autobound either way.
+        assert!(run_bytecode(&auto, &client, false));
+        assert!(!run_bytecode(&not_auto, &client, false));
+        // An accepted socket: no bind lock on it, but its port is the
+        // listener's: ss shows it for neither `autobound` nor `not autobound`.
+        assert!(!run_bytecode(&auto, &accepted, false));
+        assert!(!run_bytecode(&not_auto, &accepted, false));
+        // A listener (bind lock, port outside the range): not autobound.
+        assert!(!run_bytecode(&auto, &accepted, true));
+        assert!(run_bytecode(&not_auto, &accepted, true));
+    }
+
+    #[test]
+    fn fwmark_compares_the_mark_as_written() {
+        let mut s = tcp("10.0.0.1:1", "10.0.0.2:2");
+        s.mark = Some(0x1234);
+        for (f, want) in [
+            ("fwmark = 0x1234", true),
+            ("fwmark = 0x1234/0xff00", false),
+            ("fwmark = 0x1200/0xff00", true),
+            ("fwmark != 0x1200/0xff00", false),
+        ] {
+            let e = parse(f).unwrap().unwrap();
+            assert_eq!(e.matches(&s), want, "{f}");
+            assert_eq!(
+                run_bytecode(&compile(&e).unwrap(), &s, true),
+                want,
+                "bytecode {f}"
+            );
+        }
+    }
+
+    #[test]
     fn errors_name_the_word() {
+        let long = vec!["sport = :1 or"; 2000].join(" ") + " sport = :2";
+        assert!(parse(&long).unwrap_err().message.contains("too long"));
         for (f, needle) in [
             (
                 "sport = foo",
@@ -1454,6 +1619,8 @@ mod tests {
             ("fwmark = zz", "fwmark"),
             ("sport = :1 and", "after 'and'"),
             ("src [::1", "expected ']'"),
+            (&"( ".repeat(200), "nested too deeply"),
+            (&"not ".repeat(200), "nested too deeply"),
         ] {
             let e = parse(f).unwrap_err();
             assert!(e.message.contains(needle), "{f}: {}", e.message);
@@ -1477,6 +1644,9 @@ mod tests {
             inode: 5,
         };
         assert!(!f.matches(&u));
+        // A path without `unix:` is a unix address too.
+        assert!(parse("src /tmp/a.sock").unwrap().unwrap().matches(&u));
+        assert!(!parse("src /tmp/b.sock").unwrap().unwrap().matches(&u));
         let g = Filter::new(
             parse("fwmark = 0x10/0xf0 or cgroup = /user.slice or autobound")
                 .unwrap()

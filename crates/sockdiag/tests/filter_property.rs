@@ -2,11 +2,11 @@
 //! hundred TCP sockets with varied addresses, ports and marks, the kernel's
 //! answer to the compiled bytecode equals the user-space evaluator's.
 //!
-//! `autobound` is the one predicate whose meaning differs: the kernel tests
-//! the socket's bind lock (`SOCK_BINDPORT_LOCK`), which accepted sockets and
-//! minisockets never carry, while user space (like `ss`) tests whether the
-//! local port lies in `ip_local_port_range`. The random expressions leave
-//! it out; [`autobound_agrees_on_clients`] checks it where both agree.
+//! `autobound` is the one predicate whose meaning differs: the kernel
+//! program tests the socket's bind lock (`SOCK_BINDPORT_LOCK`, which
+//! accepted sockets never carry) and the port range, user space only the
+//! port range. The random expressions leave it out;
+//! [`autobound_agrees_on_clients`] checks it where both must agree.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
