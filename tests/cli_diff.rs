@@ -71,6 +71,52 @@ diff_tests! {
     filter_udp: ["-uan", "sport", "=", ":5353"];
     filter_state_and_expr: ["-tn", "state", "established", "dport", "=", ":5000"];
     filter_juxtaposed: ["-tan", "src", "127.0.0.1", "dport", "=", ":5000"];
+    attached_option_values: ["-Atcp,udp", "-an"];
+    options_after_the_filter: ["-tn", "sport", "=", ":5000", "-a"];
+    filter_inet_any_on_dual_stack: ["-tan", "src", "inet:*"];
+    filter_autobound: ["-tan", "autobound"];
+    filter_not_autobound: ["-tan", "not", "autobound"];
+}
+
+/// `-N` resolves interface names inside the namespace: `%iface` on a
+/// socket bound to a device, and `dev NAME` in a filter.
+#[test]
+fn interfaces_are_the_namespace_s() {
+    require_privileged!();
+    require_tool!("/usr/bin/ss");
+    let ns = testkit::NetNs::new().unwrap();
+    // An interface name the host does not have, at an index the host may use for another.
+    ns.sh_ok("ip link add rssv0 type veth peer name rssv1 && ip link set rssv0 up");
+    let _held = ns.run(|| {
+        let l = testkit::listener("0.0.0.0:8080".parse().unwrap(), 7, None).unwrap();
+        l.bind_device(Some(b"rssv0")).unwrap();
+        l
+    });
+    for args in [
+        &["-tln"][..],
+        &["-tln", "dev", "rssv0"][..],
+        &["-tln", "dev", "=", "rssv0"][..],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rss"))
+            .arg("-N")
+            .arg(ns.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let ours = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "rss {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = ns.ss(args);
+        assert!(ours.contains("%rssv0:8080"), "rss {args:?}:\n{ours}");
+        assert_eq!(
+            normalize(&ours),
+            normalize(&theirs),
+            "--- rss:\n{ours}--- ss:\n{theirs}"
+        );
+    }
 }
 
 #[test]

@@ -182,3 +182,42 @@ fn closed_pipe_ends_quietly() {
         assert!(!first.is_empty());
     }
 }
+
+#[test]
+fn summary_as_json() {
+    let o = rss(&["-s", "-j"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("-s -j prints one JSON object");
+    for key in [
+        "sockets_used",
+        "tcp_inuse",
+        "tcp_tw",
+        "udp_inuse",
+        "tcp_estab",
+    ] {
+        assert!(
+            v.get(key).is_some_and(|x| x.is_u64()),
+            "{key} missing in {v}"
+        );
+    }
+}
+
+#[test]
+fn huge_filters_are_refused_not_a_crash() {
+    let nested = format!("{}sport = :22{}", "( ".repeat(20000), " )".repeat(20000));
+    let path = std::env::temp_dir().join(format!("rss-nested-{}", std::process::id()));
+    std::fs::write(&path, nested).unwrap();
+    let o = rss(&["-tan", "-F", path.to_str().unwrap()]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.starts_with("rss: filter: ") && e.lines().count() == 1,
+        "{e}"
+    );
+    let nots = "not ".repeat(500) + "sport = :22";
+    let o = rss(&["-tan", &nots]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nested too deeply"));
+    let _ = std::fs::remove_file(path);
+}

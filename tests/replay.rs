@@ -139,6 +139,14 @@ fn broken_files_are_clear_errors() {
             file.display()
         );
         assert!(!e.contains("panicked"));
+        if needle == "No such file" {
+            // Nothing was read: no header, only the error.
+            assert!(
+                o.stdout.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+        }
     }
     for f in [good, cut, junk] {
         let _ = std::fs::remove_file(f);

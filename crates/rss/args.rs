@@ -189,12 +189,32 @@ pub struct Args {
     pub contexts: bool,
 
     /// The filter words: state and exclude words, then an expression.
+    // Options may come anywhere, before or after the filter, as with ss's
+    // getopt; `--` ends the options.
     #[arg(
         value_name = "FILTER",
-        allow_hyphen_values = true,
-        trailing_var_arg = true
+        help = "Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'"
     )]
     pub filter: Vec<String>,
+}
+
+/// A resolver that accepts any interface name: `-N`'s filters are checked
+/// for syntax here and resolved inside the namespace later.
+struct SyntaxOnly;
+
+impl sockdiag::filter::Resolver for SyntaxOnly {
+    fn service(&self, name: &str) -> Option<u16> {
+        sockdiag::filter::SystemResolver.service(name)
+    }
+    fn ifindex(&self, _name: &str) -> Option<u32> {
+        Some(u32::MAX)
+    }
+    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
+        sockdiag::filter::SystemResolver.host(name)
+    }
+    fn cgroup(&self, path: &str) -> Option<u64> {
+        sockdiag::filter::SystemResolver.cgroup(path)
+    }
 }
 
 /// Why the command line was refused.
@@ -272,6 +292,8 @@ pub struct Config {
     pub netns: Namespace,
     /// The filter expression (after the state words and `-F`'s file).
     pub filter: Option<sockdiag::Filter>,
+    /// The expression's words, for resolving names again inside `-N`'s namespace.
+    pub filter_words: Vec<String>,
     /// Raw flags for renderers.
     pub args: Args,
 }
@@ -532,8 +554,14 @@ impl Config {
         if let Some(path) = &args.filter_file {
             words.extend(filter::read_filter_file(path)?);
         }
-        let expr =
-            sockdiag::Filter::parse(&words).map_err(|e| UsageError(format!("filter: {e}")))?;
+        // Under -N, interface names belong to that namespace: check the
+        // syntax here and let `run` resolve `dev` names inside it.
+        let expr = if args.net.is_some() {
+            sockdiag::filter::parse_with(&words, &SyntaxOnly).map(|e| e.map(sockdiag::Filter::new))
+        } else {
+            sockdiag::Filter::parse(&words)
+        }
+        .map_err(|e| UsageError(format!("filter: {e}")))?;
         if sel.do_default {
             if state_filter.is_empty() {
                 state_filter = States::DEFAULT;
@@ -574,6 +602,7 @@ impl Config {
             missing: sel.missing,
             netns,
             filter: expr,
+            filter_words: words,
             args,
         })
     }

@@ -13,9 +13,9 @@ pub struct JsonWriter<W: Write> {
 }
 
 impl<W: Write> JsonWriter<W> {
-    /// Starts the array.
-    pub fn new(mut out: W) -> io::Result<Self> {
-        out.write_all(b"[")?;
+    /// A writer; `[` is written with the first socket (or by `finish`), so
+    /// a dump that fails before any socket prints nothing.
+    pub fn new(out: W) -> io::Result<Self> {
         Ok(JsonWriter {
             out,
             first: true,
@@ -28,7 +28,7 @@ impl<W: Write> JsonWriter<W> {
     /// Appends one socket.
     pub fn push(&mut self, s: &Socket) -> io::Result<()> {
         self.out
-            .write_all(if self.first { b"\n" } else { b",\n" })?;
+            .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;
         serde_json::to_writer(&mut self.out, s).map_err(io::Error::from)
     }
@@ -38,7 +38,7 @@ impl<W: Write> JsonWriter<W> {
         if !self.done {
             self.done = true;
             self.out
-                .write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+                .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
         }
         Ok(())
     }

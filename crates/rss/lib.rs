@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod bench;
 pub mod filter;
 pub mod json;
 pub mod run;

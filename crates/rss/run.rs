@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 
+use sockdiag::filter::{Resolver, SystemResolver};
 use sockdiag::{
     Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query,
     Socket,
@@ -11,7 +12,7 @@ use sockdiag::{
 
 use crate::args::{Config, Namespace, ParseError};
 use crate::json::JsonWriter;
-use crate::render::{RenderOptions, TableRenderer};
+use crate::render::{Names, RenderOptions, TableRenderer};
 
 /// Exit status: success.
 pub const EXIT_OK: i32 = 0;
@@ -27,6 +28,8 @@ enum Failure {
     Output(io::Error),
     /// The library failed.
     Diag(Error),
+    /// A filter that only parses inside the namespace (`-N` and `dev`).
+    Usage(String),
 }
 
 impl From<io::Error> for Failure {
@@ -44,6 +47,9 @@ impl From<Error> for Failure {
 /// Runs `rss` with `argv` (program name first), writing the table to `out`
 /// and messages to `err`. Returns the exit status. Never panics on input.
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    if argv.get(1).is_some_and(|a| a == "bench") {
+        return crate::bench::run(argv, out, err);
+    }
     let config = match Config::parse(argv) {
         Ok(c) => c,
         Err(ParseError::Clap(e)) => {
@@ -74,6 +80,10 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             let _ = writeln!(err, "rss: {e}");
             EXIT_FAILURE
         }
+        Err(Failure::Usage(e)) => {
+            let _ = writeln!(err, "rss: {e}");
+            EXIT_USAGE
+        }
     }
 }
 
@@ -83,6 +93,71 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
         Namespace::Named(n) => NetNs::named(n).map(Some),
         Namespace::Path(p) => NetNs::from_path(p.clone()).map(Some),
     }
+}
+
+/// Resolves filter names inside another network namespace: interface
+/// names are that namespace's.
+struct NsResolver<'a>(&'a NetNs);
+
+impl Resolver for NsResolver<'_> {
+    fn service(&self, name: &str) -> Option<u16> {
+        SystemResolver.service(name)
+    }
+    fn ifindex(&self, name: &str) -> Option<u32> {
+        self.0.run(|| SystemResolver.ifindex(name)).ok().flatten()
+    }
+    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
+        SystemResolver.host(name)
+    }
+    fn cgroup(&self, path: &str) -> Option<u64> {
+        SystemResolver.cgroup(path)
+    }
+}
+
+/// Interface names and the local port range as seen inside `ns`, for the
+/// renderer (`%iface`, service names outside the ephemeral range).
+fn names_in(ns: &NetNs, numeric: bool) -> Names {
+    let mut names = Names::new(numeric);
+    let seen = ns.run(|| {
+        let mut v = Vec::new();
+        // SAFETY: if_nameindex returns an array ended by a zero entry, or
+        // null; it is read before if_freenameindex releases it.
+        unsafe {
+            let p = libc::if_nameindex();
+            if !p.is_null() {
+                let mut i = 0;
+                loop {
+                    let e = *p.add(i);
+                    if e.if_index == 0 || e.if_name.is_null() {
+                        break;
+                    }
+                    v.push((
+                        e.if_index,
+                        std::ffi::CStr::from_ptr(e.if_name)
+                            .to_string_lossy()
+                            .into_owned(),
+                    ));
+                    i += 1;
+                }
+                libc::if_freenameindex(p);
+            }
+        }
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
+        (v, range)
+    });
+    if let Ok((ifaces, range)) = seen {
+        for (i, n) in ifaces {
+            names.set_ifname(i, &n);
+        }
+        let mut it = range
+            .iter()
+            .flat_map(|r| r.split_whitespace())
+            .filter_map(|w| w.parse::<u16>().ok());
+        if let (Some(lo), Some(hi)) = (it.next(), it.next()) {
+            names.set_ephemeral_range(lo, hi);
+        }
+    }
+    names
 }
 
 /// The library query for a configuration.
@@ -124,7 +199,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         resolve: a.resolve,
         show_netid: config.show_netid(),
         show_state: config.show_state(),
-        processes: a.processes,
+        processes: a.processes || a.threads,
         threads: a.threads,
         extended: a.extended,
         memory: a.memory,
@@ -141,15 +216,32 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
 }
 
 fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Failure> {
-    let a = &config.args;
     let netns = open_netns(&config.netns)?;
+    let resolved;
+    let config = match &netns {
+        Some(ns) if config.filter.is_some() => {
+            let mut c = config.clone();
+            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
+                .map_err(|e| Failure::Usage(format!("filter: {e}")))?
+                .map(sockdiag::Filter::new);
+            resolved = c;
+            &resolved
+        }
+        _ => config,
+    };
+    let a = &config.args;
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     if a.summary {
         let summary = match &netns {
             None => sockdiag::Summary::read()?,
             Some(ns) => sockdiag::Summary::read_in(ns)?,
         };
-        crate::summary::render_summary(&mut out, &summary)?;
+        if a.json {
+            serde_json::to_writer(&mut out, &summary).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        } else {
+            crate::summary::render_summary(&mut out, &summary)?;
+        }
         let named = a.tcp
             || a.udp
             || a.raw
@@ -181,7 +273,7 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     if let Some(path) = &a.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
-    let processes = if a.processes {
+    let processes = if a.processes || a.threads {
         // First pass: only the inodes that will be printed, so the /proc
         // walk records nothing else.
         let mut wanted = HashSet::new();
@@ -206,9 +298,18 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     let mut sink = if a.json {
         Output::Json(JsonWriter::new(&mut out)?)
     } else {
-        Output::Table(TableRenderer::new(&mut out, render_options(config, tty)))
+        let opts = render_options(config, tty);
+        match &netns {
+            Some(ns) => Output::Table(TableRenderer::with_names(
+                &mut out,
+                opts,
+                names_in(ns, a.numeric),
+            )),
+            None => Output::Table(TableRenderer::new(&mut out, opts)),
+        }
     };
     let mut failure = None;
+    let mut pushed = false;
     for s in conn.dump(&query) {
         match s {
             Ok(mut s) => {
@@ -216,6 +317,7 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                     map.attach(&mut s);
                 }
                 sink.push(&s)?;
+                pushed = true;
             }
             // A table the kernel cannot show at all prints nothing, as in ss.
             Err(Error::Unsupported { .. }) => {}
@@ -225,7 +327,13 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             }
         }
     }
-    sink.finish()?;
+    // A failure before the first socket prints only the error: no header,
+    // no empty JSON array.
+    if failure.is_none() || pushed {
+        sink.finish()?;
+    } else {
+        drop(sink);
+    }
     out.flush()?;
     match failure {
         Some(e) => Err(Failure::Diag(e)),

@@ -53,6 +53,8 @@ pub fn world() -> World {
         held.push(Box::new(
             listener(addr("[::]:443"), 64, Some(false)).unwrap(),
         ));
+        // An IPv4 client of the dual-stack listener: IPv4-mapped on the server side.
+        held.push(Box::new(connect(addr("127.0.0.1:443")).unwrap()));
         // An established pair with unread data in both directions.
         let srv = listener(addr("127.0.0.1:7000"), 16, None).unwrap();
         let mut c = connect(addr("127.0.0.1:7000")).unwrap();

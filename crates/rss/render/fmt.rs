@@ -245,16 +245,16 @@ pub fn inet6_ntop(addr: &Ipv6Addr) -> String {
 /// iproute2's `escape_str` in the C locale (`ss` never calls `setlocale`):
 /// control characters and DEL become `.`, bytes ≥ 0x80 become `?`, the rest
 /// is kept. This is how `ss` v7.0+ prints command names.
-pub fn escape_comm(out: &mut Vec<u8>, name: &[u8]) {
-    for &b in name {
-        if b == 0 {
-            break;
+pub fn escape_comm(out: &mut Vec<u8>, name: &str) {
+    for c in name.chars() {
+        match c {
+            '\0' => break,
+            '\u{1}'..='\u{1f}' | '\u{7f}' => out.push(b'.'),
+            // One byte that was not UTF-8 (see sockdiag's process map).
+            char::REPLACEMENT_CHARACTER => out.push(b'?'),
+            c if !c.is_ascii() => out.extend(std::iter::repeat_n(b'?', c.len_utf8())),
+            c => out.push(c as u8),
         }
-        out.push(match b {
-            0x01..=0x1f | 0x7f => b'.',
-            0x80..=0xff => b'?',
-            _ => b,
-        });
     }
 }
 
@@ -437,7 +437,7 @@ mod tests {
         assert_eq!(alt_hex(0), "0");
         assert_eq!(alt_hex(0x10), "0x10");
         let mut b = Vec::new();
-        escape_comm(&mut b, b"a\tb\x7f(\xc3\xa9)\"x");
+        escape_comm(&mut b, "a\tb\x7f(\u{e9})\"x");
         assert_eq!(b, b"a.b.(??)\"x");
         // kernel dev_t 8:1 (8 << 20 | 1) as glibc's major/minor see it
         assert_eq!((dev_major(0x80_0001), dev_minor(0x80_0001)), (0, 2049));

@@ -666,7 +666,7 @@ fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
             buf.push(b',');
         }
         buf.extend_from_slice(b"(\"");
-        fmt::escape_comm(buf, p.command.as_bytes());
+        fmt::escape_comm(buf, &p.command);
         out!(buf, "\",pid={},", p.pid);
         if opts.threads {
             out!(buf, "tid={},", p.tid.unwrap_or(p.pid));

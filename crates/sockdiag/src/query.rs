@@ -21,6 +21,11 @@ use crate::netns::NetNs;
 use crate::wire::{NlMsgs, align4};
 use crate::{netlink, packet, procnet, unix};
 
+/// Most bytes of IPv6 replies a single-walk TCP dump holds back so that
+/// IPv4 sockets come first, as in `ss`; past this the held replies are
+/// dropped and IPv6 is dumped again on its own (memory stays bounded).
+pub const DEFERRED_V6_MAX: usize = 512 * 1024;
+
 /// Size of the receive buffer. The kernel caps a dump batch at 32 KiB
 /// (`netlink_dump`); twice that leaves room, and `MSG_TRUNC` catches the rest.
 pub const RECV_BUF_LEN: usize = 64 * 1024;
@@ -236,8 +241,9 @@ impl Query {
     }
 
     /// The sub-requests, in `ss`'s output order: netlink, packet, unix, raw,
-    /// udp, tcp, mptcp; IPv4 before IPv6.
-    fn parts(&self) -> Vec<Part> {
+    /// udp, tcp, mptcp; IPv4 before IPv6. With `single_walk`, TCP over both
+    /// families is one `TCPDIAG_GETSOCK` request (see [`PartKind::TcpBoth`]).
+    fn parts(&self, single_walk: bool) -> Vec<Part> {
         let mut parts = Vec::new();
         let nonconn = self.states.contains(States::CLOSE);
         if self.tables.contains(Tables::NETLINK) && nonconn {
@@ -279,6 +285,14 @@ impl Query {
                 });
                 continue;
             }
+            if table == Table::Tcp && single_walk && self.families.v4 && self.families.v6 {
+                parts.push(Part {
+                    kind: PartKind::TcpBoth,
+                    table,
+                    family: Family::Inet,
+                });
+                continue;
+            }
             for (on, family) in [
                 (self.families.v4, Family::Inet),
                 (self.families.v6, Family::Inet6),
@@ -310,11 +324,21 @@ impl Query {
             PartKind::Unix => unix::encode_request(out, self.states.bits(), self.unix_show),
             PartKind::Packet => packet::encode_request(out, self.packet_show),
             PartKind::Netlink => netlink::encode_request(out),
+            PartKind::TcpBoth => inet::encode_compat_request(
+                out,
+                self.states.bits(),
+                self.ext,
+                self.bytecode.as_deref(),
+            ),
             PartKind::Replay => {}
         }
+        let ty = match part.kind {
+            PartKind::TcpBoth => inet::TCPDIAG_GETSOCK,
+            _ => SOCK_DIAG_BY_FAMILY,
+        };
         let len = out.len() as u32;
         out[0..4].copy_from_slice(&len.to_ne_bytes());
-        out[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        out[4..6].copy_from_slice(&ty.to_ne_bytes());
         out[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
         out[8..12].copy_from_slice(&seq.to_ne_bytes());
         // nlmsg_pid 0: the kernel fills in the sender.
@@ -356,6 +380,14 @@ enum PartKind {
     Netlink,
     /// TCP sockets read from a file of raw replies (`ss -D`), not the kernel.
     Replay,
+    /// TCP over IPv4 and IPv6 in one `TCPDIAG_GETSOCK` request: the kernel
+    /// walks its hash tables once instead of once per family (the IPv6 walk
+    /// of a host with 100k IPv4 sockets costs as much as the IPv4 one and
+    /// finds nothing). IPv4 sockets are yielded as they come; IPv6 replies
+    /// are held back (up to [`DEFERRED_V6_MAX`] bytes) and yielded after, so
+    /// the order is `ss`'s. If the kernel refuses the request, the part is
+    /// replaced by one `Inet` part per family.
+    TcpBoth,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -366,6 +398,11 @@ struct Part {
 }
 
 impl Part {
+    /// True for parts the kernel's `inet_diag` answers (and filters).
+    fn is_inet(&self) -> bool {
+        matches!(self.kind, PartKind::Inet | PartKind::TcpBoth)
+    }
+
     fn request(&self) -> Request {
         Request {
             table: self.table,
@@ -482,7 +519,8 @@ impl Connection {
         query: &Query,
         mut sink: impl FnMut(Request, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        for part in query.parts() {
+        // ss -D writes SOCK_DIAG_BY_FAMILY replies, one family after the other.
+        for part in query.parts(false) {
             if part.kind == PartKind::Replay {
                 continue;
             }
@@ -618,6 +656,9 @@ enum Cursor {
         offset: usize,
         path: PathBuf,
     },
+    /// Yielding the IPv6 replies a [`PartKind::TcpBoth`] part held back;
+    /// `pos` is the next unread byte of `Dump::deferred`.
+    Deferred { pos: usize },
 }
 
 /// A streaming dump: an iterator of sockets, one kernel batch at a time.
@@ -637,11 +678,17 @@ pub struct Dump<'c> {
     batches: u64,
     bytes: u64,
     fused: bool,
+    /// IPv6 replies of a `TcpBoth` part, whole netlink messages, each padded
+    /// to 4 bytes; allocated only when an IPv6 socket shows up.
+    deferred: Vec<u8>,
+    /// The IPv6 replies outgrew [`DEFERRED_V6_MAX`]: dump IPv6 again.
+    deferred_overflow: bool,
 }
 
 impl<'c> Dump<'c> {
-    fn new(conn: Slot<'c>, query: Query) -> Dump<'c> {
-        let parts = query.parts();
+    fn new(mut conn: Slot<'c>, query: Query) -> Dump<'c> {
+        // Without netlink every part falls back to its own /proc file.
+        let parts = query.parts(conn.get().has_netlink());
         Dump {
             conn,
             query,
@@ -653,6 +700,8 @@ impl<'c> Dump<'c> {
             batches: 0,
             bytes: 0,
             fused: false,
+            deferred: Vec::new(),
+            deferred_overflow: false,
         }
     }
 
@@ -699,6 +748,33 @@ impl<'c> Dump<'c> {
             return Some(Err(Error::PermissionDenied { request }));
         }
         Some(Err(Error::Kernel { request, errno }))
+    }
+
+    /// Ends a [`PartKind::TcpBoth`] part on the kernel's final `code`: on
+    /// success, go on with the held-back IPv6 replies (or a dump of IPv6 of
+    /// its own if they outgrew the cap); on any error (a kernel without
+    /// `TCPDIAG_GETSOCK`, a refused filter), dump each family on its own
+    /// instead, which reports errors as usual.
+    fn tcp_both_done(&mut self, code: i32) {
+        let at = self.next_part;
+        let per_family = |family| Part {
+            kind: PartKind::Inet,
+            table: Table::Tcp,
+            family,
+        };
+        self.cur = Cursor::Idle;
+        if code < 0 {
+            self.deferred = Vec::new();
+            self.parts.splice(at..at, [per_family(Family::Inet), per_family(Family::Inet6)]);
+            return;
+        }
+        self.sources.push((per_family(Family::Inet).request(), Source::Netlink));
+        if self.deferred_overflow {
+            self.parts.insert(at, per_family(Family::Inet6));
+        } else {
+            self.sources.push((per_family(Family::Inet6).request(), Source::Netlink));
+            self.cur = Cursor::Deferred { pos: 0 };
+        }
     }
 
     /// Records the source that answered `request`, replacing the provisional
@@ -802,7 +878,13 @@ impl<'c> Dump<'c> {
                     let query = &self.query;
                     match self.conn.get().send(query, &part) {
                         Ok(seq) => {
-                            self.sources.push((part.request(), Source::Netlink));
+                            if part.kind == PartKind::TcpBoth {
+                                // Recorded per family once the kernel has answered.
+                                self.deferred.clear();
+                                self.deferred_overflow = false;
+                            } else {
+                                self.sources.push((part.request(), Source::Netlink));
+                            }
                             self.cur = Cursor::Netlink {
                                 seq,
                                 pos: 0,
@@ -899,6 +981,11 @@ impl<'c> Dump<'c> {
                         self.interrupted = true;
                     }
                     let decoded = match msg.ty {
+                        NLMSG_DONE | NLMSG_ERROR if part.kind == PartKind::TcpBoth => {
+                            let code = crate::wire::u32_ne(msg.payload, 0) as i32;
+                            self.tcp_both_done(code);
+                            continue;
+                        }
                         NLMSG_DONE | NLMSG_ERROR => {
                             let code = crate::wire::u32_ne(msg.payload, 0) as i32;
                             if code < 0 {
@@ -915,8 +1002,25 @@ impl<'c> Dump<'c> {
                             PartKind::Unix => unix::decode(msg.payload),
                             PartKind::Packet => packet::decode(msg.payload),
                             PartKind::Netlink => netlink::decode(msg.payload).map(Some),
-                            PartKind::Replay => Ok(None),
+                            PartKind::Replay | PartKind::TcpBoth => Ok(None),
                         },
+                        inet::TCPDIAG_GETSOCK if part.kind == PartKind::TcpBoth => {
+                            if msg.payload.first() == Some(&AF_INET6) {
+                                if !self.deferred_overflow {
+                                    let raw = conn.buf.get(start..next_pos).unwrap_or(&[]);
+                                    if self.deferred.len() + raw.len() + 3 > DEFERRED_V6_MAX {
+                                        self.deferred_overflow = true;
+                                        self.deferred = Vec::new();
+                                    } else {
+                                        self.deferred.extend_from_slice(raw);
+                                        self.deferred.resize(align4(self.deferred.len()), 0);
+                                    }
+                                }
+                                Ok(None)
+                            } else {
+                                inet::decode(part.table, msg.payload).map(Some)
+                            }
+                        }
                         _ => Ok(None),
                     };
                     self.cur = Cursor::Netlink {
@@ -926,9 +1030,9 @@ impl<'c> Dump<'c> {
                     };
                     match decoded {
                         Ok(Some(s))
-                            if (part.kind == PartKind::Inet
+                            if (part.is_inet()
                                 && (self.query.kernel_filters() || self.query.user_filter(&s)))
-                                || (part.kind != PartKind::Inet && self.query.wants(&s)) =>
+                                || (!part.is_inet() && self.query.wants(&s)) =>
                         {
                             return Some(Ok(s));
                         }
@@ -938,6 +1042,32 @@ impl<'c> Dump<'c> {
                                 request: part.request(),
                                 error,
                             }));
+                        }
+                    }
+                }
+                Cursor::Deferred { pos } => {
+                    let start = *pos;
+                    let msg = match NlMsgs::new(self.deferred.get(start..).unwrap_or(&[])).next() {
+                        Some(Ok(m)) => m,
+                        // The end (messages were framed when they were stored).
+                        _ => {
+                            self.deferred.clear();
+                            self.cur = Cursor::Idle;
+                            continue;
+                        }
+                    };
+                    *pos = start + align4(msg.payload.len() + NLMSG_HDRLEN);
+                    match inet::decode(Table::Tcp, msg.payload) {
+                        Ok(s) if self.query.kernel_filters() || self.query.user_filter(&s) => {
+                            return Some(Ok(s));
+                        }
+                        Ok(_) => continue,
+                        Err(error) => {
+                            let request = Request {
+                                table: Table::Tcp,
+                                family: Family::Inet6,
+                            };
+                            return Some(Err(Error::Decode { request, error }));
                         }
                     }
                 }

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""rss against the system ss on the same sockets: wall time, peak memory.
+
+    benches/compare.py                     # 1k, 10k and 100k pairs -> BENCHMARKS.md
+    benches/compare.py 100000              # one size
+    benches/compare.py 1000 --runs 10 --out /tmp/b.md   # a quick look
+
+Needs root (the farm is a network namespace), hyperfine and GNU time
+(`apt-get install hyperfine time`). For each size it builds
+`examples/farm.rs` (PAIRS established loopback TCP pairs, a few listeners
+with no connection, UDP and unix sockets) mounted at /run/netns/rss-farm,
+then for each command runs `ss -N rss-farm ARGS` and `rss -N rss-farm ARGS`:
+
+- wall time: hyperfine -N, both commands in one invocation; the runs are
+  split into rounds whose command order alternates, so a disturbance hits
+  both; medians over all rounds;
+- peak memory: /usr/bin/time -f %M, rss and ss alternating, median of
+  --mem-runs runs;
+- `rss bench` (library dump, no rendering) for the cost per socket.
+
+Output goes to /dev/null. Raw hyperfine exports are kept under
+target/compare/. The report (machine, command, tables, targets) is written
+to --out (default BENCHMARKS.md at the repository root).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NS = "rss-farm"
+SS = "/usr/bin/ss"
+RSS = os.path.join(ROOT, "target", "release", "rss")
+FARM = os.path.join(ROOT, "target", "release", "examples", "farm")
+EXPORT = os.path.join(ROOT, "target", "compare")
+
+# (label, ss args, rss args, wall-time target as rss/ss, or None)
+COMMANDS = [
+    ("-tan", "-tan", "-tan", 0.70),
+    ("-tani", "-tani", "-tani", 0.60),
+    ("-tanp", "-tanp", "-tanp", 0.30),
+    ("-tlnp", "-tlnp", "-tlnp", 0.30),
+    ("-s", "-s", "-s", None),
+    ("-uan", "-uan", "-uan", None),
+    ("-xa", "-xa", "-xa", None),
+    ("-tan sport = :PORT", "-tan sport = :{port}", "-tan sport = :{port}", 1.05),
+    ("-tan -j (vs ss -tan)", "-tan", "-tan -j", 1.0),
+]
+# Streaming output: peak memory at the largest size within 4 MiB of the smallest.
+FLAT = [("-tan -j", "-tan -j"), ("-tanH", "-tanH")]
+FLAT_SLACK_KIB = 4 * 1024
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ss_version = subprocess.run([SS, "-V"], text=True, capture_output=True).stdout.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "kernel": platform.release(),
+        "ss": ss_version,
+        "cpu": cpu,
+        "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "hyperfine": sh(["hyperfine", "--version"]).strip(),
+        "rustc": sh(["rustc", "--version"]).strip(),
+    }
+
+
+class Farm:
+    """examples/farm.rs, held open through its stdin."""
+
+    def __init__(self, pairs):
+        extra = max(100, min(5000, pairs // 20))
+        self.args = [FARM, "--pairs", str(pairs), "--name", NS,
+                     "--listeners-only", "4", "--udp", str(extra), "--unix", str(extra)]
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.facts = {}
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line == "ready":
+                break
+            key, _, value = line.partition(" ")
+            self.facts[key] = value
+        else:
+            self.proc.wait()
+            raise RuntimeError(f"farm exited with status {self.proc.returncode} before it was ready")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                self.proc.wait()
+
+
+def one_run(argv):
+    t = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t
+
+
+def hyperfine(label, ss_cmd, rss_cmd, runs, warmup, size):
+    """Median wall times (ss, rss) over alternating rounds; raw exports kept."""
+    # A slow command (ss -tanp at 100k takes ~30 s) gets fewer runs: about
+    # two minutes per command pair, at least 5 runs each.
+    probe = one_run(shlex.split(ss_cmd)) + one_run(shlex.split(rss_cmd))
+    n = max(5, min(runs, int(120 / max(probe, 1e-3))))
+    rounds = max(1, min(6, n // 5))
+    per = max(1, round(n / rounds))
+    times = {ss_cmd: [], rss_cmd: []}
+    os.makedirs(EXPORT, exist_ok=True)
+    for r in range(rounds):
+        order = [ss_cmd, rss_cmd] if r % 2 == 0 else [rss_cmd, ss_cmd]
+        out = os.path.join(EXPORT, f"{size}-{slug(label)}-{r}.json")
+        cmd = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup if r == 0 else 1),
+               "--runs", str(per), "--export-json", out, *order]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(out) as f:
+            for res in json.load(f)["results"]:
+                times[res["command"]].extend(res["times"])
+    return statistics.median(times[ss_cmd]), statistics.median(times[rss_cmd]), len(times[ss_cmd])
+
+
+def peak_kib(argv, runs):
+    vals = []
+    for _ in range(runs):
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        vals.append(int(p.stderr.strip().splitlines()[-1]))
+    return statistics.median(vals)
+
+
+def peaks(ss_cmd, rss_cmd, runs):
+    """Median peak RSS (KiB) of each, runs alternating."""
+    s, r = [], []
+    for _ in range(runs):
+        s.append(peak_kib(shlex.split(ss_cmd), 1))
+        r.append(peak_kib(shlex.split(rss_cmd), 1))
+    return statistics.median(s), statistics.median(r)
+
+
+def slug(s):
+    return "".join(c if c.isalnum() else "_" for c in s).strip("_")
+
+
+def measure_size(pairs, args):
+    log(f"== {pairs} pairs: building the farm")
+    farm = Farm(pairs)
+    try:
+        port = farm.facts["listen_ports"].split()[0]
+        tcp = int(farm.facts["tcp_sockets"])
+        log(f"   {tcp} TCP sockets, {farm.facts.get('udp_sockets')} UDP, "
+            f"{farm.facts.get('unix_sockets')} unix; built in {farm.facts.get('build_seconds')} s")
+        rows = []
+        for label, ss_args, rss_args, target in COMMANDS:
+            ss_cmd = f"{SS} -N {NS} " + ss_args.format(port=port)
+            rss_cmd = f"{RSS} -N {NS} " + rss_args.format(port=port)
+            log(f"   {label}")
+            ss_t, rss_t, n = hyperfine(label, ss_cmd, rss_cmd, args.runs, args.warmup, pairs)
+            ss_m, rss_m = peaks(ss_cmd, rss_cmd, args.mem_runs)
+            rows.append({"label": label, "ss_cmd": ss_cmd, "rss_cmd": rss_cmd, "target": target,
+                         "ss_s": ss_t, "rss_s": rss_t, "runs": n, "ss_kib": ss_m, "rss_kib": rss_m})
+        flat = {}
+        for label, rss_args in FLAT:
+            flat[label] = peak_kib(shlex.split(f"{RSS} -N {NS} {rss_args}"), args.mem_runs)
+        bench = json.loads(sh([RSS, "bench", "-N", NS, "-ti", "--runs", str(args.bench_runs), "-j"]))
+        return {"pairs": pairs, "tcp_sockets": tcp, "facts": farm.facts, "rows": rows,
+                "flat": flat, "bench": bench["results"]}
+    finally:
+        farm.stop()
+
+
+def fmt_s(s):
+    return f"{s * 1e3:.1f} ms" if s < 10 else f"{s:.2f} s"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def report(results, info, argv, started, finished, loads):
+    big = results[-1]
+    out = []
+    w = out.append
+    w("# Benchmarks: rss against ss\n")
+    w("Generated by `benches/compare.py` (do not edit by hand; rerun it). "
+      "Reproduce with, as root, from the repository root:\n")
+    w("```\n" + " ".join(["benches/compare.py", *argv]) + "\n```\n")
+    w("It builds rss and `examples/farm.rs` in release mode, holds each farm in a network "
+      "namespace mounted at `/run/netns/rss-farm`, and runs `ss -N rss-farm ARGS` and "
+      "`rss -N rss-farm ARGS` (output to /dev/null) with hyperfine (`-N`, both commands in "
+      "one invocation, rounds alternating their order; medians over all runs) and "
+      "`/usr/bin/time -f %M` for peak memory (median, ss and rss alternating). "
+      "Raw hyperfine exports: `target/compare/`.\n")
+    w("## Machine\n")
+    w(f"- CPU: {info['cpu']}, {info['nproc']} cores (shared: other builds may run; "
+      f"load average {loads[0]} at start, {loads[1]} at the end)")
+    w(f"- Memory: {info['mem_gib']} GiB; kernel {info['kernel']}")
+    w(f"- {info['ss']}; {info['hyperfine']}; {info['rustc']}")
+    w(f"- Run from {started} to {finished} (UTC)\n")
+    w("A farm of N pairs holds 2N established TCP sockets plus one listener per farm "
+      "process (12 at 100k pairs) and 4 listeners with no connection (the "
+      "`sport = :PORT` filter matches one of those: exactly one row), plus UDP and "
+      "unix sockets for `-uan` and `-xa`. `-tanp`/`-tlnp` walk every process's "
+      "descriptors: the farm processes hold all the sockets.\n")
+
+    w(f"## {big['pairs']:,} pairs: {big['tcp_sockets']:,} TCP sockets\n")
+    w("| command | ss | rss | rss / ss | target | | ss peak | rss peak | memory ≤ ss |")
+    w("|---|---:|---:|---:|---:|---|---:|---:|---|")
+    for r in big["rows"]:
+        ratio = r["rss_s"] / r["ss_s"]
+        tgt = f"≤ {r['target']:.2f}" if r["target"] is not None else "-"
+        met = verdict(ratio <= r["target"]) if r["target"] is not None else ""
+        w(f"| `{r['label']}` | {fmt_s(r['ss_s'])} | {fmt_s(r['rss_s'])} | {ratio:.2f} | {tgt} | {met} "
+          f"| {r['ss_kib'] / 1024:.1f} MiB | {r['rss_kib'] / 1024:.1f} MiB | {verdict(r['rss_kib'] <= r['ss_kib'])} |")
+    w("")
+    w("Runs per command: " + ", ".join(f"`{r['label']}` {r['runs']}" for r in big["rows"]) + ".\n")
+
+    w("## Cost per TCP socket\n")
+    w("Median wall time divided by the number of TCP sockets, in microseconds "
+      "(flat means linear in the table size).\n")
+    head = "| command | " + " | ".join(f"ss {r['pairs'] // 1000}k | rss {r['pairs'] // 1000}k" for r in results) + " |"
+    w(head)
+    w("|---|" + "---:|" * (2 * len(results)))
+    for i, (label, *_rest) in enumerate(COMMANDS):
+        cells = []
+        for res in results:
+            row = res["rows"][i]
+            n = res["tcp_sockets"]
+            cells += [f"{row['ss_s'] / n * 1e6:.2f}", f"{row['rss_s'] / n * 1e6:.2f}"]
+        w(f"| `{label}` | " + " | ".join(cells) + " |")
+    w("")
+    w("Library dump without rendering (`rss bench -t -i`, median of its runs), "
+      "microseconds per socket:\n")
+    w("| source | " + " | ".join(f"{r['pairs'] // 1000}k pairs" for r in results) + " |")
+    w("|---|" + "---:|" * len(results))
+    for source in ("netlink", "netlink -i", "/proc/net/tcp"):
+        cells = []
+        for res in results:
+            b = next((x for x in res["bench"] if x["source"] == source), None)
+            cells.append(f"{b['median_s'] / max(b['sockets'], 1) * 1e6:.2f}" if b else "-")
+        w(f"| {source} | " + " | ".join(cells) + " |")
+    w("")
+
+    if len(results) > 1:
+        small = results[0]
+        w("## Streaming output: peak memory does not grow with the table\n")
+        w(f"Target: at {big['pairs']:,} pairs within 4 MiB of {small['pairs']:,} pairs.\n")
+        w("| rss command | " + " | ".join(f"{r['pairs'] // 1000}k pairs" for r in results) + " | growth | |")
+        w("|---|" + "---:|" * len(results) + "---:|---|")
+        for label, _ in FLAT:
+            cells = [f"{r['flat'][label] / 1024:.1f} MiB" for r in results]
+            grow = big["flat"][label] - small["flat"][label]
+            w(f"| `rss {label}` | " + " | ".join(cells) + f" | {grow / 1024:+.1f} MiB | {verdict(grow <= FLAT_SLACK_KIB)} |")
+        w("")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("pairs", nargs="*", type=int, default=[1000, 10000, 100000],
+                    help="farm sizes in established pairs (default: 1000 10000 100000)")
+    ap.add_argument("--runs", type=int, default=30, help="hyperfine runs per command (default 30)")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--mem-runs", type=int, default=5, help="/usr/bin/time runs per command (default 5)")
+    ap.add_argument("--bench-runs", type=int, default=10, help="rss bench runs (default 10)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("compare.py: needs root (the farm is a network namespace)")
+    for tool in ("hyperfine", "/usr/bin/time", SS):
+        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+            sys.exit(f"compare.py: {tool} is missing (apt-get install hyperfine time iproute2)")
+    if os.path.exists(f"/run/netns/{NS}"):
+        sys.exit(f"compare.py: /run/netns/{NS} exists: another farm is running")
+    if not args.no_build:
+        log("building rss and the farm (release)")
+        subprocess.run(["cargo", "build", "--release", "--bin", "rss", "--example", "farm"], cwd=ROOT, check=True)
+    info = machine()
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    load0 = os.getloadavg()[0]
+    results = [measure_size(p, args) for p in sorted(args.pairs)]
+    finished = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    loads = (f"{load0:.2f}", f"{os.getloadavg()[0]:.2f}")
+    argv = sys.argv[1:]
+    with open(args.out, "w") as f:
+        f.write(report(results, info, argv, started, finished, loads))
+    with open(os.path.join(EXPORT, "results.json"), "w") as f:
+        json.dump({"machine": info, "results": results}, f, indent=1)
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,646 @@
+//! `rss bench`: how fast this host hands out its socket tables.
+//!
+//! ```text
+//! rss bench [-t] [-u] [-x] [-w] [-0] [-4|-6] [-a|-l] [-i] [--runs N] [-j] [-N NS]
+//! ```
+//!
+//! Dumps each selected table `--runs` times (default 5) without rendering
+//! anything and reports, per table and source, the sockets seen, the
+//! netlink datagrams ("batches") and bytes received, the minimum, median
+//! and maximum wall time of one dump, and sockets per second at the median.
+//! Sources are `netlink` (one reused `NETLINK_SOCK_DIAG` socket, no `/proc`
+//! fallback), `netlink -i` (TCP with `tcp_info`, congestion control and
+//! Vegas/BBR info, what `ss -i` asks for; only with `-i`), and the `/proc/net`
+//! text files the same sockets appear in (`tcp`, `tcp6`, `udp`, `udp6`,
+//! `raw`, `raw6`, `unix`, `packet`), read and parsed from the start each run.
+//!
+//! With no table flag, `-t -u -x`. States are all of them (`-a`, the
+//! default) or listening and unconnected ones (`-l`). `-j` prints JSON.
+//! Usage errors print one `rss: bench: ...` line and exit with status 2; a
+//! system failure (namespace, netlink) exits with 1.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sockdiag::bench_support::{parse_proc_line, proc_file_name};
+use sockdiag::{Connection, Error, Family, InetFamilies, NetNs, Query, States, Table, Tables};
+
+use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+
+const USAGE: &str = "\
+Usage: rss bench [OPTIONS]
+
+Dumps socket tables without rendering and reports how fast each source is.
+
+Tables (default: -t -u -x):
+  -t, --tcp          TCP
+  -u, --udp          UDP
+  -x, --unix         unix sockets (all types)
+  -w, --raw          raw IP sockets
+  -0, --packet       packet sockets
+Selection:
+  -4, --ipv4         IPv4 only (inet tables)
+  -6, --ipv6         IPv6 only (inet tables)
+  -a, --all          every state (default)
+  -l, --listening    listening and unconnected sockets only
+Measurement:
+  -i, --info         also dump TCP with tcp_info extensions (what ss -i asks for)
+      --runs N       dumps per table and source (default 5)
+  -j, --json         JSON output
+  -N, --net NSNAME   in network namespace NSNAME (/run/netns/NSNAME, or a path)
+  -h, --help         this help
+";
+
+/// Default number of dumps per table and source.
+const DEFAULT_RUNS: usize = 5;
+
+/// A table as `rss bench` groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BenchTable {
+    Tcp,
+    Udp,
+    Raw,
+    Unix,
+    Packet,
+}
+
+impl BenchTable {
+    fn name(self) -> &'static str {
+        match self {
+            BenchTable::Tcp => "tcp",
+            BenchTable::Udp => "udp",
+            BenchTable::Raw => "raw",
+            BenchTable::Unix => "unix",
+            BenchTable::Packet => "packet",
+        }
+    }
+
+    fn tables(self) -> Tables {
+        match self {
+            BenchTable::Tcp => Tables::TCP,
+            BenchTable::Udp => Tables::UDP,
+            BenchTable::Raw => Tables::RAW,
+            BenchTable::Unix => Tables::UNIX,
+            BenchTable::Packet => Tables::PACKET,
+        }
+    }
+
+    /// The library table whose `/proc` parser reads this table's files.
+    fn parser(self) -> Table {
+        match self {
+            BenchTable::Tcp => Table::Tcp,
+            BenchTable::Udp => Table::Udp,
+            BenchTable::Raw => Table::Raw,
+            BenchTable::Unix => Table::UnixStream,
+            BenchTable::Packet => Table::PacketRaw,
+        }
+    }
+
+    fn is_inet(self) -> bool {
+        matches!(self, BenchTable::Tcp | BenchTable::Udp | BenchTable::Raw)
+    }
+}
+
+/// The parsed command line.
+#[derive(Debug)]
+struct Options {
+    tables: Vec<BenchTable>,
+    families: InetFamilies,
+    states: States,
+    runs: usize,
+    info: bool,
+    json: bool,
+    netns: Option<String>,
+}
+
+/// One line of the report.
+#[derive(Debug)]
+struct Row {
+    table: &'static str,
+    source: String,
+    sockets: u64,
+    /// Netlink datagrams of one dump; `None` for `/proc` files.
+    batches: Option<u64>,
+    bytes: u64,
+    /// One wall time per run, sorted.
+    times: Vec<Duration>,
+    /// Why nothing was measured (no diag module, no such file).
+    unsupported: Option<String>,
+}
+
+impl Row {
+    fn min(&self) -> Duration {
+        self.times.first().copied().unwrap_or_default()
+    }
+    fn max(&self) -> Duration {
+        self.times.last().copied().unwrap_or_default()
+    }
+    fn median(&self) -> Duration {
+        let n = self.times.len();
+        match n {
+            0 => Duration::ZERO,
+            _ if n % 2 == 1 => self.times[n / 2],
+            _ => (self.times[n / 2 - 1] + self.times[n / 2]) / 2,
+        }
+    }
+    fn rate(&self) -> f64 {
+        let m = self.median().as_secs_f64();
+        if m > 0.0 {
+            self.sockets as f64 / m
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Runs `rss bench` (`argv[0]` is the program, `argv[1]` is `bench`).
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let opts = match parse(argv.get(2..).unwrap_or(&[])) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            let _ = out.write_all(USAGE.as_bytes());
+            return EXIT_OK;
+        }
+        Err(msg) => {
+            let _ = writeln!(
+                err,
+                "rss: bench: {msg}\nTry 'rss bench --help' for more information."
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let rows = match measure(&opts) {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = writeln!(err, "rss: bench: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let mut out = io::BufWriter::new(out);
+    let written = if opts.json {
+        write_json(&mut out, &opts, &rows)
+    } else {
+        write_table(&mut out, &opts, &rows)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "rss: bench: write error: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Parses the arguments after `bench`; `Ok(None)` asks for the help text.
+fn parse(args: &[OsString]) -> Result<Option<Options>, String> {
+    let mut tables = Vec::new();
+    let (mut v4, mut v6) = (false, false);
+    let mut listening = false;
+    let mut opts = Options {
+        tables: Vec::new(),
+        families: InetFamilies { v4: true, v6: true },
+        states: States::ALL | States::BOUND_INACTIVE,
+        runs: DEFAULT_RUNS,
+        info: false,
+        json: false,
+        netns: None,
+    };
+    let add = |t: BenchTable, tables: &mut Vec<BenchTable>| {
+        if !tables.contains(&t) {
+            tables.push(t);
+        }
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let arg = arg
+            .to_str()
+            .ok_or_else(|| format!("argument {arg:?} is not UTF-8"))?;
+        let mut value = |name: &str, inline: Option<&str>| -> Result<String, String> {
+            match inline {
+                Some(v) if !v.is_empty() => Ok(v.to_owned()),
+                _ => it
+                    .next()
+                    .and_then(|v| v.to_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("option '{name}' needs a value")),
+            }
+        };
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            match name {
+                "help" => return Ok(None),
+                "tcp" => add(BenchTable::Tcp, &mut tables),
+                "udp" => add(BenchTable::Udp, &mut tables),
+                "unix" => add(BenchTable::Unix, &mut tables),
+                "raw" => add(BenchTable::Raw, &mut tables),
+                "packet" => add(BenchTable::Packet, &mut tables),
+                "ipv4" => v4 = true,
+                "ipv6" => v6 = true,
+                "all" => listening = false,
+                "listening" => listening = true,
+                "info" => opts.info = true,
+                "json" => opts.json = true,
+                "runs" => {
+                    let v = value("--runs", inline)?;
+                    opts.runs = match v.parse::<usize>() {
+                        Ok(n) if (1..=100_000).contains(&n) => n,
+                        _ => return Err(format!("--runs: '{v}' is not a number from 1 to 100000")),
+                    };
+                }
+                "net" => opts.netns = Some(value("--net", inline)?),
+                _ => return Err(format!("unknown option '--{name}'")),
+            }
+            continue;
+        }
+        let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) else {
+            return Err(format!(
+                "unexpected argument '{arg}' (rss bench takes no filter)"
+            ));
+        };
+        for (i, c) in shorts.char_indices() {
+            match c {
+                't' => add(BenchTable::Tcp, &mut tables),
+                'u' => add(BenchTable::Udp, &mut tables),
+                'x' => add(BenchTable::Unix, &mut tables),
+                'w' => add(BenchTable::Raw, &mut tables),
+                '0' => add(BenchTable::Packet, &mut tables),
+                '4' => v4 = true,
+                '6' => v6 = true,
+                'a' => listening = false,
+                'l' => listening = true,
+                'i' => opts.info = true,
+                'j' => opts.json = true,
+                'h' => return Ok(None),
+                'N' => {
+                    let rest = &shorts[i + c.len_utf8()..];
+                    opts.netns = Some(value("-N", Some(rest))?);
+                    break;
+                }
+                _ => return Err(format!("unknown option '-{c}'")),
+            }
+        }
+    }
+    if tables.is_empty() {
+        tables = vec![BenchTable::Tcp, BenchTable::Udp, BenchTable::Unix];
+    }
+    opts.tables = tables;
+    if v4 != v6 {
+        opts.families = InetFamilies { v4, v6 };
+    }
+    if listening {
+        opts.states = States::LISTEN | States::CLOSE;
+    }
+    Ok(Some(opts))
+}
+
+fn open_netns(name: &str) -> Result<NetNs, Error> {
+    if name.contains('/') {
+        NetNs::from_path(PathBuf::from(name))
+    } else {
+        NetNs::named(name)
+    }
+}
+
+/// Every measurement, in report order.
+fn measure(opts: &Options) -> Result<Vec<Row>, Error> {
+    let netns = opts.netns.as_deref().map(open_netns).transpose()?;
+    let mut conn = match &netns {
+        None => Connection::new()?,
+        Some(ns) => Connection::in_netns(ns)?,
+    };
+    let mut rows = Vec::new();
+    for &table in &opts.tables {
+        let query = Query::new(table.tables())
+            .families(opts.families)
+            .states(opts.states)
+            .fallback(false);
+        rows.push(bench_netlink(
+            &mut conn, table, "netlink", &query, opts.runs,
+        )?);
+        if opts.info && table == BenchTable::Tcp {
+            rows.push(bench_netlink(
+                &mut conn,
+                table,
+                "netlink -i",
+                &query.clone().with_info(),
+                opts.runs,
+            )?);
+        }
+        let families: &[Family] = if !table.is_inet() {
+            &[Family::Unix]
+        } else {
+            match (opts.families.v4, opts.families.v6) {
+                (true, false) => &[Family::Inet],
+                (false, true) => &[Family::Inet6],
+                _ => &[Family::Inet, Family::Inet6],
+            }
+        };
+        for &family in families {
+            if let Some(file) = proc_file_name(table.parser(), family) {
+                rows.push(bench_proc(netns.as_ref(), table, family, file, opts)?);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Dumps `query` `runs` times on `conn`, counting sockets and timing each dump.
+fn bench_netlink(
+    conn: &mut Connection,
+    table: BenchTable,
+    source: &str,
+    query: &Query,
+    runs: usize,
+) -> Result<Row, Error> {
+    let mut row = Row {
+        table: table.name(),
+        source: source.to_owned(),
+        sockets: 0,
+        batches: Some(0),
+        bytes: 0,
+        times: Vec::with_capacity(runs),
+        unsupported: None,
+    };
+    for _ in 0..runs {
+        let start = Instant::now();
+        let mut dump = conn.dump(query);
+        let mut sockets = 0u64;
+        for s in &mut dump {
+            match s {
+                Ok(s) => {
+                    black_box(&s);
+                    sockets += 1;
+                }
+                Err(Error::Unsupported { request }) => {
+                    row.unsupported = Some(format!(
+                        "no diag module for {} {}",
+                        request.table, request.family
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let elapsed = start.elapsed();
+        row.times.push(elapsed);
+        row.sockets = sockets;
+        row.batches = Some(dump.batches());
+        row.bytes = dump.bytes();
+    }
+    row.times.sort_unstable();
+    Ok(row)
+}
+
+/// Reads and parses `/proc/net/<file>` `runs` times (opened once, in the
+/// namespace, and rewound for each run: procfs regenerates it).
+fn bench_proc(
+    netns: Option<&NetNs>,
+    table: BenchTable,
+    family: Family,
+    file: &str,
+    opts: &Options,
+) -> Result<Row, Error> {
+    let path = PathBuf::from("/proc/thread-self/net").join(file);
+    let display = PathBuf::from("/proc/net").join(file);
+    let mut row = Row {
+        table: table.name(),
+        source: display.display().to_string(),
+        sockets: 0,
+        batches: None,
+        bytes: 0,
+        times: Vec::with_capacity(opts.runs),
+        unsupported: None,
+    };
+    let opened = match netns {
+        None => File::open(&path),
+        Some(ns) => {
+            let p = path.clone();
+            ns.run(move || File::open(p))?
+        }
+    };
+    let mut f = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            row.unsupported = Some("no such file".into());
+            return Ok(row);
+        }
+        Err(source) => {
+            return Err(Error::File {
+                path: display,
+                source,
+            });
+        }
+    };
+    let tables = table.tables();
+    let mut line = String::new();
+    for _ in 0..opts.runs {
+        let start = Instant::now();
+        f.seek(SeekFrom::Start(0)).map_err(|source| Error::File {
+            path: display.clone(),
+            source,
+        })?;
+        let mut reader = BufReader::with_capacity(64 * 1024, &mut f);
+        let (mut sockets, mut bytes, mut lineno) = (0u64, 0u64, 0usize);
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).map_err(|source| Error::File {
+                path: display.clone(),
+                source,
+            })?;
+            if n == 0 {
+                break;
+            }
+            lineno += 1;
+            bytes += n as u64;
+            match parse_proc_line(table.parser(), family, &line) {
+                Ok(Some(s))
+                    if tables.contains(s.netid.bit()) && opts.states.contains(s.state.bit()) =>
+                {
+                    black_box(&s);
+                    sockets += 1;
+                }
+                Ok(_) => {}
+                Err(reason) => {
+                    return Err(Error::Proc {
+                        path: display.clone(),
+                        line: lineno,
+                        reason,
+                    });
+                }
+            }
+        }
+        row.times.push(start.elapsed());
+        row.sockets = sockets;
+        row.bytes = bytes;
+    }
+    row.times.sort_unstable();
+    Ok(row)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}ms", d.as_secs_f64() * 1e3)
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        _ if b >= 1 << 20 => format!("{:.1}MiB", b as f64 / (1u64 << 20) as f64),
+        _ if b >= 1 << 10 => format!("{:.1}KiB", b as f64 / 1024.0),
+        _ => format!("{b}B"),
+    }
+}
+
+fn human_rate(r: f64) -> String {
+    match r {
+        _ if r >= 1e6 => format!("{:.2}M/s", r / 1e6),
+        _ if r >= 1e3 => format!("{:.1}k/s", r / 1e3),
+        _ => format!("{r:.0}/s"),
+    }
+}
+
+fn write_table(out: &mut dyn Write, opts: &Options, rows: &[Row]) -> io::Result<()> {
+    let ns = opts
+        .netns
+        .as_deref()
+        .map(|n| format!(", namespace {n}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "rss bench: {} run(s) per table and source{ns}",
+        opts.runs
+    )?;
+    writeln!(
+        out,
+        "{:<7} {:<18} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "TABLE", "SOURCE", "SOCKETS", "BATCHES", "BYTES", "MIN", "MEDIAN", "MAX", "SOCKETS/S"
+    )?;
+    for r in rows {
+        if let Some(why) = &r.unsupported
+            && r.sockets == 0
+        {
+            writeln!(out, "{:<7} {:<18} ({why})", r.table, r.source)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{:<7} {:<18} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            r.table,
+            r.source,
+            r.sockets,
+            r.batches.map_or_else(|| "-".to_owned(), |b| b.to_string()),
+            human_bytes(r.bytes),
+            ms(r.min()),
+            ms(r.median()),
+            ms(r.max()),
+            human_rate(r.rate()),
+        )?;
+    }
+    Ok(())
+}
+
+fn write_json(out: &mut dyn Write, opts: &Options, rows: &[Row]) -> io::Result<()> {
+    let results: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "table": r.table,
+                "source": r.source,
+                "sockets": r.sockets,
+                "batches": r.batches,
+                "bytes": r.bytes,
+                "runs": r.times.len(),
+                "min_s": r.min().as_secs_f64(),
+                "median_s": r.median().as_secs_f64(),
+                "max_s": r.max().as_secs_f64(),
+                "sockets_per_s": r.rate(),
+                "unsupported": r.unsupported,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "runs": opts.runs,
+        "namespace": opts.netns,
+        "results": results,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Option<Options>, String> {
+        let v: Vec<OsString> = args.iter().map(OsString::from).collect();
+        parse(&v)
+    }
+
+    #[test]
+    fn flags_combine_like_ss() {
+        let o = p(&["-tuxa", "--runs", "3", "-N", "farm", "-4i"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            o.tables,
+            vec![BenchTable::Tcp, BenchTable::Udp, BenchTable::Unix]
+        );
+        assert_eq!(o.runs, 3);
+        assert_eq!(o.netns.as_deref(), Some("farm"));
+        assert_eq!(
+            o.families,
+            InetFamilies {
+                v4: true,
+                v6: false
+            }
+        );
+        assert!(o.info && !o.json);
+        let o = p(&["-l", "--runs=7", "-Nns", "-w0j"]).unwrap().unwrap();
+        assert_eq!(o.states, States::LISTEN | States::CLOSE);
+        assert_eq!((o.runs, o.netns.as_deref(), o.json), (7, Some("ns"), true));
+        assert_eq!(o.tables, vec![BenchTable::Raw, BenchTable::Packet]);
+        let o = p(&[]).unwrap().unwrap();
+        assert_eq!(o.tables.len(), 3);
+        assert_eq!(o.families, InetFamilies { v4: true, v6: true });
+        assert!(p(&["--help"]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_flags_are_usage_errors() {
+        for (args, needle) in [
+            (&["-q"][..], "'-q'"),
+            (&["--bogus"], "'--bogus'"),
+            (&["--runs"], "needs a value"),
+            (&["--runs", "0"], "'0'"),
+            (&["--runs", "x"], "'x'"),
+            (&["-N"], "needs a value"),
+            (&["state", "established"], "'state'"),
+        ] {
+            let e = p(args).unwrap_err();
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn median_of_even_and_odd_runs() {
+        let ms = Duration::from_millis;
+        let mut r = Row {
+            table: "tcp",
+            source: "netlink".into(),
+            sockets: 10,
+            batches: Some(1),
+            bytes: 1,
+            times: vec![ms(1), ms(2), ms(9)],
+            unsupported: None,
+        };
+        assert_eq!((r.min(), r.median(), r.max()), (ms(1), ms(2), ms(9)));
+        r.times = vec![ms(2), ms(4)];
+        assert_eq!(r.median(), ms(3));
+        assert!((r.rate() - 10.0 / 0.003).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,54 @@
+//! Hooks for rss's benches and `rss bench`: the pure decoders, reachable
+//! without a dump. Not a stable API; hidden from the docs.
+
+use crate::consts::{NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY};
+use crate::error::DecodeError;
+use crate::inet::TCPDIAG_GETSOCK;
+use crate::model::{Family, Socket, Table};
+use crate::wire::NlMsgs;
+use crate::{inet, netlink, packet, procnet, unix};
+
+/// Decodes every socket message of one received datagram (as
+/// [`Connection::raw_dump`](crate::Connection::raw_dump) hands them out)
+/// with the decoder for `table`, passing each socket to `each`. Returns how
+/// many sockets were decoded; stops at the first malformed message.
+pub fn decode_datagram(
+    table: Table,
+    datagram: &[u8],
+    mut each: impl FnMut(Socket),
+) -> Result<usize, DecodeError> {
+    let mut n = 0;
+    for msg in NlMsgs::new(datagram) {
+        let msg = msg?;
+        let s = match msg.ty {
+            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => match table {
+                Table::Tcp | Table::Udp | Table::Raw | Table::Mptcp => {
+                    Some(inet::decode(table, msg.payload)?)
+                }
+                Table::UnixStream | Table::UnixDgram | Table::UnixSeqpacket => {
+                    unix::decode(msg.payload)?
+                }
+                Table::PacketRaw | Table::PacketDgram => packet::decode(msg.payload)?,
+                Table::Netlink => Some(netlink::decode(msg.payload)?),
+            },
+            NLMSG_DONE | NLMSG_ERROR => None,
+            _ => None,
+        };
+        if let Some(s) = s {
+            n += 1;
+            each(s);
+        }
+    }
+    Ok(n)
+}
+
+/// The `/proc/net` file (relative to `/proc/net`) holding `table` for
+/// `family`, if any.
+pub fn proc_file_name(table: Table, family: Family) -> Option<&'static str> {
+    procnet::file_name(table, family)
+}
+
+/// Parses one line of a `/proc/net` table; `Ok(None)` for the header line.
+pub fn parse_proc_line(table: Table, family: Family, line: &str) -> Result<Option<Socket>, String> {
+    procnet::parse_line(table, family, line)
+}
