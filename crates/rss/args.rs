@@ -156,10 +156,10 @@ pub struct Args {
     )]
     pub query: Vec<String>,
 
-    /// Forcibly close sockets, display what was closed (not yet implemented)
+    /// Forcibly close sockets, display what was closed
     #[arg(short = 'K', long, help_heading = "Actions")]
     pub kill: bool,
-    /// Continually display sockets as they are destroyed (not yet implemented)
+    /// Continually display sockets as they are destroyed
     #[arg(short = 'E', long, help_heading = "Actions")]
     pub events: bool,
     /// Dump raw information about TCP sockets to FILE ('-' for stdout), as ss -D
@@ -468,8 +468,6 @@ impl Config {
     /// flag every table is shown, connected states only.
     pub fn resolve_args(args: Args) -> Result<Config, UsageError> {
         for (on, flag) in [
-            (args.kill, "-K (kill)"),
-            (args.events, "-E (events)"),
             (args.bpf, "-b (bpf)"),
             (args.context || args.contexts, "-Z/-z (SELinux contexts)"),
         ] {

@@ -273,6 +273,14 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     if let Some(path) = &a.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
+    if a.events {
+        return follow_events(config, &query, netns.as_ref(), &mut out);
+    }
+    let mut killer = if a.kill {
+        Some(sockdiag::Killer::open(netns.as_ref())?)
+    } else {
+        None
+    };
     let processes = if a.processes || a.threads {
         // First pass: only the inodes that will be printed, so the /proc
         // walk records nothing else.
@@ -313,6 +321,20 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     for s in conn.dump(&query) {
         match s {
             Ok(mut s) => {
+                // -K: an inet socket is shown once the kernel closed it;
+                // one it cannot close (or already closed) is passed over.
+                if let Some(k) = killer.as_mut()
+                    && s.netid.is_inet()
+                {
+                    match k.kill(&s) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
                 if let Some(map) = &processes {
                     map.attach(&mut s);
                 }
@@ -339,6 +361,41 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Some(e) => Err(Failure::Diag(e)),
         None => Ok(()),
     }
+}
+
+/// `-E`: print each destroyed socket as the kernel reports it, until
+/// interrupted (or stdout closes). Each row is written out at once.
+fn follow_events(
+    config: &Config,
+    query: &Query,
+    ns: Option<&NetNs>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let events = sockdiag::Events::subscribe(query, ns)?;
+    if config.args.json {
+        // One JSON object per line (JSON Lines): a stream has no end to close an array.
+        let mut out = out;
+        for s in events {
+            serde_json::to_writer(&mut out, &s?).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+        }
+        return Ok(());
+    }
+    let opts = render_options(config, is_stdout_tty());
+    let mut table = match ns {
+        Some(ns) => TableRenderer::with_names(out, opts, names_in(ns, config.args.numeric)),
+        None => TableRenderer::new(out, opts),
+    };
+    table.render()?;
+    table.flush()?;
+    for s in events {
+        let s = s?;
+        table.push(&s)?;
+        table.render()?;
+        table.flush()?;
+    }
+    Ok(())
 }
 
 /// `-D FILE`: the raw netlink replies of the TCP dump (IPv4 then IPv6),

@@ -347,6 +347,11 @@ impl<W: Write> TableRenderer<W> {
         self.t.render(&mut self.out)
     }
 
+    /// Flushes the writer (after [`TableRenderer::render`] in `-E` mode).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Renders what is buffered and hands the writer back (not flushed).
     pub fn finish(mut self) -> io::Result<W> {
         self.t.render(&mut self.out)?;

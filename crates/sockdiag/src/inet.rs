@@ -89,7 +89,12 @@ pub(crate) fn encode_request(
 /// every TCP socket, IPv4 and IPv6 (family `AF_UNSPEC`). The bytecode
 /// attribute works as with v2 requests; the protocol attribute does not
 /// exist here (TCP only).
-pub(crate) fn encode_compat_request(out: &mut Vec<u8>, states: u32, ext: Extensions, bytecode: Option<&[u8]>) {
+pub(crate) fn encode_compat_request(
+    out: &mut Vec<u8>,
+    states: u32,
+    ext: Extensions,
+    bytecode: Option<&[u8]>,
+) {
     let start = out.len();
     out.push(0); // AF_UNSPEC
     out.push(0); // idiag_src_len
@@ -275,4 +280,68 @@ mod tests {
         let e = decode(Table::Tcp, &[0u8; 40]).unwrap_err();
         assert_eq!((e.what, e.expected, e.actual), ("inet_diag_msg", 72, 40));
     }
+}
+
+/// The inet table an `inet_diag_msg` belongs to, from its
+/// `INET_DIAG_PROTOCOL` attribute (sent with destroy events, where the
+/// request does not say). `None` when absent or not an inet table.
+pub(crate) fn table_of(msg: &[u8]) -> Option<Table> {
+    let attrs = msg.get(INET_DIAG_MSG_LEN..)?;
+    for (ty, p) in Attrs::new(attrs, INET_DIAG_MSG_LEN).flatten() {
+        if ty == INET_DIAG_PROTOCOL && !p.is_empty() {
+            // A u8 on most kernels; MPTCP (262) needs the u32 some send.
+            let proto = if p.len() >= 4 {
+                u32_ne(p, 0)
+            } else {
+                p[0] as u32
+            };
+            return match proto {
+                x if x == IPPROTO_TCP as u32 => Some(Table::Tcp),
+                x if x == IPPROTO_UDP as u32 => Some(Table::Udp),
+                x if x == IPPROTO_RAW as u32 => Some(Table::Raw),
+                IPPROTO_MPTCP => Some(Table::Mptcp),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+/// Appends the `inet_diag_req_v2` that names exactly one socket, for
+/// `SOCK_DESTROY`: its addresses, ports, interface and cookie.
+pub(crate) fn encode_exact(out: &mut Vec<u8>, s: &Socket) -> Option<()> {
+    let (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: ra, port: rp }) =
+        (s.local, s.peer)
+    else {
+        return None;
+    };
+    let bytes = |a: IpAddr| -> [u8; 16] {
+        let mut b = [0u8; 16];
+        match a {
+            IpAddr::V4(v) => b[..4].copy_from_slice(&v.octets()),
+            IpAddr::V6(v) => b = v.octets(),
+        }
+        b
+    };
+    out.push(s.family.af());
+    out.push(protocol(s.netid) as u8);
+    out.push(0);
+    out.push(0);
+    out.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+    out.extend_from_slice(&lp.to_be_bytes());
+    out.extend_from_slice(&rp.to_be_bytes());
+    out.extend_from_slice(&bytes(la));
+    out.extend_from_slice(&bytes(ra));
+    out.extend_from_slice(&s.interface.to_ne_bytes());
+    let cookie = s.cookie.unwrap_or(u64::MAX);
+    out.extend_from_slice(&(cookie as u32).to_ne_bytes());
+    out.extend_from_slice(&((cookie >> 32) as u32).to_ne_bytes());
+    if protocol(s.netid) > 255 {
+        push_attr(
+            out,
+            INET_DIAG_REQ_PROTOCOL,
+            &protocol(s.netid).to_ne_bytes(),
+        );
+    }
+    Some(())
 }

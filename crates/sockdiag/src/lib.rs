@@ -39,6 +39,7 @@ pub mod filter;
 #[cfg(test)]
 mod fixture_tests;
 mod inet;
+pub mod live;
 mod model;
 mod netlink;
 mod netns;
@@ -57,6 +58,7 @@ pub use inet::Extensions;
 pub use model::*;
 pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
+pub use live::{Events, Killer};
 pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
 pub use summary::{Summary, TcpCounters, snmp_field};
 pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};

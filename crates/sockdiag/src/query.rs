@@ -223,6 +223,19 @@ impl Query {
         self.states
     }
 
+    /// The inet families asked for.
+    pub fn inet_families(&self) -> InetFamilies {
+        self.families
+    }
+
+    /// Whether a socket belongs to this query's selection: table, state,
+    /// inet family and filter, all judged in user space. (Dumps leave what
+    /// they can to the kernel; this is for sockets from elsewhere, such as
+    /// destroy events.)
+    pub fn selects(&self, s: &Socket) -> bool {
+        self.wants(s) && self.wants_family(s.family)
+    }
+
     /// The inet extensions asked for.
     pub fn extension_set(&self) -> Extensions {
         self.ext

@@ -1,0 +1,250 @@
+//! Acting on sockets and watching them: `SOCK_DESTROY` (`ss -K`) and the
+//! destroy events of `ss -E`.
+//!
+//! Both need `CAP_NET_ADMIN`, and each owns its own `NETLINK_SOCK_DIAG`
+//! socket: a kill must not interleave with the dump that selected it, and
+//! an event subscription is a socket that only listens.
+
+use std::os::fd::AsRawFd;
+
+use netlink_sys::{Socket as NlSocket, SocketAddr};
+
+use crate::consts::*;
+use crate::error::{Error, Request, Result};
+use crate::model::{Family, Socket, Table, Tables};
+use crate::netns::NetNs;
+use crate::wire::{NlMsgs, u32_ne};
+use crate::{Query, inet};
+
+/// `SOCK_DESTROY` (`<linux/sock_diag.h>`).
+const SOCK_DESTROY: u16 = 21;
+/// `NLM_F_ACK` (`<linux/netlink.h>`).
+const NLM_F_ACK: u16 = 0x04;
+/// `enum sknetlink_groups` (`<linux/sock_diag.h>`).
+const SKNLGRP_INET_TCP_DESTROY: u32 = 1;
+const SKNLGRP_INET_UDP_DESTROY: u32 = 2;
+const SKNLGRP_INET6_TCP_DESTROY: u32 = 3;
+const SKNLGRP_INET6_UDP_DESTROY: u32 = 4;
+
+fn open(ns: Option<&NetNs>, groups: u32) -> Result<NlSocket> {
+    let make = move || -> std::io::Result<NlSocket> {
+        let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
+        sock.bind(&SocketAddr::new(0, groups))?;
+        Ok(sock)
+    };
+    match ns {
+        None => make(),
+        Some(ns) => ns.run(make)?,
+    }
+    .map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => Error::PermissionDenied {
+            request: Request {
+                table: Table::Tcp,
+                family: Family::Inet,
+            },
+        },
+        _ => Error::Open(e),
+    })
+}
+
+fn recv(sock: &NlSocket, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        // SAFETY: the pointer and length describe `buf`, initialised and
+        // borrowed for the call.
+        let n = unsafe { libc::recv(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Closes sockets with `SOCK_DESTROY`, as `ss -K` does: a TCP socket is
+/// aborted (its peer gets a reset), a UDP or raw socket's pending calls
+/// fail with `ECONNABORTED`.
+pub struct Killer {
+    sock: NlSocket,
+    seq: u32,
+    req: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for Killer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Killer").field("seq", &self.seq).finish()
+    }
+}
+
+impl Killer {
+    /// Opens a killer in `ns` (or the caller's namespace).
+    pub fn open(ns: Option<&NetNs>) -> Result<Killer> {
+        let sock = open(ns, 0)?;
+        Ok(Killer {
+            sock,
+            seq: 0,
+            req: Vec::with_capacity(128),
+            buf: vec![0u8; 8192],
+        })
+    }
+
+    /// Destroys `s`. `Ok(true)` when the kernel closed it; `Ok(false)` when
+    /// it cannot be closed or is already gone (`EOPNOTSUPP`, `ENOENT`), which
+    /// `ss -K` passes over silently; errors otherwise (`EPERM` without
+    /// `CAP_NET_ADMIN`).
+    pub fn kill(&mut self, s: &Socket) -> Result<bool> {
+        let request = Request {
+            table: s.netid,
+            family: s.family,
+        };
+        self.seq = self.seq.wrapping_add(1);
+        self.req.clear();
+        self.req.extend_from_slice(&[0u8; NLMSG_HDRLEN]);
+        if inet::encode_exact(&mut self.req, s).is_none() {
+            return Ok(false);
+        }
+        let len = self.req.len() as u32;
+        self.req[0..4].copy_from_slice(&len.to_ne_bytes());
+        self.req[4..6].copy_from_slice(&SOCK_DESTROY.to_ne_bytes());
+        self.req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        self.req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        let to_kernel = SocketAddr::new(0, 0);
+        self.sock
+            .send_to(&self.req, &to_kernel, 0)
+            .map_err(|source| Error::Io {
+                context: "sending SOCK_DESTROY",
+                source,
+            })?;
+        loop {
+            let n = recv(&self.sock, &mut self.buf).map_err(|source| Error::Io {
+                context: "receiving the SOCK_DESTROY answer",
+                source,
+            })?;
+            for msg in NlMsgs::new(&self.buf[..n.min(self.buf.len())]) {
+                let msg = msg.map_err(|error| Error::Decode { request, error })?;
+                if msg.seq != self.seq || msg.ty != NLMSG_ERROR {
+                    continue;
+                }
+                let code = u32_ne(msg.payload, 0) as i32;
+                return match -code {
+                    0 => Ok(true),
+                    libc::EOPNOTSUPP | libc::ENOENT => Ok(false),
+                    libc::EPERM | libc::EACCES => Err(Error::PermissionDenied { request }),
+                    errno => Err(Error::Kernel { request, errno }),
+                };
+            }
+        }
+    }
+}
+
+/// A subscription to the kernel's socket destroy events (`ss -E`): every
+/// TCP or UDP socket of the selected families that closes is reported
+/// once, with state `Close` (UNCONN) and its last queues and timer.
+pub struct Events {
+    sock: NlSocket,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    query: Query,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish()
+    }
+}
+
+impl Events {
+    /// Subscribes to the destroy events of the TCP and UDP tables in
+    /// `query` (its families too); its states and filter select which
+    /// events are returned.
+    pub fn subscribe(query: &Query, ns: Option<&NetNs>) -> Result<Events> {
+        let t = query.tables();
+        let f = query.inet_families();
+        let mut groups = 0u32;
+        for (on, g) in [
+            (t.contains(Tables::TCP) && f.v4, SKNLGRP_INET_TCP_DESTROY),
+            (t.contains(Tables::UDP) && f.v4, SKNLGRP_INET_UDP_DESTROY),
+            (t.contains(Tables::TCP) && f.v6, SKNLGRP_INET6_TCP_DESTROY),
+            (t.contains(Tables::UDP) && f.v6, SKNLGRP_INET6_UDP_DESTROY),
+        ] {
+            if on {
+                groups |= 1 << (g - 1);
+            }
+        }
+        let sock = open(ns, groups)?;
+        Ok(Events {
+            sock,
+            buf: vec![0u8; crate::query::RECV_BUF_LEN],
+            pos: 0,
+            len: 0,
+            query: query.clone(),
+        })
+    }
+}
+
+impl Iterator for Events {
+    type Item = Result<Socket>;
+
+    /// Blocks until the next event that the query selects.
+    fn next(&mut self) -> Option<Result<Socket>> {
+        loop {
+            if self.pos >= self.len {
+                match recv(&self.sock, &mut self.buf) {
+                    Ok(n) => {
+                        self.pos = 0;
+                        self.len = n.min(self.buf.len());
+                    }
+                    // The kernel dropped events: say so and go on.
+                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                        let request = Request {
+                            table: Table::Tcp,
+                            family: Family::Inet,
+                        };
+                        return Some(Err(Error::Kernel {
+                            request,
+                            errno: libc::ENOBUFS,
+                        }));
+                    }
+                    Err(source) => {
+                        return Some(Err(Error::Io {
+                            context: "receiving destroy events",
+                            source,
+                        }));
+                    }
+                }
+            }
+            let Some(first) = NlMsgs::new(&self.buf[self.pos..self.len]).next() else {
+                self.pos = self.len;
+                continue;
+            };
+            let msg = match first {
+                Ok(m) => m,
+                Err(_) => {
+                    self.pos = self.len;
+                    continue;
+                }
+            };
+            self.pos += crate::wire::align4(msg.payload.len() + NLMSG_HDRLEN);
+            if msg.ty != SOCK_DIAG_BY_FAMILY {
+                continue;
+            }
+            let Some(table) = inet::table_of(msg.payload) else {
+                continue;
+            };
+            match inet::decode(table, msg.payload) {
+                Ok(s) if self.query.selects(&s) => return Some(Ok(s)),
+                Ok(_) => continue,
+                Err(error) => {
+                    let request = Request {
+                        table,
+                        family: Family::Inet,
+                    };
+                    return Some(Err(Error::Decode { request, error }));
+                }
+            }
+        }
+    }
+}
