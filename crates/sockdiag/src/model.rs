@@ -971,6 +971,22 @@ impl Socket {
         }
     }
 
+    /// The local address and port of an inet socket.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        match self.local {
+            Endpoint::Inet { addr, port } => Some(std::net::SocketAddr::new(addr, port)),
+            _ => None,
+        }
+    }
+
+    /// The remote address and port of an inet socket.
+    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        match self.peer {
+            Endpoint::Inet { addr, port } => Some(std::net::SocketAddr::new(addr, port)),
+            _ => None,
+        }
+    }
+
     /// Local port for inet sockets.
     pub fn local_port(&self) -> Option<u16> {
         match self.local {
@@ -1013,6 +1029,14 @@ mod tests {
             States::DEFAULT.contains(States::ESTABLISHED | States::CLOSE_WAIT | States::SYN_SENT)
         );
         assert!(!States::ALL.contains(States::BOUND_INACTIVE));
+    }
+
+    #[test]
+    fn socket_addresses() {
+        let mut s = Socket::new(Table::Tcp, Family::Inet6, State::Established);
+        s.local = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 22 };
+        assert_eq!(s.local_addr(), Some("[::1]:22".parse().unwrap()));
+        assert_eq!(s.peer_addr(), None);
     }
 
     #[test]
