@@ -277,6 +277,16 @@ def report(results, info, argv, started, finished, loads):
             grow = big["flat"][label] - small["flat"][label]
             w(f"| `rss {label}` | " + " | ".join(cells) + f" | {grow / 1024:+.1f} MiB | {verdict(grow <= FLAT_SLACK_KIB)} |")
         w("")
+    w("## Other measurements\n")
+    w("- `rss bench [-t -u -x -w -0] [-4|-6] [-a|-l] [-i] [--runs N] [-j] [-N NS]` dumps tables "
+      "without rendering and prints sockets, netlink batches, bytes, min/median/max and "
+      "sockets per second per source (netlink, netlink with tcp_info, the `/proc/net` files).")
+    w("- Criterion (`cargo bench --bench NAME`, root for a namespace): `dump` (library dump "
+      "against a bare loop that only counts netlink headers, 1k/10k/100k pairs, "
+      "`RSS_DUMP_PAIRS` to change), `decode` (decoding recorded datagrams, no I/O), "
+      "`render` (table and JSON into `io::sink()`).")
+    w("- The machine has 2 cores shared with other work: numbers move by ±15% between runs; "
+      "ratios from one run, where rss and ss alternate, are steadier than absolute times.")
     return "\n".join(out) + "\n"
 
 

@@ -778,14 +778,19 @@ impl<'c> Dump<'c> {
         self.cur = Cursor::Idle;
         if code < 0 {
             self.deferred = Vec::new();
-            self.parts.splice(at..at, [per_family(Family::Inet), per_family(Family::Inet6)]);
+            self.parts.splice(
+                at..at,
+                [per_family(Family::Inet), per_family(Family::Inet6)],
+            );
             return;
         }
-        self.sources.push((per_family(Family::Inet).request(), Source::Netlink));
+        self.sources
+            .push((per_family(Family::Inet).request(), Source::Netlink));
         if self.deferred_overflow {
             self.parts.insert(at, per_family(Family::Inet6));
         } else {
-            self.sources.push((per_family(Family::Inet6).request(), Source::Netlink));
+            self.sources
+                .push((per_family(Family::Inet6).request(), Source::Netlink));
             self.cur = Cursor::Deferred { pos: 0 };
         }
     }
