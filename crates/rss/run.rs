@@ -230,7 +230,7 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         _ => config,
     };
     let a = &config.args;
-    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    let mut out = io::BufWriter::with_capacity(16 * 1024, out);
     if a.summary {
         let summary = match &netns {
             None => sockdiag::Summary::read()?,

@@ -90,6 +90,14 @@ pub fn push_g(out: &mut Vec<u8>, v: f64, prec: usize) {
         return;
     }
     let p = prec.max(1);
+    if p <= 15 && v.is_normal() && push_g_shortest(out, v, p) {
+        return;
+    }
+    push_g_exact(out, v, p);
+}
+
+/// The general `%.{p}g` path: correctly rounded through `{:.*e}`.
+fn push_g_exact(out: &mut Vec<u8>, v: f64, p: usize) {
     // The exponent %e would print once rounded to `p` significant digits.
     let sci = format!("{:.*e}", p - 1, v);
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -106,6 +114,84 @@ pub fn push_g(out: &mut Vec<u8>, v: f64, prec: usize) {
         let fixed = format!("{:.*}", (p as i32 - 1 - exp) as usize, v);
         out.extend_from_slice(strip_zeros(&fixed).as_bytes());
     }
+}
+
+/// `%.{p}g` from Rust's shortest round-trip digits, when they number at
+/// most `p`: then rounding the exact value to `p` digits gives the same
+/// digits (a normal double lies within 2^-53 relative of them, far below
+/// half a unit of the 15th digit), so no correctly rounded formatting is
+/// needed. Returns false, writing nothing, otherwise. No allocation: this is
+/// `-i`'s hot path (rates, RTTs).
+fn push_g_shortest(out: &mut Vec<u8>, v: f64, p: usize) -> bool {
+    let mut buf = [0u8; 40];
+    let n = {
+        let mut cur = std::io::Cursor::new(&mut buf[..]);
+        if write!(cur, "{v:e}").is_err() {
+            return false;
+        }
+        cur.position() as usize
+    };
+    let s = &buf[..n];
+    let (neg, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let Some(epos) = s.iter().position(|&c| c == b'e') else {
+        return false;
+    };
+    let (mant, exp) = (&s[..epos], &s[epos + 1..]);
+    let Some(exp) = std::str::from_utf8(exp)
+        .ok()
+        .and_then(|e| e.parse::<i32>().ok())
+    else {
+        return false;
+    };
+    let mut digits = [0u8; 20];
+    let mut nd = 0;
+    for &c in mant {
+        if c != b'.' {
+            if nd == digits.len() {
+                return false;
+            }
+            digits[nd] = c;
+            nd += 1;
+        }
+    }
+    if nd == 0 || nd > p {
+        return false;
+    }
+    let d = &digits[..nd];
+    if neg {
+        out.push(b'-');
+    }
+    if exp < -4 || exp >= p as i32 {
+        out.push(d[0]);
+        if nd > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&d[1..]);
+        }
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.unsigned_abs()
+        );
+    } else if exp >= 0 {
+        let int = exp as usize + 1;
+        if nd <= int {
+            out.extend_from_slice(d);
+            out.extend(std::iter::repeat_n(b'0', int - nd));
+        } else {
+            out.extend_from_slice(&d[..int]);
+            out.push(b'.');
+            out.extend_from_slice(&d[int..]);
+        }
+    } else {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
+        out.extend_from_slice(d);
+    }
+    true
 }
 
 /// `v` as C's `%.{prec}g`.
@@ -165,18 +251,40 @@ pub fn ms_timer(timeout: u32) -> String {
 /// suffix at three significant digits, or the raw integer with `-n`.
 /// The caller appends `bps`.
 pub fn bw(bits_per_sec: f64, numeric: bool) -> String {
+    let mut b = Vec::new();
+    push_bw(&mut b, bits_per_sec, numeric);
+    String::from_utf8(b).unwrap_or_default()
+}
+
+/// [`bw`] appended to `out`, without allocating (the `-i` hot path).
+pub fn push_bw(out: &mut Vec<u8>, bits_per_sec: f64, numeric: bool) {
     if numeric {
-        format!("{bits_per_sec:.0}")
-    } else if bits_per_sec >= 1e12 {
-        format!("{}T", fmt_g(bits_per_sec / 1e12, 3))
+        // C's %.0f: the exact binary value rounded half to even. Integers
+        // from 2^53 up are exact already; below, round_ties_even is exact.
+        if (0.0..1.8e19).contains(&bits_per_sec) {
+            push_u64(out, bits_per_sec.round_ties_even() as u64);
+        } else {
+            let _ = write!(out, "{bits_per_sec:.0}");
+        }
+        return;
+    }
+    let (v, unit) = if bits_per_sec >= 1e12 {
+        (bits_per_sec / 1e12, Some(b'T'))
     } else if bits_per_sec >= 1e9 {
-        format!("{}G", fmt_g(bits_per_sec / 1e9, 3))
+        (bits_per_sec / 1e9, Some(b'G'))
     } else if bits_per_sec >= 1e6 {
-        format!("{}M", fmt_g(bits_per_sec / 1e6, 3))
+        (bits_per_sec / 1e6, Some(b'M'))
     } else if bits_per_sec >= 1e3 {
-        format!("{}k", fmt_g(bits_per_sec / 1e3, 3))
+        (bits_per_sec / 1e3, Some(b'k'))
     } else {
-        g(bits_per_sec)
+        (bits_per_sec, None)
+    };
+    match unit {
+        Some(u) => {
+            push_g(out, v, 3);
+            out.push(u);
+        }
+        None => push_g(out, v, 6),
     }
 }
 
@@ -272,6 +380,59 @@ pub fn dev_minor(dev: u64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_rates_round_like_printf() {
+        for v in [
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            1234.49,
+            1234.5,
+            1235.5,
+            9.007199254740993e15,
+            1.8e18,
+            123456789.75,
+        ] {
+            let mut fast = Vec::new();
+            push_bw(&mut fast, v, true);
+            assert_eq!(String::from_utf8(fast).unwrap(), format!("{v:.0}"), "{v}");
+        }
+    }
+
+    #[test]
+    fn shortest_digits_path_agrees_with_the_exact_path() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut taken = 0;
+        for i in 0..200_000u32 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Values like rates and times: few digits, all magnitudes.
+            let v = match i % 3 {
+                0 => f64::from_bits(seed),
+                1 => (seed % 100_000) as f64 / 1000.0,
+                _ => (seed % 1_000_000_007) as f64 * 8.0,
+            };
+            if !v.is_normal() {
+                continue;
+            }
+            for p in [1, 3, 6, 15] {
+                let mut fast = Vec::new();
+                if push_g_shortest(&mut fast, v, p) {
+                    taken += 1;
+                    let mut exact = Vec::new();
+                    push_g_exact(&mut exact, v, p);
+                    assert_eq!(fast, exact, "{v:e} at %.{p}g");
+                }
+            }
+        }
+        assert!(
+            taken > 100_000,
+            "the fast path was taken only {taken} times"
+        );
+    }
 
     /// Expected values printed by glibc's printf (gcc 12, this machine):
     /// `printf("%g|%.3g|%.1f\n", v, v, v)` for each input.

@@ -248,25 +248,27 @@ impl ChunkSim {
 #[derive(Debug, Default)]
 struct Tokens {
     data: Vec<u8>,
-    /// End offset of each token in `data`.
-    ends: Vec<usize>,
+    /// Length of each token in `data`. Two bytes each, as ss's token
+    /// headers: a token is at most 65535 bytes there too (ss truncates).
+    lens: Vec<u16>,
     sim: ChunkSim,
 }
 
 impl Tokens {
     /// Appends one token; returns its length.
     fn push(&mut self, bytes: &[u8]) -> usize {
+        let bytes = &bytes[..bytes.len().min(usize::from(u16::MAX))];
         self.data.extend_from_slice(bytes);
         if !bytes.is_empty() {
             self.sim.write(bytes.len());
         }
-        self.ends.push(self.data.len());
+        self.lens.push(bytes.len() as u16);
         bytes.len()
     }
 
     fn clear(&mut self) {
         self.data.clear();
-        self.ends.clear();
+        self.lens.clear();
         self.sim.reset();
     }
 }
@@ -372,10 +374,17 @@ impl Layout {
             opts,
             names,
             cols,
-            tokens: Tokens::default(),
+            tokens: Tokens {
+                // Room for everything ss buffers before it renders, reserved
+                // once: growing by doubling would copy (and briefly hold
+                // twice) megabytes. Pages never written cost no memory.
+                data: Vec::with_capacity(CHUNKS_MAX * CHUNK_DATA),
+                lens: Vec::with_capacity(CHUNKS_MAX * CHUNK_DATA / 8),
+                sim: ChunkSim::default(),
+            },
             pending_ext: None,
             row: Default::default(),
-            text: Vec::with_capacity(64 * 1024),
+            text: Vec::with_capacity(16 * 1024),
         };
         if r.opts.header {
             // print_header: every visible column's title, the free-form
@@ -423,7 +432,7 @@ impl Layout {
     /// `ss`'s `render()`: lay out and print the buffered tokens.
     fn render(&mut self, out: &mut impl Write) -> io::Result<()> {
         self.pending_ext = None;
-        if self.tokens.ends.is_empty() {
+        if self.tokens.lens.is_empty() {
             self.tokens.clear();
             return Ok(());
         }
@@ -446,7 +455,8 @@ impl Layout {
         let mut line_started = false;
         let mut start = 0;
         self.text.clear();
-        for &end in &self.tokens.ends {
+        for &len in &self.tokens.lens {
+            let end = start + usize::from(len);
             let token = &self.tokens.data[start..end];
             start = end;
             let (align, _, ldelim) = SPECS[f];
@@ -483,7 +493,7 @@ impl Layout {
                     break;
                 }
             }
-            if self.text.len() >= 64 * 1024 {
+            if self.text.len() >= 16 * 1024 {
                 out.write_all(&self.text)?;
                 self.text.clear();
             }
@@ -887,6 +897,22 @@ const TCPI_OPT_USEC_TS: u8 = 64;
 /// `tcp_show_info` + `tcp_stats_print`: the `-i` fields, each only when `ss`
 /// prints it. Fields a short (older kernel) `tcp_info` lacks count as zero,
 /// as `ss` zero-fills the struct.
+/// ` name:value` for an unsigned integer, without `fmt` (the `-i` hot path).
+fn kv(ext: &mut Vec<u8>, name: &str, v: impl Into<u64>) {
+    ext.push(b' ');
+    ext.extend_from_slice(name.as_bytes());
+    ext.push(b':');
+    fmt::push_u64(ext, v.into());
+}
+
+/// ` name:value` for a `%g` value.
+fn kg(ext: &mut Vec<u8>, name: &str, v: f64) {
+    ext.push(b' ');
+    ext.extend_from_slice(name.as_bytes());
+    ext.push(b':');
+    fmt::push_g(ext, v, 6);
+}
+
 fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) {
     let z32 = |v: Option<u32>| v.unwrap_or(0);
     let z64 = |v: Option<u64>| v.unwrap_or(0);
@@ -922,24 +948,21 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     }
     let rto = z32(ti.rto());
     if rto != 0 && rto != 3_000_000 {
-        out!(ext, " rto:{}", g(rto as f64 / 1000.0));
+        kg(ext, "rto", rto as f64 / 1000.0);
     }
     let backoff = ti.backoff().unwrap_or(0);
     if backoff != 0 {
-        out!(ext, " backoff:{backoff}");
+        kv(ext, "backoff", backoff);
     }
     let rtt_us = z32(ti.rtt());
     if rtt_us != 0 {
-        out!(
-            ext,
-            " rtt:{}/{}",
-            g(rtt_us as f64 / 1000.0),
-            g(z32(ti.rttvar()) as f64 / 1000.0)
-        );
+        kg(ext, "rtt", rtt_us as f64 / 1000.0);
+        ext.push(b'/');
+        fmt::push_g(ext, z32(ti.rttvar()) as f64 / 1000.0, 6);
     }
     let ato = z32(ti.ato());
     if ato != 0 {
-        out!(ext, " ato:{}", g(ato as f64 / 1000.0));
+        kg(ext, "ato", ato as f64 / 1000.0);
     }
     let mss = z32(ti.snd_mss());
     for (name, v) in [
@@ -950,7 +973,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     ] {
         if v != 0 {
             if name == "pmtu" {
-                out!(ext, " {name}:{v}");
+                kv(ext, name, v);
             } else {
                 out!(ext, " {name}:{}", v as i32);
             }
@@ -958,11 +981,11 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     }
     let cwnd = z32(ti.snd_cwnd());
     if cwnd != 0 {
-        out!(ext, " cwnd:{cwnd}");
+        kv(ext, "cwnd", cwnd);
     }
     let ssthresh = z32(ti.snd_ssthresh());
     if ssthresh != 0 && ssthresh < 0xFFFF {
-        out!(ext, " ssthresh:{ssthresh}");
+        kv(ext, "ssthresh", ssthresh);
     }
     for (name, v) in [
         ("bytes_sent", z64(ti.bytes_sent())),
@@ -975,7 +998,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
         ("data_segs_in", z32(ti.data_segs_in()).into()),
     ] {
         if v != 0 {
-            out!(ext, " {name}:{v}");
+            kv(ext, name, v);
         }
     }
     if let Some(d) = &s.dctcp {
@@ -1016,11 +1039,13 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
         rtt = v.rtt as f64;
     }
     if rtt > 0.0 && mss != 0 && cwnd != 0 {
-        out!(
+        ext.extend_from_slice(b" send ");
+        fmt::push_bw(
             ext,
-            " send {}bps",
-            fmt::bw(cwnd as f64 * mss as f64 * 8_000_000.0 / rtt, opts.numeric)
+            cwnd as f64 * mss as f64 * 8_000_000.0 / rtt,
+            opts.numeric,
         );
+        ext.extend_from_slice(b"bps");
     }
     for (name, v) in [
         ("lastsnd", ti.last_data_sent()),
@@ -1029,28 +1054,26 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     ] {
         let v = z32(v);
         if v != 0 {
-            out!(ext, " {name}:{v}");
+            kv(ext, name, v);
         }
     }
     let pacing = z64(ti.pacing_rate());
     if pacing != 0 && pacing != u64::MAX {
-        out!(
-            ext,
-            " pacing_rate {}bps",
-            fmt::bw(pacing as f64 * 8.0, opts.numeric)
-        );
+        ext.extend_from_slice(b" pacing_rate ");
+        fmt::push_bw(ext, pacing as f64 * 8.0, opts.numeric);
+        ext.extend_from_slice(b"bps");
         let max = z64(ti.max_pacing_rate());
         if max != 0 && max != u64::MAX {
-            out!(ext, "/{}bps", fmt::bw(max as f64 * 8.0, opts.numeric));
+            ext.push(b'/');
+            fmt::push_bw(ext, max as f64 * 8.0, opts.numeric);
+            ext.extend_from_slice(b"bps");
         }
     }
     let delivery = z64(ti.delivery_rate());
     if delivery != 0 {
-        out!(
-            ext,
-            " delivery_rate {}bps",
-            fmt::bw(delivery as f64 * 8.0, opts.numeric)
-        );
+        ext.extend_from_slice(b" delivery_rate ");
+        fmt::push_bw(ext, delivery as f64 * 8.0, opts.numeric);
+        ext.extend_from_slice(b"bps");
     }
     for (name, v) in [
         ("delivered", ti.delivered()),
@@ -1058,7 +1081,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     ] {
         let v = z32(v);
         if v != 0 {
-            out!(ext, " {name}:{v}");
+            kv(ext, name, v);
         }
     }
     if ti.delivery_rate_app_limited().unwrap_or(false) {
@@ -1083,7 +1106,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     }
     let unacked = z32(ti.unacked());
     if unacked != 0 {
-        out!(ext, " unacked:{unacked}");
+        kv(ext, "unacked", unacked);
     }
     let (retrans, total) = (z32(ti.retrans()), z32(ti.total_retrans()));
     if retrans != 0 || total != 0 {
@@ -1091,16 +1114,16 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     }
     let lost = z32(ti.lost());
     if lost != 0 {
-        out!(ext, " lost:{lost}");
+        kv(ext, "lost", lost);
     }
     let sacked = z32(ti.sacked());
     if sacked != 0 && s.state != State::Listen {
-        out!(ext, " sacked:{sacked}");
+        kv(ext, "sacked", sacked);
     }
     for (name, v) in [("dsack_dups", ti.dsack_dups()), ("fackets", ti.fackets())] {
         let v = z32(v);
         if v != 0 {
-            out!(ext, " {name}:{v}");
+            kv(ext, name, v);
         }
     }
     let reordering = z32(ti.reordering());
@@ -1113,7 +1136,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     }
     let rcv_rtt = z32(ti.rcv_rtt());
     if rcv_rtt != 0 {
-        out!(ext, " rcv_rtt:{}", g(rcv_rtt as f64 / 1000.0));
+        kg(ext, "rcv_rtt", rcv_rtt as f64 / 1000.0);
     }
     let rcv_space = z32(ti.rcv_space());
     if rcv_space != 0 {
@@ -1125,12 +1148,12 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     ] {
         let v = z32(v);
         if v != 0 {
-            out!(ext, " {name}:{v}");
+            kv(ext, name, v);
         }
     }
     let min_rtt = z32(ti.min_rtt());
     if min_rtt != 0 && min_rtt != u32::MAX {
-        out!(ext, " minrtt:{}", g(min_rtt as f64 / 1000.0));
+        kg(ext, "minrtt", min_rtt as f64 / 1000.0);
     }
     for (name, v) in [
         ("rcv_ooopack", ti.rcv_ooopack()),
@@ -1140,7 +1163,7 @@ fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) 
     ] {
         let v = z32(v);
         if v != 0 {
-            out!(ext, " {name}:{v}");
+            kv(ext, name, v);
         }
     }
 }
@@ -1184,7 +1207,11 @@ fn mptcp_stats(ext: &mut Vec<u8>, b: &[u8]) {
         out!(ext, " token:{token:x}");
     }
     // Sequence numbers in hex (`%llx`), as ss prints them.
-    for (name, v) in [("write_seq", u64_at(16)), ("snd_una", u64_at(24)), ("rcv_nxt", u64_at(32))] {
+    for (name, v) in [
+        ("write_seq", u64_at(16)),
+        ("snd_una", u64_at(24)),
+        ("rcv_nxt", u64_at(32)),
+    ] {
         if v != 0 {
             out!(ext, " {name}:{v:x}");
         }

@@ -20,7 +20,7 @@
 //! # Ok::<(), sockdiag::Error>(())
 //! ```
 //!
-//! The dump is an iterator over one reusable 64 KiB receive buffer: one
+//! The dump is an iterator over one reusable 32 KiB receive buffer: one
 //! `recv` per kernel batch, no allocation per inet socket, so memory stays
 //! flat at any table size. Decoding is pure code over bytes (`wire`,
 //! `inet`, `unix`, `packet`, `netlink`, `procnet`) and never panics on any

@@ -27,8 +27,10 @@ use crate::{netlink, packet, procnet, unix};
 pub const DEFERRED_V6_MAX: usize = 512 * 1024;
 
 /// Size of the receive buffer. The kernel caps a dump batch at 32 KiB
-/// (`netlink_dump`); twice that leaves room, and `MSG_TRUNC` catches the rest.
-pub const RECV_BUF_LEN: usize = 64 * 1024;
+/// including its own overhead (`netlink_dump` limits the skb to
+/// `SKB_WITH_OVERHEAD(32768)`), so 32 KiB always holds one; `MSG_TRUNC`
+/// would catch a kernel that sent more.
+pub const RECV_BUF_LEN: usize = 32 * 1024;
 
 /// Which address families an inet query covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,13 +245,21 @@ impl Query {
 
     /// Runs the query on a new connection in the current namespace.
     pub fn dump(&self) -> Result<Dump<'static>> {
-        let conn = if self.fallback { Connection::open(None)? } else { Connection::new()? };
+        let conn = if self.fallback {
+            Connection::open(None)?
+        } else {
+            Connection::new()?
+        };
         Ok(Dump::new(Slot::Owned(conn), self.clone()))
     }
 
     /// Runs the query inside a network namespace.
     pub fn dump_in(&self, ns: &NetNs) -> Result<Dump<'static>> {
-        let conn = if self.fallback { Connection::open(Some(ns))? } else { Connection::in_netns(ns)? };
+        let conn = if self.fallback {
+            Connection::open(Some(ns))?
+        } else {
+            Connection::in_netns(ns)?
+        };
         Ok(Dump::new(Slot::Owned(conn), self.clone()))
     }
 
@@ -834,14 +844,22 @@ impl<'c> Dump<'c> {
                             match procnet::parse_line(part.table, part.family, &line) {
                                 Ok(Some(s)) if self.query.wants(&s) => all.push(s),
                                 Ok(_) => {}
-                                Err(reason) => return Some(Err(Error::Proc { path, line: lineno, reason })),
+                                Err(reason) => {
+                                    return Some(Err(Error::Proc {
+                                        path,
+                                        line: lineno,
+                                        reason,
+                                    }));
+                                }
                             }
                         }
                         Err(source) => return Some(Err(Error::File { path, source })),
                     }
                 }
                 all.sort_by_key(|s| (s.netid, s.inode));
-                self.cur = Cursor::Sorted { items: all.into_iter() };
+                self.cur = Cursor::Sorted {
+                    items: all.into_iter(),
+                };
                 None
             }
             Ok(f) => {
