@@ -1034,7 +1034,10 @@ mod tests {
     #[test]
     fn socket_addresses() {
         let mut s = Socket::new(Table::Tcp, Family::Inet6, State::Established);
-        s.local = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 22 };
+        s.local = Endpoint::Inet {
+            addr: "::1".parse().unwrap(),
+            port: 22,
+        };
         assert_eq!(s.local_addr(), Some("[::1]:22".parse().unwrap()));
         assert_eq!(s.peer_addr(), None);
     }
