@@ -294,6 +294,9 @@ pub struct Config {
     pub filter: Option<sockdiag::Filter>,
     /// The expression's words, for resolving names again inside `-N`'s namespace.
     pub filter_words: Vec<String>,
+    /// No table, family or `-A` option was given (ss's `do_default`): `-s`
+    /// alone then prints only the summary.
+    pub default_selection: bool,
     /// Raw flags for renderers.
     pub args: Args,
 }
@@ -560,6 +563,7 @@ impl Config {
             sockdiag::Filter::parse(&words)
         }
         .map_err(|e| UsageError(format!("filter: {e}")))?;
+        let default_selection = sel.do_default;
         if sel.do_default {
             if state_filter.is_empty() {
                 state_filter = States::DEFAULT;
@@ -601,6 +605,7 @@ impl Config {
             netns,
             filter: expr,
             filter_words: words,
+            default_selection,
             args,
         })
     }

@@ -242,20 +242,8 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         } else {
             crate::summary::render_summary(&mut out, &summary)?;
         }
-        let named = a.tcp
-            || a.udp
-            || a.raw
-            || a.unix
-            || a.packet
-            || a.mptcp
-            || a.netlink
-            || a.sctp
-            || a.dccp
-            || a.ipv4
-            || a.ipv6
-            || !a.family.is_empty()
-            || !a.query.is_empty();
-        if !named && a.filter.is_empty() {
+        // ss: `if (do_default && argc == 0) exit(0)` after the summary.
+        if config.default_selection && a.filter.is_empty() {
             out.flush()?;
             return Ok(());
         }
