@@ -49,6 +49,8 @@ mod procnet;
 #[cfg(test)]
 mod proptests;
 pub mod query;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod summary;
 mod tcp_info;
 mod unix;
