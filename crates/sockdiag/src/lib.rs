@@ -49,6 +49,8 @@ mod procnet;
 #[cfg(test)]
 mod proptests;
 pub mod query;
+#[cfg(feature = "schema")]
+mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod summary;
@@ -64,5 +66,7 @@ pub use model::*;
 pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
 pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
+#[cfg(feature = "schema")]
+pub use schema_impls::socket_list_schema;
 pub use summary::{Summary, TcpCounters, snmp_field};
 pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};

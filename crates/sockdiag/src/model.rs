@@ -18,6 +18,7 @@ use crate::tcp_info::{MptcpInfo, TcpInfo};
 /// Address family of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Family {
@@ -67,6 +68,7 @@ impl fmt::Display for Family {
 /// A socket table: what `ss` calls the Netid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Table {
@@ -301,6 +303,34 @@ impl State {
         }
     }
 
+    /// The label `ss` prints in its State column (`ESTAB`, `SYN-SENT`,
+    /// `UNCONN`, ...): request sockets print as `SYN-RECV`, bound-inactive
+    /// ones as `UNCONN`, unknown numbers as `UNKNOWN`. [`fmt::Display`]
+    /// stays the canonical name.
+    ///
+    /// ```
+    /// use sockdiag::State;
+    /// assert_eq!(State::Established.ss_label(), "ESTAB");
+    /// assert_eq!(State::Close.ss_label(), "UNCONN");
+    /// assert_eq!(State::Established.to_string(), "established");
+    /// ```
+    pub fn ss_label(self) -> &'static str {
+        match self {
+            State::Established => "ESTAB",
+            State::SynSent => "SYN-SENT",
+            State::SynRecv | State::NewSynRecv => "SYN-RECV",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::TimeWait => "TIME-WAIT",
+            State::Close | State::BoundInactive => "UNCONN",
+            State::CloseWait => "CLOSE-WAIT",
+            State::LastAck => "LAST-ACK",
+            State::Listen => "LISTEN",
+            State::Closing => "CLOSING",
+            State::Other(_) => "UNKNOWN",
+        }
+    }
+
     /// The bit of this state in [`States`] (`1 << number`, as the kernel's
     /// `idiag_states`); `Other` states above 31 have none.
     pub fn bit(self) -> States {
@@ -479,6 +509,58 @@ pub enum Endpoint {
     None,
 }
 
+impl fmt::Display for UnixName {
+    /// `*` when unnamed, the path, or `@` and the abstract name (as `ss`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnixName::Unnamed => f.write_str("*"),
+            UnixName::Path(p) => write!(f, "{p}"),
+            UnixName::Abstract(a) => write!(f, "@{a}"),
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// An address as `ss` writes it: `10.0.0.1:22`, `[::1]:443`, unix
+    /// `NAME INODE` (`* 0` for an unnamed peer), packet
+    /// `PROTOCOL@IFINDEX`, netlink `PROTOCOL:PORTID` (`/GROUP` when one is
+    /// set), `*` for none.
+    ///
+    /// ```
+    /// use sockdiag::Endpoint;
+    /// let e = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 443 };
+    /// assert_eq!(e.to_string(), "[::1]:443");
+    /// let e = Endpoint::Inet { addr: "10.0.0.1".parse().unwrap(), port: 22 };
+    /// assert_eq!(e.to_string(), "10.0.0.1:22");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Inet {
+                addr: IpAddr::V4(a),
+                port,
+            } => write!(f, "{a}:{port}"),
+            Endpoint::Inet {
+                addr: IpAddr::V6(a),
+                port,
+            } => write!(f, "[{a}]:{port}"),
+            Endpoint::Unix { name, inode } => write!(f, "{name} {inode}"),
+            Endpoint::Packet { protocol, ifindex } => write!(f, "{protocol:#06x}@{ifindex}"),
+            Endpoint::Netlink {
+                protocol,
+                portid,
+                group,
+            } => {
+                write!(f, "{protocol}:{}", *portid as i32)?;
+                if *group != 0 {
+                    write!(f, "/{group}")?;
+                }
+                Ok(())
+            }
+            Endpoint::None => f.write_str("*"),
+        }
+    }
+}
+
 /// The kind of timer pending on a socket (`idiag_timer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -538,6 +620,7 @@ pub struct Timer {
 /// Which directions have been shut down (`INET_DIAG_SHUTDOWN`, `UNIX_DIAG_SHUTDOWN`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Shutdown {
     /// `RCV_SHUTDOWN`: no more data will be received.
     pub recv: bool,
@@ -558,6 +641,7 @@ impl Shutdown {
 /// `SK_MEMINFO_*`: the socket's memory accounting (`ss -m`'s `skmem`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SkMemInfo {
     /// `r`: bytes allocated in the receive queue.
     pub rmem_alloc: u32,
@@ -600,6 +684,7 @@ impl SkMemInfo {
 /// `struct inet_diag_meminfo`: the legacy memory attribute (`ss -m` on old kernels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemInfo {
     /// Receive queue bytes.
     pub rmem: u32,
@@ -614,6 +699,7 @@ pub struct MemInfo {
 /// `struct tcpvegas_info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VegasInfo {
     /// Vegas enabled.
     pub enabled: u32,
@@ -628,6 +714,7 @@ pub struct VegasInfo {
 /// `struct tcp_dctcp_info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DctcpInfo {
     /// DCTCP enabled.
     pub enabled: u16,
@@ -644,6 +731,7 @@ pub struct DctcpInfo {
 /// `struct tcp_bbr_info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BbrInfo {
     /// Bottleneck bandwidth estimate, bytes per second.
     pub bw: u64,
@@ -687,6 +775,7 @@ bitflags::bitflags! {
 /// Unix-specific facts (`unix_diag`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct UnixInfo {
     /// `UNIX_DIAG_VFS`: device and inode of the bound file.
@@ -700,6 +789,7 @@ pub struct UnixInfo {
 /// `struct unix_diag_vfs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnixVfs {
     /// Inode of the socket file.
     pub ino: u32,
@@ -710,6 +800,7 @@ pub struct UnixVfs {
 /// Packet-specific facts (`packet_diag`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PacketInfo {
     /// `PACKET_DIAG_INFO`: `TPACKET_V1..3` version.
@@ -733,6 +824,7 @@ pub struct PacketInfo {
 /// Netlink-specific facts (`netlink_diag`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct NetlinkInfo {
     /// `NETLINK_CONNECTED`: the socket has a default destination.
@@ -750,6 +842,7 @@ pub struct NetlinkInfo {
 /// A process holding a socket open.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Process {
     /// Command name (`/proc/PID/comm`).
     pub command: String,
@@ -767,6 +860,7 @@ pub struct Process {
 /// Fields the kernel did not send are `None` (and absent from JSON).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Socket {
     /// The table (`ss`'s Netid).

@@ -34,6 +34,7 @@ const PROC_NET: &str = "/proc/thread-self/net";
 /// Memory counters of TCP and UDP are in pages, those of FRAG in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Summary {
     /// `sockets: used`: sockets of every family in this namespace (ss's `Total`).
@@ -173,6 +174,7 @@ impl Summary {
 /// labs that provoke and observe them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct TcpCounters {
     /// `TcpExt: ListenOverflows`: SYNs or ACKs dropped because an accept
