@@ -219,8 +219,8 @@ fn listen_queue_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             explanation: format!(
                 "The LISTEN row's Recv-Q is the number of connections that finished the \
                  handshake and wait for accept(); its Send-Q is the backlog given to listen(). \
-                 {local} holds {} of {} in every sample: the application is not calling accept() \
-                 (or not fast enough). While the queue is full the kernel drops new SYNs and \
+                 {local} has {} waiting with a backlog of {} in every sample: the application is \
+                 not calling accept() (or not fast enough). While the queue is full the kernel drops new SYNs and \
                  final ACKs silently (TcpExt ListenOverflows), so clients wait in SYN-SENT and \
                  retry instead of being refused.",
                 last.recv_q, last.send_q
