@@ -162,7 +162,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" | "min" => v * 60.0,
         _ => return Err(format!("'{text}': unknown unit '{unit}' (ms, s, m)")),
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 3600.0 {
+    if !secs.is_finite() || !(0.0..=3600.0).contains(&secs) {
         return Err(format!("'{text}': out of range (0 to 1 hour)"));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -446,7 +446,7 @@ fn severity_label(s: Severity, color: bool) -> String {
 
 fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")
@@ -578,7 +578,6 @@ fn write_wrapped(out: &mut dyn Write, lead: &str, text: &str) -> io::Result<()> 
 /// `--conn`: both ends of a connection and the four checks.
 mod conn {
     use super::*;
-    use sockdiag::diagnose::endpoint_text;
 
     /// One end of a connection, with its values over the samples.
     #[derive(Serialize)]
@@ -1011,14 +1010,9 @@ mod conn {
         let empty: Vec<u32> = Vec::new();
         let s_recv = c.server.as_ref().map_or(&empty, |s| &s.recv_q);
         let s_send = c.server.as_ref().map_or(&empty, |s| &s.send_q);
-        writeln!(out, "  {}        {}", col("client"), "server")?;
-        writeln!(
-            out,
-            "  {}        {}",
-            col(&c.client.socket.local),
-            server_local
-        )?;
-        writeln!(out, "  {}        {}", col(&client_who), server_who)?;
+        writeln!(out, "  {}server", col("client"))?;
+        writeln!(out, "  {}{server_local}", col(&c.client.socket.local))?;
+        writeln!(out, "  {}{server_who}", col(&client_who))?;
         let border = format!("+{}+", "-".repeat(24));
         writeln!(out, "  {border}      {border}")?;
         writeln!(
@@ -1051,7 +1045,6 @@ mod conn {
         }
         writeln!(out)?;
         write_wrapped(out, "  verdict: ", &c.verdict)?;
-        let _ = endpoint_text;
         Ok(())
     }
 }
