@@ -517,7 +517,7 @@ impl<W: Write> Output<W> {
     }
 }
 
-fn is_stdout_tty() -> bool {
+pub(crate) fn is_stdout_tty() -> bool {
     // SAFETY: isatty only inspects the descriptor.
     unsafe { libc::isatty(libc::STDOUT_FILENO) == 1 }
 }
