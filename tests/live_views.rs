@@ -556,3 +556,163 @@ fn watch_rejects_bad_intervals() {
     assert_eq!(out.status.code(), Some(2), "{e}");
     assert!(e.starts_with("rss: filter: ") && e.contains("'2s'"), "{e}");
 }
+
+/// Reads JSON lines from `--watch -j` until `pred` holds for a delta;
+/// returns that delta.
+fn next_delta(
+    r: &mut BufReader<std::process::ChildStdout>,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    for _ in 0..50 {
+        let line = read_line_within(r, what);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["type"], "delta", "{line}");
+        if pred(&v) {
+            return v;
+        }
+    }
+    panic!("no delta with {what}");
+}
+
+fn cookies_with_port(list: &serde_json::Value, port: u16) -> Vec<u64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["local"]["port"] == port)
+        .map(|s| s["cookie"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn watch_follows_sockets_by_cookie() {
+    require_privileged!();
+    use std::io::Write;
+    let ns = NetNs::new().unwrap();
+    let srv = ns.run(|| listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap());
+    let (mut child, mut out) = spawn_events(&ns, &["--watch=300ms", "-tnj"]);
+    let pid = child.id() as i32;
+    let dog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let first: serde_json::Value =
+        serde_json::from_str(&read_line_within(&mut out, "the snapshot")).unwrap();
+    assert_eq!(first["type"], "snapshot");
+    // Default states: the listener is not shown.
+    assert_eq!(first["sockets"].as_array().unwrap().len(), 0, "{first}");
+    let srv = std::sync::Arc::new(srv);
+    let connect_from = |port: u16| {
+        let srv = srv.clone();
+        ns.run(move || {
+            use socket2::{Domain, Socket, Type};
+            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            c.set_reuse_address(true).unwrap();
+            let from: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            c.bind(&from.into()).unwrap();
+            c.connect(&"127.0.0.1:5000".parse::<SocketAddr>().unwrap().into())
+                .unwrap();
+            // Closing sends a reset: no TIME-WAIT holds the port.
+            c.set_linger(Some(Duration::ZERO)).unwrap();
+            let (s, _) = srv.accept().unwrap();
+            s.set_linger(Some(Duration::ZERO)).unwrap();
+            (TcpStream::from(c), TcpStream::from(s))
+        })
+    };
+    // A socket appears ...
+    let (mut c, s) = connect_from(41001);
+    let d = next_delta(&mut out, "the new client", |v| {
+        !cookies_with_port(&v["new"], 41001).is_empty()
+    });
+    let cookie = cookies_with_port(&d["new"], 41001)[0];
+    // ... its peer's receive queue grows ...
+    c.write_all(&[b'x'; 1000]).unwrap();
+    let d = next_delta(&mut out, "a grown queue", |v| {
+        v["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["socket"]["local"]["port"] == 5000 && c["after"]["recv_q"] == 1000)
+    });
+    let grown = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["socket"]["local"]["port"] == 5000)
+        .unwrap();
+    assert_eq!(grown["before"]["recv_q"], 0, "{grown}");
+    assert_eq!(grown["key"]["cookie"], grown["socket"]["cookie"]);
+    // The sender's bytes_sent rose by 1000 over the interval.
+    let sender = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"]["cookie"] == cookie)
+        .expect("the client moved too");
+    let sent = sender["after"]["bytes_sent"].as_u64().unwrap()
+        - sender["before"]["bytes_sent"].as_u64().unwrap();
+    assert_eq!(sent, 1000, "{sender}");
+    let rate = sender["rates"]["sent"].as_f64().unwrap();
+    let secs = d["interval_ms"].as_f64().unwrap() / 1000.0;
+    // interval_ms is whole milliseconds: within 1%.
+    assert!((rate * secs - 1000.0).abs() < 10.0, "{rate} over {secs}s");
+    // ... and the port is reused by a new connection in one interval: one
+    // socket gone (the old cookie), one new (another cookie), not "moved".
+    drop((c, s));
+    let (_c2, _s2) = connect_from(41001);
+    let d = next_delta(&mut out, "the old client gone", |v| {
+        cookies_with_port(&v["gone"], 41001).contains(&cookie)
+    });
+    let renewed = if cookies_with_port(&d["new"], 41001).is_empty() {
+        next_delta(&mut out, "the new client", |v| {
+            !cookies_with_port(&v["new"], 41001).is_empty()
+        })
+    } else {
+        d.clone()
+    };
+    let new_cookie = cookies_with_port(&renewed["new"], 41001)[0];
+    assert_ne!(new_cookie, cookie);
+    assert!(
+        d["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["key"]["cookie"] != cookie),
+        "{d}"
+    );
+    // SIGINT ends it cleanly.
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    drop(dog);
+}
+
+#[test]
+fn watch_piped_prints_timestamped_snapshots_and_ends_on_a_closed_pipe() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let _held = pairs(&ns);
+    let (mut child, mut out) = spawn_events(&ns, &["--watch=100ms", "-tn"]);
+    let mut blocks = 0;
+    let mut rows = 0;
+    while blocks < 3 {
+        let line = read_line_within(&mut out, "a block");
+        if line.starts_with("--- ") {
+            // `--- YYYY-MM-DD HH:MM:SS.mmm UTC  every 100ms  4 sockets ...`
+            assert!(line.contains(" UTC  every 100ms  4 sockets"), "{line}");
+            blocks += 1;
+        } else if line.starts_with("ESTAB") {
+            rows += 1;
+        }
+    }
+    assert!(rows >= 8, "{rows}");
+    // The reader goes away: rss ends by itself, quietly, with status 0.
+    drop(out);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let mut e = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+    assert!(e.is_empty(), "{e}");
+}
