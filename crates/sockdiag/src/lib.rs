@@ -46,6 +46,8 @@ mod netns;
 mod packet;
 mod process;
 mod procnet;
+#[cfg(test)]
+mod proptests;
 pub mod query;
 pub mod sample;
 mod summary;
