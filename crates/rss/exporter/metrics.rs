@@ -167,7 +167,7 @@ pub struct Aggregate {
     total_retrans: u64,
     lost: u64,
     unacked: u64,
-    rtt_sum: f64,
+    rtt_sum_us: u64,
     rtt_count: u64,
     rtt_buckets: [u64; RTT_BUCKETS.len() + 1],
 }
@@ -243,7 +243,7 @@ impl Aggregate {
                 && let Some(rtt_us) = info.rtt()
             {
                 let secs = f64::from(rtt_us) / 1e6;
-                self.rtt_sum += secs;
+                self.rtt_sum_us += u64::from(rtt_us);
                 self.rtt_count += 1;
                 let i = RTT_BUCKETS
                     .iter()
@@ -363,7 +363,7 @@ impl Aggregate {
         out.get(RTT).push(
             lab(vec![]),
             Value::Histogram {
-                sum: self.rtt_sum,
+                sum: self.rtt_sum_us as f64 / 1e6,
                 count: self.rtt_count,
                 buckets,
             },
@@ -721,5 +721,129 @@ mod tests {
                 ("rss_tcp_retrans_segments", Value::Count(9)),
             ]
         );
+    }
+
+    fn info(retransmits: u8, total_retrans: u32, lost: u32, rtt_us: u32) -> sockdiag::TcpInfo {
+        let mut b = vec![0u8; sockdiag::TCP_INFO_LEN];
+        b[2] = retransmits;
+        b[32..36].copy_from_slice(&lost.to_ne_bytes());
+        b[68..72].copy_from_slice(&rtt_us.to_ne_bytes());
+        b[100..104].copy_from_slice(&total_retrans.to_ne_bytes());
+        sockdiag::TcpInfo::from_bytes(&b)
+    }
+
+    /// The exposition of a known set of sockets, written out by hand.
+    #[test]
+    fn exposition_of_known_sockets() {
+        let holders: HashMap<u64, String> = [(10, "nginx".to_string()), (11, "app".to_string())]
+            .into_iter()
+            .collect();
+        let mut socks = vec![
+            // A listener with 3 connections waiting of 128, held by nginx.
+            sock(
+                Table::Tcp,
+                AddrFamily::Inet,
+                State::Listen,
+                "0.0.0.0:80",
+                3,
+                128,
+                10,
+            ),
+            // An IPv6 listener nobody is known to hold.
+            sock(
+                Table::Tcp,
+                AddrFamily::Inet6,
+                State::Listen,
+                "[::1]:8080",
+                0,
+                64,
+                99,
+            ),
+        ];
+        let mut e1 = sock(
+            Table::Tcp,
+            AddrFamily::Inet,
+            State::Established,
+            "10.0.0.1:80",
+            100,
+            50,
+            12,
+        );
+        e1.tcp_info = Some(info(1, 4, 1, 2_000)); // 2 ms
+        let mut e2 = sock(
+            Table::Tcp,
+            AddrFamily::Inet,
+            State::Established,
+            "10.0.0.1:80",
+            20,
+            300,
+            13,
+        );
+        e2.tcp_info = Some(info(0, 0, 0, 80)); // 80 us
+        let mut cw = sock(
+            Table::Tcp,
+            AddrFamily::Inet,
+            State::CloseWait,
+            "10.0.0.1:5000",
+            1,
+            0,
+            11,
+        );
+        cw.tcp_info = Some(info(0, 2, 0, 0));
+        socks.extend([e1, e2, cw]);
+        socks.push(sock(
+            Table::Udp,
+            AddrFamily::Inet,
+            State::Close,
+            "0.0.0.0:53",
+            0,
+            0,
+            0,
+        ));
+        let mut a = Aggregate::new();
+        for s in &socks {
+            a.push(s, &holders);
+        }
+        assert_eq!(a.seen(), 6);
+        let mut out = Families::new();
+        let folded = a.write(&[], Limits::default(), &mut out);
+        assert!(folded.is_empty());
+        let text = super::super::encode::encode(out.into_vec(), super::super::encode::Format::Text);
+        let expected = [
+            "# TYPE rss_sockets gauge",
+            "rss_sockets{table=\"udp\",family=\"inet\",state=\"unconn\"} 1",
+            "rss_sockets{table=\"tcp\",family=\"inet\",state=\"established\"} 2",
+            "rss_sockets{table=\"tcp\",family=\"inet\",state=\"close_wait\"} 1",
+            "rss_sockets{table=\"tcp\",family=\"inet\",state=\"listen\"} 1",
+            "rss_sockets{table=\"tcp\",family=\"inet6\",state=\"listen\"} 1",
+            "rss_recv_queue_bytes{table=\"tcp\",state=\"established\"} 120",
+            "rss_recv_queue_max_bytes{table=\"tcp\",state=\"established\"} 100",
+            "rss_send_queue_bytes{table=\"tcp\",state=\"established\"} 350",
+            "rss_send_queue_max_bytes{table=\"tcp\",state=\"established\"} 300",
+            "rss_recv_queue_bytes{table=\"tcp\",state=\"close_wait\"} 1",
+            "# TYPE rss_listener_accept_queue gauge",
+            "rss_listener_accept_queue{address=\"0.0.0.0\",port=\"80\",process=\"nginx\"} 3",
+            "rss_listener_backlog{address=\"0.0.0.0\",port=\"80\",process=\"nginx\"} 128",
+            "rss_listener_accept_queue{address=\"::1\",port=\"8080\",process=\"\"} 0",
+            "rss_listener_backlog{address=\"::1\",port=\"8080\",process=\"\"} 64",
+            "rss_tcp_close_wait_sockets{process=\"app\"} 1",
+            "rss_tcp_retransmitting_sockets 1",
+            "rss_tcp_socket_retransmitted_segments 6",
+            "rss_tcp_lost_segments 1",
+            "# TYPE rss_tcp_rtt_seconds histogram",
+            "rss_tcp_rtt_seconds_count 2",
+            "rss_tcp_rtt_seconds_sum 0.00208",
+            "rss_tcp_rtt_seconds_bucket{le=\"0.0001\"} 1",
+            "rss_tcp_rtt_seconds_bucket{le=\"0.001\"} 1",
+            "rss_tcp_rtt_seconds_bucket{le=\"0.005\"} 2",
+            "rss_tcp_rtt_seconds_bucket{le=\"+Inf\"} 2",
+        ];
+        let lines: Vec<&str> = text.lines().collect();
+        for want in expected {
+            assert!(lines.contains(&want), "missing {want:?} in\n{text}");
+        }
+        // Nothing keyed by a connection: no peer, no pid, no inode.
+        assert!(!text.contains("10.0.0.1"), "{text}");
+        assert!(!text.contains("inode") && !text.contains("pid"), "{text}");
     }
 }
