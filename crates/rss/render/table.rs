@@ -1249,8 +1249,8 @@ fn mptcp_stats(ext: &mut Vec<u8>, b: &[u8]) {
 
 fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
     let (name, inode) = match s.local {
-        Endpoint::Unix { name, inode } => (name, if inode != 0 { inode } else { s.inode as u32 }),
-        _ => (UnixName::Unnamed, s.inode as u32),
+        Endpoint::Unix { name, inode } => (name, if inode != 0 { inode } else { s.inode }),
+        _ => (UnixName::Unnamed, s.inode),
     };
     let a = &mut row[COL_ADDR];
     match name {
@@ -1263,13 +1263,13 @@ fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
         }
     }
     a.push(b' ');
-    fmt::push_u64(&mut row[COL_SERV], inode.into());
+    fmt::push_u64(&mut row[COL_SERV], inode);
     let peer = match s.peer {
         Endpoint::Unix { inode, .. } => inode,
         _ => 0,
     };
     row[COL_RADDR].extend_from_slice(b"* ");
-    fmt::push_u64(&mut row[COL_RSERV], peer.into());
+    fmt::push_u64(&mut row[COL_RSERV], peer);
     users(&mut row[COL_PROC], opts, s);
     let ext = &mut row[COL_EXT];
     if opts.memory {
@@ -2107,11 +2107,11 @@ mod tests {
         s.send_q = sq;
         s.local = Endpoint::Unix {
             name: UnixName::from_sun_path(name),
-            inode,
+            inode: inode.into(),
         };
         s.peer = Endpoint::Unix {
             name: UnixName::Unnamed,
-            inode: peer,
+            inode: peer.into(),
         };
         s
     }

@@ -46,6 +46,8 @@ mod netns;
 mod packet;
 mod process;
 mod procnet;
+#[cfg(test)]
+mod proptests;
 pub mod query;
 mod summary;
 mod tcp_info;
