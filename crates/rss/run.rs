@@ -77,13 +77,22 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             EXIT_FAILURE
         }
         Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
             EXIT_FAILURE
         }
         Err(Failure::Usage(e)) => {
             let _ = writeln!(err, "rss: {e}");
             EXIT_USAGE
         }
+    }
+}
+
+/// What a refused operation needs, for the error line.
+fn privilege_hint(e: &Error) -> &'static str {
+    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
+    match e {
+        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
+        _ => "",
     }
 }
 
