@@ -99,7 +99,7 @@ pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i
             EXIT_FAILURE
         }
         Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
             EXIT_FAILURE
         }
         Err(Failure::Usage(e)) => {
@@ -111,6 +111,15 @@ pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i
             EXIT_FAILURE
         }
         Err(Failure::Quiet) => EXIT_FAILURE,
+    }
+}
+
+/// What a refused operation needs, for the error line.
+fn privilege_hint(e: &Error) -> &'static str {
+    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
+    match e {
+        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
+        _ => "",
     }
 }
 
