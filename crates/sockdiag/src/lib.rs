@@ -34,6 +34,7 @@
 #[doc(hidden)]
 pub mod bench_support;
 pub mod consts;
+pub mod diagnose;
 mod error;
 pub mod filter;
 #[cfg(test)]
@@ -49,6 +50,7 @@ mod procnet;
 #[cfg(test)]
 mod proptests;
 pub mod query;
+pub mod sample;
 #[cfg(feature = "schema")]
 mod schema_impls;
 #[cfg(feature = "serde")]
@@ -66,6 +68,7 @@ pub use model::*;
 pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
 pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
+pub use sample::{Counters, Limits, Sample, SampleOptions, Sampler, SocketKey};
 #[cfg(feature = "schema")]
 pub use schema_impls::socket_list_schema;
 pub use summary::{Summary, TcpCounters, snmp_field};
