@@ -387,7 +387,7 @@ proptest! {
             b[7] = 0;
             b[43] = 0;
             b[83] = 0;
-            MptcpInfo::from_bytes(&b)
+            Box::new(MptcpInfo::from_bytes(&b))
         });
         s.timer = timer.map(|(k, ms, r)| Timer {
             kind: TimerKind::from_kernel(k).unwrap(),
