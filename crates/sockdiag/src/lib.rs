@@ -33,7 +33,7 @@
 
 #[doc(hidden)]
 pub mod bench_support;
-pub mod consts;
+mod consts;
 pub mod diagnose;
 mod error;
 pub mod filter;
