@@ -16,7 +16,7 @@
 #![cfg(target_endian = "little")]
 
 #[path = "fixtures.rs"]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

@@ -63,6 +63,7 @@
 #[doc(hidden)]
 pub mod bench_support;
 mod consts;
+pub mod decode;
 pub mod diagnose;
 mod error;
 pub mod filter;

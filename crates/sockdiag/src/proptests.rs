@@ -269,6 +269,10 @@ proptest! {
         let _ = m.fields().count();
         let _ = SkMemInfo::from_bytes(&msg);
         let _ = UnixName::from_sun_path(&msg);
+        // The public sans-I/O decoder, on the same bytes as a datagram.
+        let mut d = crate::decode::decode_datagram(TABLES[t], &msg);
+        for _ in d.by_ref() {}
+        let _ = d.interrupted();
         for r in crate::wire::NlMsgs::new(&msg) {
             if r.is_err() {
                 break;
