@@ -348,9 +348,48 @@ fn query_dbs(name: &str) -> Result<Vec<Db>, UsageError> {
     })
 }
 
-/// The state set `ss -a` and `exclude` start from: every state, and (v6.8+)
-/// bound-inactive TCP sockets.
+/// The state set `ss -a` and `exclude` start from (`SS_ALL`): every state,
+/// request sockets and (v6.8+) bound-inactive TCP sockets.
 pub const SS_ALL: States = States::ALL.union(States::BOUND_INACTIVE);
+
+/// `ss`'s `SS_CONN`, the default of most tables and families: every state
+/// but LISTEN, CLOSE, TIME-WAIT and SYN-RECV (so bound-inactive TCP
+/// sockets and request sockets are in).
+pub const SS_CONN: States = SS_ALL.difference(
+    States::LISTEN
+        .union(States::CLOSE)
+        .union(States::TIME_WAIT)
+        .union(States::SYN_RECV),
+);
+
+/// `TIPC_SS_CONN`.
+const TIPC_SS_CONN: States = States::ESTABLISHED
+    .union(States::LISTEN)
+    .union(States::CLOSE);
+
+/// `default_dbs[db].states`: the states a table adds when it is selected.
+fn table_states(t: Tables) -> States {
+    let mut st = States::empty();
+    if t.intersects(Tables::TCP | Tables::MPTCP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET) {
+        st |= SS_CONN;
+    }
+    if t.intersects(Tables::UDP | Tables::RAW) {
+        st |= States::ESTABLISHED;
+    }
+    if t.intersects(Tables::UNIX_DGRAM | Tables::PACKET | Tables::NETLINK) {
+        st |= States::CLOSE;
+    }
+    st
+}
+
+/// `default_dbs[db].states` of the tables rss cannot dump.
+fn missing_states(m: Missing) -> States {
+    match m {
+        Missing::Sctp | Missing::Dccp | Missing::Vsock => SS_CONN,
+        Missing::Tipc => TIPC_SS_CONN,
+        Missing::Xdp => States::CLOSE,
+    }
+}
 
 /// Accumulates ss's `struct filter` while flags are read, then merges
 /// defaults exactly as `filter_merge_defaults` does.
@@ -367,17 +406,11 @@ impl Selection {
     fn db(&mut self, db: Db) {
         match db {
             Db::Have(t) => {
-                // Packet and netlink tables default to UNCONN, the others to connected.
-                if t.intersects(Tables::PACKET | Tables::NETLINK) {
-                    self.states |= States::CLOSE;
-                }
-                if t.intersects(!(Tables::PACKET | Tables::NETLINK)) {
-                    self.states |= States::DEFAULT;
-                }
+                self.states |= table_states(t);
                 self.dbs |= t;
             }
             Db::Missing(m) => {
-                self.states |= States::DEFAULT;
+                self.states |= missing_states(m);
                 if !self.missing.contains(&m) {
                     self.missing.push(m);
                 }
@@ -411,10 +444,11 @@ impl Selection {
             }
             other => return Err(UsageError(format!("\"{other}\" is invalid family"))),
         }
-        self.states |= if matches!(f, "link" | "netlink") {
-            States::CLOSE
-        } else {
-            States::DEFAULT
+        // default_afs[af].states
+        self.states |= match f {
+            "link" | "netlink" | "xdp" => States::CLOSE,
+            "tipc" => TIPC_SS_CONN,
+            _ => SS_CONN,
         };
         self.do_default = false;
         Ok(())
@@ -527,7 +561,7 @@ impl Config {
             sel.dbs = Tables::empty();
             sel.missing.clear();
             if state_filter.is_empty() {
-                state_filter = States::DEFAULT;
+                state_filter = SS_CONN;
             }
             sel.do_default = false;
             for q in &args.query {
@@ -566,18 +600,15 @@ impl Config {
         let default_selection = sel.do_default;
         if sel.do_default {
             if state_filter.is_empty() {
-                state_filter = States::DEFAULT;
+                state_filter = SS_CONN;
             }
             sel.dbs = Tables::all();
-            sel.states |= States::DEFAULT;
+            sel.states |= SS_CONN;
         }
         if !state_filter.is_empty() {
             sel.states = state_filter;
         }
         sel.merge();
-        if args.bound_inactive {
-            sel.dbs &= Tables::TCP;
-        }
         let (v4, v6) = match (sel.fams.inet, sel.fams.inet6) {
             (false, false) => (true, true),
             f => f,

@@ -328,17 +328,11 @@ pub(super) fn mptcp_stats(ext: &mut Vec<u8>, b: &[u8]) {
     if token != 0 {
         out!(ext, " token:{token:x}");
     }
-    // Sequence numbers in hex (`%llx`), as ss prints them.
+    // Sequence numbers in decimal (`%llu`), as ss 7.1 prints them.
     for (name, v) in [
         ("write_seq", u64_at(16)),
         ("snd_una", u64_at(24)),
         ("rcv_nxt", u64_at(32)),
-    ] {
-        if v != 0 {
-            out!(ext, " {name}:{v:x}");
-        }
-    }
-    for (name, v) in [
         ("local_addr_used", u8_at(40)),
         ("local_addr_max", u8_at(41)),
         ("csum_enabled", u8_at(42)),
