@@ -50,6 +50,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "bench") {
         return crate::bench::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "doctor") {
+        return crate::doctor::run(argv, out, err);
+    }
     let config = match Config::parse(argv) {
         Ok(c) => c,
         Err(ParseError::Clap(e)) => {
@@ -222,8 +225,8 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Some(ns) if config.filter.is_some() => {
             let mut c = config.clone();
             c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
-                .map_err(|e| Failure::Usage(format!("filter: {e}")))?
-                .map(sockdiag::Filter::new);
+                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
+                .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
             &resolved
         }

@@ -303,8 +303,8 @@ fn skmem(ext: &mut Vec<u8>, s: &Socket, legacy: bool) {
 
 fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
     let (name, inode) = match s.local {
-        Endpoint::Unix { name, inode } => (name, if inode != 0 { inode } else { s.inode as u32 }),
-        _ => (UnixName::Unnamed, s.inode as u32),
+        Endpoint::Unix { name, inode } => (name, if inode != 0 { inode } else { s.inode }),
+        _ => (UnixName::Unnamed, s.inode),
     };
     let a = &mut row[COL_ADDR];
     match name {
@@ -317,13 +317,13 @@ fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
         }
     }
     a.push(b' ');
-    fmt::push_u64(&mut row[COL_SERV], inode.into());
+    fmt::push_u64(&mut row[COL_SERV], inode);
     let peer = match s.peer {
         Endpoint::Unix { inode, .. } => inode,
         _ => 0,
     };
     row[COL_RADDR].extend_from_slice(b"* ");
-    fmt::push_u64(&mut row[COL_RSERV], peer.into());
+    fmt::push_u64(&mut row[COL_RSERV], peer);
     users(&mut row[COL_PROC], opts, s);
     let ext = &mut row[COL_EXT];
     if opts.memory {

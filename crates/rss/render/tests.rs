@@ -686,11 +686,11 @@ fn unix(
     s.send_q = sq;
     s.local = Endpoint::Unix {
         name: UnixName::from_sun_path(name),
-        inode,
+        inode: inode.into(),
     };
     s.peer = Endpoint::Unix {
         name: UnixName::Unnamed,
-        inode: peer,
+        inode: peer.into(),
     };
     s
 }
