@@ -100,6 +100,46 @@ diff_tests! {
     filter_inet_any_on_dual_stack: ["-tan", "src", "inet:*"];
     filter_autobound: ["-tan", "autobound"];
     filter_not_autobound: ["-tan", "not", "autobound"];
+    threads_alone: ["-T"];
+    threads_alone_tcp: ["-tanT"];
+    ipv4_then_ipv6: ["-4", "-6"];
+    ipv6_then_ipv4: ["-6", "-4"];
+    tcp_ipv4_then_ipv6: ["-t", "-4", "-6"];
+    family_then_ipv4: ["-f", "inet6", "-4", "-t"];
+    vsock: ["--vsock"];
+    xdp: ["--xdp"];
+    tipc: ["--tipc"];
+    tipcinfo: ["--tipc", "--tipcinfo"];
+    sctp: ["-S"];
+    dccp: ["-d"];
+    bpf: ["-b"];
+    bpf_packet: ["-0ab"];
+    selinux_contexts: ["-Z"];
+    selinux_socket_contexts: ["-z"];
+    inet_sockopt: ["--inet-sockopt"];
+    inet_sockopt_all: ["-tuan", "--inet-sockopt"];
+    inet_sockopt_oneline: ["-tanO", "--inet-sockopt"];
+}
+
+/// `--bpf-maps` and `--bpf-map-id` exist only in an ss built with libbpf;
+/// the oracle (built without) rejects them as unknown options, and so does
+/// rss: nothing on stdout, a usage error (rss exits 2 with one line, ss
+/// prints its usage and exits 255: README "Differences from ss").
+#[test]
+fn bpf_map_options_are_unknown() {
+    require_privileged!();
+    let oracle = require_oracle!();
+    let w = world();
+    for args in [&["--bpf-maps"][..], &["--bpf-map-id=1"][..]] {
+        let ours = run_tool(&w.ns, &common::rss_bin(), args, &[], Out::Piped);
+        let theirs = run_tool(&w.ns, &oracle, args, &[], Out::Piped);
+        assert!(ours.stdout.is_empty() && theirs.stdout.is_empty());
+        assert_eq!(theirs.code, Some(255), "{theirs:?}");
+        assert_eq!(ours.code, Some(2), "{ours:?}");
+        assert!(theirs.stderr.contains("unrecognized option"), "{theirs:?}");
+        assert!(ours.stderr.contains("unexpected argument"), "{ours:?}");
+        assert_eq!(ours.stderr.lines().count(), 2, "{ours:?}");
+    }
 }
 
 /// `%iface` on a socket bound to a device, and `dev NAME` in a filter:

@@ -321,6 +321,12 @@ pub const MASKED: &[(&str, &str)] = &[
          places the row) and queue",
     ),
     (
+        "netlink row order",
+        "the order of netlink rows among themselves (compared sorted): the \
+         kernel's netlink socket tables are hash tables shared by every \
+         namespace, resized as other namespaces come and go",
+    ),
+    (
         "diag kernel queue",
         "Recv-Q of the kernel's diag socket (`tcpdiag:kernel`, \
          `sock_diag:kernel`): it holds the request in flight of whichever \
@@ -344,6 +350,16 @@ pub const MASKED: &[(&str, &str)] = &[
          longest value, whose length those values change",
     ),
     (
+        "program name",
+        "the `ss: ` / `rss: ` that starts a message on stderr",
+    ),
+    (
+        "diag module note",
+        "rss's stderr line for a table the kernel has no diag module for \
+         (`rss: vsock: this kernel has no diag module for it; no sockets \
+         shown`, from a probe of the kernel): ss says nothing",
+    ),
+    (
         "cgroup2 notice",
         "ss 7.1's `Failed to find cgroup2 mount` line on stderr where no \
          cgroup2 file system is mounted",
@@ -356,8 +372,11 @@ fn star(line: &mut String, at: usize, len: usize) {
     line.replace_range(at..at + len, &format!("{:<len$}", "*"));
 }
 
-/// Applies [`MASKED`] to the stdout of the tool whose process id was `pid`.
-pub fn mask(text: &str, pid: u32) -> String {
+/// Applies [`MASKED`] to the stdout of the tool whose process id was `pid`;
+/// `nl_only`: every row is a netlink socket's (no Netid column to tell).
+pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
+    let text = sort_netlink_rows(text, nl_only);
+    let text = text.as_str();
     let pid = pid.to_string();
     let mut out = String::with_capacity(text.len());
     let mut moved = false;
@@ -432,10 +451,43 @@ pub fn mask(text: &str, pid: u32) -> String {
     out
 }
 
+/// Sorts each run of consecutive netlink rows (whole lines).
+fn sort_netlink_rows(text: &str, nl_only: bool) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let is_nl = |i: usize, l: &str| {
+        if nl_only {
+            i > 0 || !l.contains("Local Address")
+        } else {
+            l.starts_with("nl ")
+        }
+    };
+    let mut out = Vec::with_capacity(lines.len());
+    let mut run: Vec<&str> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if is_nl(i, l) {
+            run.push(l);
+            continue;
+        }
+        run.sort_unstable();
+        out.append(&mut run);
+        out.push(l);
+    }
+    run.sort_unstable();
+    out.append(&mut run);
+    out.concat()
+}
+
 /// Applies [`MASKED`] to one tool's stderr.
 pub fn mask_stderr(text: &str) -> String {
     text.split_inclusive('\n')
         .filter(|l| !l.starts_with("Failed to find cgroup2 mount"))
+        .filter(|l| !(l.starts_with("rss: ") && l.contains("diag module")))
+        .map(
+            |l| match l.strip_prefix("rss: ").or_else(|| l.strip_prefix("ss: ")) {
+                Some(rest) => format!("<prog>: {rest}"),
+                None => l.to_string(),
+            },
+        )
         .collect()
 }
 
@@ -494,7 +546,11 @@ pub fn run_tool(
     }
     .unwrap_or_else(|e| panic!("cannot run {}: {e}", prog.display()));
     Run {
-        stdout: mask(&String::from_utf8_lossy(&o.stdout), pid),
+        stdout: mask(
+            &String::from_utf8_lossy(&o.stdout),
+            pid,
+            args.iter().any(|a| a.contains("netlink")),
+        ),
         stderr: mask_stderr(&String::from_utf8_lossy(&o.stderr)),
         code: o.status.code(),
     }

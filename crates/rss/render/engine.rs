@@ -59,6 +59,8 @@ pub struct RenderOptions {
     pub tos: bool,
     /// `--cgroup`: `cgroup:PATH`.
     pub cgroup: bool,
+    /// `--inet-sockopt`: the `inet-sockopt: (…)` line of inet sockets.
+    pub inet_sockopt: bool,
     /// Standard output is a terminal: with `width` unset, its width is asked
     /// for (`TIOCGWINSZ`), as `ss` does.
     pub tty: bool,
@@ -87,6 +89,7 @@ impl Default for RenderOptions {
             queues: true,
             tos: false,
             cgroup: false,
+            inet_sockopt: false,
             tty: false,
             width: None,
         }
