@@ -37,12 +37,16 @@
 
 mod farm;
 mod netns;
+mod oracle;
 mod skip;
 mod sock;
+mod tty;
 
 pub use farm::{Farm, MAX_PAIRS_PER_CHILD, READY_TIMEOUT};
 pub use netns::{NetNs, SS_PATH};
+pub use oracle::{ORACLE_DEFAULT, ORACLE_ENV, oracle_path, require_oracle};
 #[doc(hidden)]
 pub use skip::__type_name_of;
 pub use skip::{REQUIRE_ENV, find_tool, privilege_error, privileged, require_tool};
 pub use sock::{connect, listener, local_port, wait_until};
+pub use tty::output_on_tty;
