@@ -118,3 +118,403 @@ fn sampler_matches_sockets_across_samples() {
     );
     drop((l, c2));
 }
+
+// ---------------------------------------------------------------------------
+// The lab's scenarios, diagnosed at every step
+
+#[path = "../examples/lab/scenarios.rs"]
+mod scenarios;
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+
+use scenarios::{Lab, Observer, Step};
+use sockdiag::diagnose::{Finding, Kind, Options, diagnose};
+use sockdiag::{States, Tables};
+
+const INTERVAL_MS: u64 = 200;
+const SAMPLES: usize = 3;
+
+/// What a scenario must produce.
+struct Want {
+    /// Kinds that must be found at some step.
+    kinds: &'static [Kind],
+    /// The role (in the step's expected rows) of the socket each required
+    /// kind must name, with this process; `None` for counter-only kinds.
+    role: Option<&'static str>,
+    /// Other kinds the scenario may produce, each with why.
+    also: &'static [(Kind, &'static str)],
+    /// Whether that socket is held by this process (an orphan, closed by
+    /// the application and finished by the kernel alone, is held by none).
+    held: bool,
+    /// Judge counters by what they hold (the namespace is new).
+    since_boot: bool,
+    /// Follow the bytes with `--conn` and expect them stuck here.
+    conn_stuck_at: Option<&'static str>,
+}
+
+/// The doctor at every step, through the library and through the CLI.
+struct Doctor {
+    name: &'static str,
+    want: Want,
+    lib: BTreeSet<Kind>,
+    cli: BTreeSet<Kind>,
+    /// Required kinds seen naming the right socket and process.
+    named: BTreeSet<Kind>,
+    conn_checked: bool,
+    steps: usize,
+}
+
+fn cli(argv: &[&str], ns: &std::path::Path) -> (i32, String, String) {
+    let mut v: Vec<OsString> = vec!["rss".into(), "doctor".into(), "-N".into(), ns.into()];
+    v.extend(argv.iter().map(OsString::from));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = rss::run(v, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+impl Doctor {
+    fn check_named(&mut self, step: &Step, findings: &[Finding], via: &str) {
+        let Some(role) = self.want.role else {
+            return;
+        };
+        let Some(row) = step.expect.iter().find(|e| e.role == role) else {
+            return;
+        };
+        let me = std::process::id() as i32;
+        // Each required kind found at this step must name the role's
+        // socket in one of its findings (a kind may have several: the
+        // client's and the server's retransmissions).
+        for kind in self.want.kinds {
+            let of_kind: Vec<&Finding> = findings.iter().filter(|f| f.kind == *kind).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            let hit = of_kind.iter().flat_map(|f| &f.sockets).any(|s| {
+                s.local == row.local.to_string()
+                    && (row.peer == scenarios::ANY || s.peer == row.peer.to_string())
+                    && if self.want.held {
+                        s.processes.iter().any(|p| p.pid == me)
+                    } else {
+                        s.processes.is_empty()
+                    }
+            });
+            assert!(
+                hit,
+                "{} ({via}), step {:?}: {kind} does not name the {role} {} (held by pid {me}: {}): {of_kind:#?}",
+                self.name, step.title, row.local, self.want.held
+            );
+            self.named.insert(*kind);
+        }
+    }
+}
+
+impl Observer for Doctor {
+    fn step(&mut self, lab: &Lab, step: &Step) {
+        self.steps += 1;
+        let path = lab.ns.path();
+        // The library: one sampler, three samples, the rules.
+        let query = sockdiag::Query::new(
+            Tables::TCP | Tables::UDP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET,
+        )
+        .states(States::ALL);
+        let mut sampler =
+            Sampler::new(query, SampleOptions::default().netns(&path).processes(true)).unwrap();
+        let samples = sampler
+            .take(SAMPLES, Duration::from_millis(INTERVAL_MS))
+            .unwrap();
+        let opts = Options::new().since_boot(self.want.since_boot);
+        let found = diagnose(&samples, &opts);
+        self.lib.extend(found.iter().map(|f| f.kind));
+        self.check_named(step, &found, "library");
+
+        // The CLI, as a user runs it.
+        let interval = format!("{INTERVAL_MS}ms");
+        let mut argv = vec!["--interval", interval.as_str(), "-j"];
+        if self.want.since_boot {
+            argv.push("--since-boot");
+        }
+        let (code, out, err) = cli(&argv, &path);
+        let report: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        let findings: Vec<Finding> = serde_json::from_value(report["findings"].clone()).unwrap();
+        assert_eq!(
+            code,
+            if findings.is_empty() { 0 } else { 1 },
+            "{}: exit status for {findings:#?}; {err}",
+            self.name
+        );
+        assert_eq!(report["samples"], 3);
+        self.cli.extend(findings.iter().map(|f| f.kind));
+        self.check_named(step, &findings, "rss doctor -j");
+
+        // --conn on the first step that has the connection.
+        if let Some(place) = self.want.conn_stuck_at
+            && !self.conn_checked
+        {
+            let (code, out, err) = cli(
+                &["--conn", "--interval", &interval, "-j", "dport = :5000"],
+                &path,
+            );
+            let v: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+            let conns = v["connections"].as_array().unwrap();
+            assert_eq!(conns.len(), 1, "{}: {out}", self.name);
+            let c = &conns[0];
+            assert_eq!(c["stuck_at"], place, "{}: {out}", self.name);
+            assert_eq!(c["server"]["socket"]["local"], "127.0.0.1:5000");
+            assert_eq!(code, 1);
+            // The text form draws both ends and marks the place.
+            let (_, text, _) = cli(&["--conn", "--interval", &interval, "dport = :5000"], &path);
+            assert!(text.contains("<== stuck"), "{text}");
+            assert!(
+                text.contains("(1) did the client's kernel send it?"),
+                "{text}"
+            );
+            assert!(text.contains("verdict:"), "{text}");
+            self.conn_checked = true;
+        }
+    }
+}
+
+fn doctor(name: &'static str, want: Want) {
+    let mut d = Doctor {
+        name,
+        want,
+        lib: BTreeSet::new(),
+        cli: BTreeSet::new(),
+        named: BTreeSet::new(),
+        conn_checked: false,
+        steps: 0,
+    };
+    scenarios::run(name, &mut d).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(d.steps > 0);
+    eprintln!("[{name}] library {:?}, cli {:?}", d.lib, d.cli);
+    let allowed: BTreeSet<Kind> = d
+        .want
+        .kinds
+        .iter()
+        .copied()
+        .chain(d.want.also.iter().map(|(k, _)| *k))
+        .collect();
+    for (via, seen) in [("library", &d.lib), ("cli", &d.cli)] {
+        for k in d.want.kinds {
+            assert!(
+                seen.contains(k),
+                "{name} ({via}): {k} not found in {seen:?}"
+            );
+        }
+        let extra: Vec<&Kind> = seen.difference(&allowed).collect();
+        assert!(extra.is_empty(), "{name} ({via}): unexplained {extra:?}");
+    }
+    if d.want.role.is_some() {
+        for k in d.want.kinds {
+            assert!(d.named.contains(k), "{name}: {k} never named its socket");
+        }
+    }
+    if d.want.conn_stuck_at.is_some() {
+        assert!(d.conn_checked);
+    }
+}
+
+macro_rules! lab_privileged {
+    () => {
+        testkit::require_privileged!();
+    };
+    (iptables) => {
+        testkit::require_privileged!();
+        testkit::require_tool!("iptables");
+    };
+}
+
+#[test]
+fn lab_backlog() {
+    lab_privileged!();
+    doctor(
+        "backlog",
+        Want {
+            kinds: &[Kind::ListenQueueFull],
+            role: Some("listener"),
+            also: &[(
+                Kind::SynSentStuck,
+                "the 7th client's SYNs are dropped by the full listener",
+            )],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_syn_drop() {
+    lab_privileged!(iptables);
+    doctor(
+        "syn-drop",
+        Want {
+            kinds: &[Kind::SynSentStuck],
+            role: Some("client"),
+            also: &[],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_ack_drop() {
+    lab_privileged!(iptables);
+    doctor(
+        "ack-drop",
+        Want {
+            kinds: &[Kind::SynRecvPileup],
+            role: Some("listener"),
+            also: &[],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_recv_q() {
+    lab_privileged!();
+    doctor(
+        "recv-q",
+        Want {
+            kinds: &[Kind::RecvQueueGrowing],
+            role: Some("server side"),
+            also: &[],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: Some("server.recv_q"),
+        },
+    );
+}
+
+#[test]
+fn lab_send_q() {
+    lab_privileged!();
+    doctor(
+        "send-q",
+        Want {
+            kinds: &[Kind::SendQueueStuck, Kind::ZeroWindow],
+            role: Some("client"),
+            also: &[(
+                Kind::RecvQueueGrowing,
+                "the server side's full Recv-Q, never read, is why the window is zero",
+            )],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: Some("client.send_q"),
+        },
+    );
+}
+
+#[test]
+fn lab_rst() {
+    lab_privileged!();
+    doctor(
+        "rst",
+        Want {
+            kinds: &[Kind::Resets],
+            role: None,
+            also: &[],
+            held: true,
+            since_boot: true,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_refused() {
+    lab_privileged!();
+    doctor(
+        "refused",
+        Want {
+            kinds: &[Kind::Resets],
+            role: None,
+            also: &[],
+            held: true,
+            since_boot: true,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_close_wait() {
+    lab_privileged!();
+    doctor(
+        "close-wait",
+        Want {
+            kinds: &[Kind::CloseWaitLeak],
+            role: Some("server side"),
+            also: &[],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_fin_unanswered() {
+    lab_privileged!(iptables);
+    doctor(
+        "fin-unanswered",
+        Want {
+            kinds: &[Kind::Retransmissions],
+            role: Some("client"),
+            also: &[(
+                Kind::CloseWaitLeak,
+                "the server side sits in CLOSE-WAIT until the scenario closes it",
+            )],
+            held: false,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_peer_gone() {
+    lab_privileged!(iptables);
+    doctor(
+        "peer-gone",
+        Want {
+            kinds: &[Kind::Retransmissions],
+            role: Some("client"),
+            also: &[(
+                Kind::SendQueueStuck,
+                "the 21 bytes nobody acknowledges are the ones being retransmitted",
+            )],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
+
+#[test]
+fn lab_time_wait() {
+    lab_privileged!();
+    doctor(
+        "time-wait",
+        Want {
+            kinds: &[],
+            role: None,
+            also: &[],
+            held: true,
+            since_boot: false,
+            conn_stuck_at: None,
+        },
+    );
+}
