@@ -558,7 +558,8 @@ impl Config {
         // Under -N, interface names belong to that namespace: check the
         // syntax here and let `run` resolve `dev` names inside it.
         let expr = if args.net.is_some() {
-            sockdiag::filter::parse_with(&words, &SyntaxOnly).map(|e| e.map(sockdiag::Filter::new))
+            sockdiag::filter::parse_with(&words, &SyntaxOnly)
+                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
         } else {
             sockdiag::Filter::parse(&words)
         }

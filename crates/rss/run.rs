@@ -225,8 +225,8 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         Some(ns) if config.filter.is_some() => {
             let mut c = config.clone();
             c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
-                .map_err(|e| Failure::Usage(format!("filter: {e}")))?
-                .map(sockdiag::Filter::new);
+                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
+                .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
             &resolved
         }

@@ -109,6 +109,12 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A filter did not parse, or the kernel would refuse its program.
+    #[error("filter: {0}")]
+    Filter(#[from] crate::filter::FilterError),
+    /// A kernel program given to [`crate::Query::bytecode`] fails the audit.
+    #[error("{0}")]
+    Bytecode(#[from] crate::filter::BytecodeError),
     /// A file could not be read.
     #[error("{}: {source}", path.display())]
     File {

@@ -810,13 +810,13 @@ fn v4_mapped_prefix() -> HostCond {
 }
 
 /// Compiles `e` (which must be [`Expr::kernel_compatible`]); `None` otherwise.
-fn compile(e: &Expr) -> Option<Vec<u8>> {
-    compile_in(e, false)
+fn compile(e: &Expr, ctx: &FilterContext) -> Option<Vec<u8>> {
+    compile_in(e, false, ctx)
 }
 
 /// `negated`: whether `e` sits under an odd number of `not`s, for the one
 /// predicate whose program depends on it (`autobound`).
-fn compile_in(e: &Expr, negated: bool) -> Option<Vec<u8>> {
+fn compile_in(e: &Expr, negated: bool, ctx: &FilterContext) -> Option<Vec<u8>> {
     Some(match e {
         // An IPv4 condition with no address bits (`inet:*`) means "an IPv4
         // socket": the kernel would also take IPv4-mapped IPv6 sockets, ss
@@ -827,7 +827,7 @@ fn compile_in(e: &Expr, negated: bool) -> Option<Vec<u8>> {
                 _ => (INET_DIAG_BC_D_COND, Expr::Dst(v4_mapped_prefix())),
             };
             let mut a = hostcond_bytes(code, c);
-            let b = compile_in(&Expr::Not(Box::new(mapped)), negated)?;
+            let b = compile_in(&Expr::Not(Box::new(mapped)), negated, ctx)?;
             patch(&mut a, b.len());
             a.extend_from_slice(&b);
             a
@@ -849,13 +849,10 @@ fn compile_in(e: &Expr, negated: bool) -> Option<Vec<u8>> {
             // ss filters twice: the kernel's AUTO (no bind lock) and, in user
             // space, a local port inside ip_local_port_range. Its answer is
             // both; under `not`, neither. Build that answer in one program.
-            let (lo, hi) = ephemeral_range();
-            let range = Expr::And(
-                Box::new(Expr::SportGe(lo.min(65535) as u16)),
-                Box::new(Expr::SportLe(hi.min(65535) as u16)),
-            );
+            let (lo, hi) = ctx.local_port_range();
+            let range = Expr::And(Box::new(Expr::SportGe(lo)), Box::new(Expr::SportLe(hi)));
             let auto = op(INET_DIAG_BC_AUTO, 4, 8).to_vec();
-            let range = compile_in(&range, negated)?;
+            let range = compile_in(&range, negated, ctx)?;
             let mut a = auto;
             if negated {
                 a.extend_from_slice(&op(INET_DIAG_BC_JMP, 4, range.len() + 4));
@@ -878,21 +875,21 @@ fn compile_in(e: &Expr, negated: bool) -> Option<Vec<u8>> {
         }
         Expr::Dev(_) => return None,
         Expr::And(a, b) => {
-            let mut a = compile_in(a, negated)?;
-            let b = compile_in(b, negated)?;
+            let mut a = compile_in(a, negated, ctx)?;
+            let b = compile_in(b, negated, ctx)?;
             patch(&mut a, b.len());
             a.extend_from_slice(&b);
             a
         }
         Expr::Or(a, b) => {
-            let mut a = compile_in(a, negated)?;
-            let b = compile_in(b, negated)?;
+            let mut a = compile_in(a, negated, ctx)?;
+            let b = compile_in(b, negated, ctx)?;
             a.extend_from_slice(&op(INET_DIAG_BC_JMP, 4, b.len() + 4));
             a.extend_from_slice(&b);
             a
         }
         Expr::Not(a) => {
-            let mut a = compile_in(a, !negated)?;
+            let mut a = compile_in(a, !negated, ctx)?;
             a.extend_from_slice(&op(INET_DIAG_BC_JMP, 4, 8));
             a
         }
@@ -1045,14 +1042,14 @@ struct View<'a> {
     family: Option<CondFamily>,
     local: [u8; 16],
     remote: [u8; 16],
-    lport: u32,
-    rport: u32,
+    lport: u64,
+    rport: u64,
     lname: Option<&'a UnixName>,
     s: &'a Socket,
 }
 
 fn view(s: &Socket) -> View<'_> {
-    let ip = |e: &Endpoint| -> ([u8; 16], u32) {
+    let ip = |e: &Endpoint| -> ([u8; 16], u64) {
         match e {
             Endpoint::Inet {
                 addr: IpAddr::V4(a),
@@ -1060,15 +1057,15 @@ fn view(s: &Socket) -> View<'_> {
             } => {
                 let mut b = [0u8; 16];
                 b[..4].copy_from_slice(&a.octets());
-                (b, *port as u32)
+                (b, *port as u64)
             }
             Endpoint::Inet {
                 addr: IpAddr::V6(a),
                 port,
-            } => (a.octets(), *port as u32),
+            } => (a.octets(), *port as u64),
             Endpoint::Unix { inode, .. } => ([0; 16], *inode),
-            Endpoint::Packet { ifindex, .. } => ([0; 16], *ifindex),
-            Endpoint::Netlink { portid, .. } => ([0; 16], *portid),
+            Endpoint::Packet { ifindex, .. } => ([0; 16], *ifindex as u64),
+            Endpoint::Netlink { portid, .. } => ([0; 16], *portid as u64),
             Endpoint::None => ([0; 16], 0),
         }
     };
@@ -1095,7 +1092,11 @@ fn view(s: &Socket) -> View<'_> {
     }
 }
 
+/// The first `bits` bits of `a` and `b` agree. A prefix longer than the
+/// shorter address compares the whole address (the kernel's audit refuses
+/// such a condition; user space never panics on one).
 fn bits_match(a: &[u8], b: &[u8], bits: usize) -> bool {
+    let bits = bits.min(8 * a.len().min(b.len()));
     let full = bits / 8;
     if a[..full] != b[..full] {
         return false;
@@ -1161,15 +1162,66 @@ pub fn glob_match(pat: &str, s: &str) -> bool {
     go(&p, &s)
 }
 
-/// The local port range, for `autobound` in user space (`ss` reads it too).
-fn ephemeral_range() -> (u32, u32) {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|t| {
-            let mut it = t.split_whitespace().map(|w| w.parse::<u32>().ok());
-            Some((it.next()??, it.next()??))
-        })
-        .unwrap_or((32768, 60999))
+/// What a filter needs to know about the network namespace it runs in,
+/// read once per filter or dump instead of once per socket.
+///
+/// ```
+/// use sockdiag::filter::FilterContext;
+/// let ctx = FilterContext::new((40000, 40001));
+/// assert_eq!(ctx.local_port_range(), (40000, 40001));
+/// assert_eq!(FilterContext::default().local_port_range(), (32768, 60999));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FilterContext {
+    local_port_range: (u16, u16),
+}
+
+impl Default for FilterContext {
+    /// The kernel's default `ip_local_port_range`, 32768-60999.
+    fn default() -> FilterContext {
+        FilterContext::new((32768, 60999))
+    }
+}
+
+impl FilterContext {
+    /// A context with this `ip_local_port_range` (inclusive bounds).
+    pub fn new(local_port_range: (u16, u16)) -> FilterContext {
+        FilterContext { local_port_range }
+    }
+
+    /// Reads `/proc/sys/net/ipv4/ip_local_port_range` of the calling
+    /// thread's network namespace; the kernel default when unreadable.
+    pub fn current() -> FilterContext {
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|t| FilterContext::parse_port_range(&t))
+            .unwrap_or_default()
+    }
+
+    /// Parses the text of `ip_local_port_range` ("32768\t60999\n").
+    ///
+    /// ```
+    /// use sockdiag::filter::FilterContext;
+    /// let ctx = FilterContext::parse_port_range("1024\t2048\n").unwrap();
+    /// assert_eq!(ctx.local_port_range(), (1024, 2048));
+    /// assert!(FilterContext::parse_port_range("nonsense").is_none());
+    /// ```
+    pub fn parse_port_range(text: &str) -> Option<FilterContext> {
+        let mut it = text.split_whitespace().map(|w| w.parse::<u16>().ok());
+        Some(FilterContext::new((it.next()??, it.next()??)))
+    }
+
+    /// The local port range: ports the kernel picks for `autobound` sockets.
+    pub fn local_port_range(&self) -> (u16, u16) {
+        self.local_port_range
+    }
+
+    fn range(&self) -> (u64, u64) {
+        (
+            self.local_port_range.0 as u64,
+            self.local_port_range.1 as u64,
+        )
+    }
 }
 
 impl Expr {
@@ -1177,23 +1229,42 @@ impl Expr {
     /// semantics as the kernel's bytecode (IPv4 conditions match
     /// IPv4-mapped IPv6 addresses; unix sockets compare their inode as the
     /// port and their name against `unix:` globs). `autobound` is a local
-    /// port inside `ip_local_port_range` (as `ss` judges it in user space).
-    pub fn matches(&self, s: &Socket) -> bool {
-        let range = ephemeral_range();
-        self.eval(&view(s), range)
+    /// port inside the context's `ip_local_port_range` (as `ss` judges it
+    /// in user space). Pure: no I/O.
+    ///
+    /// ```
+    /// use sockdiag::filter::{parse_with, FilterContext, SystemResolver};
+    /// let words = sockdiag::filter::split_words("sport = :22");
+    /// let e = parse_with(&words, &SystemResolver).unwrap().unwrap();
+    /// use sockdiag::{Family, Socket, State, Table};
+    /// let s = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+    /// assert!(!e.matches(&s, &FilterContext::default()));
+    /// ```
+    pub fn matches(&self, s: &Socket, ctx: &FilterContext) -> bool {
+        self.eval(&view(s), ctx.range())
     }
 
-    fn eval(&self, v: &View<'_>, range: (u32, u32)) -> bool {
+    /// True when the expression depends on a [`FilterContext`] (`autobound`).
+    pub fn needs_context(&self) -> bool {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => a.needs_context() || b.needs_context(),
+            Expr::Not(a) => a.needs_context(),
+            Expr::Autobound => true,
+            _ => false,
+        }
+    }
+
+    fn eval(&self, v: &View<'_>, range: (u64, u64)) -> bool {
         match self {
             Expr::And(a, b) => a.eval(v, range) && b.eval(v, range),
             Expr::Or(a, b) => a.eval(v, range) || b.eval(v, range),
             Expr::Not(a) => !a.eval(v, range),
             Expr::Src(c) => cond(c, v, true),
             Expr::Dst(c) => cond(c, v, false),
-            Expr::SportGe(p) => v.lport >= *p as u32,
-            Expr::SportLe(p) => v.lport <= *p as u32,
-            Expr::DportGe(p) => v.rport >= *p as u32,
-            Expr::DportLe(p) => v.rport <= *p as u32,
+            Expr::SportGe(p) => v.lport >= *p as u64,
+            Expr::SportLe(p) => v.lport <= *p as u64,
+            Expr::DportGe(p) => v.rport >= *p as u64,
+            Expr::DportLe(p) => v.rport <= *p as u64,
             Expr::Dev(i) => v.s.interface == *i,
             Expr::Mark { mark, mask } => v.s.mark.is_some_and(|m| m & mask == *mark),
             Expr::Cgroup(id) => v.s.cgroup_id == Some(*id),
@@ -1210,7 +1281,7 @@ impl Expr {
                     Some(UnixName::Path(_)) => false,
                 },
                 Family::Packet => matches!(v.s.local, Endpoint::Packet { protocol: 0, .. }),
-                Family::Netlink => (v.lport as i32) < 0,
+                Family::Netlink => (v.lport as u32 as i32) < 0,
             },
         }
     }
@@ -1229,7 +1300,7 @@ fn cond_as(c: &HostCond, v: &View<'_>, local: bool, kernel: bool) -> bool {
         (&v.remote, v.rport)
     };
     if let Some(p) = c.port
-        && p as u32 != port
+        && p as u64 != port
     {
         return false;
     }
@@ -1274,29 +1345,79 @@ fn cond_as(c: &HostCond, v: &View<'_>, local: bool, kernel: bool) -> bool {
 // ---------------------------------------------------------------- the filter
 
 /// A parsed filter with its kernel program, ready to attach to a query.
+///
+/// ```
+/// use sockdiag::filter::{Filter, FilterContext};
+/// let f = Filter::parse_str("sport = :22")?;
+/// assert!(f.bytecode().is_some());
+/// let s = sockdiag::Socket::new(sockdiag::Table::Tcp, sockdiag::Family::Inet, sockdiag::State::Listen);
+/// assert!(!f.matches(&s));
+/// // The same expression judged in another namespace's context:
+/// let g = f.with_context(FilterContext::new((1000, 2000)))?;
+/// assert_eq!(g.context().local_port_range(), (1000, 2000));
+/// # Ok::<(), sockdiag::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Filter {
     expr: Expr,
+    ctx: FilterContext,
     bytecode: Option<Vec<u8>>,
 }
 
 impl Filter {
     /// Builds a filter from an expression, compiling it when the kernel can
-    /// run it. Every compiled program passes [`audit`].
-    pub fn new(expr: Expr) -> Filter {
+    /// run it, in the context of the calling thread's namespace (read only
+    /// when the expression needs one, see [`Expr::needs_context`]).
+    ///
+    /// A program the kernel would refuse ([`audit`] fails, for example a
+    /// prefix longer than its address, or a program longer than 64 KiB) is
+    /// an error, not a silent fallback.
+    pub fn new(expr: Expr) -> Result<Filter, FilterError> {
+        let ctx = if expr.needs_context() {
+            FilterContext::current()
+        } else {
+            FilterContext::default()
+        };
+        Filter::in_context(expr, ctx)
+    }
+
+    /// Builds a filter judged in `ctx` (see [`Filter::new`]).
+    pub fn in_context(expr: Expr, ctx: FilterContext) -> Result<Filter, FilterError> {
         let bytecode = if expr.kernel_compatible() {
-            compile(&expr)
+            compile(&expr, &ctx)
         } else {
             None
         };
-        let bytecode = bytecode.filter(|b| b.len() <= u16::MAX as usize && audit(b).is_ok());
-        Filter { expr, bytecode }
+        if let Some(b) = &bytecode {
+            if b.len() > u16::MAX as usize {
+                return err(format!(
+                    "filter too large for the kernel ({} bytes of bytecode, at most {})",
+                    b.len(),
+                    u16::MAX
+                ));
+            }
+            if let Err(e) = audit(b) {
+                return err(format!("filter rejected: {e}"));
+            }
+        }
+        Ok(Filter {
+            expr,
+            ctx,
+            bytecode,
+        })
+    }
+
+    /// The same expression in another context (recompiled).
+    pub fn with_context(&self, ctx: FilterContext) -> Result<Filter, FilterError> {
+        Filter::in_context(self.expr.clone(), ctx)
     }
 
     /// Parses filter words (`ss`'s arguments after the options) with the
     /// system resolver; `Ok(None)` for no words.
     pub fn parse(words: &[String]) -> Result<Option<Filter>, FilterError> {
-        Ok(parse_with(words, &SystemResolver)?.map(Filter::new))
+        parse_with(words, &SystemResolver)?
+            .map(Filter::new)
+            .transpose()
     }
 
     /// Parses a filter written as one string.
@@ -1312,14 +1433,19 @@ impl Filter {
         &self.expr
     }
 
+    /// The context the filter is judged in.
+    pub fn context(&self) -> &FilterContext {
+        &self.ctx
+    }
+
     /// The kernel program, when the whole expression compiles.
     pub fn bytecode(&self) -> Option<&[u8]> {
         self.bytecode.as_deref()
     }
 
-    /// Evaluates in user space.
+    /// Evaluates in user space, in the filter's context. Pure: no I/O.
     pub fn matches(&self, s: &Socket) -> bool {
-        self.expr.matches(s)
+        self.expr.matches(s, &self.ctx)
     }
 }
 
@@ -1342,7 +1468,7 @@ pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
         );
         let port_arg = || {
             bc.get(o + 6..o + 8)
-                .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]) as u32)
+                .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]) as u64)
         };
         let ok = match code {
             INET_DIAG_BC_NOP => true,
@@ -1498,8 +1624,8 @@ mod tests {
             ("! ( sport = :443 )", false),
         ] {
             let e = parse(f).unwrap().unwrap();
-            assert_eq!(e.matches(&s), want, "{f}");
-            let bc = compile(&e).unwrap();
+            assert_eq!(e.matches(&s, &FilterContext::default()), want, "{f}");
+            let bc = compile(&e, &FilterContext::default()).unwrap();
             audit(&bc).unwrap();
             assert_eq!(run_bytecode(&bc, &s, true), want, "bytecode {f}");
         }
@@ -1531,8 +1657,13 @@ mod tests {
             ("dst dual.test or src 10.0.0.1", &s4, true),
         ] {
             let e = parse(f).unwrap().unwrap();
-            assert_eq!(e.matches(s), want, "{f} on {:?}", s.local);
-            let bc = compile(&e).unwrap();
+            assert_eq!(
+                e.matches(s, &FilterContext::default()),
+                want,
+                "{f} on {:?}",
+                s.local
+            );
+            let bc = compile(&e, &FilterContext::default()).unwrap();
             audit(&bc).unwrap();
             assert_eq!(run_bytecode(&bc, s, true), want, "bytecode {f}");
         }
@@ -1550,8 +1681,8 @@ mod tests {
             ("src 10.0.0.0/8", &mapped, true),
         ] {
             let e = parse(f).unwrap().unwrap();
-            assert_eq!(e.matches(s), want, "{f}");
-            let bc = compile(&e).unwrap();
+            assert_eq!(e.matches(s, &FilterContext::default()), want, "{f}");
+            let bc = compile(&e, &FilterContext::default()).unwrap();
             audit(&bc).unwrap();
             assert_eq!(run_bytecode(&bc, s, true), want, "bytecode {f}");
         }
@@ -1559,11 +1690,19 @@ mod tests {
 
     #[test]
     fn autobound_needs_both_the_kernel_and_the_port_range() {
-        let (lo, _) = ephemeral_range();
+        let (lo, _) = FilterContext::default().local_port_range();
         let client = tcp(&format!("127.0.0.1:{lo}"), "127.0.0.1:80");
         let accepted = tcp("127.0.0.1:80", &format!("127.0.0.1:{lo}"));
-        let auto = compile(&parse("autobound").unwrap().unwrap()).unwrap();
-        let not_auto = compile(&parse("not autobound").unwrap().unwrap()).unwrap();
+        let auto = compile(
+            &parse("autobound").unwrap().unwrap(),
+            &FilterContext::default(),
+        )
+        .unwrap();
+        let not_auto = compile(
+            &parse("not autobound").unwrap().unwrap(),
+            &FilterContext::default(),
+        )
+        .unwrap();
         audit(&auto).unwrap();
         audit(&not_auto).unwrap();
         // A kernel-chosen port in the range: autobound either way.
@@ -1589,9 +1728,9 @@ mod tests {
             ("fwmark != 0x1200/0xff00", false),
         ] {
             let e = parse(f).unwrap().unwrap();
-            assert_eq!(e.matches(&s), want, "{f}");
+            assert_eq!(e.matches(&s, &FilterContext::default()), want, "{f}");
             assert_eq!(
-                run_bytecode(&compile(&e).unwrap(), &s, true),
+                run_bytecode(&compile(&e, &FilterContext::default()).unwrap(), &s, true),
                 want,
                 "bytecode {f}"
             );
@@ -1629,9 +1768,9 @@ mod tests {
 
     #[test]
     fn dev_and_unix_stay_in_user_space() {
-        let f = Filter::new(parse("dev = lo and sport = :22").unwrap().unwrap());
+        let f = Filter::new(parse("dev = lo and sport = :22").unwrap().unwrap()).unwrap();
         assert!(f.bytecode().is_none());
-        let f = Filter::new(parse("src unix:/run/*.sock").unwrap().unwrap());
+        let f = Filter::new(parse("src unix:/run/*.sock").unwrap().unwrap()).unwrap();
         assert!(f.bytecode().is_none());
         let mut u = Socket::new(Table::UnixStream, Family::Unix, State::Listen);
         u.local = Endpoint::Unix {
@@ -1645,13 +1784,24 @@ mod tests {
         };
         assert!(!f.matches(&u));
         // A path without `unix:` is a unix address too.
-        assert!(parse("src /tmp/a.sock").unwrap().unwrap().matches(&u));
-        assert!(!parse("src /tmp/b.sock").unwrap().unwrap().matches(&u));
+        assert!(
+            parse("src /tmp/a.sock")
+                .unwrap()
+                .unwrap()
+                .matches(&u, &FilterContext::default())
+        );
+        assert!(
+            !parse("src /tmp/b.sock")
+                .unwrap()
+                .unwrap()
+                .matches(&u, &FilterContext::default())
+        );
         let g = Filter::new(
             parse("fwmark = 0x10/0xf0 or cgroup = /user.slice or autobound")
                 .unwrap()
                 .unwrap(),
-        );
+        )
+        .unwrap();
         audit(g.bytecode().unwrap()).unwrap();
     }
 
@@ -1730,12 +1880,12 @@ mod tests {
             }
             let text = make(4, &mut rnd, &leaves);
             let e = parse(&text).unwrap().unwrap();
-            let bc = compile(&e).unwrap();
+            let bc = compile(&e, &FilterContext::default()).unwrap();
             audit(&bc).unwrap_or_else(|err| panic!("{text}: {err}"));
             for s in &socks {
                 assert_eq!(
                     run_bytecode(&bc, s, true),
-                    e.matches(s),
+                    e.matches(s, &FilterContext::default()),
                     "{text} on {:?}",
                     s.local
                 );

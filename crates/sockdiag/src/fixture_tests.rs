@@ -666,7 +666,7 @@ fn unix_sockets_every_field() {
         want.cookie = Some(cookie);
         want.local = Endpoint::Unix {
             name: UnixName::Unnamed,
-            inode,
+            inode: inode.into(),
         };
         want.peer = peer(peer_ino);
         common(&mut want);

@@ -225,63 +225,6 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_layout() {
-        let mut b = Vec::new();
-        encode_request(
-            &mut b,
-            Table::Tcp,
-            Family::Inet6,
-            1 << 10,
-            Extensions::INFO | Extensions::CONG,
-            None,
-        );
-        assert_eq!(b.len(), INET_DIAG_REQ_V2_LEN);
-        assert_eq!(&b[..4], &[AF_INET6, IPPROTO_TCP, 0b1010, 0]);
-        assert_eq!(u32_ne(&b, 4), 1 << 10);
-        assert_eq!(&b[48..56], &[0xff; 8]);
-        let mut m = Vec::new();
-        encode_request(
-            &mut m,
-            Table::Mptcp,
-            Family::Inet,
-            2,
-            Extensions::empty(),
-            Some(&[1, 2, 3, 4]),
-        );
-        // bytecode attribute, then the protocol attribute carrying 262
-        assert_eq!(m.len(), INET_DIAG_REQ_V2_LEN + 8 + 8);
-        assert_eq!(u16_ne(&m, 58), INET_DIAG_REQ_BYTECODE);
-        assert_eq!(u16_ne(&m, 66), INET_DIAG_REQ_PROTOCOL);
-        assert_eq!(u32_ne(&m, 68), 262);
-    }
-
-    #[test]
-    fn compat_request_layout() {
-        let mut b = Vec::new();
-        encode_compat_request(&mut b, 1 << 10 | 1 << 13, Extensions::INFO, None);
-        assert_eq!(b.len(), INET_DIAG_REQ_LEN);
-        assert_eq!(&b[..4], &[0, 0, 0, 0b10]);
-        assert_eq!(&b[44..52], &[0xff; 8]);
-        assert_eq!(u32_ne(&b, 52), 1 << 10 | 1 << 13);
-        assert_eq!(u32_ne(&b, 56), 0);
-        let mut f = Vec::new();
-        encode_compat_request(&mut f, 2, Extensions::empty(), Some(&[1, 2, 3, 4]));
-        assert_eq!(f.len(), INET_DIAG_REQ_LEN + 8);
-        assert_eq!(u16_ne(&f, 62), INET_DIAG_REQ_BYTECODE);
-    }
-
-    #[test]
-    fn short_message_is_an_error() {
-        let e = decode(Table::Tcp, &[0u8; 40]).unwrap_err();
-        assert_eq!((e.what, e.expected, e.actual), ("inet_diag_msg", 72, 40));
-    }
-}
-
 /// The inet table an `inet_diag_msg` belongs to, from its
 /// `INET_DIAG_PROTOCOL` attribute (sent with destroy events, where the
 /// request does not say). `None` when absent or not an inet table.
@@ -344,4 +287,61 @@ pub(crate) fn encode_exact(out: &mut Vec<u8>, s: &Socket) -> Option<()> {
         );
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_layout() {
+        let mut b = Vec::new();
+        encode_request(
+            &mut b,
+            Table::Tcp,
+            Family::Inet6,
+            1 << 10,
+            Extensions::INFO | Extensions::CONG,
+            None,
+        );
+        assert_eq!(b.len(), INET_DIAG_REQ_V2_LEN);
+        assert_eq!(&b[..4], &[AF_INET6, IPPROTO_TCP, 0b1010, 0]);
+        assert_eq!(u32_ne(&b, 4), 1 << 10);
+        assert_eq!(&b[48..56], &[0xff; 8]);
+        let mut m = Vec::new();
+        encode_request(
+            &mut m,
+            Table::Mptcp,
+            Family::Inet,
+            2,
+            Extensions::empty(),
+            Some(&[1, 2, 3, 4]),
+        );
+        // bytecode attribute, then the protocol attribute carrying 262
+        assert_eq!(m.len(), INET_DIAG_REQ_V2_LEN + 8 + 8);
+        assert_eq!(u16_ne(&m, 58), INET_DIAG_REQ_BYTECODE);
+        assert_eq!(u16_ne(&m, 66), INET_DIAG_REQ_PROTOCOL);
+        assert_eq!(u32_ne(&m, 68), 262);
+    }
+
+    #[test]
+    fn compat_request_layout() {
+        let mut b = Vec::new();
+        encode_compat_request(&mut b, 1 << 10 | 1 << 13, Extensions::INFO, None);
+        assert_eq!(b.len(), INET_DIAG_REQ_LEN);
+        assert_eq!(&b[..4], &[0, 0, 0, 0b10]);
+        assert_eq!(&b[44..52], &[0xff; 8]);
+        assert_eq!(u32_ne(&b, 52), 1 << 10 | 1 << 13);
+        assert_eq!(u32_ne(&b, 56), 0);
+        let mut f = Vec::new();
+        encode_compat_request(&mut f, 2, Extensions::empty(), Some(&[1, 2, 3, 4]));
+        assert_eq!(f.len(), INET_DIAG_REQ_LEN + 8);
+        assert_eq!(u16_ne(&f, 62), INET_DIAG_REQ_BYTECODE);
+    }
+
+    #[test]
+    fn short_message_is_an_error() {
+        let e = decode(Table::Tcp, &[0u8; 40]).unwrap_err();
+        assert_eq!((e.what, e.expected, e.actual), ("inet_diag_msg", 72, 40));
+    }
 }

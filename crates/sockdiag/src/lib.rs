@@ -47,6 +47,8 @@ mod netns;
 mod packet;
 mod process;
 mod procnet;
+#[cfg(test)]
+mod proptests;
 pub mod query;
 pub mod sample;
 mod summary;

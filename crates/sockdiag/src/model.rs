@@ -470,7 +470,7 @@ pub enum Endpoint {
         /// The bound name.
         name: UnixName,
         /// The socket's inode (0 when unknown).
-        inode: u32,
+        inode: u64,
     },
     /// A packet socket: the protocol (host order `ETH_P_*`) and interface.
     Packet {

@@ -131,8 +131,8 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
         }
     };
     let mut s = Socket::new(table, Family::Unix, state);
-    let inode: u32 = dec(f[6])?;
-    s.inode = inode as u64;
+    let inode: u64 = dec(f[6])?;
+    s.inode = inode;
     // The path is the rest of the line (it may contain spaces); abstract
     // names are printed with '@' for the leading NUL.
     let name = match line

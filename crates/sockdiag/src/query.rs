@@ -179,21 +179,50 @@ impl Query {
         self
     }
 
-    /// Attaches `INET_DIAG_REQ_BYTECODE` to inet requests. The program must
-    /// be valid: the kernel rejects bad jumps with `EINVAL`.
-    pub fn bytecode(mut self, program: Vec<u8>) -> Query {
+    /// Attaches a hand-written `INET_DIAG_REQ_BYTECODE` program to inet
+    /// requests, checked first by [`crate::filter::audit`] (the kernel's
+    /// own checks): a program it would refuse is an error here.
+    ///
+    /// The program is an extra kernel-side condition, independent of
+    /// [`Query::filter`] and of the order the two are set in: with both,
+    /// the kernel runs this program and the filter is judged in user space.
+    ///
+    /// ```
+    /// use sockdiag::Query;
+    /// // INET_DIAG_BC_NOP: accepts every socket.
+    /// assert!(Query::tcp().bytecode(vec![0, 4, 8, 0]).is_ok());
+    /// // A jump into nowhere is refused before the kernel sees it.
+    /// assert!(Query::tcp().bytecode(vec![1, 4, 200, 0]).is_err());
+    /// ```
+    pub fn bytecode(mut self, program: Vec<u8>) -> Result<Query> {
+        crate::filter::audit(&program)?;
+        if program.len() > u16::MAX as usize {
+            return Err(Error::Bytecode(crate::filter::BytecodeError {
+                offset: u16::MAX as usize,
+                reason: "program longer than 64 KiB",
+            }));
+        }
         self.bytecode = Some(program);
-        self
+        Ok(self)
     }
 
     /// Filters sockets with an `ss` expression. Inet dumps carry its
     /// bytecode and the kernel does the work; unix, packet and netlink
     /// tables, `/proc` fallbacks and expressions the kernel cannot run
     /// (`dev`, unix globs) are filtered here. Each socket is filtered once.
+    /// A filter that needs a [`crate::filter::FilterContext`] (`autobound`)
+    /// is re-judged in the namespace a dump runs in, read once per dump.
     pub fn filter(mut self, filter: Filter) -> Query {
-        self.bytecode = filter.bytecode().map(<[u8]>::to_vec);
         self.filter = Some(filter);
         self
+    }
+
+    /// The kernel program of inet requests: the one given to
+    /// [`Query::bytecode`], else the filter's.
+    fn kernel_program(&self) -> Option<&[u8]> {
+        self.bytecode
+            .as_deref()
+            .or_else(|| self.filter.as_ref().and_then(Filter::bytecode))
     }
 
     /// The filter, if any.
@@ -342,7 +371,7 @@ impl Query {
                 part.family,
                 self.states.bits(),
                 self.ext,
-                self.bytecode.as_deref(),
+                self.kernel_program(),
             ),
             PartKind::Unix => unix::encode_request(out, self.states.bits(), self.unix_show),
             PartKind::Packet => packet::encode_request(out, self.packet_show),
@@ -351,7 +380,7 @@ impl Query {
                 out,
                 self.states.bits(),
                 self.ext,
-                self.bytecode.as_deref(),
+                self.kernel_program(),
             ),
             PartKind::Replay => {}
         }
@@ -391,7 +420,10 @@ impl Query {
 
     /// True when the kernel runs the filter for an inet dump.
     fn kernel_filters(&self) -> bool {
-        self.filter.is_none() || self.bytecode.is_some()
+        match &self.filter {
+            None => true,
+            Some(f) => self.bytecode.is_none() && f.bytecode().is_some(),
+        }
     }
 }
 
@@ -627,6 +659,16 @@ impl Connection {
         }
     }
 
+    /// The filter context of this connection's namespace, read now.
+    fn filter_context(&self) -> crate::filter::FilterContext {
+        match &self.netns {
+            None => crate::filter::FilterContext::current(),
+            Some(ns) => ns
+                .run(crate::filter::FilterContext::current)
+                .unwrap_or_default(),
+        }
+    }
+
     fn open_proc(&self, name: &str) -> std::io::Result<File> {
         let path = PathBuf::from("/proc/thread-self/net").join(name);
         match &self.netns {
@@ -709,7 +751,17 @@ pub struct Dump<'c> {
 }
 
 impl<'c> Dump<'c> {
-    fn new(mut conn: Slot<'c>, query: Query) -> Dump<'c> {
+    fn new(mut conn: Slot<'c>, mut query: Query) -> Dump<'c> {
+        // Context the filter needs (the local port range), read once, in
+        // the namespace dumped.
+        if let Some(f) = &query.filter
+            && f.expr().needs_context()
+        {
+            let ctx = conn.get().filter_context();
+            if let Ok(f) = f.with_context(ctx) {
+                query.filter = Some(f);
+            }
+        }
         // Without netlink every part falls back to its own /proc file.
         let parts = query.parts(conn.get().has_netlink());
         Dump {

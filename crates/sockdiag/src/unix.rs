@@ -43,8 +43,8 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
         return Ok(None);
     };
     let mut s = Socket::new(table, Family::Unix, State::from_kernel(msg[2]));
-    let inode = u32_ne(msg, 4);
-    s.inode = inode as u64;
+    let inode = u32_ne(msg, 4) as u64;
+    s.inode = inode;
     s.cookie = Some(u32_ne(msg, 8) as u64 | (u32_ne(msg, 12) as u64) << 32);
     let mut name = UnixName::Unnamed;
     let mut peer = 0;
@@ -74,7 +74,7 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     s.local = Endpoint::Unix { name, inode };
     s.peer = Endpoint::Unix {
         name: UnixName::Unnamed,
-        inode: peer,
+        inode: peer as u64,
     };
     if info != UnixInfo::default() {
         s.unix = Some(info);

@@ -702,7 +702,7 @@ fn unix_pair_abstract_and_path_sockets() {
         sp.local,
         Endpoint::Unix {
             name: UnixName::Path(want_name),
-            inode: inode(&p) as u32
+            inode: inode(&p)
         }
     );
     let sa = by_inode(inode(&a));
@@ -712,7 +712,7 @@ fn unix_pair_abstract_and_path_sockets() {
         sa.local,
         Endpoint::Unix {
             name: UnixName::Abstract(want_name),
-            inode: inode(&a) as u32
+            inode: inode(&a)
         }
     );
     let (sx, sy) = (by_inode(inode(&x)), by_inode(inode(&y)));
@@ -724,14 +724,14 @@ fn unix_pair_abstract_and_path_sockets() {
         sx.peer,
         Endpoint::Unix {
             name: UnixName::Unnamed,
-            inode: inode(&y) as u32
+            inode: inode(&y)
         }
     );
     assert_eq!(
         sy.peer,
         Endpoint::Unix {
             name: UnixName::Unnamed,
-            inode: inode(&x) as u32
+            inode: inode(&x)
         }
     );
     assert_eq!(sy.recv_q, 42); // a stream reader counts bytes

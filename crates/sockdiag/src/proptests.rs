@@ -1,0 +1,368 @@
+//! Property tests: no public (or decoding) entry point panics on any value
+//! a caller or the kernel can hand it, and what the filter compiler emits
+//! always passes the kernel's audit.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use proptest::prelude::*;
+
+use crate::filter::{
+    CondFamily, Expr, Filter, FilterContext, HostCond, audit, glob_match, parse_with, run_bytecode,
+    split_words, words_from_file_text,
+};
+use crate::model::*;
+use crate::{MptcpInfo, TcpInfo};
+
+fn ip() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![
+        any::<[u8; 4]>().prop_map(|b| IpAddr::V4(Ipv4Addr::from(b))),
+        any::<[u8; 16]>().prop_map(|b| IpAddr::V6(Ipv6Addr::from(b))),
+        // v4-mapped IPv6, where IPv4 conditions apply too.
+        any::<[u8; 4]>().prop_map(|b| IpAddr::V6(Ipv4Addr::from(b).to_ipv6_mapped())),
+    ]
+}
+
+fn unix_name() -> impl Strategy<Value = UnixName> {
+    prop_oneof![
+        Just(UnixName::Unnamed),
+        proptest::collection::vec(any::<u8>(), 0..120).prop_map(|b| UnixName::from_sun_path(&b)),
+    ]
+}
+
+fn endpoint() -> impl Strategy<Value = Endpoint> {
+    prop_oneof![
+        (ip(), any::<u16>()).prop_map(|(addr, port)| Endpoint::Inet { addr, port }),
+        (unix_name(), any::<u64>()).prop_map(|(name, inode)| Endpoint::Unix { name, inode }),
+        (any::<u16>(), any::<u32>())
+            .prop_map(|(protocol, ifindex)| Endpoint::Packet { protocol, ifindex }),
+        (any::<u8>(), any::<u32>(), any::<u32>()).prop_map(|(protocol, portid, group)| {
+            Endpoint::Netlink {
+                protocol,
+                portid,
+                group,
+            }
+        }),
+        Just(Endpoint::None),
+    ]
+}
+
+const TABLES: [Table; 10] = [
+    Table::Tcp,
+    Table::Udp,
+    Table::Raw,
+    Table::Mptcp,
+    Table::UnixStream,
+    Table::UnixDgram,
+    Table::UnixSeqpacket,
+    Table::PacketRaw,
+    Table::PacketDgram,
+    Table::Netlink,
+];
+
+const FAMILIES: [Family; 5] = [
+    Family::Inet,
+    Family::Inet6,
+    Family::Unix,
+    Family::Packet,
+    Family::Netlink,
+];
+
+fn socket() -> impl Strategy<Value = Socket> {
+    (
+        (0..TABLES.len(), 0..FAMILIES.len(), any::<u8>()),
+        (endpoint(), endpoint()),
+        (
+            any::<u32>(),
+            any::<Option<u32>>(),
+            any::<Option<u64>>(),
+            any::<u64>(),
+        ),
+    )
+        .prop_map(
+            |((t, f, st), (local, peer), (interface, mark, cgroup_id, inode))| {
+                let mut s = Socket::new(TABLES[t], FAMILIES[f], State::from_kernel(st));
+                s.local = local;
+                s.peer = peer;
+                s.interface = interface;
+                s.mark = mark;
+                s.cgroup_id = cgroup_id;
+                s.inode = inode;
+                s
+            },
+        )
+}
+
+fn hostcond() -> impl Strategy<Value = HostCond> {
+    (
+        prop_oneof![
+            Just(CondFamily::Any),
+            Just(CondFamily::Inet),
+            Just(CondFamily::Inet6),
+            Just(CondFamily::Unix),
+        ],
+        any::<[u8; 16]>(),
+        any::<u8>(),
+        any::<Option<u16>>(),
+        proptest::option::of("[a-z/*?\\[\\]!^\\\\-]{0,12}"),
+    )
+        .prop_map(|(family, addr, prefix_len, port, glob)| HostCond {
+            family,
+            addr,
+            prefix_len,
+            port,
+            glob,
+        })
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    let leaf = prop_oneof![
+        hostcond().prop_map(Expr::Src),
+        hostcond().prop_map(Expr::Dst),
+        any::<u16>().prop_map(Expr::SportGe),
+        any::<u16>().prop_map(Expr::SportLe),
+        any::<u16>().prop_map(Expr::DportGe),
+        any::<u16>().prop_map(Expr::DportLe),
+        any::<u32>().prop_map(Expr::Dev),
+        (any::<u32>(), any::<u32>()).prop_map(|(mark, mask)| Expr::Mark { mark, mask }),
+        any::<u64>().prop_map(Expr::Cgroup),
+        Just(Expr::Autobound),
+    ];
+    leaf.prop_recursive(5, 32, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+            inner.prop_map(|a| Expr::Not(Box::new(a))),
+        ]
+    })
+}
+
+/// Words of the filter language, mixed with arbitrary ones.
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop_oneof![
+            Just("src"),
+            Just("dst"),
+            Just("sport"),
+            Just("dport"),
+            Just("dev"),
+            Just("fwmark"),
+            Just("cgroup"),
+            Just("autobound"),
+            Just("and"),
+            Just("or"),
+            Just("not"),
+            Just("!"),
+            Just("("),
+            Just(")"),
+            Just("="),
+            Just("!="),
+            Just(">="),
+            Just("<"),
+            Just("eq"),
+            Just(":22"),
+            Just("*"),
+            Just("10.0.0.0/8"),
+            Just("10.0.0.1/40"),
+            Just("[::1]/200"),
+            Just("[::ffff:1.2.3.4]:80"),
+            Just("unix:/run/*.sock"),
+            Just("inet:*"),
+            Just("0x10/0xf0"),
+            Just("lo"),
+        ]
+        .prop_map(str::to_string),
+        "[ -~]{0,12}",
+    ]
+}
+
+/// Resolves nothing: property tests stay off the network.
+struct NoResolver;
+
+impl crate::filter::Resolver for NoResolver {
+    fn service(&self, _name: &str) -> Option<u16> {
+        None
+    }
+    fn ifindex(&self, _name: &str) -> Option<u32> {
+        Some(1)
+    }
+    fn host(&self, _name: &str) -> Vec<IpAddr> {
+        Vec::new()
+    }
+    fn cgroup(&self, _path: &str) -> Option<u64> {
+        None
+    }
+}
+
+fn context() -> impl Strategy<Value = FilterContext> {
+    (any::<u16>(), any::<u16>()).prop_map(FilterContext::new)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn built_expressions_never_panic(e in expr(), s in socket(), ctx in context(), locked in any::<bool>()) {
+        let _ = e.matches(&s, &ctx);
+        let _ = e.to_string();
+        match Filter::in_context(e.clone(), ctx) {
+            Ok(f) => {
+                let _ = f.matches(&s);
+                if let Some(bc) = f.bytecode() {
+                    prop_assert!(audit(bc).is_ok());
+                    let _ = run_bytecode(bc, &s, locked);
+                }
+            }
+            // Refused only when the kernel would refuse the program.
+            Err(err) => prop_assert!(
+                err.message.contains("rejected") || err.message.contains("too large"),
+                "{err}"
+            ),
+        }
+    }
+
+    #[test]
+    fn parsed_words_never_panic(words in proptest::collection::vec(word(), 0..16), s in socket()) {
+        if let Ok(Some(e)) = parse_with(&words, &NoResolver) {
+            let _ = e.matches(&s, &FilterContext::default());
+            if let Ok(f) = Filter::in_context(e, FilterContext::default()) {
+                let _ = f.matches(&s);
+                if let Some(bc) = f.bytecode() {
+                    prop_assert!(audit(bc).is_ok());
+                    let _ = run_bytecode(bc, &s, false);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_helpers_never_panic(text in "\\PC{0,64}", pat in "[a-z*?\\[\\]!^\\\\-]{0,10}") {
+        let _ = split_words(&text);
+        let _ = words_from_file_text(&text);
+        let _ = glob_match(&pat, &text);
+        let _ = FilterContext::parse_port_range(&text);
+    }
+
+    #[test]
+    fn arbitrary_bytecode_never_panics(bc in proptest::collection::vec(any::<u8>(), 0..96), s in socket(), locked in any::<bool>()) {
+        let _ = audit(&bc);
+        let _ = run_bytecode(&bc, &s, locked);
+    }
+
+    #[test]
+    fn hostcond_programs_run_on_any_socket(code in 7u8..9, fam in prop_oneof![Just(0u8), Just(2), Just(10), any::<u8>()], plen in any::<u8>(), rest in proptest::collection::vec(any::<u8>(), 0..24), s in socket()) {
+        let mut bc = vec![code, 28, 32, 0, fam, plen, 0, 0];
+        bc.extend_from_slice(&rest);
+        bc.resize(28, 0);
+        let _ = audit(&bc);
+        let _ = run_bytecode(&bc, &s, false);
+    }
+
+    #[test]
+    fn message_decoders_never_panic(msg in proptest::collection::vec(any::<u8>(), 0..512), t in 0..TABLES.len()) {
+        let _ = crate::inet::decode(TABLES[t], &msg);
+        let _ = crate::inet::table_of(&msg);
+        let _ = crate::unix::decode(&msg);
+        let _ = crate::packet::decode(&msg);
+        let _ = crate::netlink::decode(&msg);
+        let _ = TcpInfo::from_bytes(&msg);
+        let m = MptcpInfo::from_bytes(&msg);
+        let _ = m.fields().count();
+        let _ = SkMemInfo::from_bytes(&msg);
+        let _ = UnixName::from_sun_path(&msg);
+        for r in crate::wire::NlMsgs::new(&msg) {
+            if r.is_err() {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn inet_messages_with_attributes_never_panic(
+        head in proptest::collection::vec(any::<u8>(), 72..=72),
+        attrs in proptest::collection::vec((any::<u16>(), 0u16..64, proptest::collection::vec(any::<u8>(), 0..64)), 0..8),
+        t in 0..4usize,
+    ) {
+        // A well-framed header and attributes of any type and length
+        // (lengths that lie included).
+        let mut msg = head;
+        msg[0] = [2, 10][t % 2];
+        for (ty, len, payload) in attrs {
+            msg.extend_from_slice(&len.to_ne_bytes());
+            msg.extend_from_slice(&(ty % 32).to_ne_bytes());
+            msg.extend_from_slice(&payload);
+        }
+        let _ = crate::inet::decode(TABLES[t], &msg);
+        let _ = crate::unix::decode(&msg);
+        let _ = crate::packet::decode(&msg);
+        let _ = crate::netlink::decode(&msg);
+    }
+
+    #[test]
+    fn proc_parsers_never_panic(line in "\\PC{0,200}", t in 0..TABLES.len(), f in 0..2usize) {
+        let _ = crate::procnet::parse_line(TABLES[t], FAMILIES[f], &line);
+    }
+
+    #[test]
+    fn proc_lines_of_the_right_shape_never_panic(
+        fields in proptest::collection::vec(prop_oneof!["[0-9A-F]{1,32}", "[0-9A-F]{8}:[0-9A-F]{4}", "[0-9A-F]{32}:[0-9A-F]{4}", "[0-9]{1,22}", "@?[ -~]{0,20}"], 0..20),
+        t in 0..TABLES.len(),
+        f in 0..2usize,
+    ) {
+        let line = fields.join(" ");
+        let _ = crate::procnet::parse_line(TABLES[t], FAMILIES[f], &line);
+        let line = format!("   0: {line}");
+        let _ = crate::procnet::parse_line(TABLES[t], FAMILIES[f], &line);
+    }
+
+    #[test]
+    fn summary_parsers_never_panic(a in "\\PC{0,200}", b in "\\PC{0,200}", c in "\\PC{0,200}") {
+        let _ = crate::Summary::parse(&a, &b, &c);
+        let _ = crate::TcpCounters::parse(&a, &b);
+        let _ = crate::snmp_field(&a, &b, &c);
+    }
+}
+
+#[test]
+fn long_prefixes_do_not_panic() {
+    // The issue's cases: a prefix of 40 bits on an IPv4 condition judged on
+    // a v4-mapped IPv6 socket, and a program with a prefix of 200 bits.
+    let mut s = Socket::new(Table::Tcp, Family::Inet6, State::Established);
+    s.local = Endpoint::Inet {
+        addr: IpAddr::V6(Ipv4Addr::new(10, 0, 0, 1).to_ipv6_mapped()),
+        port: 1,
+    };
+    let mut addr = [0u8; 16];
+    addr[..4].copy_from_slice(&[10, 0, 0, 1]);
+    let e = Expr::Src(HostCond {
+        family: CondFamily::Inet,
+        addr,
+        prefix_len: 40,
+        port: None,
+        glob: None,
+    });
+    assert!(e.matches(&s, &FilterContext::default()));
+    // The kernel would refuse this program: an error, not a silent drop.
+    let err = Filter::in_context(e, FilterContext::default()).unwrap_err();
+    assert!(err.message.contains("prefix longer"), "{err}");
+    let mut bc = vec![7u8, 28, 32, 0, 10, 200, 0, 0, 0xff, 0xff, 0xff, 0xff];
+    bc.extend_from_slice(&[0; 16]);
+    assert!(audit(&bc).is_err());
+    assert!(!run_bytecode(&bc, &s, false));
+}
+
+#[test]
+fn bytecode_and_filter_commute() {
+    let f = Filter::parse_str("sport = :22").unwrap();
+    let nop = vec![0u8, 4, 8, 0];
+    let a = crate::Query::tcp()
+        .bytecode(nop.clone())
+        .unwrap()
+        .filter(f.clone());
+    let b = crate::Query::tcp().filter(f).bytecode(nop).unwrap();
+    assert_eq!(a, b);
+    // A program the kernel would refuse is refused here.
+    assert!(matches!(
+        crate::Query::tcp().bytecode(vec![7, 4, 8, 0]),
+        Err(crate::Error::Bytecode(_))
+    ));
+}
