@@ -518,3 +518,272 @@ fn lab_time_wait() {
         },
     );
 }
+
+// ---------------------------------------------------------------------------
+// Healthy traffic, counters, and the kinds the lab does not build
+
+/// `rss doctor -N <ns> ARGS`: (exit status, stdout, stderr).
+fn doctor_cli(ns: &NetNs, args: &[&str]) -> (i32, String, String) {
+    cli(args, &ns.path())
+}
+
+fn kinds_of(json: &str) -> Vec<Kind> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let f: Vec<Finding> = serde_json::from_value(v["findings"].clone()).unwrap();
+    f.into_iter().map(|f| f.kind).collect()
+}
+
+/// An echo server and several clients exchanging lines, connections opened
+/// and closed normally, a listener with a short backlog accepted promptly:
+/// nothing to report, exit 0 (counter rises and, the namespace being new,
+/// everything the counters hold).
+#[test]
+fn healthy_traffic_produces_nothing() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let l = ns
+        .run(|| listener(addr("127.0.0.1:5000"), 4, None))
+        .unwrap();
+    let stop = AtomicBool::new(false);
+    let exchanges = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        // The seed's server: one thread per connection, echo each line,
+        // close at end of file.
+        scope.spawn(|| {
+            l.set_nonblocking(true).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                match l.accept() {
+                    Ok((c, _)) => {
+                        let c: TcpStream = c.into();
+                        c.set_nonblocking(false).unwrap();
+                        std::thread::spawn(move || {
+                            let mut w = c.try_clone().unwrap();
+                            for line in BufReader::new(c).lines() {
+                                let Ok(line) = line else { break };
+                                if w.write_all(format!("Server reply: {line}\n").as_bytes())
+                                    .is_err()
+                                {
+                                    break;
+                                }
+                            }
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        // Three clients (never more than the backlog waiting), each
+        // connecting again and again: five lines, five replies, close.
+        for _ in 0..3 {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let c = ns
+                        .run(|| TcpStream::connect(addr("127.0.0.1:5000")))
+                        .unwrap();
+                    let mut w = c.try_clone().unwrap();
+                    let mut r = BufReader::new(c);
+                    for i in 0..5 {
+                        w.write_all(format!("line {i}\n").as_bytes()).unwrap();
+                        let mut reply = String::new();
+                        r.read_line(&mut reply).unwrap();
+                        assert_eq!(reply, format!("Server reply: line {i}\n"));
+                    }
+                    exchanges.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let (code, out, err) = doctor_cli(&ns, &["--interval", "300ms"]);
+        let (code_j, json, _) = doctor_cli(&ns, &["--interval", "300ms", "-j", "--since-boot"]);
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.starts_with("rss doctor: no problem found"), "{out}");
+        assert_eq!(code_j, 0, "{json}");
+        assert!(kinds_of(&json).is_empty(), "{json}");
+    });
+    assert!(exchanges.into_inner() >= 10, "the traffic did flow");
+}
+
+/// Counter evidence comes from the namespace examined: refused connects in
+/// one namespace are `resets` there (`--since-boot`), and nothing in a
+/// second, idle one; without `--since-boot`, only what rises while sampling
+/// counts.
+#[test]
+fn counters_are_read_from_the_namespace_examined() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    require_privileged!();
+    let busy = NetNs::new().unwrap();
+    let idle = NetNs::new().unwrap();
+    for _ in 0..2 {
+        busy.run(|| TcpStream::connect(addr("127.0.0.1:9")))
+            .unwrap_err();
+    }
+    let (code, json, err) = doctor_cli(&busy, &["--samples", "1", "-j", "--since-boot"]);
+    assert_eq!((code, kinds_of(&json)), (1, vec![Kind::Resets]), "{err}");
+    assert!(json.contains("Tcp.AttemptFails"), "{json}");
+    let (code, json, _) = doctor_cli(&idle, &["--samples", "1", "-j", "--since-boot"]);
+    assert_eq!((code, kinds_of(&json)), (0, vec![]), "{json}");
+    // The refusals are history: without --since-boot, nothing rises.
+    let (code, json, _) = doctor_cli(&busy, &["--samples", "2", "--interval", "100ms", "-j"]);
+    assert_eq!((code, kinds_of(&json)), (0, vec![]), "{json}");
+    // Refusals while sampling are a rise.
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                busy.run(|| TcpStream::connect(addr("127.0.0.1:9")))
+                    .unwrap_err();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let (code, json, _) = doctor_cli(&busy, &["--samples", "3", "--interval", "200ms", "-j"]);
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!((code, kinds_of(&json)), (1, vec![Kind::Resets]), "{json}");
+    });
+}
+
+/// `port_exhaustion` and `time_wait_pressure` against the namespace's own
+/// sysctls: 9 connections to one destination with 10 ephemeral ports, and
+/// TIME-WAIT sockets past `tcp_max_tw_buckets`.
+#[test]
+fn port_and_time_wait_limits() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    ns.sysctl("net.ipv4.ip_local_port_range", "40000 40009")
+        .unwrap();
+    ns.sysctl("net.ipv4.tcp_max_tw_buckets", "4").unwrap();
+    let l = ns
+        .run(|| listener(addr("127.0.0.1:5000"), 64, None))
+        .unwrap();
+    let mut held = Vec::new();
+    for _ in 0..9 {
+        let c = ns
+            .run(|| TcpStream::connect(addr("127.0.0.1:5000")))
+            .unwrap();
+        held.push((c, l.accept().unwrap().0));
+    }
+    let (code, json, _) = doctor_cli(&ns, &["--samples", "1", "-j"]);
+    assert_eq!(
+        (code, kinds_of(&json)),
+        (1, vec![Kind::PortExhaustion]),
+        "{json}"
+    );
+    assert!(json.contains("127.0.0.1:5000"), "{json}");
+    // Close 5 client-first: 4 TIME-WAIT (the bucket limit), the 5th
+    // overflows; ports are still taken by the rest and the TIME-WAITs.
+    for (c, s) in held.drain(..5) {
+        drop(c);
+        drop(s);
+    }
+    let tw = |ns: &NetNs| {
+        sockdiag::Query::tcp()
+            .states(States::TIME_WAIT)
+            .dump_in(&sockdiag::NetNs::from_path(ns.path()).unwrap())
+            .unwrap()
+            .count()
+    };
+    assert!(testkit::wait_until(Duration::from_secs(5), || tw(&ns) == 4));
+    let (code, json, _) = doctor_cli(&ns, &["--samples", "1", "-j", "--since-boot"]);
+    let kinds = kinds_of(&json);
+    assert_eq!(code, 1);
+    assert!(kinds.contains(&Kind::TimeWaitPressure), "{json}");
+    // 4 established + 4 TIME-WAIT still take 8 of the 10 ports.
+    assert!(kinds.contains(&Kind::PortExhaustion), "{json}");
+    assert!(json.contains("use 8 of the 10 local ports"), "{json}");
+    assert!(json.contains("4 in TIME-WAIT"), "{json}");
+    assert_eq!(kinds.len(), 2, "{json}");
+    assert!(json.contains("TCPTimeWaitOverflow"), "{json}");
+    drop(held);
+}
+
+/// `unix_backlog_full`: a unix stream listener with backlog 2 and three
+/// connections it never accepts.
+#[test]
+fn unix_listener_at_its_backlog() {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let name = format!("\0rss-doctor-{}", std::process::id());
+    let (l, clients) = ns.run(move || {
+        let a = SockAddr::unix(&name).unwrap();
+        let l = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+        l.bind(&a).unwrap();
+        l.listen(2).unwrap();
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            let c = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+            c.set_nonblocking(true).unwrap();
+            c.connect(&a).unwrap();
+            clients.push(c);
+        }
+        (l, clients)
+    });
+    let (code, json, err) = doctor_cli(&ns, &["-x", "--interval", "100ms", "-j"]);
+    assert_eq!(
+        (code, kinds_of(&json)),
+        (1, vec![Kind::UnixBacklogFull]),
+        "{json}{err}"
+    );
+    assert!(json.contains("@rss-doctor-"), "{json}");
+    drop((l, clients));
+}
+
+/// `udp_drops`: a UDP socket with the smallest receive buffer, flooded.
+#[test]
+fn udp_receive_buffer_overflow() {
+    use std::net::UdpSocket;
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let (rx, tx) = ns.run(|| {
+        let rx = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        rx.set_recv_buffer_size(1).unwrap();
+        rx.bind(&addr("127.0.0.1:5353").into()).unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        (rx, tx)
+    });
+    for _ in 0..200 {
+        tx.send_to(&[0u8; 512], "127.0.0.1:5353").unwrap();
+    }
+    let (code, json, _) = doctor_cli(&ns, &["-u", "--samples", "1", "-j", "--since-boot"]);
+    assert_eq!((code, kinds_of(&json)), (1, vec![Kind::UdpDrops]), "{json}");
+    assert!(json.contains("127.0.0.1:5353"), "{json}");
+    // Without --since-boot, only drops while sampling count.
+    let (code, json, _) = doctor_cli(&ns, &["-u", "--samples", "2", "--interval", "100ms", "-j"]);
+    assert_eq!((code, kinds_of(&json)), (0, vec![]), "{json}");
+    drop((rx, tx));
+}
+
+/// The text form: severity words, sockets with processes, evidence, and
+/// no colour when NO_COLOR is set or the output is not a terminal.
+#[test]
+fn text_report_of_a_full_listener() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let l = ns
+        .run(|| listener(addr("127.0.0.1:5000"), 1, None))
+        .unwrap();
+    let c: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            ns.run(|| TcpStream::connect(addr("127.0.0.1:5000")))
+                .unwrap()
+        })
+        .collect();
+    let (code, out, _) = doctor_cli(&ns, &["--interval", "100ms", "-t", "state", "listening"]);
+    assert_eq!(code, 1, "{out}");
+    let me = std::process::id();
+    assert!(out.contains("CRITICAL listen_queue_full"), "{out}");
+    assert!(out.contains("accept queue 2 of backlog 1"), "{out}");
+    assert!(out.contains(&format!("pid={me}")), "{out}");
+    assert!(out.contains("recv_q: 2 → 2 → 2"), "{out}");
+    assert!(
+        out.contains("  why:  ") && out.contains("  next: "),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "no colour off a terminal: {out}");
+    let (_, coloured, _) = doctor_cli(&ns, &["--samples", "1", "--color", "always"]);
+    assert!(coloured.contains("\x1b[1;31mCRITICAL\x1b[0m"), "{coloured}");
+    drop((l, c));
+}
