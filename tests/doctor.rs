@@ -787,3 +787,56 @@ fn text_report_of_a_full_listener() {
     assert!(coloured.contains("\x1b[1;31mCRITICAL\x1b[0m"), "{coloured}");
     drop((l, c));
 }
+
+/// `rss -tan --explain`: each row gains the note of what its queues mean.
+#[test]
+fn explain_notes_on_the_ordinary_table() {
+    use std::io::Write;
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let l = ns
+        .run(|| listener(addr("127.0.0.1:5000"), 5, None))
+        .unwrap();
+    let mut c = ns
+        .run(|| TcpStream::connect(addr("127.0.0.1:5000")))
+        .unwrap();
+    c.write_all(b"hello\n").unwrap();
+    let (s, _) = l.accept().unwrap();
+    let port = c.local_addr().unwrap().port();
+    let server_row = |out: &str| {
+        let lines: Vec<&str> = out.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.len() >= 5 && w[..3] == ["ESTAB", "6", "0"] && w[4] == format!("127.0.0.1:{port}")
+            })
+            .unwrap_or_else(|| panic!("{out}"));
+        lines[i + 1].to_string()
+    };
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let argv: Vec<OsString> = vec![
+        "rss".into(),
+        "-N".into(),
+        ns.path().into(),
+        "-tan".into(),
+        "--explain".into(),
+    ];
+    assert_eq!(rss::run(argv, &mut out, &mut err), 0);
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("\tRecv-Q 0: connections waiting for accept() (accept queue); Send-Q 5: the backlog given to listen()"),
+        "{out}"
+    );
+    assert_eq!(
+        server_row(&out).trim(),
+        "Recv-Q 6: bytes received, not yet read by the application; Send-Q 0: everything sent was acknowledged"
+    );
+    // Without --explain the table is ss's.
+    let mut plain = Vec::new();
+    let argv: Vec<OsString> = vec!["rss".into(), "-N".into(), ns.path().into(), "-tan".into()];
+    assert_eq!(rss::run(argv, &mut plain, &mut err), 0);
+    assert!(!String::from_utf8(plain).unwrap().contains("Recv-Q 6:"));
+    drop((l, c, s));
+}

@@ -80,6 +80,9 @@ pub struct Args {
     /// Show cgroup information
     #[arg(long, help_heading = "Display")]
     pub cgroup: bool,
+    /// Explain each row's Recv-Q and Send-Q in its state (not in ss)
+    #[arg(long, help_heading = "Display")]
+    pub explain: bool,
     /// Suppress the header line
     #[arg(short = 'H', long = "no-header", help_heading = "Display")]
     pub no_header: bool,

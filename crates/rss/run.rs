@@ -234,6 +234,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         queues: !a.no_queues,
         tos: a.tos,
         cgroup: a.cgroup,
+        explain: a.explain,
         tty,
         width: None,
     }

@@ -59,6 +59,8 @@ pub struct RenderOptions {
     pub tos: bool,
     /// `--cgroup`: `cgroup:PATH`.
     pub cgroup: bool,
+    /// `--explain` (rss only): a note of what Recv-Q and Send-Q mean.
+    pub explain: bool,
     /// Standard output is a terminal: with `width` unset, its width is asked
     /// for (`TIOCGWINSZ`), as `ss` does.
     pub tty: bool,
@@ -87,6 +89,7 @@ impl Default for RenderOptions {
             queues: true,
             tos: false,
             cgroup: false,
+            explain: false,
             tty: false,
             width: None,
         }
