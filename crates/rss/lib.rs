@@ -10,6 +10,7 @@ pub mod args;
 pub mod bench;
 pub mod doctor;
 pub mod exporter;
+pub mod explain;
 pub mod filter;
 pub mod json;
 pub mod kill;

@@ -303,6 +303,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         tos: a.tos,
         cgroup: a.cgroup,
         inet_sockopt: a.inet_sockopt,
+        explain: a.explain,
         tty,
         width: None,
     }
