@@ -370,7 +370,7 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 /// Makes SIGINT and SIGTERM end the loop at its next check instead of
 /// killing the process mid-line.
-fn catch_stop_signals() {
+pub(crate) fn catch_stop_signals() {
     STOP.store(false, Ordering::SeqCst);
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler only stores to an atomic, which is
@@ -379,6 +379,11 @@ fn catch_stop_signals() {
             libc::signal(sig, on_signal as *const () as libc::sighandler_t);
         }
     }
+}
+
+/// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).
+pub(crate) fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
 }
 
 /// Sleeps until `deadline` or a stop signal; false when stopped.
