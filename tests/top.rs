@@ -16,7 +16,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
-        let session = format!("rss-top-{}", std::process::id());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let session = format!("rss-top-{}-{n}", std::process::id());
         let st = Command::new("tmux")
             .args([
                 "new-session",
@@ -117,8 +119,8 @@ fn top_draws_sorts_filters_and_quits() {
     let t = Tmux::start(&cmd);
     // The rows of the scene: the two server sides with their queues.
     let s = t.wait("the scene's rows", |s| {
-        s.contains("127.0.0.1:5000         127.0.0.1:41001        3000")
-            && s.contains("127.0.0.1:5000         127.0.0.1:41002        100 ")
+        s.contains("127.0.0.1:5000        127.0.0.1:41001       3000")
+            && s.contains("127.0.0.1:5000        127.0.0.1:41002       100 ")
     });
     assert!(s.starts_with("rss top "), "{s}");
     assert!(s.contains("4 of 4 sockets"), "{s}");
@@ -126,16 +128,16 @@ fn top_draws_sorts_filters_and_quits() {
     t.keys(&["1"]);
     let s = t.wait("sort by Recv-Q", |s| s.contains("sort Recv-Qv"));
     let (big, small) = (
-        line_of(&s, "127.0.0.1:41001        3000").unwrap(),
-        line_of(&s, "127.0.0.1:41002        100 ").unwrap(),
+        line_of(&s, "127.0.0.1:41001       3000").unwrap(),
+        line_of(&s, "127.0.0.1:41002       100 ").unwrap(),
     );
     assert!(big < small, "{s}");
     // `1` again: smallest first.
     t.keys(&["1"]);
     let s = t.wait("sort by Recv-Q ascending", |s| s.contains("sort Recv-Q^"));
     let (big, small) = (
-        line_of(&s, "127.0.0.1:41001        3000").unwrap(),
-        line_of(&s, "127.0.0.1:41002        100 ").unwrap(),
+        line_of(&s, "127.0.0.1:41001       3000").unwrap(),
+        line_of(&s, "127.0.0.1:41002       100 ").unwrap(),
     );
     assert!(small < big, "{s}");
     // A filter typed at the prompt: only the client on 41002.
@@ -145,7 +147,7 @@ fn top_draws_sorts_filters_and_quits() {
     t.keys(&["Enter"]);
     let s = t.wait("the filter applied", |s| s.contains("1 of 4 sockets"));
     assert!(s.contains("filter: sport = :41002"), "{s}");
-    assert!(s.contains("127.0.0.1:41002        127.0.0.1:5000"), "{s}");
+    assert!(s.contains("127.0.0.1:41002       127.0.0.1:5000"), "{s}");
     assert!(!s.contains("127.0.0.1:41001"), "{s}");
     // `q` quits: the full screen is gone and rss exited 0.
     t.keys(&["q"]);
@@ -174,4 +176,40 @@ fn top_refuses_bad_usage_before_touching_the_terminal() {
         );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// Ctrl-C quits like `q`; a panic (forced by the test hook) still leaves
+/// the terminal restored, with the message printed on the normal screen.
+#[test]
+fn top_restores_the_terminal_on_ctrl_c_and_on_panic() {
+    require_privileged!();
+    require_tool!("tmux");
+    let ns = NetNs::new().unwrap();
+    let _l = ns.run(|| listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap());
+    let rss = env!("CARGO_BIN_EXE_rss");
+    let ns_path = ns.path();
+    let t = Tmux::start(&format!(
+        "{rss} top -a -N {}; echo rss-exit=$?; sleep 60",
+        ns_path.display()
+    ));
+    t.wait("the listener", |s| {
+        s.contains("LISTEN") && s.contains("127.0.0.1:5000")
+    });
+    t.keys(&["C-c"]);
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(s.contains("rss-exit=0"), "{s}");
+    assert!(!s.contains("rss top "), "the screen was not restored:\n{s}");
+    drop(t);
+    let t = Tmux::start(&format!(
+        "RSS_TOP_TEST_PANIC=1 {rss} top -a -N {}; echo rss-exit=$?; sleep 60",
+        ns_path.display()
+    ));
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(s.contains("rss-exit=101"), "{s}");
+    assert!(s.contains("panicking after the first draw"), "{s}");
+    assert!(!s.contains("rss top "), "the screen was not restored:\n{s}");
+    // Raw mode is off again: the terminal echoes what is typed (to
+    // `sleep`, which does not read it; in raw mode nothing would show).
+    t.keys(&["-l", "echo-is-on"]);
+    t.wait("a cooked terminal", |s| s.contains("echo-is-on"));
 }

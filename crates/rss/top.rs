@@ -13,6 +13,9 @@
 //! terminal. The terminal is restored on quit, on error, on Ctrl-C or
 //! SIGTERM and on panic (ratatui's panic hook).
 //!
+//! `RSS_TOP_TEST_PANIC=1` panics right after the first screen is drawn:
+//! the tests use it to prove that a panic leaves a usable terminal.
+//!
 //! Exit status: 0 after `q`, 1 when the system refused (namespace,
 //! permission), 2 for bad usage (a bad interval, sort key or filter, or
 //! stdout not a terminal).
@@ -216,6 +219,9 @@ fn event_loop(
             }
         }
         terminal.draw(|f| ui::draw(f, model))?;
+        if std::env::var_os("RSS_TOP_TEST_PANIC").is_some_and(|v| v == "1") {
+            panic!("RSS_TOP_TEST_PANIC: panicking after the first draw, as asked");
+        }
         // Wait for a key until the next sample is due; wake up often
         // enough to notice SIGTERM.
         let mut changed = false;

@@ -28,7 +28,8 @@ fn ms(us: u64) -> String {
     if us == 0 {
         "-".into()
     } else {
-        format!("{:.1}", us as f64 / 1000.0)
+        // ss's precision: microseconds, as milliseconds with 3 decimals.
+        format!("{:.3}", us as f64 / 1000.0)
     }
 }
 
@@ -110,13 +111,13 @@ fn draw_rows(f: &mut Frame<'_>, m: &Model, area: Rect) {
     });
     let widths = [
         Constraint::Length(10),
-        Constraint::Length(22),
-        Constraint::Length(22),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(8),
+        Constraint::Length(21),
+        Constraint::Length(21),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
         Constraint::Length(7),
         Constraint::Min(8),
     ];
@@ -145,7 +146,7 @@ fn draw_groups(f: &mut Frame<'_>, m: &Model, area: Rect) {
         Constraint::Length(8),
         Constraint::Length(8),
         Constraint::Length(8),
-        Constraint::Length(7),
+        Constraint::Length(8),
     ];
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
@@ -316,10 +317,14 @@ mod tests {
         assert!(header < r1 && r1 < r2 && r2 < r3, "{}", s.join("\n"));
         let row = &s[r1];
         assert!(row.starts_with(">ESTAB"), "selected first row: {row}");
-        for cell in ["10.0.0.2:443", "100.0K", "0.2", "curl(101)"] {
+        for cell in ["10.0.0.2:443", "100.0K", "0.200", "curl(101)"] {
             assert!(row.contains(cell), "{cell} in {row}");
         }
-        assert!(s[r3].contains("800") && s[r3].contains("5.0"), "{}", s[r3]);
+        assert!(
+            s[r3].contains("800") && s[r3].contains("5.000"),
+            "{}",
+            s[r3]
+        );
         // The detail pane of the selected connection, with its history.
         let d = line_of(&s, "cookie 0x1");
         assert!(d > r3);
