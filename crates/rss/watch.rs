@@ -13,7 +13,7 @@
 //! - piped, the same blocks one after another, each starting with a
 //!   `--- TIMESTAMP` line;
 //! - with `-j`, JSON Lines: one `snapshot` object, then one `delta` object
-//!   per interval (see [`snapshot_json`] and [`delta_json`]).
+//!   per interval (see [`snapshot_line`] and [`delta_line`]).
 //!
 //! It ends on Ctrl-C (SIGINT/SIGTERM, exit 0) or when the reader goes away
 //! (broken pipe, exit 0).
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde::Serialize;
 use sockdiag::sample::Delta;
 use sockdiag::{Endpoint, Sample, SampleOptions, Sampler, Socket, SocketKey};
 
@@ -303,19 +303,76 @@ fn millis(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-fn socket_json(s: &Socket) -> Value {
-    serde_json::to_value(s).unwrap_or(Value::Null)
-}
-
 /// The first JSON line: `{"type":"snapshot","seq":0,"time_ms":T,"sockets":[...]}`,
 /// every socket in the sockdiag model's form (with its `cookie`).
-pub fn snapshot_json(sample: &Sample) -> Value {
-    json!({
-        "type": "snapshot",
-        "seq": sample.seq,
-        "time_ms": millis(sample.taken_at),
-        "sockets": sample.sockets.iter().map(socket_json).collect::<Vec<_>>(),
-    })
+pub fn snapshot_line(sample: &Sample) -> SnapshotLine<'_> {
+    SnapshotLine {
+        r#type: "snapshot",
+        seq: sample.seq,
+        time_ms: millis(sample.taken_at),
+        sockets: &sample.sockets,
+    }
+}
+
+/// A snapshot line. Lines are structs, not `serde_json::Value`s, so that
+/// fields keep this order (`type` first) instead of being sorted.
+#[derive(Debug, Serialize)]
+pub struct SnapshotLine<'a> {
+    r#type: &'static str,
+    seq: u64,
+    time_ms: u64,
+    sockets: &'a [Socket],
+}
+
+#[derive(Debug, Serialize)]
+struct MetricsJson {
+    state: sockdiag::State,
+    recv_q: u64,
+    send_q: u64,
+    bytes_sent: u64,
+    bytes_received: u64,
+    retrans: u64,
+}
+
+impl MetricsJson {
+    fn new(s: &Socket, m: &Metrics) -> MetricsJson {
+        MetricsJson {
+            state: s.state,
+            recv_q: m.recv_q,
+            send_q: m.send_q,
+            bytes_sent: m.bytes_sent,
+            bytes_received: m.bytes_received,
+            retrans: m.retrans,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct RatesJson {
+    sent: f64,
+    received: f64,
+    retrans: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ChangeJson<'a> {
+    key: SocketKey,
+    socket: &'a Socket,
+    before: MetricsJson,
+    after: MetricsJson,
+    rates: RatesJson,
+}
+
+/// A delta line, serialized in this field order.
+#[derive(Debug, Serialize)]
+pub struct DeltaLine<'a> {
+    r#type: &'static str,
+    seq: u64,
+    time_ms: u64,
+    interval_ms: u64,
+    new: &'a [&'a Socket],
+    gone: &'a [&'a Socket],
+    changed: Vec<ChangeJson<'a>>,
 }
 
 /// Each later JSON line: `{"type":"delta","seq":N,"time_ms":T,"interval_ms":I,
@@ -324,42 +381,30 @@ pub fn snapshot_json(sample: &Sample) -> Value {
 /// "rates":{"sent":B/s,"received":B/s,"retrans":N/s}}` where METRICS is
 /// `{"state","recv_q","send_q","bytes_sent","bytes_received","retrans"}`
 /// and KEY is `{"cookie":N}` (or `{"fallback":{...}}` without cookies).
-pub fn delta_json(sample: &Sample, delta: &Delta<'_>) -> Value {
-    let metrics = |s: &Socket, m: &Metrics| {
-        json!({
-            "state": s.state,
-            "recv_q": m.recv_q,
-            "send_q": m.send_q,
-            "bytes_sent": m.bytes_sent,
-            "bytes_received": m.bytes_received,
-            "retrans": m.retrans,
-        })
-    };
-    let changed: Vec<Value> = changes(delta)
-        .iter()
-        .map(|c| {
-            json!({
-                "key": SocketKey::of(c.after),
-                "socket": socket_json(c.after),
-                "before": metrics(c.before, &c.metrics.0),
-                "after": metrics(c.after, &c.metrics.1),
-                "rates": {
-                    "sent": c.rates.sent,
-                    "received": c.rates.received,
-                    "retrans": c.rates.retrans,
-                },
-            })
+pub fn delta_line<'a>(sample: &Sample, delta: &'a Delta<'a>) -> DeltaLine<'a> {
+    let changed = changes(delta)
+        .into_iter()
+        .map(|c| ChangeJson {
+            key: SocketKey::of(c.after),
+            socket: c.after,
+            before: MetricsJson::new(c.before, &c.metrics.0),
+            after: MetricsJson::new(c.after, &c.metrics.1),
+            rates: RatesJson {
+                sent: c.rates.sent,
+                received: c.rates.received,
+                retrans: c.rates.retrans,
+            },
         })
         .collect();
-    json!({
-        "type": "delta",
-        "seq": sample.seq,
-        "time_ms": millis(sample.taken_at),
-        "interval_ms": delta.interval.as_millis() as u64,
-        "new": delta.appeared.iter().map(|s| socket_json(s)).collect::<Vec<_>>(),
-        "gone": delta.vanished.iter().map(|s| socket_json(s)).collect::<Vec<_>>(),
-        "changed": changed,
-    })
+    DeltaLine {
+        r#type: "delta",
+        seq: sample.seq,
+        time_ms: millis(sample.taken_at),
+        interval_ms: delta.interval.as_millis() as u64,
+        new: &delta.appeared,
+        gone: &delta.vanished,
+        changed,
+    }
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -445,11 +490,17 @@ pub(crate) fn run(
         let sample = sampler.sample()?;
         let mut buf = Vec::with_capacity(16 * 1024);
         if a.json {
-            let v = match &prev {
-                None => snapshot_json(&sample),
-                Some(p) => delta_json(&sample, &sample.delta(p)),
-            };
-            serde_json::to_writer(&mut buf, &v).map_err(io::Error::from)?;
+            match &prev {
+                None => {
+                    serde_json::to_writer(&mut buf, &snapshot_line(&sample))
+                        .map_err(io::Error::from)?;
+                }
+                Some(p) => {
+                    let d = sample.delta(p);
+                    serde_json::to_writer(&mut buf, &delta_line(&sample, &d))
+                        .map_err(io::Error::from)?;
+                }
+            }
             buf.push(b'\n');
         } else {
             if tty {
@@ -554,14 +605,14 @@ mod tests {
         assert!(lines[0].starts_with("+ new") && lines[0].contains("cookie:0x3"));
         assert!(lines[1].starts_with("- gone") && lines[1].contains("cookie:0x2"));
         assert!(lines[2].starts_with("~ moved") && lines[2].ends_with("Recv-Q 0->1000"));
-        let v = delta_json(&b, &d);
+        let v = serde_json::to_value(delta_line(&b, &d)).unwrap();
         assert_eq!(v["interval_ms"], 2000);
         assert_eq!(v["new"][0]["cookie"], 3);
         assert_eq!(v["gone"][0]["cookie"], 2);
         assert_eq!(v["changed"][0]["key"]["cookie"], 1);
         assert_eq!(v["changed"][0]["before"]["recv_q"], 0);
         assert_eq!(v["changed"][0]["after"]["recv_q"], 1000);
-        let s = snapshot_json(&a);
+        let s = serde_json::to_value(snapshot_line(&a)).unwrap();
         assert_eq!(s["type"], "snapshot");
         assert_eq!(s["sockets"].as_array().unwrap().len(), 2);
     }
