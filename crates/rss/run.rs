@@ -57,6 +57,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "top") {
         return crate::top::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "doctor") {
+        return crate::doctor::run(argv, out, err);
+    }
     let config = match Config::parse(argv) {
         Ok(c) => c,
         Err(ParseError::Clap(e)) => {

@@ -34,6 +34,7 @@
 #[doc(hidden)]
 pub mod bench_support;
 pub mod consts;
+pub mod diagnose;
 mod error;
 pub mod filter;
 #[cfg(test)]
