@@ -124,7 +124,7 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
 
 /// Resolves filter names inside another network namespace: interface
 /// names are that namespace's.
-struct NsResolver<'a>(&'a NetNs);
+pub(crate) struct NsResolver<'a>(pub(crate) &'a NetNs);
 
 impl Resolver for NsResolver<'_> {
     fn service(&self, name: &str) -> Option<u16> {
