@@ -213,3 +213,41 @@ fn top_restores_the_terminal_on_ctrl_c_and_on_panic() {
     t.keys(&["-l", "echo-is-on"]);
     t.wait("a cooked terminal", |s| s.contains("echo-is-on"));
 }
+
+/// `--watch` on a terminal redraws in place: one status line on screen
+/// however many samples were taken, and the changes under the table.
+#[test]
+fn watch_on_a_terminal_redraws_in_place() {
+    require_privileged!();
+    require_tool!("tmux");
+    let ns = NetNs::new().unwrap();
+    let srv = ns.run(|| listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap());
+    let t = Tmux::start(&format!(
+        "{} -N {} --watch=200ms -tn; echo rss-exit=$?; sleep 60",
+        env!("CARGO_BIN_EXE_rss"),
+        ns.path().display()
+    ));
+    t.wait("a few samples", |s| {
+        s.starts_with("--- ") && s.contains("0 sockets")
+    });
+    let _c = ns.run(|| TcpStream::connect("127.0.0.1:5000").unwrap());
+    let _s = srv.accept().unwrap();
+    // The new pair shows up under the table of that sample (the next one
+    // clears it again: only look for it while it is there).
+    let s = t.wait("the new pair", |s| s.contains("+ new   tcp   ESTAB"));
+    assert_eq!(
+        s.lines().filter(|l| l.starts_with("--- ")).count(),
+        1,
+        "{s}"
+    );
+    let s = t.wait("the next samples", |s| s.contains("2 sockets  +0 new"));
+    assert_eq!(
+        s.lines().filter(|l| l.starts_with("--- ")).count(),
+        1,
+        "{s}"
+    );
+    assert!(s.starts_with("--- "), "{s}");
+    t.keys(&["C-c"]);
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(s.contains("rss-exit=0"), "{s}");
+}

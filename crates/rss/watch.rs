@@ -530,6 +530,22 @@ pub(crate) fn run(
                 }
             }
         }
+        if tty && !a.json {
+            // Redrawn in place: what does not fit the screen is cut, so
+            // the status line stays on top.
+            if let Ok((_, rows)) = crossterm::terminal::size() {
+                let keep = usize::from(rows.max(2)) - 1;
+                let cut = buf
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, b)| *b == b'\n')
+                    .nth(keep)
+                    .map(|(i, _)| i + 1);
+                if let Some(cut) = cut {
+                    buf.truncate(cut);
+                }
+            }
+        }
         out.write_all(&buf)?;
         out.flush()?;
         prev = Some(sample);
