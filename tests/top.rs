@@ -19,21 +19,32 @@ impl Tmux {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let session = format!("rss-top-{}-{n}", std::process::id());
-        let st = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "140",
-                "-y",
-                "40",
-                cmd,
-            ])
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux new-session");
+        // A tmux server whose last session just ended may still be going
+        // away: try again a few times.
+        let mut last = None;
+        for _ in 0..5 {
+            let out = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    "140",
+                    "-y",
+                    "40",
+                    cmd,
+                ])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                last = None;
+                break;
+            }
+            last = Some(String::from_utf8_lossy(&out.stderr).into_owned());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert!(last.is_none(), "tmux new-session: {last:?}");
         Tmux { session }
     }
 
@@ -57,7 +68,7 @@ impl Tmux {
     /// Waits until the screen satisfies `cond`; returns the last screen.
     fn wait(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
         let mut last = String::new();
-        let ok = wait_until(Duration::from_secs(15), || {
+        let ok = wait_until(Duration::from_secs(30), || {
             last = self.screen();
             cond(&last)
         });

@@ -13,7 +13,7 @@
 //! terminal. The terminal is restored on quit, on error, on Ctrl-C or
 //! SIGTERM and on panic (ratatui's panic hook).
 //!
-//! `RSS_TOP_TEST_PANIC=1` panics right after the first screen is drawn:
+//! `RSS_TOP_TEST_PANIC=1` panics right after the first sample is drawn:
 //! the tests use it to prove that a panic leaves a usable terminal.
 //!
 //! Exit status: 0 after `q`, 1 when the system refused (namespace,
@@ -25,6 +25,7 @@ pub mod ui;
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -124,7 +125,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     } else {
         States::CONNECTED
     };
-    let mut sampler = match Sampler::new(Query::tcp().states(states), opts) {
+    let sampler = match Sampler::new(Query::tcp().states(states), opts) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(err, "rss: top: {e}");
@@ -139,7 +140,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_FAILURE;
         }
     };
-    let result = event_loop(&mut terminal, &mut sampler, &mut model, interval);
+    let result = event_loop(&mut terminal, sampler, &mut model, interval);
     ratatui::restore();
     match result {
         Ok(()) => EXIT_OK,
@@ -198,57 +199,85 @@ fn on_key(model: &mut Model, code: KeyCode, mods: KeyModifiers) -> bool {
     true
 }
 
+/// Takes a sample every `interval` on its own thread, so that a slow dump
+/// or `/proc` walk never delays a key press; ends when the receiver is
+/// dropped.
+fn spawn_sampler(
+    mut sampler: Sampler,
+    interval: Duration,
+) -> mpsc::Receiver<Result<Sample, sockdiag::Error>> {
+    let (tx, rx) = mpsc::sync_channel(2);
+    std::thread::spawn(move || {
+        let mut next = Instant::now();
+        loop {
+            let sample = sampler.sample();
+            let failed = sample.is_err();
+            if tx.send(sample).is_err() || failed {
+                return;
+            }
+            next += interval;
+            let now = Instant::now();
+            if next < now {
+                next = now;
+            }
+            std::thread::sleep(next - now);
+        }
+    });
+    rx
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    sampler: &mut Sampler,
+    sampler: Sampler,
     model: &mut Model,
     interval: Duration,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let samples = spawn_sampler(sampler, interval);
     let mut prev: Option<Sample> = None;
     let mut older: Option<Sample> = None;
-    let mut next = Instant::now();
+    let mut dirty = true;
     loop {
-        let now = Instant::now();
-        if now >= next {
-            let sample = sampler.sample()?;
-            model.update(&sample, prev.as_ref());
-            older = prev.replace(sample);
-            next += interval;
-            if next < now {
-                next = now + interval;
-            }
-        }
-        terminal.draw(|f| ui::draw(f, model))?;
-        if std::env::var_os("RSS_TOP_TEST_PANIC").is_some_and(|v| v == "1") {
-            panic!("RSS_TOP_TEST_PANIC: panicking after the first draw, as asked");
-        }
-        // Wait for a key until the next sample is due; wake up often
-        // enough to notice SIGTERM.
-        let mut changed = false;
-        while !changed && Instant::now() < next {
-            if crate::watch::stopped() {
-                return Ok(());
-            }
-            let wait = next
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100));
-            if event::poll(wait)? {
-                match event::read()? {
-                    Event::Key(k) if k.kind == KeyEventKind::Press => {
-                        if !on_key(model, k.code, k.modifiers) {
-                            return Ok(());
-                        }
-                        if let Some(p) = &prev
-                            && model.prompt.is_none()
-                        {
-                            // A new filter applies to the rows at once.
-                            model.update(p, older.as_ref());
-                        }
-                        changed = true;
-                    }
-                    Event::Resize(..) => changed = true,
-                    _ => {}
+        loop {
+            match samples.try_recv() {
+                Ok(sample) => {
+                    let sample = sample?;
+                    model.update(&sample, prev.as_ref());
+                    older = prev.replace(sample);
+                    dirty = true;
                 }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    return Err("the sampler stopped".into());
+                }
+            }
+        }
+        if dirty {
+            terminal.draw(|f| ui::draw(f, model))?;
+            dirty = false;
+            if prev.is_some() && std::env::var_os("RSS_TOP_TEST_PANIC").is_some_and(|v| v == "1") {
+                panic!("RSS_TOP_TEST_PANIC: panicking after the first draw, as asked");
+            }
+        }
+        if crate::watch::stopped() {
+            return Ok(());
+        }
+        // Short waits: new samples and SIGTERM are noticed promptly.
+        if event::poll(Duration::from_millis(50))? {
+            match event::read()? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    if !on_key(model, k.code, k.modifiers) {
+                        return Ok(());
+                    }
+                    if let Some(p) = &prev
+                        && model.prompt.is_none()
+                    {
+                        // A new filter applies to the rows at once.
+                        model.update(p, older.as_ref());
+                    }
+                    dirty = true;
+                }
+                Event::Resize(..) => dirty = true,
+                _ => {}
             }
         }
     }
