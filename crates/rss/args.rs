@@ -29,7 +29,9 @@ use crate::filter;
                   TCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\n\
                   Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage.",
     disable_help_flag = true,
-    disable_version_flag = true
+    disable_version_flag = true,
+    // ss (getopt) takes a repeated option: `-t -t`, `-N a -N b` (the last wins).
+    args_override_self = true
 )]
 pub struct Args {
     /// Print help

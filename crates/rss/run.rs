@@ -60,6 +60,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "doctor") {
         return crate::doctor::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "exporter") {
+        return crate::exporter::run(argv, out, err);
+    }
     let config = match Config::parse(argv) {
         Ok(c) => c,
         Err(ParseError::Clap(e)) => {
@@ -99,7 +102,7 @@ pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i
             EXIT_FAILURE
         }
         Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
             EXIT_FAILURE
         }
         Err(Failure::Usage(e)) => {
@@ -111,6 +114,15 @@ pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i
             EXIT_FAILURE
         }
         Err(Failure::Quiet) => EXIT_FAILURE,
+    }
+}
+
+/// What a refused operation needs, for the error line.
+fn privilege_hint(e: &Error) -> &'static str {
+    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
+    match e {
+        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
+        _ => "",
     }
 }
 
