@@ -716,3 +716,45 @@ fn watch_piped_prints_timestamped_snapshots_and_ends_on_a_closed_pipe() {
     child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
     assert!(e.is_empty(), "{e}");
 }
+
+/// A socket that closed between the dump and the kill is passed over
+/// (`ENOENT`), not an error: what `-K` relies on when connections end
+/// while it works.
+#[test]
+fn kill_passes_over_a_socket_that_closed_meanwhile() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let (c, s, l) = ns.run(|| {
+        let l = listener("127.0.0.1:5000".parse().unwrap(), 4, None).unwrap();
+        let c = TcpStream::connect("127.0.0.1:5000").unwrap();
+        let (s, _) = l.accept().unwrap();
+        (c, TcpStream::from(s), l)
+    });
+    let diag_ns = sockdiag::NetNs::from_path(ns.path()).unwrap();
+    let client_port = c.local_addr().unwrap().port();
+    let dumped: Vec<sockdiag::Socket> = sockdiag::Query::tcp()
+        .dump_in(&diag_ns)
+        .unwrap()
+        .flatten()
+        .filter(|x| x.local_port() == Some(client_port))
+        .collect();
+    assert_eq!(dumped.len(), 1);
+    // Both ends go with a reset: no TIME-WAIT socket is left behind.
+    socket2::SockRef::from(&c)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(c);
+    drop((s, l));
+    assert!(
+        testkit::wait_until(Duration::from_secs(5), || {
+            sockdiag::Query::tcp()
+                .dump_in(&diag_ns)
+                .unwrap()
+                .flatten()
+                .all(|x| x.cookie != dumped[0].cookie)
+        }),
+        "the client socket did not go away"
+    );
+    let mut killer = sockdiag::Killer::open(Some(&diag_ns)).unwrap();
+    assert!(!killer.kill(&dumped[0]).unwrap());
+}
