@@ -469,6 +469,24 @@ fn all_netns_lists_every_namespace_like_ss_n() {
         host_rows.iter().any(|r| r.contains(&host_port)),
         "{host_port} not in the host rows:\n{text}"
     );
+    // The host's other sockets change while other programs run: compare
+    // exactly only this test's host connection (listener and both ends).
+    let port = host.local_addr().unwrap().port();
+    let _hc = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _hs = host.accept().unwrap();
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "-tan", &filter])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ss = Command::new("/usr/bin/ss")
+        .args(["-tanH", &filter])
+        .output()
+        .unwrap();
+    let theirs = normalize(&String::from_utf8_lossy(&ss.stdout));
+    assert_eq!(theirs.len(), 3, "{theirs:?}");
+    assert_eq!(by_netns(&text).get("host"), Some(&theirs), "{text}");
     // The unnamed namespace only with =pids.
     let c_label = format!("pid:{}", c_holder.id());
     assert!(!map.contains_key(&c_label), "{text}");
