@@ -39,6 +39,7 @@ use model::{Model, SortKey};
 #[derive(Debug, Parser)]
 #[command(
     name = "rss top",
+    bin_name = "rss top",
     about = "Full-screen view of the busiest TCP connections, refreshed every interval",
     after_help = "Keys: 1-6 sort by Recv-Q, Send-Q, Send/s, Recv/s, Retrans, RTT (again: reverse), \
                   s next sort, / filter (ss language; Enter applies, Esc cancels), g group by process, \
