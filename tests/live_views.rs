@@ -776,3 +776,62 @@ fn kill_passes_over_a_socket_that_closed_meanwhile() {
     let mut killer = sockdiag::Killer::open(Some(&diag_ns)).unwrap();
     assert!(!killer.kill(&dumped[0]).unwrap());
 }
+
+#[test]
+fn watch_all_netns_labels_each_namespace() {
+    require_privileged!();
+    require_tool!("ip");
+    let a = Named::new("wa");
+    let b = Named::new("wb");
+    let _lb =
+        b.ns.run(|| listener("127.0.0.1:6000".parse().unwrap(), 4, None).unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "--watch=300ms", "-tnj"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let dog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut next = |what: &str| -> serde_json::Value {
+        serde_json::from_str(&read_line_within(&mut out, what)).unwrap()
+    };
+    // One snapshot per namespace, ours among them, each labelled.
+    let mut snapshots = std::collections::BTreeMap::new();
+    loop {
+        let v = next("a snapshot");
+        if v["type"] != "snapshot" {
+            break;
+        }
+        snapshots.insert(v["netns"].as_str().unwrap().to_string(), v);
+    }
+    assert!(snapshots.contains_key("host"), "{snapshots:?}");
+    assert_eq!(snapshots[&a.name]["sockets"].as_array().unwrap().len(), 0);
+    // A connection in namespace a: new there, not in b or the host.
+    let _pair = pairs(&a.ns);
+    let mut seen_in = Vec::new();
+    for _ in 0..200 {
+        let v = next("a delta");
+        assert_eq!(v["type"], "delta");
+        if !cookies_with_port(&v["new"], 41001).is_empty() {
+            seen_in.push(v["netns"].as_str().unwrap().to_string());
+            if v["netns"] == a.name.as_str() {
+                break;
+            }
+        }
+    }
+    // Other tests' namespaces may hold the same port: only ours count.
+    assert!(seen_in.contains(&a.name), "{seen_in:?}");
+    assert!(
+        !seen_in.iter().any(|l| *l == b.name || l == "host"),
+        "{seen_in:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(dog);
+}

@@ -16,7 +16,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use sockdiag::{Connection, NetNs, ProcessMap, ProcessMapOptions, Socket};
+use sockdiag::{Connection, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
 
 use crate::args::{Args, Config};
 use crate::render::TableRenderer;
@@ -46,7 +46,6 @@ impl Scope {
             (args.events, "-E"),
             (args.diag.is_some(), "-D"),
             (args.summary, "-s"),
-            (args.watch.is_some(), "--watch"),
         ] {
             if on {
                 return Err(format!("--all-netns cannot be combined with {flag}"));
@@ -66,6 +65,18 @@ pub struct Target {
 }
 
 impl Target {
+    /// Why this namespace failed, as `rss: netns LABEL: ...` says it.
+    pub(crate) fn failure(&self, e: &sockdiag::Error) -> String {
+        match e {
+            sockdiag::Error::Namespace { source, .. } => format!(
+                "netns {}: cannot enter {}: {source}",
+                self.label,
+                self.origin.display()
+            ),
+            e => format!("netns {}: {e}", self.label),
+        }
+    }
+
     /// A path that names this namespace while the target lives.
     pub fn path(&self) -> PathBuf {
         PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
@@ -133,21 +144,25 @@ pub fn targets(scope: Scope) -> (Vec<Target>, Vec<String>) {
     (out, errors)
 }
 
-/// The sockets of one namespace that the configuration selects, with
-/// their processes when `-p`/`-T` asked for them.
-fn collect(config: &Config, t: &Target) -> Result<Vec<Socket>, sockdiag::Error> {
-    let ns = NetNs::from_path(t.path())?;
-    // Interface names in a filter are that namespace's.
+/// The query of `config` for namespace `ns`: interface names in the filter
+/// are that namespace's.
+pub(crate) fn query_in(config: &Config, ns: &NetNs) -> Result<Query, sockdiag::Error> {
     let mut c = config.clone();
     if config.filter.is_some() {
-        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(&ns))
+        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
             .and_then(|e| e.map(sockdiag::Filter::new).transpose())
             .map_err(|e| sockdiag::Error::Io {
                 context: "resolving the filter in the namespace",
                 source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
             })?;
     }
-    let query = build_query(&c);
+    Ok(build_query(&c))
+}
+
+/// The sockets of one namespace that the configuration selects.
+fn collect(config: &Config, t: &Target) -> Result<Vec<Socket>, sockdiag::Error> {
+    let ns = NetNs::from_path(t.path())?;
+    let query = query_in(config, &ns)?;
     let mut conn = Connection::open(Some(&ns))?;
     let mut sockets = Vec::new();
     for s in conn.dump(&query) {
@@ -185,17 +200,8 @@ pub(crate) fn run(
     for (i, t) in targets.iter().enumerate() {
         match collect(config, t) {
             Ok(v) => all.extend(v.into_iter().map(|s| (i, s))),
-            Err(sockdiag::Error::Namespace { source, .. }) => {
-                writeln!(
-                    err,
-                    "rss: netns {}: cannot enter {}: {source}",
-                    t.label,
-                    t.origin.display()
-                )?;
-                failed = true;
-            }
             Err(e) => {
-                writeln!(err, "rss: netns {}: {e}", t.label)?;
+                writeln!(err, "rss: {}", t.failure(&e))?;
                 failed = true;
             }
         }
@@ -262,7 +268,7 @@ pub(crate) fn run(
 /// line (when `header`), then the labels, one per row in order. Lines that
 /// continue a row (`-i`, `-m` and `-e` details start with a tab) get an
 /// empty cell.
-fn prefix_lines(
+pub(crate) fn prefix_lines(
     table: &[u8],
     labels: &[&str],
     width: usize,

@@ -82,10 +82,10 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_USAGE;
         }
     };
-    let result = if config.all_netns.is_some() {
-        crate::netns_all::run(&config, out, err)
-    } else if config.watch.is_some() {
+    let result = if config.watch.is_some() {
         crate::watch::run(&config, out, err)
+    } else if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
     } else {
         execute(&config, out, err)
     };

@@ -15,6 +15,10 @@
 //! - with `-j`, JSON Lines: one `snapshot` object, then one `delta` object
 //!   per interval (see [`snapshot_line`] and [`delta_line`]).
 //!
+//! With `--all-netns` every namespace is sampled each interval: the table
+//! gets a leading `Netns` column, change lines a namespace label, and each
+//! JSON line (one per namespace per interval) a `netns` field.
+//!
 //! It ends on Ctrl-C (SIGINT/SIGTERM, exit 0) or when the reader goes away
 //! (broken pipe, exit 0).
 
@@ -455,6 +459,76 @@ pub(crate) fn netns_path(ns: &Namespace) -> Option<PathBuf> {
 }
 
 /// Runs the watch loop until a stop signal or a closed output.
+/// One namespace being watched.
+struct Watched {
+    /// Its label under `--all-netns`; `None` for a single namespace.
+    label: Option<String>,
+    sampler: Sampler,
+    prev: Option<Sample>,
+}
+
+/// The samplers: one for the namespace of `-N` (or the caller's), or one
+/// per namespace of `--all-netns` (those that cannot be entered are
+/// reported on `err` and left out).
+fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failure> {
+    let a = &config.args;
+    let opts = SampleOptions::default()
+        .counters(false)
+        .processes(a.processes || a.threads);
+    let Some(scope) = config.all_netns else {
+        let mut opts = opts;
+        let query = match netns_path(&config.netns) {
+            Some(p) => {
+                let ns = sockdiag::NetNs::from_path(&p)?;
+                opts = opts.netns(p);
+                crate::netns_all::query_in(config, &ns)?
+            }
+            None => build_query(config),
+        };
+        return Ok(vec![Watched {
+            label: None,
+            sampler: Sampler::new(query, opts)?,
+            prev: None,
+        }]);
+    };
+    let (targets, errors) = crate::netns_all::targets(scope);
+    for e in errors {
+        writeln!(err, "rss: {e}")?;
+    }
+    let mut out = Vec::new();
+    for t in &targets {
+        // The sampler opens its own handle on the namespace, so the target
+        // may be dropped afterwards.
+        let made = sockdiag::NetNs::from_path(t.path())
+            .and_then(|ns| crate::netns_all::query_in(config, &ns))
+            .and_then(|q| Sampler::new(q, opts.clone().netns(t.path())));
+        match made {
+            Ok(sampler) => out.push(Watched {
+                label: Some(t.label.clone()),
+                sampler,
+                prev: None,
+            }),
+            Err(e) => writeln!(err, "rss: {}", t.failure(&e))?,
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one JSON line, with a `netns` field when labelled.
+fn json_line<T: Serialize>(buf: &mut Vec<u8>, line: &T, label: Option<&str>) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Labelled<'a, T> {
+        #[serde(flatten)]
+        line: &'a T,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        netns: Option<&'a str>,
+    }
+    serde_json::to_writer(&mut *buf, &Labelled { line, netns: label }).map_err(io::Error::from)?;
+    buf.push(b'\n');
+    Ok(())
+}
+
+/// Runs the watch loop until a stop signal or a closed output.
 pub(crate) fn run(
     config: &Config,
     out: &mut dyn Write,
@@ -474,59 +548,93 @@ pub(crate) fn run(
             )));
         }
     }
-    let mut opts = SampleOptions::default()
-        .counters(false)
-        .processes(a.processes || a.threads);
-    if let Some(p) = netns_path(&config.netns) {
-        opts = opts.netns(p);
-    }
-    let mut sampler = Sampler::new(build_query(config), opts)?;
+    let mut watched = samplers(config, err)?;
     let tty = crate::run::is_stdout_tty();
     catch_stop_signals();
-    let _ = err;
-    let mut prev: Option<Sample> = None;
     let mut next = Instant::now();
     loop {
-        let sample = sampler.sample()?;
         let mut buf = Vec::with_capacity(16 * 1024);
-        if a.json {
-            match &prev {
-                None => {
-                    serde_json::to_writer(&mut buf, &snapshot_line(&sample))
-                        .map_err(io::Error::from)?;
+        // Sample every namespace first: the block shows one moment.
+        let mut fresh = Vec::with_capacity(watched.len());
+        let mut i = 0;
+        while i < watched.len() {
+            match watched[i].sampler.sample() {
+                Ok(s) => {
+                    fresh.push(s);
+                    i += 1;
                 }
-                Some(p) => {
-                    let d = sample.delta(p);
-                    serde_json::to_writer(&mut buf, &delta_line(&sample, &d))
-                        .map_err(io::Error::from)?;
+                // A namespace among many that fails is dropped and reported.
+                Err(e) if watched.len() > 1 => {
+                    let w = watched.remove(i);
+                    writeln!(err, "rss: netns {}: {e}", w.label.unwrap_or_default())?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if a.json {
+            for (w, sample) in watched.iter().zip(&fresh) {
+                let label = w.label.as_deref();
+                match &w.prev {
+                    None => json_line(&mut buf, &snapshot_line(sample), label)?,
+                    Some(p) => {
+                        let d = sample.delta(p);
+                        json_line(&mut buf, &delta_line(sample, &d), label)?;
+                    }
                 }
             }
-            buf.push(b'\n');
         } else {
             if tty {
                 // Home and clear: redraw in place.
                 buf.extend_from_slice(b"\x1b[H\x1b[2J");
             }
-            let delta = prev.as_ref().map(|p| sample.delta(p));
-            let (new, gone, moved) = match &delta {
-                Some(d) => (d.appeared.len(), d.vanished.len(), changes(d).len()),
-                None => (0, 0, 0),
-            };
+            let deltas: Vec<Option<Delta<'_>>> = watched
+                .iter()
+                .zip(&fresh)
+                .map(|(w, s)| w.prev.as_ref().map(|p| s.delta(p)))
+                .collect();
+            let (mut new, mut gone, mut moved) = (0, 0, 0);
+            for d in deltas.iter().flatten() {
+                new += d.appeared.len();
+                gone += d.vanished.len();
+                moved += changes(d).len();
+            }
+            let taken_at = fresh.first().map_or_else(SystemTime::now, |s| s.taken_at);
             writeln!(
                 buf,
                 "--- {}  every {:?}  {} sockets  +{new} new  -{gone} gone  ~{moved} moved",
-                utc_text(sample.taken_at),
+                utc_text(taken_at),
                 interval,
-                sample.sockets.len()
+                fresh.iter().map(|s| s.sockets.len()).sum::<usize>()
             )?;
-            let mut table = TableRenderer::new(&mut buf, render_options(config, tty));
-            for s in &sample.sockets {
-                table.push(s)?;
+            let mut table = Vec::new();
+            let mut r = TableRenderer::new(&mut table, render_options(config, tty));
+            for s in fresh.iter().flat_map(|s| &s.sockets) {
+                r.push(s)?;
             }
-            table.finish()?;
-            if let Some(d) = &delta {
-                for line in change_lines(d) {
-                    writeln!(buf, "{line}")?;
+            r.finish()?;
+            let labels: Vec<&str> = watched
+                .iter()
+                .zip(&fresh)
+                .flat_map(|(w, s)| {
+                    std::iter::repeat_n(w.label.as_deref().unwrap_or(""), s.sockets.len())
+                })
+                .collect();
+            let width = watched
+                .iter()
+                .filter_map(|w| w.label.as_ref().map(|l| l.len().max("Netns".len())))
+                .max();
+            match width {
+                Some(width) => {
+                    crate::netns_all::prefix_lines(&table, &labels, width, !a.no_header, &mut buf)?
+                }
+                None => buf.extend_from_slice(&table),
+            }
+            for (w, d) in watched.iter().zip(&deltas) {
+                for line in d.iter().flat_map(change_lines) {
+                    match (&w.label, width) {
+                        (Some(l), Some(width)) => writeln!(buf, "{l:<width$} {line}")?,
+                        _ => writeln!(buf, "{line}")?,
+                    }
                 }
             }
         }
@@ -548,7 +656,9 @@ pub(crate) fn run(
         }
         out.write_all(&buf)?;
         out.flush()?;
-        prev = Some(sample);
+        for (w, s) in watched.iter_mut().zip(fresh) {
+            w.prev = Some(s);
+        }
         next += interval;
         if next < Instant::now() {
             next = Instant::now();
