@@ -768,6 +768,21 @@ pub struct Dump<'c> {
     deferred_overflow: bool,
 }
 
+impl std::fmt::Debug for Dump<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dump")
+            .field("query", &self.query)
+            .field("parts", &self.parts.len())
+            .field("next_part", &self.next_part)
+            .field("sources", &self.sources)
+            .field("interrupted", &self.interrupted)
+            .field("batches", &self.batches)
+            .field("bytes", &self.bytes)
+            .field("done", &self.fused)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'c> Dump<'c> {
     fn new(mut conn: Slot<'c>, mut query: Query) -> Dump<'c> {
         // Context the filter needs (the local port range), read once, in
