@@ -20,4 +20,5 @@ pub mod run;
 pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
 pub mod render;
 pub mod summary;
+pub mod top;
 pub mod watch;

@@ -54,6 +54,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "bench") {
         return crate::bench::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "top") {
+        return crate::top::run(argv, out, err);
+    }
     if argv.get(1).is_some_and(|a| a == "doctor") {
         return crate::doctor::run(argv, out, err);
     }
@@ -79,10 +82,10 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_USAGE;
         }
     };
-    let result = if config.all_netns.is_some() {
-        crate::netns_all::run(&config, out, err)
-    } else if config.watch.is_some() {
+    let result = if config.watch.is_some() {
         crate::watch::run(&config, out, err)
+    } else if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
     } else {
         execute(&config, out, err)
     };
@@ -187,7 +190,7 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
 
 /// Resolves filter names inside another network namespace: interface
 /// names are that namespace's.
-struct NsResolver<'a>(&'a NetNs);
+pub(crate) struct NsResolver<'a>(pub(crate) &'a NetNs);
 
 impl Resolver for NsResolver<'_> {
     fn service(&self, name: &str) -> Option<u16> {
