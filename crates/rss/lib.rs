@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod doctor;
 pub mod exporter;
 pub mod filter;
 pub mod json;

@@ -50,6 +50,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "bench") {
         return crate::bench::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "doctor") {
+        return crate::doctor::run(argv, out, err);
+    }
     if argv.get(1).is_some_and(|a| a == "exporter") {
         return crate::exporter::run(argv, out, err);
     }
