@@ -75,7 +75,7 @@ pub struct ExporterArgs {
     pub process_refresh: u64,
     /// Seconds between two samples of the background doctor sampler
     /// (0: no findings)
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub sample_interval: u64,
     /// Filter words, as for rss: state/exclude words, then an expression
     #[arg(

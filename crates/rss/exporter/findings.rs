@@ -5,25 +5,100 @@
 //! published counts and never waits for the sampler.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sockdiag::Query;
+use sockdiag::diagnose::{Kind as FindingKind, Options, diagnose};
+use sockdiag::sample::{Sample, SampleOptions, Sampler};
 
 use super::metrics::{Def, Families, Kind, Value};
-use super::scrape::{Errors, Scope};
+use super::scrape::{Errors, Scope, all_namespaces};
 
-/// Starts the background sampler over `scope` (one sample every `interval`,
-/// 0 for none) and returns where it publishes.
-///
-/// Hook for the doctor's sampler and rules (`sockdiag::sample`,
-/// `sockdiag::diagnose`): until they are part of this build, no sampler runs
-/// and no findings are exported.
-pub fn start(_scope: &Scope, _query: &Query, interval: Duration) -> Option<Arc<Findings>> {
+/// Samples a diagnosis looks at: the doctor's default (3 samples), spread
+/// over two sampling intervals.
+pub const WINDOW: usize = 3;
+
+/// Starts the background sampler over `scope`, one sample of each
+/// namespace every `interval` (zero: no sampler), and returns where it
+/// publishes. Each round runs the doctor's rules over the last [`WINDOW`]
+/// samples of each namespace.
+pub fn start(scope: &Scope, query: &Query, interval: Duration) -> Option<Arc<Findings>> {
     if interval.is_zero() {
         return None;
     }
-    None
+    let findings = Arc::new(Findings::new(
+        FindingKind::ALL.iter().map(|k| k.name().to_owned()),
+    ));
+    let weak = Arc::downgrade(&findings);
+    let (scope, query) = (scope.clone(), query.clone());
+    std::thread::Builder::new()
+        .name("rss-doctor-sampler".into())
+        .spawn(move || {
+            // netns label (None without --all-netns) -> its sampler and window.
+            let mut samplers: BTreeMap<Option<String>, (Sampler, Vec<Sample>)> = BTreeMap::new();
+            loop {
+                let Some(findings) = weak.upgrade() else {
+                    return;
+                };
+                let targets: Vec<(Option<String>, Option<PathBuf>)> = match &scope {
+                    Scope::Current => vec![(None, None)],
+                    Scope::One(p) => vec![(None, Some(p.clone()))],
+                    Scope::All => std::iter::once((Some("host".to_owned()), None))
+                        .chain(
+                            all_namespaces()
+                                .into_iter()
+                                .map(|(l, p)| (Some(l), Some(p))),
+                        )
+                        .collect(),
+                };
+                samplers.retain(|k, _| targets.iter().any(|(l, _)| l == k));
+                let mut found = Vec::new();
+                let mut sampled = Vec::new();
+                for (label, path) in targets {
+                    if !samplers.contains_key(&label) {
+                        let mut opts = SampleOptions::default();
+                        if let Some(p) = &path {
+                            opts = opts.netns(p.clone());
+                        }
+                        match Sampler::new(query.clone(), opts) {
+                            Ok(s) => {
+                                samplers.insert(label.clone(), (s, Vec::new()));
+                            }
+                            Err(_) => {
+                                findings.failed();
+                                continue;
+                            }
+                        }
+                    }
+                    let Some((sampler, window)) = samplers.get_mut(&label) else {
+                        continue;
+                    };
+                    match sampler.sample() {
+                        Ok(s) => {
+                            if window.len() == WINDOW {
+                                window.remove(0);
+                            }
+                            window.push(s);
+                            for f in diagnose(window, &Options::new()) {
+                                found.push((label.clone(), f.kind.name()));
+                            }
+                            sampled.push(label);
+                        }
+                        Err(_) => {
+                            findings.failed();
+                            samplers.remove(&label);
+                        }
+                    }
+                }
+                findings.publish(sampled, found);
+                drop(findings);
+                std::thread::sleep(interval);
+            }
+        })
+        .ok()?;
+    Some(findings)
 }
 
 const FINDINGS: Def = (
@@ -44,7 +119,9 @@ const ROUNDS: Def = (
 
 #[derive(Debug, Default)]
 struct Latest {
-    by_kind: BTreeMap<String, u64>,
+    /// Namespaces diagnosed (their netns label).
+    namespaces: Vec<Option<String>>,
+    by_kind: BTreeMap<(Option<String>, String), u64>,
     at: Option<Instant>,
     rounds: u64,
     failures: u64,
@@ -67,13 +144,19 @@ impl Findings {
         }
     }
 
-    /// Publishes one diagnosis: the kind of each finding.
-    pub fn publish<'a>(&self, kinds: impl IntoIterator<Item = &'a str>) {
+    /// Publishes one diagnosis of `namespaces`: the namespace and kind of
+    /// each finding.
+    pub fn publish<'a>(
+        &self,
+        namespaces: Vec<Option<String>>,
+        found: impl IntoIterator<Item = (Option<String>, &'a str)>,
+    ) {
         let mut by_kind = BTreeMap::new();
-        for k in kinds {
-            *by_kind.entry(k.to_owned()).or_insert(0) += 1;
+        for (ns, k) in found {
+            *by_kind.entry((ns, k.to_owned())).or_insert(0) += 1;
         }
         if let Ok(mut l) = self.latest.lock() {
+            l.namespaces = namespaces;
             l.by_kind = by_kind;
             l.at = Some(Instant::now());
             l.rounds += 1;
@@ -98,14 +181,18 @@ impl Findings {
             errors.count("findings");
         }
         out.declare(FINDINGS);
-        if l.at.is_some() {
+        for ns in &l.namespaces {
             let mut all: BTreeMap<&str, u64> = self.kinds.iter().map(|k| (k.as_str(), 0)).collect();
-            for (k, n) in &l.by_kind {
-                all.insert(k, *n);
+            for ((n, k), count) in &l.by_kind {
+                if n == ns {
+                    all.insert(k, *count);
+                }
             }
-            for (k, n) in all {
-                out.get(FINDINGS)
-                    .push(vec![("kind", k.to_owned())], Value::Int(n as i64));
+            for (k, count) in all {
+                let mut labels: Vec<(&'static str, String)> =
+                    ns.iter().map(|n| ("netns", n.clone())).collect();
+                labels.push(("kind", k.to_owned()));
+                out.get(FINDINGS).push(labels, Value::Int(count as i64));
             }
         }
         if let Some(at) = l.at {

@@ -306,7 +306,7 @@ fn read_counters(ns: Option<&NetNs>) -> Result<(String, String), String> {
 
 /// Namespaces other than the caller's: `/run/netns/NAME` by name, then
 /// those of running processes by `net:[INODE]`, each once (by inode).
-fn all_namespaces() -> Vec<(String, PathBuf)> {
+pub fn all_namespaces() -> Vec<(String, PathBuf)> {
     let own = std::fs::metadata("/proc/thread-self/ns/net")
         .map(|m| (m.dev(), m.ino()))
         .ok();
