@@ -50,7 +50,7 @@ const STAGES: [&str; 5] = ["netns", "dump", "counters", "processes", "findings"]
 pub struct Errors([AtomicU64; STAGES.len()]);
 
 impl Errors {
-    /// Counts one error of `stage` (one of [`STAGES`]).
+    /// Counts one error of `stage` (`netns`, `dump`, `counters`, `processes` or `findings`).
     pub fn count(&self, stage: &str) {
         if let Some(i) = STAGES.iter().position(|s| *s == stage) {
             self.0[i].fetch_add(1, Ordering::Relaxed);
