@@ -609,3 +609,47 @@ fn prometheus_scrapes_a_full_accept_queue() {
     drop(held);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn all_netns_labels_each_namespace() {
+    require_privileged!();
+    // A namespace found through a process living in it (the anonymous
+    // namespace has no /run/netns name): its label is net:[INODE].
+    let ns = NetNs::new().expect("namespace");
+    let _l = ns.run(|| testkit::listener("127.0.0.1:7777".parse().unwrap(), 7, None).unwrap());
+    let _sleeper = Guard(
+        ns.command("sleep")
+            .arg("60")
+            .spawn()
+            .expect("a process in the namespace"),
+    );
+    let ino = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(ns.path()).unwrap().ino()
+    };
+    let dir = scratch("allnetns");
+    let path = dir.join("rss.prom");
+    let mut text = String::new();
+    // The sleeper must have joined the namespace before the exporter looks.
+    let found = wait_until(Duration::from_secs(10), || {
+        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+            .args(["exporter", "--all-netns", "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        text = std::fs::read_to_string(&path).unwrap();
+        text.contains(&format!("netns=\"net:[{ino}]\""))
+    });
+    assert!(found, "no series for net:[{ino}] in\n{text}");
+    let want =
+        format!("rss_listener_backlog{{netns=\"net:[{ino}]\",address=\"127.0.0.1\",port=\"7777\",");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&want))
+        .unwrap_or_else(|| panic!("no {want} in\n{text}"));
+    assert!(line.ends_with(" 7"), "{line}");
+    // The exporter's own namespace is there too.
+    assert!(text.contains("rss_sockets{netns=\"host\","), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

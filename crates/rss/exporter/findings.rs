@@ -202,3 +202,60 @@ impl Findings {
         out.get(ROUNDS).push(vec![], Value::Count(l.rounds));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(
+        out: &mut Families,
+        name: &'static str,
+    ) -> Vec<(Vec<(&'static str, String)>, Value)> {
+        out.get((name, "", Kind::Gauge))
+            .samples
+            .iter()
+            .map(|s| (s.labels.clone(), s.value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_known_kind_is_a_series_per_namespace() {
+        let f = Findings::new(["a".to_owned(), "b".to_owned()]);
+        let errors = Errors::default();
+        let mut out = Families::new();
+        f.write(&mut out, &errors);
+        // Before the first diagnosis: the family, no series.
+        assert!(samples(&mut out, FINDINGS.0).is_empty());
+
+        f.publish(
+            vec![Some("host".into()), Some("web".into())],
+            [
+                (Some("web".to_owned()), "b"),
+                (Some("web".to_owned()), "b"),
+                (Some("host".to_owned()), "c"),
+            ],
+        );
+        f.failed();
+        let mut out = Families::new();
+        f.write(&mut out, &errors);
+        let l = |ns: &str, k: &str| vec![("netns", ns.to_owned()), ("kind", k.to_owned())];
+        assert_eq!(
+            samples(&mut out, FINDINGS.0),
+            vec![
+                (l("host", "a"), Value::Int(0)),
+                (l("host", "b"), Value::Int(0)),
+                (l("host", "c"), Value::Int(1)),
+                (l("web", "a"), Value::Int(0)),
+                (l("web", "b"), Value::Int(2)),
+            ]
+        );
+        assert_eq!(
+            errors
+                .0
+                .iter()
+                .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+                .sum::<u64>(),
+            1
+        );
+    }
+}

@@ -47,7 +47,7 @@ const STAGES: [&str; 5] = ["netns", "dump", "counters", "processes", "findings"]
 
 /// Errors by stage, since start.
 #[derive(Debug, Default)]
-pub struct Errors([AtomicU64; STAGES.len()]);
+pub struct Errors(pub(super) [AtomicU64; STAGES.len()]);
 
 impl Errors {
     /// Counts one error of `stage` (`netns`, `dump`, `counters`, `processes` or `findings`).
