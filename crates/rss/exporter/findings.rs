@@ -24,7 +24,16 @@ pub const WINDOW: usize = 3;
 /// namespace every `interval` (zero: no sampler), and returns where it
 /// publishes. Each round runs the doctor's rules over the last [`WINDOW`]
 /// samples of each namespace.
-pub fn start(scope: &Scope, query: &Query, interval: Duration) -> Option<Arc<Findings>> {
+///
+/// A sample of more than `max_sockets` sockets is not diagnosed (the
+/// namespace is reported in `rss_doctor_skipped`): the rules' cost grows
+/// faster than the socket count.
+pub fn start(
+    scope: &Scope,
+    query: &Query,
+    interval: Duration,
+    max_sockets: usize,
+) -> Option<Arc<Findings>> {
     if interval.is_zero() {
         return None;
     }
@@ -56,6 +65,7 @@ pub fn start(scope: &Scope, query: &Query, interval: Duration) -> Option<Arc<Fin
                 samplers.retain(|k, _| targets.iter().any(|(l, _)| l == k));
                 let mut found = Vec::new();
                 let mut sampled = Vec::new();
+                let mut skipped = Vec::new();
                 for (label, path) in targets {
                     if !samplers.contains_key(&label) {
                         let mut opts = SampleOptions::default();
@@ -76,6 +86,10 @@ pub fn start(scope: &Scope, query: &Query, interval: Duration) -> Option<Arc<Fin
                         continue;
                     };
                     match sampler.sample() {
+                        Ok(s) if s.sockets.len() > max_sockets => {
+                            window.clear();
+                            skipped.push(label);
+                        }
                         Ok(s) => {
                             if window.len() == WINDOW {
                                 window.remove(0);
@@ -93,6 +107,7 @@ pub fn start(scope: &Scope, query: &Query, interval: Duration) -> Option<Arc<Fin
                     }
                 }
                 findings.publish(sampled, found);
+                findings.skip(skipped);
                 drop(findings);
                 std::thread::sleep(interval);
             }
@@ -111,6 +126,11 @@ const AGE: Def = (
     "Seconds since the background sampler last published a diagnosis.",
     Kind::Gauge,
 );
+const SKIPPED: Def = (
+    "rss_doctor_skipped",
+    "1 for a namespace whose last sample held more sockets than --sample-max-sockets, so it was not diagnosed.",
+    Kind::Gauge,
+);
 const ROUNDS: Def = (
     "rss_doctor_diagnoses",
     "Diagnoses the background sampler completed since the exporter started.",
@@ -121,6 +141,8 @@ const ROUNDS: Def = (
 struct Latest {
     /// Namespaces diagnosed (their netns label).
     namespaces: Vec<Option<String>>,
+    /// Namespaces not diagnosed: too many sockets.
+    skipped: Vec<Option<String>>,
     by_kind: BTreeMap<(Option<String>, String), u64>,
     at: Option<Instant>,
     rounds: u64,
@@ -163,6 +185,13 @@ impl Findings {
         }
     }
 
+    /// Records the namespaces whose last sample was too large to diagnose.
+    pub fn skip(&self, namespaces: Vec<Option<String>>) {
+        if let Ok(mut l) = self.latest.lock() {
+            l.skipped = namespaces;
+        }
+    }
+
     /// Records that a sampling round failed (counted as a `findings` error
     /// at the next scrape).
     pub fn failed(&self) {
@@ -194,6 +223,11 @@ impl Findings {
                 labels.push(("kind", k.to_owned()));
                 out.get(FINDINGS).push(labels, Value::Int(count as i64));
             }
+        }
+        for ns in &l.skipped {
+            let labels: Vec<(&'static str, String)> =
+                ns.iter().map(|n| ("netns", n.clone())).collect();
+            out.get(SKIPPED).push(labels, Value::Int(1));
         }
         if let Some(at) = l.at {
             out.get(AGE)
@@ -236,6 +270,7 @@ mod tests {
             ],
         );
         f.failed();
+        f.skip(vec![Some("big".into())]);
         let mut out = Families::new();
         f.write(&mut out, &errors);
         let l = |ns: &str, k: &str| vec![("netns", ns.to_owned()), ("kind", k.to_owned())];
