@@ -137,7 +137,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
                 if let Ok(s) = TcpStream::connect(tcp) {
                     // Most close with RST; every 16th closes normally
                     // (FIN-WAIT, TIME-WAIT on the way out).
-                    if n % 16 != 0 {
+                    if !n.is_multiple_of(16) {
                         abort(&s);
                     }
                     drop(s);
@@ -147,7 +147,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
                     drop(u);
                     connections.fetch_add(1, Ordering::Relaxed);
                 }
-                if (n + i) % 4 == 0 {
+                if (n + i).is_multiple_of(4) {
                     let _ = UnixStream::pair();
                 }
                 n += 1;
