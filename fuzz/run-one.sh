@@ -15,6 +15,8 @@ while kill -0 $pid 2>/dev/null; do
     sleep 10
     n=$(grep -c -E '#[0-9]+\s+(NEW|REDUCE)' "$log")
     now=$(date +%s)
+    # The clock starts once libFuzzer runs (not while cargo builds).
+    grep -q INITED "$log" || last=$now
     if [ "$n" != "$lines" ]; then lines=$n; last=$now; fi
     if [ $((now - last)) -ge 300 ]; then
         echo "no new coverage for 300 s: stopping" >>"$log"
