@@ -2,8 +2,9 @@
 //! leading state words -> expression (with a resolver that never touches
 //! the network) -> kernel bytecode -> audit; then every socket decoded from
 //! the rest of the input is evaluated in user space and, when the program
-//! exists, in the bytecode interpreter: both must agree. The expression's
-//! printed form must parse back to one that agrees as well.
+//! exists, in the bytecode interpreter: both must agree. (The printed form
+//! of an expression is for people: `cgroup = id:N`, unquoted unix paths;
+//! it is not checked to parse back.)
 //!
 //! Input: filter text, a 0 byte, socket bytes (as in the `decode` target).
 #![no_main]
@@ -47,21 +48,15 @@ fuzz_target!(|data: &[u8]| {
     } else if expr.kernel_compatible() {
         panic!("a kernel-compatible expression has no program: {expr}");
     }
-    // The printed form parses back.
-    let printed = expr.to_string();
-    let again = parse_with(
-        &sockdiag::filter::split_words(&printed),
-        &common::FakeResolver,
-    )
-    .unwrap_or_else(|e| panic!("{printed:?} does not parse back: {e}"))
-    .expect("non-empty");
-    let sockets = common::sockets(rest);
-    for s in &sockets {
+    check_agreement(&expr, &filter, rest);
+});
+
+fn check_agreement(expr: &Expr, filter: &sockdiag::Filter, rest: &[u8]) {
+    for s in &common::sockets(rest) {
         let user = filter.matches(s);
-        assert_eq!(again.matches(s, &ctx), user, "{expr} vs printed {printed}");
         if let Some(bc) = filter.bytecode()
             && s.netid.is_inet()
-            && !mentions_autobound(&expr)
+            && !mentions_autobound(expr)
         {
             for bindport in [false, true] {
                 assert_eq!(
@@ -72,4 +67,4 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-});
+}
