@@ -34,6 +34,7 @@
 #[doc(hidden)]
 pub mod bench_support;
 pub mod consts;
+pub mod diagnose;
 mod error;
 pub mod filter;
 #[cfg(test)]
@@ -49,6 +50,7 @@ mod procnet;
 #[cfg(test)]
 mod proptests;
 pub mod query;
+pub mod sample;
 mod summary;
 mod tcp_info;
 mod unix;
@@ -62,5 +64,6 @@ pub use model::*;
 pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
 pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
+pub use sample::{Counters, Limits, Sample, SampleOptions, Sampler, SocketKey};
 pub use summary::{Summary, TcpCounters, snmp_field};
 pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};

@@ -1,0 +1,1135 @@
+//! `rss doctor`: find and explain socket problems.
+//!
+//! ```text
+//! rss doctor [FILTER]... [-N NS] [--interval 1s] [--samples 3] [-j] [--since-boot] [THRESHOLDS]
+//! rss doctor --conn FILTER... [-N NS [-N NS]]
+//! ```
+//!
+//! Takes `--samples` samples `--interval` apart through
+//! [`sockdiag::sample::Sampler`] (one dump each: TCP in every state, UDP,
+//! unix stream and seqpacket, with `tcp_info`, timers, memory and
+//! processes, plus the namespace's counters), runs
+//! [`sockdiag::diagnose::diagnose`] and prints the findings, most severe
+//! first; `-j` prints them as JSON. This file only parses and renders:
+//! every rule lives in the library.
+//!
+//! `--conn` follows the bytes of one connection whose two ends are both
+//! visible (loopback, or two namespaces given with `-N` twice): the seed's
+//! four checks and a diagram of where the bytes sit.
+//!
+//! Exit status: 0 nothing found (with `--conn`: no bytes stuck), 1 findings
+//! (bytes stuck, or no connection matched), 2 bad usage, 3 the system
+//! refused (namespace, permission, netlink). A broken pipe ends quietly.
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Serialize;
+use sockdiag::diagnose::{Finding, Options, Severity, SocketRef, Thresholds, diagnose};
+use sockdiag::sample::{Sample, SampleOptions, Sampler, track};
+use sockdiag::{Filter, Query, Socket, State, States, Table, Tables};
+
+/// Exit status: nothing found.
+pub const EXIT_CLEAN: i32 = 0;
+/// Exit status: findings (or, with `--conn`, bytes stuck or no connection).
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit status: bad usage.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: the system refused (namespace, permission, netlink).
+pub const EXIT_SYSTEM: i32 = 3;
+
+/// Finds and explains socket problems: full accept queues, stuck
+/// handshakes, unread or unacknowledged data, CLOSE-WAIT leaks,
+/// retransmissions, resets, TIME-WAIT and port pressure, UDP drops.
+#[derive(Parser, Debug)]
+#[command(
+    name = "rss doctor",
+    about = "Find and explain socket problems (samples the sockets and the kernel counters)",
+    after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
+                  connection), 2 bad usage, 3 the system refused.\n\
+                  Thresholds: every rule's threshold has an option below; see the README \
+                  (\"rss doctor\") for what each means."
+)]
+struct Args {
+    /// Filter, as for rss itself (`state established`, `dport = :5000`, ...).
+    #[arg(value_name = "FILTER")]
+    filter: Vec<String>,
+    /// Network namespace (`/run/netns/NAME`, or a path); twice with --conn
+    /// for the two ends of a connection.
+    #[arg(short = 'N', long = "net", value_name = "NS")]
+    net: Vec<OsString>,
+    /// Time between samples (`1s`, `500ms`, `0.2s`; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    interval: Duration,
+    /// Number of samples (at least 1; rules about draining need 2).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    samples: u32,
+    /// Print JSON.
+    #[arg(short = 'j', long)]
+    json: bool,
+    /// Count what the kernel counters already hold, not only their rise
+    /// during sampling (a namespace or host just set up).
+    #[arg(long)]
+    since_boot: bool,
+    /// Follow the bytes of the connection(s) the filter selects, both ends.
+    #[arg(long)]
+    conn: bool,
+    /// Only TCP.
+    #[arg(short = 't', long)]
+    tcp: bool,
+    /// Only UDP.
+    #[arg(short = 'u', long)]
+    udp: bool,
+    /// Only unix stream and seqpacket sockets.
+    #[arg(short = 'x', long)]
+    unix: bool,
+    /// Do not walk /proc for processes (faster; findings name no process).
+    #[arg(long)]
+    no_processes: bool,
+    /// Colour: auto (a terminal and NO_COLOR unset), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+
+    /// listen_queue_full: full at this share of the backlog.
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    listen_queue_ratio: Option<f64>,
+    /// listen_queue_full: ListenOverflows/ListenDrops rise.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    listen_drops: Option<u64>,
+    /// syn_sent_stuck: SYN retransmissions.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    syn_retransmits: Option<u8>,
+    /// syn_recv_pileup: SYN-ACK retransmissions.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    synack_retransmits: Option<u8>,
+    /// syn_recv_pileup: SYN-RECV sockets on one address.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    syn_recv_count: Option<usize>,
+    /// syn_recv_pileup: syncookie / request-queue counter rise.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    syncookies: Option<u64>,
+    /// recv_queue_growing: unread bytes.
+    #[arg(long, value_name = "BYTES", help_heading = "Thresholds")]
+    recv_q_bytes: Option<u32>,
+    /// send_queue_stuck: unacknowledged data bytes.
+    #[arg(long, value_name = "BYTES", help_heading = "Thresholds")]
+    send_q_bytes: Option<u32>,
+    /// close_wait_leak: CLOSE-WAIT sockets of one process.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    close_wait_count: Option<usize>,
+    /// close_wait_leak: critical from this many.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    close_wait_critical: Option<usize>,
+    /// retransmissions: consecutive retransmissions, or total rise.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    retransmits: Option<u32>,
+    /// Critical from this many consecutive retransmissions.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    critical_retransmits: Option<u8>,
+    /// resets: reset/abort counter rise.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    resets: Option<u64>,
+    /// time_wait_pressure: share of tcp_max_tw_buckets.
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    time_wait_ratio: Option<f64>,
+    /// port_exhaustion: share of ip_local_port_range to one destination.
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    port_ratio: Option<f64>,
+    /// udp_drops: drops rise.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    udp_drops: Option<u64>,
+    /// unix_backlog_full: full at this share of the backlog.
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    unix_queue_ratio: Option<f64>,
+}
+
+/// `1s`, `500ms`, `0.2s`, `2` (seconds), `1m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (try 1s, 500ms)"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" | "sec" => v,
+        "m" | "min" => v * 60.0,
+        _ => return Err(format!("'{text}': unknown unit '{unit}' (ms, s, m)")),
+    };
+    if !secs.is_finite() || !(0.0..=3600.0).contains(&secs) {
+        return Err(format!("'{text}': out of range (0 to 1 hour)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl Args {
+    fn thresholds(&self) -> Result<Thresholds, String> {
+        let mut t = Thresholds::default();
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { t.$f = v; } )* };
+        }
+        set!(
+            listen_drops,
+            syn_retransmits,
+            synack_retransmits,
+            syn_recv_count,
+            syncookies,
+            recv_q_bytes,
+            send_q_bytes,
+            close_wait_count,
+            close_wait_critical,
+            retransmits,
+            critical_retransmits,
+            resets,
+            udp_drops
+        );
+        for (name, v, field) in [
+            (
+                "--listen-queue-ratio",
+                self.listen_queue_ratio,
+                &mut t.listen_queue_ratio,
+            ),
+            (
+                "--time-wait-ratio",
+                self.time_wait_ratio,
+                &mut t.time_wait_ratio,
+            ),
+            ("--port-ratio", self.port_ratio, &mut t.port_ratio),
+            (
+                "--unix-queue-ratio",
+                self.unix_queue_ratio,
+                &mut t.unix_queue_ratio,
+            ),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0 && v <= 100.0) {
+                    return Err(format!("{name}: {v} is not a ratio above 0"));
+                }
+                *field = v;
+            }
+        }
+        Ok(t)
+    }
+
+    fn tables(&self) -> Tables {
+        let mut t = Tables::empty();
+        if self.tcp || self.conn {
+            t |= Tables::TCP;
+        }
+        if self.udp && !self.conn {
+            t |= Tables::UDP;
+        }
+        if self.unix && !self.conn {
+            t |= Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET;
+        }
+        if t.is_empty() {
+            t = Tables::TCP | Tables::UDP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET;
+        }
+        t
+    }
+}
+
+/// A failure after the command line was accepted.
+enum Failure {
+    Usage(String),
+    System(String),
+    Output(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+impl From<sockdiag::Error> for Failure {
+    fn from(e: sockdiag::Error) -> Self {
+        Failure::System(e.to_string())
+    }
+}
+
+/// Runs `rss doctor` (`argv[0]` is `rss`, `argv[1]` is `doctor`).
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let args = match Args::try_parse_from(argv.into_iter().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_CLEAN;
+            }
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad usage");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let _ = writeln!(
+                err,
+                "rss: doctor: {first}\nTry 'rss doctor --help' for more information."
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let mut buf = io::BufWriter::new(out);
+    let result = execute(&args, &mut buf).and_then(|code| {
+        buf.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(Failure::Usage(m)) => {
+            let _ = writeln!(err, "rss: doctor: {m}");
+            EXIT_USAGE
+        }
+        Err(Failure::System(m)) => {
+            let _ = writeln!(err, "rss: doctor: {m}");
+            EXIT_SYSTEM
+        }
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        Err(Failure::Output(e)) => {
+            let _ = writeln!(err, "rss: doctor: write error: {e}");
+            EXIT_SYSTEM
+        }
+    }
+}
+
+fn ns_path(n: &OsString) -> Result<PathBuf, Failure> {
+    let s = n.to_string_lossy();
+    if s.is_empty() {
+        return Err(Failure::Usage("-N: empty namespace name".into()));
+    }
+    if s.contains('/') {
+        Ok(PathBuf::from(n))
+    } else if s == "." || s == ".." {
+        Err(Failure::Usage(format!("-N: '{s}' is not a namespace name")))
+    } else {
+        Ok(PathBuf::from("/run/netns").join(n))
+    }
+}
+
+fn build_query(args: &Args) -> Result<Query, Failure> {
+    let words = sockdiag::filter::split_words(&args.filter.join(" "));
+    let mut states = States::ALL;
+    let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| Failure::Usage(e.0))?;
+    let mut q = Query::new(args.tables()).states(states);
+    if let Some(f) = Filter::parse(rest).map_err(|e| Failure::Usage(format!("filter: {e}")))? {
+        q = q.filter(f);
+    }
+    Ok(q)
+}
+
+fn use_color(args: &Args) -> bool {
+    match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+        }
+    }
+}
+
+fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
+    let thresholds = args.thresholds().map_err(Failure::Usage)?;
+    let query = build_query(args)?;
+    let namespaces: Vec<PathBuf> = args.net.iter().map(ns_path).collect::<Result<_, _>>()?;
+    if args.conn {
+        if namespaces.len() > 2 {
+            return Err(Failure::Usage("--conn takes -N at most twice".into()));
+        }
+        if args.filter.is_empty() {
+            return Err(Failure::Usage(
+                "--conn needs a filter that selects the connection (e.g. 'sport = :40000')".into(),
+            ));
+        }
+        return conn::run(args, query, &namespaces, out);
+    }
+    if namespaces.len() > 1 {
+        return Err(Failure::Usage(
+            "-N may be given once (twice only with --conn)".into(),
+        ));
+    }
+    let ns = namespaces.into_iter().next();
+    let samples = take_samples(args, query, ns.clone())?;
+    let opts = Options::new()
+        .thresholds(thresholds)
+        .since_boot(args.since_boot);
+    let findings = diagnose(&samples, &opts);
+    let sockets = samples.last().map_or(0, |s| s.sockets.len());
+    if args.json {
+        let report = Report {
+            namespace: ns.as_ref().map(|p| p.display().to_string()),
+            samples: samples.len(),
+            interval_ms: args.interval.as_millis() as u64,
+            since_boot: args.since_boot,
+            sockets,
+            findings: &findings,
+        };
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        render_findings(
+            out,
+            &findings,
+            &Header {
+                ns: ns.as_deref(),
+                samples: samples.len(),
+                interval: args.interval,
+                sockets,
+                since_boot: args.since_boot,
+            },
+            use_color(args),
+        )?;
+    }
+    Ok(if findings.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+fn take_samples(args: &Args, query: Query, ns: Option<PathBuf>) -> Result<Vec<Sample>, Failure> {
+    let mut opts = SampleOptions::default().processes(!args.no_processes);
+    if let Some(p) = ns {
+        opts = opts.netns(p);
+    }
+    let mut sampler = Sampler::new(query, opts)?;
+    Ok(sampler.take(args.samples as usize, args.interval)?)
+}
+
+/// `-j`: the report, documented in the README.
+#[derive(Serialize)]
+struct Report<'a> {
+    /// The namespace file examined, or null for rss's own.
+    namespace: Option<String>,
+    samples: usize,
+    interval_ms: u64,
+    since_boot: bool,
+    /// Sockets in the last sample.
+    sockets: usize,
+    findings: &'a [Finding],
+}
+
+struct Header<'a> {
+    ns: Option<&'a std::path::Path>,
+    samples: usize,
+    interval: Duration,
+    sockets: usize,
+    since_boot: bool,
+}
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const CYAN: &str = "\x1b[1;36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn severity_label(s: Severity, color: bool) -> String {
+    let (code, text) = match s {
+        Severity::Critical => (RED, "CRITICAL"),
+        Severity::Warning => (YELLOW, "WARNING "),
+        Severity::Info => (CYAN, "INFO    "),
+    };
+    paint(color, code, text)
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+fn render_findings(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    h: &Header<'_>,
+    color: bool,
+) -> io::Result<()> {
+    let where_ =
+        h.ns.map_or_else(|| "this namespace".to_string(), |p| p.display().to_string());
+    let counters = if h.since_boot {
+        "counters since boot"
+    } else {
+        "counter rises"
+    };
+    let span = if h.samples > 1 {
+        format!("{} samples {} apart", h.samples, fmt_duration(h.interval))
+    } else {
+        "1 sample".to_string()
+    };
+    if findings.is_empty() {
+        writeln!(
+            out,
+            "rss doctor: no problem found ({where_}: {} sockets, {span}, {counters}).",
+            h.sockets
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "rss doctor: {} finding(s) in {where_} ({} sockets, {span}, {counters})",
+        findings.len(),
+        h.sockets
+    )?;
+    for f in findings {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} {}  {}",
+            severity_label(f.severity, color),
+            paint(color, BOLD, f.kind.name()),
+            f.summary
+        )?;
+        if !f.sockets.is_empty() {
+            writeln!(out, "  sockets:")?;
+            for (i, s) in f.sockets.iter().enumerate() {
+                writeln!(out, "    [{i}] {}", socket_line(s))?;
+            }
+        }
+        if !f.evidence.is_empty() {
+            writeln!(out, "  evidence:")?;
+            for e in &f.evidence {
+                let who = e.socket.map_or(String::new(), |i| format!("[{i}] "));
+                let values: Vec<String> = e.values.iter().map(u64::to_string).collect();
+                writeln!(
+                    out,
+                    "    {who}{}: {}  ({})",
+                    e.name,
+                    values.join(" → "),
+                    e.threshold
+                )?;
+            }
+        }
+        write_wrapped(out, "  why:  ", &f.explanation)?;
+        write_wrapped(out, "  next: ", &f.next_check)?;
+    }
+    Ok(())
+}
+
+/// `tcp ESTAB 48 0 127.0.0.1:5000 127.0.0.1:40000 users:(("server",pid=42,fd=4))`.
+fn socket_line(s: &SocketRef) -> String {
+    let users = if s.processes.is_empty() {
+        String::new()
+    } else {
+        let v: Vec<String> = s
+            .processes
+            .iter()
+            .map(|p| format!("({:?},pid={},fd={})", p.command, p.pid, p.fd))
+            .collect();
+        format!(" users:({})", v.join(","))
+    };
+    format!(
+        "{} {} {} {} {} {}{users}",
+        s.netid,
+        state_word(&s.state),
+        s.recv_q,
+        s.send_q,
+        s.local,
+        s.peer
+    )
+}
+
+/// The library's state names as `ss` prints them.
+fn state_word(name: &str) -> String {
+    match name {
+        "established" => "ESTAB".into(),
+        "unconn" => "UNCONN".into(),
+        "fin_wait1" => "FIN-WAIT-1".into(),
+        "fin_wait2" => "FIN-WAIT-2".into(),
+        "new_syn_recv" => "SYN-RECV".into(),
+        n => n.to_ascii_uppercase().replace('_', "-"),
+    }
+}
+
+fn write_wrapped(out: &mut dyn Write, lead: &str, text: &str) -> io::Result<()> {
+    let width = 78;
+    let indent = " ".repeat(lead.chars().count());
+    let mut line = lead.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            writeln!(out, "{line}")?;
+            line = indent.clone();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    writeln!(out, "{line}")
+}
+
+/// `--conn`: both ends of a connection and the four checks.
+mod conn {
+    use super::*;
+
+    /// One end of a connection, with its values over the samples.
+    #[derive(Serialize)]
+    struct End {
+        socket: SocketRef,
+        namespace: Option<String>,
+        /// Recv-Q in each sample.
+        recv_q: Vec<u32>,
+        /// Send-Q in each sample.
+        send_q: Vec<u32>,
+    }
+
+    /// One of the seed's four checks.
+    #[derive(Serialize)]
+    struct Check {
+        step: u8,
+        question: &'static str,
+        /// `client.send_q`, `server.recv_q`, `server.send_q`, `client.recv_q`.
+        place: &'static str,
+        /// The bytes there in each sample (empty when that end is not visible).
+        bytes: Vec<u32>,
+        answer: String,
+        stuck: bool,
+    }
+
+    #[derive(Serialize)]
+    struct Connection {
+        client: End,
+        server: Option<End>,
+        checks: Vec<Check>,
+        /// The first place bytes sit in every sample, or null.
+        stuck_at: Option<&'static str>,
+        verdict: String,
+    }
+
+    struct Side<'a> {
+        ns: Option<&'a PathBuf>,
+        samples: &'a [Sample],
+    }
+
+    pub(super) fn run(
+        args: &Args,
+        query: Query,
+        namespaces: &[PathBuf],
+        out: &mut dyn Write,
+    ) -> Result<i32, Failure> {
+        // Every namespace sampled in step: the filter selects the ends to
+        // follow, the peers are searched in everything sampled.
+        let mut all: Vec<(Option<&PathBuf>, Vec<Sample>)> = Vec::new();
+        let unfiltered = Query::tcp().states(States::ALL);
+        let mut samplers = Vec::new();
+        let list: Vec<Option<&PathBuf>> = if namespaces.is_empty() {
+            vec![None]
+        } else {
+            namespaces.iter().map(Some).collect()
+        };
+        for ns in &list {
+            let mut opts = SampleOptions::default()
+                .processes(!args.no_processes)
+                .counters(false);
+            if let Some(p) = ns {
+                opts = opts.netns(*p);
+            }
+            samplers.push((*ns, Sampler::new(unfiltered.clone(), opts)?));
+        }
+        for (ns, _) in &samplers {
+            all.push((*ns, Vec::new()));
+        }
+        for i in 0..args.samples {
+            if i > 0 {
+                std::thread::sleep(args.interval);
+            }
+            for (k, (_, s)) in samplers.iter_mut().enumerate() {
+                all[k].1.push(s.sample()?);
+            }
+        }
+        let sides: Vec<Side<'_>> = all
+            .iter()
+            .map(|(ns, samples)| Side { ns: *ns, samples })
+            .collect();
+        let mut conns = Vec::new();
+        let mut seen: Vec<(u64, u64)> = Vec::new();
+        for (si, side) in sides.iter().enumerate() {
+            let Some(last) = side.samples.last() else {
+                continue;
+            };
+            for s in &last.sockets {
+                if !query.selects(s)
+                    || s.netid != Table::Tcp
+                    || matches!(s.state, State::Listen | State::Close)
+                {
+                    continue;
+                }
+                let peer = find_peer(&sides, si, s);
+                let key = {
+                    let a = s.cookie.unwrap_or(s.inode);
+                    let b = peer.map_or(0, |(_, p)| p.cookie.unwrap_or(p.inode));
+                    (a.min(b), a.max(b))
+                };
+                if peer.is_some() && seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                conns.push(follow(&sides, si, s, peer));
+            }
+        }
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "connections": conns }))
+                .map_err(io::Error::from)?;
+            writeln!(out)?;
+        } else if conns.is_empty() {
+            writeln!(
+                out,
+                "rss doctor --conn: no TCP connection matches the filter."
+            )?;
+        } else {
+            for (i, c) in conns.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                render(out, c, args.samples as usize, args.interval)?;
+            }
+        }
+        Ok(
+            if conns.is_empty() || conns.iter().any(|c| c.stuck_at.is_some()) {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            },
+        )
+    }
+
+    /// The other end of `s`, in any sampled namespace, last sample.
+    fn find_peer<'a>(sides: &'a [Side<'a>], own: usize, s: &Socket) -> Option<(usize, &'a Socket)> {
+        let (l, p) = (s.local_addr()?, s.peer_addr()?);
+        // Its own namespace first (loopback), then the others.
+        let order = std::iter::once(own).chain((0..sides.len()).filter(move |&i| i != own));
+        for i in order {
+            let last = sides[i].samples.last()?;
+            if let Some(o) = last.sockets.iter().find(|o| {
+                o.netid == Table::Tcp
+                    && o.local_addr() == Some(p)
+                    && o.peer_addr() == Some(l)
+                    && !(i == own && o.cookie == s.cookie)
+            }) {
+                return Some((i, o));
+            }
+        }
+        None
+    }
+
+    fn is_listening_port(side: &Side<'_>, port: u16) -> bool {
+        side.samples.last().is_some_and(|l| {
+            l.sockets
+                .iter()
+                .any(|o| o.state == State::Listen && o.local_port() == Some(port))
+        })
+    }
+
+    fn end(side: &Side<'_>, s: &Socket) -> End {
+        let key = sockdiag::SocketKey::of(s);
+        let tracks = track(side.samples);
+        let t = tracks.iter().find(|t| t.key == key);
+        End {
+            socket: SocketRef::of(s),
+            namespace: side.ns.map(|p| p.display().to_string()),
+            recv_q: t.map_or_else(|| vec![s.recv_q], |t| t.values(|s| s.recv_q)),
+            send_q: t.map_or_else(|| vec![s.send_q], |t| t.values(|s| s.send_q)),
+        }
+    }
+
+    fn follow(
+        sides: &[Side<'_>],
+        si: usize,
+        s: &Socket,
+        peer: Option<(usize, &Socket)>,
+    ) -> Connection {
+        // The server is the end whose port a listener holds (else the lower port).
+        let s_is_server = match peer {
+            Some((pi, p)) => {
+                let mine = s
+                    .local_port()
+                    .is_some_and(|port| is_listening_port(&sides[si], port));
+                let theirs = p
+                    .local_port()
+                    .is_some_and(|port| is_listening_port(&sides[pi], port));
+                match (mine, theirs) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => s.local_port() < p.local_port(),
+                }
+            }
+            None => s
+                .local_port()
+                .is_some_and(|port| is_listening_port(&sides[si], port)),
+        };
+        let (client, server) = match (peer, s_is_server) {
+            (Some((pi, p)), true) => (end(&sides[pi], p), Some(end(&sides[si], s))),
+            (Some((pi, p)), false) => (end(&sides[si], s), Some(end(&sides[pi], p))),
+            (None, true) => {
+                // Only the server end is visible: show it as the server.
+                let e = end(&sides[si], s);
+                return checks(None, Some(e));
+            }
+            (None, false) => (end(&sides[si], s), None),
+        };
+        checks(Some(client), server)
+    }
+
+    /// A place holds bytes in every sample.
+    fn sits(v: &[u32], fin: u32) -> bool {
+        !v.is_empty() && v.iter().all(|&b| b > fin)
+    }
+
+    /// The FIN's sequence number counted in a queue (see diagnose::rules).
+    fn fin_in_send(state: &str) -> u32 {
+        u32::from(matches!(state, "fin_wait1" | "last_ack" | "closing"))
+    }
+
+    fn fin_in_recv(state: &str) -> u32 {
+        u32::from(matches!(state, "close_wait" | "last_ack" | "closing"))
+    }
+
+    fn checks(client: Option<End>, server: Option<End>) -> Connection {
+        let get = |e: &Option<End>, send: bool| -> Vec<u32> {
+            e.as_ref().map_or_else(Vec::new, |e| {
+                if send {
+                    e.send_q.clone()
+                } else {
+                    e.recv_q.clone()
+                }
+            })
+        };
+        let state = |e: &Option<End>| e.as_ref().map_or(String::new(), |e| e.socket.state.clone());
+        let (cs, ss) = (state(&client), state(&server));
+        let c_send = get(&client, true);
+        let s_recv = get(&server, false);
+        let s_send = get(&server, true);
+        let c_recv = get(&client, false);
+        let last = |v: &[u32]| v.last().copied().unwrap_or(0);
+        let unseen = "that end is not visible here: run rss doctor --conn on its host";
+        let mut list = Vec::new();
+        let mut add =
+            |step, question, place, bytes: Vec<u32>, fin: u32, yes: String, no: String| {
+                let stuck = sits(&bytes, fin);
+                let answer = if bytes.is_empty() {
+                    unseen.to_string()
+                } else if last(&bytes) > fin {
+                    yes
+                } else {
+                    no
+                };
+                list.push(Check {
+                    step,
+                    question,
+                    place,
+                    bytes,
+                    answer,
+                    stuck,
+                });
+            };
+        let n = last(&c_send).saturating_sub(fin_in_send(&cs));
+        add(
+            1,
+            "did the client's kernel send it?",
+            "client.send_q",
+            c_send.clone(),
+            fin_in_send(&cs),
+            format!(
+                "{n} byte(s) written by the client are not acknowledged by the server's kernel \
+                 (Send-Q): not sent yet (zero window) or lost on the way"
+            ),
+            "yes: the client's Send-Q is empty, everything it wrote was acknowledged".into(),
+        );
+        let n = last(&s_recv).saturating_sub(fin_in_recv(&ss));
+        add(
+            2,
+            "did the server's kernel receive it?",
+            "server.recv_q",
+            s_recv.clone(),
+            fin_in_recv(&ss),
+            format!(
+                "yes, and {n} byte(s) wait in the server's Recv-Q: the server application has \
+                 not read them"
+            ),
+            if last(&s_recv) > 0 {
+                "only the client's FIN waits in the server's Recv-Q: the server application has \
+                 not read the end of file"
+                    .into()
+            } else {
+                "the server's Recv-Q is empty: whatever arrived was read by the application".into()
+            },
+        );
+        let n = last(&s_send).saturating_sub(fin_in_send(&ss));
+        add(
+            3,
+            "did the server answer?",
+            "server.send_q",
+            s_send.clone(),
+            fin_in_send(&ss),
+            format!(
+                "the server wrote an answer and {n} byte(s) of it are not acknowledged by the \
+                 client's kernel (Send-Q)"
+            ),
+            "the server's Send-Q is empty: whatever it wrote was acknowledged (if it wrote \
+             nothing, see its application)"
+                .into(),
+        );
+        let n = last(&c_recv).saturating_sub(fin_in_recv(&cs));
+        add(
+            4,
+            "did the client receive it?",
+            "client.recv_q",
+            c_recv.clone(),
+            fin_in_recv(&cs),
+            format!(
+                "yes, and {n} byte(s) of the answer wait in the client's Recv-Q: the client \
+                 application has not read them"
+            ),
+            if last(&c_recv) > 0 {
+                "only the server's FIN waits in the client's Recv-Q: the client application has \
+                 not read the end of file"
+                    .into()
+            } else {
+                "the client's Recv-Q is empty: whatever arrived was read".into()
+            },
+        );
+        let stuck_at = list.iter().find(|c| c.stuck).map(|c| c.place);
+        let verdict = match stuck_at {
+            Some("client.send_q") => "bytes are stuck in the client's Send-Q: the server's kernel \
+                does not acknowledge them (its window is closed because its application does \
+                not read, or the path drops them)"
+                .to_string(),
+            Some("server.recv_q") => "bytes are stuck in the server's Recv-Q: they arrived, and \
+                the server application does not read them"
+                .to_string(),
+            Some("server.send_q") => "bytes are stuck in the server's Send-Q: the client's \
+                kernel does not acknowledge the answer (window closed: the client does not \
+                read; or the path drops it)"
+                .to_string(),
+            Some(_) => "bytes are stuck in the client's Recv-Q: the answer arrived and the \
+                client application does not read it"
+                .to_string(),
+            None => "no bytes sit anywhere through every sample: the data moves (or nothing \
+                was sent)"
+                .to_string(),
+        };
+        let client = client.unwrap_or_else(|| End {
+            socket: SocketRef {
+                netid: "tcp".into(),
+                state: "unknown".into(),
+                local: server
+                    .as_ref()
+                    .map_or("?".into(), |s| s.socket.peer.clone()),
+                peer: server
+                    .as_ref()
+                    .map_or("?".into(), |s| s.socket.local.clone()),
+                recv_q: 0,
+                send_q: 0,
+                inode: 0,
+                cookie: None,
+                processes: Vec::new(),
+            },
+            namespace: None,
+            recv_q: Vec::new(),
+            send_q: Vec::new(),
+        });
+        Connection {
+            client,
+            server,
+            checks: list,
+            stuck_at,
+            verdict,
+        }
+    }
+
+    fn who(e: &End) -> String {
+        let p = e.socket.processes.first().map_or_else(
+            || "no process".to_string(),
+            |p| format!("{:?} pid {}", p.command, p.pid),
+        );
+        format!("{}, {p}", state_word(&e.socket.state))
+    }
+
+    fn values(v: &[u32]) -> String {
+        if v.is_empty() {
+            return "?".into();
+        }
+        let s: Vec<String> = v.iter().map(u32::to_string).collect();
+        s.join("→")
+    }
+
+    fn render(
+        out: &mut dyn Write,
+        c: &Connection,
+        samples: usize,
+        interval: Duration,
+    ) -> io::Result<()> {
+        let server_local = c
+            .server
+            .as_ref()
+            .map_or_else(|| c.client.socket.peer.clone(), |s| s.socket.local.clone());
+        writeln!(
+            out,
+            "connection {} → {} ({samples} sample(s) {} apart)",
+            c.client.socket.local,
+            server_local,
+            fmt_duration(interval)
+        )?;
+        writeln!(out)?;
+        let w = 32;
+        let col = |s: &str| format!("{s:<w$}");
+        let client_who = if c.client.recv_q.is_empty() {
+            "not visible here".to_string()
+        } else {
+            who(&c.client)
+        };
+        let server_who = c.server.as_ref().map_or("not visible here".into(), who);
+        let mark = |place: &str| {
+            if c.stuck_at == Some(place) {
+                "  <== stuck"
+            } else {
+                ""
+            }
+        };
+        let cell = |label: &str, v: &[u32]| {
+            let text = format!("{label} {}", values(v));
+            format!("| {text:<width$} |", width = 22)
+        };
+        let empty: Vec<u32> = Vec::new();
+        let s_recv = c.server.as_ref().map_or(&empty, |s| &s.recv_q);
+        let s_send = c.server.as_ref().map_or(&empty, |s| &s.send_q);
+        writeln!(out, "  {}server", col("client"))?;
+        writeln!(out, "  {}{server_local}", col(&c.client.socket.local))?;
+        writeln!(out, "  {}{server_who}", col(&client_who))?;
+        let border = format!("+{}+", "-".repeat(24));
+        writeln!(out, "  {border}      {border}")?;
+        writeln!(
+            out,
+            "  {} ---> {}{}",
+            cell("(1) Send-Q", &c.client.send_q),
+            cell("(2) Recv-Q", s_recv),
+            if mark("client.send_q").is_empty() {
+                mark("server.recv_q")
+            } else {
+                "  <== stuck in the client's Send-Q"
+            }
+        )?;
+        writeln!(
+            out,
+            "  {} <--- {}{}",
+            cell("(4) Recv-Q", &c.client.recv_q),
+            cell("(3) Send-Q", s_send),
+            if mark("client.recv_q").is_empty() {
+                mark("server.send_q")
+            } else {
+                "  <== stuck in the client's Recv-Q"
+            }
+        )?;
+        writeln!(out, "  {border}      {border}")?;
+        writeln!(out)?;
+        for ch in &c.checks {
+            writeln!(out, "  ({}) {}", ch.step, ch.question)?;
+            write_wrapped(out, "      ", &ch.answer)?;
+        }
+        writeln!(out)?;
+        write_wrapped(out, "  verdict: ", &c.verdict)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("0.2s"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("x").is_err());
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn usage_errors_exit_2() {
+        for argv in [
+            vec!["rss", "doctor", "--samples", "0"],
+            vec!["rss", "doctor", "--interval", "soon"],
+            vec!["rss", "doctor", "--bogus"],
+            vec!["rss", "doctor", "dport", "=", ":notaport"],
+            vec!["rss", "doctor", "--port-ratio", "0"],
+            vec!["rss", "doctor", "-N", "a", "-N", "b"],
+            vec!["rss", "doctor", "--conn"],
+            vec!["rss", "doctor", "state", "nonsense"],
+        ] {
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            let code = run(
+                argv.iter().map(OsString::from).collect(),
+                &mut out,
+                &mut err,
+            );
+            let err = String::from_utf8(err).unwrap();
+            assert_eq!(code, EXIT_USAGE, "{argv:?}: {err}");
+            assert!(err.starts_with("rss: doctor: "), "{argv:?}: {err}");
+            assert_eq!(err.lines().filter(|l| l.starts_with("rss:")).count(), 1);
+        }
+    }
+
+    #[test]
+    fn missing_namespace_is_refused_by_the_system() {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let code = run(
+            ["rss", "doctor", "-N", "rss-doctor-no-such-namespace"]
+                .iter()
+                .map(OsString::from)
+                .collect(),
+            &mut out,
+            &mut err,
+        );
+        assert_eq!(code, EXIT_SYSTEM);
+        assert!(String::from_utf8(err).unwrap().starts_with("rss: doctor: "));
+    }
+
+    #[test]
+    fn help_exits_0() {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let code = run(
+            ["rss", "doctor", "--help"]
+                .iter()
+                .map(OsString::from)
+                .collect(),
+            &mut out,
+            &mut err,
+        );
+        assert_eq!(code, EXIT_CLEAN);
+        let help = String::from_utf8(out).unwrap();
+        assert!(help.contains("--since-boot") && help.contains("--recv-q-bytes"));
+    }
+
+    #[test]
+    fn wrapping_keeps_words() {
+        let mut out = Vec::new();
+        write_wrapped(&mut out, "  why:  ", &"word ".repeat(40)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().all(|l| l.chars().count() <= 78));
+        assert_eq!(text.split_whitespace().filter(|w| *w == "word").count(), 40);
+    }
+}

@@ -1,0 +1,664 @@
+//! `ss`'s column engine: columns, alignment and batching, byte for byte
+//! as iproute2 v7.1's `misc/ss.c` lays them out. Each socket's fields are
+//! formatted in [`super::fields`] and [`super::tcpinfo`].
+//!
+//! The layout engine mirrors `ss`'s: each row is a list of column tokens
+//! (Netid, State, Recv-Q, Send-Q, Local Address:, Port, Peer Address:, Port,
+//! Process, and the free-form rest); widths are the longest token seen so
+//! far plus the column's delimiter, and never shrink. Buffered rows are
+//! rendered when `ss` would: once a fifth 1 MiB chunk of its token buffer is
+//! in use (about 4 MiB; the accounting is `ss`'s, so batches end on the same
+//! row) and at [`TableRenderer::finish`]. Memory therefore stays flat at any
+//! table size.
+//!
+//! With a screen width (a terminal, or `COLUMNS`), spare width is spread
+//! over the columns as `ss` does; without one ("compact" output) columns
+//! are as wide as their longest value, and (v7.0+) the last visible column
+//! before the free-form text gets no padding.
+//!
+//! This module never queries the kernel; names come from [`Names`].
+
+use std::io::{self, Write};
+
+use sockdiag::Socket;
+
+use super::fields::build_row;
+use super::names::Names;
+
+/// What to print; each field is the `ss` option named beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// `-n`: numeric ports, protocols and netlink peers.
+    pub numeric: bool,
+    /// `-r`: resolve host names.
+    pub resolve: bool,
+    /// The Netid column (`ss` drops it when exactly one table is selected).
+    pub show_netid: bool,
+    /// The State column (`ss` drops it when exactly one state is selected).
+    pub show_state: bool,
+    /// `-p`: the Process column with `users:(…)`.
+    pub processes: bool,
+    /// `-T`: `tid=` in `users:(…)` (shown only with the Process column, as in `ss`).
+    pub threads: bool,
+    /// `-e`: uid, inode, cookie, mark, cgroup, v6only, shutdown; unix vfs
+    /// and peers; packet details; netlink `sk=`.
+    pub extended: bool,
+    /// `-m`: `skmem:(…)`.
+    pub memory: bool,
+    /// `-i`: the `tcp_info` line (and MPTCP's `mptcp_info`).
+    pub info: bool,
+    /// `-o`: `timer:(…)` and the TCP option words (`-e` implies it, as in `ss`).
+    pub timers: bool,
+    /// `-O`: `-i`/`-m`/`-e` details on the socket's line instead of a new one.
+    pub oneline: bool,
+    /// Print the header line (`-H` clears it).
+    pub header: bool,
+    /// The Recv-Q and Send-Q columns (`-Q` clears it).
+    pub queues: bool,
+    /// `--tos`: `tos:`, `tclass:`, `class_id:`.
+    pub tos: bool,
+    /// `--cgroup`: `cgroup:PATH`.
+    pub cgroup: bool,
+    /// Standard output is a terminal: with `width` unset, its width is asked
+    /// for (`TIOCGWINSZ`), as `ss` does.
+    pub tty: bool,
+    /// Screen width. `None`: the terminal's when `tty`, else `$COLUMNS`,
+    /// else none (`ss`'s compact output). `Some(0)` forces compact output;
+    /// `Some(n)` lays out for `n` columns.
+    pub width: Option<usize>,
+}
+
+impl Default for RenderOptions {
+    /// `ss` with no option: every column, header on, not a terminal.
+    fn default() -> Self {
+        RenderOptions {
+            numeric: false,
+            resolve: false,
+            show_netid: true,
+            show_state: true,
+            processes: false,
+            threads: false,
+            extended: false,
+            memory: false,
+            info: false,
+            timers: false,
+            oneline: false,
+            header: true,
+            queues: true,
+            tos: false,
+            cgroup: false,
+            tty: false,
+            width: None,
+        }
+    }
+}
+
+/// `ss`'s `render_screen_width`: the terminal's columns when standard output
+/// is one, else a positive `$COLUMNS`, else `None`.
+pub fn screen_width(tty: bool) -> Option<usize> {
+    if tty {
+        // SAFETY: winsize is plain data; TIOCGWINSZ fills it or fails.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: STDOUT_FILENO and a valid pointer to a winsize.
+        if unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } != -1
+            && ws.ws_col > 0
+        {
+            return Some(ws.ws_col as usize);
+        }
+    }
+    let c = atoi(std::env::var_os("COLUMNS")?.as_encoded_bytes());
+    (c > 0).then_some((c as usize).min(MAX_SCREEN_WIDTH))
+}
+
+/// The widest screen `rss` lays out for: the most columns a terminal can
+/// report (`winsize.ws_col` is 16 bits). A larger `$COLUMNS` is capped here,
+/// a documented difference from `ss`, which pads every line to it (about
+/// 1.2 billion columns for `COLUMNS=99999999999`), so that time and memory
+/// stay bounded.
+pub const MAX_SCREEN_WIDTH: usize = u16::MAX as usize;
+
+/// C's `atoi`: leading blanks, a sign, then digits; anything else ends it.
+fn atoi(b: &[u8]) -> i64 {
+    let mut it = b.iter().skip_while(|c| c.is_ascii_whitespace()).peekable();
+    let neg = match it.peek() {
+        Some(b'-') => {
+            it.next();
+            true
+        }
+        Some(b'+') => {
+            it.next();
+            false
+        }
+        _ => false,
+    };
+    let mut v: i64 = 0;
+    for c in it.take_while(|c| c.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+    }
+    if neg { -v } else { v }
+}
+
+// Column ids, in ss's order (`enum col_id`).
+pub(super) const COL_NETID: usize = 0;
+pub(super) const COL_STATE: usize = 1;
+pub(super) const COL_RECVQ: usize = 2;
+pub(super) const COL_SENDQ: usize = 3;
+pub(super) const COL_ADDR: usize = 4;
+pub(super) const COL_SERV: usize = 5;
+pub(super) const COL_RADDR: usize = 6;
+pub(super) const COL_RSERV: usize = 7;
+pub(super) const COL_PROC: usize = 8;
+pub(super) const COL_EXT: usize = 9;
+pub(super) const COL_MAX: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// `ss`'s `columns[]`: alignment, header, left delimiter.
+const SPECS: [(Align, &str, &str); COL_MAX] = [
+    (Align::Left, "Netid", ""),
+    (Align::Left, "State", " "),
+    (Align::Left, "Recv-Q", " "),
+    (Align::Left, "Send-Q", " "),
+    (Align::Right, "Local Address:", " "),
+    (Align::Left, "Port", ""),
+    (Align::Right, "Peer Address:", " "),
+    (Align::Left, "Port", ""),
+    (Align::Left, "Process", ""),
+    (Align::Left, "", ""),
+];
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Column {
+    disabled: bool,
+    /// Computed at each render, spacing included.
+    width: usize,
+    /// Longest token flushed so far; never reset, as in `ss`.
+    max_len: usize,
+}
+
+/// `BUF_CHUNK` minus the chunk header (`next` and `end` pointers).
+const CHUNK_DATA: usize = 1024 * 1024 - 16;
+/// Render once this many chunks are in use. `ss` waits for 5
+/// (`BUF_CHUNKS_MAX`); rss renders one chunk earlier, which keeps its peak
+/// memory at or below `ss`'s. Column widths only ever grow, so a batch
+/// boundary can only make a later batch wider, as it can in `ss`.
+const CHUNKS_MAX: usize = 4;
+/// A token's length descriptor (`uint16_t`).
+const TOKEN_HDR: usize = 2;
+
+/// Byte accounting of `ss`'s output buffer (chained 1 MiB chunks of
+/// length-prefixed, 2-aligned tokens). Only the counts matter: they decide
+/// after which row `ss` renders, and so where column widths may change.
+#[derive(Debug, Default)]
+struct ChunkSim {
+    active: bool,
+    chunks: usize,
+    /// Bytes used in the current chunk, the current token's header included.
+    used: usize,
+    cur_len: usize,
+    /// The current token starts the chunk (it is then never moved).
+    cur_first: bool,
+}
+
+impl ChunkSim {
+    fn new_chunk(&mut self) {
+        self.active = true;
+        self.chunks += 1;
+        self.used = TOKEN_HDR;
+        self.cur_len = 0;
+        self.cur_first = true;
+    }
+
+    /// `vout` + `buf_update`: `n` bytes appended to the current token.
+    fn write(&mut self, n: usize) {
+        if !self.active {
+            self.new_chunk();
+        }
+        if n >= CHUNK_DATA - self.used && !self.cur_first {
+            // The token moves to a new chunk and is printed again there.
+            self.chunks += 1;
+            self.used = TOKEN_HDR + self.cur_len;
+            self.cur_first = true;
+        }
+        let n = n
+            .min(CHUNK_DATA - self.used)
+            .min(usize::from(u16::MAX) - self.cur_len);
+        self.used += n;
+        self.cur_len += n;
+    }
+
+    /// `field_flush`: close the token (2-aligned) and open the next one.
+    fn flush(&mut self) {
+        if !self.active {
+            self.new_chunk();
+        }
+        let pad = self.cur_len % 2;
+        if CHUNK_DATA.saturating_sub(self.used + pad) < TOKEN_HDR {
+            self.chunks += 1;
+            self.used = TOKEN_HDR;
+            self.cur_first = true;
+        } else {
+            self.used += pad + TOKEN_HDR;
+            self.cur_first = false;
+        }
+        self.cur_len = 0;
+    }
+
+    fn reset(&mut self) {
+        *self = ChunkSim::default();
+    }
+}
+
+/// Buffered tokens: every column value of the rows not yet rendered, and
+/// the byte accounting `ss` would have done for them.
+#[derive(Debug, Default)]
+struct Tokens {
+    data: Vec<u8>,
+    /// Length of each token in `data`. Two bytes each, as ss's token
+    /// headers: a token is at most 65535 bytes there too (ss truncates).
+    lens: Vec<u16>,
+    sim: ChunkSim,
+}
+
+impl Tokens {
+    /// Appends one token; returns its length.
+    fn push(&mut self, bytes: &[u8]) -> usize {
+        let bytes = &bytes[..bytes.len().min(usize::from(u16::MAX))];
+        self.data.extend_from_slice(bytes);
+        if !bytes.is_empty() {
+            self.sim.write(bytes.len());
+        }
+        self.lens.push(bytes.len() as u16);
+        bytes.len()
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.lens.clear();
+        self.sim.reset();
+    }
+}
+
+/// Renders sockets as `ss`'s table into any writer.
+///
+/// Rows are buffered (about 4 MiB at most, as `ss` does) so that columns
+/// align; [`finish`](Self::finish) (or [`render`](Self::render)) prints
+/// what is buffered.
+///
+/// ```
+/// use rss::render::{RenderOptions, TableRenderer};
+/// use sockdiag::{Endpoint, Family, Socket, State, Table};
+///
+/// let mut s = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+/// s.send_q = 128;
+/// s.local = Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 8080 };
+/// s.peer = Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 0 };
+/// // `ss -tln | cat`: no Netid column, numeric, no screen width.
+/// let opts = RenderOptions { numeric: true, show_netid: false, width: Some(0), ..Default::default() };
+/// let mut r = TableRenderer::new(Vec::new(), opts);
+/// r.push(&s)?;
+/// let out = String::from_utf8(r.finish()?).unwrap();
+/// assert_eq!(out, "State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n\
+///                  LISTEN 0      128          0.0.0.0:8080      0.0.0.0:*\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TableRenderer<W: Write> {
+    out: W,
+    // Boxed: the renderer is a writer and a pointer, cheap to move or to
+    // hold beside other sinks.
+    t: Box<Layout>,
+}
+
+/// Everything but the writer.
+struct Layout {
+    opts: RenderOptions,
+    names: Names,
+    cols: [Column; COL_MAX],
+    tokens: Tokens,
+    /// Length of the last row's free-form token: `ss` flushes it (or
+    /// renders) only when the next row starts, so it is not measured yet.
+    pending_ext: Option<usize>,
+    row: [Vec<u8>; COL_MAX],
+    text: Vec<u8>,
+}
+
+impl<W: Write> TableRenderer<W> {
+    /// A renderer writing to `out`; the header is buffered now.
+    pub fn new(out: W, opts: RenderOptions) -> Self {
+        let names = Names::new(opts.numeric);
+        Self::with_names(out, opts, names)
+    }
+
+    /// A renderer with its own name lookups (tests, or a caller that has
+    /// filled them already). `opts.numeric` overrides the lookups' own.
+    pub fn with_names(out: W, opts: RenderOptions, names: Names) -> Self {
+        TableRenderer {
+            out,
+            t: Box::new(Layout::new(opts, names)),
+        }
+    }
+
+    /// The name lookups in use.
+    pub fn names_mut(&mut self) -> &mut Names {
+        &mut self.t.names
+    }
+
+    /// Buffers one socket's row; renders the buffer first when `ss` would.
+    pub fn push(&mut self, s: &Socket) -> io::Result<()> {
+        self.t.push(s, &mut self.out)
+    }
+
+    /// Prints everything buffered now, as `ss`'s `render()` does (after each
+    /// socket in `-E` mode, and at the end). Column widths keep growing
+    /// from one call to the next.
+    pub fn render(&mut self) -> io::Result<()> {
+        self.t.render(&mut self.out)
+    }
+
+    /// Flushes the writer (after [`TableRenderer::render`] in `-E` mode).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Renders what is buffered and hands the writer back (not flushed).
+    pub fn finish(mut self) -> io::Result<W> {
+        self.t.render(&mut self.out)?;
+        Ok(self.out)
+    }
+}
+
+impl Layout {
+    fn new(opts: RenderOptions, mut names: Names) -> Layout {
+        names.set_numeric(opts.numeric);
+        let mut cols = [Column::default(); COL_MAX];
+        cols[COL_NETID].disabled = !opts.show_netid;
+        cols[COL_STATE].disabled = !opts.show_state;
+        cols[COL_RECVQ].disabled = !opts.queues;
+        cols[COL_SENDQ].disabled = !opts.queues;
+        cols[COL_PROC].disabled = !opts.processes;
+        let mut r = Layout {
+            opts,
+            names,
+            cols,
+            tokens: Tokens {
+                // Room for everything ss buffers before it renders, reserved
+                // once: growing by doubling would copy (and briefly hold
+                // twice) megabytes. Pages never written cost no memory.
+                data: Vec::with_capacity(CHUNKS_MAX * CHUNK_DATA),
+                lens: Vec::with_capacity(CHUNKS_MAX * CHUNK_DATA / 8),
+                sim: ChunkSim::default(),
+            },
+            pending_ext: None,
+            row: Default::default(),
+            text: Vec::with_capacity(16 * 1024),
+        };
+        if r.opts.header {
+            // print_header: every visible column's title, the free-form
+            // column left open (empty).
+            for (c, spec) in SPECS.iter().enumerate().take(COL_EXT) {
+                if !r.cols[c].disabled {
+                    let n = r.tokens.push(spec.1.as_bytes());
+                    r.flush_token(c, n);
+                }
+            }
+            r.pending_ext = Some(r.tokens.push(b""));
+        }
+        r
+    }
+
+    fn push(&mut self, s: &Socket, out: &mut impl Write) -> io::Result<()> {
+        for f in &mut self.row {
+            f.clear();
+        }
+        build_row(&mut self.row, &mut self.names, &self.opts, s);
+        // ss's field_set(COL_NETID) for the new row leaves the last row's
+        // free-form column: it renders there if 5 chunks are in use, else
+        // flushes (measures) that token.
+        if let Some(n) = self.pending_ext.take() {
+            if self.tokens.sim.chunks >= CHUNKS_MAX {
+                self.render(out)?;
+            } else {
+                self.flush_token(COL_EXT, n);
+            }
+        }
+        for c in 0..COL_MAX {
+            if self.cols[c].disabled {
+                continue;
+            }
+            let n = self.tokens.push(&self.row[c]);
+            if c == COL_EXT {
+                self.pending_ext = Some(n);
+            } else {
+                self.flush_token(c, n);
+            }
+        }
+        Ok(())
+    }
+
+    /// `ss`'s `render()`: lay out and print the buffered tokens.
+    fn render(&mut self, out: &mut impl Write) -> io::Result<()> {
+        self.pending_ext = None;
+        if self.tokens.lens.is_empty() {
+            self.tokens.clear();
+            return Ok(());
+        }
+        let width = match self.opts.width {
+            Some(0) => None,
+            Some(w) => Some(w),
+            None => screen_width(self.opts.tty),
+        };
+        let compact = self.calc_width(width);
+        let last_visible = (0..COL_EXT)
+            .rev()
+            .find(|&c| !self.cols[c].disabled)
+            .unwrap_or(COL_NETID);
+        let first_enabled = (0..COL_MAX)
+            .find(|&c| !self.cols[c].disabled)
+            .unwrap_or(COL_EXT);
+        let mut f = (0..COL_MAX)
+            .find(|&c| self.cols[c].width != 0)
+            .unwrap_or(first_enabled);
+        let mut line_started = false;
+        let mut start = 0;
+        self.text.clear();
+        for &len in &self.tokens.lens {
+            let end = start + usize::from(len);
+            let token = &self.tokens.data[start..end];
+            start = end;
+            let (align, _, ldelim) = SPECS[f];
+            let width = self.cols[f].width;
+            let mut printed = 0usize;
+            if line_started {
+                self.text.extend_from_slice(ldelim.as_bytes());
+                printed = ldelim.len();
+            }
+            line_started = true;
+            // print_left_spacing
+            if width != 0 && align == Align::Right {
+                let pad = width.saturating_sub(token.len() + printed);
+                self.text.resize(self.text.len() + pad, b' ');
+                printed += pad;
+            }
+            self.text.extend_from_slice(token);
+            printed += token.len();
+            // print_right_spacing, except after the last visible column of
+            // compact output (v7.0)
+            if (!compact || f != last_visible) && width != 0 && align == Align::Left {
+                let pad = width.saturating_sub(printed);
+                self.text.resize(self.text.len() + pad, b' ');
+            }
+            loop {
+                if f == COL_EXT {
+                    self.text.push(b'\n');
+                    f = COL_NETID;
+                    line_started = false;
+                } else {
+                    f += 1;
+                }
+                if !self.cols[f].disabled {
+                    break;
+                }
+            }
+            if self.text.len() >= 16 * 1024 {
+                out.write_all(&self.text)?;
+                self.text.clear();
+            }
+        }
+        if line_started {
+            self.text.push(b'\n');
+        }
+        out.write_all(&self.text)?;
+        self.text.clear();
+        self.tokens.clear();
+        Ok(())
+    }
+
+    /// `field_flush`: a token of column `c` is complete and is measured.
+    fn flush_token(&mut self, c: usize, len: usize) {
+        let col = &mut self.cols[c];
+        col.max_len = col.max_len.max(len);
+        self.tokens.sim.flush();
+    }
+
+    /// `render_calc_width`; returns whether output is compact (no screen width).
+    fn calc_width(&mut self, screen: Option<usize>) -> bool {
+        let compact = screen.is_none();
+        let sw = screen.map_or(i64::MAX, |w| w as i64);
+        // First pass: each visible column's measured length, plus its
+        // delimiter unless it starts the line.
+        let mut first = true;
+        for (col, spec) in self.cols.iter_mut().zip(SPECS) {
+            if col.disabled {
+                continue;
+            }
+            let w = if !first && col.max_len != 0 {
+                col.max_len + spec.2.len()
+            } else {
+                col.max_len
+            };
+            col.width = (w as i64).min(sw) as usize;
+            if col.width != 0 {
+                first = false;
+            }
+        }
+        if compact {
+            return true;
+        }
+        // Second pass: break lines at the screen width and spread each
+        // line's spare room over its columns, the rightmost first.
+        let width = |cols: &[Column; COL_MAX], i: isize| cols[i as usize].width as i64;
+        let (mut len, mut linecols, mut eol) = (0i64, 0i64, -1isize);
+        let mut c: isize = 0;
+        while c < COL_MAX as isize {
+            if width(&self.cols, c) == 0 {
+                c += 1;
+                continue;
+            }
+            linecols += 1;
+            len += width(&self.cols, c);
+            let last = (c as usize + 1..COL_MAX).all(|t| self.cols[t].width == 0);
+            if !last && len < sw {
+                c += 1;
+                continue;
+            }
+            if len != sw {
+                if len > sw {
+                    len -= width(&self.cols, c);
+                    c -= 1;
+                    linecols -= 1;
+                }
+                let pad = sw - len;
+                let spacing = pad / linecols.max(1);
+                let mut rem = pad % linecols.max(1);
+                let mut tmp = c;
+                while tmp > eol {
+                    let t = &mut self.cols[tmp as usize];
+                    if t.width != 0 {
+                        t.width = (t.width as i64 + spacing) as usize;
+                        if rem != 0 {
+                            t.width += 1;
+                            rem -= 1;
+                        }
+                    }
+                    tmp -= 1;
+                }
+            }
+            eol = c;
+            len = 0;
+            linecols = 0;
+            c += 1;
+        }
+        false
+    }
+}
+
+impl<W: Write> std::fmt::Debug for TableRenderer<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableRenderer")
+            .field("opts", &self.t.opts)
+            .field("buffered", &self.t.tokens.data.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::tests::{fields, names, tcp};
+    use sockdiag::{Endpoint, State};
+
+    #[test]
+    fn columns_variable_like_atoi() {
+        assert_eq!(atoi(b"80"), 80);
+        assert_eq!(atoi(b" 120x"), 120);
+        assert_eq!(atoi(b"-5"), -5);
+        assert_eq!(atoi(b"abc"), 0);
+        assert_eq!(atoi(b""), 0);
+    }
+
+    #[test]
+    fn batches_render_after_three_chunks() {
+        // ss renders when its 5th 1 MiB chunk has been allocated; rss one
+        // chunk earlier (CHUNKS_MAX), i.e. after 3 chunks of 1,048,560 data
+        // bytes, counted as ss counts them. Each row here is five tokens,
+        // each a 2-byte length plus its text rounded up to even: "10.0.0.1:"
+        // 12, a 4-digit port 6, "10.0.0.2:" 12, "2" 4, " cgroup:" + 1000
+        // bytes 1010: 1,044 bytes, so the 4th chunk comes with row 3,013.
+        let mut n = names();
+        let text = "x".repeat(1000);
+        for i in 0..6000u64 {
+            n.set_cgroup(i, &text);
+        }
+        let mut r = TableRenderer::with_names(
+            Vec::new(),
+            RenderOptions {
+                header: false,
+                cgroup: true,
+                ..fields()
+            },
+            n,
+        );
+        let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+        let mut rendered_at = None;
+        for i in 0..6000u32 {
+            s.local = Endpoint::Inet {
+                addr: "10.0.0.1".parse().unwrap(),
+                port: i as u16 + 1,
+            };
+            s.cgroup_id = Some(i.into());
+            let before = r.t.tokens.data.len();
+            r.push(&s).unwrap();
+            if r.t.tokens.data.len() < before && rendered_at.is_none() {
+                rendered_at = Some(i);
+            }
+        }
+        let at = rendered_at.expect("a batch was rendered");
+        assert!((3012..=3015).contains(&at), "rendered at row {at}");
+        let out = String::from_utf8(r.finish().unwrap()).unwrap();
+        assert_eq!(out.lines().count(), 6000);
+    }
+}

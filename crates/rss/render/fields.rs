@@ -1,0 +1,466 @@
+//! Each socket's row: the Netid, State, queue, address, Process and
+//! free-form tokens `ss` prints for inet, unix, packet and netlink sockets.
+//! The `-i` fields are in [`super::tcpinfo`].
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use sockdiag::{Endpoint, Family, Socket, State, Table, UnixName};
+
+use super::engine::*;
+use super::fmt;
+use super::names::{Names, Transport};
+use super::tcpinfo::{mptcp_stats, tcp_stats};
+
+/// `ss`'s Netid spellings.
+pub fn netid_name(t: Table) -> &'static str {
+    match t {
+        Table::Tcp => "tcp",
+        Table::Udp => "udp",
+        Table::Raw => "raw",
+        Table::Mptcp => "mptcp",
+        Table::UnixStream => "u_str",
+        Table::UnixDgram => "u_dgr",
+        Table::UnixSeqpacket => "u_seq",
+        Table::PacketRaw => "p_raw",
+        Table::PacketDgram => "p_dgr",
+        Table::Netlink => "nl",
+        _ => "unknown",
+    }
+}
+
+/// `ss`'s State spellings (`sstate_name`). Request sockets and TCP
+/// bound-inactive sockets, which the kernel reports as SYN-RECV and CLOSE,
+/// print as those.
+pub fn state_name(s: State) -> &'static str {
+    match s {
+        State::Established => "ESTAB",
+        State::SynSent => "SYN-SENT",
+        State::SynRecv | State::NewSynRecv => "SYN-RECV",
+        State::FinWait1 => "FIN-WAIT-1",
+        State::FinWait2 => "FIN-WAIT-2",
+        State::TimeWait => "TIME-WAIT",
+        State::Close | State::BoundInactive => "UNCONN",
+        State::CloseWait => "CLOSE-WAIT",
+        State::LastAck => "LAST-ACK",
+        State::Listen => "LISTEN",
+        State::Closing => "CLOSING",
+        _ => "UNKNOWN",
+    }
+}
+
+pub(super) fn build_row(
+    row: &mut [Vec<u8>; COL_MAX],
+    names: &mut Names,
+    opts: &RenderOptions,
+    s: &Socket,
+) {
+    row[COL_NETID].extend_from_slice(netid_name(s.netid).as_bytes());
+    // Packet and netlink sockets have no state: ss prints SS_CLOSE.
+    let stateless = matches!(s.family, Family::Packet | Family::Netlink);
+    row[COL_STATE].extend_from_slice(
+        if stateless {
+            "UNCONN"
+        } else {
+            state_name(s.state)
+        }
+        .as_bytes(),
+    );
+    if opts.queues {
+        // ss never fills Send-Q for packet sockets.
+        let sendq = if s.family == Family::Packet {
+            0
+        } else {
+            s.send_q
+        };
+        fmt::push_i64_left(&mut row[COL_RECVQ], (s.recv_q as i32).into(), 6);
+        fmt::push_i64_left(&mut row[COL_SENDQ], (sendq as i32).into(), 6);
+    }
+    match s.family {
+        Family::Inet | Family::Inet6 => inet_row(row, names, opts, s),
+        Family::Unix => unix_row(row, opts, s),
+        Family::Packet => packet_row(row, names, opts, s),
+        Family::Netlink => netlink_row(row, names, opts, s),
+        _ => {}
+    }
+}
+
+/// `proc_ctx_print`: ` users:(("comm",pid=N,fd=N),…)` in the Process column.
+fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
+    if !opts.processes || s.processes.is_empty() || s.inode == 0 {
+        return;
+    }
+    buf.extend_from_slice(b" users:(");
+    for (i, p) in s.processes.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"(\"");
+        fmt::escape_comm(buf, &p.command);
+        out!(buf, "\",pid={},", p.pid);
+        if opts.threads {
+            out!(buf, "tid={},", p.tid.unwrap_or(p.pid));
+        }
+        out!(buf, "fd={})", p.fd);
+    }
+    buf.push(b')');
+}
+
+/// `format_host` + `inet_addr_print`'s bracketing: `*` for a dual-stack
+/// IPv6 wildcard, `[v6]`, or the resolved name with `-r`.
+fn inet_host(
+    buf: &mut Vec<u8>,
+    names: &mut Names,
+    opts: &RenderOptions,
+    addr: IpAddr,
+    v6only: bool,
+) {
+    match addr {
+        IpAddr::V4(a) => {
+            match opts.resolve.then(|| names.host(addr)).flatten() {
+                Some(h) => buf.extend_from_slice(h.as_bytes()),
+                None => fmt::push_ipv4(buf, &a),
+            };
+        }
+        IpAddr::V6(a) => {
+            if !v6only && a.is_unspecified() {
+                buf.push(b'*');
+                return;
+            }
+            let text = match opts.resolve.then(|| names.host(addr)).flatten() {
+                Some(h) => h.to_string(),
+                None => fmt::inet6_ntop(&a),
+            };
+            if text.contains(':') {
+                out!(buf, "[{text}]");
+            } else {
+                buf.extend_from_slice(text.as_bytes());
+            }
+        }
+    }
+}
+
+fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOptions, s: &Socket) {
+    let transport = match s.netid {
+        Table::Udp => Transport::Udp,
+        Table::Raw => Transport::Raw,
+        _ => Transport::Tcp,
+    };
+    let v6only = s.family == Family::Inet6 && s.v6only.unwrap_or(false);
+    for (col_addr, col_port, ep, iface) in [
+        (COL_ADDR, COL_SERV, &s.local, s.interface),
+        (COL_RADDR, COL_RSERV, &s.peer, 0),
+    ] {
+        let (addr, port) = match *ep {
+            Endpoint::Inet { addr, port } => (addr, port),
+            _ => (
+                if s.family == Family::Inet6 {
+                    IpAddr::from([0u16; 8])
+                } else {
+                    IpAddr::from([0u8; 4])
+                },
+                0,
+            ),
+        };
+        inet_host(&mut row[col_addr], names, opts, addr, v6only);
+        if iface != 0 {
+            row[col_addr].push(b'%');
+            let n = names.ifname(iface).as_bytes().to_vec();
+            row[col_addr].extend_from_slice(&n);
+        }
+        row[col_addr].push(b':');
+        if port != 0 && names.numeric() {
+            fmt::push_u64(&mut row[col_port], port.into());
+        } else {
+            let svc = names.service(port, transport);
+            row[col_port].extend_from_slice(svc.as_bytes());
+        }
+    }
+    users(&mut row[COL_PROC], opts, s);
+    // Sockets read from /proc/net/{udp,raw} (no diag module; the only inet
+    // sockets without a cookie): ss's dgram_show_line prints nothing more.
+    if s.cookie.is_none() && matches!(s.netid, Table::Udp | Table::Raw) {
+        return;
+    }
+    let ext = &mut row[COL_EXT];
+    if (opts.timers || opts.extended)
+        && let Some(t) = &s.timer
+    {
+        let ms = t.expires.as_millis().min(u32::MAX as u128) as u32;
+        out!(
+            ext,
+            " timer:({},{},{})",
+            t.kind.name(),
+            fmt::ms_timer(ms),
+            t.retransmits
+        );
+    }
+    if opts.extended {
+        details(ext, names, s);
+        // The kernel sends v6only for IPv6 listeners and unconnected sockets.
+        if s.family == Family::Inet6
+            && let Some(v) = s.v6only
+        {
+            out!(ext, " v6only:{}", v as u8);
+        }
+        shutdown(ext, s);
+    }
+    if opts.tos {
+        if let Some(t) = s.tos {
+            out!(ext, " tos:{}", fmt::alt_hex(t.into()));
+        }
+        if let Some(t) = s.tclass {
+            out!(ext, " tclass:{}", fmt::alt_hex(t.into()));
+        }
+        if let Some(c) = s.class_id {
+            out!(ext, " class_id:{}", fmt::alt_hex(c));
+        }
+    }
+    if opts.cgroup
+        && let Some(id) = s.cgroup_id
+    {
+        out!(ext, " cgroup:{}", names.cgroup_path(id));
+    }
+    if opts.memory || (opts.info && s.netid != Table::Udp) {
+        if !opts.oneline {
+            ext.extend_from_slice(b"\n\t");
+        }
+        skmem(ext, s, true);
+        // ss prints tcp_info whenever the kernel sent it, i.e. with -i.
+        if opts.info {
+            if let Some(mi) = &s.mptcp_info {
+                mptcp_stats(ext, mi.as_bytes());
+            } else if let Some(ti) = &s.tcp_info {
+                tcp_stats(ext, opts, s, ti);
+            }
+        }
+        // mptcp_show_info prints no ULP; tcp_show_info does.
+        if s.netid != Table::Mptcp
+            && let Some(ulp) = &s.ulp
+        {
+            ext.extend_from_slice(b" tcp-ulp-");
+            ext.extend_from_slice(ulp.as_bytes());
+        }
+    }
+}
+
+/// `sock_details_print`: ` uid:U ino:I sk:COOKIE fwmark:0xM cgroup:PATH`.
+fn details(ext: &mut Vec<u8>, names: &mut Names, s: &Socket) {
+    if let Some(uid) = s.uid.filter(|&u| u != 0) {
+        out!(ext, " uid:{uid}");
+    }
+    ext.extend_from_slice(b" ino:");
+    fmt::push_u64(ext, u64::from(s.inode as u32));
+    ext.extend_from_slice(b" sk:");
+    fmt::push_hex(ext, s.cookie.unwrap_or(0));
+    if let Some(m) = s.mark.filter(|&m| m != 0) {
+        out!(ext, " fwmark:{m:#x}");
+    }
+    if let Some(id) = s.cgroup_id.filter(|&c| c != 0) {
+        out!(ext, " cgroup:{}", names.cgroup_path(id));
+    }
+}
+
+/// The shutdown marker: `<->`, `<` and `>` replaced by `-` once shut.
+fn shutdown(ext: &mut Vec<u8>, s: &Socket) {
+    if let Some(sh) = s.shutdown {
+        out!(
+            ext,
+            " {}-{}",
+            if sh.recv { '-' } else { '<' },
+            if sh.send { '-' } else { '>' }
+        );
+    }
+}
+
+/// `print_skmeminfo`; `legacy` falls back to `inet_diag_meminfo` as for inet sockets.
+fn skmem(ext: &mut Vec<u8>, s: &Socket, legacy: bool) {
+    if let Some(m) = &s.skmem {
+        out!(
+            ext,
+            " skmem:(r{},rb{},t{},tb{},f{},w{},o{},bl{},d{})",
+            m.rmem_alloc,
+            m.rcvbuf,
+            m.wmem_alloc,
+            m.sndbuf,
+            m.fwd_alloc,
+            m.wmem_queued,
+            m.optmem,
+            m.backlog,
+            m.drops
+        );
+    } else if let (true, Some(m)) = (legacy, &s.meminfo) {
+        out!(
+            ext,
+            " mem:(r{},w{},f{},t{})",
+            m.rmem,
+            m.wmem,
+            m.fmem,
+            m.tmem
+        );
+    }
+}
+
+fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
+    let (name, inode) = match s.local {
+        Endpoint::Unix { name, inode } => (name, if inode != 0 { inode } else { s.inode }),
+        _ => (UnixName::Unnamed, s.inode),
+    };
+    let a = &mut row[COL_ADDR];
+    match name {
+        UnixName::Unnamed => a.push(b'*'),
+        UnixName::Path(p) => a.extend(p.as_bytes().iter().take_while(|&&b| b != 0)),
+        // ss turns every NUL of an abstract name into '@', the leading one too.
+        UnixName::Abstract(n) => {
+            a.push(b'@');
+            a.extend(n.as_bytes().iter().map(|&b| if b == 0 { b'@' } else { b }));
+        }
+    }
+    a.push(b' ');
+    fmt::push_u64(&mut row[COL_SERV], inode);
+    let peer = match s.peer {
+        Endpoint::Unix { inode, .. } => inode,
+        _ => 0,
+    };
+    row[COL_RADDR].extend_from_slice(b"* ");
+    fmt::push_u64(&mut row[COL_RSERV], peer);
+    users(&mut row[COL_PROC], opts, s);
+    let ext = &mut row[COL_EXT];
+    if opts.memory {
+        skmem(ext, s, false);
+    }
+    if opts.extended {
+        shutdown(ext, s);
+        if let Some(u) = &s.unix {
+            if let Some(v) = &u.vfs {
+                out!(
+                    ext,
+                    " ino:{} dev:{}/{}",
+                    v.ino,
+                    fmt::dev_major(v.dev.into()),
+                    fmt::dev_minor(v.dev.into())
+                );
+            }
+            if let Some(icons) = &u.icons {
+                ext.extend_from_slice(b" peers:");
+                for i in icons {
+                    out!(ext, " {i}");
+                }
+            }
+        }
+    }
+}
+
+fn packet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOptions, s: &Socket) {
+    let (protocol, ifindex) = match s.local {
+        Endpoint::Packet { protocol, ifindex } => (protocol, ifindex),
+        _ => (0, 0),
+    };
+    if protocol == 3 {
+        row[COL_ADDR].push(b'*');
+    } else {
+        row[COL_ADDR].extend_from_slice(names.eth_proto(protocol).as_bytes());
+    }
+    row[COL_ADDR].push(b':');
+    if ifindex == 0 {
+        row[COL_SERV].push(b'*');
+    } else {
+        row[COL_SERV].extend_from_slice(names.ifname(ifindex).as_bytes());
+    }
+    row[COL_RADDR].push(b'*');
+    users(&mut row[COL_PROC], opts, s);
+    let ext = &mut row[COL_EXT];
+    if opts.extended {
+        // Packet sockets carry no mark or cgroup in packet_diag.
+        if let Some(uid) = s.uid.filter(|&u| u != 0) {
+            out!(ext, " uid:{uid}");
+        }
+        out!(
+            ext,
+            " ino:{} sk:{:x}",
+            s.inode as u32,
+            s.cookie.unwrap_or(0)
+        );
+        if let Some(p) = &s.packet {
+            let nl = if opts.oneline { " " } else { "\n\t" };
+            out!(
+                ext,
+                "{nl}ver:{} cpy_thresh:{} flags( ",
+                p.version as i32,
+                p.copy_thresh as i32
+            );
+            for (bit, word) in [
+                (0x1, "running"),
+                (0x2, " auxdata"),
+                (0x4, " origdev"),
+                (0x8, " vnethdr"),
+                (0x10, " loss"),
+            ] {
+                if p.flags & bit != 0 {
+                    ext.extend_from_slice(word.as_bytes());
+                }
+            }
+            if p.flags == 0 {
+                ext.push(b'0');
+            }
+            ext.extend_from_slice(b" )");
+            if let Some(f) = p.fanout {
+                out!(ext, "{nl}fanout(id:{},type:", (f & 0xffff) as i32);
+                match (f >> 16) & 0xffff {
+                    0 => ext.extend_from_slice(b"hash"),
+                    1 => ext.extend_from_slice(b"lb"),
+                    2 => ext.extend_from_slice(b"cpu"),
+                    3 => ext.extend_from_slice(b"roll"),
+                    4 => ext.extend_from_slice(b"random"),
+                    5 => ext.extend_from_slice(b"qm"),
+                    t => out!(ext, "{t:#x}"),
+                }
+                ext.push(b')');
+            }
+        }
+    }
+    if opts.memory {
+        skmem(ext, s, false);
+    }
+}
+
+fn netlink_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOptions, s: &Socket) {
+    let (protocol, portid) = match s.local {
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => (protocol, portid),
+        _ => (0, 0),
+    };
+    row[COL_ADDR].extend_from_slice(names.netlink_proto(protocol).as_bytes());
+    row[COL_ADDR].push(b':');
+    let port = names.netlink_port(portid);
+    row[COL_SERV].extend_from_slice(port.as_bytes());
+    let (dst_portid, dst_group) = match s.peer {
+        Endpoint::Netlink { portid, group, .. } => (portid, group),
+        _ => (0, 0),
+    };
+    // NETLINK_CONNECTED: the model keeps the peer only; a connected socket
+    // has a destination (or is reported Established).
+    if s.state == State::Established || dst_portid != 0 || dst_group != 0 {
+        out!(row[COL_RADDR], "{}:", dst_group as i32);
+        out!(row[COL_RSERV], "{}", dst_portid as i32);
+    } else {
+        row[COL_RADDR].push(b'*');
+    }
+    // ss prints no users for netlink sockets, and its details land in the
+    // Process column (lost when that column is off).
+    let p = &mut row[COL_PROC];
+    if opts.extended {
+        let groups = s.netlink.as_ref().map_or(0u32, |n| {
+            n.groups
+                .iter()
+                .filter(|&&g| (1..=32).contains(&g))
+                .fold(0, |m, &g| m | 1 << (g - 1))
+        });
+        out!(p, " sk=0 cb=0 groups=0x{groups:08x}");
+    }
+    if opts.memory {
+        p.push(b'\t');
+        skmem(p, s, false);
+    }
+}

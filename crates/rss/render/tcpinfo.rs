@@ -1,0 +1,360 @@
+//! The `-i` fields: `tcp_info` (and the congestion controls' own info)
+//! and MPTCP's, as `ss` prints them.
+
+use std::io::Write;
+
+use sockdiag::{Socket, State, TcpInfo};
+
+use super::engine::RenderOptions;
+use super::fmt;
+
+const TCPI_OPT_TIMESTAMPS: u8 = 1;
+const TCPI_OPT_SACK: u8 = 2;
+const TCPI_OPT_WSCALE: u8 = 4;
+const TCPI_OPT_ECN: u8 = 8;
+const TCPI_OPT_ECN_SEEN: u8 = 16;
+const TCPI_OPT_SYN_DATA: u8 = 32;
+const TCPI_OPT_USEC_TS: u8 = 64;
+
+/// `tcp_show_info` + `tcp_stats_print`: the `-i` fields, each only when `ss`
+/// prints it. Fields a short (older kernel) `tcp_info` lacks count as zero,
+/// as `ss` zero-fills the struct.
+/// ` name:value` for an unsigned integer, without `fmt` (the `-i` hot path).
+fn kv(ext: &mut Vec<u8>, name: &str, v: impl Into<u64>) {
+    ext.push(b' ');
+    ext.extend_from_slice(name.as_bytes());
+    ext.push(b':');
+    fmt::push_u64(ext, v.into());
+}
+
+/// ` name:value` for a `%g` value.
+fn kg(ext: &mut Vec<u8>, name: &str, v: f64) {
+    ext.push(b' ');
+    ext.extend_from_slice(name.as_bytes());
+    ext.push(b':');
+    fmt::push_g(ext, v, 6);
+}
+
+pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) {
+    let z32 = |v: Option<u32>| v.unwrap_or(0);
+    let z64 = |v: Option<u64>| v.unwrap_or(0);
+    let g = fmt::g;
+    let options = ti.options().unwrap_or(0);
+    if opts.timers || opts.extended {
+        for (bit, word) in [
+            (TCPI_OPT_TIMESTAMPS, " ts"),
+            (TCPI_OPT_USEC_TS, " usec_ts"),
+            (TCPI_OPT_SACK, " sack"),
+            (TCPI_OPT_ECN, " ecn"),
+            (TCPI_OPT_ECN_SEEN, " ecnseen"),
+            (TCPI_OPT_SYN_DATA, " fastopen"),
+        ] {
+            if options & bit != 0 {
+                ext.extend_from_slice(word.as_bytes());
+            }
+        }
+    }
+    if let Some(c) = s.congestion.as_ref().filter(|c| !c.as_bytes().is_empty()) {
+        ext.push(b' ');
+        // cong_alg[16], strncpy'd with room for the NUL
+        let b = c.as_bytes();
+        ext.extend_from_slice(&b[..b.len().min(15)]);
+    }
+    if options & TCPI_OPT_WSCALE != 0 {
+        out!(
+            ext,
+            " wscale:{},{}",
+            ti.snd_wscale().unwrap_or(0),
+            ti.rcv_wscale().unwrap_or(0)
+        );
+    }
+    let rto = z32(ti.rto());
+    if rto != 0 && rto != 3_000_000 {
+        kg(ext, "rto", rto as f64 / 1000.0);
+    }
+    let backoff = ti.backoff().unwrap_or(0);
+    if backoff != 0 {
+        kv(ext, "backoff", backoff);
+    }
+    let rtt_us = z32(ti.rtt());
+    if rtt_us != 0 {
+        kg(ext, "rtt", rtt_us as f64 / 1000.0);
+        ext.push(b'/');
+        fmt::push_g(ext, z32(ti.rttvar()) as f64 / 1000.0, 6);
+    }
+    let ato = z32(ti.ato());
+    if ato != 0 {
+        kg(ext, "ato", ato as f64 / 1000.0);
+    }
+    let mss = z32(ti.snd_mss());
+    for (name, v) in [
+        ("mss", mss),
+        ("pmtu", z32(ti.pmtu())),
+        ("rcvmss", z32(ti.rcv_mss())),
+        ("advmss", z32(ti.advmss())),
+    ] {
+        if v != 0 {
+            if name == "pmtu" {
+                kv(ext, name, v);
+            } else {
+                out!(ext, " {name}:{}", v as i32);
+            }
+        }
+    }
+    let cwnd = z32(ti.snd_cwnd());
+    if cwnd != 0 {
+        kv(ext, "cwnd", cwnd);
+    }
+    let ssthresh = z32(ti.snd_ssthresh());
+    if ssthresh != 0 && ssthresh < 0xFFFF {
+        kv(ext, "ssthresh", ssthresh);
+    }
+    for (name, v) in [
+        ("bytes_sent", z64(ti.bytes_sent())),
+        ("bytes_retrans", z64(ti.bytes_retrans())),
+        ("bytes_acked", z64(ti.bytes_acked())),
+        ("bytes_received", z64(ti.bytes_received())),
+        ("segs_out", z32(ti.segs_out()).into()),
+        ("segs_in", z32(ti.segs_in()).into()),
+        ("data_segs_out", z32(ti.data_segs_out()).into()),
+        ("data_segs_in", z32(ti.data_segs_in()).into()),
+    ] {
+        if v != 0 {
+            kv(ext, name, v);
+        }
+    }
+    if let Some(d) = &s.dctcp {
+        if d.enabled != 0 {
+            out!(
+                ext,
+                " dctcp:(ce_state:{},alpha:{},ab_ecn:{},ab_tot:{})",
+                d.ce_state,
+                d.alpha,
+                d.ab_ecn,
+                d.ab_tot
+            );
+        } else {
+            ext.extend_from_slice(b" dctcp:fallback_mode");
+        }
+    }
+    if let Some(b) = &s.bbr {
+        out!(
+            ext,
+            " bbr:(bw:{}bps,mrtt:{}",
+            fmt::bw(b.bw as f64 * 8.0, opts.numeric),
+            g(b.min_rtt as f64 / 1000.0)
+        );
+        if b.pacing_gain != 0 {
+            out!(ext, ",pacing_gain:{}", g(b.pacing_gain as f64 / 256.0));
+        }
+        if b.cwnd_gain != 0 {
+            out!(ext, ",cwnd_gain:{}", g(b.cwnd_gain as f64 / 256.0));
+        }
+        ext.push(b')');
+    }
+    let mut rtt = rtt_us as f64;
+    if let Some(v) = &s.vegas
+        && v.enabled != 0
+        && v.rtt != 0
+        && v.rtt != 0x7fff_ffff
+    {
+        rtt = v.rtt as f64;
+    }
+    if rtt > 0.0 && mss != 0 && cwnd != 0 {
+        ext.extend_from_slice(b" send ");
+        fmt::push_bw(
+            ext,
+            cwnd as f64 * mss as f64 * 8_000_000.0 / rtt,
+            opts.numeric,
+        );
+        ext.extend_from_slice(b"bps");
+    }
+    for (name, v) in [
+        ("lastsnd", ti.last_data_sent()),
+        ("lastrcv", ti.last_data_recv()),
+        ("lastack", ti.last_ack_recv()),
+    ] {
+        let v = z32(v);
+        if v != 0 {
+            kv(ext, name, v);
+        }
+    }
+    let pacing = z64(ti.pacing_rate());
+    if pacing != 0 && pacing != u64::MAX {
+        ext.extend_from_slice(b" pacing_rate ");
+        fmt::push_bw(ext, pacing as f64 * 8.0, opts.numeric);
+        ext.extend_from_slice(b"bps");
+        let max = z64(ti.max_pacing_rate());
+        if max != 0 && max != u64::MAX {
+            ext.push(b'/');
+            fmt::push_bw(ext, max as f64 * 8.0, opts.numeric);
+            ext.extend_from_slice(b"bps");
+        }
+    }
+    let delivery = z64(ti.delivery_rate());
+    if delivery != 0 {
+        ext.extend_from_slice(b" delivery_rate ");
+        fmt::push_bw(ext, delivery as f64 * 8.0, opts.numeric);
+        ext.extend_from_slice(b"bps");
+    }
+    for (name, v) in [
+        ("delivered", ti.delivered()),
+        ("delivered_ce", ti.delivered_ce()),
+    ] {
+        let v = z32(v);
+        if v != 0 {
+            kv(ext, name, v);
+        }
+    }
+    if ti.delivery_rate_app_limited().unwrap_or(false) {
+        ext.extend_from_slice(b" app_limited");
+    }
+    let busy = z64(ti.busy_time());
+    if busy != 0 {
+        out!(ext, " busy:{}ms", busy / 1000);
+        for (name, v) in [
+            ("rwnd_limited", z64(ti.rwnd_limited())),
+            ("sndbuf_limited", z64(ti.sndbuf_limited())),
+        ] {
+            if v != 0 {
+                out!(
+                    ext,
+                    " {name}:{}ms({:.1}%)",
+                    v / 1000,
+                    100.0 * v as f64 / busy as f64
+                );
+            }
+        }
+    }
+    let unacked = z32(ti.unacked());
+    if unacked != 0 {
+        kv(ext, "unacked", unacked);
+    }
+    let (retrans, total) = (z32(ti.retrans()), z32(ti.total_retrans()));
+    if retrans != 0 || total != 0 {
+        out!(ext, " retrans:{retrans}/{total}");
+    }
+    let lost = z32(ti.lost());
+    if lost != 0 {
+        kv(ext, "lost", lost);
+    }
+    let sacked = z32(ti.sacked());
+    if sacked != 0 && s.state != State::Listen {
+        kv(ext, "sacked", sacked);
+    }
+    for (name, v) in [("dsack_dups", ti.dsack_dups()), ("fackets", ti.fackets())] {
+        let v = z32(v);
+        if v != 0 {
+            kv(ext, name, v);
+        }
+    }
+    let reordering = z32(ti.reordering());
+    if reordering != 3 {
+        out!(ext, " reordering:{}", reordering as i32);
+    }
+    let reord_seen = z32(ti.reord_seen());
+    if reord_seen != 0 {
+        out!(ext, " reord_seen:{}", reord_seen as i32);
+    }
+    let rcv_rtt = z32(ti.rcv_rtt());
+    if rcv_rtt != 0 {
+        kg(ext, "rcv_rtt", rcv_rtt as f64 / 1000.0);
+    }
+    let rcv_space = z32(ti.rcv_space());
+    if rcv_space != 0 {
+        out!(ext, " rcv_space:{}", rcv_space as i32);
+    }
+    for (name, v) in [
+        ("rcv_ssthresh", ti.rcv_ssthresh()),
+        ("notsent", ti.notsent_bytes()),
+    ] {
+        let v = z32(v);
+        if v != 0 {
+            kv(ext, name, v);
+        }
+    }
+    let min_rtt = z32(ti.min_rtt());
+    if min_rtt != 0 && min_rtt != u32::MAX {
+        kg(ext, "minrtt", min_rtt as f64 / 1000.0);
+    }
+    for (name, v) in [
+        ("rcv_ooopack", ti.rcv_ooopack()),
+        ("snd_wnd", ti.snd_wnd()),
+        ("rcv_wnd", ti.rcv_wnd()),
+        ("rehash", ti.rehash()),
+    ] {
+        let v = z32(v);
+        if v != 0 {
+            kv(ext, name, v);
+        }
+    }
+}
+
+/// `mptcp_stats_print` over `struct mptcp_info` (`<linux/mptcp.h>`), which
+/// MPTCP sockets send where TCP sends `tcp_info`.
+pub(super) fn mptcp_stats(ext: &mut Vec<u8>, b: &[u8]) {
+    let u8_at = |o: usize| b.get(o).copied().unwrap_or(0) as u64;
+    let u32_at = |o: usize| {
+        b.get(o..o + 4)
+            .map_or(0, |s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]])) as u64
+    };
+    let u64_at = |o: usize| {
+        b.get(o..o + 8).map_or(0, |s| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(s);
+            u64::from_ne_bytes(a)
+        })
+    };
+    for (name, v) in [
+        ("subflows", u8_at(0)),
+        ("add_addr_signal", u8_at(1)),
+        ("add_addr_accepted", u8_at(2)),
+        ("subflows_max", u8_at(3)),
+        ("add_addr_signal_max", u8_at(4)),
+        ("add_addr_accepted_max", u8_at(5)),
+    ] {
+        if v != 0 {
+            out!(ext, " {name}:{v}");
+        }
+    }
+    let flags = u32_at(8);
+    if flags & 1 != 0 {
+        ext.extend_from_slice(b" fallback");
+    }
+    if flags & 2 != 0 {
+        ext.extend_from_slice(b" remote_key");
+    }
+    let token = u32_at(12);
+    if token != 0 {
+        out!(ext, " token:{token:x}");
+    }
+    // Sequence numbers in hex (`%llx`), as ss prints them.
+    for (name, v) in [
+        ("write_seq", u64_at(16)),
+        ("snd_una", u64_at(24)),
+        ("rcv_nxt", u64_at(32)),
+    ] {
+        if v != 0 {
+            out!(ext, " {name}:{v:x}");
+        }
+    }
+    for (name, v) in [
+        ("local_addr_used", u8_at(40)),
+        ("local_addr_max", u8_at(41)),
+        ("csum_enabled", u8_at(42)),
+        ("retransmits", u32_at(44)),
+        ("bytes_retrans", u64_at(48)),
+        ("bytes_sent", u64_at(56)),
+        ("bytes_received", u64_at(64)),
+        ("bytes_acked", u64_at(72)),
+        ("subflows_total", u8_at(80)),
+        ("endp_laminar_max", u8_at(81)),
+        ("last_data_sent", u32_at(84)),
+        ("last_data_recv", u32_at(88)),
+        ("last_ack_recv", u32_at(92)),
+    ] {
+        if v != 0 {
+            out!(ext, " {name}:{v}");
+        }
+    }
+}

@@ -1,0 +1,1248 @@
+//! The rules, one function per kind (two for the send queue). Each reads
+//! the tracks and counters of a [`Ctx`] and pushes findings; none does I/O.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+
+use super::{
+    Evidence, Finding, Kind, Options, Severity, SocketRef, Thresholds, endpoint_text, fill_level,
+    inet,
+};
+use crate::model::{Socket, State, Table, TimerKind};
+use crate::sample::{Sample, Track, track};
+
+/// What every rule reads.
+pub(super) struct Ctx<'a> {
+    samples: &'a [Sample],
+    tracks: Vec<Track<'a>>,
+    since_boot: bool,
+    t: &'a Thresholds,
+}
+
+impl<'a> Ctx<'a> {
+    fn last(&self) -> &'a Sample {
+        &self.samples[self.samples.len() - 1]
+    }
+
+    fn first(&self) -> &'a Sample {
+        &self.samples[0]
+    }
+
+    /// The amount a counter counts for (its rise over the samples, or with
+    /// `since_boot` its value in the last sample) and its values.
+    fn counter(&self, name: &str) -> (u64, Vec<u64>) {
+        let values: Vec<u64> = self
+            .samples
+            .iter()
+            .map(|s| s.counters.value(name))
+            .collect();
+        let amount = if self.since_boot {
+            self.last().counters.value(name)
+        } else {
+            self.last()
+                .counters
+                .value(name)
+                .saturating_sub(self.first().counters.value(name))
+        };
+        (amount, values)
+    }
+
+    /// A counter's evidence, when it counts for at least `min`.
+    fn counter_evidence(&self, name: &str, min: u64) -> Option<(u64, Evidence)> {
+        let (amount, values) = self.counter(name);
+        (amount >= min && min > 0).then(|| {
+            (
+                amount,
+                Evidence {
+                    name: name.to_string(),
+                    socket: None,
+                    values,
+                    threshold: if self.since_boot {
+                        format!(">= {min} (since boot)")
+                    } else {
+                        format!("rise >= {min}")
+                    },
+                },
+            )
+        })
+    }
+
+    /// Persisting tracks (in every sample) whose last appearance matches.
+    fn persisting(&self, f: impl Fn(&Socket) -> bool) -> Vec<&Track<'a>> {
+        self.tracks
+            .iter()
+            .filter(|t| t.persisted() && t.present().all(&f))
+            .collect()
+    }
+
+    /// The other end of a connection, when it is in the last sample
+    /// (loopback, or both namespaces sampled together).
+    fn peer_of(&self, s: &Socket) -> Option<&'a Socket> {
+        let (l, p) = (inet(&s.local)?, inet(&s.peer)?);
+        self.last()
+            .sockets
+            .iter()
+            .find(|o| o.netid == s.netid && inet(&o.local) == Some(p) && inet(&o.peer) == Some(l))
+    }
+
+    /// The TCP listener a local address belongs to, in the last sample.
+    fn listener_of(&self, local: SocketAddr) -> Option<&'a Socket> {
+        let listeners = || {
+            self.last()
+                .sockets
+                .iter()
+                .filter(|o| o.netid == Table::Tcp && o.state == State::Listen)
+        };
+        listeners()
+            .find(|o| inet(&o.local) == Some(local))
+            .or_else(|| {
+                listeners().find(|o| {
+                    inet(&o.local)
+                        .is_some_and(|a| a.port() == local.port() && a.ip().is_unspecified())
+                })
+            })
+    }
+}
+
+/// Runs every rule.
+pub(super) fn run(samples: &[Sample], opts: &Options) -> Vec<Finding> {
+    let ctx = Ctx {
+        samples,
+        tracks: track(samples),
+        since_boot: opts.since_boot,
+        t: &opts.thresholds,
+    };
+    let mut out = Vec::new();
+    listen_queue_full(&ctx, &mut out);
+    syn_sent_stuck(&ctx, &mut out);
+    syn_recv_pileup(&ctx, &mut out);
+    recv_queue_growing(&ctx, &mut out);
+    send_queue(&ctx, &mut out);
+    close_wait_leak(&ctx, &mut out);
+    retransmissions(&ctx, &mut out);
+    resets(&ctx, &mut out);
+    time_wait_pressure(&ctx, &mut out);
+    port_exhaustion(&ctx, &mut out);
+    udp_drops(&ctx, &mut out);
+    unix_backlog_full(&ctx, &mut out);
+    out
+}
+
+/// Consecutive retransmissions of the head segment (or SYN, SYN-ACK, FIN):
+/// the `on` timer's count, or `tcp_info`'s when larger.
+pub(crate) fn consecutive(s: &Socket) -> u8 {
+    let timer = s
+        .timer
+        .filter(|t| t.kind == TimerKind::On)
+        .map_or(0, |t| t.retransmits);
+    let info = s.tcp_info.and_then(|i| i.retransmits()).unwrap_or(0);
+    timer.max(info)
+}
+
+/// Bytes received and not read by the application: Recv-Q without the
+/// peer's FIN, which takes one sequence number until the application reads
+/// the end of file (states after the FIN arrived).
+pub(crate) fn unread(s: &Socket) -> u32 {
+    match s.state {
+        State::CloseWait | State::LastAck | State::Closing => s.recv_q.saturating_sub(1),
+        _ => s.recv_q,
+    }
+}
+
+/// Data bytes written and not acknowledged: Send-Q without our own FIN,
+/// which is unacknowledged in FIN-WAIT-1, CLOSING and LAST-ACK by
+/// definition of those states.
+pub(crate) fn unacked_data(s: &Socket) -> u32 {
+    match s.state {
+        State::FinWait1 | State::LastAck | State::Closing => s.send_q.saturating_sub(1),
+        _ => s.send_q,
+    }
+}
+
+fn is_request(s: &Socket) -> bool {
+    matches!(s.state, State::SynRecv | State::NewSynRecv)
+}
+
+fn holders(s: &Socket) -> String {
+    SocketRef::of(s).holders()
+}
+
+fn sock_evidence(name: &str, socket: usize, values: Vec<u64>, threshold: String) -> Evidence {
+    Evidence {
+        name: name.into(),
+        socket: Some(socket),
+        values,
+        threshold,
+    }
+}
+
+fn arrow(values: &[u64]) -> String {
+    let v: Vec<String> = values.iter().map(u64::to_string).collect();
+    v.join(" → ")
+}
+
+// ---------------------------------------------------------------------------
+
+fn listen_queue_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let counters: Vec<(u64, Evidence)> = ["TcpExt.ListenOverflows", "TcpExt.ListenDrops"]
+        .iter()
+        .filter_map(|n| ctx.counter_evidence(n, t.listen_drops))
+        .collect();
+    let mut found = false;
+    for tr in ctx.persisting(|s| s.netid == Table::Tcp && s.state == State::Listen) {
+        let Some(last) = tr.latest() else { continue };
+        let level = fill_level(t.listen_queue_ratio, last.send_q);
+        if !tr.present().all(|s| u64::from(s.recv_q) >= level) {
+            continue;
+        }
+        found = true;
+        let mut evidence = vec![sock_evidence(
+            "recv_q",
+            0,
+            tr.values(|s| u64::from(s.recv_q)),
+            format!(">= {level} (backlog {})", last.send_q),
+        )];
+        evidence.extend(counters.iter().map(|(_, e)| e.clone()));
+        let local = endpoint_text(&last.local);
+        out.push(Finding {
+            kind: Kind::ListenQueueFull,
+            severity: Severity::Critical,
+            summary: format!(
+                "listener {local}: accept queue {} of backlog {} ({})",
+                last.recv_q,
+                last.send_q,
+                holders(last)
+            ),
+            sockets: vec![SocketRef::of(last)],
+            evidence,
+            explanation: format!(
+                "The LISTEN row's Recv-Q is the number of connections that finished the \
+                 handshake and wait for accept(); its Send-Q is the backlog given to listen(). \
+                 {local} has {} waiting with a backlog of {} in every sample: the application is \
+                 not calling accept() (or not fast enough). While the queue is full the kernel drops new SYNs and \
+                 final ACKs silently (TcpExt ListenOverflows), so clients wait in SYN-SENT and \
+                 retry instead of being refused.",
+                last.recv_q, last.send_q
+            ),
+            next_check: format!(
+                "Is {} alive and in its accept loop? `strace -f -p PID -e trace=accept,accept4` \
+                 shows whether it accepts; a stack dump shows where it is stuck. A larger \
+                 listen() backlog (capped by net.core.somaxconn) only buys time.",
+                holders(last)
+            ),
+        });
+    }
+    if !found && !counters.is_empty() {
+        let what: Vec<String> = counters
+            .iter()
+            .map(|(a, e)| format!("{} +{a}", e.name))
+            .collect();
+        out.push(Finding {
+            kind: Kind::ListenQueueFull,
+            severity: Severity::Warning,
+            summary: format!("listeners dropped connections: {}", what.join(", ")),
+            sockets: Vec::new(),
+            evidence: counters.into_iter().map(|(_, e)| e).collect(),
+            explanation: "A listener's accept queue overflowed (ListenOverflows) or a listener \
+                          dropped a SYN or final ACK for another reason (ListenDrops), but no \
+                          listener stayed full through every sample: bursts fill the queue \
+                          faster than the application accepts."
+                .into(),
+            next_check: "Watch the LISTEN rows' Recv-Q against Send-Q (`rss -ltn`, `rss -ltn \
+                         --watch`); `nstat -az TcpExtListenOverflows TcpExtListenDrops`."
+                .into(),
+        });
+    }
+}
+
+fn syn_sent_stuck(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let mut by_dst: BTreeMap<String, Vec<&Track<'_>>> = BTreeMap::new();
+    for tr in ctx.persisting(|s| s.netid == Table::Tcp && s.state == State::SynSent) {
+        let Some(last) = tr.latest() else { continue };
+        if consecutive(last) >= t.syn_retransmits && t.syn_retransmits > 0 {
+            by_dst
+                .entry(endpoint_text(&last.peer))
+                .or_default()
+                .push(tr);
+        }
+    }
+    for (dst, tracks) in by_dst {
+        let lasts: Vec<&Socket> = tracks.iter().filter_map(|t| t.latest()).collect();
+        let max = lasts.iter().map(|s| consecutive(s)).max().unwrap_or(0);
+        let evidence = tracks
+            .iter()
+            .enumerate()
+            .map(|(i, tr)| {
+                sock_evidence(
+                    "syn_retransmits",
+                    i,
+                    tr.values(|s| u64::from(consecutive(s))),
+                    format!(">= {}", t.syn_retransmits),
+                )
+            })
+            .collect();
+        let full_listener = lasts
+            .first()
+            .and_then(|s| inet(&s.peer))
+            .and_then(|dst| ctx.listener_of(dst))
+            .filter(|l| l.recv_q > 0 && l.recv_q >= l.send_q);
+        let mut explanation = format!(
+            "connect() to {dst} sent its SYN and heard nothing back: SYN-SENT with Send-Q 1 (the \
+             SYN itself) and the `on` timer retransmitting it ({max} times so far, each wait \
+             twice the last). The SYN or the answering SYN-ACK is dropped on the way: a firewall \
+             rule that drops (a REJECT would refuse at once), a host that is down, a wrong \
+             route, or a listener whose accept queue is full."
+        );
+        if let Some(l) = full_listener {
+            explanation.push_str(&format!(
+                " Here the listener {} is full ({} of backlog {}): see listen_queue_full.",
+                endpoint_text(&l.local),
+                l.recv_q,
+                l.send_q
+            ));
+        }
+        let dst_ip = lasts
+            .first()
+            .and_then(|s| inet(&s.peer))
+            .map_or_else(|| dst.clone(), |a| a.ip().to_string());
+        out.push(Finding {
+            kind: Kind::SynSentStuck,
+            severity: if max >= t.critical_retransmits {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            summary: format!(
+                "{} connect(s) to {dst} stuck in SYN-SENT, SYN retransmitted {max} times ({})",
+                lasts.len(),
+                lasts.first().map(|s| holders(s)).unwrap_or_default()
+            ),
+            sockets: lasts.iter().map(|s| SocketRef::of(s)).collect(),
+            evidence,
+            explanation,
+            next_check: format!(
+                "Packet filters on both hosts (`iptables -nvL`, `nft list ruleset`: DROP \
+                 counters that grow); `ip route get {dst_ip}`; is anything listening on {dst} \
+                 (`rss -ltn` there) and is its accept queue full?"
+            ),
+        });
+    }
+}
+
+fn syn_recv_pileup(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let counters: Vec<(u64, Evidence)> = [
+        "TcpExt.SyncookiesSent",
+        "TcpExt.TCPReqQFullDrop",
+        "TcpExt.TCPReqQFullDoCookies",
+    ]
+    .iter()
+    .filter_map(|n| ctx.counter_evidence(n, t.syncookies))
+    .collect();
+    // Request sockets by local address (the listener they belong to).
+    let mut groups: BTreeMap<SocketAddr, Vec<&Track<'_>>> = BTreeMap::new();
+    for tr in &ctx.tracks {
+        if let Some(s) = tr
+            .latest()
+            .filter(|s| s.netid == Table::Tcp && is_request(s))
+            && let Some(local) = inet(&s.local)
+        {
+            groups.entry(local).or_default().push(tr);
+        }
+    }
+    let mut found = false;
+    for (local, tracks) in groups {
+        let counts: Vec<u64> = (0..ctx.samples.len())
+            .map(|i| tracks.iter().filter(|t| t.seen[i].is_some()).count() as u64)
+            .collect();
+        let pile = t.syn_recv_count > 0 && counts.iter().all(|&c| c >= t.syn_recv_count as u64);
+        let stuck: Vec<&&Track<'_>> = tracks
+            .iter()
+            .filter(|tr| {
+                tr.persisted()
+                    && t.synack_retransmits > 0
+                    && tr
+                        .latest()
+                        .is_some_and(|s| consecutive(s) >= t.synack_retransmits)
+            })
+            .collect();
+        if !pile && stuck.is_empty() {
+            continue;
+        }
+        found = true;
+        let listener = ctx.listener_of(local);
+        let mut sockets: Vec<SocketRef> = listener.iter().map(|l| SocketRef::of(l)).collect();
+        let base = sockets.len();
+        let mut evidence = vec![Evidence {
+            name: "syn_recv_sockets".into(),
+            socket: None,
+            values: counts.clone(),
+            threshold: format!(">= {} (or retransmitting)", t.syn_recv_count),
+        }];
+        let max = stuck
+            .iter()
+            .filter_map(|t| t.latest())
+            .map(consecutive)
+            .max()
+            .unwrap_or(0);
+        for (i, tr) in stuck.iter().take(16).enumerate() {
+            if let Some(s) = tr.latest() {
+                sockets.push(SocketRef::of(s));
+                evidence.push(sock_evidence(
+                    "synack_retransmits",
+                    base + i,
+                    tr.values(|s| u64::from(consecutive(s))),
+                    format!(">= {}", t.synack_retransmits),
+                ));
+            }
+        }
+        evidence.extend(counters.iter().map(|(_, e)| e.clone()));
+        let n = counts.last().copied().unwrap_or(0);
+        let local_text = endpoint_text(&crate::model::Endpoint::Inet {
+            addr: local.ip(),
+            port: local.port(),
+        });
+        out.push(Finding {
+            kind: Kind::SynRecvPileup,
+            severity: if pile {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            summary: format!(
+                "{n} handshake(s) to {local_text} stuck in SYN-RECV, SYN-ACK retransmitted up to \
+                 {max} times (listener: {})",
+                listener.map_or_else(|| "none seen".into(), holders)
+            ),
+            sockets,
+            evidence,
+            explanation: format!(
+                "The server answered each SYN with a SYN-ACK and waits in SYN-RECV for the \
+                 client's final ACK, retransmitting the SYN-ACK ({max} times so far). Only a \
+                 completed handshake enters the accept queue, so the application never sees \
+                 these connections, while the client may already think it is connected. The \
+                 final ACK is lost on the way back (a firewall, an asymmetric route), or the \
+                 SYNs are spoofed (a SYN flood: the syncookie counters rise)."
+            ),
+            next_check: format!(
+                "Capture on the server: `tcpdump -ni any 'tcp port {}'` shows SYN-ACKs without \
+                 ACKs; check packet filters between the hosts for the client's ACKs; `nstat -az \
+                 TcpExtSyncookiesSent TcpExtTCPReqQFullDrop`.",
+                local.port()
+            ),
+        });
+    }
+    if !found && !counters.is_empty() {
+        let what: Vec<String> = counters
+            .iter()
+            .map(|(a, e)| format!("{} +{a}", e.name))
+            .collect();
+        out.push(Finding {
+            kind: Kind::SynRecvPileup,
+            severity: Severity::Warning,
+            summary: format!("SYN queue overflowed: {}", what.join(", ")),
+            sockets: Vec::new(),
+            evidence: counters.into_iter().map(|(_, e)| e).collect(),
+            explanation: "A listener's SYN queue overflowed: the kernel answered with syncookies \
+                          or dropped SYNs. Either far more handshakes start than complete (a SYN \
+                          flood), or the application's accept queue is full too."
+                .into(),
+            next_check: "`nstat -az TcpExtSyncookiesSent TcpExtTCPReqQFullDrop`; count SYN-RECV \
+                         rows per listener (`rss -tan state syn-recv`)."
+                .into(),
+        });
+    }
+}
+
+fn data_state(s: &Socket) -> bool {
+    matches!(
+        s.state,
+        State::Established
+            | State::CloseWait
+            | State::FinWait1
+            | State::FinWait2
+            | State::LastAck
+            | State::Closing
+    )
+}
+
+/// Bytes the application read between two appearances, from `tcp_info`'s
+/// `bytes_received` (`None` without it).
+fn read_between(a: &Socket, b: &Socket) -> Option<u64> {
+    let ra = a.tcp_info?.bytes_received()?;
+    let rb = b.tcp_info?.bytes_received()?;
+    let arrived = rb.checked_sub(ra)?;
+    Some((u64::from(unread(a)) + arrived).saturating_sub(u64::from(unread(b))))
+}
+
+/// Bytes acknowledged between two appearances (`tcp_info` `bytes_acked`).
+fn acked_between(a: &Socket, b: &Socket) -> Option<u64> {
+    let aa = a.tcp_info?.bytes_acked()?;
+    let ab = b.tcp_info?.bytes_acked()?;
+    Some(ab.saturating_sub(aa))
+}
+
+/// True when `f(a, b)` holds for every pair of consecutive appearances.
+fn pairs_all(tr: &Track<'_>, f: impl Fn(&Socket, &Socket) -> bool) -> bool {
+    let v: Vec<&Socket> = tr.present().collect();
+    v.windows(2).all(|w| f(w[0], w[1]))
+}
+
+fn recv_queue_growing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    if ctx.samples.len() < 2 || t.recv_q_bytes == 0 {
+        return;
+    }
+    for tr in ctx.persisting(|s| s.netid == Table::Tcp && data_state(s)) {
+        let Some(last) = tr.latest() else { continue };
+        if !tr.present().all(|s| unread(s) >= t.recv_q_bytes) {
+            continue;
+        }
+        let not_read = pairs_all(tr, |a, b| match read_between(a, b) {
+            Some(read) => read == 0,
+            None => unread(b) >= unread(a),
+        });
+        if !not_read {
+            continue;
+        }
+        let values = tr.values(|s| u64::from(unread(s)));
+        let grew = values.last() > values.first();
+        let mut sockets = vec![SocketRef::of(last)];
+        if let Some(p) = ctx.peer_of(last) {
+            sockets.push(SocketRef::of(p));
+        }
+        let local = endpoint_text(&last.local);
+        let peer = endpoint_text(&last.peer);
+        out.push(Finding {
+            kind: Kind::RecvQueueGrowing,
+            severity: Severity::Warning,
+            summary: format!(
+                "{local} ← {peer}: {} unread byte(s) in Recv-Q, {} ({})",
+                unread(last),
+                if grew { "growing" } else { "not draining" },
+                holders(last)
+            ),
+            sockets,
+            evidence: vec![sock_evidence(
+                "unread_bytes",
+                0,
+                values.clone(),
+                format!(
+                    ">= {} in every sample, none read between samples",
+                    t.recv_q_bytes
+                ),
+            )],
+            explanation: format!(
+                "Recv-Q on a connection counts bytes the kernel received and acknowledged but \
+                 the application has not read: here {}, and the application read nothing \
+                 between samples. The data reached this host; the problem is the application \
+                 (blocked elsewhere, busy, or no longer reading this socket). When the receive \
+                 buffer fills, the window closes and the sender stalls (zero_window on its side).",
+                arrow(&values)
+            ),
+            next_check: format!(
+                "What is {} doing? `strace -p PID -e trace=read,recvfrom,recvmsg` shows whether \
+                 it reads; a stack dump (`cat /proc/PID/task/*/stack`, `gdb -p`, `py-spy dump`) \
+                 where it waits.",
+                holders(last)
+            ),
+        });
+    }
+}
+
+/// `send_queue_stuck` and `zero_window`.
+fn send_queue(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let tcp_data = |s: &Socket| s.netid == Table::Tcp && data_state(s);
+    let zero = |s: &Socket| {
+        s.timer.is_some_and(|t| t.kind == TimerKind::Persist)
+            || (s.send_q > 0
+                && matches!(s.state, State::Established | State::CloseWait)
+                && s.tcp_info.and_then(|i| i.snd_wnd()) == Some(0))
+    };
+    for tr in ctx.persisting(tcp_data) {
+        let Some(last) = tr.latest() else { continue };
+        let peer_sock = ctx.peer_of(last);
+        let local = endpoint_text(&last.local);
+        let peer = endpoint_text(&last.peer);
+        let is_zero = tr.present().all(zero);
+        let retrans = consecutive(last);
+        let stuck = ctx.samples.len() >= 2
+            && t.send_q_bytes > 0
+            && tr.present().all(|s| unacked_data(s) >= t.send_q_bytes)
+            && pairs_all(tr, |a, b| match acked_between(a, b) {
+                Some(acked) => acked == 0,
+                None => unacked_data(b) >= unacked_data(a),
+            });
+        let mut sockets = vec![SocketRef::of(last)];
+        if let Some(p) = peer_sock {
+            sockets.push(SocketRef::of(p));
+        }
+        let peer_note = peer_sock.map_or(String::new(), |p| {
+            format!(
+                " The peer is on this host: {} holds {} unread byte(s) in its Recv-Q ({}).",
+                endpoint_text(&p.local),
+                unread(p),
+                holders(p)
+            )
+        });
+        if stuck {
+            let values = tr.values(|s| u64::from(unacked_data(s)));
+            let why = if is_zero {
+                "the peer's receive window is closed (see zero_window): the receiving \
+                 application does not read"
+                    .to_string()
+            } else if retrans > 0 {
+                format!(
+                    "segments leave and no acknowledgement comes back (retransmitted {retrans} \
+                     times): the peer or the path is gone"
+                )
+            } else {
+                "nothing was acknowledged while sampling".to_string()
+            };
+            out.push(Finding {
+                kind: Kind::SendQueueStuck,
+                severity: if retrans >= t.critical_retransmits {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                summary: format!(
+                    "{local} → {peer}: {} byte(s) in Send-Q not draining ({})",
+                    unacked_data(last),
+                    holders(last)
+                ),
+                sockets: sockets.clone(),
+                evidence: vec![sock_evidence(
+                    "unacked_bytes",
+                    0,
+                    values.clone(),
+                    format!(
+                        ">= {} in every sample, none acknowledged between samples",
+                        t.send_q_bytes
+                    ),
+                )],
+                explanation: format!(
+                    "Send-Q counts bytes the application wrote that the peer has not \
+                     acknowledged: here {}, and none was acknowledged between samples, so {why}. \
+                     The application's writes succeed until the send buffer is full, then block.{peer_note}",
+                    arrow(&values)
+                ),
+                next_check: format!(
+                    "On the peer {peer}: is its Recv-Q full (its application not reading) or is \
+                     the connection gone? `rss -tni dst {peer}` here shows the window (snd_wnd), \
+                     rto and retransmissions."
+                ),
+            });
+        }
+        if is_zero {
+            let wnd: Vec<u64> =
+                tr.values(|s| s.tcp_info.and_then(|i| i.snd_wnd()).map_or(0, u64::from));
+            let probes: Vec<u64> = tr.values(|s| {
+                s.timer
+                    .filter(|t| t.kind == TimerKind::Persist)
+                    .map_or(0, |t| u64::from(t.retransmits))
+            });
+            out.push(Finding {
+                kind: Kind::ZeroWindow,
+                severity: Severity::Warning,
+                summary: format!(
+                    "{peer} advertises a zero window to {local}: {} byte(s) wait ({})",
+                    last.send_q,
+                    holders(last)
+                ),
+                sockets,
+                evidence: vec![
+                    sock_evidence("snd_wnd", 0, wnd, "0 in every sample".into()),
+                    sock_evidence(
+                        "send_q",
+                        0,
+                        tr.values(|s| u64::from(s.send_q)),
+                        "> 0".into(),
+                    ),
+                    sock_evidence("persist_probes", 0, probes, "persist timer".into()),
+                ],
+                explanation: format!(
+                    "The peer {peer} advertises a zero receive window: its receive buffer is \
+                     full because its application does not read. This side keeps {} byte(s) in \
+                     Send-Q and, instead of data, sends window probes (the `persist` timer), \
+                     further and further apart. Nothing is lost; everything waits for the \
+                     reader.{peer_note}",
+                    last.send_q
+                ),
+                next_check: format!(
+                    "Look at the receiver {peer}: its Recv-Q (`rss -tn src {peer}` on its host) \
+                     and why its application stopped reading."
+                ),
+            });
+        }
+    }
+}
+
+fn close_wait_leak(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    if t.close_wait_count == 0 {
+        return;
+    }
+    // Group by holding process (pid, command); sockets without one together.
+    let mut groups: BTreeMap<Option<(i32, String)>, Vec<&Track<'_>>> = BTreeMap::new();
+    for tr in ctx.persisting(|s| s.netid == Table::Tcp && s.state == State::CloseWait) {
+        let Some(last) = tr.latest() else { continue };
+        let key = last.processes.first().map(|p| (p.pid, p.command.clone()));
+        groups.entry(key).or_default().push(tr);
+    }
+    for (who, tracks) in groups {
+        if tracks.len() < t.close_wait_count {
+            continue;
+        }
+        let lasts: Vec<&Socket> = tracks.iter().filter_map(|t| t.latest()).collect();
+        let counts: Vec<u64> = (0..ctx.samples.len())
+            .map(|i| {
+                ctx.samples[i]
+                    .sockets
+                    .iter()
+                    .filter(|s| {
+                        s.netid == Table::Tcp
+                            && s.state == State::CloseWait
+                            && s.processes.first().map(|p| (p.pid, p.command.clone())) == who
+                    })
+                    .count() as u64
+            })
+            .collect();
+        let name = who.as_ref().map_or_else(
+            || "sockets without a known process".to_string(),
+            |(pid, cmd)| format!("{cmd:?} (pid {pid})"),
+        );
+        let mut peers: Vec<String> = lasts.iter().map(|s| endpoint_text(&s.peer)).collect();
+        peers.sort();
+        peers.dedup();
+        let n = lasts.len();
+        out.push(Finding {
+            kind: Kind::CloseWaitLeak,
+            severity: if n >= t.close_wait_critical {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            summary: format!(
+                "{n} connection(s) of {name} in CLOSE-WAIT (peers: {})",
+                peers.join(", ")
+            ),
+            sockets: lasts.iter().map(|s| SocketRef::of(s)).collect(),
+            evidence: vec![Evidence {
+                name: "close_wait_sockets".into(),
+                socket: None,
+                values: counts,
+                threshold: format!(">= {} in every sample", t.close_wait_count),
+            }],
+            explanation: format!(
+                "CLOSE-WAIT means the peer closed its side (its FIN arrived and was \
+                 acknowledged) and the application has not called close(). The kernel keeps the \
+                 connection until it does, forever if it never does: {name} holds {n} such \
+                 socket(s), each a descriptor and memory. A count that grows is a descriptor \
+                 leak: some path that sees end of file (read() returning 0) or an error does not \
+                 close the socket."
+            ),
+            next_check: match &who {
+                Some((pid, cmd)) => format!(
+                    "Find where {cmd:?} handles end of file and closes connections; watch \
+                     `ls /proc/{pid}/fd | wc -l` grow; `rss -tanp state close-wait` over time."
+                ),
+                None => "Run as root to see which process holds them (`rss -tanp state \
+                         close-wait`)."
+                    .into(),
+            },
+        });
+    }
+}
+
+fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    if t.retransmits == 0 {
+        return;
+    }
+    let single = ctx.samples.len() == 1;
+    let mut groups: BTreeMap<(u8, String), Vec<&Track<'_>>> = BTreeMap::new();
+    for tr in &ctx.tracks {
+        // Only sockets in the last sample: the others are history.
+        let Some(last) = tr.seen.last().copied().flatten() else {
+            continue;
+        };
+        if last.netid != Table::Tcp
+            || matches!(
+                last.state,
+                State::SynSent | State::Listen | State::TimeWait | State::Close
+            )
+            || is_request(last)
+        {
+            continue;
+        }
+        let head = u32::from(consecutive(last)) >= t.retransmits && (single || tr.count() >= 2);
+        let total = |s: &Socket| s.tcp_info.and_then(|i| i.total_retrans()).unwrap_or(0);
+        let rose = if ctx.since_boot {
+            total(last) >= t.retransmits
+        } else {
+            tr.first()
+                .is_some_and(|f| total(last).saturating_sub(total(f)) >= t.retransmits)
+        };
+        if head || rose {
+            groups
+                .entry((last.state.to_kernel(), endpoint_text(&last.peer)))
+                .or_default()
+                .push(tr);
+        }
+    }
+    for ((_, peer), tracks) in groups {
+        let lasts: Vec<&Socket> = tracks.iter().filter_map(|t| t.latest()).collect();
+        let Some(first) = lasts.first() else { continue };
+        let state = first.state;
+        let max = lasts.iter().map(|s| consecutive(s)).max().unwrap_or(0);
+        let mut evidence = Vec::new();
+        for (i, tr) in tracks.iter().enumerate() {
+            evidence.push(sock_evidence(
+                "retransmits",
+                i,
+                tr.values(|s| u64::from(consecutive(s))),
+                format!(">= {}", t.retransmits),
+            ));
+            if tr.latest().is_some_and(|s| s.tcp_info.is_some()) {
+                evidence.push(sock_evidence(
+                    "total_retrans",
+                    i,
+                    tr.values(|s| {
+                        s.tcp_info
+                            .and_then(|i| i.total_retrans())
+                            .map_or(0, u64::from)
+                    }),
+                    if ctx.since_boot {
+                        format!(">= {}", t.retransmits)
+                    } else {
+                        format!("rise >= {}", t.retransmits)
+                    },
+                ));
+            }
+        }
+        let rto = first
+            .tcp_info
+            .and_then(|i| i.rto())
+            .map_or(String::new(), |us| format!(", rto {} ms", us / 1000));
+        let what = match state {
+            State::FinWait1 => format!(
+                "This side closed and its FIN (the 1 byte of Send-Q) is not acknowledged, so \
+                 TCP resends it ({max} times{rto}). The peer or the path is gone: when \
+                 tcp_orphan_retries runs out the kernel drops the connection, what a test tool \
+                 reports as \"closed with error\"."
+            ),
+            State::LastAck => format!(
+                "The peer closed, this side closed too, and its FIN (the 1 byte of Send-Q) is \
+                 not acknowledged, so TCP resends it ({max} times{rto}). The peer or the path is \
+                 gone."
+            ),
+            State::Closing => format!(
+                "Both sides closed at once and this side's FIN is not acknowledged ({max} \
+                 retransmissions{rto})."
+            ),
+            _ => format!(
+                "Data sent to {peer} is not acknowledged, so TCP resends it, each time waiting \
+                 twice as long ({max} consecutive retransmissions{rto}). The peer vanished or \
+                 the path drops packets; after tcp_retries2 the kernel aborts the connection \
+                 (ETIMEDOUT, TCPAbortOnTimeout)."
+            ),
+        };
+        out.push(Finding {
+            kind: Kind::Retransmissions,
+            severity: if max >= t.critical_retransmits {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            summary: format!(
+                "{} connection(s) to {peer} in {} retransmitting ({max} in a row; {})",
+                lasts.len(),
+                state_text(state),
+                holders(first)
+            ),
+            sockets: lasts.iter().map(|s| SocketRef::of(s)).collect(),
+            evidence,
+            explanation: what,
+            next_check: format!(
+                "Is {peer} up and reachable (`ping`, `ip route get`)? Packet filter DROP \
+                 counters on both hosts; `rss -tnoi dst {peer}` for rto, backoff and lost; \
+                 `nstat -az TcpRetransSegs TcpExtTCPLostRetransmit`."
+            ),
+        });
+    }
+}
+
+/// `ss`'s spelling of a state, for sentences.
+fn state_text(s: State) -> &'static str {
+    match s {
+        State::Established => "ESTABLISHED",
+        State::SynSent => "SYN-SENT",
+        State::SynRecv | State::NewSynRecv => "SYN-RECV",
+        State::FinWait1 => "FIN-WAIT-1",
+        State::FinWait2 => "FIN-WAIT-2",
+        State::TimeWait => "TIME-WAIT",
+        State::Close => "CLOSED",
+        State::CloseWait => "CLOSE-WAIT",
+        State::LastAck => "LAST-ACK",
+        State::Listen => "LISTEN",
+        State::Closing => "CLOSING",
+        _ => "an unknown state",
+    }
+}
+
+/// The reset and abort counters, with what each means.
+const RESET_COUNTERS: &[(&str, &str)] = &[
+    (
+        "Tcp.AttemptFails",
+        "connection attempts failed: a SYN was answered with a RST (connection refused: nothing \
+         listens on the port) or a handshake was reset",
+    ),
+    (
+        "Tcp.EstabResets",
+        "established connections were reset: a peer closed with SO_LINGER 0, crashed and its \
+         kernel answered with RST, or a middlebox dropped the connection",
+    ),
+    (
+        "Tcp.OutRsts",
+        "this host sent RSTs: answering SYNs for ports without a listener, segments for \
+         connections it no longer knows, or an abortive close",
+    ),
+    (
+        "TcpExt.TCPAbortOnData",
+        "connections were aborted because data arrived after the application closed",
+    ),
+    (
+        "TcpExt.TCPAbortOnClose",
+        "the application closed with unread data, so its kernel sent RST instead of FIN",
+    ),
+    (
+        "TcpExt.TCPAbortOnMemory",
+        "connections were aborted for lack of memory (too many orphans)",
+    ),
+    (
+        "TcpExt.TCPAbortOnTimeout",
+        "connections were aborted after their retransmissions ran out: the peer vanished",
+    ),
+    (
+        "TcpExt.TCPAbortOnLinger",
+        "connections were aborted in FIN-WAIT-2 after the linger time",
+    ),
+    (
+        "TcpExt.TCPAbortFailed",
+        "the kernel failed to send a RST for an abort",
+    ),
+];
+
+fn resets(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let hits: Vec<(u64, Evidence, &str)> = RESET_COUNTERS
+        .iter()
+        .filter_map(|(n, why)| ctx.counter_evidence(n, t.resets).map(|(a, e)| (a, e, *why)))
+        .collect();
+    if hits.is_empty() {
+        return;
+    }
+    let what: Vec<String> = hits
+        .iter()
+        .map(|(a, e, _)| format!("{} +{a}", e.name))
+        .collect();
+    let why: Vec<String> = hits
+        .iter()
+        .map(|(a, e, w)| format!("{} {a}: {w}.", e.name))
+        .collect();
+    let when = if ctx.since_boot {
+        "since the namespace (or host) started"
+    } else {
+        "while sampling"
+    };
+    out.push(Finding {
+        kind: Kind::Resets,
+        severity: Severity::Warning,
+        summary: format!("resets and aborts {when}: {}", what.join(", ")),
+        sockets: Vec::new(),
+        evidence: hits.into_iter().map(|(_, e, _)| e).collect(),
+        explanation: format!(
+            "Connections ended with a reset instead of a close {when}. A reset ends a \
+             connection at once, with no TIME-WAIT; the other side's next read or write fails \
+             (ECONNRESET, ECONNREFUSED). {}",
+            why.join(" ")
+        ),
+        next_check: "Capture the RSTs: `tcpdump -ni any 'tcp[tcpflags] & tcp-rst != 0'` names \
+                     the ports; a refused connect means nothing listens there (`rss -ltn`); \
+                     `nstat -az TcpOutRsts TcpEstabResets 'TcpExtTCPAbort*'` over time."
+            .into(),
+    });
+}
+
+fn time_wait_pressure(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let counts: Vec<u64> = ctx
+        .samples
+        .iter()
+        .map(|s| {
+            s.sockets
+                .iter()
+                .filter(|s| s.netid == Table::Tcp && s.state == State::TimeWait)
+                .count() as u64
+        })
+        .collect();
+    let n = counts.last().copied().unwrap_or(0);
+    let max = ctx.last().limits.tcp_max_tw_buckets;
+    let overflow = ctx.counter_evidence("TcpExt.TCPTimeWaitOverflow", 1);
+    let level = max
+        .filter(|&m| m > 0)
+        .map(|m| fill_level(t.time_wait_ratio, u32::try_from(m).unwrap_or(u32::MAX)));
+    let near = level.is_some_and(|l| n >= l);
+    if !near && overflow.is_none() {
+        return;
+    }
+    let max_text = max.map_or_else(|| "unknown".to_string(), |m| m.to_string());
+    let mut evidence = vec![Evidence {
+        name: "time_wait_sockets".into(),
+        socket: None,
+        values: counts,
+        threshold: level.map_or_else(
+            || "TCPTimeWaitOverflow rising".into(),
+            |l| format!(">= {l} (tcp_max_tw_buckets {max_text})"),
+        ),
+    }];
+    let critical = overflow.is_some();
+    evidence.extend(overflow.map(|(_, e)| e));
+    out.push(Finding {
+        kind: Kind::TimeWaitPressure,
+        severity: if critical {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        summary: format!("{n} TIME-WAIT sockets of at most {max_text} (tcp_max_tw_buckets)"),
+        sockets: Vec::new(),
+        evidence,
+        explanation: format!(
+            "Each TIME-WAIT socket is a connection this side closed first, kept 60 s so that late \
+             segments are not taken for a new connection on the same ports. {n} of at most \
+             {max_text}: past the limit the kernel destroys new ones at once \
+             (TCPTimeWaitOverflow), losing that protection, and for outgoing connections they \
+             also hold local ports (port_exhaustion)."
+        ),
+        next_check: "Which peers? `rss -tan state time-wait` grouped by destination. Reuse \
+                     connections (keep-alive, pooling), let clients close first, or enable \
+                     net.ipv4.tcp_tw_reuse for outgoing connections."
+            .into(),
+    });
+}
+
+fn port_exhaustion(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    let last = ctx.last();
+    let (Some((lo, hi)), Some(size)) = (last.limits.ip_local_port_range, last.limits.local_ports())
+    else {
+        return;
+    };
+    let level = fill_level(t.port_ratio, size);
+    let key = |s: &Socket| -> Option<(IpAddr, SocketAddr)> {
+        if s.netid != Table::Tcp || matches!(s.state, State::Listen | State::Close) {
+            return None;
+        }
+        let (l, p) = (inet(&s.local)?, inet(&s.peer)?);
+        (l.port() >= lo && l.port() <= hi).then_some((l.ip(), p))
+    };
+    let count_in = |sample: &Sample| {
+        let mut m: BTreeMap<(IpAddr, SocketAddr), u64> = BTreeMap::new();
+        for s in &sample.sockets {
+            if let Some(k) = key(s) {
+                *m.entry(k).or_default() += 1;
+            }
+        }
+        m
+    };
+    let per_sample: Vec<BTreeMap<(IpAddr, SocketAddr), u64>> =
+        ctx.samples.iter().map(count_in).collect();
+    let Some(now) = per_sample.last() else { return };
+    for (&(src, dst), &n) in now {
+        if n < level {
+            continue;
+        }
+        let values = per_sample
+            .iter()
+            .map(|m| m.get(&(src, dst)).copied().unwrap_or(0))
+            .collect();
+        let tw = last
+            .sockets
+            .iter()
+            .filter(|s| key(s) == Some((src, dst)) && s.state == State::TimeWait)
+            .count();
+        let dst_text = endpoint_text(&crate::model::Endpoint::Inet {
+            addr: dst.ip(),
+            port: dst.port(),
+        });
+        out.push(Finding {
+            kind: Kind::PortExhaustion,
+            severity: if n >= u64::from(size) {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            summary: format!(
+                "{n} connections from {src} to {dst_text} use {n} of the {size} local ports \
+                 ({lo}-{hi}); {tw} in TIME-WAIT"
+            ),
+            sockets: Vec::new(),
+            evidence: vec![Evidence {
+                name: "connections".into(),
+                socket: None,
+                values,
+                threshold: format!(">= {level} of {size} ports (ip_local_port_range)"),
+            }],
+            explanation: format!(
+                "Every connection from one source address to one destination needs its own \
+                 local port from ip_local_port_range ({lo}-{hi}, {size} ports). {n} are taken \
+                 ({tw} of them by TIME-WAIT sockets, which keep their port for 60 s); when none \
+                 is left, connect() fails with EADDRNOTAVAIL (\"Cannot assign requested \
+                 address\")."
+            ),
+            next_check: "Reuse connections (keep-alive, pooling) instead of opening one per \
+                         request; widen net.ipv4.ip_local_port_range; spread over more source \
+                         addresses; net.ipv4.tcp_tw_reuse for TIME-WAIT ports."
+                .into(),
+        });
+    }
+}
+
+fn udp_drops(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    if t.udp_drops == 0 {
+        return;
+    }
+    let counters: Vec<(u64, Evidence)> = ["Udp.RcvbufErrors", "Udp6.RcvbufErrors"]
+        .iter()
+        .filter_map(|n| ctx.counter_evidence(n, t.udp_drops))
+        .collect();
+    let drops = |s: &Socket| s.skmem.map_or(0, |m| u64::from(m.drops));
+    let mut found = false;
+    for tr in &ctx.tracks {
+        let Some(last) = tr.seen.last().copied().flatten() else {
+            continue;
+        };
+        if last.netid != Table::Udp {
+            continue;
+        }
+        let amount = if ctx.since_boot {
+            drops(last)
+        } else {
+            tr.first()
+                .map_or(0, |f| drops(last).saturating_sub(drops(f)))
+        };
+        if amount < t.udp_drops {
+            continue;
+        }
+        found = true;
+        let mut evidence = vec![sock_evidence(
+            "drops",
+            0,
+            tr.values(drops),
+            if ctx.since_boot {
+                format!(">= {}", t.udp_drops)
+            } else {
+                format!("rise >= {}", t.udp_drops)
+            },
+        )];
+        evidence.push(sock_evidence(
+            "recv_q",
+            0,
+            tr.values(|s| u64::from(s.recv_q)),
+            "buffer in use".into(),
+        ));
+        evidence.extend(counters.iter().map(|(_, e)| e.clone()));
+        let rcvbuf = last.skmem.map_or(0, |m| m.rcvbuf);
+        let local = endpoint_text(&last.local);
+        out.push(Finding {
+            kind: Kind::UdpDrops,
+            severity: Severity::Warning,
+            summary: format!(
+                "UDP {local}: {amount} datagram(s) dropped, receive buffer full ({})",
+                holders(last)
+            ),
+            sockets: vec![SocketRef::of(last)],
+            evidence,
+            explanation: format!(
+                "Datagrams for {local} were dropped because its receive buffer ({rcvbuf} bytes, \
+                 Recv-Q {} in use) was full: the application does not read as fast as they \
+                 arrive. UDP does not retransmit: those datagrams are lost.",
+                last.recv_q
+            ),
+            next_check: format!(
+                "Does {} read fast enough (more threads, recvmmsg)? A larger SO_RCVBUF \
+                 (net.core.rmem_max) absorbs bursts; `nstat -az UdpRcvbufErrors \
+                 Udp6RcvbufErrors`.",
+                holders(last)
+            ),
+        });
+    }
+    if !found && !counters.is_empty() {
+        let what: Vec<String> = counters
+            .iter()
+            .map(|(a, e)| format!("{} +{a}", e.name))
+            .collect();
+        out.push(Finding {
+            kind: Kind::UdpDrops,
+            severity: Severity::Warning,
+            summary: format!("UDP receive buffers overflowed: {}", what.join(", ")),
+            sockets: Vec::new(),
+            evidence: counters.into_iter().map(|(_, e)| e).collect(),
+            explanation: "Datagrams were dropped because a UDP socket's receive buffer was \
+                          full; no socket sampled shows the drops itself (it may be closed, or \
+                          outside the filter)."
+                .into(),
+            next_check: "`rss -uanm` shows each socket's drops (skmem d); `nstat -az \
+                         UdpRcvbufErrors Udp6RcvbufErrors`."
+                .into(),
+        });
+    }
+}
+
+fn unix_backlog_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let t = ctx.t;
+    for tr in ctx.persisting(|s| {
+        matches!(s.netid, Table::UnixStream | Table::UnixSeqpacket) && s.state == State::Listen
+    }) {
+        let Some(last) = tr.latest() else { continue };
+        let level = fill_level(t.unix_queue_ratio, last.send_q);
+        if !tr.present().all(|s| u64::from(s.recv_q) >= level) {
+            continue;
+        }
+        let name = endpoint_text(&last.local);
+        out.push(Finding {
+            kind: Kind::UnixBacklogFull,
+            severity: Severity::Critical,
+            summary: format!(
+                "unix listener {name}: {} waiting of backlog {} ({})",
+                last.recv_q,
+                last.send_q,
+                holders(last)
+            ),
+            sockets: vec![SocketRef::of(last)],
+            evidence: vec![sock_evidence(
+                "recv_q",
+                0,
+                tr.values(|s| u64::from(s.recv_q)),
+                format!(">= {level} (backlog {})", last.send_q),
+            )],
+            explanation: format!(
+                "The unix listener {name} has {} connections waiting for accept(), its backlog \
+                 is {}: new connect() calls block, or fail with EAGAIN when non-blocking. The \
+                 application is not accepting (or not fast enough).",
+                last.recv_q, last.send_q
+            ),
+            next_check: format!(
+                "Is {} alive and accepting (`strace -p PID -e trace=accept,accept4`)? A larger \
+                 backlog (listen(), net.core.somaxconn) only buys time.",
+                holders(last)
+            ),
+        });
+    }
+}
