@@ -12,8 +12,8 @@ For each size it builds a farm (`examples/farm.rs`: N established loopback
 TCP pairs = 2N sockets, held by child processes of at most 9,000 pairs,
 plus 4 listeners with no connection) in a namespace mounted at
 /run/netns/rss-scale, then runs every mode once per round for rss and ss
-(`-N rss-scale`), output piped to a counter: wall time and peak RSS from
-`/usr/bin/time -f "%e %M"`, and the number of sockets printed (rows, JSON
+(`-N rss-scale`), output piped to a counter: wall time (spawn to exit) and
+peak RSS from GNU time's `%M`, and the number of sockets printed (rows, JSON
 objects, or the `TCP:` total of `-s`), which must be the same for rss and
 ss. Medians over the rounds (fewer rounds at larger sizes; one at 1M).
 
@@ -95,22 +95,40 @@ class Farm:
 
 
 def run_once(tool, args, counter, timeout):
-    """(seconds, peak KiB, sockets counted) of one run, or None on timeout."""
-    timing = os.path.join(OUT, "time.txt")
-    cmd = (f"/usr/bin/time -o {timing} -f '%e %M' {tool} -N {NS} {args} 2>/dev/null"
-           f" | {COUNTERS[counter]}")
-    try:
-        p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], text=True,
-                           capture_output=True, timeout=timeout, start_new_session=True)
-    except subprocess.TimeoutExpired:
-        subprocess.run(["pkill", "-KILL", "-f", f"{tool} -N {NS}"], check=False)
-        return None
-    with open(timing) as f:
-        last = f.read().split()[-2:]
-    secs, kib = float(last[0]), int(last[1])
-    counted = int(p.stdout.strip() or 0)
+    """(seconds, peak KiB, sockets counted) of one run, or None on timeout.
+
+    The tool's stdout goes through a pipe to the counter; wall time is from
+    spawn to exit (of GNU time running the tool), peak memory GNU time's %M."""
+    timing = os.path.join(OUT, "peak.txt")
+    # GNU time reports the peak: a child forked straight from this (large)
+    # Python process would count Python's own pages in its ru_maxrss.
+    argv = ["/usr/bin/time", "-o", timing, "-f", "%M", tool, "-N", NS] + args.split()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    c = subprocess.Popen(["bash", "-c", COUNTERS[counter]], stdin=p.stdout,
+                         stdout=subprocess.PIPE, text=True)
+    p.stdout.close()
+    deadline = t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            break
+        if time.perf_counter() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            c.wait()
+            return None
+        time.sleep(0.001)
+    secs = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    out, _ = c.communicate()
+    counted = int((out or "0").strip() or 0)
     if counter == "rows":
         counted -= 1  # the header
+    if p.returncode != 0:
+        log(f"   {' '.join(argv)}: exit status {p.returncode}")
+    with open(timing) as f:
+        kib = int(f.read().split()[-1])
     return secs, kib, counted
 
 
@@ -156,9 +174,9 @@ def measure(pairs, ss_timeout):
                     row[name] = {"timeout": ss_timeout}
             same = "sockets" in row["ss"] and row["ss"]["sockets"] == row["rss"]["sockets"]
             row["same_count"] = same
-            log(f"   {label:24} rss {row['rss'].get('seconds', '-'):>8} s "
+            log(f"   {label:24} rss {row['rss'].get('seconds', 0):>8.3f} s "
                 f"{row['rss'].get('peak_kib', '-'):>8} KiB  "
-                f"ss {row['ss'].get('seconds', 'timeout'):>8} s {row['ss'].get('peak_kib', '-'):>8} KiB"
+                f"ss {row['ss'].get('seconds', -1):>8.3f} s {row['ss'].get('peak_kib', '-'):>8} KiB"
                 f"  count {row['rss'].get('sockets')} / {row['ss'].get('sockets')}"
                 f"{'' if same else '  DIFFERENT'}")
             rows.append(row)
@@ -198,7 +216,7 @@ def report(results, info, started, finished):
       "(2N sockets in child processes of at most 9,000 pairs each, one listener per child, "
       "plus 4 listeners with no connection) in a namespace; `rss -N rss-scale ARGS` and "
       "`ss -N rss-scale ARGS` run alternately, output piped to a counter; wall time and "
-      "peak RSS from `/usr/bin/time -f '%e %M'`, medians of 5 runs up to 10k sockets, 3 at "
+      "peak RSS from GNU time's `%M`, medians of 5 runs up to 10k sockets, 3 at "
       "100k, 1 at 1M. *count* is whether rss and ss printed the same number of sockets "
       "(rows, JSON objects for `-j` against `ss -tan` rows, the `TCP:` total for `-s`). "
       "The kernel filter `sport = :PORT` selects the accepted sides of one farm child.")
@@ -252,9 +270,9 @@ def plot(results):
             if xs:
                 ax_t.plot(xs, ts, style, color=color, marker="o", ms=3, label=f"{name} {label}")
                 ax_m.plot(xs, ms, style, color=color, marker="o", ms=3, label=f"{name} {label}")
+    ax_t.set_yscale("log")
     for ax, title, unit in ((ax_t, "wall time", "seconds"), (ax_m, "peak memory (RSS)", "MiB")):
         ax.set_xscale("log")
-        ax.set_yscale("log")
         ax.set_xlabel("TCP sockets")
         ax.set_ylabel(unit)
         ax.set_title(f"{title}: rss (solid) and ss (dashed)")
