@@ -129,7 +129,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
         }));
     }
     // Connectors: TCP and unix, open and close as fast as they can.
-    for i in 0..2 {
+    for i in 0..4 {
         let (stop, connections, path) = (stop.clone(), connections.clone(), unix_path.clone());
         threads.push(std::thread::spawn(move || {
             let mut n = 0u64;
