@@ -254,6 +254,20 @@ pub fn build_query(config: &Config) -> Query {
     q
 }
 
+/// The optional JSON fields a configuration asks for.
+pub fn json_asked(config: &Config) -> crate::json::Asked {
+    let a = &config.args;
+    crate::json::Asked {
+        extended: a.extended,
+        timers: a.options || a.bpf,
+        memory: a.memory,
+        info: a.info,
+        tos: a.tos,
+        cgroup: a.cgroup,
+        inet_sockopt: a.inet_sockopt,
+    }
+}
+
 /// Renderer options for a configuration; `tty` says whether stdout is a terminal.
 pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
     let a = &config.args;
@@ -392,6 +406,7 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             None => Output::Table(TableRenderer::new(&mut out, opts)),
         }
     };
+    let json_fields = a.json.then(|| json_asked(config));
     let mut failure = None;
     let mut pushed = false;
     for s in conn.dump(&query) {
@@ -413,6 +428,9 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 }
                 if let Some(map) = &processes {
                     map.attach(&mut s);
+                }
+                if let Some(asked) = &json_fields {
+                    crate::json::strip_unasked(&mut s, asked);
                 }
                 sink.push(&s)?;
                 pushed = true;
@@ -447,12 +465,18 @@ fn follow_events(
     ns: Option<&NetNs>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let events = sockdiag::Events::subscribe(query, ns)?;
+    // As ss: destroy events are selected by family and filter expression,
+    // not by state (a destroyed TCP socket is CLOSE, outside the default).
+    let query = query.clone().states(sockdiag::States::all());
+    let events = sockdiag::Events::subscribe(&query, ns)?;
     if config.args.json {
         // One JSON object per line (JSON Lines): a stream has no end to close an array.
         let mut out = out;
+        let asked = json_asked(config);
         for s in events {
-            serde_json::to_writer(&mut out, &s?).map_err(io::Error::from)?;
+            let mut s = s?;
+            crate::json::strip_unasked(&mut s, &asked);
+            crate::json::write_socket(&mut out, &s)?;
             out.write_all(b"\n")?;
             out.flush()?;
         }
@@ -463,8 +487,8 @@ fn follow_events(
         Some(ns) => TableRenderer::with_names(out, opts, names_in(ns, config.args.numeric)),
         None => TableRenderer::new(out, opts),
     };
-    table.render()?;
-    table.flush()?;
+    // As ss: the header is buffered and printed with the first event,
+    // aligned to it.
     for s in events {
         let s = s?;
         table.push(&s)?;

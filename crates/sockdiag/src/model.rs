@@ -861,6 +861,7 @@ pub struct Socket {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cookie: Option<u64>,
     /// The pending timer, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timer: Option<Timer>,
     /// Directions shut down.
     #[serde(skip_serializing_if = "Option::is_none")]
