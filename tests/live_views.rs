@@ -140,12 +140,18 @@ fn events_report_each_destroyed_socket() {
     // subscribe.
     std::thread::sleep(Duration::from_millis(500));
     let held = pairs(&ns);
+    let closed = std::time::Instant::now();
     drop(held);
     let header = read_line_within(&mut out, "the header");
     assert!(header.starts_with("State"), "{header}");
     let mut rows = Vec::new();
     while rows.len() < 5 {
         rows.push(read_line_within(&mut out, "an event row"));
+        if rows.len() == 1 {
+            // Piped, each row is flushed as it happens: no block buffering.
+            let late = closed.elapsed();
+            assert!(late < Duration::from_secs(1), "first event after {late:?}");
+        }
     }
     let _ = child.kill();
     let mut rest = String::new();
@@ -200,4 +206,515 @@ fn events_as_json_lines() {
         assert_eq!(v["state"], "unconn");
         assert_eq!(v["local"]["port"], 5000);
     }
+}
+
+/// Runs rss with `args` in `ns` and returns its output.
+fn rss_in(ns: &NetNs, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rss"))
+        .arg("-N")
+        .arg(ns.path())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn established(ns: &NetNs) -> usize {
+    ns.ss(&["-tnH", "state", "established"]).lines().count()
+}
+
+#[test]
+fn kill_without_a_narrowing_filter_refuses_and_closes_nothing() {
+    require_privileged!();
+    require_tool!("/usr/bin/ss");
+    let ns = NetNs::new().unwrap();
+    let _held = pairs(&ns);
+    assert_eq!(established(&ns), 4);
+    for args in [
+        &["-tK"][..],
+        &["-tKa"],
+        &["-K", "state", "established"],
+        &["-tK", "not", "dport", "=", ":22"],
+        &["-tK", "autobound"],
+        &["-tK", "dport", "=", ":5000", "or", "autobound"],
+    ] {
+        let out = rss_in(&ns, args);
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {e}");
+        assert!(
+            e.starts_with("rss: -K: refusing")
+                && e.contains("--kill-all")
+                && e.lines().count() == 1,
+            "{args:?}: {e}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(established(&ns), 4, "{args:?} closed something");
+    }
+    // --kill-all means it: every connection of the namespace goes.
+    let out = rss_in(&ns, &["-tnK", "--kill-all"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        testkit::wait_until(Duration::from_secs(5), || established(&ns) == 0),
+        "{}",
+        ns.ss(&["-tan"])
+    );
+}
+
+#[test]
+fn kill_with_a_filter_resets_exactly_the_matching_connection() {
+    require_privileged!();
+    require_tool!("/usr/bin/ss");
+    use std::io::{ErrorKind, Write};
+    let ns = NetNs::new().unwrap();
+    // Two connections to two ports; only the one to :5001 is killed.
+    let (mut doomed_peer, mut kept_peer, _rest) = ns.run(|| {
+        let l1 = listener("127.0.0.1:5001".parse().unwrap(), 4, None).unwrap();
+        let l2 = listener("127.0.0.1:5002".parse().unwrap(), 4, None).unwrap();
+        let c1 = TcpStream::connect("127.0.0.1:5001").unwrap();
+        let c2 = TcpStream::connect("127.0.0.1:5002").unwrap();
+        let (s1, _) = l1.accept().unwrap();
+        let (s2, _) = l2.accept().unwrap();
+        let rest: Vec<Box<dyn Send>> = vec![Box::new(l1), Box::new(l2), Box::new(c1), Box::new(c2)];
+        (TcpStream::from(s1), TcpStream::from(s2), rest)
+    });
+    let out = rss_in(&ns, &["-tnK", "dport", "=", ":5001"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(rows[0].contains("127.0.0.1:5001"), "{text}");
+    // The peer of the killed socket got a reset ...
+    doomed_peer
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 8];
+    let e = doomed_peer.read(&mut buf).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+    // ... and the other connection still works.
+    kept_peer.write_all(b"ok").unwrap();
+    let left = ns.ss(&["-tnH", "state", "established"]);
+    assert!(left.lines().any(|l| l.contains(":5002")), "{left}");
+    assert!(!left.lines().any(|l| l.contains(":5001")), "{left}");
+}
+
+#[test]
+fn lost_events_are_counted() {
+    require_privileged!();
+    const CLOSES: usize = 3000;
+    let ns = NetNs::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .arg("-N")
+        .arg(ns.path())
+        .args(["-uEanj"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let dog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let diag_ns = sockdiag::NetNs::from_path(ns.path()).unwrap();
+    let subscribed = testkit::wait_until(Duration::from_secs(10), || {
+        sockdiag::Query::netlink()
+            .dump_in(&diag_ns)
+            .unwrap()
+            .flatten()
+            .any(|s| s.netlink.as_ref().is_some_and(|n| !n.groups.is_empty()))
+    });
+    assert!(subscribed, "rss -E never subscribed");
+    // rss is stopped while the sockets close: its queue must overflow.
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    ns.run(|| {
+        for _ in 0..CLOSES / 500 {
+            let v: Vec<_> = (0..500)
+                .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+                .collect();
+            drop(v);
+        }
+    });
+    // Sockets are freed (and their events sent) a little after close.
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let (mut events, mut lost_json) = (0usize, 0usize);
+    while events + lost_json < CLOSES {
+        let line = read_line_within(&mut out, "an event or a loss count");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        match v.get("lost_events") {
+            Some(n) => lost_json += n.as_u64().unwrap() as usize,
+            None => {
+                assert_eq!(v["netid"], "udp", "{line}");
+                events += 1;
+            }
+        }
+    }
+    assert!(
+        lost_json > 0,
+        "nothing lost: the test did not overflow the queue"
+    );
+    // The same count on stderr.
+    let mut lost_err = 0usize;
+    while lost_err < lost_json {
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "stderr ended after {lost_err} lost");
+        let n: usize = line
+            .strip_prefix("rss: -E: ")
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected stderr line: {line}"));
+        assert!(line.contains("events lost"), "{line}");
+        lost_err += n;
+    }
+    assert_eq!(lost_err, lost_json);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(dog);
+}
+
+/// A named namespace (`/run/netns/NAME`) made from an anonymous one,
+/// removed on drop.
+struct Named {
+    name: String,
+    ns: NetNs,
+    holder: std::process::Child,
+}
+
+impl Named {
+    fn new(tag: &str) -> Named {
+        let ns = NetNs::new().unwrap();
+        let holder = ns
+            .command("sleep")
+            .arg("120")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let name = format!("rss-test-{}-{tag}", std::process::id());
+        let st = Command::new("ip")
+            .args(["netns", "attach", &name, &holder.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success(), "ip netns attach {name}");
+        Named { name, ns, holder }
+    }
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+/// Rows of an `--all-netns` table by namespace label, each normalized
+/// without its label; the header is checked and dropped.
+fn by_netns(text: &str) -> std::collections::BTreeMap<String, Vec<Vec<String>>> {
+    let mut map: std::collections::BTreeMap<String, Vec<Vec<String>>> = Default::default();
+    let rows = normalize(text);
+    assert_eq!(rows.first().map(|r| r[0].as_str()), Some("Netns"), "{text}");
+    for r in &rows[1..] {
+        map.entry(r[0].clone()).or_default().push(r[1..].to_vec());
+    }
+    map
+}
+
+#[test]
+fn all_netns_lists_every_namespace_like_ss_n() {
+    require_privileged!();
+    require_tool!("/usr/bin/ss");
+    require_tool!("ip");
+    let a = Named::new("a");
+    let b = Named::new("b");
+    let _pa = pairs(&a.ns);
+    let _lb =
+        b.ns.run(|| listener("127.0.0.1:6000".parse().unwrap(), 4, None).unwrap());
+    // A socket of the host namespace, on a port nobody else uses.
+    let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host_port = format!("127.0.0.1:{}", host.local_addr().unwrap().port());
+    // An unnamed namespace that only a process is in: --all-netns=pids.
+    let c = NetNs::new().unwrap();
+    let _lc = c.run(|| listener("127.0.0.1:7000".parse().unwrap(), 4, None).unwrap());
+    let mut c_holder = c.command("sleep").arg("120").spawn().unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "-tan"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Other namespaces may come and go meanwhile: only ours are compared.
+    let map = by_netns(&text);
+    for n in [&a, &b] {
+        let ours = map.get(&n.name).cloned().unwrap_or_default();
+        let theirs = normalize(&n.ns.ss(&["-tanH"]));
+        assert!(!theirs.is_empty());
+        assert_eq!(ours, theirs, "netns {}:\n{text}\n{err}", n.name);
+    }
+    let host_rows = &map["host"];
+    assert!(
+        host_rows.iter().any(|r| r.contains(&host_port)),
+        "{host_port} not in the host rows:\n{text}"
+    );
+    // The unnamed namespace only with =pids.
+    let c_label = format!("pid:{}", c_holder.id());
+    assert!(!map.contains_key(&c_label), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns=pids", "-tan"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let map = by_netns(&text);
+    assert_eq!(
+        map.get(&c_label).cloned().unwrap_or_default(),
+        normalize(&c.ss(&["-tanH"])),
+        "{text}"
+    );
+    // The named ones once each, under their names, not as pid:N.
+    let holder_a = format!("pid:{}", a.holder.id());
+    assert!(!map.contains_key(&holder_a), "{text}");
+    assert!(map.contains_key(&a.name), "{text}");
+
+    // JSON: the same sockets, each with a netns field.
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "-tanj"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let in_a: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["netns"] == a.name.as_str())
+        .collect();
+    assert_eq!(in_a.len(), 5, "{v}");
+    assert!(in_a.iter().all(|s| s["netid"] == "tcp"));
+
+    // A namespace that cannot be entered is reported; the others still print.
+    let bad = format!("/run/netns/rss-test-{}-bad", std::process::id());
+    std::fs::write(&bad, b"").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "-tan"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&bad);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with(&format!(
+            "rss: netns rss-test-{}-bad: cannot enter",
+            std::process::id()
+        ))),
+        "{err}"
+    );
+    assert_eq!(by_netns(&text)[&a.name].len(), 5, "{text}");
+    let _ = c_holder.kill();
+    let _ = c_holder.wait();
+}
+
+#[test]
+fn watch_rejects_bad_intervals() {
+    for bad in [
+        "--watch=0",
+        "--watch=-1s",
+        "--watch=abc",
+        "--watch=",
+        "--watch=1h",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+            .arg(bad)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {e}");
+        assert!(
+            e.starts_with("rss: --watch: ") && e.lines().count() == 1,
+            "{bad}: {e}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // The value is only taken after '=': a following word is the filter.
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--watch", "2s"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.starts_with("rss: filter: ") && e.contains("'2s'"), "{e}");
+}
+
+/// Reads JSON lines from `--watch -j` until `pred` holds for a delta;
+/// returns that delta.
+fn next_delta(
+    r: &mut BufReader<std::process::ChildStdout>,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    for _ in 0..50 {
+        let line = read_line_within(r, what);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["type"], "delta", "{line}");
+        if pred(&v) {
+            return v;
+        }
+    }
+    panic!("no delta with {what}");
+}
+
+fn cookies_with_port(list: &serde_json::Value, port: u16) -> Vec<u64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["local"]["port"] == port)
+        .map(|s| s["cookie"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn watch_follows_sockets_by_cookie() {
+    require_privileged!();
+    use std::io::Write;
+    let ns = NetNs::new().unwrap();
+    let srv = ns.run(|| listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap());
+    let (mut child, mut out) = spawn_events(&ns, &["--watch=300ms", "-tnj"]);
+    let pid = child.id() as i32;
+    let dog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let first: serde_json::Value =
+        serde_json::from_str(&read_line_within(&mut out, "the snapshot")).unwrap();
+    assert_eq!(first["type"], "snapshot");
+    // Default states: the listener is not shown.
+    assert_eq!(first["sockets"].as_array().unwrap().len(), 0, "{first}");
+    let srv = std::sync::Arc::new(srv);
+    let connect_from = |port: u16| {
+        let srv = srv.clone();
+        ns.run(move || {
+            use socket2::{Domain, Socket, Type};
+            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            c.set_reuse_address(true).unwrap();
+            let from: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            c.bind(&from.into()).unwrap();
+            c.connect(&"127.0.0.1:5000".parse::<SocketAddr>().unwrap().into())
+                .unwrap();
+            // Closing sends a reset: no TIME-WAIT holds the port.
+            c.set_linger(Some(Duration::ZERO)).unwrap();
+            let (s, _) = srv.accept().unwrap();
+            s.set_linger(Some(Duration::ZERO)).unwrap();
+            (TcpStream::from(c), TcpStream::from(s))
+        })
+    };
+    // A socket appears ...
+    let (mut c, s) = connect_from(41001);
+    let d = next_delta(&mut out, "the new client", |v| {
+        !cookies_with_port(&v["new"], 41001).is_empty()
+    });
+    let cookie = cookies_with_port(&d["new"], 41001)[0];
+    // ... its peer's receive queue grows ...
+    c.write_all(&[b'x'; 1000]).unwrap();
+    let d = next_delta(&mut out, "a grown queue", |v| {
+        v["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["socket"]["local"]["port"] == 5000 && c["after"]["recv_q"] == 1000)
+    });
+    let grown = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["socket"]["local"]["port"] == 5000)
+        .unwrap();
+    assert_eq!(grown["before"]["recv_q"], 0, "{grown}");
+    assert_eq!(grown["key"]["cookie"], grown["socket"]["cookie"]);
+    // The sender's bytes_sent rose by 1000 over the interval.
+    let sender = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"]["cookie"] == cookie)
+        .expect("the client moved too");
+    let sent = sender["after"]["bytes_sent"].as_u64().unwrap()
+        - sender["before"]["bytes_sent"].as_u64().unwrap();
+    assert_eq!(sent, 1000, "{sender}");
+    let rate = sender["rates"]["sent"].as_f64().unwrap();
+    let secs = d["interval_ms"].as_f64().unwrap() / 1000.0;
+    // interval_ms is whole milliseconds: within 1%.
+    assert!((rate * secs - 1000.0).abs() < 10.0, "{rate} over {secs}s");
+    // ... and the port is reused by a new connection in one interval: one
+    // socket gone (the old cookie), one new (another cookie), not "moved".
+    drop((c, s));
+    let (_c2, _s2) = connect_from(41001);
+    let d = next_delta(&mut out, "the old client gone", |v| {
+        cookies_with_port(&v["gone"], 41001).contains(&cookie)
+    });
+    let renewed = if cookies_with_port(&d["new"], 41001).is_empty() {
+        next_delta(&mut out, "the new client", |v| {
+            !cookies_with_port(&v["new"], 41001).is_empty()
+        })
+    } else {
+        d.clone()
+    };
+    let new_cookie = cookies_with_port(&renewed["new"], 41001)[0];
+    assert_ne!(new_cookie, cookie);
+    assert!(
+        d["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["key"]["cookie"] != cookie),
+        "{d}"
+    );
+    // SIGINT ends it cleanly.
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    drop(dog);
+}
+
+#[test]
+fn watch_piped_prints_timestamped_snapshots_and_ends_on_a_closed_pipe() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let _held = pairs(&ns);
+    let (mut child, mut out) = spawn_events(&ns, &["--watch=100ms", "-tn"]);
+    let mut blocks = 0;
+    let mut rows = 0;
+    while blocks < 3 {
+        let line = read_line_within(&mut out, "a block");
+        if line.starts_with("--- ") {
+            // `--- YYYY-MM-DD HH:MM:SS.mmm UTC  every 100ms  4 sockets ...`
+            assert!(line.contains(" UTC  every 100ms  4 sockets"), "{line}");
+            blocks += 1;
+        } else if line.starts_with("ESTAB") {
+            rows += 1;
+        }
+    }
+    assert!(rows >= 8, "{rows}");
+    // The reader goes away: rss ends by itself, quietly, with status 0.
+    drop(out);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let mut e = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+    assert!(e.is_empty(), "{e}");
 }

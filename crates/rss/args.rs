@@ -29,7 +29,9 @@ use crate::filter;
                   TCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\n\
                   Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage.",
     disable_help_flag = true,
-    disable_version_flag = true
+    disable_version_flag = true,
+    // ss (getopt) takes a repeated option: `-t -t`, `-N a -N b` (the last wins).
+    args_override_self = true
 )]
 pub struct Args {
     /// Print help
@@ -176,6 +178,29 @@ pub struct Args {
         help_heading = "Actions"
     )]
     pub diag: Option<PathBuf>,
+    /// With -K: close every selected socket even when the filter does not narrow by address, port, device, mark or cgroup
+    #[arg(long = "kill-all", help_heading = "Actions")]
+    pub kill_all: bool,
+    /// Re-run every INTERVAL (default 1s; only as --watch=2s) and show what changed, keyed by socket cookie
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1s",
+        help_heading = "Live"
+    )]
+    pub watch: Option<String>,
+    /// Query the host and every /run/netns namespace (=pids: also every namespace of a running process); adds a Netns column
+    #[arg(
+        long = "all-netns",
+        value_name = "pids",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "named",
+        help_heading = "Live"
+    )]
+    pub all_netns: Option<String>,
     /// Read the filter expression from FILE ('-' for stdin); '#' starts a comment line
     #[arg(
         short = 'F',
@@ -309,6 +334,10 @@ pub struct Config {
     /// No table, family or `-A` option was given (ss's `do_default`): `-s`
     /// alone then prints only the summary.
     pub default_selection: bool,
+    /// `--watch`: the interval between samples.
+    pub watch: Option<std::time::Duration>,
+    /// `--all-netns`: which namespaces to visit.
+    pub all_netns: Option<crate::netns_all::Scope>,
     /// Raw flags for renderers.
     pub args: Args,
 }
@@ -632,7 +661,7 @@ impl Config {
         }
         // Under -N, interface names belong to that namespace: check the
         // syntax here and let `run` resolve `dev` names inside it.
-        let expr = if args.net.is_some() {
+        let expr = if args.net.is_some() || args.all_netns.is_some() {
             sockdiag::filter::parse_with(&words, &SyntaxOnly)
                 .and_then(|e| e.map(sockdiag::Filter::new).transpose())
         } else {
@@ -676,7 +705,17 @@ impl Config {
                 }
             }
         };
+        let watch = match &args.watch {
+            None => None,
+            Some(w) => Some(crate::watch::parse_interval(w).map_err(UsageError)?),
+        };
+        let all_netns = match &args.all_netns {
+            None => None,
+            Some(s) => Some(crate::netns_all::Scope::parse(s, &args).map_err(UsageError)?),
+        };
         Ok(Config {
+            watch,
+            all_netns,
             tables: sel.dbs,
             v4,
             v6,

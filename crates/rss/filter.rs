@@ -8,16 +8,31 @@ use sockdiag::States;
 
 use crate::args::{SS_ALL, UsageError};
 
+/// The largest `-F` file read (1 MiB): far more than the 4096 words a
+/// filter may have.
+pub const MAX_FILTER_FILE: usize = 1 << 20;
+
 /// Reads `-F FILE` (`-` for standard input): its words, `#` lines skipped.
 pub fn read_filter_file(path: &std::path::Path) -> Result<Vec<String>, UsageError> {
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
+    // At most MAX_FILTER_FILE + 1 bytes: an endless file (/dev/zero, a
+    // pipe that never closes with data) is refused, not read forever.
+    let limit = MAX_FILTER_FILE as u64 + 1;
     let r = if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
-    r.map_err(|e| UsageError(format!("-F {}: {e}", path.display())))?;
+    let fail = |e: &dyn std::fmt::Display| UsageError(format!("-F {}: {e}", path.display()));
+    r.map_err(|e| fail(&e))?;
+    if bytes.len() > MAX_FILTER_FILE {
+        return Err(fail(&format_args!(
+            "too long (more than {} KiB)",
+            MAX_FILTER_FILE / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| fail(&"not a text file (invalid UTF-8)"))?;
     Ok(sockdiag::filter::words_from_file_text(&text))
 }
 

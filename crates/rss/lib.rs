@@ -9,10 +9,14 @@
 pub mod args;
 pub mod bench;
 pub mod doctor;
+pub mod exporter;
 pub mod filter;
 pub mod json;
+pub mod kill;
+pub mod netns_all;
 pub mod run;
 
 pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
 pub mod render;
 pub mod summary;
+pub mod watch;

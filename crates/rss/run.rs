@@ -23,15 +23,18 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// A failure after the command line was accepted.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     /// Writing the output failed; a broken pipe is not reported.
     Output(io::Error),
     /// The library failed.
     Diag(Error),
     /// A filter that only parses inside the namespace (`-N` and `dev`).
     Usage(String),
-    /// The system cannot do what was asked (exit 1).
+    /// The system refuses before anything is tried (`-K` without
+    /// `CAP_NET_ADMIN`, `-Z` without SELinux): exit 1.
     Refused(String),
+    /// Already reported on stderr; exit status 1.
+    Quiet,
 }
 
 impl From<io::Error> for Failure {
@@ -55,6 +58,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "doctor") {
         return crate::doctor::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "exporter") {
+        return crate::exporter::run(argv, out, err);
+    }
     let config = match Config::parse(argv) {
         Ok(c) => c,
         Err(ParseError::Clap(e)) => {
@@ -74,7 +80,19 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_USAGE;
         }
     };
-    match execute(&config, out, err) {
+    let result = if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
+    } else if config.watch.is_some() {
+        crate::watch::run(&config, out, err)
+    } else {
+        execute(&config, out, err)
+    };
+    exit_status(result, err)
+}
+
+/// Reports a failure on `err` as `rss: ...` and returns the exit status.
+pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i32 {
+    match result {
         Ok(()) => EXIT_OK,
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(Failure::Output(e)) => {
@@ -82,7 +100,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             EXIT_FAILURE
         }
         Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
             EXIT_FAILURE
         }
         Err(Failure::Usage(e)) => {
@@ -93,6 +111,16 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             let _ = writeln!(err, "rss: {e}");
             EXIT_FAILURE
         }
+        Err(Failure::Quiet) => EXIT_FAILURE,
+    }
+}
+
+/// What a refused operation needs, for the error line.
+fn privilege_hint(e: &Error) -> &'static str {
+    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
+    match e {
+        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
+        _ => "",
     }
 }
 
@@ -295,7 +323,11 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
     }
 }
 
-fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn execute(
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
     if config.args.context || config.args.contexts {
         // As ss: without SELinux, -Z/-z is an error before anything else.
         return Err(Failure::Refused(
@@ -305,6 +337,15 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 "SELinux is not enabled.".into()
             },
         ));
+    }
+    if config.args.kill {
+        // Before anything is opened: a refused -K closes nothing.
+        if let Some(why) = crate::kill::refusal(config) {
+            return Err(Failure::Usage(why));
+        }
+        if crate::kill::has_net_admin() == Some(false) {
+            return Err(Failure::Refused(crate::kill::NO_CAP.into()));
+        }
     }
     let netns = open_netns(&config.netns)?;
     let resolved;
@@ -364,7 +405,7 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
     if a.events {
-        return follow_events(config, &query, netns.as_ref(), &mut out);
+        return follow_events(config, &query, netns.as_ref(), &mut out, err);
     }
     let mut killer = if a.kill {
         Some(sockdiag::Killer::open(netns.as_ref())?)
@@ -458,25 +499,50 @@ fn execute(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> Result<
 }
 
 /// `-E`: print each destroyed socket as the kernel reports it, until
-/// interrupted (or stdout closes). Each row is written out at once.
+/// interrupted (or stdout closes). Each row is written out at once. Events
+/// the kernel dropped (`ENOBUFS`) are counted on stderr and, with `-j`, as a
+/// `{"lost_events": N}` line.
 fn follow_events(
     config: &Config,
     query: &Query,
     ns: Option<&NetNs>,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), Failure> {
     // As ss: destroy events are selected by family and filter expression,
     // not by state (a destroyed TCP socket is CLOSE, outside the default).
     let query = query.clone().states(sockdiag::States::all());
-    let events = sockdiag::Events::subscribe(&query, ns)?;
+    let mut events = sockdiag::Events::subscribe(&query, ns)?;
+    let mut drops = events.drops()?;
+    // The number of events lost since the last report, when `e` says some were.
+    let mut lost = |e: &Error, events: &sockdiag::Events| -> Result<Option<u32>, Failure> {
+        if !matches!(e, Error::Kernel { errno, .. } if *errno == libc::ENOBUFS) {
+            return Ok(None);
+        }
+        let now = events.drops()?;
+        let n = now.wrapping_sub(drops);
+        drops = now;
+        writeln!(
+            err,
+            "rss: -E: {n} events lost: the kernel's event queue for rss overflowed"
+        )?;
+        Ok(Some(n))
+    };
     if config.args.json {
         // One JSON object per line (JSON Lines): a stream has no end to close an array.
         let mut out = out;
         let asked = json_asked(config);
-        for s in events {
-            let mut s = s?;
-            crate::json::strip_unasked(&mut s, &asked);
-            crate::json::write_socket(&mut out, &s)?;
+        while let Some(s) = events.next() {
+            match s {
+                Ok(mut s) => {
+                    crate::json::strip_unasked(&mut s, &asked);
+                    crate::json::write_socket(&mut out, &s)?;
+                }
+                Err(e) => match lost(&e, &events)? {
+                    Some(n) => write!(out, "{{\"lost_events\":{n}}}")?,
+                    None => return Err(e.into()),
+                },
+            }
             out.write_all(b"\n")?;
             out.flush()?;
         }
@@ -489,8 +555,14 @@ fn follow_events(
     };
     // As ss: the header is buffered and printed with the first event,
     // aligned to it.
-    for s in events {
-        let s = s?;
+    while let Some(s) = events.next() {
+        let s = match s {
+            Ok(s) => s,
+            Err(e) => match lost(&e, &events)? {
+                Some(_) => continue,
+                None => return Err(e.into()),
+            },
+        };
         table.push(&s)?;
         table.render()?;
         table.flush()?;
@@ -565,7 +637,7 @@ impl<W: Write> Output<W> {
     }
 }
 
-fn is_stdout_tty() -> bool {
+pub(crate) fn is_stdout_tty() -> bool {
     // SAFETY: isatty only inspects the descriptor.
     unsafe { libc::isatty(libc::STDOUT_FILENO) == 1 }
 }

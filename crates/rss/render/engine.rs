@@ -110,8 +110,15 @@ pub fn screen_width(tty: bool) -> Option<usize> {
         }
     }
     let c = atoi(std::env::var_os("COLUMNS")?.as_encoded_bytes());
-    (c > 0).then_some(c as usize)
+    (c > 0).then_some((c as usize).min(MAX_SCREEN_WIDTH))
 }
+
+/// The widest screen `rss` lays out for: the most columns a terminal can
+/// report (`winsize.ws_col` is 16 bits). A larger `$COLUMNS` is capped here,
+/// a documented difference from `ss`, which pads every line to it (about
+/// 1.2 billion columns for `COLUMNS=99999999999`), so that time and memory
+/// stay bounded.
+pub const MAX_SCREEN_WIDTH: usize = u16::MAX as usize;
 
 /// C's `atoi`: leading blanks, a sign, then digits; anything else ends it.
 fn atoi(b: &[u8]) -> i64 {

@@ -264,7 +264,7 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         // ss prints tcp_info whenever the kernel sent it, i.e. with -i.
         if opts.info {
             if let Some(mi) = &s.mptcp_info {
-                mptcp_stats(ext, mi.as_bytes());
+                mptcp_stats(ext, mi);
             } else if let Some(ti) = &s.tcp_info {
                 tcp_stats(ext, opts, s, ti);
             }

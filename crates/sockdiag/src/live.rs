@@ -25,6 +25,10 @@ const SKNLGRP_INET_TCP_DESTROY: u32 = 1;
 const SKNLGRP_INET_UDP_DESTROY: u32 = 2;
 const SKNLGRP_INET6_TCP_DESTROY: u32 = 3;
 const SKNLGRP_INET6_UDP_DESTROY: u32 = 4;
+/// `SO_MEMINFO` (`<asm-generic/socket.h>`) and the index of the drop
+/// counter in its array (`SK_MEMINFO_DROPS`, `<linux/sock_diag.h>`).
+const SO_MEMINFO: libc::c_int = 55;
+const SK_MEMINFO_DROPS: usize = 8;
 
 fn open(ns: Option<&NetNs>, groups: u32) -> Result<NlSocket> {
     let make = move || -> std::io::Result<NlSocket> {
@@ -181,6 +185,39 @@ impl Events {
             pos: 0,
             len: 0,
             query: query.clone(),
+        })
+    }
+}
+
+impl Events {
+    /// How many events the kernel has dropped on this subscription so far,
+    /// because its receive buffer was full (the socket's drop counter,
+    /// `SO_MEMINFO`). After [`Events`] yields an `ENOBUFS` error, the
+    /// difference from the previous count is the number of lost events.
+    pub fn drops(&self) -> Result<u32> {
+        let mut mem = [0u32; 16];
+        let mut len = std::mem::size_of_val(&mem) as libc::socklen_t;
+        // SAFETY: `mem` and `len` describe a writable buffer of `len` bytes
+        // that outlives the call; the kernel writes at most `len` bytes.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                SO_MEMINFO,
+                mem.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return Err(Error::Io {
+                context: "reading the event socket's drop counter (SO_MEMINFO)",
+                source: std::io::Error::last_os_error(),
+            });
+        }
+        Ok(if (len as usize) / 4 > SK_MEMINFO_DROPS {
+            mem[SK_MEMINFO_DROPS]
+        } else {
+            0
         })
     }
 }

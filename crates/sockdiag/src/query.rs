@@ -681,6 +681,24 @@ impl Connection {
     }
 }
 
+/// Opens a replay file without blocking on a FIFO that has no writer (which
+/// then reads as empty); reads block as usual afterwards.
+fn open_replay(path: &std::path::Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    // SAFETY: F_GETFL/F_SETFL on a descriptor this function owns.
+    unsafe {
+        let fl = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+        if fl == -1 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(f)
+}
+
 fn open_socket() -> std::io::Result<(NlSocket, u32)> {
     let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
     let addr = sock.bind_auto()?;
@@ -749,6 +767,21 @@ pub struct Dump<'c> {
     deferred: Vec<u8>,
     /// The IPv6 replies outgrew [`DEFERRED_V6_MAX`]: dump IPv6 again.
     deferred_overflow: bool,
+}
+
+impl std::fmt::Debug for Dump<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dump")
+            .field("query", &self.query)
+            .field("parts", &self.parts.len())
+            .field("next_part", &self.next_part)
+            .field("sources", &self.sources)
+            .field("interrupted", &self.interrupted)
+            .field("batches", &self.batches)
+            .field("bytes", &self.bytes)
+            .field("done", &self.fused)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'c> Dump<'c> {
@@ -944,7 +977,7 @@ impl<'c> Dump<'c> {
                     self.next_part += 1;
                     if part.kind == PartKind::Replay {
                         let path = self.query.replay.clone().unwrap_or_default();
-                        match File::open(&path) {
+                        match open_replay(&path) {
                             Ok(f) => {
                                 self.sources.push((part.request(), Source::File));
                                 self.cur = Cursor::Replay {

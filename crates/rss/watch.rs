@@ -1,0 +1,584 @@
+//! `--watch[=INTERVAL]`: the query again every interval, with what changed
+//! since the previous sample.
+//!
+//! Samples come from [`sockdiag::Sampler`], one dump each; sockets are
+//! matched across samples by [`SocketKey`] (the kernel's cookie, or table,
+//! inode and addresses where the source has none), never by address and
+//! port alone, so a port reused by a new connection shows as one socket
+//! gone and one new.
+//!
+//! Three outputs:
+//! - on a terminal, the screen is redrawn in place each interval: a status
+//!   line, ss's table, then the changes;
+//! - piped, the same blocks one after another, each starting with a
+//!   `--- TIMESTAMP` line;
+//! - with `-j`, JSON Lines: one `snapshot` object, then one `delta` object
+//!   per interval (see [`snapshot_json`] and [`delta_json`]).
+//!
+//! It ends on Ctrl-C (SIGINT/SIGTERM, exit 0) or when the reader goes away
+//! (broken pipe, exit 0).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use sockdiag::sample::Delta;
+use sockdiag::{Endpoint, Sample, SampleOptions, Sampler, Socket, SocketKey};
+
+use crate::args::{Config, Namespace};
+use crate::render::{TableRenderer, netid_name, state_name};
+use crate::run::{Failure, build_query, render_options};
+
+/// Parses a `--watch` interval: a positive number with an optional unit
+/// (`ms`, `s`, `m`; seconds by default), e.g. `2s`, `500ms`, `1.5`.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "--watch: '{text}' is not an interval (a positive number with ms, s or m, e.g. --watch=2s)"
+        )
+    };
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(bad());
+    }
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let secs = v * scale;
+    if !secs.is_finite() || secs < 0.001 {
+        return Err(bad());
+    }
+    if secs > 86_400.0 {
+        return Err(format!("--watch: '{text}' is longer than a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The values of a socket that `--watch` and `rss top` follow.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Metrics {
+    /// Recv-Q.
+    pub recv_q: u64,
+    /// Send-Q.
+    pub send_q: u64,
+    /// Bytes sent (`tcp_info` `bytes_sent`, else `bytes_acked`).
+    pub bytes_sent: u64,
+    /// Bytes received (`tcp_info` `bytes_received`).
+    pub bytes_received: u64,
+    /// Retransmitted segments (`tcp_info` `total_retrans`).
+    pub retrans: u64,
+    /// Smoothed RTT in microseconds (`tcp_info` `rtt`), 0 when unknown.
+    pub rtt_us: u64,
+}
+
+impl Metrics {
+    /// The metrics of `s`.
+    pub fn of(s: &Socket) -> Metrics {
+        let mut m = Metrics {
+            recv_q: s.recv_q.into(),
+            send_q: s.send_q.into(),
+            ..Metrics::default()
+        };
+        if let Some(ti) = &s.tcp_info {
+            m.bytes_sent = ti.bytes_sent().or(ti.bytes_acked()).unwrap_or(0);
+            m.bytes_received = ti.bytes_received().unwrap_or(0);
+            m.retrans = ti.total_retrans().unwrap_or(0).into();
+            m.rtt_us = ti.rtt().unwrap_or(0).into();
+        }
+        m
+    }
+}
+
+/// Per-second rates between two samples of one socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Rates {
+    /// Bytes sent per second.
+    pub sent: f64,
+    /// Bytes received per second.
+    pub received: f64,
+    /// Retransmits per second.
+    pub retrans: f64,
+}
+
+impl Rates {
+    /// Rates from `before` to `after` over `secs` (zero when `secs` is 0;
+    /// a counter that went down, which a reused key cannot do, counts 0).
+    pub fn between(before: &Metrics, after: &Metrics, secs: f64) -> Rates {
+        if secs <= 0.0 {
+            return Rates::default();
+        }
+        let r = |a: u64, b: u64| b.saturating_sub(a) as f64 / secs;
+        Rates {
+            sent: r(before.bytes_sent, after.bytes_sent),
+            received: r(before.bytes_received, after.bytes_received),
+            retrans: r(before.retrans, after.retrans),
+        }
+    }
+}
+
+/// A socket in both samples whose state, queues or counters moved.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    /// The socket then.
+    pub before: &'a Socket,
+    /// The socket now.
+    pub after: &'a Socket,
+    /// Its metrics then and now.
+    pub metrics: (Metrics, Metrics),
+    /// Per-second rates over the interval.
+    pub rates: Rates,
+}
+
+/// The kept sockets of `delta` that changed, in the later sample's order.
+pub fn changes<'a>(delta: &Delta<'a>) -> Vec<Change<'a>> {
+    let secs = delta.interval.as_secs_f64();
+    delta
+        .kept
+        .iter()
+        .filter_map(|&(before, after)| {
+            let (m0, m1) = (Metrics::of(before), Metrics::of(after));
+            let moved = before.state != after.state
+                || m0.recv_q != m1.recv_q
+                || m0.send_q != m1.send_q
+                || m0.bytes_sent != m1.bytes_sent
+                || m0.bytes_received != m1.bytes_received
+                || m0.retrans != m1.retrans;
+            moved.then(|| Change {
+                before,
+                after,
+                metrics: (m0, m1),
+                rates: Rates::between(&m0, &m1, secs),
+            })
+        })
+        .collect()
+}
+
+/// An endpoint as one word: `addr:port` (IPv6 in brackets), a unix name
+/// or `*`.
+pub fn endpoint_text(e: &Endpoint) -> String {
+    match e {
+        Endpoint::Inet { addr, port } => {
+            let p = if *port == 0 {
+                "*".to_string()
+            } else {
+                port.to_string()
+            };
+            match addr {
+                std::net::IpAddr::V4(a) => format!("{a}:{p}"),
+                std::net::IpAddr::V6(a) => format!("[{a}]:{p}"),
+            }
+        }
+        Endpoint::Unix { name, inode } => match name {
+            sockdiag::UnixName::Path(p) => p.to_string(),
+            sockdiag::UnixName::Abstract(p) => format!("@{p}"),
+            sockdiag::UnixName::Unnamed => format!("* {inode}"),
+        },
+        Endpoint::Packet { protocol, ifindex } => format!("proto {protocol:#x} if {ifindex}"),
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => format!("{protocol}/{portid}"),
+        _ => "*".into(),
+    }
+}
+
+/// A byte count as ss prints sizes: `512`, `1.5K`, `2.0M`, `3.1G`.
+pub fn human(v: f64) -> String {
+    const UNITS: [(f64, &str); 3] = [(1e9, "G"), (1e6, "M"), (1e3, "K")];
+    for (scale, unit) in UNITS {
+        if v >= scale {
+            return format!("{:.1}{unit}", v / scale);
+        }
+    }
+    format!("{v:.0}")
+}
+
+fn key_text(s: &Socket) -> String {
+    match SocketKey::of(s) {
+        SocketKey::Cookie(c) => format!("cookie:{c:#x}"),
+        _ => format!("ino:{}", s.inode),
+    }
+}
+
+fn who(s: &Socket) -> String {
+    format!(
+        "{:<5} {:<10} {:<22} {:<22}",
+        netid_name(s.netid),
+        state_name(s.state),
+        endpoint_text(&s.local),
+        endpoint_text(&s.peer)
+    )
+}
+
+/// The text lines for one interval's changes: `+` new, `-` gone, `~`
+/// moved, with old and new queues and counters and their rates.
+pub fn change_lines(delta: &Delta<'_>) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in &delta.appeared {
+        lines.push(format!("+ new   {} {}", who(s), key_text(s)));
+    }
+    for s in &delta.vanished {
+        lines.push(format!("- gone  {} {}", who(s), key_text(s)));
+    }
+    for c in changes(delta) {
+        let (m0, m1) = c.metrics;
+        let mut what = String::new();
+        if c.before.state != c.after.state {
+            what += &format!(
+                " state {}->{}",
+                state_name(c.before.state),
+                state_name(c.after.state)
+            );
+        }
+        if m0.recv_q != m1.recv_q {
+            what += &format!(" Recv-Q {}->{}", m0.recv_q, m1.recv_q);
+        }
+        if m0.send_q != m1.send_q {
+            what += &format!(" Send-Q {}->{}", m0.send_q, m1.send_q);
+        }
+        if m1.bytes_sent > m0.bytes_sent {
+            what += &format!(
+                " sent +{}B ({}B/s)",
+                human((m1.bytes_sent - m0.bytes_sent) as f64),
+                human(c.rates.sent)
+            );
+        }
+        if m1.bytes_received > m0.bytes_received {
+            what += &format!(
+                " recv +{}B ({}B/s)",
+                human((m1.bytes_received - m0.bytes_received) as f64),
+                human(c.rates.received)
+            );
+        }
+        if m1.retrans > m0.retrans {
+            what += &format!(
+                " retrans +{} ({:.1}/s)",
+                m1.retrans - m0.retrans,
+                c.rates.retrans
+            );
+        }
+        lines.push(format!(
+            "~ moved {} {}{what}",
+            who(c.after),
+            key_text(c.after)
+        ));
+    }
+    lines
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm UTC` for a wall-clock time.
+pub fn utc_text(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn socket_json(s: &Socket) -> Value {
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+/// The first JSON line: `{"type":"snapshot","seq":0,"time_ms":T,"sockets":[...]}`,
+/// every socket in the sockdiag model's form (with its `cookie`).
+pub fn snapshot_json(sample: &Sample) -> Value {
+    json!({
+        "type": "snapshot",
+        "seq": sample.seq,
+        "time_ms": millis(sample.taken_at),
+        "sockets": sample.sockets.iter().map(socket_json).collect::<Vec<_>>(),
+    })
+}
+
+/// Each later JSON line: `{"type":"delta","seq":N,"time_ms":T,"interval_ms":I,
+/// "new":[socket...],"gone":[socket...],"changed":[...]}`. A `changed`
+/// entry is `{"key":KEY,"socket":SOCKET,"before":METRICS,"after":METRICS,
+/// "rates":{"sent":B/s,"received":B/s,"retrans":N/s}}` where METRICS is
+/// `{"state","recv_q","send_q","bytes_sent","bytes_received","retrans"}`
+/// and KEY is `{"cookie":N}` (or `{"fallback":{...}}` without cookies).
+pub fn delta_json(sample: &Sample, delta: &Delta<'_>) -> Value {
+    let metrics = |s: &Socket, m: &Metrics| {
+        json!({
+            "state": s.state,
+            "recv_q": m.recv_q,
+            "send_q": m.send_q,
+            "bytes_sent": m.bytes_sent,
+            "bytes_received": m.bytes_received,
+            "retrans": m.retrans,
+        })
+    };
+    let changed: Vec<Value> = changes(delta)
+        .iter()
+        .map(|c| {
+            json!({
+                "key": SocketKey::of(c.after),
+                "socket": socket_json(c.after),
+                "before": metrics(c.before, &c.metrics.0),
+                "after": metrics(c.after, &c.metrics.1),
+                "rates": {
+                    "sent": c.rates.sent,
+                    "received": c.rates.received,
+                    "retrans": c.rates.retrans,
+                },
+            })
+        })
+        .collect();
+    json!({
+        "type": "delta",
+        "seq": sample.seq,
+        "time_ms": millis(sample.taken_at),
+        "interval_ms": delta.interval.as_millis() as u64,
+        "new": delta.appeared.iter().map(|s| socket_json(s)).collect::<Vec<_>>(),
+        "gone": delta.vanished.iter().map(|s| socket_json(s)).collect::<Vec<_>>(),
+        "changed": changed,
+    })
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGINT and SIGTERM end the loop at its next check instead of
+/// killing the process mid-line.
+fn catch_stop_signals() {
+    STOP.store(false, Ordering::SeqCst);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+/// Sleeps until `deadline` or a stop signal; false when stopped.
+fn sleep_until(deadline: Instant) -> bool {
+    loop {
+        if STOP.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
+    }
+}
+
+/// The namespace file for a configuration, as the sampler takes it.
+pub(crate) fn netns_path(ns: &Namespace) -> Option<PathBuf> {
+    match ns {
+        Namespace::Current => None,
+        Namespace::Named(n) => Some(PathBuf::from("/run/netns").join(n)),
+        Namespace::Path(p) => Some(p.clone()),
+    }
+}
+
+/// Runs the watch loop until a stop signal or a closed output.
+pub(crate) fn run(
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let interval = config.watch.unwrap_or(Duration::from_secs(1));
+    let a = &config.args;
+    for (on, flag) in [
+        (a.kill, "-K"),
+        (a.events, "-E"),
+        (a.diag.is_some(), "-D"),
+        (a.summary, "-s"),
+    ] {
+        if on {
+            return Err(Failure::Usage(format!(
+                "--watch cannot be combined with {flag}"
+            )));
+        }
+    }
+    let mut opts = SampleOptions::default()
+        .counters(false)
+        .processes(a.processes || a.threads);
+    if let Some(p) = netns_path(&config.netns) {
+        opts = opts.netns(p);
+    }
+    let mut sampler = Sampler::new(build_query(config), opts)?;
+    let tty = crate::run::is_stdout_tty();
+    catch_stop_signals();
+    let _ = err;
+    let mut prev: Option<Sample> = None;
+    let mut next = Instant::now();
+    loop {
+        let sample = sampler.sample()?;
+        let mut buf = Vec::with_capacity(16 * 1024);
+        if a.json {
+            let v = match &prev {
+                None => snapshot_json(&sample),
+                Some(p) => delta_json(&sample, &sample.delta(p)),
+            };
+            serde_json::to_writer(&mut buf, &v).map_err(io::Error::from)?;
+            buf.push(b'\n');
+        } else {
+            if tty {
+                // Home and clear: redraw in place.
+                buf.extend_from_slice(b"\x1b[H\x1b[2J");
+            }
+            let delta = prev.as_ref().map(|p| sample.delta(p));
+            let (new, gone, moved) = match &delta {
+                Some(d) => (d.appeared.len(), d.vanished.len(), changes(d).len()),
+                None => (0, 0, 0),
+            };
+            writeln!(
+                buf,
+                "--- {}  every {:?}  {} sockets  +{new} new  -{gone} gone  ~{moved} moved",
+                utc_text(sample.taken_at),
+                interval,
+                sample.sockets.len()
+            )?;
+            let mut table = TableRenderer::new(&mut buf, render_options(config, tty));
+            for s in &sample.sockets {
+                table.push(s)?;
+            }
+            table.finish()?;
+            if let Some(d) = &delta {
+                for line in change_lines(d) {
+                    writeln!(buf, "{line}")?;
+                }
+            }
+        }
+        out.write_all(&buf)?;
+        out.flush()?;
+        prev = Some(sample);
+        next += interval;
+        if next < Instant::now() {
+            next = Instant::now();
+        }
+        if !sleep_until(next) {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockdiag::{Family, State, Table};
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_interval("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_interval("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_interval("2m"), Ok(Duration::from_secs(120)));
+        for bad in [
+            "0", "0s", "-1s", "abc", "", "s", "1h", "1e3", "0.0001s", "1 s x",
+        ] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+        assert!(parse_interval("2d").is_err());
+        assert!(parse_interval("100000").is_err());
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_text(UNIX_EPOCH), "1970-01-01 00:00:00.000 UTC");
+        // 2024-02-29 12:34:56.789 UTC
+        let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
+        assert_eq!(utc_text(t), "2024-02-29 12:34:56.789 UTC");
+    }
+
+    fn sock(cookie: u64, port: u16, recv_q: u32) -> Socket {
+        let mut s = Socket::new(Table::Tcp, Family::Inet, State::Established);
+        s.cookie = Some(cookie);
+        s.local = Endpoint::Inet {
+            addr: [127, 0, 0, 1].into(),
+            port,
+        };
+        s.peer = Endpoint::Inet {
+            addr: [127, 0, 0, 1].into(),
+            port: 5000,
+        };
+        s.recv_q = recv_q;
+        s
+    }
+
+    #[test]
+    fn a_reused_port_is_a_new_socket() {
+        let a = Sample::new(
+            0,
+            Duration::ZERO,
+            vec![sock(1, 41000, 0), sock(2, 41001, 0)],
+        );
+        let b = Sample::new(
+            1,
+            Duration::from_secs(2),
+            vec![sock(1, 41000, 1000), sock(3, 41001, 0)],
+        );
+        let d = b.delta(&a);
+        let lines = change_lines(&d);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(lines[0].starts_with("+ new") && lines[0].contains("cookie:0x3"));
+        assert!(lines[1].starts_with("- gone") && lines[1].contains("cookie:0x2"));
+        assert!(lines[2].starts_with("~ moved") && lines[2].ends_with("Recv-Q 0->1000"));
+        let v = delta_json(&b, &d);
+        assert_eq!(v["interval_ms"], 2000);
+        assert_eq!(v["new"][0]["cookie"], 3);
+        assert_eq!(v["gone"][0]["cookie"], 2);
+        assert_eq!(v["changed"][0]["key"]["cookie"], 1);
+        assert_eq!(v["changed"][0]["before"]["recv_q"], 0);
+        assert_eq!(v["changed"][0]["after"]["recv_q"], 1000);
+        let s = snapshot_json(&a);
+        assert_eq!(s["type"], "snapshot");
+        assert_eq!(s["sockets"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn rates_per_second() {
+        let m0 = Metrics {
+            bytes_sent: 1000,
+            retrans: 1,
+            ..Metrics::default()
+        };
+        let m1 = Metrics {
+            bytes_sent: 5000,
+            retrans: 3,
+            bytes_received: 10,
+            ..Metrics::default()
+        };
+        let r = Rates::between(&m0, &m1, 2.0);
+        assert_eq!((r.sent, r.received, r.retrans), (2000.0, 5.0, 1.0));
+        assert_eq!(Rates::between(&m1, &m0, 2.0).sent, 0.0);
+        assert_eq!(human(1500.0), "1.5K");
+        assert_eq!(human(999.0), "999");
+        assert_eq!(human(2_500_000.0), "2.5M");
+    }
+}
