@@ -136,12 +136,14 @@ fn events_report_each_destroyed_socket() {
         // SAFETY: signalling our own child by pid.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     });
-    // The header is written once the subscription exists.
-    let header = read_line_within(&mut out, "the header");
-    assert!(header.starts_with("State"), "{header}");
+    // As ss, the header comes with the first event: give rss time to
+    // subscribe.
+    std::thread::sleep(Duration::from_millis(500));
     let held = pairs(&ns);
     let closed = std::time::Instant::now();
     drop(held);
+    let header = read_line_within(&mut out, "the header");
+    assert!(header.starts_with("State"), "{header}");
     let mut rows = Vec::new();
     while rows.len() < 5 {
         rows.push(read_line_within(&mut out, "an event row"));
