@@ -392,12 +392,18 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
 }
 
 fn take_samples(args: &Args, query: Query, ns: Option<PathBuf>) -> Result<Vec<Sample>, Failure> {
-    let mut opts = SampleOptions::default().processes(!args.no_processes);
+    // Processes once, after the samples: the /proc walk is slow on a host
+    // with many descriptors and would stretch the intervals.
+    let mut opts = SampleOptions::default().processes(false);
     if let Some(p) = ns {
         opts = opts.netns(p);
     }
     let mut sampler = Sampler::new(query, opts)?;
-    Ok(sampler.take(args.samples as usize, args.interval)?)
+    let mut samples = sampler.take(args.samples as usize, args.interval)?;
+    if !args.no_processes {
+        sockdiag::sample::attach_processes(&mut samples)?;
+    }
+    Ok(samples)
 }
 
 /// `-j`: the report, documented in the README.
@@ -635,9 +641,7 @@ mod conn {
             namespaces.iter().map(Some).collect()
         };
         for ns in &list {
-            let mut opts = SampleOptions::default()
-                .processes(!args.no_processes)
-                .counters(false);
+            let mut opts = SampleOptions::default().processes(false).counters(false);
             if let Some(p) = ns {
                 opts = opts.netns(*p);
             }
@@ -652,6 +656,11 @@ mod conn {
             }
             for (k, (_, s)) in samplers.iter_mut().enumerate() {
                 all[k].1.push(s.sample()?);
+            }
+        }
+        if !args.no_processes {
+            for (_, samples) in &mut all {
+                sockdiag::sample::attach_processes(samples)?;
             }
         }
         let sides: Vec<Side<'_>> = all
