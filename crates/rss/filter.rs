@@ -8,16 +8,31 @@ use sockdiag::States;
 
 use crate::args::{SS_ALL, UsageError};
 
+/// The largest `-F` file read (1 MiB): far more than the 4096 words a
+/// filter may have.
+pub const MAX_FILTER_FILE: usize = 1 << 20;
+
 /// Reads `-F FILE` (`-` for standard input): its words, `#` lines skipped.
 pub fn read_filter_file(path: &std::path::Path) -> Result<Vec<String>, UsageError> {
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
+    // At most MAX_FILTER_FILE + 1 bytes: an endless file (/dev/zero, a
+    // pipe that never closes with data) is refused, not read forever.
+    let limit = MAX_FILTER_FILE as u64 + 1;
     let r = if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
-    r.map_err(|e| UsageError(format!("-F {}: {e}", path.display())))?;
+    let fail = |e: &dyn std::fmt::Display| UsageError(format!("-F {}: {e}", path.display()));
+    r.map_err(|e| fail(&e))?;
+    if bytes.len() > MAX_FILTER_FILE {
+        return Err(fail(&format_args!(
+            "too long (more than {} KiB)",
+            MAX_FILTER_FILE / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| fail(&"not a text file (invalid UTF-8)"))?;
     Ok(sockdiag::filter::words_from_file_text(&text))
 }
 
@@ -38,10 +53,12 @@ pub fn scan_state(word: &str) -> Option<States> {
         "closing" => States::CLOSING,
         "bound-inactive" => States::BOUND_INACTIVE,
         "all" => SS_ALL,
-        "connected" => States::CONNECTED,
-        "synchronized" => States::SYNCHRONIZED,
+        "connected" => SS_ALL.difference(States::CLOSE.union(States::LISTEN)),
+        "synchronized" => {
+            SS_ALL.difference(States::CLOSE.union(States::LISTEN).union(States::SYN_SENT))
+        }
         "bucket" => States::SYN_RECV | States::TIME_WAIT,
-        "big" => States::BIG,
+        "big" => SS_ALL.difference(States::SYN_RECV.union(States::TIME_WAIT)),
         _ => return None,
     })
 }
@@ -98,12 +115,12 @@ mod tests {
 
     #[test]
     fn state_words_or_together_and_exclude_subtracts() {
-        let mut st = States::DEFAULT;
+        let mut st = crate::args::SS_CONN;
         let w = words("state established state LISTENING dport = :22");
         let rest = parse_states(&w, &mut st).unwrap();
         assert_eq!(st, States::ESTABLISHED | States::LISTEN);
         assert_eq!(rest, &w[4..]);
-        let mut st = States::DEFAULT;
+        let mut st = crate::args::SS_CONN;
         parse_states(&words("exclude listening exclude bucket"), &mut st).unwrap();
         assert_eq!(
             st,
@@ -113,7 +130,17 @@ mod tests {
 
     #[test]
     fn groups_match_ss_manual() {
-        assert_eq!(scan_state("connected"), Some(States::CONNECTED));
+        // ss 7.1: the groups are taken from SS_ALL, bound-inactive included.
+        assert_eq!(
+            scan_state("connected"),
+            Some(SS_ALL & !(States::LISTEN | States::CLOSE))
+        );
+        assert!(
+            scan_state("connected")
+                .unwrap()
+                .contains(States::BOUND_INACTIVE)
+        );
+        assert!(scan_state("big").unwrap().contains(States::BOUND_INACTIVE));
         assert!(
             !scan_state("synchronized")
                 .unwrap()

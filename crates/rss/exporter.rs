@@ -1,0 +1,229 @@
+//! `rss exporter`: socket statistics for Prometheus.
+//!
+//! `rss exporter --listen ADDR [-N NS | --all-netns] [filter…]` serves
+//! `/metrics` (the classic text format, or OpenMetrics when the `Accept`
+//! header asks for it) and a landing page at `/`; `--textfile PATH` writes
+//! the same metrics once, atomically, for node_exporter's textfile
+//! collector. Every scrape takes a fresh dump; see [`scrape`] for what is
+//! cached, [`metrics`] for the families and their bounded labels.
+//!
+//! Exit status: 0 after `--textfile` wrote its file; 1 when the system
+//! refuses (address in use, namespace or file not accessible); 2 on bad
+//! usage. Serving never ends by itself.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use sockdiag::filter::SystemResolver;
+use sockdiag::{Query, States, Tables};
+
+use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+
+pub mod encode;
+pub mod findings;
+pub mod metrics;
+pub mod scrape;
+pub mod server;
+
+use encode::Format;
+use scrape::{Exporter, ProcessLookup, Scope};
+
+/// Command-line arguments of `rss exporter`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rss exporter",
+    about = "Serve socket statistics as Prometheus metrics",
+    long_about = "Serve socket statistics as Prometheus metrics.\n\n\
+        Every scrape of /metrics dumps the sockets afresh (the socket-to-process map is \
+        cached and rebuilt in the background). Filter words are those of rss/ss \
+        (state WORD, exclude WORD, then an expression). Exit status: 0 after --textfile \
+        wrote its file, 1 when the system refuses, 2 on bad usage."
+)]
+pub struct ExporterArgs {
+    /// Address and port to serve on (port 0 picks a free port; the chosen
+    /// address is printed on stderr)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9779")]
+    pub listen: SocketAddr,
+    /// Export the network namespace NAME (/run/netns/NAME), or a namespace
+    /// file if it contains '/'
+    #[arg(
+        short = 'N',
+        long = "net",
+        value_name = "NS",
+        conflicts_with = "all_netns"
+    )]
+    pub net: Option<String>,
+    /// Export every network namespace found (named ones and those of
+    /// running processes), with a netns label
+    #[arg(long)]
+    pub all_netns: bool,
+    /// Write the metrics once to PATH (temporary file, then rename) and exit
+    #[arg(long, value_name = "PATH")]
+    pub textfile: Option<PathBuf>,
+    /// Most listener series per namespace; the rest fold into one (other) series
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_listeners: usize,
+    /// Most process series per namespace (CLOSE-WAIT by process); the rest fold
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_processes: usize,
+    /// Seconds between rebuilds of the socket-to-process map (0: no process labels)
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub process_refresh: u64,
+    /// Seconds between two samples of the background doctor sampler
+    /// (0: no findings)
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub sample_interval: u64,
+    /// Most sockets a sample may hold to be diagnosed (a larger namespace is
+    /// reported in rss_doctor_skipped instead)
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub sample_max_sockets: usize,
+    /// Filter words, as for rss: state/exclude words, then an expression
+    #[arg(
+        value_name = "FILTER",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub filter: Vec<String>,
+}
+
+fn usage(err: &mut dyn Write, msg: &str) -> i32 {
+    let _ = writeln!(
+        err,
+        "rss: {msg}\nTry 'rss exporter --help' for more information."
+    );
+    EXIT_USAGE
+}
+
+/// The query an exporter runs: every table, `tcp_info` for TCP, the
+/// filter's states and expression.
+pub fn build_query(words: &[String]) -> Result<Query, String> {
+    let mut states = States::ALL | States::BOUND_INACTIVE;
+    let rest = crate::filter::parse_states(words, &mut states).map_err(|e| e.to_string())?;
+    let words: Vec<String> = rest
+        .iter()
+        .flat_map(|w| sockdiag::filter::split_words(w))
+        .collect();
+    let expr = sockdiag::filter::parse_with(&words, &SystemResolver)
+        .map_err(|e| format!("filter: {e}"))?;
+    let mut q = Query::new(Tables::all()).states(states).with_info();
+    if let Some(e) = expr {
+        q = q.filter(sockdiag::Filter::new(e).map_err(|e| format!("filter: {e}"))?);
+    }
+    Ok(q)
+}
+
+/// Runs `rss exporter` (`argv[1]` is `exporter`).
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let argv = std::iter::once(OsString::from("rss exporter")).chain(argv.into_iter().skip(2));
+    let args = match ExporterArgs::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_OK;
+            }
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad usage");
+            return usage(err, first.strip_prefix("error: ").unwrap_or(first));
+        }
+    };
+    let query = match build_query(&args.filter) {
+        Ok(q) => q,
+        Err(e) => return usage(err, &e),
+    };
+    let scope = match (&args.net, args.all_netns) {
+        (_, true) => Scope::All,
+        (Some(n), false) if n.contains('/') => Scope::One(PathBuf::from(n)),
+        (Some(n), false) => {
+            if n.is_empty() || n == "." || n == ".." {
+                return usage(err, &format!("-N {n:?}: not a namespace name"));
+            }
+            Scope::One(Path::new("/run/netns").join(n))
+        }
+        (None, false) => Scope::Current,
+    };
+    if let Scope::One(p) = &scope
+        && let Err(e) = sockdiag::NetNs::from_path(p.clone())
+    {
+        let _ = writeln!(err, "rss: {e}");
+        return EXIT_FAILURE;
+    }
+    let limits = metrics::Limits {
+        listeners: args.max_listeners.max(1),
+        processes: args.max_processes.max(1),
+    };
+    let lookup = if args.process_refresh == 0 {
+        ProcessLookup::Off
+    } else if args.textfile.is_some() {
+        ProcessLookup::Once
+    } else {
+        ProcessLookup::Every(Duration::from_secs(args.process_refresh))
+    };
+
+    if let Some(path) = &args.textfile {
+        // One shot: no background threads.
+        let ex = Exporter::new(query, scope, limits, lookup, None);
+        let text = encode::encode(ex.scrape(), Format::Text);
+        return match write_atomically(path, text.as_bytes()) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                let _ = writeln!(err, "rss: {}: {e}", path.display());
+                EXIT_FAILURE
+            }
+        };
+    }
+
+    let listener = match std::net::TcpListener::bind(args.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(err, "rss: cannot listen on {}: {e}", args.listen);
+            return EXIT_FAILURE;
+        }
+    };
+    let findings = findings::start(
+        &scope,
+        &query,
+        Duration::from_secs(args.sample_interval),
+        args.sample_max_sockets,
+    );
+    let ex = Exporter::new(query, scope, limits, lookup, findings);
+    if let Ok(addr) = listener.local_addr() {
+        let _ = writeln!(err, "rss: exporter listening on http://{addr}/metrics");
+        let _ = err.flush();
+    }
+    match server::serve(listener, ex) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "rss: exporter: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over
+/// `path`, so that a reader sees the old file or the new one, never half.
+/// The temporary name does not end in `.prom`, which node_exporter skips.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

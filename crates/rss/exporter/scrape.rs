@@ -1,0 +1,357 @@
+//! One scrape: a fresh dump of every target namespace, its kernel counters,
+//! the latest findings and the exporter's own health.
+//!
+//! The process map (who holds which socket) is the only thing cached: a
+//! background thread rebuilds it, and a scrape uses the last one built. A
+//! scrape never waits for the map or for the findings sampler.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query};
+
+use super::findings::Findings;
+use super::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
+
+/// Which namespaces a scrape covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The exporter's own namespace (no `netns` label).
+    Current,
+    /// One namespace file (`-N`; no `netns` label).
+    One(PathBuf),
+    /// Every namespace found: the exporter's own (`netns="host"`), those in
+    /// `/run/netns` (by name) and those of running processes
+    /// (`netns="net:[INODE]"`).
+    All,
+}
+
+/// How process labels are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessLookup {
+    /// Never: every `process` label is empty.
+    Off,
+    /// One map, built when the exporter starts (`--textfile`).
+    Once,
+    /// Built at start, then rebuilt in the background every period.
+    Every(Duration),
+}
+
+/// Why a scrape step failed, as the `stage` label of
+/// `rss_exporter_errors_total`.
+const STAGES: [&str; 5] = ["netns", "dump", "counters", "processes", "findings"];
+
+/// Errors by stage, since start.
+#[derive(Debug, Default)]
+pub struct Errors(pub(super) [AtomicU64; STAGES.len()]);
+
+impl Errors {
+    /// Counts one error of `stage` (`netns`, `dump`, `counters`, `processes` or `findings`).
+    pub fn count(&self, stage: &str) {
+        if let Some(i) = STAGES.iter().position(|s| *s == stage) {
+            self.0[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The exporter's state between scrapes.
+#[derive(Debug)]
+pub struct Exporter {
+    query: Query,
+    scope: Scope,
+    limits: Limits,
+    processes: RwLock<Option<(Arc<ProcessMap>, Instant)>>,
+    errors: Errors,
+    scrapes: AtomicU64,
+    last_error: Mutex<Option<String>>,
+    findings: Option<Arc<Findings>>,
+}
+
+const HEALTH_DURATION: Def = (
+    "rss_exporter_scrape_duration_seconds",
+    "Time this scrape took to dump sockets and read counters.",
+    Kind::Gauge,
+);
+const HEALTH_SEEN: Def = (
+    "rss_exporter_sockets_seen",
+    "Sockets this scrape dumped, all namespaces.",
+    Kind::Gauge,
+);
+const HEALTH_ERRORS: Def = (
+    "rss_exporter_errors",
+    "Failed scrape steps since the exporter started, by stage (netns, dump, counters, processes, findings).",
+    Kind::Counter,
+);
+const HEALTH_SCRAPES: Def = (
+    "rss_exporter_scrapes",
+    "Scrapes served since the exporter started.",
+    Kind::Counter,
+);
+const HEALTH_FOLDED: Def = (
+    "rss_exporter_folded_series",
+    "Series a cardinality cap folded into the (other) series in this scrape, by metric.",
+    Kind::Gauge,
+);
+const HEALTH_PROC_AGE: Def = (
+    "rss_exporter_process_map_age_seconds",
+    "Age of the cached socket-to-process map used for process labels (absent when process lookup is off).",
+    Kind::Gauge,
+);
+const HEALTH_NAMESPACES: Def = (
+    "rss_exporter_namespaces",
+    "Network namespaces this scrape dumped.",
+    Kind::Gauge,
+);
+
+impl Exporter {
+    /// An exporter over `scope` with `query`, looking processes up as
+    /// `lookup` says.
+    pub fn new(
+        query: Query,
+        scope: Scope,
+        limits: Limits,
+        lookup: ProcessLookup,
+        findings: Option<Arc<Findings>>,
+    ) -> Arc<Exporter> {
+        let ex = Arc::new(Exporter {
+            query,
+            scope,
+            limits,
+            processes: RwLock::new(None),
+            errors: Errors::default(),
+            scrapes: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            findings,
+        });
+        if lookup != ProcessLookup::Off {
+            ex.refresh_processes();
+        }
+        if let ProcessLookup::Every(period) = lookup {
+            let weak = Arc::downgrade(&ex);
+            let spawned = std::thread::Builder::new()
+                .name("rss-procmap".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(period);
+                        let Some(ex) = weak.upgrade() else { return };
+                        ex.refresh_processes();
+                    }
+                });
+            if spawned.is_err() {
+                ex.errors.count("processes");
+            }
+        }
+        ex
+    }
+
+    fn refresh_processes(&self) {
+        match ProcessMap::build(&ProcessMapOptions::default()) {
+            Ok(map) => {
+                if let Ok(mut slot) = self.processes.write() {
+                    *slot = Some((Arc::new(map), Instant::now()));
+                }
+            }
+            Err(e) => self.fail("processes", &e),
+        }
+    }
+
+    fn fail(&self, stage: &str, e: &dyn std::fmt::Display) {
+        self.errors.count(stage);
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(format!("{stage}: {e}"));
+        }
+    }
+
+    /// The last error seen, for the landing page and `--textfile`.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// The namespaces to dump, with their `netns` label.
+    fn targets(&self) -> Vec<(Option<String>, Option<NetNs>)> {
+        match &self.scope {
+            Scope::Current => vec![(None, None)],
+            Scope::One(p) => match NetNs::from_path(p.clone()) {
+                Ok(ns) => vec![(None, Some(ns))],
+                Err(e) => {
+                    self.fail("netns", &e);
+                    Vec::new()
+                }
+            },
+            Scope::All => {
+                let mut v = vec![(Some("host".to_owned()), None)];
+                for (label, path) in all_namespaces() {
+                    match NetNs::from_path(path) {
+                        Ok(ns) => v.push((Some(label), Some(ns))),
+                        // A process that exited between listing and opening.
+                        Err(_) => continue,
+                    }
+                }
+                v
+            }
+        }
+    }
+
+    /// Takes a fresh dump and returns every family.
+    pub fn scrape(&self) -> Vec<Family> {
+        let start = Instant::now();
+        self.scrapes.fetch_add(1, Ordering::Relaxed);
+        let mut out = Families::new();
+        for def in [
+            metrics::SOCKETS,
+            metrics::ACCEPT_Q,
+            metrics::BACKLOG,
+            metrics::RECV_Q,
+            metrics::RECV_Q_MAX,
+            metrics::SEND_Q,
+            metrics::SEND_Q_MAX,
+            metrics::CLOSE_WAIT,
+        ] {
+            out.declare(def);
+        }
+        let procs = self
+            .processes
+            .read()
+            .ok()
+            .and_then(|p| p.as_ref().map(|(m, t)| (Arc::clone(m), *t)));
+        let holders: &dyn metrics::Holders = match &procs {
+            Some((m, _)) => &**m,
+            None => &metrics::NoHolders,
+        };
+        let targets = self.targets();
+        let mut seen = 0;
+        let mut folded: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let mut counters = Vec::new();
+        for (label, ns) in &targets {
+            let prefix: Vec<(&'static str, String)> =
+                label.iter().map(|l| ("netns", l.clone())).collect();
+            let mut agg = Aggregate::new();
+            match Connection::open(ns.as_ref()) {
+                Ok(mut conn) => {
+                    for s in conn.dump(&self.query) {
+                        match s {
+                            Ok(s) => agg.push(&s, holders),
+                            // A table this kernel cannot dump is not an error.
+                            Err(Error::Unsupported { .. }) => {}
+                            Err(e) => {
+                                self.fail("dump", &e);
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => self.fail("dump", &e),
+            }
+            seen += agg.seen();
+            for (name, n) in agg.write(&prefix, self.limits, &mut out) {
+                *folded.entry(name).or_default() += n;
+            }
+            match read_counters(ns.as_ref()) {
+                Ok(texts) => counters.push((prefix, texts)),
+                Err(e) => self.fail("counters", &e),
+            }
+        }
+        // Kernel counters after the socket families, each family whole.
+        for (prefix, (snmp, netstat)) in &counters {
+            metrics::write_kernel_counters(snmp, netstat, prefix, &mut out);
+        }
+        if let Some(f) = &self.findings {
+            f.write(&mut out, &self.errors);
+        }
+
+        out.get(HEALTH_DURATION)
+            .push(vec![], Value::Float(start.elapsed().as_secs_f64()));
+        out.get(HEALTH_SEEN).push(vec![], Value::Int(seen as i64));
+        out.get(HEALTH_NAMESPACES)
+            .push(vec![], Value::Int(targets.len() as i64));
+        out.get(HEALTH_SCRAPES)
+            .push(vec![], Value::Count(self.scrapes.load(Ordering::Relaxed)));
+        for (i, stage) in STAGES.iter().enumerate() {
+            out.get(HEALTH_ERRORS).push(
+                vec![("stage", (*stage).to_owned())],
+                Value::Count(self.errors.0[i].load(Ordering::Relaxed)),
+            );
+        }
+        out.declare(HEALTH_FOLDED);
+        for (name, n) in folded {
+            out.get(HEALTH_FOLDED)
+                .push(vec![("metric", name.to_owned())], Value::Int(n as i64));
+        }
+        if let Some((_, built)) = procs {
+            out.get(HEALTH_PROC_AGE)
+                .push(vec![], Value::Float(built.elapsed().as_secs_f64()));
+        }
+        out.into_vec()
+    }
+}
+
+/// `snmp` and `netstat` of a namespace (the calling thread's when `None`).
+fn read_counters(ns: Option<&NetNs>) -> Result<(String, String), String> {
+    fn read() -> Result<(String, String), String> {
+        let dir = Path::new("/proc/thread-self/net");
+        let get = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))
+        };
+        Ok((get("snmp")?, get("netstat")?))
+    }
+    match ns {
+        None => read(),
+        Some(ns) => ns.run(read).map_err(|e| e.to_string())?,
+    }
+}
+
+/// Namespaces other than the caller's: `/run/netns/NAME` by name, then
+/// those of running processes by `net:[INODE]`, each once (by inode).
+pub fn all_namespaces() -> Vec<(String, PathBuf)> {
+    let own = std::fs::metadata("/proc/thread-self/ns/net")
+        .map(|m| (m.dev(), m.ino()))
+        .ok();
+    let mut seen: Vec<(u64, u64)> = own.into_iter().collect();
+    let mut out = Vec::new();
+    let mut named: Vec<_> = std::fs::read_dir("/run/netns")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    named.sort();
+    for path in named {
+        let Ok(m) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let id = (m.dev(), m.ino());
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((name, path));
+    }
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    for pid in pids {
+        let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
+        let Ok(m) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let id = (m.dev(), m.ino());
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        out.push((format!("net:[{}]", m.ino()), path));
+    }
+    out
+}

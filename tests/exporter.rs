@@ -1,0 +1,655 @@
+//! `rss exporter` as a server: bad requests, both exposition formats, and a
+//! real Prometheus scraping a namespace the test fills.
+//!
+//! The HTTP tests need nothing but loopback. The Prometheus test needs root
+//! (a network namespace) and the Debian package `prometheus` (`prometheus`
+//! and `promtool`); without them it skips loudly, and with
+//! `RSS_REQUIRE_PRIVILEGED=1` (CI) it fails instead.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::{NetNs, require_privileged, require_tool, wait_until};
+
+/// A child process killed on drop.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `rss exporter --listen 127.0.0.1:0 ARGS` and returns it with the
+/// address it printed.
+fn exporter(args: &[&str]) -> (Guard, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["exporter", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rss exporter");
+    let stderr = child.stderr.take().expect("stderr");
+    let guard = Guard(child);
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("read the exporter's first line");
+    let addr = line
+        .trim()
+        .strip_prefix("rss: exporter listening on http://")
+        .and_then(|r| r.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .expect("address");
+    (guard, addr)
+}
+
+/// A response: status, head (lower-cased), body.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+/// Sends `raw` (a whole request) and reads the reply until the server
+/// closes (requests here say `Connection: close`).
+fn send(addr: SocketAddr, raw: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(raw).expect("send");
+    let mut bytes = Vec::new();
+    let _ = s.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    Reply {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_owned(),
+    }
+}
+
+fn get(addr: SocketAddr, path: &str, extra: &str) -> Reply {
+    send(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n").as_bytes(),
+    )
+}
+
+#[test]
+fn bad_requests_get_http_errors() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    assert_eq!(get(addr, "/nope", "").status, 404);
+    assert_eq!(get(addr, "/metrics/x", "").status, 404);
+    let post = send(
+        addr,
+        b"POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(post.status, 405, "{post:?}");
+    assert!(post.head.contains("allow: get, head"), "{post:?}");
+    let delete = send(
+        addr,
+        b"DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(delete.status, 405);
+    // A head larger than the 16 KiB limit.
+    let big = format!("X-Big: {}\r\n", "a".repeat(64 * 1024));
+    assert_eq!(get(addr, "/metrics", &big).status, 431);
+    // Many small headers past the same limit.
+    let many: String = (0..2000).map(|i| format!("X-{i}: {i}\r\n")).collect();
+    let r = get(addr, "/metrics", &many);
+    assert_eq!(r.status, 431, "{:?}", r.head);
+    // Not HTTP at all.
+    assert_eq!(send(addr, b"HELLO\r\n\r\n").status, 400);
+    // The server is still fine.
+    let ok = get(addr, "/metrics", "");
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("# TYPE rss_sockets gauge"), "{}", ok.body);
+}
+
+#[test]
+fn slow_clients_never_stall_a_scrape() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    // Forty clients that start a request and never finish it, and forty
+    // that say nothing at all.
+    let mut slow = Vec::new();
+    for i in 0..80 {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        if i % 2 == 0 {
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .unwrap();
+        }
+        slow.push(s);
+    }
+    // Two scrapes at once, while they hang.
+    let t0 = Instant::now();
+    let scrapes: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || get(addr, "/metrics", "")))
+        .collect();
+    for s in scrapes {
+        let r = s.join().unwrap();
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("rss_exporter_scrape_duration_seconds"));
+    }
+    assert!(
+        t0.elapsed() < Duration::from_secs(8),
+        "scrapes took {:?} beside slow clients",
+        t0.elapsed()
+    );
+    // The slow clients are cut off once the 10 s head timeout has passed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for mut s in slow {
+        let left = deadline.saturating_duration_since(Instant::now());
+        s.set_read_timeout(Some(left.max(Duration::from_millis(10))))
+            .unwrap();
+        let mut buf = Vec::new();
+        match s.read_to_end(&mut buf) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("a slow client was not disconnected: {e}"),
+        }
+    }
+}
+
+#[test]
+fn formats_landing_page_and_head() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0"]);
+    let landing = get(addr, "/", "");
+    assert_eq!(landing.status, 200);
+    assert!(landing.head.contains("content-type: text/html"));
+    assert!(
+        landing.body.contains("href=\"/metrics\""),
+        "{}",
+        landing.body
+    );
+
+    let text = get(addr, "/metrics", "Accept: text/plain;version=0.0.4\r\n");
+    assert_eq!(text.status, 200);
+    assert!(
+        text.head
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{}",
+        text.head
+    );
+    assert!(!text.body.contains("# EOF"));
+    assert!(text.body.contains("rss_tcp_listen_overflows_total "));
+
+    let om = get(
+        addr,
+        "/metrics",
+        "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n",
+    );
+    assert_eq!(om.status, 200);
+    assert!(
+        om.head
+            .contains("content-type: application/openmetrics-text; version=1.0.0"),
+        "{}",
+        om.head
+    );
+    assert!(om.body.ends_with("# EOF\n"), "{}", om.body);
+    assert!(om.body.contains("# TYPE rss_tcp_listen_overflows counter"));
+
+    let head = send(
+        addr,
+        b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+
+    // Both formats pass promtool.
+    require_tool!("promtool");
+    check_with_promtool(&text.body, &om.body);
+}
+
+/// `promtool check metrics` reads the classic format; the OpenMetrics text
+/// is checked by promtool's OpenMetrics parser (`tsdb create-blocks-from
+/// openmetrics`), which wants timestamps: the test adds one to each sample.
+fn check_with_promtool(text: &str, om: &str) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dir = scratch("om");
+    let stamped: String = om
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                format!("{l}\n")
+            } else {
+                format!("{l} 1700000000\n")
+            }
+        })
+        .collect();
+    let file = dir.join("metrics.om");
+    std::fs::write(&file, stamped).unwrap();
+    let out = Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&file)
+        .arg(dir.join("blocks"))
+        .output()
+        .expect("promtool");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && !said.to_lowercase().contains("error"),
+        "OpenMetrics rejected: {said}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn textfile_is_written_whole() {
+    let dir = scratch("textfile");
+    let path = dir.join("rss.prom");
+    std::fs::write(&path, "old\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["exporter", "--textfile"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# HELP rss_sockets "), "{text}");
+    assert!(text.contains("rss_exporter_sockets_seen "));
+    // Nothing left beside it.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("rss.prom")]);
+    // A directory that does not exist: one line, status 1.
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["exporter", "--textfile", "/nonexistent/dir/rss.prom"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("rss: /nonexistent/dir/rss.prom: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        &["exporter", "--listen", "nope"][..],
+        &["exporter", "--bogus"],
+        &["exporter", "state", "nosuchstate"],
+        &["exporter", "dport", "=", "x:y:z"],
+        &["exporter", "-N", "x", "--all-netns"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("rss: "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A namespace that does not exist: the system refuses.
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["exporter", "-N", "rss-no-such-ns"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// A fresh directory under the temp dir.
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rss-exporter-{tag}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Prometheus's `/api/v1/query` answer for `q`.
+fn query(prom: SocketAddr, q: &str) -> serde_json::Value {
+    let r = get(prom, &format!("/api/v1/query?query={}", url_encode(q)), "");
+    let body = if r.head.contains("transfer-encoding: chunked") {
+        unchunk(&r.body)
+    } else {
+        r.body.clone()
+    };
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{q}: {e}: {r:?}"))
+}
+
+fn unchunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = &after[n + 2..];
+    }
+    out
+}
+
+/// The result vector of a successful instant query.
+fn results(prom: SocketAddr, q: &str) -> Vec<serde_json::Value> {
+    let v = query(prom, q);
+    assert_eq!(v["status"], "success", "{q}: {v}");
+    v["data"]["result"].as_array().cloned().unwrap_or_default()
+}
+
+fn value_of(r: &serde_json::Value) -> f64 {
+    r["value"][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every panel query of the dashboard, with Grafana's variables replaced.
+fn dashboard_queries() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo().join("deploy/grafana/rss-dashboard.json"))
+        .expect("dashboard");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("dashboard JSON");
+    let mut out = Vec::new();
+    for p in v["panels"].as_array().expect("panels") {
+        let title = p["title"].as_str().unwrap_or("?").to_owned();
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"].as_str().expect("expr");
+            let expr = expr
+                .replace("$__rate_interval", "1m")
+                .replace("${instance}", ".+")
+                .replace("$instance", ".+")
+                .replace("$netns", ".*");
+            out.push((title.clone(), expr));
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+#[test]
+fn alert_rules_pass_promtool() {
+    require_tool!("promtool");
+    let dir = repo().join("deploy/prometheus");
+    for args in [
+        &["check", "rules", "rss-alerts.yml"][..],
+        &["test", "rules", "rss-alerts.test.yml"],
+        &["check", "config", "prometheus.yml"],
+    ] {
+        let out = Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("promtool");
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Every doctor kind named in the rules has an alert test.
+    let rules = std::fs::read_to_string(dir.join("rss-alerts.yml")).unwrap();
+    let tests = std::fs::read_to_string(dir.join("rss-alerts.test.yml")).unwrap();
+    for line in rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+    {
+        assert!(
+            tests.contains(&format!("alertname: {line}")),
+            "alert {line} has no promtool test"
+        );
+    }
+}
+
+#[test]
+fn prometheus_scrapes_a_full_accept_queue() {
+    require_privileged!();
+    require_tool!("prometheus");
+    // The namespace: a listener with backlog 2 whose accept queue is full
+    // (the kernel lets backlog + 1 connections wait), one more connection
+    // attempt that overflows it, and a socket left in CLOSE-WAIT.
+    let ns = NetNs::new().expect("namespace");
+    let held = ns.run(|| {
+        let l = testkit::listener("127.0.0.1:8000".parse().unwrap(), 2, None).unwrap();
+        let clients: Vec<TcpStream> = (0..3)
+            .map(|_| TcpStream::connect("127.0.0.1:8000").unwrap())
+            .collect();
+        let extra =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        extra.set_nonblocking(true).unwrap();
+        let _ = extra.connect(&"127.0.0.1:8000".parse::<SocketAddr>().unwrap().into());
+        let srv = TcpListener::bind("127.0.0.1:9000").unwrap();
+        let c = TcpStream::connect("127.0.0.1:9000").unwrap();
+        let (s, _) = srv.accept().unwrap();
+        drop(c); // the server side `s` is now in CLOSE-WAIT
+        (l, clients, extra, srv, s)
+    });
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            ns.ss(&["-tnH", "state", "close-wait"])
+                .contains("127.0.0.1:9000")
+        }),
+        "no CLOSE-WAIT socket"
+    );
+    // The oracle: what the system ss says about the listener.
+    let ss = ns.ss(&["-tlnH", "sport", "=", ":8000"]);
+    let words: Vec<&str> = ss.split_whitespace().collect();
+    let (ss_queue, ss_backlog): (f64, f64) = (words[1].parse().unwrap(), words[2].parse().unwrap());
+    assert_eq!((ss_queue, ss_backlog), (3.0, 2.0), "{ss}");
+
+    let ns_path = ns.path();
+    let (_ex, ex_addr) = exporter(&["-N", ns_path.to_str().unwrap(), "--sample-interval", "1"]);
+
+    let dir = scratch("prometheus");
+    let rules = repo().join("deploy/prometheus/rss-alerts.yml");
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+         rule_files:\n  - {}\n\
+         scrape_configs:\n  - job_name: rss\n    static_configs:\n      - targets: ['{ex_addr}']\n",
+        rules.display()
+    );
+    std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+    let prom_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
+    let _prom = Guard(
+        Command::new("prometheus")
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={prom_addr}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus"),
+    );
+    let log_text = || std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            TcpStream::connect(prom_addr).is_ok() && get(prom_addr, "/-/ready", "").status == 200
+        }),
+        "prometheus never got ready: {}",
+        log_text()
+    );
+
+    // The listener's accept queue and backlog, as Prometheus stored them.
+    let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let q = "rss_listener_accept_queue{job=\"rss\",address=\"127.0.0.1\",port=\"8000\"}";
+    let mut got = Vec::new();
+    let seen = wait_until(Duration::from_secs(60), || {
+        got = results(prom_addr, q);
+        !got.is_empty()
+    });
+    assert!(seen, "no {q} in Prometheus: {}", log_text());
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(value_of(&got[0]), ss_queue, "{got:?}");
+    assert_eq!(got[0]["metric"]["process"], comm.trim(), "{got:?}");
+    let b = results(
+        prom_addr,
+        "rss_listener_backlog{address=\"127.0.0.1\",port=\"8000\"}",
+    );
+    assert_eq!(value_of(&b[0]), ss_backlog, "{b:?}");
+    // Scraped as OpenMetrics (Prometheus asks for it first), healthy.
+    let up = results(prom_addr, "up{job=\"rss\"}");
+    assert_eq!(value_of(&up[0]), 1.0, "{up:?}");
+    // The overflow the extra connection caused.
+    let overflows = results(prom_addr, "rss_tcp_listen_overflows_total");
+    assert!(value_of(&overflows[0]) >= 1.0, "{overflows:?}");
+    let cw = results(prom_addr, "rss_tcp_close_wait_sockets");
+    assert_eq!(cw.len(), 1, "{cw:?}");
+    assert_eq!(value_of(&cw[0]), 1.0, "{cw:?}");
+
+    // The findings Prometheus sees are those `rss doctor` reports on the
+    // same namespace.
+    let doctor = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["doctor", "-j", "-N", ns_path.to_str().unwrap()])
+        .output()
+        .expect("rss doctor");
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout)
+        .unwrap_or_else(|e| panic!("rss doctor -j: {e}: {doctor:?}"));
+    let mut doctor_kinds: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_owned())
+        .collect();
+    doctor_kinds.sort();
+    doctor_kinds.dedup();
+    assert!(
+        doctor_kinds.contains(&"listen_queue_full".to_owned()),
+        "{doctor_kinds:?}"
+    );
+    let mut prom_kinds = Vec::new();
+    let same = wait_until(Duration::from_secs(30), || {
+        let r = results(prom_addr, "rss_doctor_findings > 0");
+        prom_kinds = r
+            .iter()
+            .map(|x| x["metric"]["kind"].as_str().unwrap_or("").to_owned())
+            .collect();
+        prom_kinds.sort();
+        prom_kinds == doctor_kinds
+    });
+    assert!(
+        same,
+        "Prometheus {prom_kinds:?}, rss doctor {doctor_kinds:?}"
+    );
+    // The alert for it is at least pending (its `for:` is 2 minutes).
+    let alerts = results(prom_addr, "ALERTS{alertname=\"RssDoctorListenQueueFull\"}");
+    assert!(!alerts.is_empty(), "no RssDoctorListenQueueFull alert");
+
+    // Every dashboard panel's query, once enough samples exist for rates.
+    std::thread::sleep(Duration::from_secs(3));
+    for (title, expr) in dashboard_queries() {
+        let mut last = Vec::new();
+        let ok = wait_until(Duration::from_secs(30), || {
+            last = results(prom_addr, &expr);
+            !last.is_empty()
+        });
+        assert!(ok, "panel {title:?}: {expr} is empty");
+    }
+    drop(held);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn all_netns_labels_each_namespace() {
+    require_privileged!();
+    // A namespace found through a process living in it (the anonymous
+    // namespace has no /run/netns name): its label is net:[INODE].
+    let ns = NetNs::new().expect("namespace");
+    let _l = ns.run(|| testkit::listener("127.0.0.1:7777".parse().unwrap(), 7, None).unwrap());
+    let _sleeper = Guard(
+        ns.command("sleep")
+            .arg("60")
+            .spawn()
+            .expect("a process in the namespace"),
+    );
+    let ino = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(ns.path()).unwrap().ino()
+    };
+    let dir = scratch("allnetns");
+    let path = dir.join("rss.prom");
+    let mut text = String::new();
+    // The sleeper must have joined the namespace before the exporter looks.
+    let found = wait_until(Duration::from_secs(10), || {
+        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+            .args(["exporter", "--all-netns", "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        text = std::fs::read_to_string(&path).unwrap();
+        text.contains(&format!("netns=\"net:[{ino}]\""))
+    });
+    assert!(found, "no series for net:[{ino}] in\n{text}");
+    let want =
+        format!("rss_listener_backlog{{netns=\"net:[{ino}]\",address=\"127.0.0.1\",port=\"7777\",");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&want))
+        .unwrap_or_else(|| panic!("no {want} in\n{text}"));
+    assert!(line.ends_with(" 7"), "{line}");
+    // The exporter's own namespace is there too.
+    assert!(text.contains("rss_sockets{netns=\"host\","), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,182 @@
+//! rss without privileges (issue #13): run as `nobody` through
+//! `setpriv --reuid=65534 --regid=65534 --clear-groups` (util-linux), with
+//! no capabilities.
+//!
+//! - listing works: sockets of every user are shown (inet_diag and
+//!   unix_diag need no privilege);
+//! - `-p` shows the processes this user may inspect, and no error for the
+//!   others;
+//! - `-N` says what it needs.
+//!
+//! The README's "Privileges" table documents every feature's needs.
+
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use std::os::unix::process::CommandExt;
+use testkit::{NetNs, require_privileged, require_tool};
+
+const NOBODY: u32 = 65534;
+
+/// `rss ARGS` as nobody, with no supplementary groups and no capabilities.
+fn rss_as_nobody(args: &[&str]) -> Output {
+    Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ])
+        .arg(env!("CARGO_BIN_EXE_rss"))
+        .args(args)
+        .env_remove("TCPDIAG_FILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("setpriv")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Kills and reaps a child at the end of the test.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `sleep` running as `uid` that holds `sock` (inherited as the same fd).
+fn holder(sock: &TcpListener, uid: u32) -> Reaped {
+    let fd = sock.as_raw_fd();
+    // SAFETY: clears FD_CLOEXEC on a descriptor this test owns so that the
+    // child inherits it.
+    assert_eq!(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }, 0);
+    let mut cmd = Command::new("sleep");
+    cmd.arg("60").stdin(Stdio::null());
+    if uid != 0 {
+        cmd.uid(uid).gid(uid);
+    }
+    let child = cmd.spawn().expect("sleep");
+    // SAFETY: restores FD_CLOEXEC on the same descriptor.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    Reaped(child)
+}
+
+fn row_for(out: &str, port: u16) -> Option<&str> {
+    let needle = format!("127.0.0.1:{port} ");
+    out.lines().find(|l| l.contains(&needle))
+}
+
+#[test]
+fn listing_works_without_privileges() {
+    require_privileged!();
+    require_tool!("setpriv");
+    // Sockets of root, in the host namespace (nobody cannot enter another).
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let cport = c.local_addr().unwrap().port();
+    for args in [
+        vec!["-tan"],
+        vec!["-tani"],
+        vec!["-tanoiem"],
+        vec!["-tan", "-j"],
+    ] {
+        let o = rss_as_nobody(&args);
+        let (out, err) = (text(&o.stdout), text(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "rss {args:?}: {err}");
+        assert!(err.is_empty(), "rss {args:?}: {err}");
+        assert!(
+            out.contains(&format!("127.0.0.1:{port}")) || out.contains(&format!("\"port\":{port}")),
+            "rss {args:?} as nobody misses root's listener {port}: {out:.2000}"
+        );
+        assert!(
+            out.contains(&format!("{cport}")),
+            "rss {args:?} as nobody misses root's connection from {cport}"
+        );
+    }
+    // Unix sockets and the summary, too.
+    let o = rss_as_nobody(&["-xa"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    let o = rss_as_nobody(&["-s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("Total: "),
+        "{}",
+        text(&o.stdout)
+    );
+    drop(c);
+}
+
+#[test]
+fn processes_show_only_what_the_user_may_see() {
+    require_privileged!();
+    require_tool!("setpriv");
+    // One listener held by a process of nobody, one by a process of root.
+    let mine = TcpListener::bind("127.0.0.1:0").unwrap();
+    let theirs = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (mport, tport) = (
+        mine.local_addr().unwrap().port(),
+        theirs.local_addr().unwrap().port(),
+    );
+    let nobody_holder = holder(&mine, NOBODY);
+    let root_holder = holder(&theirs, 0);
+    drop(mine);
+    drop(theirs);
+    // Give the children time to exec so that their comm is "sleep".
+    std::thread::sleep(Duration::from_millis(200));
+    let o = rss_as_nobody(&["-tlnp"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "-p as nobody printed errors: {err}");
+    let m = row_for(&out, mport).unwrap_or_else(|| panic!("no row for {mport}: {out}"));
+    assert!(
+        m.contains(&format!("users:((\"sleep\",pid={},", nobody_holder.0.id())),
+        "nobody's own process is not shown: {m}"
+    );
+    let t = row_for(&out, tport).unwrap_or_else(|| panic!("no row for {tport}: {out}"));
+    assert!(
+        !t.contains("users:"),
+        "root's process must not be shown to nobody: {t}"
+    );
+    // Root sees both holders.
+    let o = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .arg("-tlnp")
+        .output()
+        .unwrap();
+    let out = text(&o.stdout);
+    let t = row_for(&out, tport).unwrap();
+    assert!(
+        t.contains(&format!("pid={},", root_holder.0.id())),
+        "root does not see its own holder: {t}"
+    );
+    // -T (threads) likewise prints no error.
+    let o = rss_as_nobody(&["-tlnT"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+}
+
+#[test]
+fn namespaces_say_what_they_need() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let ns = NetNs::new().unwrap();
+    let path = ns.path().to_str().unwrap().to_string();
+    let path = path.as_str();
+    let o = rss_as_nobody(&["-tan", "-N", path]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("rss: network namespace "), "{err}");
+    assert!(err.contains("needs CAP_SYS_ADMIN"), "{err}");
+}
