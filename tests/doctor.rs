@@ -249,6 +249,15 @@ impl Observer for Doctor {
 
         let report: serde_json::Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        let errors: Vec<String> = doctor_validator()
+            .iter_errors(&report)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}: not the schema's: {errors:#?}",
+            self.name
+        );
         let findings: Vec<Finding> = serde_json::from_value(report["findings"].clone()).unwrap();
         assert_eq!(
             code,
@@ -859,4 +868,38 @@ fn explain_notes_on_the_ordinary_table() {
     assert_eq!(rss::run(argv, &mut plain, &mut err), 0);
     assert!(!String::from_utf8(plain).unwrap().contains("Recv-Q 6:"));
     drop((l, c, s));
+}
+
+// ---------------------------------------------------------------------------
+// The JSON schema of `rss doctor -j`
+
+fn doctor_schema_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/rss-doctor.schema.json")
+}
+
+fn doctor_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(doctor_schema_path()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+}
+
+/// `schema/rss-doctor.schema.json` is generated from the library's types
+/// (`sockdiag::diagnose::report_schema`); regenerate it with
+/// `RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema`. Real
+/// output is validated against it in every lab scenario above.
+#[test]
+fn committed_doctor_schema_is_the_generated_one() {
+    let generated = sockdiag::diagnose::report_schema();
+    if std::env::var_os("RSS_UPDATE_SCHEMA").is_some() {
+        std::fs::write(doctor_schema_path(), &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(doctor_schema_path()).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schema/rss-doctor.schema.json is stale: RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema"
+    );
+    // Every kind and severity is in it, by its stable name.
+    for k in Kind::ALL {
+        assert!(committed.contains(&format!("\"{}\"", k.name())), "{k}");
+    }
 }

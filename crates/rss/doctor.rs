@@ -360,14 +360,13 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
     let findings = diagnose(&samples, &opts);
     let sockets = samples.last().map_or(0, |s| s.sockets.len());
     if args.json {
-        let report = Report {
-            namespace: ns.as_ref().map(|p| p.display().to_string()),
-            samples: samples.len(),
-            interval_ms: args.interval.as_millis() as u64,
-            since_boot: args.since_boot,
-            sockets,
-            findings: &findings,
-        };
+        let report = sockdiag::diagnose::Report::new(
+            ns.as_ref().map(|p| p.display().to_string()),
+            &samples,
+            args.interval.as_millis() as u64,
+            args.since_boot,
+            findings.clone(),
+        );
         serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
@@ -404,19 +403,6 @@ fn take_samples(args: &Args, query: Query, ns: Option<PathBuf>) -> Result<Vec<Sa
         sockdiag::sample::attach_processes(&mut samples)?;
     }
     Ok(samples)
-}
-
-/// `-j`: the report, documented in the README.
-#[derive(Serialize)]
-struct Report<'a> {
-    /// The namespace file examined, or null for rss's own.
-    namespace: Option<String>,
-    samples: usize,
-    interval_ms: u64,
-    since_boot: bool,
-    /// Sockets in the last sample.
-    sockets: usize,
-    findings: &'a [Finding],
 }
 
 struct Header<'a> {
