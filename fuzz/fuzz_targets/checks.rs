@@ -74,6 +74,8 @@ pub fn render(sockets: &[Socket]) {
             queues: true,
             tos: true,
             cgroup: true,
+            inet_sockopt: true,
+            explain: variant & 1 != 0,
             tty: false,
             width: Some(if variant & 1 == 0 { 0 } else { 80 }),
         };
