@@ -433,7 +433,7 @@ impl Options {
 }
 
 /// What `rss doctor -j` prints: how the samples were taken, then the
-/// findings. Its JSON Schema is [`report_schema`] (feature `schema`),
+/// findings. Its JSON Schema is `report_schema()` (feature `schema`),
 /// committed as `schema/rss-doctor.schema.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
