@@ -9,6 +9,7 @@
 pub mod args;
 pub mod bench;
 pub mod doctor;
+pub mod explain;
 pub mod exporter;
 pub mod filter;
 pub mod json;

@@ -320,17 +320,11 @@ pub(super) fn mptcp_stats(ext: &mut Vec<u8>, m: &sockdiag::MptcpInfo) {
     if token != 0 {
         out!(ext, " token:{token:x}");
     }
-    // Sequence numbers in hex (`%llx`), as ss prints them.
+    // Sequence numbers in decimal (`%llu`), as ss 7.1 prints them.
     for (name, v) in [
         ("write_seq", n64(m.write_seq())),
         ("snd_una", n64(m.snd_una())),
         ("rcv_nxt", n64(m.rcv_nxt())),
-    ] {
-        if v != 0 {
-            out!(ext, " {name}:{v:x}");
-        }
-    }
-    for (name, v) in [
         ("local_addr_used", n8(m.local_addr_used())),
         ("local_addr_max", n8(m.local_addr_max())),
         ("csum_enabled", n8(m.csum_enabled())),

@@ -24,13 +24,13 @@ use crate::{netlink, packet, procnet, unix};
 /// Most bytes of IPv6 replies a single-walk TCP dump holds back so that
 /// IPv4 sockets come first, as in `ss`; past this the held replies are
 /// dropped and IPv6 is dumped again on its own (memory stays bounded).
-pub const DEFERRED_V6_MAX: usize = 512 * 1024;
+pub(crate) const DEFERRED_V6_MAX: usize = 512 * 1024;
 
 /// Size of the receive buffer. The kernel caps a dump batch at 32 KiB
 /// including its own overhead (`netlink_dump` limits the skb to
 /// `SKB_WITH_OVERHEAD(32768)`), so 32 KiB always holds one; `MSG_TRUNC`
 /// would catch a kernel that sent more.
-pub const RECV_BUF_LEN: usize = 32 * 1024;
+pub(crate) const RECV_BUF_LEN: usize = 32 * 1024;
 
 /// Which address families an inet query covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1209,16 +1209,35 @@ impl<'c> Dump<'c> {
                         family: Family::Inet,
                     };
                     match read_replay_message(reader, *offset, &mut self.conn.get().buf) {
+                        // The end of the file before NLMSG_DONE: `ss` says
+                        // "Unexpected EOF reading $TCPDIAG_FILE".
                         Ok(None) => {
+                            let path = path.clone();
+                            let what = if *offset == 0 {
+                                "empty file: unexpected EOF reading $TCPDIAG_FILE".to_string()
+                            } else {
+                                format!(
+                                    "truncated: the file ends at byte {} before NLMSG_DONE",
+                                    *offset
+                                )
+                            };
                             self.cur = Cursor::Idle;
-                            continue;
+                            return Some(Err(Error::File {
+                                path,
+                                source: std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+                            }));
                         }
                         Ok(Some((ty, len, payload_len))) => {
                             *offset += len;
                             self.bytes += len as u64;
                             let payload = &self.conn.get().buf[..payload_len];
                             match ty {
-                                NLMSG_DONE => continue,
+                                // As `ss`, the first NLMSG_DONE ends the file
+                                // (`ss -D` writes the IPv4 part first).
+                                NLMSG_DONE => {
+                                    self.cur = Cursor::Idle;
+                                    continue;
+                                }
                                 NLMSG_ERROR => {
                                     let code = crate::wire::u32_ne(payload, 0) as i32;
                                     if code < 0 {
@@ -1230,11 +1249,10 @@ impl<'c> Dump<'c> {
                                     }
                                     continue;
                                 }
+                                // As `ss`, only the filter expression
+                                // selects: states and families do not.
                                 SOCK_DIAG_BY_FAMILY => match inet::decode(Table::Tcp, payload) {
-                                    Ok(s)
-                                        if self.query.wants(&s)
-                                            && self.query.wants_family(s.family) =>
-                                    {
+                                    Ok(s) if self.query.user_filter(&s) => {
                                         return Some(Ok(s));
                                     }
                                     Ok(_) => continue,
@@ -1251,16 +1269,10 @@ impl<'c> Dump<'c> {
                                 _ => continue,
                             }
                         }
-                        Err(e) => {
-                            let err = match e {
-                                ReplayError::Io(source) => Error::File {
-                                    path: path.clone(),
-                                    source,
-                                },
-                                ReplayError::Decode(error) => Error::Corrupt {
-                                    path: path.clone(),
-                                    error,
-                                },
+                        Err(source) => {
+                            let err = Error::File {
+                                path: path.clone(),
+                                source,
                             };
                             self.cur = Cursor::Idle;
                             return Some(Err(err));
@@ -1338,11 +1350,6 @@ impl Drop for Dump<'_> {
     }
 }
 
-enum ReplayError {
-    Io(std::io::Error),
-    Decode(crate::error::DecodeError),
-}
-
 /// Largest message accepted from a replay file: a netlink datagram is at
 /// most 32 KiB, so anything bigger is corruption, not data.
 const MAX_REPLAY_MSG: usize = RECV_BUF_LEN;
@@ -1354,7 +1361,7 @@ fn read_replay_message(
     r: &mut BufReader<File>,
     offset: usize,
     buf: &mut [u8],
-) -> std::result::Result<Option<(u16, usize, usize)>, ReplayError> {
+) -> std::io::Result<Option<(u16, usize, usize)>> {
     use std::io::Read;
     let mut hdr = [0u8; NLMSG_HDRLEN];
     let mut got = 0;
@@ -1363,27 +1370,27 @@ fn read_replay_message(
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ReplayError::Io(e)),
+            Err(e) => return Err(e),
         }
     }
     if got == 0 {
         return Ok(None);
     }
-    let trunc = |what, expected, actual| {
-        ReplayError::Decode(crate::error::DecodeError {
-            what,
-            offset,
-            expected,
-            actual,
-        })
-    };
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     if got < NLMSG_HDRLEN {
-        return Err(trunc("nlmsghdr (file truncated)", NLMSG_HDRLEN, got));
+        return Err(bad(format!(
+            "truncated: the message header at byte {offset} needs {NLMSG_HDRLEN} bytes, \
+             the file has {got} left"
+        )));
     }
     let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
     let ty = u16::from_ne_bytes([hdr[4], hdr[5]]);
-    if len < NLMSG_HDRLEN || len > MAX_REPLAY_MSG.min(buf.len()) {
-        return Err(trunc("nlmsg_len (corrupt file)", NLMSG_HDRLEN, len));
+    let max = MAX_REPLAY_MSG.min(buf.len());
+    if len < NLMSG_HDRLEN || len > max {
+        return Err(bad(format!(
+            "corrupt: the message at byte {offset} gives its length (nlmsg_len) as {len}, \
+             not between {NLMSG_HDRLEN} and {max}: not a file written by ss -D or rss -D"
+        )));
     }
     let payload = len - NLMSG_HDRLEN;
     let padded = align4(len) - NLMSG_HDRLEN;
@@ -1393,12 +1400,15 @@ fn read_replay_message(
             Ok(0) => break,
             Ok(n) => read += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ReplayError::Io(e)),
+            Err(e) => return Err(e),
         }
     }
     // The last message may lack its alignment padding.
     if read < payload {
-        return Err(trunc("netlink message (file truncated)", payload, read));
+        return Err(bad(format!(
+            "truncated: the message at byte {offset} is {len} bytes long, the file has {} left",
+            NLMSG_HDRLEN + read
+        )));
     }
     Ok(Some((ty, NLMSG_HDRLEN + read, payload)))
 }
