@@ -78,10 +78,20 @@ fn bad_filter_expressions() {
     );
 }
 
+/// `-Z`/`-z` answer as ss does on a host without SELinux: one line, exit 1,
+/// before anything is shown (`tests/cli_diff.rs` compares with the oracle).
 #[test]
-fn actions_not_built_yet_are_refused_up_front() {
-    for flag in ["-b", "-Z", "-z"] {
-        assert_usage_error(&["-t", flag], "not supported yet");
+fn selinux_contexts_need_selinux() {
+    for flag in ["-Z", "-z"] {
+        let o = rss(&["-t", flag]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(o.stdout.is_empty());
+        let want = if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+            "rss: SELinux security contexts (-Z/-z) are not supported\n"
+        } else {
+            "rss: SELinux is not enabled.\n"
+        };
+        assert_eq!(stderr(&o), want);
     }
 }
 

@@ -469,6 +469,24 @@ fn all_netns_lists_every_namespace_like_ss_n() {
         host_rows.iter().any(|r| r.contains(&host_port)),
         "{host_port} not in the host rows:\n{text}"
     );
+    // The host's other sockets change while other programs run: compare
+    // exactly only this test's host connection (listener and both ends).
+    let port = host.local_addr().unwrap().port();
+    let _hc = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _hs = host.accept().unwrap();
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "-tan", &filter])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ss = Command::new("/usr/bin/ss")
+        .args(["-tanH", &filter])
+        .output()
+        .unwrap();
+    let theirs = normalize(&String::from_utf8_lossy(&ss.stdout));
+    assert_eq!(theirs.len(), 3, "{theirs:?}");
+    assert_eq!(by_netns(&text).get("host"), Some(&theirs), "{text}");
     // The unnamed namespace only with =pids.
     let c_label = format!("pid:{}", c_holder.id());
     assert!(!map.contains_key(&c_label), "{text}");
@@ -715,4 +733,105 @@ fn watch_piped_prints_timestamped_snapshots_and_ends_on_a_closed_pipe() {
     let mut e = String::new();
     child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
     assert!(e.is_empty(), "{e}");
+}
+
+/// A socket that closed between the dump and the kill is passed over
+/// (`ENOENT`), not an error: what `-K` relies on when connections end
+/// while it works.
+#[test]
+fn kill_passes_over_a_socket_that_closed_meanwhile() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let (c, s, l) = ns.run(|| {
+        let l = listener("127.0.0.1:5000".parse().unwrap(), 4, None).unwrap();
+        let c = TcpStream::connect("127.0.0.1:5000").unwrap();
+        let (s, _) = l.accept().unwrap();
+        (c, TcpStream::from(s), l)
+    });
+    let diag_ns = sockdiag::NetNs::from_path(ns.path()).unwrap();
+    let client_port = c.local_addr().unwrap().port();
+    let dumped: Vec<sockdiag::Socket> = sockdiag::Query::tcp()
+        .dump_in(&diag_ns)
+        .unwrap()
+        .flatten()
+        .filter(|x| x.local_port() == Some(client_port))
+        .collect();
+    assert_eq!(dumped.len(), 1);
+    // Both ends go with a reset: no TIME-WAIT socket is left behind.
+    socket2::SockRef::from(&c)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(c);
+    drop((s, l));
+    assert!(
+        testkit::wait_until(Duration::from_secs(5), || {
+            sockdiag::Query::tcp()
+                .dump_in(&diag_ns)
+                .unwrap()
+                .flatten()
+                .all(|x| x.cookie != dumped[0].cookie)
+        }),
+        "the client socket did not go away"
+    );
+    let mut killer = sockdiag::Killer::open(Some(&diag_ns)).unwrap();
+    assert!(!killer.kill(&dumped[0]).unwrap());
+}
+
+#[test]
+fn watch_all_netns_labels_each_namespace() {
+    require_privileged!();
+    require_tool!("ip");
+    let a = Named::new("wa");
+    let b = Named::new("wb");
+    let _lb =
+        b.ns.run(|| listener("127.0.0.1:6000".parse().unwrap(), 4, None).unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "--watch=300ms", "-tnj"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let dog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut next = |what: &str| -> serde_json::Value {
+        serde_json::from_str(&read_line_within(&mut out, what)).unwrap()
+    };
+    // One snapshot per namespace, ours among them, each labelled.
+    let mut snapshots = std::collections::BTreeMap::new();
+    loop {
+        let v = next("a snapshot");
+        if v["type"] != "snapshot" {
+            break;
+        }
+        snapshots.insert(v["netns"].as_str().unwrap().to_string(), v);
+    }
+    assert!(snapshots.contains_key("host"), "{snapshots:?}");
+    assert_eq!(snapshots[&a.name]["sockets"].as_array().unwrap().len(), 0);
+    // A connection in namespace a: new there, not in b or the host.
+    let _pair = pairs(&a.ns);
+    let mut seen_in = Vec::new();
+    for _ in 0..200 {
+        let v = next("a delta");
+        assert_eq!(v["type"], "delta");
+        if !cookies_with_port(&v["new"], 41001).is_empty() {
+            seen_in.push(v["netns"].as_str().unwrap().to_string());
+            if v["netns"] == a.name.as_str() {
+                break;
+            }
+        }
+    }
+    // Other tests' namespaces may hold the same port: only ours count.
+    assert!(seen_in.contains(&a.name), "{seen_in:?}");
+    assert!(
+        !seen_in.iter().any(|l| *l == b.name || l == "host"),
+        "{seen_in:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(dog);
 }

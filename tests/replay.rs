@@ -1,47 +1,46 @@
-//! `-D FILE` and `TCPDIAG_FILE=FILE` replay, with files written by the
-//! system `ss -D` and by `rss -D`: the replayed table equals the live one,
-//! filters and `-i` work on replayed data, and broken files are clear errors.
+//! `-D FILE` and `TCPDIAG_FILE=FILE` replay, against the `ss` 7.1 oracle:
+//! files written by the oracle's `-D` and by `rss -D` replay byte for byte
+//! as the oracle replays them (the first NLMSG_DONE ends the file, so only
+//! the IPv4 part shows; only the filter expression selects), iproute2's
+//! own `testsuite/tests/ss/*.t` pass against rss run exactly as its
+//! Makefile runs them, and broken files are clear errors.
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use common::{World, normalize, rss, rss_env, world};
-use testkit::{require_privileged, require_tool};
+use common::{Out, oracle_diff, rss, rss_bin, rss_env, run_tool, world};
+use testkit::{require_oracle, require_privileged};
 
 fn tmp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("rss-replay-{}-{name}", std::process::id()))
 }
 
-fn replay(w: &World, file: &std::path::Path, args: &[&str]) -> String {
-    let o = rss_env(w, args, &[("TCPDIAG_FILE", file.to_str().unwrap())]);
-    assert!(
-        o.status.success(),
-        "rss {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn ss_replay(w: &World, file: &std::path::Path, args: &[&str]) -> String {
-    let o =
-        w.ns.command("/usr/bin/ss")
-            .args(args)
-            .env("TCPDIAG_FILE", file)
-            .output()
-            .unwrap();
-    assert!(o.status.success());
-    String::from_utf8(o.stdout).unwrap()
+/// Replays of `file`: every `args` byte-identical with the oracle's.
+fn replays_as_oracle(ns: &testkit::NetNs, oracle: &Path, file: &Path, args: &[&[&str]]) {
+    let env = [("TCPDIAG_FILE", file.to_str().unwrap())];
+    for a in args {
+        if let Some(d) = oracle_diff(ns, oracle, a, &env) {
+            panic!("TCPDIAG_FILE={}: {d}", file.display());
+        }
+    }
 }
 
 #[test]
-fn files_from_ss_and_rss_replay_to_the_live_table() {
+fn files_from_ss_and_rss_replay_as_ss_replays_them() {
     require_privileged!();
-    require_tool!("/usr/bin/ss");
+    let oracle = require_oracle!();
     let w = world();
     let from_ss = tmp("ss.D");
     let from_rss = tmp("rss.D");
-    w.ns.ss(&["-ta", "-D", from_ss.to_str().unwrap()]);
+    let o = run_tool(
+        &w.ns,
+        &oracle,
+        &["-ta", "-D", from_ss.to_str().unwrap()],
+        &[],
+        Out::Piped,
+    );
+    assert_eq!(o.code, Some(0), "{o:?}");
     rss(&w, &["-ta", "-D", from_rss.to_str().unwrap()]);
     let (a, b) = (
         std::fs::read(&from_ss).unwrap(),
@@ -55,63 +54,84 @@ fn files_from_ss_and_rss_replay_to_the_live_table() {
         a.len(),
         b.len()
     );
-    let live = rss(&w, &["-tanH"]);
-    for f in [&from_ss, &from_rss] {
-        assert_eq!(
-            normalize(&replay(&w, f, &["-tanH"])),
-            normalize(&live),
-            "replay of {}",
-            f.display()
-        );
-        // ss 6.1 stops reading at the first NLMSG_DONE (the end of the IPv4
-        // part); compare IPv4 rows.
-        assert_eq!(
-            normalize(&replay(&w, f, &["-tanH4"])),
-            normalize(&ss_replay(&w, f, &["-tanH"]))
-        );
-    }
-    // Filters and columns work on replayed data.
-    let filtered = replay(
-        &w,
-        &from_rss,
+    let args: &[&[&str]] = &[
+        &["-tan"],
+        &["-ta"],
+        &["-tanH"],
+        &["-tl"],
+        &["-t6"],
+        &["-tanie"],
+        &["-tanoie"],
+        &["-tanm"],
         &["-tnH", "sport", "=", ":5000", "or", "dport", "=", ":5000"],
+        &["-tn", "state", "established"],
+    ];
+    for f in [&from_ss, &from_rss] {
+        replays_as_oracle(&w.ns, &oracle, f, args);
+    }
+    // The replay is the IPv4 part of the live table, whatever the flags say.
+    let replayed = rss_env(
+        &w,
+        &["-tn"],
+        &[("TCPDIAG_FILE", from_rss.to_str().unwrap())],
     );
-    assert_eq!(
-        normalize(&filtered),
-        normalize(&rss(
-            &w,
-            &["-tnH", "sport", "=", ":5000", "or", "dport", "=", ":5000"]
-        ))
-    );
-    assert_eq!(filtered.lines().count(), 4, "{filtered}");
+    let replayed = String::from_utf8(replayed.stdout).unwrap();
+    assert!(replayed.contains("LISTEN"), "{replayed}");
+    assert!(!replayed.contains("[::1]"), "{replayed}");
     let _ = std::fs::remove_file(&from_ss);
     let _ = std::fs::remove_file(&from_rss);
 }
 
+/// iproute2's own ss test suite (`testsuite/tests/ss/*.t` with its
+/// `ss1.dump`), run as its `testsuite/Makefile` runs it: from the
+/// `testsuite` folder, `SS` set to the binary under test and scratch
+/// `STD_OUT`, `STD_ERR`, `ERRF`; a case fails when it writes to `$ERRF`.
+/// The oracle passes it too (the control).
 #[test]
-fn tcp_info_survives_the_round_trip() {
-    require_privileged!();
-    require_tool!("/usr/bin/ss");
-    let w = world();
-    let f = tmp("info.D");
-    rss(&w, &["-tai", "-D", f.to_str().unwrap()]);
-    // Replayed values are frozen: rss and ss print the same -i line, field
-    // for field (ss 6.1 reads only the IPv4 part; -4 on our side).
-    let ours = replay(&w, &f, &["-tanHi4"]);
-    let theirs = ss_replay(&w, &f, &["-tanHi"]);
-    assert!(ours.contains("bytes_received:1000"), "{ours}");
-    let strip = |t: &str| -> Vec<Vec<String>> {
-        normalize(t)
-            .into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .filter(|x| !x.starts_with("rcv_wnd:") && !x.starts_with("rehash:"))
-                    .collect()
-            })
-            .collect()
-    };
-    assert_eq!(strip(&ours), strip(&theirs));
-    let _ = std::fs::remove_file(&f);
+fn iproute2_ss_testsuite_passes() {
+    let oracle = require_oracle!();
+    // The oracle's source tree: .../iproute2-7.1.0/{misc/ss,testsuite}.
+    let suite = oracle.parent().unwrap().parent().unwrap().join("testsuite");
+    let cases: Vec<PathBuf> = std::fs::read_dir(suite.join("tests/ss"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "t"))
+        .collect();
+    assert!(
+        !cases.is_empty(),
+        "no tests/ss/*.t under {}",
+        suite.display()
+    );
+    for ss in [oracle.clone(), rss_bin()] {
+        for case in &cases {
+            let t = tmp(&format!(
+                "suite-{}",
+                ss.file_name().unwrap().to_string_lossy()
+            ));
+            let _ = std::fs::remove_dir_all(&t);
+            std::fs::create_dir_all(&t).unwrap();
+            let rel = case.strip_prefix(&suite).unwrap();
+            let o = std::process::Command::new("sh")
+                .arg(rel)
+                .current_dir(&suite)
+                .env("SS", &ss)
+                .env("STD_OUT", t.join("out"))
+                .env("STD_ERR", t.join("err"))
+                .env("ERRF", t.join("errf"))
+                .output()
+                .unwrap();
+            let errf = std::fs::read_to_string(t.join("errf")).ok();
+            assert!(
+                errf.is_none(),
+                "{} with SS={}:\n{}\n--- output:\n{}",
+                rel.display(),
+                ss.display(),
+                errf.unwrap_or_default(),
+                String::from_utf8_lossy(&o.stdout)
+            );
+            let _ = std::fs::remove_dir_all(&t);
+        }
+    }
 }
 
 #[test]
@@ -125,9 +145,15 @@ fn broken_files_are_clear_errors() {
     std::fs::write(&cut, &bytes[..bytes.len() / 2 + 3]).unwrap();
     let junk = tmp("junk.D");
     std::fs::write(&junk, b"this is not a netlink dump at all\n").unwrap();
+    let empty = tmp("empty.D");
+    std::fs::write(&empty, b"").unwrap();
     for (file, needle) in [
         (&cut, "truncated"),
-        (&junk, "corrupt"),
+        (
+            &junk,
+            "corrupt: the message at byte 0 gives its length (nlmsg_len) as",
+        ),
+        (&empty, "empty file"),
         (&tmp("missing.D"), "No such file"),
     ] {
         let o = rss_env(&w, &["-tan"], &[("TCPDIAG_FILE", file.to_str().unwrap())]);
@@ -148,7 +174,7 @@ fn broken_files_are_clear_errors() {
             );
         }
     }
-    for f in [good, cut, junk] {
+    for f in [good, cut, junk, empty] {
         let _ = std::fs::remove_file(f);
     }
 }

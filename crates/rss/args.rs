@@ -82,6 +82,15 @@ pub struct Args {
     /// Show cgroup information
     #[arg(long, help_heading = "Display")]
     pub cgroup: bool,
+    /// Show inet socket options (inet-sockopt: recverr, is_icsk, mc_loop, ...)
+    #[arg(long = "inet-sockopt", help_heading = "Display")]
+    pub inet_sockopt: bool,
+    /// Show internal tipc socket information (no TIPC diag here: prints nothing)
+    #[arg(long, help_heading = "Display")]
+    pub tipcinfo: bool,
+    /// Explain each row's Recv-Q and Send-Q in its state (not in ss)
+    #[arg(long, help_heading = "Display")]
+    pub explain: bool,
     /// Suppress the header line
     #[arg(short = 'H', long = "no-header", help_heading = "Display")]
     pub no_header: bool,
@@ -203,15 +212,21 @@ pub struct Args {
         help_heading = "Actions"
     )]
     pub filter_file: Option<PathBuf>,
-    /// Show bpf filter socket information (not yet implemented)
+    /// Show bpf filter socket information (implies -o; packet sockets' classic BPF filters)
     #[arg(short = 'b', long, help_heading = "Display")]
     pub bpf: bool,
-    /// Display SELinux security contexts (not supported)
+    /// Display SELinux security contexts (only where SELinux is enabled; not supported there)
     #[arg(short = 'Z', long, help_heading = "Display")]
     pub context: bool,
-    /// Display SELinux socket contexts (not supported)
+    /// Display SELinux socket contexts (only where SELinux is enabled; not supported there)
     #[arg(short = 'z', long, help_heading = "Display")]
     pub contexts: bool,
+
+    /// The family of the last family option given (`-4`, `-6`, `-0`, `-x`,
+    /// `--vsock`, `--tipc`, `--xdp`, `-f`): `ss`'s `preferred_family`.
+    /// Set by [`Config::parse`] from the order of the command line.
+    #[arg(skip)]
+    pub last_family: Option<String>,
 
     /// The filter words: state and exclude words, then an expression.
     // Options may come anywhere, before or after the filter, as with ss's
@@ -377,9 +392,48 @@ fn query_dbs(name: &str) -> Result<Vec<Db>, UsageError> {
     })
 }
 
-/// The state set `ss -a` and `exclude` start from: every state, and (v6.8+)
-/// bound-inactive TCP sockets.
+/// The state set `ss -a` and `exclude` start from (`SS_ALL`): every state,
+/// request sockets and (v6.8+) bound-inactive TCP sockets.
 pub const SS_ALL: States = States::ALL.union(States::BOUND_INACTIVE);
+
+/// `ss`'s `SS_CONN`, the default of most tables and families: every state
+/// but LISTEN, CLOSE, TIME-WAIT and SYN-RECV (so bound-inactive TCP
+/// sockets and request sockets are in).
+pub const SS_CONN: States = SS_ALL.difference(
+    States::LISTEN
+        .union(States::CLOSE)
+        .union(States::TIME_WAIT)
+        .union(States::SYN_RECV),
+);
+
+/// `TIPC_SS_CONN`.
+const TIPC_SS_CONN: States = States::ESTABLISHED
+    .union(States::LISTEN)
+    .union(States::CLOSE);
+
+/// `default_dbs[db].states`: the states a table adds when it is selected.
+fn table_states(t: Tables) -> States {
+    let mut st = States::empty();
+    if t.intersects(Tables::TCP | Tables::MPTCP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET) {
+        st |= SS_CONN;
+    }
+    if t.intersects(Tables::UDP | Tables::RAW) {
+        st |= States::ESTABLISHED;
+    }
+    if t.intersects(Tables::UNIX_DGRAM | Tables::PACKET | Tables::NETLINK) {
+        st |= States::CLOSE;
+    }
+    st
+}
+
+/// `default_dbs[db].states` of the tables rss cannot dump.
+fn missing_states(m: Missing) -> States {
+    match m {
+        Missing::Sctp | Missing::Dccp | Missing::Vsock => SS_CONN,
+        Missing::Tipc => TIPC_SS_CONN,
+        Missing::Xdp => States::CLOSE,
+    }
+}
 
 /// Accumulates ss's `struct filter` while flags are read, then merges
 /// defaults exactly as `filter_merge_defaults` does.
@@ -396,17 +450,11 @@ impl Selection {
     fn db(&mut self, db: Db) {
         match db {
             Db::Have(t) => {
-                // Packet and netlink tables default to UNCONN, the others to connected.
-                if t.intersects(Tables::PACKET | Tables::NETLINK) {
-                    self.states |= States::CLOSE;
-                }
-                if t.intersects(!(Tables::PACKET | Tables::NETLINK)) {
-                    self.states |= States::DEFAULT;
-                }
+                self.states |= table_states(t);
                 self.dbs |= t;
             }
             Db::Missing(m) => {
-                self.states |= States::DEFAULT;
+                self.states |= missing_states(m);
                 if !self.missing.contains(&m) {
                     self.missing.push(m);
                 }
@@ -440,10 +488,11 @@ impl Selection {
             }
             other => return Err(UsageError(format!("\"{other}\" is invalid family"))),
         }
-        self.states |= if matches!(f, "link" | "netlink") {
-            States::CLOSE
-        } else {
-            States::DEFAULT
+        // default_afs[af].states
+        self.states |= match f {
+            "link" | "netlink" | "xdp" => States::CLOSE,
+            "tipc" => TIPC_SS_CONN,
+            _ => SS_CONN,
         };
         self.do_default = false;
         Ok(())
@@ -487,10 +536,47 @@ impl Selection {
     }
 }
 
+/// `ss`'s `preferred_family`: the family of the family option given last.
+fn last_family(m: &clap::ArgMatches) -> Option<String> {
+    use clap::parser::ValueSource;
+    let mut best: Option<(usize, String)> = None;
+    let mut see = |i: usize, f: &str| {
+        if best.as_ref().is_none_or(|(b, _)| i > *b) {
+            best = Some((i, f.to_string()));
+        }
+    };
+    for (id, fam) in [
+        ("ipv4", "inet"),
+        ("ipv6", "inet6"),
+        ("packet", "link"),
+        ("unix", "unix"),
+        ("vsock", "vsock"),
+        ("tipc", "tipc"),
+        ("xdp", "xdp"),
+    ] {
+        if m.value_source(id) == Some(ValueSource::CommandLine)
+            && let Some(i) = m.index_of(id)
+        {
+            see(i, fam);
+        }
+    }
+    if let (Some(idx), Some(vals)) = (m.indices_of("family"), m.get_many::<String>("family")) {
+        for (i, v) in idx.zip(vals) {
+            see(i, v);
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
 impl Config {
     /// Parses `argv` (with the program name first).
     pub fn parse(argv: Vec<OsString>) -> Result<Config, ParseError> {
-        let args = Args::try_parse_from(argv).map_err(ParseError::Clap)?;
+        use clap::{CommandFactory, FromArgMatches};
+        let m = Args::command()
+            .try_get_matches_from(argv)
+            .map_err(ParseError::Clap)?;
+        let mut args = Args::from_arg_matches(&m).map_err(ParseError::Clap)?;
+        args.last_family = last_family(&m);
         Config::resolve_args(args).map_err(ParseError::Usage)
     }
 
@@ -499,14 +585,6 @@ impl Config {
     /// `-a`/`-l`/`state`/`exclude` replace them; with no table or family
     /// flag every table is shown, connected states only.
     pub fn resolve_args(args: Args) -> Result<Config, UsageError> {
-        for (on, flag) in [
-            (args.bpf, "-b (bpf)"),
-            (args.context || args.contexts, "-Z/-z (SELinux contexts)"),
-        ] {
-            if on {
-                return Err(UsageError(format!("{flag} is not supported yet")));
-            }
-        }
         let mut sel = Selection {
             do_default: true,
             ..Selection::default()
@@ -556,7 +634,7 @@ impl Config {
             sel.dbs = Tables::empty();
             sel.missing.clear();
             if state_filter.is_empty() {
-                state_filter = States::DEFAULT;
+                state_filter = SS_CONN;
             }
             sel.do_default = false;
             for q in &args.query {
@@ -596,22 +674,26 @@ impl Config {
         let default_selection = sel.do_default;
         if sel.do_default {
             if state_filter.is_empty() {
-                state_filter = States::DEFAULT;
+                state_filter = SS_CONN;
             }
             sel.dbs = Tables::all();
-            sel.states |= States::DEFAULT;
+            sel.states |= SS_CONN;
         }
         if !state_filter.is_empty() {
             sel.states = state_filter;
         }
         sel.merge();
-        if args.bound_inactive {
-            sel.dbs &= Tables::TCP;
-        }
-        let (v4, v6) = match (sel.fams.inet, sel.fams.inet6) {
+        let (mut v4, mut v6) = match (sel.fams.inet, sel.fams.inet6) {
             (false, false) => (true, true),
             f => f,
         };
+        // ss asks the kernel for IPv4 only or IPv6 only when the last family
+        // option given was -4 or -6 (`-4 -6` shows IPv6, `-6 -4` IPv4).
+        match args.last_family.as_deref() {
+            Some("inet") => v6 = false,
+            Some("inet6") => v4 = false,
+            _ => {}
+        }
         let netns = match &args.net {
             None => Namespace::Current,
             Some(n) => {
@@ -652,8 +734,13 @@ impl Config {
 
     /// `ss` drops the Netid column when exactly one table is selected.
     pub fn show_netid(&self) -> bool {
-        let n = self.tables.bits().count_ones() + self.missing.len() as u32;
-        n > 1
+        // vsock is two tables in ss (v_str, v_dgr).
+        let missing: u32 = self
+            .missing
+            .iter()
+            .map(|m| if *m == Missing::Vsock { 2 } else { 1 })
+            .sum();
+        self.tables.bits().count_ones() + missing > 1
     }
 
     /// `ss` drops the State column when exactly one state is selected.

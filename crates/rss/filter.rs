@@ -53,10 +53,12 @@ pub fn scan_state(word: &str) -> Option<States> {
         "closing" => States::CLOSING,
         "bound-inactive" => States::BOUND_INACTIVE,
         "all" => SS_ALL,
-        "connected" => States::CONNECTED,
-        "synchronized" => States::SYNCHRONIZED,
+        "connected" => SS_ALL.difference(States::CLOSE.union(States::LISTEN)),
+        "synchronized" => {
+            SS_ALL.difference(States::CLOSE.union(States::LISTEN).union(States::SYN_SENT))
+        }
         "bucket" => States::SYN_RECV | States::TIME_WAIT,
-        "big" => States::BIG,
+        "big" => SS_ALL.difference(States::SYN_RECV.union(States::TIME_WAIT)),
         _ => return None,
     })
 }
@@ -113,12 +115,12 @@ mod tests {
 
     #[test]
     fn state_words_or_together_and_exclude_subtracts() {
-        let mut st = States::DEFAULT;
+        let mut st = crate::args::SS_CONN;
         let w = words("state established state LISTENING dport = :22");
         let rest = parse_states(&w, &mut st).unwrap();
         assert_eq!(st, States::ESTABLISHED | States::LISTEN);
         assert_eq!(rest, &w[4..]);
-        let mut st = States::DEFAULT;
+        let mut st = crate::args::SS_CONN;
         parse_states(&words("exclude listening exclude bucket"), &mut st).unwrap();
         assert_eq!(
             st,
@@ -128,7 +130,17 @@ mod tests {
 
     #[test]
     fn groups_match_ss_manual() {
-        assert_eq!(scan_state("connected"), Some(States::CONNECTED));
+        // ss 7.1: the groups are taken from SS_ALL, bound-inactive included.
+        assert_eq!(
+            scan_state("connected"),
+            Some(SS_ALL & !(States::LISTEN | States::CLOSE))
+        );
+        assert!(
+            scan_state("connected")
+                .unwrap()
+                .contains(States::BOUND_INACTIVE)
+        );
+        assert!(scan_state("big").unwrap().contains(States::BOUND_INACTIVE));
         assert!(
             !scan_state("synchronized")
                 .unwrap()

@@ -10,7 +10,7 @@ use sockdiag::{
     Socket,
 };
 
-use crate::args::{Config, Namespace, ParseError};
+use crate::args::{Config, Missing, Namespace, ParseError};
 use crate::json::JsonWriter;
 use crate::render::{Names, RenderOptions, TableRenderer};
 
@@ -54,6 +54,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "bench") {
         return crate::bench::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "top") {
+        return crate::top::run(argv, out, err);
+    }
     if argv.get(1).is_some_and(|a| a == "doctor") {
         return crate::doctor::run(argv, out, err);
     }
@@ -79,10 +82,10 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_USAGE;
         }
     };
-    let result = if config.all_netns.is_some() {
-        crate::netns_all::run(&config, out, err)
-    } else if config.watch.is_some() {
+    let result = if config.watch.is_some() {
         crate::watch::run(&config, out, err)
+    } else if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
     } else {
         execute(&config, out, err)
     };
@@ -123,6 +126,60 @@ fn privilege_hint(e: &Error) -> &'static str {
     }
 }
 
+/// Sends one `SOCK_DIAG_BY_FAMILY` dump request for a table rss cannot
+/// show and returns the errno the kernel answered (`ENOENT`: no diag module
+/// for it), or `None` when it answered with sockets or an empty dump.
+fn probe_diag_module(m: Missing) -> Option<i32> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // struct inet_diag_req_v2 / vsock_diag_req / tipc_sock_diag_req /
+    // xdp_diag_req: family, protocol, then fields left zero except states.
+    let (family, protocol, len, states_at): (u8, u8, usize, Option<usize>) = match m {
+        Missing::Sctp => (libc::AF_INET as u8, libc::IPPROTO_SCTP as u8, 56, Some(4)),
+        Missing::Dccp => (libc::AF_INET as u8, libc::IPPROTO_DCCP as u8, 56, Some(4)),
+        Missing::Vsock => (libc::AF_VSOCK as u8, 0, 24, Some(4)),
+        Missing::Tipc => (libc::AF_TIPC as u8, 0, 8, Some(4)),
+        Missing::Xdp => (libc::AF_XDP as u8, 0, 20, None),
+    };
+    let mut req = vec![0u8; 16 + len];
+    req[0..4].copy_from_slice(&((16 + len) as u32).to_ne_bytes());
+    req[4..6].copy_from_slice(&20u16.to_ne_bytes()); // SOCK_DIAG_BY_FAMILY
+    req[6..8].copy_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16).to_ne_bytes());
+    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
+    req[16] = family;
+    req[17] = protocol;
+    if let Some(at) = states_at {
+        req[16 + at..20 + at].copy_from_slice(&u32::MAX.to_ne_bytes());
+    }
+    // SAFETY: plain socket(2); the fd is checked and owned below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
+    };
+    if fd < 0 {
+        return Some(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    }
+    // SAFETY: fd is a fresh socket owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: a valid socket and a buffer of the length given.
+    if unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) } < 0 {
+        return Some(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    }
+    let mut buf = [0u8; 8192];
+    // SAFETY: a valid socket and a buffer of the length given.
+    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 20 {
+        return (n < 0).then(|| io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    }
+    let ty = u16::from_ne_bytes([buf[4], buf[5]]);
+    let code = i32::from_ne_bytes([buf[16], buf[17], buf[18], buf[19]]);
+    // An inet dump's error comes in its NLMSG_DONE.
+    let done_or_error = ty == libc::NLMSG_ERROR as u16 || ty == libc::NLMSG_DONE as u16;
+    (done_or_error && code < 0).then_some(-code)
+}
+
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
     match ns {
         Namespace::Current => Ok(None),
@@ -133,7 +190,7 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
 
 /// Resolves filter names inside another network namespace: interface
 /// names are that namespace's.
-struct NsResolver<'a>(&'a NetNs);
+pub(crate) struct NsResolver<'a>(pub(crate) &'a NetNs);
 
 impl Resolver for NsResolver<'_> {
     fn service(&self, name: &str) -> Option<u16> {
@@ -235,17 +292,21 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         resolve: a.resolve,
         show_netid: config.show_netid(),
         show_state: config.show_state(),
-        processes: a.processes || a.threads,
+        // ss 7.1: -T alone neither adds the Process column nor users.
+        processes: a.processes,
         threads: a.threads,
         extended: a.extended,
         memory: a.memory,
         info: a.info,
-        timers: a.options || a.extended,
+        // -b implies -o, as in ss.
+        timers: a.options || a.extended || a.bpf,
         oneline: a.oneline,
         header: !a.no_header,
         queues: !a.no_queues,
         tos: a.tos,
         cgroup: a.cgroup,
+        inet_sockopt: a.inet_sockopt,
+        explain: a.explain,
         tty,
         width: None,
     }
@@ -298,11 +359,23 @@ pub(crate) fn execute(
         }
     }
     for m in &config.missing {
-        writeln!(
-            err,
-            "rss: {}: this kernel has no diag module for it; no sockets shown",
-            m.name()
-        )?;
+        // Asked of the kernel, not assumed: a dump request for the table.
+        let note = match probe_diag_module(*m) {
+            Some(libc::ENOENT) => format!(
+                "rss: {}: this kernel has no diag module for it; no sockets shown",
+                m.name()
+            ),
+            Some(e) => format!(
+                "rss: {}: the kernel's diag module refused a dump ({}); no sockets shown",
+                m.name(),
+                io::Error::from_raw_os_error(e)
+            ),
+            None => format!(
+                "rss: {}: the kernel has a diag module for it, but rss cannot show these sockets yet",
+                m.name()
+            ),
+        };
+        writeln!(err, "{note}")?;
     }
     let query = build_query(config);
     // Without a NETLINK_SOCK_DIAG socket every table comes from /proc/net.
@@ -318,7 +391,7 @@ pub(crate) fn execute(
     } else {
         None
     };
-    let processes = if a.processes || a.threads {
+    let processes = if a.processes {
         // First pass: only the inodes that will be printed, so the /proc
         // walk records nothing else.
         let mut wanted = HashSet::new();

@@ -102,6 +102,37 @@ pub fn world() -> World {
         std::thread::sleep(Duration::from_millis(20));
         drop(s);
         held.push(Box::new(tw));
+        // Bound but neither listening nor connected (UNCONN in ss 7.1).
+        let b = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        b.bind(&addr("127.0.0.1:6000").into()).unwrap();
+        held.push(Box::new(b));
+        // CLOSE-WAIT (server side) after the client closed first.
+        let cw = listener(addr("127.0.0.1:9100"), 4, None).unwrap();
+        let c = connect(addr("127.0.0.1:9100")).unwrap();
+        let (s, _) = cw.accept().unwrap();
+        drop(c);
+        held.push(Box::new(cw));
+        held.push(Box::new(s));
+        // Raw ICMP and packet sockets.
+        held.push(Box::new(
+            socket2::Socket::new(
+                socket2::Domain::IPV4,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::ICMPV4),
+            )
+            .unwrap(),
+        ));
+        held.push(Box::new(
+            socket2::Socket::new(
+                socket2::Domain::PACKET,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::from(i32::from(0x0003u16.to_be()))),
+            )
+            .unwrap(),
+        ));
+        // A netlink socket of this (long-named) process, so that the diag
+        // tools' own rows never set the Local Address width.
+        held.push(Box::new(netlink_route()));
         held
     });
     let w = World {
@@ -109,19 +140,64 @@ pub fn world() -> World {
         _held: held,
         unix_path,
     };
+    // Settled: the TIME-WAIT socket is there, the FIN of the CLOSE-WAIT
+    // pair acknowledged (no FIN-WAIT-1 left), and the kernel's deferred
+    // rehash of the netlink table (which reorders its rows) done.
     assert!(
-        wait_until(Duration::from_secs(5), || w
-            .ns
-            .ss(&["-tanH", "state", "time-wait"])
-            .lines()
-            .count()
-            == 1),
+        wait_until(Duration::from_secs(5), || {
+            let t = rss(&w, &["-tanH"]);
+            t.lines().any(|l| l.starts_with("TIME-WAIT")) && !t.contains("FIN-WAIT-1")
+        }),
         "no TIME-WAIT socket appeared"
     );
+    std::thread::sleep(Duration::from_millis(100));
     w
 }
 
+/// Held while a child process is started and run: a process forked by
+/// another test of this binary, not yet exec'd, holds every socket of the
+/// world and would show in `-p` (and widen the columns) for one run only.
+pub fn spawn_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A bound NETLINK_ROUTE socket.
+fn netlink_route() -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket(2); the fd is checked and owned below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )
+    };
+    assert!(
+        fd >= 0,
+        "netlink socket: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: fd is a fresh socket owned by nobody else.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: sockaddr_nl is plain data; zero asks the kernel for a port.
+    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    sa.nl_family = libc::AF_NETLINK as u16;
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid socket and a sockaddr_nl of the size given.
+    let r = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sa as *const libc::sockaddr_nl).cast(),
+            std::mem::size_of::<libc::sockaddr_nl>() as u32,
+        )
+    };
+    assert_eq!(r, 0, "netlink bind: {}", std::io::Error::last_os_error());
+    fd
+}
+
 pub fn rss(w: &World, args: &[&str]) -> String {
+    let _g = spawn_lock();
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
         .arg("-N")
         .arg(w.ns.path())
@@ -207,34 +283,343 @@ pub fn normalize(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-pub fn compare(w: &World, args: &[&str]) {
-    let ours = rss(w, args);
-    let theirs = w.ns.ss(args);
-    let (a, b) = (normalize(&ours), normalize(&theirs));
-    if std::env::var_os("RSS_DIFF_SHOW").is_some() {
-        eprintln!("--- rss {args:?}:\n{ours}--- ss:\n{theirs}");
-    }
-    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        assert_eq!(
-            x, y,
-            "rss {args:?} line {i} differs\n--- rss:\n{ours}\n--- ss:\n{theirs}"
-        );
-    }
-    assert_eq!(
-        a.len(),
-        b.len(),
-        "rss {args:?}: {} lines, ss: {}\n--- rss:\n{ours}\n--- ss:\n{theirs}",
-        a.len(),
-        b.len()
-    );
-}
-
 /// Runs rss in the world's namespace with extra environment.
 pub fn rss_env(w: &World, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let _g = spawn_lock();
     let mut c = Command::new(env!("CARGO_BIN_EXE_rss"));
     c.arg("-N").arg(w.ns.path()).args(args);
     for (k, v) in env {
         c.env(k, v);
     }
     c.output().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// The ss 7.1 oracle: byte-for-byte comparison.
+
+/// Where a tool's stdout goes: a pipe, or a pseudo-terminal this wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    /// A pipe (`| cat`): `ss`'s compact output.
+    Piped,
+    /// A terminal of this many columns: spare width spread over columns.
+    Tty(u16),
+}
+
+/// Every differential comparison is made in these three ways.
+pub const OUTPUTS: [Out; 3] = [Out::Piped, Out::Tty(80), Out::Tty(200)];
+
+/// What differs by nature between two runs of a socket tool, and only
+/// that: each item is masked in both outputs before they are compared
+/// byte for byte. README's "Differences from ss" lists the same.
+pub const MASKED: &[(&str, &str)] = &[
+    (
+        "own netlink socket",
+        "the row of the diag tool's own netlink socket (`nl`, local \
+         `tcpdiag:ss/PID`, `tcpdiag:rss/PID` or with -n `4:PID`), removed: \
+         each tool sees itself, with its own name, port id (which also \
+         places the row) and queue",
+    ),
+    (
+        "netlink row order",
+        "the order of netlink rows among themselves (compared sorted): the \
+         kernel's netlink socket tables are hash tables shared by every \
+         namespace, resized as other namespaces come and go",
+    ),
+    (
+        "diag kernel queue",
+        "Recv-Q of the kernel's diag socket (`tcpdiag:kernel`, \
+         `sock_diag:kernel`): it holds the request in flight of whichever \
+         tool is asking",
+    ),
+    (
+        "timer expiry",
+        "the middle field of `timer:(NAME,EXPIRY,N)`: it counts down \
+         between the two runs",
+    ),
+    (
+        "ages",
+        "`lastsnd:`, `lastrcv:`, `lastack:` and MPTCP's `last_data_sent:`, \
+         `last_data_recv:`, `last_ack_recv:` (ms since the last segment): \
+         they grow between the two runs",
+    ),
+    (
+        "trailing blanks",
+        "blanks at the end of lines, only in an output where an age or a \
+         timer expiry was masked: the free-form column is padded to its \
+         longest value, whose length those values change",
+    ),
+    (
+        "program name",
+        "the `ss: ` / `rss: ` that starts a message on stderr",
+    ),
+    (
+        "diag module note",
+        "rss's stderr line for a table the kernel has no diag module for \
+         (`rss: vsock: this kernel has no diag module for it; no sockets \
+         shown`, from a probe of the kernel): ss says nothing",
+    ),
+    (
+        "cgroup2 notice",
+        "ss 7.1's `Failed to find cgroup2 mount` line on stderr where no \
+         cgroup2 file system is mounted",
+    ),
+];
+
+/// Replaces `len` bytes at `at` (a token and the blanks after it) by `*`
+/// padded to the same length, so that alignment is still compared.
+fn star(line: &mut String, at: usize, len: usize) {
+    line.replace_range(at..at + len, &format!("{:<len$}", "*"));
+}
+
+/// Applies [`MASKED`] to the stdout of the tool whose process id was `pid`;
+/// `nl_only`: every row is a netlink socket's (no Netid column to tell).
+pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
+    let text = sort_netlink_rows(text, nl_only);
+    let text = text.as_str();
+    let pid = pid.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut moved = false;
+    for line in text.split_inclusive('\n') {
+        let mut l = line.to_string();
+        let toks = token_offsets(line);
+        // own netlink socket: `PROTO:NAME/PID` or, with -n, `PROTO:PID`
+        let own = toks.iter().any(|(_, t)| {
+            t.split_once(':').is_some_and(|(_, r)| {
+                r == pid
+                    || r.strip_prefix("rss/")
+                        .or_else(|| r.strip_prefix("ss/"))
+                        .is_some_and(|p| p == pid)
+            })
+        });
+        if own {
+            continue;
+        }
+        // diag kernel queue: the Recv-Q field of that row (its first number)
+        if toks
+            .iter()
+            .any(|(_, t)| *t == "tcpdiag:kernel" || *t == "sock_diag:kernel" || *t == "4:0")
+            && let Some(&(at, t)) = toks
+                .iter()
+                .find(|(_, t)| t.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let mut len = t.len();
+            len += l[at + len..].bytes().take_while(|&b| b == b' ').count();
+            star(&mut l, at, len);
+        }
+        // timer expiry
+        let mut from = 0;
+        while let Some(p) = l[from..].find("timer:(") {
+            let start = from + p + "timer:(".len();
+            let Some(c1) = l[start..].find(',') else {
+                break;
+            };
+            let a = start + c1 + 1;
+            let Some(c2) = l[a..].find(',') else { break };
+            l.replace_range(a..a + c2, "*");
+            moved = true;
+            from = a;
+        }
+        // ages
+        for key in [
+            "lastsnd:",
+            "lastrcv:",
+            "lastack:",
+            "last_data_sent:",
+            "last_data_recv:",
+            "last_ack_recv:",
+        ] {
+            if let Some(p) = l.find(key) {
+                let a = p + key.len();
+                let n = l[a..].bytes().take_while(|b| b.is_ascii_digit()).count();
+                l.replace_range(a..a + n, "*");
+                moved = true;
+            }
+        }
+        out.push_str(&l);
+    }
+    if moved {
+        out = out
+            .split_inclusive('\n')
+            .map(|l| {
+                let nl = l.ends_with('\n');
+                let t = l.trim_end_matches(['\n', ' ']);
+                if nl { format!("{t}\n") } else { t.to_string() }
+            })
+            .collect();
+    }
+    out
+}
+
+/// Sorts each run of consecutive netlink rows (whole lines).
+fn sort_netlink_rows(text: &str, nl_only: bool) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let is_nl = |i: usize, l: &str| {
+        if nl_only {
+            i > 0 || !l.contains("Local Address")
+        } else {
+            l.starts_with("nl ")
+        }
+    };
+    let mut out = Vec::with_capacity(lines.len());
+    let mut run: Vec<&str> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if is_nl(i, l) {
+            run.push(l);
+            continue;
+        }
+        run.sort_unstable();
+        out.append(&mut run);
+        out.push(l);
+    }
+    run.sort_unstable();
+    out.append(&mut run);
+    out.concat()
+}
+
+/// Applies [`MASKED`] to one tool's stderr.
+pub fn mask_stderr(text: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|l| !l.starts_with("Failed to find cgroup2 mount"))
+        .filter(|l| !(l.starts_with("rss: ") && l.contains("diag module")))
+        .map(
+            |l| match l.strip_prefix("rss: ").or_else(|| l.strip_prefix("ss: ")) {
+                Some(rest) => format!("<prog>: {rest}"),
+                None => l.to_string(),
+            },
+        )
+        .collect()
+}
+
+fn token_offsets(l: &str) -> Vec<(usize, &str)> {
+    let mut v = Vec::new();
+    let mut start = None;
+    for (i, b) in l.bytes().enumerate() {
+        match (b.is_ascii_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                v.push((s, &l[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        v.push((s, &l[s..]));
+    }
+    v
+}
+
+/// One run of a tool: what it wrote, masked, and how it exited.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+/// Runs `prog args` in the namespace `ns`, stdout to `out`, with
+/// `COLUMNS` unset and the extra environment `env`.
+pub fn run_tool(
+    ns: &NetNs,
+    prog: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    out: Out,
+) -> Run {
+    let _g = spawn_lock();
+    let mut c = ns.command(prog);
+    c.args(args).env_remove("COLUMNS");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let (o, pid) = match out {
+        Out::Piped => c
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|ch| {
+                let pid = ch.id();
+                ch.wait_with_output().map(|o| (o, pid))
+            }),
+        Out::Tty(cols) => testkit::output_on_tty(c, cols),
+    }
+    .unwrap_or_else(|e| panic!("cannot run {}: {e}", prog.display()));
+    Run {
+        stdout: mask(
+            &String::from_utf8_lossy(&o.stdout),
+            pid,
+            args.iter().any(|a| a.contains("netlink")),
+        ),
+        stderr: mask_stderr(&String::from_utf8_lossy(&o.stderr)),
+        code: o.status.code(),
+    }
+}
+
+/// The rss binary under test.
+pub fn rss_bin() -> std::path::PathBuf {
+    env!("CARGO_BIN_EXE_rss").into()
+}
+
+/// `rss args` and `oracle args` in the namespace `ns`, in every [`OUTPUTS`] way;
+/// returns the first difference found (stdout, stderr or exit status,
+/// after [`MASKED`]), or `None` when all are byte-identical.
+pub fn oracle_diff(
+    ns: &NetNs,
+    oracle: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Option<String> {
+    for out in OUTPUTS {
+        let ours = run_tool(ns, &rss_bin(), args, env, out);
+        let theirs = run_tool(ns, oracle, args, env, out);
+        if std::env::var_os("RSS_DIFF_SHOW").is_some() {
+            eprintln!(
+                "--- rss {args:?} {out:?}:\n{}{}--- ss:\n{}{}",
+                ours.stdout, ours.stderr, theirs.stdout, theirs.stderr
+            );
+        }
+        if ours != theirs {
+            return Some(describe(args, out, &ours, &theirs));
+        }
+    }
+    None
+}
+
+fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
+    let mut s = format!("rss {args:?} ({out:?}) differs from ss 7.1 after masking:\n");
+    if ours.code != theirs.code {
+        s += &format!("exit status: rss {:?}, ss {:?}\n", ours.code, theirs.code);
+    }
+    if ours.stderr != theirs.stderr {
+        s += &format!(
+            "stderr:\n--- rss:\n{}--- ss:\n{}",
+            ours.stderr, theirs.stderr
+        );
+    }
+    if ours.stdout != theirs.stdout {
+        let (a, b): (Vec<&str>, Vec<&str>) = (
+            ours.stdout.lines().collect(),
+            theirs.stdout.lines().collect(),
+        );
+        let i = (0..a.len().max(b.len()))
+            .find(|&i| a.get(i) != b.get(i))
+            .unwrap_or(0);
+        s += &format!(
+            "stdout: first difference at line {}:\nrss: {:?}\nss:  {:?}\n--- rss:\n{}--- ss:\n{}",
+            i + 1,
+            a.get(i),
+            b.get(i),
+            ours.stdout,
+            theirs.stdout
+        );
+    }
+    s
+}
+
+/// Asserts that rss and the oracle write the same bytes for `args`.
+pub fn oracle_compare(ns: &NetNs, oracle: &std::path::Path, args: &[&str]) {
+    if let Some(d) = oracle_diff(ns, oracle, args, &[]) {
+        panic!("{d}");
+    }
 }

@@ -59,6 +59,10 @@ pub struct RenderOptions {
     pub tos: bool,
     /// `--cgroup`: `cgroup:PATH`.
     pub cgroup: bool,
+    /// `--inet-sockopt`: the `inet-sockopt: (…)` line of inet sockets.
+    pub inet_sockopt: bool,
+    /// `--explain` (rss only): a note of what Recv-Q and Send-Q mean.
+    pub explain: bool,
     /// Standard output is a terminal: with `width` unset, its width is asked
     /// for (`TIOCGWINSZ`), as `ss` does.
     pub tty: bool,
@@ -87,6 +91,8 @@ impl Default for RenderOptions {
             queues: true,
             tos: false,
             cgroup: false,
+            inet_sockopt: false,
+            explain: false,
             tty: false,
             width: None,
         }
@@ -182,11 +188,12 @@ struct Column {
 
 /// `BUF_CHUNK` minus the chunk header (`next` and `end` pointers).
 const CHUNK_DATA: usize = 1024 * 1024 - 16;
-/// Render once this many chunks are in use. `ss` waits for 5
-/// (`BUF_CHUNKS_MAX`); rss renders one chunk earlier, which keeps its peak
-/// memory at or below `ss`'s. Column widths only ever grow, so a batch
-/// boundary can only make a later batch wider, as it can in `ss`.
-const CHUNKS_MAX: usize = 4;
+/// Render once this many chunks are in use, as `ss` (`BUF_CHUNKS_MAX`):
+/// batches end on the same rows as `ss`'s at any table size, so padding
+/// near batch boundaries is `ss`'s too. Peak memory stays at or below
+/// `ss`'s because rss holds the same tokens more compactly (see
+/// [`Tokens`]).
+const CHUNKS_MAX: usize = 5;
 /// A token's length descriptor (`uint16_t`).
 const TOKEN_HDR: usize = 2;
 
@@ -253,14 +260,23 @@ impl ChunkSim {
     }
 }
 
+/// Size of one segment of [`Tokens`]' storage.
+const SEGMENT: usize = 64 * 1024;
+
 /// Buffered tokens: every column value of the rows not yet rendered, and
 /// the byte accounting `ss` would have done for them.
+///
+/// Each token is its length (one byte below 128, LEB128 above; `ss` spends
+/// two bytes and pads each token to 2 bytes) and its bytes, in fixed 64 KiB
+/// segments that are never reallocated, so the buffer never holds a
+/// growing copy of itself. A token never straddles two segments.
 #[derive(Debug, Default)]
 struct Tokens {
-    data: Vec<u8>,
-    /// Length of each token in `data`. Two bytes each, as ss's token
-    /// headers: a token is at most 65535 bytes there too (ss truncates).
-    lens: Vec<u16>,
+    segs: Vec<Vec<u8>>,
+    /// Segments in use (the ones after are kept for the next batch).
+    used: usize,
+    /// Tokens buffered.
+    count: usize,
     sim: ChunkSim,
 }
 
@@ -268,19 +284,82 @@ impl Tokens {
     /// Appends one token; returns its length.
     fn push(&mut self, bytes: &[u8]) -> usize {
         let bytes = &bytes[..bytes.len().min(usize::from(u16::MAX))];
-        self.data.extend_from_slice(bytes);
+        let mut hdr = [0u8; 3];
+        let hdr = leb128(bytes.len(), &mut hdr);
+        let need = hdr.len() + bytes.len();
+        let fits = self
+            .used
+            .checked_sub(1)
+            .is_some_and(|i| self.segs[i].capacity() - self.segs[i].len() >= need);
+        if !fits {
+            if self.used == self.segs.len() {
+                self.segs.push(Vec::with_capacity(SEGMENT.max(need)));
+            } else if self.segs[self.used].capacity() < need {
+                self.segs[self.used] = Vec::with_capacity(need);
+            }
+            self.used += 1;
+        }
+        let seg = &mut self.segs[self.used - 1];
+        seg.extend_from_slice(hdr);
+        seg.extend_from_slice(bytes);
         if !bytes.is_empty() {
             self.sim.write(bytes.len());
         }
-        self.lens.push(bytes.len() as u16);
+        self.count += 1;
         bytes.len()
     }
 
+    /// Bytes held (token headers included).
+    fn len(&self) -> usize {
+        self.segs[..self.used].iter().map(Vec::len).sum()
+    }
+
     fn clear(&mut self) {
-        self.data.clear();
-        self.lens.clear();
+        for s in &mut self.segs[..self.used] {
+            s.clear();
+        }
+        self.used = 0;
+        self.count = 0;
         self.sim.reset();
     }
+}
+
+/// `n` (at most 65535) as LEB128: 1 to 3 bytes of `buf`.
+fn leb128(mut n: usize, buf: &mut [u8; 3]) -> &[u8] {
+    let mut i = 0;
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            buf[i] = b;
+            return &buf[..=i];
+        }
+        buf[i] = b | 0x80;
+        i += 1;
+    }
+}
+
+/// The buffered tokens in order.
+fn each_token(segs: &[Vec<u8>]) -> impl Iterator<Item = &[u8]> {
+    segs.iter().flat_map(|seg| {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let mut len = 0usize;
+            let mut shift = 0;
+            loop {
+                let b = *seg.get(at)?;
+                at += 1;
+                len |= usize::from(b & 0x7f) << shift;
+                shift += 7;
+                if b & 0x80 == 0 {
+                    break;
+                }
+            }
+            let t = &seg[at..at + len];
+            at += len;
+            Some(t)
+        })
+    })
 }
 
 /// Renders sockets as `ss`'s table into any writer.
@@ -384,14 +463,7 @@ impl Layout {
             opts,
             names,
             cols,
-            tokens: Tokens {
-                // Room for everything ss buffers before it renders, reserved
-                // once: growing by doubling would copy (and briefly hold
-                // twice) megabytes. Pages never written cost no memory.
-                data: Vec::with_capacity(CHUNKS_MAX * CHUNK_DATA),
-                lens: Vec::with_capacity(CHUNKS_MAX * CHUNK_DATA / 8),
-                sim: ChunkSim::default(),
-            },
+            tokens: Tokens::default(),
             pending_ext: None,
             row: Default::default(),
             text: Vec::with_capacity(16 * 1024),
@@ -442,7 +514,7 @@ impl Layout {
     /// `ss`'s `render()`: lay out and print the buffered tokens.
     fn render(&mut self, out: &mut impl Write) -> io::Result<()> {
         self.pending_ext = None;
-        if self.tokens.lens.is_empty() {
+        if self.tokens.count == 0 {
             self.tokens.clear();
             return Ok(());
         }
@@ -463,12 +535,8 @@ impl Layout {
             .find(|&c| self.cols[c].width != 0)
             .unwrap_or(first_enabled);
         let mut line_started = false;
-        let mut start = 0;
         self.text.clear();
-        for &len in &self.tokens.lens {
-            let end = start + usize::from(len);
-            let token = &self.tokens.data[start..end];
-            start = end;
+        for token in each_token(&self.tokens.segs[..self.tokens.used]) {
             let (align, _, ldelim) = SPECS[f];
             let width = self.cols[f].width;
             let mut printed = 0usize;
@@ -600,7 +668,7 @@ impl<W: Write> std::fmt::Debug for TableRenderer<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TableRenderer")
             .field("opts", &self.t.opts)
-            .field("buffered", &self.t.tokens.data.len())
+            .field("buffered", &self.t.tokens.len())
             .finish()
     }
 }
@@ -621,13 +689,13 @@ mod tests {
     }
 
     #[test]
-    fn batches_render_after_three_chunks() {
-        // ss renders when its 5th 1 MiB chunk has been allocated; rss one
-        // chunk earlier (CHUNKS_MAX), i.e. after 3 chunks of 1,048,560 data
-        // bytes, counted as ss counts them. Each row here is five tokens,
-        // each a 2-byte length plus its text rounded up to even: "10.0.0.1:"
-        // 12, a 4-digit port 6, "10.0.0.2:" 12, "2" 4, " cgroup:" + 1000
-        // bytes 1010: 1,044 bytes, so the 4th chunk comes with row 3,013.
+    fn batches_render_after_four_chunks() {
+        // ss renders when its 5th 1 MiB chunk has been allocated
+        // (CHUNKS_MAX), i.e. after 4 chunks of 1,048,560 data bytes,
+        // counted as ss counts them. Each row here is five tokens, each a
+        // 2-byte length plus its text rounded up to even: "10.0.0.1:" 12, a
+        // 4-digit port 6, "10.0.0.2:" 12, "2" 4, " cgroup:" + 1000 bytes
+        // 1010: 1,044 bytes, so the 5th chunk comes with row 4,017.
         let mut n = names();
         let text = "x".repeat(1000);
         for i in 0..6000u64 {
@@ -650,14 +718,14 @@ mod tests {
                 port: i as u16 + 1,
             };
             s.cgroup_id = Some(i.into());
-            let before = r.t.tokens.data.len();
+            let before = r.t.tokens.len();
             r.push(&s).unwrap();
-            if r.t.tokens.data.len() < before && rendered_at.is_none() {
+            if r.t.tokens.len() < before && rendered_at.is_none() {
                 rendered_at = Some(i);
             }
         }
         let at = rendered_at.expect("a batch was rendered");
-        assert!((3012..=3015).contains(&at), "rendered at row {at}");
+        assert!((4015..=4019).contains(&at), "rendered at row {at}");
         let out = String::from_utf8(r.finish().unwrap()).unwrap();
         assert_eq!(out.lines().count(), 6000);
     }

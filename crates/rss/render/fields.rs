@@ -83,6 +83,41 @@ pub(super) fn build_row(
         Family::Netlink => netlink_row(row, names, opts, s),
         _ => {}
     }
+    if opts.explain {
+        let sep: &[u8] = if opts.oneline { b" " } else { b"\n\t" };
+        row[COL_EXT].extend_from_slice(sep);
+        row[COL_EXT].extend_from_slice(crate::explain::note(s).as_bytes());
+    }
+}
+
+/// `--inet-sockopt`: the option words of `struct inet_diag_sockopt`, in
+/// `ss`'s order and spelling.
+fn inet_sockopt(ext: &mut Vec<u8>, oneline: bool, o: sockdiag::SockOpt) {
+    use sockdiag::SockOpt as O;
+    ext.extend_from_slice(if oneline {
+        b" inet-sockopt: ("
+    } else {
+        b"\n\tinet-sockopt: ("
+    });
+    for (bit, word) in [
+        (O::RECVERR, "recverr"),
+        (O::IS_ICSK, "is_icsk"),
+        (O::FREEBIND, "freebind"),
+        (O::HDRINCL, "hdrincl"),
+        (O::MC_LOOP, "mc_loop"),
+        (O::TRANSPARENT, "transparent"),
+        (O::MC_ALL, "mc_all"),
+        (O::NODEFRAG, "nodefrag"),
+        (O::BIND_ADDRESS_NO_PORT, "bind_addr_no_port"),
+        (O::RECVERR_RFC4884, "recverr_rfc4884"),
+        (O::DEFER_CONNECT, "defer_connect"),
+    ] {
+        if o.contains(bit) {
+            ext.push(b' ');
+            ext.extend_from_slice(word.as_bytes());
+        }
+    }
+    ext.push(b')');
 }
 
 /// `proc_ctx_print`: ` users:(("comm",pid=N,fd=N),…)` in the Process column.
@@ -221,6 +256,11 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
     {
         out!(ext, " cgroup:{}", names.cgroup_path(id));
     }
+    if opts.inet_sockopt
+        && let Some(o) = s.sockopt
+    {
+        inet_sockopt(ext, opts.oneline, o);
+    }
     if opts.memory || (opts.info && s.netid != Table::Udp) {
         if !opts.oneline {
             ext.extend_from_slice(b"\n\t");
@@ -229,7 +269,7 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         // ss prints tcp_info whenever the kernel sent it, i.e. with -i.
         if opts.info {
             if let Some(mi) = &s.mptcp_info {
-                mptcp_stats(ext, mi.as_bytes());
+                mptcp_stats(ext, mi);
             } else if let Some(ti) = &s.tcp_info {
                 tcp_stats(ext, opts, s, ti);
             }

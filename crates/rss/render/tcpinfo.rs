@@ -291,67 +291,53 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
 }
 
 /// `mptcp_stats_print` over `struct mptcp_info` (`<linux/mptcp.h>`), which
-/// MPTCP sockets send where TCP sends `tcp_info`.
-pub(super) fn mptcp_stats(ext: &mut Vec<u8>, b: &[u8]) {
-    let u8_at = |o: usize| b.get(o).copied().unwrap_or(0) as u64;
-    let u32_at = |o: usize| {
-        b.get(o..o + 4)
-            .map_or(0, |s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]])) as u64
-    };
-    let u64_at = |o: usize| {
-        b.get(o..o + 8).map_or(0, |s| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(s);
-            u64::from_ne_bytes(a)
-        })
-    };
+/// MPTCP sockets send where TCP sends `tcp_info`; fields through the
+/// library's typed accessors (its one offset table), absent ones as 0.
+pub(super) fn mptcp_stats(ext: &mut Vec<u8>, m: &sockdiag::MptcpInfo) {
+    let n8 = |v: Option<u8>| v.map_or(0, u64::from);
+    let n32 = |v: Option<u32>| v.map_or(0, u64::from);
+    let n64 = |v: Option<u64>| v.unwrap_or(0);
     for (name, v) in [
-        ("subflows", u8_at(0)),
-        ("add_addr_signal", u8_at(1)),
-        ("add_addr_accepted", u8_at(2)),
-        ("subflows_max", u8_at(3)),
-        ("add_addr_signal_max", u8_at(4)),
-        ("add_addr_accepted_max", u8_at(5)),
+        ("subflows", n8(m.subflows())),
+        ("add_addr_signal", n8(m.add_addr_signal())),
+        ("add_addr_accepted", n8(m.add_addr_accepted())),
+        ("subflows_max", n8(m.subflows_max())),
+        ("add_addr_signal_max", n8(m.add_addr_signal_max())),
+        ("add_addr_accepted_max", n8(m.add_addr_accepted_max())),
     ] {
         if v != 0 {
             out!(ext, " {name}:{v}");
         }
     }
-    let flags = u32_at(8);
+    let flags = n32(m.flags());
     if flags & 1 != 0 {
         ext.extend_from_slice(b" fallback");
     }
     if flags & 2 != 0 {
         ext.extend_from_slice(b" remote_key");
     }
-    let token = u32_at(12);
+    let token = n32(m.token());
     if token != 0 {
         out!(ext, " token:{token:x}");
     }
-    // Sequence numbers in hex (`%llx`), as ss prints them.
+    // Sequence numbers in decimal (`%llu`), as ss 7.1 prints them.
     for (name, v) in [
-        ("write_seq", u64_at(16)),
-        ("snd_una", u64_at(24)),
-        ("rcv_nxt", u64_at(32)),
-    ] {
-        if v != 0 {
-            out!(ext, " {name}:{v:x}");
-        }
-    }
-    for (name, v) in [
-        ("local_addr_used", u8_at(40)),
-        ("local_addr_max", u8_at(41)),
-        ("csum_enabled", u8_at(42)),
-        ("retransmits", u32_at(44)),
-        ("bytes_retrans", u64_at(48)),
-        ("bytes_sent", u64_at(56)),
-        ("bytes_received", u64_at(64)),
-        ("bytes_acked", u64_at(72)),
-        ("subflows_total", u8_at(80)),
-        ("endp_laminar_max", u8_at(81)),
-        ("last_data_sent", u32_at(84)),
-        ("last_data_recv", u32_at(88)),
-        ("last_ack_recv", u32_at(92)),
+        ("write_seq", n64(m.write_seq())),
+        ("snd_una", n64(m.snd_una())),
+        ("rcv_nxt", n64(m.rcv_nxt())),
+        ("local_addr_used", n8(m.local_addr_used())),
+        ("local_addr_max", n8(m.local_addr_max())),
+        ("csum_enabled", n8(m.csum_enabled())),
+        ("retransmits", n32(m.retransmits())),
+        ("bytes_retrans", n64(m.bytes_retrans())),
+        ("bytes_sent", n64(m.bytes_sent())),
+        ("bytes_received", n64(m.bytes_received())),
+        ("bytes_acked", n64(m.bytes_acked())),
+        ("subflows_total", n8(m.subflows_total())),
+        ("endp_laminar_max", n8(m.endp_laminar_max())),
+        ("last_data_sent", n32(m.last_data_sent())),
+        ("last_data_recv", n32(m.last_data_recv())),
+        ("last_ack_recv", n32(m.last_ack_recv())),
     ] {
         if v != 0 {
             out!(ext, " {name}:{v}");

@@ -1498,7 +1498,8 @@ fn cgroup_option() {
 
 #[test]
 fn mptcp_info_line() {
-    // By rule (mptcp_stats_print over struct mptcp_info).
+    // By rule (ss 7.1's mptcp_stats_print over struct mptcp_info: %x token,
+    // %llu sequence numbers).
     let mut b = vec![0u8; 96];
     b[0] = 2; // subflows
     b[8] = 2; // flags: remote key received
@@ -1523,7 +1524,7 @@ fn mptcp_info_line() {
     };
     assert_eq!(
         row(o, &s),
-        "10.0.0.1:1 10.0.0.2:2 subflows:2 remote_key token:abcd write_seq:64 csum_enabled:1 subflows_total:3 last_ack_recv:7"
+        "10.0.0.1:1 10.0.0.2:2 subflows:2 remote_key token:abcd write_seq:100 csum_enabled:1 subflows_total:3 last_ack_recv:7"
     );
 }
 

@@ -1072,3 +1072,105 @@ fn random_corruption_decodes_without_panic() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Lossless serde: every decoded socket of every table reads back equal.
+
+/// Every socket of every captured fixture, decoded.
+fn every_fixture_socket() -> Vec<Socket> {
+    let mut all = Vec::new();
+    for (datagrams, kind) in ALL {
+        for d in datagrams {
+            for m in NlMsgs::new(d).flatten() {
+                if m.ty != SOCK_DIAG_BY_FAMILY {
+                    continue;
+                }
+                let s = match kind {
+                    Kind::Inet(t) => inet::decode(t, m.payload).ok(),
+                    Kind::Unix => unix::decode(m.payload).ok().flatten(),
+                    Kind::Packet => packet::decode(m.payload).ok().flatten(),
+                    Kind::Netlink => netlink::decode(m.payload).ok(),
+                };
+                all.extend(s);
+            }
+        }
+    }
+    all
+}
+
+#[cfg(feature = "serde")]
+fn round_trip(s: &Socket) -> Socket {
+    let text = serde_json::to_string(s).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn every_table_round_trips_through_json() {
+    let all = every_fixture_socket();
+    let mut tables: Vec<Table> = all.iter().map(|s| s.netid).collect();
+    tables.sort();
+    tables.dedup();
+    // TCP, MPTCP, every unix type captured, packet, netlink.
+    assert!(tables.len() >= 6, "{tables:?}");
+    for s in &all {
+        assert_eq!(&round_trip(s), s);
+    }
+    // And the sockets of every /proc/net table.
+    for (table, family, line) in [
+        (
+            Table::Tcp,
+            Family::Inet,
+            "   0: 0100007F:1388 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 41275 1 0000000000000000 100 0 0 10 0",
+        ),
+        (
+            Table::UnixStream,
+            Family::Unix,
+            "0000000000000000: 00000002 00000000 00010000 0001 01 4294967299 @abstract name",
+        ),
+    ] {
+        let s = crate::procnet::parse_line(table, family, line)
+            .unwrap()
+            .unwrap();
+        assert_eq!(round_trip(&s), s);
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn unknown_values_keep_their_numbers() {
+    let mut s = Socket::new(Table::Tcp, Family::Inet, State::from_kernel(40));
+    s.timer = Some(Timer {
+        kind: TimerKind::from_kernel(9).unwrap(),
+        expires: std::time::Duration::from_millis(1500),
+        retransmits: 2,
+    });
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["state"], serde_json::json!({"unknown": 40}));
+    assert_eq!(json["timer"]["kind"], serde_json::json!({"unknown": 9}));
+    assert_eq!(round_trip(&s), s);
+    // Every known state and timer keeps its name and reads back.
+    for st in State::KNOWN {
+        let mut k = Socket::new(Table::Udp, Family::Inet6, st);
+        k.timer = (1..=5)
+            .filter_map(TimerKind::from_kernel)
+            .map(|kind| Timer {
+                kind,
+                expires: std::time::Duration::ZERO,
+                retransmits: 0,
+            })
+            .nth(st.to_kernel() as usize % 5);
+        assert_eq!(round_trip(&k), k);
+    }
+    assert_eq!(serde_json::to_value(State::Close).unwrap(), "unconn");
+    // Names that are not UTF-8 are kept as bytes.
+    let mut u = Socket::new(Table::UnixDgram, Family::Unix, State::Close);
+    u.local = Endpoint::Unix {
+        name: UnixName::from_sun_path(b"/tmp/\xff\xfe"),
+        inode: u64::from(u32::MAX) + 7,
+    };
+    assert_eq!(round_trip(&u), u);
+    // Unknown names are errors, not silently some state.
+    assert!(serde_json::from_str::<State>("\"estab\"").is_err());
+    assert!(serde_json::from_str::<TimerKind>("{\"unknown\": 0}").is_err());
+}

@@ -51,6 +51,10 @@ mod procnet;
 mod proptests;
 pub mod query;
 pub mod sample;
+#[cfg(feature = "schema")]
+mod schema_impls;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod summary;
 mod tcp_info;
 mod unix;
@@ -65,5 +69,7 @@ pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
 pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
 pub use sample::{Counters, Limits, Sample, SampleOptions, Sampler, SocketKey};
+#[cfg(feature = "schema")]
+pub use schema_impls::socket_list_schema;
 pub use summary::{Summary, TcpCounters, snmp_field};
 pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};

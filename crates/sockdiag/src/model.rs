@@ -13,14 +13,13 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use serde::ser::{SerializeMap, SerializeStruct};
-use serde::{Serialize, Serializer};
-
 use crate::tcp_info::{MptcpInfo, TcpInfo};
 
 /// Address family of a socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Family {
     /// `AF_INET`
@@ -67,8 +66,10 @@ impl fmt::Display for Family {
 }
 
 /// A socket table: what `ss` calls the Netid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Table {
     /// TCP (`IPPROTO_TCP`).
@@ -302,6 +303,34 @@ impl State {
         }
     }
 
+    /// The label `ss` prints in its State column (`ESTAB`, `SYN-SENT`,
+    /// `UNCONN`, ...): request sockets print as `SYN-RECV`, bound-inactive
+    /// ones as `UNCONN`, unknown numbers as `UNKNOWN`. [`fmt::Display`]
+    /// stays the canonical name.
+    ///
+    /// ```
+    /// use sockdiag::State;
+    /// assert_eq!(State::Established.ss_label(), "ESTAB");
+    /// assert_eq!(State::Close.ss_label(), "UNCONN");
+    /// assert_eq!(State::Established.to_string(), "established");
+    /// ```
+    pub fn ss_label(self) -> &'static str {
+        match self {
+            State::Established => "ESTAB",
+            State::SynSent => "SYN-SENT",
+            State::SynRecv | State::NewSynRecv => "SYN-RECV",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::TimeWait => "TIME-WAIT",
+            State::Close | State::BoundInactive => "UNCONN",
+            State::CloseWait => "CLOSE-WAIT",
+            State::LastAck => "LAST-ACK",
+            State::Listen => "LISTEN",
+            State::Closing => "CLOSING",
+            State::Other(_) => "UNKNOWN",
+        }
+    }
+
     /// The bit of this state in [`States`] (`1 << number`, as the kernel's
     /// `idiag_states`); `Other` states above 31 have none.
     pub fn bit(self) -> States {
@@ -315,12 +344,6 @@ impl fmt::Display for State {
             State::Other(n) => write!(f, "unknown({n})"),
             s => f.write_str(s.name()),
         }
-    }
-}
-
-impl Serialize for State {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
     }
 }
 
@@ -421,12 +444,6 @@ impl<const N: usize> fmt::Display for InlineBytes<N> {
     }
 }
 
-impl<const N: usize> Serialize for InlineBytes<N> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_str_lossy())
-    }
-}
-
 /// A congestion-control or ULP name (`TCP_CA_NAME_MAX` bytes at most).
 pub type ShortName = InlineBytes<{ crate::consts::TCP_CA_NAME_MAX }>;
 
@@ -492,43 +509,54 @@ pub enum Endpoint {
     None,
 }
 
-impl Serialize for Endpoint {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
-            Endpoint::Inet { addr, port } => {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("addr", &addr)?;
-                m.serialize_entry("port", &port)?;
-                m.end()
-            }
-            Endpoint::Unix { name, inode } => {
-                let mut m = s.serialize_map(None)?;
-                match name {
-                    UnixName::Unnamed => {}
-                    UnixName::Path(p) => m.serialize_entry("path", &p)?,
-                    UnixName::Abstract(a) => m.serialize_entry("abstract", &a)?,
-                }
-                m.serialize_entry("inode", &inode)?;
-                m.end()
-            }
-            Endpoint::Packet { protocol, ifindex } => {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("protocol", &protocol)?;
-                m.serialize_entry("ifindex", &ifindex)?;
-                m.end()
-            }
+impl fmt::Display for UnixName {
+    /// `*` when unnamed, the path, or `@` and the abstract name (as `ss`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnixName::Unnamed => f.write_str("*"),
+            UnixName::Path(p) => write!(f, "{p}"),
+            UnixName::Abstract(a) => write!(f, "@{a}"),
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// An address as `ss` writes it: `10.0.0.1:22`, `[::1]:443`, unix
+    /// `NAME INODE` (`* 0` for an unnamed peer), packet
+    /// `PROTOCOL@IFINDEX`, netlink `PROTOCOL:PORTID` (`/GROUP` when one is
+    /// set), `*` for none.
+    ///
+    /// ```
+    /// use sockdiag::Endpoint;
+    /// let e = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 443 };
+    /// assert_eq!(e.to_string(), "[::1]:443");
+    /// let e = Endpoint::Inet { addr: "10.0.0.1".parse().unwrap(), port: 22 };
+    /// assert_eq!(e.to_string(), "10.0.0.1:22");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Inet {
+                addr: IpAddr::V4(a),
+                port,
+            } => write!(f, "{a}:{port}"),
+            Endpoint::Inet {
+                addr: IpAddr::V6(a),
+                port,
+            } => write!(f, "[{a}]:{port}"),
+            Endpoint::Unix { name, inode } => write!(f, "{name} {inode}"),
+            Endpoint::Packet { protocol, ifindex } => write!(f, "{protocol:#06x}@{ifindex}"),
             Endpoint::Netlink {
                 protocol,
                 portid,
                 group,
             } => {
-                let mut m = s.serialize_map(Some(3))?;
-                m.serialize_entry("protocol", &protocol)?;
-                m.serialize_entry("portid", &portid)?;
-                m.serialize_entry("group", &group)?;
-                m.end()
+                write!(f, "{protocol}:{}", *portid as i32)?;
+                if *group != 0 {
+                    write!(f, "/{group}")?;
+                }
+                Ok(())
             }
-            Endpoint::None => s.serialize_none(),
+            Endpoint::None => f.write_str("*"),
         }
     }
 }
@@ -578,12 +606,6 @@ impl TimerKind {
     }
 }
 
-impl Serialize for TimerKind {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
 /// A pending timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timer {
@@ -595,18 +617,10 @@ pub struct Timer {
     pub retransmits: u8,
 }
 
-impl Serialize for Timer {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Timer", 3)?;
-        st.serialize_field("kind", &self.kind)?;
-        st.serialize_field("expires_ms", &(self.expires.as_millis() as u64))?;
-        st.serialize_field("retransmits", &self.retransmits)?;
-        st.end()
-    }
-}
-
 /// Which directions have been shut down (`INET_DIAG_SHUTDOWN`, `UNIX_DIAG_SHUTDOWN`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Shutdown {
     /// `RCV_SHUTDOWN`: no more data will be received.
     pub recv: bool,
@@ -625,7 +639,9 @@ impl Shutdown {
 }
 
 /// `SK_MEMINFO_*`: the socket's memory accounting (`ss -m`'s `skmem`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SkMemInfo {
     /// `r`: bytes allocated in the receive queue.
     pub rmem_alloc: u32,
@@ -666,7 +682,9 @@ impl SkMemInfo {
 }
 
 /// `struct inet_diag_meminfo`: the legacy memory attribute (`ss -m` on old kernels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemInfo {
     /// Receive queue bytes.
     pub rmem: u32,
@@ -679,7 +697,9 @@ pub struct MemInfo {
 }
 
 /// `struct tcpvegas_info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VegasInfo {
     /// Vegas enabled.
     pub enabled: u32,
@@ -692,7 +712,9 @@ pub struct VegasInfo {
 }
 
 /// `struct tcp_dctcp_info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DctcpInfo {
     /// DCTCP enabled.
     pub enabled: u16,
@@ -707,7 +729,9 @@ pub struct DctcpInfo {
 }
 
 /// `struct tcp_bbr_info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BbrInfo {
     /// Bottleneck bandwidth estimate, bytes per second.
     pub bw: u64,
@@ -748,30 +772,24 @@ bitflags::bitflags! {
     }
 }
 
-impl Serialize for SockOpt {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let names: Vec<String> = self
-            .iter_names()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
-        names.serialize(s)
-    }
-}
-
 /// Unix-specific facts (`unix_diag`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct UnixInfo {
     /// `UNIX_DIAG_VFS`: device and inode of the bound file.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub vfs: Option<UnixVfs>,
     /// `UNIX_DIAG_ICONS`: inodes of connections waiting to be accepted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub icons: Option<Vec<u32>>,
 }
 
 /// `struct unix_diag_vfs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnixVfs {
     /// Inode of the socket file.
     pub ino: u32,
@@ -780,7 +798,9 @@ pub struct UnixVfs {
 }
 
 /// Packet-specific facts (`packet_diag`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PacketInfo {
     /// `PACKET_DIAG_INFO`: `TPACKET_V1..3` version.
@@ -794,28 +814,35 @@ pub struct PacketInfo {
     /// `PDI_*` flags (running, auxdata, origdev, vnethdr, loss).
     pub flags: u32,
     /// `PACKET_DIAG_FANOUT`, when in a fanout group.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub fanout: Option<u32>,
     /// Length of the attached BPF filter, in instructions.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub filter_len: Option<u32>,
 }
 
 /// Netlink-specific facts (`netlink_diag`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct NetlinkInfo {
     /// `NETLINK_CONNECTED`: the socket has a default destination.
     pub connected: bool,
     /// Multicast groups joined (`NETLINK_DIAG_GROUPS` bitmap, as group numbers).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub groups: Vec<u32>,
     /// `NDIAG_FLAG_*` bits.
     pub flags: u32,
 }
 
 /// A process holding a socket open.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Process {
     /// Command name (`/proc/PID/comm`).
     pub command: String,
@@ -824,14 +851,16 @@ pub struct Process {
     /// File descriptor number.
     pub fd: i32,
     /// Thread id, when threads were asked for and differ from `pid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tid: Option<i32>,
 }
 
 /// One socket, with every fact the request asked the kernel for.
 ///
 /// Fields the kernel did not send are `None` (and absent from JSON).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Socket {
     /// The table (`ss`'s Netid).
@@ -850,84 +879,88 @@ pub struct Socket {
     /// The remote end.
     pub peer: Endpoint,
     /// Interface the socket is bound to (`SO_BINDTODEVICE`, scope id), 0 for none.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
     pub interface: u32,
     /// Owner's user id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub uid: Option<u32>,
     /// Socket inode (0 for TIME-WAIT and not-yet-accepted sockets).
     pub inode: u64,
     /// The kernel's socket cookie.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cookie: Option<u64>,
     /// The pending timer, if any.
     pub timer: Option<Timer>,
     /// Directions shut down.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub shutdown: Option<Shutdown>,
     /// `struct tcp_info` (TCP and MPTCP subflows, with the info extension).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_info: Option<TcpInfo>,
     /// `struct mptcp_info` (MPTCP sockets, with the info extension).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub mptcp_info: Option<MptcpInfo>,
     /// Congestion control algorithm.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub congestion: Option<ShortName>,
     /// Upper-layer protocol (`tls`, `mptcp`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub ulp: Option<ShortName>,
     /// `SK_MEMINFO` memory accounting.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub skmem: Option<SkMemInfo>,
     /// Legacy `inet_diag_meminfo`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub meminfo: Option<MemInfo>,
     /// IPv4 TOS byte.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tos: Option<u8>,
     /// IPv6 traffic class.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tclass: Option<u8>,
     /// cgroup v1 net_cls class id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub class_id: Option<u32>,
     /// `IPV6_V6ONLY` (IPv6 sockets only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub v6only: Option<bool>,
     /// `SO_MARK` (sent to `CAP_NET_ADMIN` callers only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub mark: Option<u32>,
     /// cgroup v2 id.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cgroup_id: Option<u64>,
     /// Socket options (`INET_DIAG_SOCKOPT`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub sockopt: Option<SockOpt>,
     /// TCP Vegas info.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub vegas: Option<VegasInfo>,
     /// DCTCP info.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub dctcp: Option<DctcpInfo>,
     /// BBR info.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub bbr: Option<BbrInfo>,
     /// Unix-specific facts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub unix: Option<UnixInfo>,
     /// Packet-specific facts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub packet: Option<PacketInfo>,
     /// Netlink-specific facts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub netlink: Option<NetlinkInfo>,
     /// Processes holding the socket; filled by [`crate::ProcessMap`], empty otherwise.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub processes: Vec<Process>,
 }
 
-fn is_zero(v: &u32) -> bool {
+#[cfg(feature = "serde")]
+pub(crate) fn is_zero(v: &u32) -> bool {
     *v == 0
 }
 

@@ -366,3 +366,36 @@ fn bytecode_and_filter_commute() {
         Err(crate::Error::Bytecode(_))
     ));
 }
+
+#[cfg(feature = "serde")]
+proptest! {
+    #[test]
+    fn any_socket_round_trips_through_json(
+        mut s in socket(),
+        info in proptest::option::of(proptest::collection::vec(any::<u8>(), crate::TCP_INFO_LEN..=crate::TCP_INFO_LEN)),
+        mptcp in proptest::option::of(proptest::collection::vec(any::<u8>(), crate::MPTCP_INFO_LEN..=crate::MPTCP_INFO_LEN)),
+        timer in proptest::option::of((1u8..=255, any::<u32>(), any::<u8>())),
+    ) {
+        // The 5 bits after the bit-fields of byte 7 are zero on the wire.
+        s.tcp_info = info.map(|mut b| {
+            b[7] &= 7;
+            TcpInfo::from_bytes(&b)
+        });
+        // Holes of struct mptcp_info are zero on the wire.
+        s.mptcp_info = mptcp.map(|mut b| {
+            b[6] = 0;
+            b[7] = 0;
+            b[43] = 0;
+            b[83] = 0;
+            MptcpInfo::from_bytes(&b)
+        });
+        s.timer = timer.map(|(k, ms, r)| Timer {
+            kind: TimerKind::from_kernel(k).unwrap(),
+            expires: std::time::Duration::from_millis(ms.into()),
+            retransmits: r,
+        });
+        let text = serde_json::to_string(&s).unwrap();
+        let back: Socket = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(back, s);
+    }
+}

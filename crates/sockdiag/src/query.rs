@@ -768,6 +768,21 @@ pub struct Dump<'c> {
     deferred_overflow: bool,
 }
 
+impl std::fmt::Debug for Dump<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dump")
+            .field("query", &self.query)
+            .field("parts", &self.parts.len())
+            .field("next_part", &self.next_part)
+            .field("sources", &self.sources)
+            .field("interrupted", &self.interrupted)
+            .field("batches", &self.batches)
+            .field("bytes", &self.bytes)
+            .field("done", &self.fused)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'c> Dump<'c> {
     fn new(mut conn: Slot<'c>, mut query: Query) -> Dump<'c> {
         // Context the filter needs (the local port range), read once, in
@@ -1194,16 +1209,35 @@ impl<'c> Dump<'c> {
                         family: Family::Inet,
                     };
                     match read_replay_message(reader, *offset, &mut self.conn.get().buf) {
+                        // The end of the file before NLMSG_DONE: `ss` says
+                        // "Unexpected EOF reading $TCPDIAG_FILE".
                         Ok(None) => {
+                            let path = path.clone();
+                            let what = if *offset == 0 {
+                                "empty file: unexpected EOF reading $TCPDIAG_FILE".to_string()
+                            } else {
+                                format!(
+                                    "truncated: the file ends at byte {} before NLMSG_DONE",
+                                    *offset
+                                )
+                            };
                             self.cur = Cursor::Idle;
-                            continue;
+                            return Some(Err(Error::File {
+                                path,
+                                source: std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+                            }));
                         }
                         Ok(Some((ty, len, payload_len))) => {
                             *offset += len;
                             self.bytes += len as u64;
                             let payload = &self.conn.get().buf[..payload_len];
                             match ty {
-                                NLMSG_DONE => continue,
+                                // As `ss`, the first NLMSG_DONE ends the file
+                                // (`ss -D` writes the IPv4 part first).
+                                NLMSG_DONE => {
+                                    self.cur = Cursor::Idle;
+                                    continue;
+                                }
                                 NLMSG_ERROR => {
                                     let code = crate::wire::u32_ne(payload, 0) as i32;
                                     if code < 0 {
@@ -1215,11 +1249,10 @@ impl<'c> Dump<'c> {
                                     }
                                     continue;
                                 }
+                                // As `ss`, only the filter expression
+                                // selects: states and families do not.
                                 SOCK_DIAG_BY_FAMILY => match inet::decode(Table::Tcp, payload) {
-                                    Ok(s)
-                                        if self.query.wants(&s)
-                                            && self.query.wants_family(s.family) =>
-                                    {
+                                    Ok(s) if self.query.user_filter(&s) => {
                                         return Some(Ok(s));
                                     }
                                     Ok(_) => continue,
@@ -1236,16 +1269,10 @@ impl<'c> Dump<'c> {
                                 _ => continue,
                             }
                         }
-                        Err(e) => {
-                            let err = match e {
-                                ReplayError::Io(source) => Error::File {
-                                    path: path.clone(),
-                                    source,
-                                },
-                                ReplayError::Decode(error) => Error::Corrupt {
-                                    path: path.clone(),
-                                    error,
-                                },
+                        Err(source) => {
+                            let err = Error::File {
+                                path: path.clone(),
+                                source,
                             };
                             self.cur = Cursor::Idle;
                             return Some(Err(err));
@@ -1323,11 +1350,6 @@ impl Drop for Dump<'_> {
     }
 }
 
-enum ReplayError {
-    Io(std::io::Error),
-    Decode(crate::error::DecodeError),
-}
-
 /// Largest message accepted from a replay file: a netlink datagram is at
 /// most 32 KiB, so anything bigger is corruption, not data.
 const MAX_REPLAY_MSG: usize = RECV_BUF_LEN;
@@ -1339,7 +1361,7 @@ fn read_replay_message(
     r: &mut BufReader<File>,
     offset: usize,
     buf: &mut [u8],
-) -> std::result::Result<Option<(u16, usize, usize)>, ReplayError> {
+) -> std::io::Result<Option<(u16, usize, usize)>> {
     use std::io::Read;
     let mut hdr = [0u8; NLMSG_HDRLEN];
     let mut got = 0;
@@ -1348,27 +1370,27 @@ fn read_replay_message(
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ReplayError::Io(e)),
+            Err(e) => return Err(e),
         }
     }
     if got == 0 {
         return Ok(None);
     }
-    let trunc = |what, expected, actual| {
-        ReplayError::Decode(crate::error::DecodeError {
-            what,
-            offset,
-            expected,
-            actual,
-        })
-    };
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     if got < NLMSG_HDRLEN {
-        return Err(trunc("nlmsghdr (file truncated)", NLMSG_HDRLEN, got));
+        return Err(bad(format!(
+            "truncated: the message header at byte {offset} needs {NLMSG_HDRLEN} bytes, \
+             the file has {got} left"
+        )));
     }
     let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
     let ty = u16::from_ne_bytes([hdr[4], hdr[5]]);
-    if len < NLMSG_HDRLEN || len > MAX_REPLAY_MSG.min(buf.len()) {
-        return Err(trunc("nlmsg_len (corrupt file)", NLMSG_HDRLEN, len));
+    let max = MAX_REPLAY_MSG.min(buf.len());
+    if len < NLMSG_HDRLEN || len > max {
+        return Err(bad(format!(
+            "corrupt: the message at byte {offset} gives its length (nlmsg_len) as {len}, \
+             not between {NLMSG_HDRLEN} and {max}: not a file written by ss -D or rss -D"
+        )));
     }
     let payload = len - NLMSG_HDRLEN;
     let padded = align4(len) - NLMSG_HDRLEN;
@@ -1378,12 +1400,15 @@ fn read_replay_message(
             Ok(0) => break,
             Ok(n) => read += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ReplayError::Io(e)),
+            Err(e) => return Err(e),
         }
     }
     // The last message may lack its alignment padding.
     if read < payload {
-        return Err(trunc("netlink message (file truncated)", payload, read));
+        return Err(bad(format!(
+            "truncated: the message at byte {offset} is {len} bytes long, the file has {} left",
+            NLMSG_HDRLEN + read
+        )));
     }
     Ok(Some((ty, NLMSG_HDRLEN + read, payload)))
 }

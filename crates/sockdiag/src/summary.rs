@@ -21,8 +21,6 @@
 use std::io;
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use crate::netns::NetNs;
 
@@ -34,7 +32,9 @@ const PROC_NET: &str = "/proc/thread-self/net";
 /// Field names follow `/proc/net/sockstat{,6}`: `tcp_inuse` is the `inuse`
 /// value of the `TCP:` line, `frag6_memory` the `memory` value of `FRAG6:`.
 /// Memory counters of TCP and UDP are in pages, those of FRAG in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Summary {
     /// `sockets: used`: sockets of every family in this namespace (ss's `Total`).
@@ -172,7 +172,9 @@ impl Summary {
 
 /// TCP error counters (cumulative since the namespace was created), for
 /// labs that provoke and observe them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct TcpCounters {
     /// `TcpExt: ListenOverflows`: SYNs or ACKs dropped because an accept

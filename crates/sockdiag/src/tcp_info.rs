@@ -8,9 +8,6 @@
 
 use std::fmt;
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
-
 /// Bytes of `struct tcp_info` this library knows (the 6.18 layout).
 pub const TCP_INFO_LEN: usize = 280;
 
@@ -20,6 +17,16 @@ pub const TCP_INFO_LEN: usize = 280;
 pub struct TcpInfo {
     len: u16,
     raw: [u8; TCP_INFO_LEN],
+}
+
+/// Writes `v` as a native-endian integer of `size` bytes at `off`.
+fn put(raw: &mut [u8], off: usize, size: usize, v: u64) {
+    match size {
+        1 => raw[off] = v as u8,
+        2 => raw[off..off + 2].copy_from_slice(&(v as u16).to_ne_bytes()),
+        4 => raw[off..off + 4].copy_from_slice(&(v as u32).to_ne_bytes()),
+        _ => raw[off..off + 8].copy_from_slice(&v.to_ne_bytes()),
+    }
 }
 
 trait Field: Sized {
@@ -294,6 +301,54 @@ impl TcpInfo {
     }
 }
 
+impl TcpInfo {
+    /// Builds the struct back from fields by name (what [`TcpInfo::fields`]
+    /// yields, as serde reads it): unknown names are ignored, the length is
+    /// the end of the last field given.
+    ///
+    /// ```
+    /// use sockdiag::TcpInfo;
+    /// let t = TcpInfo::from_fields([("rtt", 1500), ("snd_wscale", 7)]);
+    /// assert_eq!((t.rtt(), t.snd_wscale()), (Some(1500), Some(7)));
+    /// ```
+    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, u64)>) -> TcpInfo {
+        let mut raw = [0u8; TCP_INFO_LEN];
+        let mut len = 0;
+        for (name, v) in fields {
+            let (off, size) = match name {
+                "snd_wscale" => {
+                    raw[6] = (raw[6] & 0xf0) | (v as u8 & 0x0f);
+                    (6, 1)
+                }
+                "rcv_wscale" => {
+                    raw[6] = (raw[6] & 0x0f) | ((v as u8 & 0x0f) << 4);
+                    (6, 1)
+                }
+                "delivery_rate_app_limited" => {
+                    raw[7] = (raw[7] & !1) | (v != 0) as u8;
+                    (7, 1)
+                }
+                "fastopen_client_fail" => {
+                    raw[7] = (raw[7] & !6) | ((v as u8 & 3) << 1);
+                    (7, 1)
+                }
+                _ => match FIELDS.iter().find(|f| f.0 == name) {
+                    Some(&(_, off, size)) => {
+                        put(&mut raw, off, size, v);
+                        (off, size)
+                    }
+                    None => continue,
+                },
+            };
+            len = len.max(off + size);
+        }
+        TcpInfo {
+            len: len as u16,
+            raw,
+        }
+    }
+}
+
 impl fmt::Debug for TcpInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
@@ -301,20 +356,6 @@ impl fmt::Debug for TcpInfo {
             m.entry(&k, &v);
         }
         m.finish()
-    }
-}
-
-impl Serialize for TcpInfo {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in self.fields() {
-            if k == "delivery_rate_app_limited" {
-                m.serialize_entry(k, &(v != 0))?;
-            } else {
-                m.serialize_entry(k, &v)?;
-            }
-        }
-        m.end()
     }
 }
 
@@ -329,32 +370,78 @@ pub struct MptcpInfo {
     raw: [u8; MPTCP_INFO_LEN],
 }
 
-/// `struct mptcp_info`'s fields: name without `mptcpi_`, offset, size.
-const MPTCP_FIELDS: &[(&str, usize, usize)] = &[
-    ("subflows", 0, 1),
-    ("add_addr_signal", 1, 1),
-    ("add_addr_accepted", 2, 1),
-    ("subflows_max", 3, 1),
-    ("add_addr_signal_max", 4, 1),
-    ("add_addr_accepted_max", 5, 1),
-    ("flags", 8, 4),
-    ("token", 12, 4),
-    ("write_seq", 16, 8),
-    ("snd_una", 24, 8),
-    ("rcv_nxt", 32, 8),
-    ("local_addr_used", 40, 1),
-    ("local_addr_max", 41, 1),
-    ("csum_enabled", 42, 1),
-    ("retransmits", 44, 4),
-    ("bytes_retrans", 48, 8),
-    ("bytes_sent", 56, 8),
-    ("bytes_received", 64, 8),
-    ("bytes_acked", 72, 8),
-    ("subflows_total", 80, 1),
-    ("last_data_sent", 84, 4),
-    ("last_data_recv", 88, 4),
-    ("last_ack_recv", 92, 4),
-];
+macro_rules! mptcp_info_fields {
+    ($( $(#[$doc:meta])* $name:ident : $ty:ident @ $off:expr ),* $(,)?) => {
+        impl MptcpInfo {
+            $(
+                $(#[$doc])*
+                #[inline]
+                pub fn $name(&self) -> Option<$ty> {
+                    self.get_at::<$ty>($off)
+                }
+            )*
+        }
+
+        /// `struct mptcp_info`'s fields: name without `mptcpi_`, offset,
+        /// size, in struct order. The one offset table of the crate: the
+        /// typed accessors, [`MptcpInfo::get`], [`MptcpInfo::fields`] and
+        /// serde all read it.
+        const MPTCP_FIELDS: &[(&str, usize, usize)] = &[ $( (stringify!($name), $off, <$ty as Field>::SIZE) ),* ];
+    };
+}
+
+mptcp_info_fields! {
+    /// `mptcpi_subflows` (`extra_subflows`): additional subflows.
+    subflows: u8 @ 0,
+    /// `mptcpi_add_addr_signal`.
+    add_addr_signal: u8 @ 1,
+    /// `mptcpi_add_addr_accepted`.
+    add_addr_accepted: u8 @ 2,
+    /// `mptcpi_subflows_max` (`limit_extra_subflows`).
+    subflows_max: u8 @ 3,
+    /// `mptcpi_add_addr_signal_max` (`endp_signal_max`).
+    add_addr_signal_max: u8 @ 4,
+    /// `mptcpi_add_addr_accepted_max` (`limit_add_addr_accepted`).
+    add_addr_accepted_max: u8 @ 5,
+    /// `mptcpi_flags`: `MPTCP_INFO_FLAG_FALLBACK` (1), `_REMOTE_KEY_RECEIVED` (2).
+    flags: u32 @ 8,
+    /// `mptcpi_token`.
+    token: u32 @ 12,
+    /// `mptcpi_write_seq`.
+    write_seq: u64 @ 16,
+    /// `mptcpi_snd_una`.
+    snd_una: u64 @ 24,
+    /// `mptcpi_rcv_nxt`.
+    rcv_nxt: u64 @ 32,
+    /// `mptcpi_local_addr_used`.
+    local_addr_used: u8 @ 40,
+    /// `mptcpi_local_addr_max` (`endp_subflow_max`).
+    local_addr_max: u8 @ 41,
+    /// `mptcpi_csum_enabled`.
+    csum_enabled: u8 @ 42,
+    /// `mptcpi_retransmits`.
+    retransmits: u32 @ 44,
+    /// `mptcpi_bytes_retrans`.
+    bytes_retrans: u64 @ 48,
+    /// `mptcpi_bytes_sent`.
+    bytes_sent: u64 @ 56,
+    /// `mptcpi_bytes_received`.
+    bytes_received: u64 @ 64,
+    /// `mptcpi_bytes_acked`.
+    bytes_acked: u64 @ 72,
+    /// `mptcpi_subflows_total`.
+    subflows_total: u8 @ 80,
+    /// `mptcpi_endp_laminar_max`.
+    endp_laminar_max: u8 @ 81,
+    /// `mptcpi_endp_fullmesh_max`.
+    endp_fullmesh_max: u8 @ 82,
+    /// `mptcpi_last_data_sent`, ms.
+    last_data_sent: u32 @ 84,
+    /// `mptcpi_last_data_recv`, ms.
+    last_data_recv: u32 @ 88,
+    /// `mptcpi_last_ack_recv`, ms.
+    last_ack_recv: u32 @ 92,
+}
 
 impl MptcpInfo {
     /// Keeps the first [`MPTCP_INFO_LEN`] bytes of the attribute.
@@ -365,28 +452,54 @@ impl MptcpInfo {
         MptcpInfo { len: n as u8, raw }
     }
 
+    /// Builds the struct back from fields by name (what [`MptcpInfo::fields`]
+    /// yields, as serde reads it): unknown names are ignored, the length is
+    /// the end of the last field given, holes are zero.
+    ///
+    /// ```
+    /// use sockdiag::MptcpInfo;
+    /// let m = MptcpInfo::from_fields([("token", 0xabcd), ("subflows", 2)]);
+    /// assert_eq!((m.token(), m.subflows()), (Some(0xabcd), Some(2)));
+    /// assert_eq!(m.last_ack_recv(), None); // beyond the fields given
+    /// ```
+    pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, u64)>) -> MptcpInfo {
+        let mut raw = [0u8; MPTCP_INFO_LEN];
+        let mut len = 0;
+        for (name, v) in fields {
+            if let Some(&(_, off, size)) = MPTCP_FIELDS.iter().find(|f| f.0 == name) {
+                put(&mut raw, off, size, v);
+                len = len.max(off + size);
+            }
+        }
+        MptcpInfo {
+            len: len as u8,
+            raw,
+        }
+    }
+
     /// The bytes as received.
     pub fn as_bytes(&self) -> &[u8] {
         &self.raw[..self.len as usize]
     }
 
+    fn get_at<T: Field>(&self, off: usize) -> Option<T> {
+        self.as_bytes().get(off..off + T::SIZE).map(T::read)
+    }
+
     /// A field by its name without `mptcpi_` (`"token"`, `"subflows"`, ...),
     /// widened to `u64`; `None` when unknown or beyond what the kernel sent.
+    /// The typed accessors ([`MptcpInfo::token`], ...) say the same.
     pub fn get(&self, name: &str) -> Option<u64> {
         let &(_, off, size) = MPTCP_FIELDS.iter().find(|f| f.0 == name)?;
         self.read(off, size)
     }
 
     fn read(&self, off: usize, size: usize) -> Option<u64> {
-        let b = self.as_bytes().get(off..off + size)?;
         Some(match size {
-            1 => u64::from(b[0]),
-            4 => u64::from(u32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
-            _ => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                u64::from_ne_bytes(a)
-            }
+            1 => u64::from(self.get_at::<u8>(off)?),
+            2 => u64::from(self.get_at::<u16>(off)?),
+            4 => u64::from(self.get_at::<u32>(off)?),
+            _ => self.get_at::<u64>(off)?,
         })
     }
 
@@ -401,16 +514,6 @@ impl MptcpInfo {
 impl fmt::Debug for MptcpInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.fields()).finish()
-    }
-}
-
-impl Serialize for MptcpInfo {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in self.fields() {
-            m.serialize_entry(k, &v)?;
-        }
-        m.end()
     }
 }
 
@@ -446,6 +549,8 @@ mod tests {
         assert_eq!(m.get("token"), Some(0x4e63_47c8));
         assert_eq!(m.get("write_seq"), Some(1234));
         assert_eq!(m.fields().count(), MPTCP_FIELDS.len());
+        assert_eq!(m.token(), Some(0x4e63_47c8));
+        assert_eq!(m.endp_laminar_max(), Some(0));
         // A kernel sending 80 bytes has no subflows_total or last_* fields.
         assert_eq!(MptcpInfo::from_bytes(&b[..80]).get("subflows_total"), None);
         assert_eq!(m.get("nonsense"), None);

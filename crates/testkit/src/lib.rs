@@ -11,8 +11,9 @@
 //!   the oracle), set its sysctls.
 //! - [`listener`], [`connect`] and [`wait_until`] build and observe sockets
 //!   inside it.
-//! - [`Farm`] holds up to 100,000 established loopback TCP pairs in child
-//!   processes, for scale tests and benches.
+//! - [`Farm`] holds established loopback TCP pairs in child processes
+//!   (500,000 pairs, a million sockets, in `benches/scale.py`), for scale
+//!   tests and benches.
 //!
 //! This crate must never depend on the sockdiag library it helps to test:
 //! it sees sockets only through the system `ss` and the kernel.
@@ -37,12 +38,16 @@
 
 mod farm;
 mod netns;
+mod oracle;
 mod skip;
 mod sock;
+mod tty;
 
 pub use farm::{Farm, MAX_PAIRS_PER_CHILD, READY_TIMEOUT};
 pub use netns::{NetNs, SS_PATH};
+pub use oracle::{ORACLE_DEFAULT, ORACLE_ENV, oracle_path, require_oracle};
 #[doc(hidden)]
 pub use skip::__type_name_of;
 pub use skip::{REQUIRE_ENV, find_tool, privilege_error, privileged, require_tool};
 pub use sock::{connect, listener, local_port, wait_until};
+pub use tty::output_on_tty;

@@ -82,7 +82,7 @@ fn strict() -> bool {
     std::env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-fn verdict(test: &str, what: &str, reason: Option<&str>) -> bool {
+pub(crate) fn verdict(test: &str, what: &str, reason: Option<&str>) -> bool {
     let Some(reason) = reason else {
         return true;
     };

@@ -1,0 +1,203 @@
+//! JSON Schema (feature `schema`) of the types whose serde form is written
+//! by hand in `serde_impls.rs`; every other type derives it. The schema of
+//! `rss -j` is [`socket_list_schema`].
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use crate::model::{Endpoint, InlineBytes, SockOpt, State, Timer, TimerKind};
+use crate::tcp_info::{MptcpInfo, TcpInfo};
+
+/// The schema of `rss -j`'s output: an array of [`crate::Socket`]s, as JSON
+/// text (pretty-printed, ending in a newline). The repository keeps it in
+/// `schema/rss-socket.schema.json`.
+///
+/// ```
+/// let text = sockdiag::socket_list_schema();
+/// assert!(text.contains("\"unknown\""));
+/// ```
+pub fn socket_list_schema() -> String {
+    let schema = schemars::schema_for!(Vec<crate::Socket>);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn unknown_number(generator: &mut SchemaGenerator) -> Schema {
+    let n = generator.subschema_for::<u8>();
+    json_schema!({
+        "type": "object",
+        "properties": { "unknown": n },
+        "required": ["unknown"],
+        "additionalProperties": false,
+    })
+}
+
+impl JsonSchema for State {
+    fn schema_name() -> Cow<'static, str> {
+        "State".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = State::KNOWN.iter().map(|s| s.name()).collect();
+        let unknown = unknown_number(generator);
+        json_schema!({
+            "description": "Socket state: its name, or {\"unknown\": N} for a number the library does not know.",
+            "oneOf": [ { "type": "string", "enum": names }, unknown ],
+        })
+    }
+}
+
+impl JsonSchema for TimerKind {
+    fn schema_name() -> Cow<'static, str> {
+        "TimerKind".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = (1..=5)
+            .filter_map(TimerKind::from_kernel)
+            .map(|k| k.name())
+            .collect();
+        let unknown = unknown_number(generator);
+        json_schema!({
+            "description": "Timer kind, as ss -o names it, or {\"unknown\": N}.",
+            "oneOf": [ { "type": "string", "enum": names }, unknown ],
+        })
+    }
+}
+
+impl JsonSchema for Timer {
+    fn schema_name() -> Cow<'static, str> {
+        "Timer".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let kind = generator.subschema_for::<TimerKind>();
+        let ms = generator.subschema_for::<u64>();
+        let r = generator.subschema_for::<u8>();
+        json_schema!({
+            "type": "object",
+            "properties": { "kind": kind, "expires_ms": ms, "retransmits": r },
+            "required": ["kind", "expires_ms", "retransmits"],
+            "additionalProperties": false,
+        })
+    }
+}
+
+impl<const N: usize> JsonSchema for InlineBytes<N> {
+    fn schema_name() -> Cow<'static, str> {
+        "InlineBytes".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let byte = generator.subschema_for::<u8>();
+        json_schema!({
+            "description": "A name: text, or its bytes when not UTF-8.",
+            "oneOf": [
+                { "type": "string" },
+                { "type": "array", "items": byte, "maxItems": N.min(255) },
+            ],
+        })
+    }
+}
+
+impl JsonSchema for Endpoint {
+    fn schema_name() -> Cow<'static, str> {
+        "Endpoint".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let name = generator.subschema_for::<InlineBytes<{ crate::consts::UNIX_PATH_MAX }>>();
+        let u8s = generator.subschema_for::<u8>();
+        let u16s = generator.subschema_for::<u16>();
+        let u32s = generator.subschema_for::<u32>();
+        let u64s = generator.subschema_for::<u64>();
+        json_schema!({
+            "description": "One end of a socket; the keys say the kind. null: no address.",
+            "anyOf": [
+                { "type": "null" },
+                {
+                    "title": "inet",
+                    "type": "object",
+                    "properties": { "addr": { "type": "string", "format": "ip" }, "port": u16s },
+                    "required": ["addr", "port"],
+                    "additionalProperties": false,
+                },
+                {
+                    "title": "unix",
+                    "type": "object",
+                    "properties": { "path": name, "abstract": name, "inode": u64s },
+                    "required": ["inode"],
+                    "additionalProperties": false,
+                },
+                {
+                    "title": "packet",
+                    "type": "object",
+                    "properties": { "protocol": u16s, "ifindex": u32s },
+                    "required": ["protocol", "ifindex"],
+                    "additionalProperties": false,
+                },
+                {
+                    "title": "netlink",
+                    "type": "object",
+                    "properties": { "protocol": u8s, "portid": u32s, "group": u32s },
+                    "required": ["protocol", "portid", "group"],
+                    "additionalProperties": false,
+                },
+            ],
+        })
+    }
+}
+
+impl JsonSchema for SockOpt {
+    fn schema_name() -> Cow<'static, str> {
+        "SockOpt".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<String> = SockOpt::all()
+            .iter_names()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        json_schema!({
+            "type": "array",
+            "items": { "type": "string", "enum": names },
+        })
+    }
+}
+
+fn field_object(names: Vec<&'static str>, bools: &[&str]) -> Schema {
+    let mut props = serde_json::Map::new();
+    for n in names {
+        let v = if bools.contains(&n) {
+            serde_json::json!({ "type": "boolean" })
+        } else {
+            serde_json::json!({ "type": "integer", "minimum": 0 })
+        };
+        props.insert(n.to_string(), v);
+    }
+    json_schema!({
+        "type": "object",
+        "properties": props,
+        "additionalProperties": false,
+    })
+}
+
+impl JsonSchema for TcpInfo {
+    fn schema_name() -> Cow<'static, str> {
+        "TcpInfo".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        // Every field of the longest layout; a shorter kernel sends fewer.
+        let full = TcpInfo::from_bytes(&[0; crate::TCP_INFO_LEN]);
+        field_object(
+            full.fields().map(|(n, _)| n).collect(),
+            &["delivery_rate_app_limited"],
+        )
+    }
+}
+
+impl JsonSchema for MptcpInfo {
+    fn schema_name() -> Cow<'static, str> {
+        "MptcpInfo".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let full = MptcpInfo::from_bytes(&[0; crate::MPTCP_INFO_LEN]);
+        field_object(full.fields().map(|(n, _)| n).collect(), &[])
+    }
+}
