@@ -1520,7 +1520,8 @@ impl Filter {
 /// Runs a program on a socket as the kernel's `inet_diag_bc_run` would, for
 /// tests: true when execution runs exactly off the end. `userlocks_bindport`
 /// stands for `SOCK_BINDPORT_LOCK` (an explicitly bound port).
-pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
+#[cfg(test)]
+pub(crate) fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
     let v = view(s);
     let mut off: isize = 0;
     let len = bc.len() as isize;
