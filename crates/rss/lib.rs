@@ -9,8 +9,8 @@
 pub mod args;
 pub mod bench;
 pub mod doctor;
-pub mod exporter;
 pub mod explain;
+pub mod exporter;
 pub mod filter;
 pub mod json;
 pub mod kill;
