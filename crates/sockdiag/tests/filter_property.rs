@@ -89,6 +89,22 @@ fn set_mark(fd: i32, mark: u32) {
     assert_eq!(rc, 0, "SO_MARK: {}", std::io::Error::last_os_error());
 }
 
+/// Connects `c` to `t`. The first IPv6 connect after `ip addr add` can
+/// race addrconf's work item that makes the new addresses routable (seen as
+/// ENETUNREACH under load), so that one error is retried for up to a second;
+/// any other error, or ENETUNREACH that persists, fails the test.
+fn connect(c: &socket2::Socket, src: &SocketAddr, t: &SocketAddr) {
+    for _ in 0..100 {
+        match c.connect(&(*t).into()) {
+            Err(e) if e.raw_os_error() == Some(libc::ENETUNREACH) => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            r => return r.unwrap_or_else(|e| panic!("connect {src} -> {t}: {e}")),
+        }
+    }
+    panic!("connect {src} -> {t}: network unreachable for a second");
+}
+
 /// Builds the sockets: listeners on several addresses and ports, clients
 /// from several source addresses, some bound to explicit ports, some marked.
 fn build(ns: &NetNs) -> Vec<Box<dyn Send>> {
@@ -149,7 +165,7 @@ fn build(ns: &NetNs) -> Vec<Box<dyn Send>> {
                     c.set_reuse_address(true).unwrap();
                     c.bind(&src.into()).unwrap();
                     set_mark(c.as_raw_fd(), n % 4);
-                    c.connect(&(*t).into()).unwrap();
+                    connect(&c, &src, t);
                     held.push(Box::new(c));
                     n += 1;
                 }
