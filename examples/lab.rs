@@ -138,7 +138,6 @@ impl Observer for Printer {
         }
         if self.doctor {
             // rss doctor's exit status 1 means findings, not a failure.
-            println!("$ rss doctor --interval 300ms");
             let mut argv = vec![
                 OsString::from("rss"),
                 OsString::from("doctor"),
@@ -147,9 +146,14 @@ impl Observer for Printer {
                 OsString::from("--interval"),
                 OsString::from("300ms"),
             ];
-            if matches!(lab_name(step), Some(true)) {
+            if counters_only(step) {
                 argv.push(OsString::from("--since-boot"));
             }
+            let shown: Vec<String> = argv[4..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            println!("$ rss doctor {}", shown.join(" "));
             let stdout = io::stdout();
             let mut out = stdout.lock();
             let mut err = Vec::new();
@@ -168,8 +172,8 @@ impl Observer for Printer {
 /// Whether a step follows an event only the namespace's counters remember
 /// (a reset, a refused connect): then `rss doctor --since-boot`, as the
 /// namespace is new and everything its counters hold happened on purpose.
-fn lab_name(step: &Step) -> Option<bool> {
-    Some(step.title.contains("SO_LINGER") || step.title.contains("refused"))
+fn counters_only(step: &Step) -> bool {
+    step.title.contains("SO_LINGER") || step.title.contains("refused")
 }
 
 /// Prints `rss -N <namespace> <args>`: the one place that decides how the
