@@ -146,26 +146,10 @@ struct Args {
     unix_queue_ratio: Option<f64>,
 }
 
-/// `1s`, `500ms`, `0.2s`, `2` (seconds), `1m`.
+/// `--interval`: the parser of `--watch` and `rss top`, so every interval
+/// reads alike (positive, 1 ms to a day).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (num, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration (try 1s, 500ms)"))?;
-    let secs = match unit {
-        "ms" => v / 1000.0,
-        "s" | "sec" => v,
-        "m" | "min" => v * 60.0,
-        _ => return Err(format!("'{text}': unknown unit '{unit}' (ms, s, m)")),
-    };
-    if !secs.is_finite() || !(0.0..=3600.0).contains(&secs) {
-        return Err(format!("'{text}': out of range (0 to 1 hour)"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::watch::parse_interval_for("--interval", text)
 }
 
 impl Args {

@@ -88,9 +88,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         let _ = writeln!(err, "rss: top: {msg}");
         EXIT_USAGE
     };
-    let interval = match crate::watch::parse_interval(&args.interval) {
+    let interval = match crate::watch::parse_interval_for("--interval", &args.interval) {
         Ok(i) => i,
-        Err(e) => return usage(err, e.replace("--watch", "--interval")),
+        Err(e) => return usage(err, e),
     };
     let Some(sort) = SortKey::parse(&args.sort) else {
         return usage(

@@ -35,12 +35,14 @@ use crate::args::{Config, Namespace};
 use crate::render::{TableRenderer, netid_name, state_name};
 use crate::run::{Failure, build_query, render_options};
 
-/// Parses a `--watch` interval: a positive number with an optional unit
-/// (`ms`, `s`, `m`; seconds by default), e.g. `2s`, `500ms`, `1.5`.
-pub fn parse_interval(text: &str) -> Result<Duration, String> {
+/// Parses an interval given to `flag` (`--watch`, `rss top --interval`,
+/// `rss doctor --interval`): a positive number with an optional unit (`ms`,
+/// `s`, `m`; seconds by default), e.g. `2s`, `500ms`, `1.5`; at least 1 ms
+/// and at most a day. The error names the flag.
+pub fn parse_interval_for(flag: &str, text: &str) -> Result<Duration, String> {
     let bad = || {
         format!(
-            "--watch: '{text}' is not an interval (a positive number with ms, s or m, e.g. --watch=2s)"
+            "{flag}: '{text}' is not an interval (a positive number with ms, s or m, e.g. {flag}=2s)"
         )
     };
     let t = text.trim();
@@ -62,9 +64,14 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     if secs > 86_400.0 {
-        return Err(format!("--watch: '{text}' is longer than a day"));
+        return Err(format!("{flag}: '{text}' is longer than a day"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses a `--watch` interval (see [`parse_interval_for`]).
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    parse_interval_for("--watch", text)
 }
 
 /// The values of a socket that `--watch` and `rss top` follow.
