@@ -421,9 +421,6 @@ fn dashboard_queries() -> Vec<(String, String)> {
     out
 }
 
-/// Whether the exporter runs the doctor's background sampler.
-const DOCTOR_SAMPLER: bool = false;
-
 #[test]
 fn alert_rules_pass_promtool() {
     require_tool!("promtool");
@@ -561,15 +558,47 @@ fn prometheus_scrapes_a_full_accept_queue() {
     assert_eq!(cw.len(), 1, "{cw:?}");
     assert_eq!(value_of(&cw[0]), 1.0, "{cw:?}");
 
+    // The findings Prometheus sees are those `rss doctor` reports on the
+    // same namespace.
+    let doctor = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["doctor", "-j", "-N", ns_path.to_str().unwrap()])
+        .output()
+        .expect("rss doctor");
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout)
+        .unwrap_or_else(|e| panic!("rss doctor -j: {e}: {doctor:?}"));
+    let mut doctor_kinds: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_owned())
+        .collect();
+    doctor_kinds.sort();
+    doctor_kinds.dedup();
+    assert!(
+        doctor_kinds.contains(&"listen_queue_full".to_owned()),
+        "{doctor_kinds:?}"
+    );
+    let mut prom_kinds = Vec::new();
+    let same = wait_until(Duration::from_secs(30), || {
+        let r = results(prom_addr, "rss_doctor_findings > 0");
+        prom_kinds = r
+            .iter()
+            .map(|x| x["metric"]["kind"].as_str().unwrap_or("").to_owned())
+            .collect();
+        prom_kinds.sort();
+        prom_kinds == doctor_kinds
+    });
+    assert!(
+        same,
+        "Prometheus {prom_kinds:?}, rss doctor {doctor_kinds:?}"
+    );
+    // The alert for it is at least pending (its `for:` is 2 minutes).
+    let alerts = results(prom_addr, "ALERTS{alertname=\"RssDoctorListenQueueFull\"}");
+    assert!(!alerts.is_empty(), "no RssDoctorListenQueueFull alert");
+
     // Every dashboard panel's query, once enough samples exist for rates.
     std::thread::sleep(Duration::from_secs(3));
     for (title, expr) in dashboard_queries() {
-        // Until the doctor's sampler is part of the build, no finding is
-        // exported (see exporter::findings::start).
-        if expr.contains("rss_doctor_findings") && !DOCTOR_SAMPLER {
-            eprintln!("panel {title:?} not checked: no doctor sampler in this build");
-            continue;
-        }
         let mut last = Vec::new();
         let ok = wait_until(Duration::from_secs(30), || {
             last = results(prom_addr, &expr);
@@ -578,5 +607,49 @@ fn prometheus_scrapes_a_full_accept_queue() {
         assert!(ok, "panel {title:?}: {expr} is empty");
     }
     drop(held);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn all_netns_labels_each_namespace() {
+    require_privileged!();
+    // A namespace found through a process living in it (the anonymous
+    // namespace has no /run/netns name): its label is net:[INODE].
+    let ns = NetNs::new().expect("namespace");
+    let _l = ns.run(|| testkit::listener("127.0.0.1:7777".parse().unwrap(), 7, None).unwrap());
+    let _sleeper = Guard(
+        ns.command("sleep")
+            .arg("60")
+            .spawn()
+            .expect("a process in the namespace"),
+    );
+    let ino = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(ns.path()).unwrap().ino()
+    };
+    let dir = scratch("allnetns");
+    let path = dir.join("rss.prom");
+    let mut text = String::new();
+    // The sleeper must have joined the namespace before the exporter looks.
+    let found = wait_until(Duration::from_secs(10), || {
+        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+            .args(["exporter", "--all-netns", "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        text = std::fs::read_to_string(&path).unwrap();
+        text.contains(&format!("netns=\"net:[{ino}]\""))
+    });
+    assert!(found, "no series for net:[{ino}] in\n{text}");
+    let want =
+        format!("rss_listener_backlog{{netns=\"net:[{ino}]\",address=\"127.0.0.1\",port=\"7777\",");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&want))
+        .unwrap_or_else(|| panic!("no {want} in\n{text}"));
+    assert!(line.ends_with(" 7"), "{line}");
+    // The exporter's own namespace is there too.
+    assert!(text.contains("rss_sockets{netns=\"host\","), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -434,6 +434,10 @@ fn by_netns(text: &str) -> std::collections::BTreeMap<String, Vec<Vec<String>>> 
     map
 }
 
+/// The ports of the `--all-netns` test's sockets: other tools' namespaces
+/// may hold 100k sockets, which this filter keeps the kernel from sending.
+const PORTS: &str = "( sport = :5000 or dport = :5000 or sport = :6000 or sport = :7000 )";
+
 #[test]
 fn all_netns_lists_every_namespace_like_ss_n() {
     require_privileged!();
@@ -446,14 +450,13 @@ fn all_netns_lists_every_namespace_like_ss_n() {
         b.ns.run(|| listener("127.0.0.1:6000".parse().unwrap(), 4, None).unwrap());
     // A socket of the host namespace, on a port nobody else uses.
     let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host_port = format!("127.0.0.1:{}", host.local_addr().unwrap().port());
     // An unnamed namespace that only a process is in: --all-netns=pids.
     let c = NetNs::new().unwrap();
     let _lc = c.run(|| listener("127.0.0.1:7000".parse().unwrap(), 4, None).unwrap());
     let mut c_holder = c.command("sleep").arg("120").spawn().unwrap();
 
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns", "-tan"])
+        .args(["--all-netns", "-tan", PORTS])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -462,27 +465,40 @@ fn all_netns_lists_every_namespace_like_ss_n() {
     let map = by_netns(&text);
     for n in [&a, &b] {
         let ours = map.get(&n.name).cloned().unwrap_or_default();
-        let theirs = normalize(&n.ns.ss(&["-tanH"]));
+        let theirs = normalize(&n.ns.ss(&["-tanH", PORTS]));
         assert!(!theirs.is_empty());
         assert_eq!(ours, theirs, "netns {}:\n{text}\n{err}", n.name);
     }
-    let host_rows = &map["host"];
-    assert!(
-        host_rows.iter().any(|r| r.contains(&host_port)),
-        "{host_port} not in the host rows:\n{text}"
-    );
+    // The host's other sockets change while other programs run: compare
+    // exactly only this test's host connection (listener and both ends).
+    let port = host.local_addr().unwrap().port();
+    let _hc = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _hs = host.accept().unwrap();
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args(["--all-netns", "-tan", &filter])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ss = Command::new("/usr/bin/ss")
+        .args(["-tanH", &filter])
+        .output()
+        .unwrap();
+    let theirs = normalize(&String::from_utf8_lossy(&ss.stdout));
+    assert_eq!(theirs.len(), 3, "{theirs:?}");
+    assert_eq!(by_netns(&text).get("host"), Some(&theirs), "{text}");
     // The unnamed namespace only with =pids.
     let c_label = format!("pid:{}", c_holder.id());
     assert!(!map.contains_key(&c_label), "{text}");
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns=pids", "-tan"])
+        .args(["--all-netns=pids", "-tan", PORTS])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let map = by_netns(&text);
     assert_eq!(
         map.get(&c_label).cloned().unwrap_or_default(),
-        normalize(&c.ss(&["-tanH"])),
+        normalize(&c.ss(&["-tanH", PORTS])),
         "{text}"
     );
     // The named ones once each, under their names, not as pid:N.
@@ -492,7 +508,7 @@ fn all_netns_lists_every_namespace_like_ss_n() {
 
     // JSON: the same sockets, each with a netns field.
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns", "-tanj"])
+        .args(["--all-netns", "-tanj", PORTS])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -509,7 +525,7 @@ fn all_netns_lists_every_namespace_like_ss_n() {
     let bad = format!("/run/netns/rss-test-{}-bad", std::process::id());
     std::fs::write(&bad, b"").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns", "-tan"])
+        .args(["--all-netns", "-tan", PORTS])
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&bad);
@@ -717,4 +733,112 @@ fn watch_piped_prints_timestamped_snapshots_and_ends_on_a_closed_pipe() {
     let mut e = String::new();
     child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
     assert!(e.is_empty(), "{e}");
+}
+
+/// A socket that closed between the dump and the kill is passed over
+/// (`ENOENT`), not an error: what `-K` relies on when connections end
+/// while it works.
+#[test]
+fn kill_passes_over_a_socket_that_closed_meanwhile() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let (c, s, l) = ns.run(|| {
+        let l = listener("127.0.0.1:5000".parse().unwrap(), 4, None).unwrap();
+        let c = TcpStream::connect("127.0.0.1:5000").unwrap();
+        let (s, _) = l.accept().unwrap();
+        (c, TcpStream::from(s), l)
+    });
+    let diag_ns = sockdiag::NetNs::from_path(ns.path()).unwrap();
+    let client_port = c.local_addr().unwrap().port();
+    let dumped: Vec<sockdiag::Socket> = sockdiag::Query::tcp()
+        .dump_in(&diag_ns)
+        .unwrap()
+        .flatten()
+        .filter(|x| x.local_port() == Some(client_port))
+        .collect();
+    assert_eq!(dumped.len(), 1);
+    // Both ends go with a reset: no TIME-WAIT socket is left behind.
+    socket2::SockRef::from(&c)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(c);
+    drop((s, l));
+    assert!(
+        testkit::wait_until(Duration::from_secs(5), || {
+            sockdiag::Query::tcp()
+                .dump_in(&diag_ns)
+                .unwrap()
+                .flatten()
+                .all(|x| x.cookie != dumped[0].cookie)
+        }),
+        "the client socket did not go away"
+    );
+    let mut killer = sockdiag::Killer::open(Some(&diag_ns)).unwrap();
+    assert!(!killer.kill(&dumped[0]).unwrap());
+}
+
+#[test]
+fn watch_all_netns_labels_each_namespace() {
+    require_privileged!();
+    require_tool!("ip");
+    let a = Named::new("wa");
+    let b = Named::new("wb");
+    let _lb =
+        b.ns.run(|| listener("127.0.0.1:6000".parse().unwrap(), 4, None).unwrap());
+    // Only this test's ports: other tools' namespaces may hold 100k
+    // sockets, which the kernel then filters out cheaply.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rss"))
+        .args([
+            "--all-netns",
+            "--watch=300ms",
+            "-tnj",
+            "( sport = :6000 or sport = :5000 or dport = :5000 )",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let dog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut next = |what: &str| -> serde_json::Value {
+        serde_json::from_str(&read_line_within(&mut out, what)).unwrap()
+    };
+    // One snapshot per namespace, ours among them, each labelled.
+    let mut snapshots = std::collections::BTreeMap::new();
+    loop {
+        let v = next("a snapshot");
+        if v["type"] != "snapshot" {
+            break;
+        }
+        snapshots.insert(v["netns"].as_str().unwrap().to_string(), v);
+    }
+    assert!(snapshots.contains_key("host"), "{snapshots:?}");
+    assert_eq!(snapshots[&a.name]["sockets"].as_array().unwrap().len(), 0);
+    // A connection in namespace a: new there, not in b or the host.
+    let _pair = pairs(&a.ns);
+    let mut seen_in = Vec::new();
+    for _ in 0..200 {
+        let v = next("a delta");
+        assert_eq!(v["type"], "delta");
+        if !cookies_with_port(&v["new"], 41001).is_empty() {
+            seen_in.push(v["netns"].as_str().unwrap().to_string());
+            if v["netns"] == a.name.as_str() {
+                break;
+            }
+        }
+    }
+    // Other tests' namespaces may hold the same port: only ours count.
+    assert!(seen_in.contains(&a.name), "{seen_in:?}");
+    assert!(
+        !seen_in.iter().any(|l| *l == b.name || l == "host"),
+        "{seen_in:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(dog);
 }

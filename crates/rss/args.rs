@@ -88,6 +88,9 @@ pub struct Args {
     /// Show internal tipc socket information (no TIPC diag here: prints nothing)
     #[arg(long, help_heading = "Display")]
     pub tipcinfo: bool,
+    /// Explain each row's Recv-Q and Send-Q in its state (not in ss)
+    #[arg(long, help_heading = "Display")]
+    pub explain: bool,
     /// Suppress the header line
     #[arg(short = 'H', long = "no-header", help_heading = "Display")]
     pub no_header: bool,

@@ -75,8 +75,12 @@ pub struct ExporterArgs {
     pub process_refresh: u64,
     /// Seconds between two samples of the background doctor sampler
     /// (0: no findings)
-    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub sample_interval: u64,
+    /// Most sockets a sample may hold to be diagnosed (a larger namespace is
+    /// reported in rss_doctor_skipped instead)
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub sample_max_sockets: usize,
     /// Filter words, as for rss: state/exclude words, then an expression
     #[arg(
         value_name = "FILTER",
@@ -181,7 +185,12 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_FAILURE;
         }
     };
-    let findings = findings::start(&scope, &query, Duration::from_secs(args.sample_interval));
+    let findings = findings::start(
+        &scope,
+        &query,
+        Duration::from_secs(args.sample_interval),
+        args.sample_max_sockets,
+    );
     let ex = Exporter::new(query, scope, limits, lookup, findings);
     if let Ok(addr) = listener.local_addr() {
         let _ = writeln!(err, "rss: exporter listening on http://{addr}/metrics");

@@ -9,6 +9,7 @@
 pub mod args;
 pub mod bench;
 pub mod doctor;
+pub mod explain;
 pub mod exporter;
 pub mod filter;
 pub mod json;
@@ -19,4 +20,5 @@ pub mod run;
 pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
 pub mod render;
 pub mod summary;
+pub mod top;
 pub mod watch;

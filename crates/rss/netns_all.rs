@@ -16,8 +16,11 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::args::{Args, Config, Namespace};
-use crate::run::{Failure, execute};
+use sockdiag::{Connection, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
+
+use crate::args::{Args, Config};
+use crate::render::TableRenderer;
+use crate::run::{Failure, NsResolver, build_query, is_stdout_tty, render_options};
 
 /// Which namespaces `--all-netns` visits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +46,6 @@ impl Scope {
             (args.events, "-E"),
             (args.diag.is_some(), "-D"),
             (args.summary, "-s"),
-            (args.watch.is_some(), "--watch"),
         ] {
             if on {
                 return Err(format!("--all-netns cannot be combined with {flag}"));
@@ -63,6 +65,18 @@ pub struct Target {
 }
 
 impl Target {
+    /// Why this namespace failed, as `rss: netns LABEL: ...` says it.
+    pub(crate) fn failure(&self, e: &sockdiag::Error) -> String {
+        match e {
+            sockdiag::Error::Namespace { source, .. } => format!(
+                "netns {}: cannot enter {}: {source}",
+                self.label,
+                self.origin.display()
+            ),
+            e => format!("netns {}: {e}", self.label),
+        }
+    }
+
     /// A path that names this namespace while the target lives.
     pub fn path(&self) -> PathBuf {
         PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
@@ -130,7 +144,39 @@ pub fn targets(scope: Scope) -> (Vec<Target>, Vec<String>) {
     (out, errors)
 }
 
-/// Runs the query in every namespace of `config.all_netns`.
+/// The query of `config` for namespace `ns`: interface names in the filter
+/// are that namespace's.
+pub(crate) fn query_in(config: &Config, ns: &NetNs) -> Result<Query, sockdiag::Error> {
+    let mut c = config.clone();
+    if config.filter.is_some() {
+        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
+            .and_then(|e| e.map(sockdiag::Filter::new).transpose())
+            .map_err(|e| sockdiag::Error::Io {
+                context: "resolving the filter in the namespace",
+                source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
+            })?;
+    }
+    Ok(build_query(&c))
+}
+
+/// The sockets of one namespace that the configuration selects.
+fn collect(config: &Config, t: &Target) -> Result<Vec<Socket>, sockdiag::Error> {
+    let ns = NetNs::from_path(t.path())?;
+    let query = query_in(config, &ns)?;
+    let mut conn = Connection::open(Some(&ns))?;
+    let mut sockets = Vec::new();
+    for s in conn.dump(&query) {
+        match s {
+            Ok(s) => sockets.push(s),
+            Err(sockdiag::Error::Unsupported { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sockets)
+}
+
+/// Runs the query in every namespace of `config.all_netns` and prints one
+/// table (aligned over all namespaces) or one JSON array.
 pub(crate) fn run(
     config: &Config,
     out: &mut dyn Write,
@@ -142,69 +188,74 @@ pub(crate) fn run(
     for e in &errors {
         writeln!(err, "rss: {e}")?;
     }
-    let width = targets
-        .iter()
-        .map(|t| t.label.len())
-        .max()
-        .unwrap_or(0)
-        .max("Netns".len());
-    let json = config.args.json;
-    let mut header_due = !config.args.no_header;
-    let mut first_json = true;
-    let mut notes = HashSet::new();
-    for t in &targets {
-        let mut c = config.clone();
-        c.netns = Namespace::Path(t.path());
-        c.all_netns = None;
-        c.args.no_header = !header_due;
-        let mut buf = Vec::new();
-        let mut ebuf = Vec::new();
-        let result = execute(&c, &mut buf, &mut ebuf);
-        // Notes such as a missing table are the same in every namespace.
-        for line in String::from_utf8_lossy(&ebuf).lines() {
-            if notes.insert(line.to_string()) {
-                writeln!(err, "{line}")?;
-            }
-        }
-        match result {
-            Ok(()) => {}
-            Err(Failure::Output(e)) => return Err(Failure::Output(e)),
-            Err(Failure::Diag(sockdiag::Error::Namespace { source, .. })) => {
-                writeln!(
-                    err,
-                    "rss: netns {}: cannot enter {}: {source}",
-                    t.label,
-                    t.origin.display()
-                )?;
-                failed = true;
-                continue;
-            }
-            Err(Failure::Diag(e)) => {
-                writeln!(err, "rss: netns {}: {e}", t.label)?;
-                failed = true;
-                continue;
-            }
-            Err(other) => return Err(other),
-        }
-        if json {
-            let v: serde_json::Value =
-                serde_json::from_slice(&buf).map_err(|e| Failure::Output(e.into()))?;
-            for mut s in v.as_array().cloned().unwrap_or_default() {
-                if let Some(o) = s.as_object_mut() {
-                    o.insert("netns".into(), t.label.clone().into());
-                }
-                out.write_all(if first_json { b"[\n" } else { b",\n" })?;
-                first_json = false;
-                serde_json::to_writer(&mut *out, &s).map_err(io::Error::from)?;
-            }
-        } else {
-            prefix_lines(&buf, &t.label, width, header_due, out)?;
-            header_due = false;
-        }
-        out.flush()?;
+    for m in &config.missing {
+        writeln!(
+            err,
+            "rss: {}: this kernel has no diag module for it; no sockets shown",
+            m.name()
+        )?;
     }
-    if json {
-        out.write_all(if first_json { b"[]\n" } else { b"\n]\n" })?;
+    let a = &config.args;
+    let mut all: Vec<(usize, Socket)> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match collect(config, t) {
+            Ok(v) => all.extend(v.into_iter().map(|s| (i, s))),
+            Err(e) => {
+                writeln!(err, "rss: {}", t.failure(&e))?;
+                failed = true;
+            }
+        }
+    }
+    if a.processes || a.threads {
+        let opts = ProcessMapOptions {
+            wanted: Some(
+                all.iter()
+                    .map(|(_, s)| s.inode)
+                    .filter(|&i| i != 0)
+                    .collect(),
+            ),
+            threads: a.threads,
+            ..ProcessMapOptions::default()
+        };
+        let map = ProcessMap::build(&opts)?;
+        for (_, s) in &mut all {
+            map.attach(s);
+        }
+    }
+    let mut out = io::BufWriter::with_capacity(16 * 1024, out);
+    if a.json {
+        out.write_all(if all.is_empty() { b"[" } else { b"[\n" })?;
+        for (n, (i, s)) in all.iter().enumerate() {
+            let mut v = serde_json::to_value(s).map_err(io::Error::from)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("netns".into(), targets[*i].label.clone().into());
+            }
+            if n > 0 {
+                out.write_all(b",\n")?;
+            }
+            serde_json::to_writer(&mut out, &v).map_err(io::Error::from)?;
+        }
+        out.write_all(if all.is_empty() { b"]\n" } else { b"\n]\n" })?;
+    } else {
+        // One renderer for every namespace, so columns align across them;
+        // then each row gets its namespace's label in front.
+        let mut table = Vec::new();
+        let mut r = TableRenderer::new(&mut table, render_options(config, is_stdout_tty()));
+        for (_, s) in &all {
+            r.push(s)?;
+        }
+        r.finish()?;
+        let width = targets
+            .iter()
+            .map(|t| t.label.len())
+            .max()
+            .unwrap_or(0)
+            .max("Netns".len());
+        let labels: Vec<&str> = all
+            .iter()
+            .map(|(i, _)| targets[*i].label.as_str())
+            .collect();
+        prefix_lines(&table, &labels, width, !a.no_header, &mut out)?;
     }
     out.flush()?;
     if failed {
@@ -213,23 +264,25 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// Writes `table` with `label` in a leading column of `width`; its first
-/// line is the header when `header` is set, and lines that continue a row
-/// (`-i`, `-e` details start with white space) get an empty cell.
-fn prefix_lines(
+/// Writes `table` with a leading column of `width`: `Netns` on the header
+/// line (when `header`), then the labels, one per row in order. Lines that
+/// continue a row (`-i`, `-m` and `-e` details start with a tab) get an
+/// empty cell.
+pub(crate) fn prefix_lines(
     table: &[u8],
-    label: &str,
+    labels: &[&str],
     width: usize,
     header: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let mut labels = labels.iter();
     for (i, line) in table.split_inclusive(|b| *b == b'\n').enumerate() {
         let cell = if i == 0 && header {
             "Netns"
-        } else if line.first().is_some_and(|b| *b == b'\t' || *b == b' ') {
+        } else if line.first() == Some(&b'\t') {
             ""
         } else {
-            label
+            labels.next().copied().unwrap_or("?")
         };
         write!(out, "{cell:<width$} ")?;
         out.write_all(line)?;
@@ -245,14 +298,15 @@ mod tests {
     fn labels_are_a_column() {
         let table = b"State Recv-Q\nESTAB 0\n\tcubic rto:204\nLISTEN 0\n";
         let mut out = Vec::new();
-        prefix_lines(table, "blue", 6, true, &mut out).unwrap();
+        prefix_lines(table, &["blue", "host"], 6, true, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "Netns  State Recv-Q\nblue   ESTAB 0\n       \tcubic rto:204\nblue   LISTEN 0\n"
+            "Netns  State Recv-Q\nblue   ESTAB 0\n       \tcubic rto:204\nhost   LISTEN 0\n"
         );
+        // Without a header; a first column that starts with blanks (-Q).
         let mut out = Vec::new();
-        prefix_lines(b"ESTAB 0\n", "host", 5, false, &mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "host  ESTAB 0\n");
+        prefix_lines(b"  1.2.3.4:5\n", &["host"], 5, false, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "host    1.2.3.4:5\n");
     }
 
     #[test]

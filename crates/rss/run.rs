@@ -55,6 +55,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if argv.get(1).is_some_and(|a| a == "bench") {
         return crate::bench::run(argv, out, err);
     }
+    if argv.get(1).is_some_and(|a| a == "top") {
+        return crate::top::run(argv, out, err);
+    }
     if argv.get(1).is_some_and(|a| a == "doctor") {
         return crate::doctor::run(argv, out, err);
     }
@@ -80,10 +83,10 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_USAGE;
         }
     };
-    let result = if config.all_netns.is_some() {
-        crate::netns_all::run(&config, out, err)
-    } else if config.watch.is_some() {
+    let result = if config.watch.is_some() {
         crate::watch::run(&config, out, err)
+    } else if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
     } else {
         execute(&config, out, err)
     };
@@ -188,7 +191,7 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
 
 /// Resolves filter names inside another network namespace: interface
 /// names are that namespace's.
-struct NsResolver<'a>(&'a NetNs);
+pub(crate) struct NsResolver<'a>(pub(crate) &'a NetNs);
 
 impl Resolver for NsResolver<'_> {
     fn service(&self, name: &str) -> Option<u16> {
@@ -318,6 +321,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         tos: a.tos,
         cgroup: a.cgroup,
         inet_sockopt: a.inet_sockopt,
+        explain: a.explain,
         tty,
         width: None,
     }

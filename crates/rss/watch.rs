@@ -13,7 +13,11 @@
 //! - piped, the same blocks one after another, each starting with a
 //!   `--- TIMESTAMP` line;
 //! - with `-j`, JSON Lines: one `snapshot` object, then one `delta` object
-//!   per interval (see [`snapshot_json`] and [`delta_json`]).
+//!   per interval (see [`snapshot_line`] and [`delta_line`]).
+//!
+//! With `--all-netns` every namespace is sampled each interval: the table
+//! gets a leading `Netns` column, change lines a namespace label, and each
+//! JSON line (one per namespace per interval) a `netns` field.
 //!
 //! It ends on Ctrl-C (SIGINT/SIGTERM, exit 0) or when the reader goes away
 //! (broken pipe, exit 0).
@@ -23,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde::Serialize;
 use sockdiag::sample::Delta;
 use sockdiag::{Endpoint, Sample, SampleOptions, Sampler, Socket, SocketKey};
 
@@ -303,19 +307,76 @@ fn millis(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-fn socket_json(s: &Socket) -> Value {
-    serde_json::to_value(s).unwrap_or(Value::Null)
-}
-
 /// The first JSON line: `{"type":"snapshot","seq":0,"time_ms":T,"sockets":[...]}`,
 /// every socket in the sockdiag model's form (with its `cookie`).
-pub fn snapshot_json(sample: &Sample) -> Value {
-    json!({
-        "type": "snapshot",
-        "seq": sample.seq,
-        "time_ms": millis(sample.taken_at),
-        "sockets": sample.sockets.iter().map(socket_json).collect::<Vec<_>>(),
-    })
+pub fn snapshot_line(sample: &Sample) -> SnapshotLine<'_> {
+    SnapshotLine {
+        r#type: "snapshot",
+        seq: sample.seq,
+        time_ms: millis(sample.taken_at),
+        sockets: &sample.sockets,
+    }
+}
+
+/// A snapshot line. Lines are structs, not `serde_json::Value`s, so that
+/// fields keep this order (`type` first) instead of being sorted.
+#[derive(Debug, Serialize)]
+pub struct SnapshotLine<'a> {
+    r#type: &'static str,
+    seq: u64,
+    time_ms: u64,
+    sockets: &'a [Socket],
+}
+
+#[derive(Debug, Serialize)]
+struct MetricsJson {
+    state: sockdiag::State,
+    recv_q: u64,
+    send_q: u64,
+    bytes_sent: u64,
+    bytes_received: u64,
+    retrans: u64,
+}
+
+impl MetricsJson {
+    fn new(s: &Socket, m: &Metrics) -> MetricsJson {
+        MetricsJson {
+            state: s.state,
+            recv_q: m.recv_q,
+            send_q: m.send_q,
+            bytes_sent: m.bytes_sent,
+            bytes_received: m.bytes_received,
+            retrans: m.retrans,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct RatesJson {
+    sent: f64,
+    received: f64,
+    retrans: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ChangeJson<'a> {
+    key: SocketKey,
+    socket: &'a Socket,
+    before: MetricsJson,
+    after: MetricsJson,
+    rates: RatesJson,
+}
+
+/// A delta line, serialized in this field order.
+#[derive(Debug, Serialize)]
+pub struct DeltaLine<'a> {
+    r#type: &'static str,
+    seq: u64,
+    time_ms: u64,
+    interval_ms: u64,
+    new: &'a [&'a Socket],
+    gone: &'a [&'a Socket],
+    changed: Vec<ChangeJson<'a>>,
 }
 
 /// Each later JSON line: `{"type":"delta","seq":N,"time_ms":T,"interval_ms":I,
@@ -324,42 +385,30 @@ pub fn snapshot_json(sample: &Sample) -> Value {
 /// "rates":{"sent":B/s,"received":B/s,"retrans":N/s}}` where METRICS is
 /// `{"state","recv_q","send_q","bytes_sent","bytes_received","retrans"}`
 /// and KEY is `{"cookie":N}` (or `{"fallback":{...}}` without cookies).
-pub fn delta_json(sample: &Sample, delta: &Delta<'_>) -> Value {
-    let metrics = |s: &Socket, m: &Metrics| {
-        json!({
-            "state": s.state,
-            "recv_q": m.recv_q,
-            "send_q": m.send_q,
-            "bytes_sent": m.bytes_sent,
-            "bytes_received": m.bytes_received,
-            "retrans": m.retrans,
-        })
-    };
-    let changed: Vec<Value> = changes(delta)
-        .iter()
-        .map(|c| {
-            json!({
-                "key": SocketKey::of(c.after),
-                "socket": socket_json(c.after),
-                "before": metrics(c.before, &c.metrics.0),
-                "after": metrics(c.after, &c.metrics.1),
-                "rates": {
-                    "sent": c.rates.sent,
-                    "received": c.rates.received,
-                    "retrans": c.rates.retrans,
-                },
-            })
+pub fn delta_line<'a>(sample: &Sample, delta: &'a Delta<'a>) -> DeltaLine<'a> {
+    let changed = changes(delta)
+        .into_iter()
+        .map(|c| ChangeJson {
+            key: SocketKey::of(c.after),
+            socket: c.after,
+            before: MetricsJson::new(c.before, &c.metrics.0),
+            after: MetricsJson::new(c.after, &c.metrics.1),
+            rates: RatesJson {
+                sent: c.rates.sent,
+                received: c.rates.received,
+                retrans: c.rates.retrans,
+            },
         })
         .collect();
-    json!({
-        "type": "delta",
-        "seq": sample.seq,
-        "time_ms": millis(sample.taken_at),
-        "interval_ms": delta.interval.as_millis() as u64,
-        "new": delta.appeared.iter().map(|s| socket_json(s)).collect::<Vec<_>>(),
-        "gone": delta.vanished.iter().map(|s| socket_json(s)).collect::<Vec<_>>(),
-        "changed": changed,
-    })
+    DeltaLine {
+        r#type: "delta",
+        seq: sample.seq,
+        time_ms: millis(sample.taken_at),
+        interval_ms: delta.interval.as_millis() as u64,
+        new: &delta.appeared,
+        gone: &delta.vanished,
+        changed,
+    }
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -370,7 +419,7 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 /// Makes SIGINT and SIGTERM end the loop at its next check instead of
 /// killing the process mid-line.
-fn catch_stop_signals() {
+pub(crate) fn catch_stop_signals() {
     STOP.store(false, Ordering::SeqCst);
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler only stores to an atomic, which is
@@ -379,6 +428,11 @@ fn catch_stop_signals() {
             libc::signal(sig, on_signal as *const () as libc::sighandler_t);
         }
     }
+}
+
+/// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).
+pub(crate) fn stopped() -> bool {
+    STOP.load(Ordering::SeqCst)
 }
 
 /// Sleeps until `deadline` or a stop signal; false when stopped.
@@ -405,6 +459,76 @@ pub(crate) fn netns_path(ns: &Namespace) -> Option<PathBuf> {
 }
 
 /// Runs the watch loop until a stop signal or a closed output.
+/// One namespace being watched.
+struct Watched {
+    /// Its label under `--all-netns`; `None` for a single namespace.
+    label: Option<String>,
+    sampler: Sampler,
+    prev: Option<Sample>,
+}
+
+/// The samplers: one for the namespace of `-N` (or the caller's), or one
+/// per namespace of `--all-netns` (those that cannot be entered are
+/// reported on `err` and left out).
+fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failure> {
+    let a = &config.args;
+    let opts = SampleOptions::default()
+        .counters(false)
+        .processes(a.processes || a.threads);
+    let Some(scope) = config.all_netns else {
+        let mut opts = opts;
+        let query = match netns_path(&config.netns) {
+            Some(p) => {
+                let ns = sockdiag::NetNs::from_path(&p)?;
+                opts = opts.netns(p);
+                crate::netns_all::query_in(config, &ns)?
+            }
+            None => build_query(config),
+        };
+        return Ok(vec![Watched {
+            label: None,
+            sampler: Sampler::new(query, opts)?,
+            prev: None,
+        }]);
+    };
+    let (targets, errors) = crate::netns_all::targets(scope);
+    for e in errors {
+        writeln!(err, "rss: {e}")?;
+    }
+    let mut out = Vec::new();
+    for t in &targets {
+        // The sampler opens its own handle on the namespace, so the target
+        // may be dropped afterwards.
+        let made = sockdiag::NetNs::from_path(t.path())
+            .and_then(|ns| crate::netns_all::query_in(config, &ns))
+            .and_then(|q| Sampler::new(q, opts.clone().netns(t.path())));
+        match made {
+            Ok(sampler) => out.push(Watched {
+                label: Some(t.label.clone()),
+                sampler,
+                prev: None,
+            }),
+            Err(e) => writeln!(err, "rss: {}", t.failure(&e))?,
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one JSON line, with a `netns` field when labelled.
+fn json_line<T: Serialize>(buf: &mut Vec<u8>, line: &T, label: Option<&str>) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Labelled<'a, T> {
+        #[serde(flatten)]
+        line: &'a T,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        netns: Option<&'a str>,
+    }
+    serde_json::to_writer(&mut *buf, &Labelled { line, netns: label }).map_err(io::Error::from)?;
+    buf.push(b'\n');
+    Ok(())
+}
+
+/// Runs the watch loop until a stop signal or a closed output.
 pub(crate) fn run(
     config: &Config,
     out: &mut dyn Write,
@@ -424,59 +548,123 @@ pub(crate) fn run(
             )));
         }
     }
-    let mut opts = SampleOptions::default()
-        .counters(false)
-        .processes(a.processes || a.threads);
-    if let Some(p) = netns_path(&config.netns) {
-        opts = opts.netns(p);
-    }
-    let mut sampler = Sampler::new(build_query(config), opts)?;
+    let mut watched = samplers(config, err)?;
     let tty = crate::run::is_stdout_tty();
     catch_stop_signals();
-    let _ = err;
-    let mut prev: Option<Sample> = None;
     let mut next = Instant::now();
     loop {
-        let sample = sampler.sample()?;
         let mut buf = Vec::with_capacity(16 * 1024);
-        if a.json {
-            let v = match &prev {
-                None => snapshot_json(&sample),
-                Some(p) => delta_json(&sample, &sample.delta(p)),
-            };
-            serde_json::to_writer(&mut buf, &v).map_err(io::Error::from)?;
-            buf.push(b'\n');
-        } else {
+        // Sample every namespace first: the block shows one moment.
+        let mut fresh = Vec::with_capacity(watched.len());
+        let mut i = 0;
+        while i < watched.len() {
+            match watched[i].sampler.sample() {
+                Ok(s) => {
+                    if a.json {
+                        // Lines go out as samples come in: a namespace with
+                        // many sockets does not hold back the others.
+                        let w = &watched[i];
+                        let mut line = Vec::new();
+                        let label = w.label.as_deref();
+                        match &w.prev {
+                            None => json_line(&mut line, &snapshot_line(&s), label)?,
+                            Some(p) => {
+                                let d = s.delta(p);
+                                json_line(&mut line, &delta_line(&s, &d), label)?;
+                            }
+                        }
+                        out.write_all(&line)?;
+                        out.flush()?;
+                    }
+                    fresh.push(s);
+                    i += 1;
+                }
+                // A namespace among many that fails is dropped and reported.
+                Err(e) if watched.len() > 1 => {
+                    let w = watched.remove(i);
+                    writeln!(err, "rss: netns {}: {e}", w.label.unwrap_or_default())?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // JSON lines were written above, one per namespace as sampled.
+        if !a.json {
             if tty {
                 // Home and clear: redraw in place.
                 buf.extend_from_slice(b"\x1b[H\x1b[2J");
             }
-            let delta = prev.as_ref().map(|p| sample.delta(p));
-            let (new, gone, moved) = match &delta {
-                Some(d) => (d.appeared.len(), d.vanished.len(), changes(d).len()),
-                None => (0, 0, 0),
-            };
+            let deltas: Vec<Option<Delta<'_>>> = watched
+                .iter()
+                .zip(&fresh)
+                .map(|(w, s)| w.prev.as_ref().map(|p| s.delta(p)))
+                .collect();
+            let (mut new, mut gone, mut moved) = (0, 0, 0);
+            for d in deltas.iter().flatten() {
+                new += d.appeared.len();
+                gone += d.vanished.len();
+                moved += changes(d).len();
+            }
+            let taken_at = fresh.first().map_or_else(SystemTime::now, |s| s.taken_at);
             writeln!(
                 buf,
                 "--- {}  every {:?}  {} sockets  +{new} new  -{gone} gone  ~{moved} moved",
-                utc_text(sample.taken_at),
+                utc_text(taken_at),
                 interval,
-                sample.sockets.len()
+                fresh.iter().map(|s| s.sockets.len()).sum::<usize>()
             )?;
-            let mut table = TableRenderer::new(&mut buf, render_options(config, tty));
-            for s in &sample.sockets {
-                table.push(s)?;
+            let mut table = Vec::new();
+            let mut r = TableRenderer::new(&mut table, render_options(config, tty));
+            for s in fresh.iter().flat_map(|s| &s.sockets) {
+                r.push(s)?;
             }
-            table.finish()?;
-            if let Some(d) = &delta {
-                for line in change_lines(d) {
-                    writeln!(buf, "{line}")?;
+            r.finish()?;
+            let labels: Vec<&str> = watched
+                .iter()
+                .zip(&fresh)
+                .flat_map(|(w, s)| {
+                    std::iter::repeat_n(w.label.as_deref().unwrap_or(""), s.sockets.len())
+                })
+                .collect();
+            let width = watched
+                .iter()
+                .filter_map(|w| w.label.as_ref().map(|l| l.len().max("Netns".len())))
+                .max();
+            match width {
+                Some(width) => {
+                    crate::netns_all::prefix_lines(&table, &labels, width, !a.no_header, &mut buf)?
+                }
+                None => buf.extend_from_slice(&table),
+            }
+            for (w, d) in watched.iter().zip(&deltas) {
+                for line in d.iter().flat_map(change_lines) {
+                    match (&w.label, width) {
+                        (Some(l), Some(width)) => writeln!(buf, "{l:<width$} {line}")?,
+                        _ => writeln!(buf, "{line}")?,
+                    }
+                }
+            }
+        }
+        if tty && !a.json {
+            // Redrawn in place: what does not fit the screen is cut, so
+            // the status line stays on top.
+            if let Ok((_, rows)) = crossterm::terminal::size() {
+                let keep = usize::from(rows.max(2)) - 1;
+                let cut = buf
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, b)| *b == b'\n')
+                    .nth(keep)
+                    .map(|(i, _)| i + 1);
+                if let Some(cut) = cut {
+                    buf.truncate(cut);
                 }
             }
         }
         out.write_all(&buf)?;
         out.flush()?;
-        prev = Some(sample);
+        for (w, s) in watched.iter_mut().zip(fresh) {
+            w.prev = Some(s);
+        }
         next += interval;
         if next < Instant::now() {
             next = Instant::now();
@@ -549,14 +737,14 @@ mod tests {
         assert!(lines[0].starts_with("+ new") && lines[0].contains("cookie:0x3"));
         assert!(lines[1].starts_with("- gone") && lines[1].contains("cookie:0x2"));
         assert!(lines[2].starts_with("~ moved") && lines[2].ends_with("Recv-Q 0->1000"));
-        let v = delta_json(&b, &d);
+        let v = serde_json::to_value(delta_line(&b, &d)).unwrap();
         assert_eq!(v["interval_ms"], 2000);
         assert_eq!(v["new"][0]["cookie"], 3);
         assert_eq!(v["gone"][0]["cookie"], 2);
         assert_eq!(v["changed"][0]["key"]["cookie"], 1);
         assert_eq!(v["changed"][0]["before"]["recv_q"], 0);
         assert_eq!(v["changed"][0]["after"]["recv_q"], 1000);
-        let s = snapshot_json(&a);
+        let s = serde_json::to_value(snapshot_line(&a)).unwrap();
         assert_eq!(s["type"], "snapshot");
         assert_eq!(s["sockets"].as_array().unwrap().len(), 2);
     }

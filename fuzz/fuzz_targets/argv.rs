@@ -6,11 +6,12 @@
 //! /dev/null so that `-F -` ends.
 #![no_main]
 
-use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
 use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "checks.rs"]
+mod checks;
 
 fn isolate() {
     static ONCE: Once = Once::new();
@@ -29,18 +30,5 @@ fn isolate() {
 
 fuzz_target!(|data: &[u8]| {
     isolate();
-    let mut argv = vec![OsString::from("rss")];
-    argv.extend(
-        data.split(|&b| b == 0)
-            .take(64)
-            .map(|w| OsString::from_vec(w.to_vec())),
-    );
-    // Subcommands do their own work (bench builds farms): not here.
-    if argv.get(1).is_some_and(|a| a == "bench") {
-        return;
-    }
-    if let Ok(config) = rss::args::Config::parse(argv) {
-        let _ = rss::run::build_query(&config);
-        let _ = rss::run::render_options(&config, false);
-    }
+    checks::check_argv(data);
 });

@@ -6,10 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "common.rs"]
-mod common;
+#[path = "checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let sockets = common::sockets(data);
-    common::render(&sockets);
-});
+fuzz_target!(|data: &[u8]| checks::check_decode(data));

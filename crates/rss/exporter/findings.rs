@@ -5,25 +5,115 @@
 //! published counts and never waits for the sampler.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sockdiag::Query;
+use sockdiag::diagnose::{Kind as FindingKind, Options, diagnose};
+use sockdiag::sample::{Sample, SampleOptions, Sampler};
 
 use super::metrics::{Def, Families, Kind, Value};
-use super::scrape::{Errors, Scope};
+use super::scrape::{Errors, Scope, all_namespaces};
 
-/// Starts the background sampler over `scope` (one sample every `interval`,
-/// 0 for none) and returns where it publishes.
+/// Samples a diagnosis looks at: the doctor's default (3 samples), spread
+/// over two sampling intervals.
+pub const WINDOW: usize = 3;
+
+/// Starts the background sampler over `scope`, one sample of each
+/// namespace every `interval` (zero: no sampler), and returns where it
+/// publishes. Each round runs the doctor's rules over the last [`WINDOW`]
+/// samples of each namespace.
 ///
-/// Hook for the doctor's sampler and rules (`sockdiag::sample`,
-/// `sockdiag::diagnose`): until they are part of this build, no sampler runs
-/// and no findings are exported.
-pub fn start(_scope: &Scope, _query: &Query, interval: Duration) -> Option<Arc<Findings>> {
+/// A sample of more than `max_sockets` sockets is not diagnosed (the
+/// namespace is reported in `rss_doctor_skipped`): the rules' cost grows
+/// faster than the socket count.
+pub fn start(
+    scope: &Scope,
+    query: &Query,
+    interval: Duration,
+    max_sockets: usize,
+) -> Option<Arc<Findings>> {
     if interval.is_zero() {
         return None;
     }
-    None
+    let findings = Arc::new(Findings::new(
+        FindingKind::ALL.iter().map(|k| k.name().to_owned()),
+    ));
+    let weak = Arc::downgrade(&findings);
+    let (scope, query) = (scope.clone(), query.clone());
+    std::thread::Builder::new()
+        .name("rss-doctor-sampler".into())
+        .spawn(move || {
+            // netns label (None without --all-netns) -> its sampler and window.
+            let mut samplers: BTreeMap<Option<String>, (Sampler, Vec<Sample>)> = BTreeMap::new();
+            loop {
+                let Some(findings) = weak.upgrade() else {
+                    return;
+                };
+                let targets: Vec<(Option<String>, Option<PathBuf>)> = match &scope {
+                    Scope::Current => vec![(None, None)],
+                    Scope::One(p) => vec![(None, Some(p.clone()))],
+                    Scope::All => std::iter::once((Some("host".to_owned()), None))
+                        .chain(
+                            all_namespaces()
+                                .into_iter()
+                                .map(|(l, p)| (Some(l), Some(p))),
+                        )
+                        .collect(),
+                };
+                samplers.retain(|k, _| targets.iter().any(|(l, _)| l == k));
+                let mut found = Vec::new();
+                let mut sampled = Vec::new();
+                let mut skipped = Vec::new();
+                for (label, path) in targets {
+                    if !samplers.contains_key(&label) {
+                        let mut opts = SampleOptions::default();
+                        if let Some(p) = &path {
+                            opts = opts.netns(p.clone());
+                        }
+                        match Sampler::new(query.clone(), opts) {
+                            Ok(s) => {
+                                samplers.insert(label.clone(), (s, Vec::new()));
+                            }
+                            Err(_) => {
+                                findings.failed();
+                                continue;
+                            }
+                        }
+                    }
+                    let Some((sampler, window)) = samplers.get_mut(&label) else {
+                        continue;
+                    };
+                    match sampler.sample() {
+                        Ok(s) if s.sockets.len() > max_sockets => {
+                            window.clear();
+                            skipped.push(label);
+                        }
+                        Ok(s) => {
+                            if window.len() == WINDOW {
+                                window.remove(0);
+                            }
+                            window.push(s);
+                            for f in diagnose(window, &Options::new()) {
+                                found.push((label.clone(), f.kind.name()));
+                            }
+                            sampled.push(label);
+                        }
+                        Err(_) => {
+                            findings.failed();
+                            samplers.remove(&label);
+                        }
+                    }
+                }
+                findings.publish(sampled, found);
+                findings.skip(skipped);
+                drop(findings);
+                std::thread::sleep(interval);
+            }
+        })
+        .ok()?;
+    Some(findings)
 }
 
 const FINDINGS: Def = (
@@ -36,6 +126,11 @@ const AGE: Def = (
     "Seconds since the background sampler last published a diagnosis.",
     Kind::Gauge,
 );
+const SKIPPED: Def = (
+    "rss_doctor_skipped",
+    "1 for a namespace whose last sample held more sockets than --sample-max-sockets, so it was not diagnosed.",
+    Kind::Gauge,
+);
 const ROUNDS: Def = (
     "rss_doctor_diagnoses",
     "Diagnoses the background sampler completed since the exporter started.",
@@ -44,7 +139,11 @@ const ROUNDS: Def = (
 
 #[derive(Debug, Default)]
 struct Latest {
-    by_kind: BTreeMap<String, u64>,
+    /// Namespaces diagnosed (their netns label).
+    namespaces: Vec<Option<String>>,
+    /// Namespaces not diagnosed: too many sockets.
+    skipped: Vec<Option<String>>,
+    by_kind: BTreeMap<(Option<String>, String), u64>,
     at: Option<Instant>,
     rounds: u64,
     failures: u64,
@@ -67,16 +166,29 @@ impl Findings {
         }
     }
 
-    /// Publishes one diagnosis: the kind of each finding.
-    pub fn publish<'a>(&self, kinds: impl IntoIterator<Item = &'a str>) {
+    /// Publishes one diagnosis of `namespaces`: the namespace and kind of
+    /// each finding.
+    pub fn publish<'a>(
+        &self,
+        namespaces: Vec<Option<String>>,
+        found: impl IntoIterator<Item = (Option<String>, &'a str)>,
+    ) {
         let mut by_kind = BTreeMap::new();
-        for k in kinds {
-            *by_kind.entry(k.to_owned()).or_insert(0) += 1;
+        for (ns, k) in found {
+            *by_kind.entry((ns, k.to_owned())).or_insert(0) += 1;
         }
         if let Ok(mut l) = self.latest.lock() {
+            l.namespaces = namespaces;
             l.by_kind = by_kind;
             l.at = Some(Instant::now());
             l.rounds += 1;
+        }
+    }
+
+    /// Records the namespaces whose last sample was too large to diagnose.
+    pub fn skip(&self, namespaces: Vec<Option<String>>) {
+        if let Ok(mut l) = self.latest.lock() {
+            l.skipped = namespaces;
         }
     }
 
@@ -98,20 +210,87 @@ impl Findings {
             errors.count("findings");
         }
         out.declare(FINDINGS);
-        if l.at.is_some() {
+        for ns in &l.namespaces {
             let mut all: BTreeMap<&str, u64> = self.kinds.iter().map(|k| (k.as_str(), 0)).collect();
-            for (k, n) in &l.by_kind {
-                all.insert(k, *n);
+            for ((n, k), count) in &l.by_kind {
+                if n == ns {
+                    all.insert(k, *count);
+                }
             }
-            for (k, n) in all {
-                out.get(FINDINGS)
-                    .push(vec![("kind", k.to_owned())], Value::Int(n as i64));
+            for (k, count) in all {
+                let mut labels: Vec<(&'static str, String)> =
+                    ns.iter().map(|n| ("netns", n.clone())).collect();
+                labels.push(("kind", k.to_owned()));
+                out.get(FINDINGS).push(labels, Value::Int(count as i64));
             }
+        }
+        for ns in &l.skipped {
+            let labels: Vec<(&'static str, String)> =
+                ns.iter().map(|n| ("netns", n.clone())).collect();
+            out.get(SKIPPED).push(labels, Value::Int(1));
         }
         if let Some(at) = l.at {
             out.get(AGE)
                 .push(vec![], Value::Float(at.elapsed().as_secs_f64()));
         }
         out.get(ROUNDS).push(vec![], Value::Count(l.rounds));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(
+        out: &mut Families,
+        name: &'static str,
+    ) -> Vec<(Vec<(&'static str, String)>, Value)> {
+        out.get((name, "", Kind::Gauge))
+            .samples
+            .iter()
+            .map(|s| (s.labels.clone(), s.value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_known_kind_is_a_series_per_namespace() {
+        let f = Findings::new(["a".to_owned(), "b".to_owned()]);
+        let errors = Errors::default();
+        let mut out = Families::new();
+        f.write(&mut out, &errors);
+        // Before the first diagnosis: the family, no series.
+        assert!(samples(&mut out, FINDINGS.0).is_empty());
+
+        f.publish(
+            vec![Some("host".into()), Some("web".into())],
+            [
+                (Some("web".to_owned()), "b"),
+                (Some("web".to_owned()), "b"),
+                (Some("host".to_owned()), "c"),
+            ],
+        );
+        f.failed();
+        f.skip(vec![Some("big".into())]);
+        let mut out = Families::new();
+        f.write(&mut out, &errors);
+        let l = |ns: &str, k: &str| vec![("netns", ns.to_owned()), ("kind", k.to_owned())];
+        assert_eq!(
+            samples(&mut out, FINDINGS.0),
+            vec![
+                (l("host", "a"), Value::Int(0)),
+                (l("host", "b"), Value::Int(0)),
+                (l("host", "c"), Value::Int(1)),
+                (l("web", "a"), Value::Int(0)),
+                (l("web", "b"), Value::Int(2)),
+            ]
+        );
+        assert_eq!(
+            errors
+                .0
+                .iter()
+                .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+                .sum::<u64>(),
+            1
+        );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! [`Aggregate`] folds one dump's sockets into bounded aggregates: nothing
 //! here is keyed by a connection, only by table/family/state, by listener
-//! (address, port) and by process command name. [`Aggregate::families`]
+//! (address, port) and by process command name. [`Aggregate::write`]
 //! turns them into [`Family`] values that `encode` writes in either text
 //! format. The caps ([`Limits`]) keep the largest series and fold the rest
 //! into one `(other)` series, counted in `rss_exporter_folded_series`.

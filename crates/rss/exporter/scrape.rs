@@ -47,10 +47,10 @@ const STAGES: [&str; 5] = ["netns", "dump", "counters", "processes", "findings"]
 
 /// Errors by stage, since start.
 #[derive(Debug, Default)]
-pub struct Errors([AtomicU64; STAGES.len()]);
+pub struct Errors(pub(super) [AtomicU64; STAGES.len()]);
 
 impl Errors {
-    /// Counts one error of `stage` (one of [`STAGES`]).
+    /// Counts one error of `stage` (`netns`, `dump`, `counters`, `processes` or `findings`).
     pub fn count(&self, stage: &str) {
         if let Some(i) = STAGES.iter().position(|s| *s == stage) {
             self.0[i].fetch_add(1, Ordering::Relaxed);
@@ -306,7 +306,7 @@ fn read_counters(ns: Option<&NetNs>) -> Result<(String, String), String> {
 
 /// Namespaces other than the caller's: `/run/netns/NAME` by name, then
 /// those of running processes by `net:[INODE]`, each once (by inode).
-fn all_namespaces() -> Vec<(String, PathBuf)> {
+pub fn all_namespaces() -> Vec<(String, PathBuf)> {
     let own = std::fs::metadata("/proc/thread-self/ns/net")
         .map(|m| (m.dev(), m.ino()))
         .ok();

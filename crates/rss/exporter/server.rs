@@ -42,8 +42,27 @@ const LANDING: &str = "<!DOCTYPE html>
 <body><h1>rss exporter</h1>
 <p>Socket statistics from NETLINK_SOCK_DIAG, for Prometheus.</p>
 <p><a href=\"/metrics\">Metrics</a></p>
-</body></html>
 ";
+
+/// The landing page, with the last scrape error if there was one.
+fn landing(last_error: Option<String>) -> String {
+    let mut page = LANDING.to_owned();
+    if let Some(e) = last_error {
+        page.push_str("<p>Last error: ");
+        for c in e.chars() {
+            match c {
+                '<' => page.push_str("&lt;"),
+                '>' => page.push_str("&gt;"),
+                '&' => page.push_str("&amp;"),
+                '"' => page.push_str("&quot;"),
+                c => page.push(c),
+            }
+        }
+        page.push_str("</p>\n");
+    }
+    page.push_str("</body></html>\n");
+    page
+}
 
 type Body = Full<Bytes>;
 
@@ -86,7 +105,7 @@ async fn handle(
         return Ok(reply(
             StatusCode::OK,
             "text/html; charset=utf-8",
-            Bytes::from_static(LANDING.as_bytes()),
+            landing(ex.last_error()),
         ));
     }
     let accept = req
@@ -150,4 +169,20 @@ pub fn serve(listener: TcpListener, ex: Arc<Exporter>) -> std::io::Result<()> {
             });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landing_page_escapes_the_last_error() {
+        let page = landing(Some("dump: <b>&\"".into()));
+        assert!(
+            page.contains("<p>Last error: dump: &lt;b&gt;&amp;&quot;</p>"),
+            "{page}"
+        );
+        assert!(page.ends_with("</body></html>\n"));
+        assert!(!landing(None).contains("Last error"));
+    }
 }

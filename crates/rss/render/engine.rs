@@ -61,6 +61,8 @@ pub struct RenderOptions {
     pub cgroup: bool,
     /// `--inet-sockopt`: the `inet-sockopt: (…)` line of inet sockets.
     pub inet_sockopt: bool,
+    /// `--explain` (rss only): a note of what Recv-Q and Send-Q mean.
+    pub explain: bool,
     /// Standard output is a terminal: with `width` unset, its width is asked
     /// for (`TIOCGWINSZ`), as `ss` does.
     pub tty: bool,
@@ -90,6 +92,7 @@ impl Default for RenderOptions {
             tos: false,
             cgroup: false,
             inet_sockopt: false,
+            explain: false,
             tty: false,
             width: None,
         }

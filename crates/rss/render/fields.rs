@@ -83,6 +83,11 @@ pub(super) fn build_row(
         Family::Netlink => netlink_row(row, names, opts, s),
         _ => {}
     }
+    if opts.explain {
+        let sep: &[u8] = if opts.oneline { b" " } else { b"\n\t" };
+        row[COL_EXT].extend_from_slice(sep);
+        row[COL_EXT].extend_from_slice(crate::explain::note(s).as_bytes());
+    }
 }
 
 /// `--inet-sockopt`: the option words of `struct inet_diag_sockopt`, in

@@ -11,8 +11,9 @@
 //!   the oracle), set its sysctls.
 //! - [`listener`], [`connect`] and [`wait_until`] build and observe sockets
 //!   inside it.
-//! - [`Farm`] holds up to 100,000 established loopback TCP pairs in child
-//!   processes, for scale tests and benches.
+//! - [`Farm`] holds established loopback TCP pairs in child processes
+//!   (500,000 pairs, a million sockets, in `benches/scale.py`), for scale
+//!   tests and benches.
 //!
 //! This crate must never depend on the sockdiag library it helps to test:
 //! it sees sockets only through the system `ss` and the kernel.

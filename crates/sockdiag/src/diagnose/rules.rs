@@ -851,6 +851,15 @@ fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                  (ETIMEDOUT, TCPAbortOnTimeout)."
             ),
         };
+        let orphan = if first.processes.is_empty()
+            && matches!(state, State::FinWait1 | State::LastAck | State::Closing)
+        {
+            " No process holds the socket any more: the application closed it and the kernel \
+             finishes the close alone (an orphan)."
+        } else {
+            ""
+        };
+        let what = format!("{what}{orphan}");
         out.push(Finding {
             kind: Kind::Retransmissions,
             severity: if max >= t.critical_retransmits {

@@ -1,0 +1,285 @@
+//! `rss top`: a full-screen, refreshing view of the busiest TCP
+//! connections (ratatui on crossterm).
+//!
+//! Keys: `1`..`6` sort by Recv-Q, Send-Q, send rate, receive rate,
+//! retransmits, RTT (the same key again flips the order), `s` next sort
+//! column, `/` types a filter in ss's language (Enter applies, Esc
+//! cancels), `g` groups by process, up/down (or `k`/`j`) select the
+//! connection shown in the detail pane, `q`, Esc or Ctrl-C quit.
+//!
+//! Samples come from [`sockdiag::Sampler`] (one dump per refresh, with
+//! `tcp_info` and processes); the view state is the pure [`model::Model`]
+//! and the screen is drawn by [`ui::draw`], so both are tested without a
+//! terminal. The terminal is restored on quit, on error, on Ctrl-C or
+//! SIGTERM and on panic (ratatui's panic hook).
+//!
+//! `RSS_TOP_TEST_PANIC=1` panics right after the first sample is drawn:
+//! the tests use it to prove that a panic leaves a usable terminal.
+//!
+//! Exit status: 0 after `q`, 1 when the system refused (namespace,
+//! permission), 2 for bad usage (a bad interval, sort key or filter, or
+//! stdout not a terminal).
+
+pub mod model;
+pub mod ui;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use sockdiag::{Query, Sample, SampleOptions, Sampler, States};
+
+use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use model::{Model, SortKey};
+
+/// `rss top`: the busiest TCP connections, refreshed.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rss top",
+    bin_name = "rss top",
+    about = "Full-screen view of the busiest TCP connections, refreshed every interval",
+    after_help = "Keys: 1-6 sort by Recv-Q, Send-Q, Send/s, Recv/s, Retrans, RTT (again: reverse), \
+                  s next sort, / filter (ss language; Enter applies, Esc cancels), g group by process, \
+                  up/down select, q quit.\n\n\
+                  Exit status: 0 success, 1 the system refused (namespace, permission), 2 bad usage."
+)]
+pub struct TopArgs {
+    /// Refresh interval (ms, s or m; seconds by default)
+    #[arg(short = 'i', long, value_name = "INTERVAL", default_value = "1s")]
+    pub interval: String,
+    /// Network namespace NAME (/run/netns/NAME), or a namespace file if it contains '/'
+    #[arg(short = 'N', long = "net", value_name = "NSNAME")]
+    pub net: Option<OsString>,
+    /// Initial sort column: recv-q, send-q, send, recv, retrans, rtt
+    #[arg(long, value_name = "KEY", default_value = "send")]
+    pub sort: String,
+    /// Start grouped by process
+    #[arg(short = 'g', long)]
+    pub group: bool,
+    /// Also show listening and closed sockets
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Initial filter, in ss's language (state words, then an expression)
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
+}
+
+/// Runs `rss top` (`argv` starts with the program name, then `top`).
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let args = match TopArgs::try_parse_from(argv.into_iter().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_OK;
+            }
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad usage");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let _ = writeln!(err, "rss: top: {first}");
+            return EXIT_USAGE;
+        }
+    };
+    let usage = |err: &mut dyn Write, msg: String| {
+        let _ = writeln!(err, "rss: top: {msg}");
+        EXIT_USAGE
+    };
+    let interval = match crate::watch::parse_interval(&args.interval) {
+        Ok(i) => i,
+        Err(e) => return usage(err, e.replace("--watch", "--interval")),
+    };
+    let Some(sort) = SortKey::parse(&args.sort) else {
+        return usage(
+            err,
+            format!(
+                "--sort: '{}' is not one of recv-q, send-q, send, recv, retrans, rtt",
+                args.sort
+            ),
+        );
+    };
+    let mut model = Model::new(sort);
+    model.grouped = args.group;
+    if let Err(e) = model.set_filter(&args.filter.join(" ")) {
+        return usage(err, e);
+    }
+    if !crate::run::is_stdout_tty() {
+        return usage(
+            err,
+            "needs a terminal (stdout is not one); use rss --watch when piped".into(),
+        );
+    }
+    let mut opts = SampleOptions::default().counters(false).processes(true);
+    if let Some(n) = &args.net {
+        let s = n.to_string_lossy();
+        opts = opts.netns(if s.contains('/') {
+            std::path::PathBuf::from(n)
+        } else {
+            std::path::Path::new("/run/netns").join(n)
+        });
+    }
+    let states = if args.all {
+        crate::args::SS_ALL
+    } else {
+        States::CONNECTED
+    };
+    let sampler = match Sampler::new(Query::tcp().states(states), opts) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "rss: top: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    crate::watch::catch_stop_signals();
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "rss: top: cannot set up the terminal: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let result = event_loop(&mut terminal, sampler, &mut model, interval);
+    ratatui::restore();
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "rss: top: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// What a key press does.
+fn on_key(model: &mut Model, code: KeyCode, mods: KeyModifiers) -> bool {
+    if code == KeyCode::Char('c') && mods.contains(KeyModifiers::CONTROL) {
+        return false;
+    }
+    if let Some(p) = &mut model.prompt {
+        match code {
+            KeyCode::Enter => {
+                let text = p.clone();
+                model.prompt = None;
+                model.message = model.set_filter(&text).err().map(|e| format!("rss: {e}"));
+            }
+            KeyCode::Esc => model.prompt = None,
+            KeyCode::Backspace => {
+                p.pop();
+            }
+            KeyCode::Char(c) => p.push(c),
+            _ => {}
+        }
+        return true;
+    }
+    model.message = None;
+    match code {
+        KeyCode::Char('q') | KeyCode::Esc => return false,
+        KeyCode::Char(c @ '1'..='6') => {
+            model.sort_by(SortKey::ALL[(c as u8 - b'1') as usize]);
+        }
+        KeyCode::Char('s') => {
+            let i = SortKey::ALL
+                .iter()
+                .position(|k| *k == model.sort)
+                .unwrap_or(0);
+            model.sort_by(SortKey::ALL[(i + 1) % SortKey::ALL.len()]);
+        }
+        KeyCode::Char('/') | KeyCode::Char('f') => {
+            model.prompt = Some(model.filter_text.clone());
+        }
+        KeyCode::Char('g') => model.toggle_grouping(),
+        KeyCode::Up | KeyCode::Char('k') => model.move_selection(-1),
+        KeyCode::Down | KeyCode::Char('j') => model.move_selection(1),
+        KeyCode::PageUp => model.move_selection(-10),
+        KeyCode::PageDown => model.move_selection(10),
+        KeyCode::Home => model.move_selection(isize::MIN / 2),
+        _ => {}
+    }
+    true
+}
+
+/// Takes a sample every `interval` on its own thread, so that a slow dump
+/// or `/proc` walk never delays a key press; ends when the receiver is
+/// dropped.
+fn spawn_sampler(
+    mut sampler: Sampler,
+    interval: Duration,
+) -> mpsc::Receiver<Result<Sample, sockdiag::Error>> {
+    let (tx, rx) = mpsc::sync_channel(2);
+    std::thread::spawn(move || {
+        let mut next = Instant::now();
+        loop {
+            let sample = sampler.sample();
+            let failed = sample.is_err();
+            if tx.send(sample).is_err() || failed {
+                return;
+            }
+            next += interval;
+            let now = Instant::now();
+            if next < now {
+                next = now;
+            }
+            std::thread::sleep(next - now);
+        }
+    });
+    rx
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    sampler: Sampler,
+    model: &mut Model,
+    interval: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let samples = spawn_sampler(sampler, interval);
+    let mut prev: Option<Sample> = None;
+    let mut older: Option<Sample> = None;
+    let mut dirty = true;
+    loop {
+        loop {
+            match samples.try_recv() {
+                Ok(sample) => {
+                    let sample = sample?;
+                    model.update(&sample, prev.as_ref());
+                    older = prev.replace(sample);
+                    dirty = true;
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    return Err("the sampler stopped".into());
+                }
+            }
+        }
+        if dirty {
+            terminal.draw(|f| ui::draw(f, model))?;
+            dirty = false;
+            if prev.is_some() && std::env::var_os("RSS_TOP_TEST_PANIC").is_some_and(|v| v == "1") {
+                panic!("RSS_TOP_TEST_PANIC: panicking after the first draw, as asked");
+            }
+        }
+        if crate::watch::stopped() {
+            return Ok(());
+        }
+        // Short waits: new samples and SIGTERM are noticed promptly.
+        if event::poll(Duration::from_millis(50))? {
+            match event::read()? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    if !on_key(model, k.code, k.modifiers) {
+                        return Ok(());
+                    }
+                    if let Some(p) = &prev
+                        && model.prompt.is_none()
+                    {
+                        // A new filter applies to the rows at once.
+                        model.update(p, older.as_ref());
+                    }
+                    dirty = true;
+                }
+                Event::Resize(..) => dirty = true,
+                _ => {}
+            }
+        }
+    }
+}
