@@ -36,7 +36,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = "rss-farm"
-SS = "/usr/bin/ss"
+# The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
+# ../shared/oracle/build-ss.sh target/ss-oracle), else the system's.
+SS = os.environ.get("RSS_SS_ORACLE") or (
+    os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss")
+    if os.path.exists(os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss"))
+    else "/usr/bin/ss")
 RSS = os.path.join(ROOT, "target", "release", "rss")
 FARM = os.path.join(ROOT, "target", "release", "examples", "farm")
 EXPORT = os.path.join(ROOT, "target", "compare")
@@ -85,6 +90,9 @@ def machine():
         "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "hyperfine": sh(["hyperfine", "--version"]).strip(),
         "rustc": sh(["rustc", "--version"]).strip(),
+        # The commit measured ("+dirty" with uncommitted changes).
+        "commit": sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
+        + ("+dirty" if sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).strip() else ""),
     }
 
 
@@ -119,8 +127,37 @@ class Farm:
 
 def one_run(argv):
     t = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    # A command that fails is not timed: stop (non-zero exit of this script).
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - t
+
+
+def rows(text):
+    """A table's rows, whitespace-normalised and sorted; the header and the
+    diag tools' own netlink rows left out."""
+    out = []
+    for line in text.splitlines()[1:]:
+        words = line.split()
+        if words and not (words[0] == "nl"):
+            out.append(" ".join(words))
+    return sorted(out)
+
+
+def same_rows(label, ss_cmd, rss_cmd):
+    """Before timing: both print the same rows (for -j, as many sockets as
+    ss has rows; for -s, the same counter lines). Raises otherwise."""
+    ss_out = subprocess.run(shlex.split(ss_cmd), check=True, text=True, capture_output=True).stdout
+    rss_out = subprocess.run(shlex.split(rss_cmd), check=True, text=True, capture_output=True).stdout
+    if " -j" in rss_cmd:
+        n = len(json.loads(rss_out))
+        ok = n == len(rows(ss_out))
+    elif label == "-s":
+        ok = [l.split(":")[0] for l in ss_out.splitlines()] == [
+            l.split(":")[0] for l in rss_out.splitlines()]
+    else:
+        ok = rows(ss_out) == rows(rss_out)
+    if not ok:
+        raise RuntimeError(f"{label}: rss and ss do not print the same rows; not timing them")
 
 
 def hyperfine(label, ss_cmd, rss_cmd, runs, warmup, size):
@@ -150,6 +187,8 @@ def peak_kib(argv, runs):
     for _ in range(runs):
         p = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{argv} exited with status {p.returncode}")
         vals.append(int(p.stderr.strip().splitlines()[-1]))
     return statistics.median(vals)
 
@@ -180,6 +219,7 @@ def measure_size(pairs, args):
             ss_cmd = f"{SS} -N {NS} " + ss_args.format(port=port)
             rss_cmd = f"{RSS} -N {NS} " + rss_args.format(port=port)
             log(f"   {label}")
+            same_rows(label, ss_cmd, rss_cmd)
             ss_t, rss_t, n = hyperfine(label, ss_cmd, rss_cmd, args.runs, args.warmup, pairs)
             ss_m, rss_m = peaks(ss_cmd, rss_cmd, args.mem_runs)
             rows.append({"label": label, "ss_cmd": ss_cmd, "rss_cmd": rss_cmd, "target": target,
@@ -221,7 +261,8 @@ def report(results, info, argv, started, finished, loads):
       f"load average {loads[0]} at start, {loads[1]} at the end)")
     w(f"- Memory: {info['mem_gib']} GiB; kernel {info['kernel']}")
     w(f"- {info['ss']}; {info['hyperfine']}; {info['rustc']}")
-    w(f"- Run from {started} to {finished} (UTC)\n")
+    w(f"- Run from {started} to {finished} (UTC), commit {info['commit']}; "
+      f"ss: `{SS}`\n")
     w("A farm of N pairs holds 2N established TCP sockets plus one listener per farm "
       "process (12 at 100k pairs) and 4 listeners with no connection (the "
       "`sport = :PORT` filter matches one of those: exactly one row), plus UDP and "

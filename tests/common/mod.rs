@@ -144,7 +144,7 @@ pub fn world() -> World {
     // pair acknowledged (no FIN-WAIT-1 left), and the kernel's deferred
     // rehash of the netlink table (which reorders its rows) done.
     assert!(
-        wait_until(Duration::from_secs(5), || {
+        wait_until(Duration::from_secs(30), || {
             let t = rss(&w, &["-tanH"]);
             t.lines().any(|l| l.starts_with("TIME-WAIT")) && !t.contains("FIN-WAIT-1")
         }),

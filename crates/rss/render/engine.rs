@@ -266,10 +266,13 @@ const SEGMENT: usize = 64 * 1024;
 /// Buffered tokens: every column value of the rows not yet rendered, and
 /// the byte accounting `ss` would have done for them.
 ///
-/// Each token is its length (one byte below 128, LEB128 above; `ss` spends
-/// two bytes and pads each token to 2 bytes) and its bytes, in fixed 64 KiB
-/// segments that are never reallocated, so the buffer never holds a
-/// growing copy of itself. A token never straddles two segments.
+/// Each token is a length byte and its bytes (`ss` spends two bytes on the
+/// length and pads each token to 2 bytes), in fixed 64 KiB segments that
+/// are never reallocated (the buffer never holds a growing copy of
+/// itself); a token never straddles two segments. A token equal to the
+/// previous one of its column (`ESTAB`, `0`, `127.0.0.1`, ...) is the one
+/// byte [`REPEAT`]. Length bytes: below [`LONG`] the length itself;
+/// [`LONG`] then a native `u16`.
 #[derive(Debug, Default)]
 struct Tokens {
     segs: Vec<Vec<u8>>,
@@ -277,39 +280,69 @@ struct Tokens {
     used: usize,
     /// Tokens buffered.
     count: usize,
+    /// Where the last literal token of each column is: segment, offset of
+    /// its bytes, length.
+    last: [Option<(usize, usize, usize)>; COL_MAX],
     sim: ChunkSim,
 }
 
+/// Length byte: the token repeats its column's previous one.
+const REPEAT: u8 = 0xff;
+/// Length byte: a `u16` length follows.
+const LONG: u8 = 0xfe;
+
 impl Tokens {
-    /// Appends one token; returns its length.
-    fn push(&mut self, bytes: &[u8]) -> usize {
+    /// Appends one token of column `col`; returns its length.
+    fn push(&mut self, col: usize, bytes: &[u8]) -> usize {
         let bytes = &bytes[..bytes.len().min(usize::from(u16::MAX))];
-        let mut hdr = [0u8; 3];
-        let hdr = leb128(bytes.len(), &mut hdr);
-        let need = hdr.len() + bytes.len();
-        let fits = self
-            .used
-            .checked_sub(1)
-            .is_some_and(|i| self.segs[i].capacity() - self.segs[i].len() >= need);
-        if !fits {
-            if self.used == self.segs.len() {
-                self.segs.push(Vec::with_capacity(SEGMENT.max(need)));
-            } else if self.segs[self.used].capacity() < need {
-                self.segs[self.used] = Vec::with_capacity(need);
-            }
-            self.used += 1;
-        }
-        let seg = &mut self.segs[self.used - 1];
-        seg.extend_from_slice(hdr);
-        seg.extend_from_slice(bytes);
         if !bytes.is_empty() {
             self.sim.write(bytes.len());
         }
         self.count += 1;
+        if let Some((sg, at, len)) = self.last[col]
+            && self.segs[sg][at..at + len] == *bytes
+        {
+            self.room(1);
+            self.segs[self.used - 1].push(REPEAT);
+            return bytes.len();
+        }
+        let hdr = if bytes.len() < usize::from(LONG) {
+            1
+        } else {
+            3
+        };
+        self.room(hdr + bytes.len());
+        let sg = self.used - 1;
+        let seg = &mut self.segs[sg];
+        if hdr == 1 {
+            seg.push(bytes.len() as u8);
+        } else {
+            seg.push(LONG);
+            seg.extend_from_slice(&(bytes.len() as u16).to_ne_bytes());
+        }
+        self.last[col] = Some((sg, seg.len(), bytes.len()));
+        seg.extend_from_slice(bytes);
         bytes.len()
     }
 
-    /// Bytes held (token headers included).
+    /// Makes room for `need` bytes in the current segment.
+    fn room(&mut self, need: usize) {
+        let fits = self
+            .used
+            .checked_sub(1)
+            .is_some_and(|i| self.segs[i].capacity() - self.segs[i].len() >= need);
+        if fits {
+            return;
+        }
+        if self.used == self.segs.len() {
+            self.segs.push(Vec::with_capacity(SEGMENT.max(need)));
+        } else if self.segs[self.used].capacity() < need {
+            self.segs[self.used] = Vec::with_capacity(need);
+        }
+        self.used += 1;
+    }
+
+    /// Bytes held.
     fn len(&self) -> usize {
         self.segs[..self.used].iter().map(Vec::len).sum()
     }
@@ -320,46 +353,42 @@ impl Tokens {
         }
         self.used = 0;
         self.count = 0;
+        self.last = [None; COL_MAX];
         self.sim.reset();
     }
-}
 
-/// `n` (at most 65535) as LEB128: 1 to 3 bytes of `buf`.
-fn leb128(mut n: usize, buf: &mut [u8; 3]) -> &[u8] {
-    let mut i = 0;
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            buf[i] = b;
-            return &buf[..=i];
-        }
-        buf[i] = b | 0x80;
-        i += 1;
-    }
-}
-
-/// The buffered tokens in order.
-fn each_token(segs: &[Vec<u8>]) -> impl Iterator<Item = &[u8]> {
-    segs.iter().flat_map(|seg| {
-        let mut at = 0;
+    /// The buffered tokens in order, each with the column it was pushed
+    /// for; `cols` are the enabled columns, in the order rows push them.
+    fn each<'a>(&'a self, cols: &'a [usize]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let segs = &self.segs[..self.used];
+        let mut last: [&[u8]; COL_MAX] = [&[]; COL_MAX];
+        let (mut sg, mut at, mut k) = (0, 0, 0);
         std::iter::from_fn(move || {
-            let mut len = 0usize;
-            let mut shift = 0;
-            loop {
-                let b = *seg.get(at)?;
-                at += 1;
-                len |= usize::from(b & 0x7f) << shift;
-                shift += 7;
-                if b & 0x80 == 0 {
-                    break;
-                }
+            while sg < segs.len() && at >= segs[sg].len() {
+                sg += 1;
+                at = 0;
             }
+            let seg = segs.get(sg)?;
+            let col = cols[k % cols.len()];
+            k += 1;
+            let b = seg[at];
+            at += 1;
+            if b == REPEAT {
+                return Some(last[col]);
+            }
+            let len = if b == LONG {
+                let l = usize::from(u16::from_ne_bytes([seg[at], seg[at + 1]]));
+                at += 2;
+                l
+            } else {
+                usize::from(b)
+            };
             let t = &seg[at..at + len];
             at += len;
+            last[col] = t;
             Some(t)
         })
-    })
+    }
 }
 
 /// Renders sockets as `ss`'s table into any writer.
@@ -473,11 +502,11 @@ impl Layout {
             // column left open (empty).
             for (c, spec) in SPECS.iter().enumerate().take(COL_EXT) {
                 if !r.cols[c].disabled {
-                    let n = r.tokens.push(spec.1.as_bytes());
+                    let n = r.tokens.push(c, spec.1.as_bytes());
                     r.flush_token(c, n);
                 }
             }
-            r.pending_ext = Some(r.tokens.push(b""));
+            r.pending_ext = Some(r.tokens.push(COL_EXT, b""));
         }
         r
     }
@@ -501,7 +530,7 @@ impl Layout {
             if self.cols[c].disabled {
                 continue;
             }
-            let n = self.tokens.push(&self.row[c]);
+            let n = self.tokens.push(c, &self.row[c]);
             if c == COL_EXT {
                 self.pending_ext = Some(n);
             } else {
@@ -536,7 +565,9 @@ impl Layout {
             .unwrap_or(first_enabled);
         let mut line_started = false;
         self.text.clear();
-        for token in each_token(&self.tokens.segs[..self.tokens.used]) {
+        let enabled: Vec<usize> = (0..COL_MAX).filter(|&c| !self.cols[c].disabled).collect();
+        let tokens = std::mem::take(&mut self.tokens);
+        for token in tokens.each(&enabled) {
             let (align, _, ldelim) = SPECS[f];
             let width = self.cols[f].width;
             let mut printed = 0usize;
@@ -581,6 +612,7 @@ impl Layout {
         }
         out.write_all(&self.text)?;
         self.text.clear();
+        self.tokens = tokens;
         self.tokens.clear();
         Ok(())
     }
