@@ -572,6 +572,10 @@ fn prometheus_scrapes_a_full_accept_queue() {
         .iter()
         .map(|f| f["kind"].as_str().unwrap().to_owned())
         .collect();
+    // Kinds judged from counter rises depend on when each looked; the
+    // others are judged from the sockets, which do not change here.
+    let from_counters = ["resets", "retransmissions", "udp_drops"];
+    doctor_kinds.retain(|k| !from_counters.contains(&k.as_str()));
     doctor_kinds.sort();
     doctor_kinds.dedup();
     assert!(
@@ -584,6 +588,7 @@ fn prometheus_scrapes_a_full_accept_queue() {
         prom_kinds = r
             .iter()
             .map(|x| x["metric"]["kind"].as_str().unwrap_or("").to_owned())
+            .filter(|k| !from_counters.contains(&k.as_str()))
             .collect();
         prom_kinds.sort();
         prom_kinds == doctor_kinds
@@ -629,9 +634,12 @@ fn all_netns_labels_each_namespace() {
     };
     let dir = scratch("allnetns");
     let path = dir.join("rss.prom");
+    let want =
+        format!("rss_listener_backlog{{netns=\"net:[{ino}]\",address=\"127.0.0.1\",port=\"7777\",");
     let mut text = String::new();
-    // The sleeper must have joined the namespace before the exporter looks.
-    let found = wait_until(Duration::from_secs(10), || {
+    // The sleeper must have joined the namespace before the exporter looks
+    // (and a loaded machine may need more than one try).
+    let found = wait_until(Duration::from_secs(20), || {
         let out = Command::new(env!("CARGO_BIN_EXE_rss"))
             .args(["exporter", "--all-netns", "--textfile"])
             .arg(&path)
@@ -639,15 +647,10 @@ fn all_netns_labels_each_namespace() {
             .unwrap();
         assert!(out.status.success(), "{out:?}");
         text = std::fs::read_to_string(&path).unwrap();
-        text.contains(&format!("netns=\"net:[{ino}]\""))
+        text.lines().any(|l| l.starts_with(&want))
     });
-    assert!(found, "no series for net:[{ino}] in\n{text}");
-    let want =
-        format!("rss_listener_backlog{{netns=\"net:[{ino}]\",address=\"127.0.0.1\",port=\"7777\",");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&want))
-        .unwrap_or_else(|| panic!("no {want} in\n{text}"));
+    assert!(found, "no {want} in\n{text}");
+    let line = text.lines().find(|l| l.starts_with(&want)).unwrap();
     assert!(line.ends_with(" 7"), "{line}");
     // The exporter's own namespace is there too.
     assert!(text.contains("rss_sockets{netns=\"host\","), "{text}");
