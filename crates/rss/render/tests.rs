@@ -776,7 +776,7 @@ fn unix_extended_and_memory() {
         dev: 254 << 20,
     });
     u.icons = Some(vec![2385305]);
-    s.unix = Some(u);
+    s.unix = Some(Box::new(u));
     s.skmem = Some(SkMemInfo {
         rcvbuf: 212992,
         sndbuf: 212992,
@@ -847,7 +847,7 @@ fn packet_details() {
     d.uid = Some(0);
     let mut info = PacketInfo::default();
     info.flags = 1;
-    d.packet = Some(info);
+    d.packet = Some(Box::new(info));
     d.skmem = Some(SkMemInfo {
         rcvbuf: 212992,
         sndbuf: 212992,
@@ -867,7 +867,7 @@ fn packet_details() {
     info.version = 2;
     info.flags = 0x2 | 0x10;
     info.fanout = Some(0x0003_0007);
-    d.packet = Some(info);
+    d.packet = Some(Box::new(info));
     d.uid = Some(1000);
     assert_eq!(
         row(
@@ -879,7 +879,7 @@ fn packet_details() {
         ),
         "*:* * uid:1000 ino:2385310 sk:12f413\n\tver:2 cpy_thresh:0 flags(  auxdata loss )\n\tfanout(id:7,type:roll)"
     );
-    d.packet = Some(PacketInfo::default());
+    d.packet = Some(Box::new(PacketInfo::default()));
     d.uid = Some(0);
     assert_eq!(
         row(
@@ -1018,7 +1018,7 @@ fn netlink_connected_and_details() {
     let mut e = netlink(4, 0, 832);
     let mut info = NetlinkInfo::default();
     info.groups = vec![1, 5, 40];
-    e.netlink = Some(info);
+    e.netlink = Some(Box::new(info));
     e.skmem = Some(SkMemInfo {
         rmem_alloc: 832,
         rcvbuf: 212992,
@@ -1143,12 +1143,12 @@ fn lab_established() -> Socket {
         ("rcv_wnd", 65536),
     ]));
     s.congestion = Some(ShortName::new(b"bbr"));
-    s.bbr = Some(BbrInfo {
+    s.bbr = Some(Box::new(BbrInfo {
         bw: 0,
         min_rtt: 29,
         pacing_gain: 0,
         cwnd_gain: 0,
-    });
+    }));
     s
 }
 
@@ -1242,19 +1242,19 @@ fn tcp_info_rare_fields_by_rule() {
     s.inode = 5;
     s.cookie = Some(0xa);
     s.tcp_info = Some(ti);
-    s.dctcp = Some(DctcpInfo {
+    s.dctcp = Some(Box::new(DctcpInfo {
         enabled: 1,
         ce_state: 0,
         alpha: 1024,
         ab_ecn: 10,
         ab_tot: 20,
-    });
-    s.bbr = Some(BbrInfo {
+    }));
+    s.bbr = Some(Box::new(BbrInfo {
         bw: 1_250_000,
         min_rtt: 1500,
         pacing_gain: 739,
         cwnd_gain: 512,
-    });
+    }));
     let o = RenderOptions {
         numeric: false,
         info: true,
@@ -1284,14 +1284,14 @@ fn tcp_info_rare_fields_by_rule() {
         ("snd_mss", 1000),
         ("rtt", 1),
     ]));
-    s.dctcp = Some(DctcpInfo::default());
+    s.dctcp = Some(Box::new(DctcpInfo::default()));
     s.bbr = None;
-    s.vegas = Some(sockdiag::VegasInfo {
+    s.vegas = Some(Box::new(sockdiag::VegasInfo {
         enabled: 1,
         rttcnt: 1,
         rtt: 8000,
         minrtt: 1,
-    });
+    }));
     s.state = State::Listen;
     assert_eq!(
         row(
@@ -1431,12 +1431,12 @@ fn udp_tos_and_memory() {
         ..fields()
     };
     assert_eq!(row(m.clone(), &u), "0.0.0.0:53 0.0.0.0:*\n\t");
-    u.meminfo = Some(MemInfo {
+    u.meminfo = Some(Box::new(MemInfo {
         rmem: 1,
         wmem: 2,
         fmem: 3,
         tmem: 4,
-    });
+    }));
     assert_eq!(row(m, &u), "0.0.0.0:53 0.0.0.0:*\n\t mem:(r1,w2,f3,t4)");
 }
 
@@ -1516,7 +1516,7 @@ fn mptcp_info_line() {
         "10.0.0.2",
         2,
     );
-    s.mptcp_info = Some(sockdiag::MptcpInfo::from_bytes(&b));
+    s.mptcp_info = Some(Box::new(sockdiag::MptcpInfo::from_bytes(&b)));
     let o = RenderOptions {
         info: true,
         oneline: true,
@@ -1531,7 +1531,7 @@ fn mptcp_info_line() {
 #[test]
 fn ulp_name() {
     let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
-    s.ulp = Some(ShortName::new(b"tls"));
+    s.ulp = Some(Box::new(ShortName::new(b"tls")));
     assert_eq!(
         row(
             RenderOptions {

@@ -6,6 +6,10 @@ use crate::error::DecodeError;
 use crate::inet::TCPDIAG_GETSOCK;
 use crate::model::{Family, Socket, Table};
 use crate::wire::NlMsgs;
+
+/// Most bytes of IPv6 replies a single-walk TCP dump holds back before it
+/// dumps IPv6 again on its own (for the tests of that path).
+pub const DEFERRED_V6_MAX: usize = crate::query::DEFERRED_V6_MAX;
 use crate::{inet, netlink, packet, procnet, unix};
 
 /// Decodes every socket message of one received datagram (as

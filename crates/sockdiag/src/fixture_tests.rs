@@ -16,7 +16,7 @@
 #![cfg(target_endian = "little")]
 
 #[path = "fixtures.rs"]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -136,12 +136,12 @@ fn tcp4_listener_with_one_waiting_connection() {
     want.send_q = 5; // [60..64] idiag_wqueue: the backlog
     want.inode = 1799596; // [68..72] idiag_inode
     tcp4_common(&mut want);
-    want.meminfo = Some(MemInfo {
+    want.meminfo = Some(Box::new(MemInfo {
         rmem: 0,
         wmem: 0,
         fmem: 0,
         tmem: 0,
-    }); // INET_DIAG_MEMINFO
+    })); // INET_DIAG_MEMINFO
     want.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0])); // INET_DIAG_SKMEMINFO
     want.congestion = Some(ShortName::new(b"bbr")); // INET_DIAG_CONG "bbr\0"
     // No VEGASINFO/BBRINFO: the kernel asks the congestion module only below TIME-WAIT.
@@ -174,21 +174,21 @@ fn tcp4_reader_every_field() {
     want.send_q = 0; // [60..64] idiag_wqueue
     want.inode = 1799598; // [68..72]
     tcp4_common(&mut want);
-    want.meminfo = Some(MemInfo {
+    want.meminfo = Some(Box::new(MemInfo {
         rmem: 1832,
         wmem: 0,
         fmem: 2264,
         tmem: 0,
-    }); // INET_DIAG_MEMINFO
+    })); // INET_DIAG_MEMINFO
     want.skmem = Some(skmem([1832, 131072, 0, 3939840, 2264, 0, 0, 0, 0])); // INET_DIAG_SKMEMINFO
     want.congestion = Some(ShortName::new(b"bbr")); // INET_DIAG_CONG
     // INET_DIAG_BBRINFO: bw_lo 0, bw_hi 0, min_rtt 21 us, pacing_gain 0, cwnd_gain 0
-    want.bbr = Some(BbrInfo {
+    want.bbr = Some(Box::new(BbrInfo {
         bw: 0,
         min_rtt: 21,
         pacing_gain: 0,
         cwnd_gain: 0,
-    });
+    }));
     let i = s.tcp_info.expect("INET_DIAG_INFO");
     want.tcp_info = Some(i);
     assert_eq!(*s, want);
@@ -284,8 +284,8 @@ fn tcp4_waiting_connection_has_no_inode() {
     assert_eq!(s.skmem, Some(skmem([0, 131072, 0, 3939840, 0, 0, 0, 0, 0])));
     assert_eq!(s.tcp_info.and_then(|i| i.rcv_mss()), Some(536)); // [20..24] no data yet
     assert_eq!(
-        s.bbr,
-        Some(BbrInfo {
+        s.bbr.as_deref(),
+        Some(&BbrInfo {
             bw: 0,
             min_rtt: 12,
             pacing_gain: 0,
@@ -300,21 +300,21 @@ fn tcp4_waiting_connection_has_no_inode() {
     want.cookie = Some(0x1124f0);
     want.inode = 1799599;
     tcp4_common(&mut want);
-    want.meminfo = Some(MemInfo {
+    want.meminfo = Some(Box::new(MemInfo {
         rmem: 0,
         wmem: 0,
         fmem: 0,
         tmem: 0,
-    });
+    }));
     want.skmem = Some(skmem([0, 131072, 0, 3939840, 0, 0, 0, 0, 0]));
     want.congestion = Some(ShortName::new(b"bbr"));
     // INET_DIAG_BBRINFO: pacing and cwnd gains 256 = 1.0 << 8.
-    want.bbr = Some(BbrInfo {
+    want.bbr = Some(Box::new(BbrInfo {
         bw: 0,
         min_rtt: 9,
         pacing_gain: 256,
         cwnd_gain: 256,
-    });
+    }));
     want.tcp_info = c.tcp_info;
     assert_eq!(*c, want);
     let i = c.tcp_info.expect("INET_DIAG_INFO");
@@ -357,12 +357,12 @@ fn tcp4_writer_tos_mark_and_reno() {
     want.tos = Some(0x10); // INET_DIAG_TOS: IP_TOS 0x10 (IPTOS_LOWDELAY)
     want.mark = Some(42); // INET_DIAG_MARK: SO_MARK 42
     want.class_id = Some(6); // INET_DIAG_CLASS_ID: no net_cls class, so sk_priority (6 from TOS 0x10)
-    want.meminfo = Some(MemInfo {
+    want.meminfo = Some(Box::new(MemInfo {
         rmem: 0,
         wmem: 0,
         fmem: 0,
         tmem: 0,
-    });
+    }));
     want.skmem = Some(skmem([0, 131072, 0, 2626560, 0, 0, 0, 0, 0]));
     want.congestion = Some(ShortName::new(b"reno")); // reno has no get_info: no VEGAS/BBR attribute
     want.tcp_info = s.tcp_info;
@@ -388,7 +388,7 @@ fn tcp6_listeners_report_v6only() {
         s.class_id = Some(0);
         s.cgroup_id = Some(1);
         s.sockopt = Some(SOCKOPT6);
-        s.meminfo = Some(MemInfo::default());
+        s.meminfo = Some(Box::new(MemInfo::default()));
         s.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0]));
         s.congestion = Some(ShortName::new(b"bbr"));
     };
@@ -429,7 +429,7 @@ fn tcp6_half_closed_pair_and_mapped_connection() {
             send: false
         })
     ); // INET_DIAG_SHUTDOWN 1
-    assert_eq!((s.v6only, s.tclass, s.bbr), (None, Some(0), None)); // no SKV6ONLY; CLOSE-WAIT gets no BBRINFO
+    assert_eq!((s.v6only, s.tclass, s.bbr.clone()), (None, Some(0), None)); // no SKV6ONLY; CLOSE-WAIT gets no BBRINFO
     assert_eq!(s.tcp_info.and_then(|i| i.bytes_received()), Some(501));
     assert_eq!((s.inode, s.cookie), (1800661, Some(0x1124f3)));
     assert_eq!(
@@ -454,16 +454,16 @@ fn tcp6_half_closed_pair_and_mapped_connection() {
     want.class_id = Some(0);
     want.cgroup_id = Some(1);
     want.sockopt = Some(SOCKOPT6);
-    want.meminfo = Some(MemInfo::default());
+    want.meminfo = Some(Box::new(MemInfo::default()));
     want.skmem = Some(skmem([0, 131072, 0, 3939840, 0, 0, 0, 0, 0]));
     want.congestion = Some(ShortName::new(b"bbr"));
     // INET_DIAG_BBRINFO: bw_lo 4096000000, bw_hi 0, min_rtt 8, gains 739 (2.89 << 8)
-    want.bbr = Some(BbrInfo {
+    want.bbr = Some(Box::new(BbrInfo {
         bw: 4_096_000_000,
         min_rtt: 8,
         pacing_gain: 739,
         cwnd_gain: 739,
-    });
+    }));
     want.tcp_info = c.tcp_info;
     assert_eq!(*c, want);
     assert_eq!(c.tcp_info.and_then(|i| i.bytes_acked()), Some(502)); // SYN, 500 bytes, FIN
@@ -490,12 +490,12 @@ fn mptcp_info_is_not_taken_for_tcp_info() {
     want.send_q = 4; // idiag_wqueue: the backlog, copied from the subflow listener
     want.inode = 1800664;
     tcp4_common(&mut want);
-    want.meminfo = Some(MemInfo::default());
+    want.meminfo = Some(Box::new(MemInfo::default()));
     want.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0]));
     // INET_DIAG_INFO holds 96 bytes of `struct mptcp_info`: not a tcp_info.
     want.tcp_info = None;
     // A listener: every counter is zero, all 96 bytes present.
-    want.mptcp_info = Some(crate::MptcpInfo::from_bytes(&[0u8; 96]));
+    want.mptcp_info = Some(Box::new(crate::MptcpInfo::from_bytes(&[0u8; 96])));
     assert_eq!(socks[0], want);
 }
 
@@ -604,13 +604,13 @@ fn unix_sockets_every_field() {
     want.recv_q = 1; // UNIX_DIAG_RQLEN rqueue: one connection waiting
     want.send_q = 2; // UNIX_DIAG_RQLEN wqueue: the backlog
     common(&mut want);
-    want.unix = Some(UnixInfo {
+    want.unix = Some(Box::new(UnixInfo {
         vfs: Some(UnixVfs {
             ino: 10010690,
             dev: 266338304,
         }), // UNIX_DIAG_VFS
         icons: Some(vec![1800667]), // UNIX_DIAG_ICONS: the waiting client's inode
-    });
+    }));
     assert_eq!(socks[0], want);
 
     // The stream pair: 42 bytes written by 1800669, unread by 1800670.
@@ -734,10 +734,10 @@ fn packet_sockets_every_field() {
     want.uid = Some(0); // PACKET_DIAG_UID
     want.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0])); // PACKET_DIAG_MEMINFO
     // pdi_flags: PDI_RUNNING; version 0 (TPACKET_V1), reserve, copy_thresh, tstamp 0
-    want.packet = Some(PacketInfo {
+    want.packet = Some(Box::new(PacketInfo {
         flags: 1,
         ..PacketInfo::default()
-    });
+    }));
     assert_eq!(socks[0], want);
 
     let mut want = Socket::new(Table::PacketDgram, Family::Packet, State::Close); // [1] SOCK_DGRAM
@@ -750,12 +750,12 @@ fn packet_sockets_every_field() {
     want.peer = Endpoint::None;
     want.uid = Some(0);
     want.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 136, 0, 0])); // optmem: the filter
-    want.packet = Some(PacketInfo {
+    want.packet = Some(Box::new(PacketInfo {
         flags: 1,
         fanout: Some(7),     // PACKET_DIAG_FANOUT: id 7, type 0 (hash)
         filter_len: Some(1), // PACKET_DIAG_FILTER: one 8-byte sock_filter
         ..PacketInfo::default()
-    });
+    }));
     assert_eq!(socks[1], want);
     let json = serde_json::to_value(&socks[1]).unwrap();
     assert_eq!(json["netid"], "packet_dgram");
@@ -789,7 +789,7 @@ fn netlink_sockets_every_field() {
             group: 0,
         };
         s.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0])); // NETLINK_DIAG_MEMINFO
-        s.netlink = Some(NetlinkInfo::default()); // NETLINK_DIAG_FLAGS 0, no groups
+        s.netlink = Some(Box::new(NetlinkInfo::default())); // NETLINK_DIAG_FLAGS 0, no groups
         s
     };
     assert_eq!(socks[0], kernel(0, 1799577, 0x109299)); // rtnl
@@ -809,10 +809,10 @@ fn netlink_sockets_every_field() {
     };
     want.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0]));
     // NETLINK_DIAG_GROUPS: bit 0 of word 0 is group 1
-    want.netlink = Some(NetlinkInfo {
+    want.netlink = Some(Box::new(NetlinkInfo {
         groups: vec![1],
         ..NetlinkInfo::default()
-    });
+    }));
     assert_eq!(socks[1], want);
     assert_eq!(socks[2], want);
     // The capture's own NETLINK_SOCK_DIAG socket, in the middle of this dump.
@@ -833,11 +833,11 @@ fn netlink_sockets_every_field() {
     want.skmem = Some(skmem([33024, 212992, 0, 212992, 0, 0, 0, 0, 0]));
     // NDIAG_FLAG_CB_RUNNING: a dump is in progress; ndiag_state 1
     // (NETLINK_CONNECTED): the library connect()s to the kernel's port 0.
-    want.netlink = Some(NetlinkInfo {
+    want.netlink = Some(Box::new(NetlinkInfo {
         connected: true,
         flags: 1,
         ..NetlinkInfo::default()
-    });
+    }));
     assert_eq!(socks[3], want);
     let mut diag_kernel = kernel(4, 1799583, 0x10929c);
     diag_kernel.recv_q = 832;

@@ -165,24 +165,26 @@ pub(crate) fn decode(table: Table, msg: &[u8]) -> Result<Socket, DecodeError> {
 fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
     match ty {
         INET_DIAG_MEMINFO if p.len() >= 16 => {
-            s.meminfo = Some(MemInfo {
+            s.meminfo = Some(Box::new(MemInfo {
                 rmem: u32_ne(p, 0),
                 wmem: u32_ne(p, 4),
                 fmem: u32_ne(p, 8),
                 tmem: u32_ne(p, 12),
-            })
+            }))
         }
         // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
         // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
-        INET_DIAG_INFO if s.netid == Table::Mptcp => s.mptcp_info = Some(MptcpInfo::from_bytes(p)),
+        INET_DIAG_INFO if s.netid == Table::Mptcp => {
+            s.mptcp_info = Some(Box::new(MptcpInfo::from_bytes(p)))
+        }
         INET_DIAG_INFO => s.tcp_info = Some(TcpInfo::from_bytes(p)),
         INET_DIAG_VEGASINFO if p.len() >= 16 => {
-            s.vegas = Some(VegasInfo {
+            s.vegas = Some(Box::new(VegasInfo {
                 enabled: u32_ne(p, 0),
                 rttcnt: u32_ne(p, 4),
                 rtt: u32_ne(p, 8),
                 minrtt: u32_ne(p, 12),
-            })
+            }))
         }
         INET_DIAG_CONG => s.congestion = Some(ShortName::new(cstr(p))),
         INET_DIAG_TOS if !p.is_empty() => s.tos = Some(p[0]),
@@ -190,29 +192,29 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
         INET_DIAG_SKMEMINFO => s.skmem = Some(SkMemInfo::from_bytes(p)),
         INET_DIAG_SHUTDOWN if !p.is_empty() => s.shutdown = Some(Shutdown::from_bits(p[0])),
         INET_DIAG_DCTCPINFO if p.len() >= 16 => {
-            s.dctcp = Some(DctcpInfo {
+            s.dctcp = Some(Box::new(DctcpInfo {
                 enabled: u16_ne(p, 0),
                 ce_state: u16_ne(p, 2),
                 alpha: u32_ne(p, 4),
                 ab_ecn: u32_ne(p, 8),
                 ab_tot: u32_ne(p, 12),
-            })
+            }))
         }
         INET_DIAG_SKV6ONLY if !p.is_empty() => s.v6only = Some(p[0] != 0),
         INET_DIAG_MARK if p.len() >= 4 => s.mark = Some(u32_ne(p, 0)),
         INET_DIAG_BBRINFO if p.len() >= 20 => {
-            s.bbr = Some(BbrInfo {
+            s.bbr = Some(Box::new(BbrInfo {
                 bw: u32_ne(p, 0) as u64 | (u32_ne(p, 4) as u64) << 32,
                 min_rtt: u32_ne(p, 8),
                 pacing_gain: u32_ne(p, 12),
                 cwnd_gain: u32_ne(p, 16),
-            })
+            }))
         }
         INET_DIAG_CLASS_ID if p.len() >= 4 => s.class_id = Some(u32_ne(p, 0)),
         INET_DIAG_ULP_INFO => {
             for (t, v) in Attrs::new(p, 0).flatten() {
                 if t == INET_ULP_INFO_NAME {
-                    s.ulp = Some(ShortName::new(cstr(v)));
+                    s.ulp = Some(Box::new(ShortName::new(cstr(v))));
                 }
             }
         }

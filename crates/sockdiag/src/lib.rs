@@ -22,18 +22,48 @@
 //!
 //! The dump is an iterator over one reusable 32 KiB receive buffer: one
 //! `recv` per kernel batch, no allocation per inet socket, so memory stays
-//! flat at any table size. Decoding is pure code over bytes (`wire`,
-//! `inet`, `unix`, `packet`, `netlink`, `procnet`) and never panics on any
-//! input; [`query`] owns the socket and its syscalls.
+//! flat at any table size. Decoding is pure code over bytes and never
+//! panics on any input (property-tested); [`query`] owns the dump.
 //!
-//! Sockets serialise (serde) with stable lower-case names; that form is the
-//! JSON schema of `rss -j`.
+//! Sockets serialise (serde, default feature `serde`) with stable
+//! lower-case names, losslessly: that form is the JSON of `rss -j`, and
+//! `serde_json::from_str::<Vec<Socket>>` reads it back. Feature `schema`
+//! adds its JSON Schema (`socket_list_schema`).
+//!
+//! # The model
+//!
+//! A [`Socket`] is one row of `ss`: its [`Table`] (`ss`'s Netid), [`Family`],
+//! [`State`], two [`Endpoint`]s, the two queues, the inode and cookie, and
+//! every optional fact the request asked for (`None` when the kernel did not
+//! send it). Rare detail (MPTCP, Vegas/DCTCP/BBR, unix, packet and netlink
+//! facts) sits behind a `Box`; the common fields of a TCP or UDP socket,
+//! `tcp_info` included, are inline, so a dump allocates nothing per socket.
+//!
+//! What `recv_q` and `send_q` mean depends on the table and the state,
+//! exactly as `ss`'s Recv-Q and Send-Q columns:
+//!
+//! | table, state | `recv_q` | `send_q` |
+//! |---|---|---|
+//! | TCP/MPTCP `LISTEN` | connections accepted by the kernel, waiting for `accept()` | the backlog (most that may wait) |
+//! | TCP other states | bytes received, not yet read by the application | bytes sent, not yet acknowledged by the peer |
+//! | TCP `TIME-WAIT`, `SYN-RECV` requests | 0 | 0 |
+//! | UDP, raw | receive buffer memory in use (`rmem_alloc`, with overhead) | send buffer memory in use (`wmem_alloc`) |
+//! | unix listener | connections waiting to be accepted | the backlog |
+//! | unix other | bytes (stream) or datagram memory queued for reading | memory queued for sending (`wmem_alloc`) |
+//! | packet, netlink | receive memory in use (`rmem_alloc`) | send memory in use (`wmem_alloc`; `ss` prints 0 for packet) |
+//!
+//! `State::Close` is an unconnected socket (`ss`'s `UNCONN`, serialised
+//! `"unconn"`); [`State::ss_label`] gives `ss`'s spellings, `Display` the
+//! canonical names. A [`filter::Filter`] is `ss`'s filter language, run by
+//! the kernel where it can and in user space otherwise, with what it needs
+//! from the namespace ([`filter::FilterContext`]) read once per dump.
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 #[doc(hidden)]
 pub mod bench_support;
-pub mod consts;
+mod consts;
+pub mod decode;
 pub mod diagnose;
 mod error;
 pub mod filter;

@@ -890,6 +890,7 @@ pub struct Socket {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cookie: Option<u64>,
     /// The pending timer, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timer: Option<Timer>,
     /// Directions shut down.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
@@ -899,19 +900,19 @@ pub struct Socket {
     pub tcp_info: Option<TcpInfo>,
     /// `struct mptcp_info` (MPTCP sockets, with the info extension).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub mptcp_info: Option<MptcpInfo>,
+    pub mptcp_info: Option<Box<MptcpInfo>>,
     /// Congestion control algorithm.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub congestion: Option<ShortName>,
     /// Upper-layer protocol (`tls`, `mptcp`, ...).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub ulp: Option<ShortName>,
+    pub ulp: Option<Box<ShortName>>,
     /// `SK_MEMINFO` memory accounting.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub skmem: Option<SkMemInfo>,
     /// Legacy `inet_diag_meminfo`.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub meminfo: Option<MemInfo>,
+    pub meminfo: Option<Box<MemInfo>>,
     /// IPv4 TOS byte.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tos: Option<u8>,
@@ -935,22 +936,22 @@ pub struct Socket {
     pub sockopt: Option<SockOpt>,
     /// TCP Vegas info.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub vegas: Option<VegasInfo>,
+    pub vegas: Option<Box<VegasInfo>>,
     /// DCTCP info.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub dctcp: Option<DctcpInfo>,
+    pub dctcp: Option<Box<DctcpInfo>>,
     /// BBR info.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub bbr: Option<BbrInfo>,
+    pub bbr: Option<Box<BbrInfo>>,
     /// Unix-specific facts.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub unix: Option<UnixInfo>,
+    pub unix: Option<Box<UnixInfo>>,
     /// Packet-specific facts.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub packet: Option<PacketInfo>,
+    pub packet: Option<Box<PacketInfo>>,
     /// Netlink-specific facts.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub netlink: Option<NetlinkInfo>,
+    pub netlink: Option<Box<NetlinkInfo>>,
     /// Processes holding the socket; filled by [`crate::ProcessMap`], empty otherwise.
     #[cfg_attr(
         feature = "serde",
@@ -1040,6 +1041,18 @@ impl Socket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_stays_small() {
+        // Rare detail (MPTCP, Vegas/DCTCP/BBR, legacy meminfo, ULP, unix,
+        // packet and netlink facts) sits behind a pointer; tcp_info (280
+        // bytes) and the endpoints stay inline. Was 1,040 bytes.
+        assert!(
+            std::mem::size_of::<Socket>() <= 800,
+            "{}",
+            std::mem::size_of::<Socket>()
+        );
+    }
 
     #[test]
     fn state_numbers_roundtrip() {

@@ -65,6 +65,6 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Socket, DecodeError> {
             _ => {}
         }
     }
-    s.netlink = Some(info);
+    s.netlink = Some(Box::new(info));
     Ok(s)
 }

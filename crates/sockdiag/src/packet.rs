@@ -67,6 +67,6 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     }
     s.local = Endpoint::Packet { protocol, ifindex };
     s.peer = Endpoint::None;
-    s.packet = info;
+    s.packet = info.map(Box::new);
     Ok(Some(s))
 }

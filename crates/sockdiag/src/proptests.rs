@@ -269,6 +269,10 @@ proptest! {
         let _ = m.fields().count();
         let _ = SkMemInfo::from_bytes(&msg);
         let _ = UnixName::from_sun_path(&msg);
+        // The public sans-I/O decoder, on the same bytes as a datagram.
+        let mut d = crate::decode::decode_datagram(TABLES[t], &msg);
+        for _ in d.by_ref() {}
+        let _ = d.interrupted();
         for r in crate::wire::NlMsgs::new(&msg) {
             if r.is_err() {
                 break;
@@ -387,7 +391,7 @@ proptest! {
             b[7] = 0;
             b[43] = 0;
             b[83] = 0;
-            MptcpInfo::from_bytes(&b)
+            Box::new(MptcpInfo::from_bytes(&b))
         });
         s.timer = timer.map(|(k, ms, r)| Timer {
             kind: TimerKind::from_kernel(k).unwrap(),

@@ -24,13 +24,13 @@ use crate::{netlink, packet, procnet, unix};
 /// Most bytes of IPv6 replies a single-walk TCP dump holds back so that
 /// IPv4 sockets come first, as in `ss`; past this the held replies are
 /// dropped and IPv6 is dumped again on its own (memory stays bounded).
-pub const DEFERRED_V6_MAX: usize = 512 * 1024;
+pub(crate) const DEFERRED_V6_MAX: usize = 512 * 1024;
 
 /// Size of the receive buffer. The kernel caps a dump batch at 32 KiB
 /// including its own overhead (`netlink_dump` limits the skb to
 /// `SKB_WITH_OVERHEAD(32768)`), so 32 KiB always holds one; `MSG_TRUNC`
 /// would catch a kernel that sent more.
-pub const RECV_BUF_LEN: usize = 32 * 1024;
+pub(crate) const RECV_BUF_LEN: usize = 32 * 1024;
 
 /// Which address families an inet query covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +232,8 @@ impl Query {
 
     /// Reads TCP sockets from a file of raw `sock_diag` replies (what `ss -D`
     /// and `rss -D` write; `ss`'s `TCPDIAG_FILE`) instead of asking the
-    /// kernel. States, families and the filter apply in user space.
+    /// kernel. As in `ss`, the first `NLMSG_DONE` ends the file and only the
+    /// filter expression selects (in user space): states and families do not.
     pub fn tcp_from_file(mut self, path: impl Into<PathBuf>) -> Query {
         self.replay = Some(path.into());
         self

@@ -77,7 +77,7 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
         inode: peer as u64,
     };
     if info != UnixInfo::default() {
-        s.unix = Some(info);
+        s.unix = Some(Box::new(info));
     }
     Ok(Some(s))
 }

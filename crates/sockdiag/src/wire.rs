@@ -80,6 +80,7 @@ pub(crate) struct NlMsg<'a> {
 }
 
 /// Iterates over the netlink messages of one received datagram.
+#[derive(Debug)]
 pub(crate) struct NlMsgs<'a> {
     buf: &'a [u8],
     off: usize,

@@ -5,7 +5,7 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
-use sockdiag::query::DEFERRED_V6_MAX;
+use sockdiag::bench_support::DEFERRED_V6_MAX;
 use sockdiag::{Connection, Family, Query, Request, Socket, Source, Table};
 use testkit::{NetNs, require_privileged};
 
