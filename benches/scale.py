@@ -104,7 +104,8 @@ def run_once(tool, args, counter, timeout):
     # Python process would count Python's own pages in its ru_maxrss.
     argv = ["/usr/bin/time", "-o", timing, "-f", "%M", tool, "-N", NS] + args.split()
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
     c = subprocess.Popen(["bash", "-c", COUNTERS[counter]], stdin=p.stdout,
                          stdout=subprocess.PIPE, text=True)
     p.stdout.close()
@@ -114,7 +115,8 @@ def run_once(tool, args, counter, timeout):
         if pid == p.pid:
             break
         if time.perf_counter() > deadline:
-            p.kill()
+            # Kill GNU time's child (the tool) too: its group is GNU time's.
+            os.killpg(p.pid, 9)
             os.wait4(p.pid, 0)
             c.wait()
             return None
