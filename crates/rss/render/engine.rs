@@ -271,7 +271,10 @@ const SEGMENT: usize = 64 * 1024;
 /// are never reallocated (the buffer never holds a growing copy of
 /// itself); a token never straddles two segments. A token equal to the
 /// previous one of its column (`ESTAB`, `0`, `127.0.0.1`, ...) is the one
-/// byte [`REPEAT`]. Length bytes: below [`LONG`] the length itself;
+/// byte [`REPEAT`]. A long token whose text without its digits was seen
+/// before (the `-i` line: `rtt:0.01/0.005 ato:40 ...`) is [`PACKED`]: an
+/// index into [`Skeletons`] and its digits, two per byte, so it takes about
+/// a third of its length. Length bytes: below [`PACKED`] the length itself;
 /// [`LONG`] then a native `u16`.
 #[derive(Debug, Default)]
 struct Tokens {
@@ -284,12 +287,58 @@ struct Tokens {
     /// its bytes, length.
     last: [Option<(usize, usize, usize)>; COL_MAX],
     sim: ChunkSim,
+    /// Skeletons of packed tokens (see [`PACKED`]), kept across batches.
+    skel: Skeletons,
+    /// Scratch: the skeleton and digits of the token being pushed.
+    scratch: Vec<u8>,
+    digits: Vec<u8>,
+}
+
+/// The texts of long tokens with their digits taken out (`-i` and `-e`
+/// lines differ from row to row mostly in their numbers), each stored
+/// once; a packed token names its skeleton by index. Bounded: when full,
+/// tokens with a new skeleton are stored literally.
+#[derive(Debug, Default)]
+struct Skeletons {
+    ids: std::collections::HashMap<Box<[u8]>, u16>,
+    list: Vec<Box<[u8]>>,
+    bytes: usize,
+}
+
+/// Most bytes of skeleton text [`Skeletons`] holds (twice: map and list).
+const SKELETON_BYTES: usize = 64 * 1024;
+/// Stands for one run of digits in a skeleton; a token holding this byte
+/// is stored literally.
+const DIGITS: u8 = 0;
+/// Nibble ending a run of digits in a packed token.
+const END: u8 = 0xf;
+
+impl Skeletons {
+    fn id(&mut self, skel: &[u8]) -> Option<u16> {
+        if let Some(&id) = self.ids.get(skel) {
+            return Some(id);
+        }
+        if self.list.len() >= usize::from(u16::MAX) || self.bytes + skel.len() > SKELETON_BYTES {
+            return None;
+        }
+        let id = self.list.len() as u16;
+        self.bytes += skel.len();
+        self.list.push(skel.into());
+        self.ids.insert(skel.into(), id);
+        Some(id)
+    }
 }
 
 /// Length byte: the token repeats its column's previous one.
 const REPEAT: u8 = 0xff;
 /// Length byte: a `u16` length follows.
 const LONG: u8 = 0xfe;
+/// Length byte: a packed token follows: a native `u16` skeleton index
+/// ([`Skeletons`]), then the digits of each run in the skeleton, one per
+/// nibble (high nibble first), each run ended by the nibble [`END`].
+const PACKED: u8 = 0xfd;
+/// Tokens at least this long are considered for packing.
+const PACK_MIN: usize = 24;
 
 impl Tokens {
     /// Appends one token of column `col`; returns its length.
@@ -306,7 +355,11 @@ impl Tokens {
             self.segs[self.used - 1].push(REPEAT);
             return bytes.len();
         }
-        let hdr = if bytes.len() < usize::from(LONG) {
+        if bytes.len() >= PACK_MIN && self.pack(bytes) {
+            self.last[col] = None;
+            return bytes.len();
+        }
+        let hdr = if bytes.len() < usize::from(PACKED) {
             1
         } else {
             3
@@ -323,6 +376,49 @@ impl Tokens {
         self.last[col] = Some((sg, seg.len(), bytes.len()));
         seg.extend_from_slice(bytes);
         bytes.len()
+    }
+
+    /// Stores `bytes` packed when that is shorter; returns whether it did.
+    fn pack(&mut self, bytes: &[u8]) -> bool {
+        self.scratch.clear();
+        self.digits.clear();
+        let mut in_run = false;
+        for &b in bytes {
+            if b.is_ascii_digit() {
+                if !in_run {
+                    self.scratch.push(DIGITS);
+                    in_run = true;
+                }
+                self.digits.push(b - b'0');
+            } else {
+                if b == DIGITS {
+                    return false;
+                }
+                if in_run {
+                    self.digits.push(END);
+                    in_run = false;
+                }
+                self.scratch.push(b);
+            }
+        }
+        if in_run {
+            self.digits.push(END);
+        }
+        let packed = 3 + self.digits.len().div_ceil(2);
+        if packed >= bytes.len() {
+            return false;
+        }
+        let Some(id) = self.skel.id(&self.scratch) else {
+            return false;
+        };
+        self.room(packed);
+        let seg = &mut self.segs[self.used - 1];
+        seg.push(PACKED);
+        seg.extend_from_slice(&id.to_ne_bytes());
+        for pair in self.digits.chunks(2) {
+            seg.push(pair[0] << 4 | pair.get(1).copied().unwrap_or(END));
+        }
+        true
     }
 
     /// Makes room for `need` bytes in the current segment.
@@ -357,37 +453,61 @@ impl Tokens {
         self.sim.reset();
     }
 
-    /// The buffered tokens in order, each with the column it was pushed
-    /// for; `cols` are the enabled columns, in the order rows push them.
-    fn each<'a>(&'a self, cols: &'a [usize]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let segs = &self.segs[..self.used];
+    /// Calls `f` with the buffered tokens in order; `cols` are the enabled
+    /// columns, in the order rows push them.
+    fn each(&self, cols: &[usize], mut f: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         let mut last: [&[u8]; COL_MAX] = [&[]; COL_MAX];
-        let (mut sg, mut at, mut k) = (0, 0, 0);
-        std::iter::from_fn(move || {
-            while sg < segs.len() && at >= segs[sg].len() {
-                sg += 1;
-                at = 0;
+        let mut unpacked = Vec::new();
+        let mut k = 0;
+        for seg in &self.segs[..self.used] {
+            let mut at = 0;
+            while at < seg.len() {
+                let col = cols[k % cols.len()];
+                k += 1;
+                let b = seg[at];
+                at += 1;
+                if b == REPEAT {
+                    f(last[col])?;
+                    continue;
+                }
+                if b == PACKED {
+                    let id = u16::from_ne_bytes([seg[at], seg[at + 1]]);
+                    at += 2;
+                    unpacked.clear();
+                    let mut nib = 0usize;
+                    for &c in self.skel.list[usize::from(id)].iter() {
+                        if c != DIGITS {
+                            unpacked.push(c);
+                            continue;
+                        }
+                        loop {
+                            let byte = seg[at + nib / 2];
+                            let d = if nib % 2 == 0 { byte >> 4 } else { byte & 0xf };
+                            nib += 1;
+                            if d == END {
+                                break;
+                            }
+                            unpacked.push(b'0' + d);
+                        }
+                    }
+                    at += nib.div_ceil(2);
+                    f(&unpacked)?;
+                    continue;
+                }
+                let len = if b == LONG {
+                    let l = usize::from(u16::from_ne_bytes([seg[at], seg[at + 1]]));
+                    at += 2;
+                    l
+                } else {
+                    usize::from(b)
+                };
+                let t = &seg[at..at + len];
+                at += len;
+                last[col] = t;
+                f(t)?;
             }
-            let seg = segs.get(sg)?;
-            let col = cols[k % cols.len()];
-            k += 1;
-            let b = seg[at];
-            at += 1;
-            if b == REPEAT {
-                return Some(last[col]);
-            }
-            let len = if b == LONG {
-                let l = usize::from(u16::from_ne_bytes([seg[at], seg[at + 1]]));
-                at += 2;
-                l
-            } else {
-                usize::from(b)
-            };
-            let t = &seg[at..at + len];
-            at += len;
-            last[col] = t;
-            Some(t)
-        })
+        }
+        Ok(())
     }
 }
 
@@ -567,52 +687,59 @@ impl Layout {
         self.text.clear();
         let enabled: Vec<usize> = (0..COL_MAX).filter(|&c| !self.cols[c].disabled).collect();
         let tokens = std::mem::take(&mut self.tokens);
-        for token in tokens.each(&enabled) {
+        let cols = &self.cols;
+        let text = &mut self.text;
+        let res = tokens.each(&enabled, |token| {
             let (align, _, ldelim) = SPECS[f];
-            let width = self.cols[f].width;
+            let width = cols[f].width;
             let mut printed = 0usize;
             if line_started {
-                self.text.extend_from_slice(ldelim.as_bytes());
+                text.extend_from_slice(ldelim.as_bytes());
                 printed = ldelim.len();
             }
             line_started = true;
             // print_left_spacing
             if width != 0 && align == Align::Right {
                 let pad = width.saturating_sub(token.len() + printed);
-                self.text.resize(self.text.len() + pad, b' ');
+                text.resize(text.len() + pad, b' ');
                 printed += pad;
             }
-            self.text.extend_from_slice(token);
+            text.extend_from_slice(token);
             printed += token.len();
             // print_right_spacing, except after the last visible column of
             // compact output (v7.0)
             if (!compact || f != last_visible) && width != 0 && align == Align::Left {
                 let pad = width.saturating_sub(printed);
-                self.text.resize(self.text.len() + pad, b' ');
+                text.resize(text.len() + pad, b' ');
             }
             loop {
                 if f == COL_EXT {
-                    self.text.push(b'\n');
+                    text.push(b'\n');
                     f = COL_NETID;
                     line_started = false;
                 } else {
                     f += 1;
                 }
-                if !self.cols[f].disabled {
+                if !cols[f].disabled {
                     break;
                 }
             }
-            if self.text.len() >= 16 * 1024 {
-                out.write_all(&self.text)?;
-                self.text.clear();
+            if text.len() >= 16 * 1024 {
+                out.write_all(text)?;
+                text.clear();
             }
+            Ok(())
+        });
+        self.tokens = tokens;
+        if let Err(e) = res {
+            self.tokens.clear();
+            return Err(e);
         }
         if line_started {
             self.text.push(b'\n');
         }
         out.write_all(&self.text)?;
         self.text.clear();
-        self.tokens = tokens;
         self.tokens.clear();
         Ok(())
     }
@@ -718,6 +845,42 @@ mod tests {
         assert_eq!(atoi(b"-5"), -5);
         assert_eq!(atoi(b"abc"), 0);
         assert_eq!(atoi(b""), 0);
+    }
+
+    #[test]
+    fn tokens_come_back_as_pushed() {
+        // Packed (digits at either end, leading zeros, odd and even digit
+        // counts), literal (a NUL byte, too short, no gain), repeated, and
+        // long tokens, in two columns.
+        let texts: Vec<Vec<u8>> = vec![
+            b"7 cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:40 mss:32768".to_vec(),
+            b"ESTAB".to_vec(),
+            b" cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:40 mss:3276".to_vec(),
+            b"ESTAB".to_vec(),
+            b"0000000000000000000000000000000000000000000000000000000000".to_vec(),
+            b"\0\0".to_vec(),
+            b"abc\0def 123456789 123456789 123456789 123456789 123".to_vec(),
+            b"".to_vec(),
+            b"no digits at all in this fairly long token".to_vec(),
+            b"".to_vec(),
+            b"no digits at all in this fairly long token".to_vec(),
+            b"x".repeat(300),
+            b" cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:40 mss:32768 9".to_vec(),
+            b"x".repeat(300),
+        ];
+        let cols = [COL_STATE, COL_EXT];
+        let mut t = Tokens::default();
+        for (i, b) in texts.iter().enumerate() {
+            assert_eq!(t.push(cols[i % 2], b), b.len());
+        }
+        assert!(t.len() < texts.iter().map(Vec::len).sum::<usize>());
+        let mut back = Vec::new();
+        t.each(&cols, |b| {
+            back.push(b.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back, texts);
     }
 
     #[test]
