@@ -1520,8 +1520,9 @@ impl Filter {
 /// Runs a program on a socket as the kernel's `inet_diag_bc_run` would, for
 /// tests: true when execution runs exactly off the end. `userlocks_bindport`
 /// stands for `SOCK_BINDPORT_LOCK` (an explicitly bound port).
-#[cfg(test)]
-pub(crate) fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
+/// Not a stable API: an oracle for tests and fuzzing, hidden from the docs.
+#[doc(hidden)]
+pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
     let v = view(s);
     let mut off: isize = 0;
     let len = bc.len() as isize;
