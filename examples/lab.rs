@@ -42,6 +42,9 @@ struct Args {
     /// List the scenarios and what each shows.
     #[arg(long)]
     list: bool,
+    /// At each step, also run `rss doctor` on the namespace (300 ms apart).
+    #[arg(long)]
+    doctor: bool,
     /// Scenarios to run, in order; `all` runs every one.
     #[arg(value_name = "SCENARIO")]
     scenarios: Vec<String>,
@@ -76,7 +79,7 @@ fn main() -> ExitCode {
     }
     let mut failed = false;
     for name in names {
-        if let Err(e) = run_one(name) {
+        if let Err(e) = run_one(name, args.doctor) {
             eprintln!("lab: {name}: {e}");
             failed = true;
         }
@@ -88,7 +91,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_one(name: &str) -> scenarios::Result<()> {
+fn run_one(name: &str, doctor: bool) -> scenarios::Result<()> {
     let what = SCENARIOS
         .iter()
         .find(|(n, _)| *n == name)
@@ -98,7 +101,7 @@ fn run_one(name: &str) -> scenarios::Result<()> {
         "   (a private network namespace; server {})",
         scenarios::SERVER
     );
-    let mut printer = Printer;
+    let mut printer = Printer { doctor };
     let report = scenarios::run(name, &mut printer)?;
     println!();
     for line in wrap(&report.explanation, 78) {
@@ -111,8 +114,11 @@ fn run_one(name: &str) -> scenarios::Result<()> {
     Ok(())
 }
 
-/// Prints each action and each step as rss shows it.
-struct Printer;
+/// Prints each action and each step as rss shows it (and, with `--doctor`,
+/// what `rss doctor` finds).
+struct Printer {
+    doctor: bool,
+}
 
 impl Observer for Printer {
     fn note(&mut self, line: &str) {
@@ -130,7 +136,40 @@ impl Observer for Printer {
             }
             let _ = out.flush();
         }
+        if self.doctor {
+            // rss doctor's exit status 1 means findings, not a failure.
+            println!("$ rss doctor --interval 300ms");
+            let mut argv = vec![
+                OsString::from("rss"),
+                OsString::from("doctor"),
+                OsString::from("-N"),
+                lab.ns.path().into_os_string(),
+                OsString::from("--interval"),
+                OsString::from("300ms"),
+            ];
+            if matches!(lab_name(step), Some(true)) {
+                argv.push(OsString::from("--since-boot"));
+            }
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            let mut err = Vec::new();
+            if rss::run(argv, &mut out, &mut err) > 1 {
+                let _ = writeln!(
+                    out,
+                    "(rss doctor failed: {})",
+                    String::from_utf8_lossy(&err).trim()
+                );
+            }
+            let _ = out.flush();
+        }
     }
+}
+
+/// Whether a step follows an event only the namespace's counters remember
+/// (a reset, a refused connect): then `rss doctor --since-boot`, as the
+/// namespace is new and everything its counters hold happened on purpose.
+fn lab_name(step: &Step) -> Option<bool> {
+    Some(step.title.contains("SO_LINGER") || step.title.contains("refused"))
 }
 
 /// Prints `rss -N <namespace> <args>`: the one place that decides how the

@@ -493,9 +493,9 @@ fn matrix(dir: &Path) -> Vec<Case> {
             Refused("Is a directory"),
         )
         .env("TCPDIAG_FILE", dir.to_str().unwrap()),
-        // An empty file says so, as ss does ("Unexpected EOF reading
-        // $TCPDIAG_FILE"; ss still exits 0, rss refuses). A FIFO nobody
-        // writes to reads as empty (ss blocks forever on it).
+        // An empty file, and a FIFO nobody writes to, say so (as ss says
+        // "Unexpected EOF reading $TCPDIAG_FILE"; ss blocks forever on the
+        // FIFO): issue #10.
         case("TCPDIAG_FILE empty", &["-tan"], Refused("empty file")).env("TCPDIAG_FILE", empty),
         case(
             "TCPDIAG_FILE FIFO without writer",

@@ -217,30 +217,47 @@ impl Observer for Doctor {
     fn step(&mut self, lab: &Lab, step: &Step) {
         self.steps += 1;
         let path = lab.ns.path();
-        // The library: one sampler, three samples, the rules.
-        let query = sockdiag::Query::new(
-            Tables::TCP | Tables::UDP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET,
-        )
-        .states(States::ALL);
-        let mut sampler =
-            Sampler::new(query, SampleOptions::default().netns(&path).processes(true)).unwrap();
-        let samples = sampler
-            .take(SAMPLES, Duration::from_millis(INTERVAL_MS))
-            .unwrap();
-        let opts = Options::new().since_boot(self.want.since_boot);
-        let found = diagnose(&samples, &opts);
+        // The library (one sampler, three samples, the rules) and the CLI,
+        // as a user runs it, at the same time: a step does not last forever
+        // (peer-gone aborts ~6 s after its data was sent), and the /proc
+        // walk for processes can take seconds on a busy host.
+        let interval = format!("{INTERVAL_MS}ms");
+        let since_boot = self.want.since_boot;
+        let (found, (code, out, err)) = std::thread::scope(|scope| {
+            let lib = scope.spawn(|| {
+                let query = sockdiag::Query::new(
+                    Tables::TCP | Tables::UDP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET,
+                )
+                .states(States::ALL);
+                let mut sampler =
+                    Sampler::new(query, SampleOptions::default().netns(&path)).unwrap();
+                let mut samples = sampler
+                    .take(SAMPLES, Duration::from_millis(INTERVAL_MS))
+                    .unwrap();
+                sockdiag::sample::attach_processes(&mut samples).unwrap();
+                diagnose(&samples, &Options::new().since_boot(since_boot))
+            });
+            let mut argv = vec!["--interval", interval.as_str(), "-j"];
+            if since_boot {
+                argv.push("--since-boot");
+            }
+            let cli_result = cli(&argv, &path);
+            (lib.join().unwrap(), cli_result)
+        });
         self.lib.extend(found.iter().map(|f| f.kind));
         self.check_named(step, &found, "library");
 
-        // The CLI, as a user runs it.
-        let interval = format!("{INTERVAL_MS}ms");
-        let mut argv = vec!["--interval", interval.as_str(), "-j"];
-        if self.want.since_boot {
-            argv.push("--since-boot");
-        }
-        let (code, out, err) = cli(&argv, &path);
         let report: serde_json::Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        let errors: Vec<String> = doctor_validator()
+            .iter_errors(&report)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}: not the schema's: {errors:#?}",
+            self.name
+        );
         let findings: Vec<Finding> = serde_json::from_value(report["findings"].clone()).unwrap();
         assert_eq!(
             code,
@@ -548,12 +565,15 @@ fn healthy_traffic_produces_nothing() {
         .unwrap();
     let stop = AtomicBool::new(false);
     let exchanges = std::sync::atomic::AtomicUsize::new(0);
+    // The server accepts until the last client is done, so that no
+    // connection is left in the accept queue waiting for a reply.
+    let clients_left = std::sync::atomic::AtomicUsize::new(3);
     std::thread::scope(|scope| {
         // The seed's server: one thread per connection, echo each line,
         // close at end of file.
         scope.spawn(|| {
             l.set_nonblocking(true).unwrap();
-            while !stop.load(Ordering::Relaxed) {
+            while clients_left.load(Ordering::Relaxed) > 0 {
                 match l.accept() {
                     Ok((c, _)) => {
                         let c: TcpStream = c.into();
@@ -578,10 +598,19 @@ fn healthy_traffic_produces_nothing() {
         // connecting again and again: five lines, five replies, close.
         for _ in 0..3 {
             scope.spawn(|| {
+                // Counted down however the client ends (a failed assert too).
+                struct Done<'a>(&'a std::sync::atomic::AtomicUsize);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+                let _done = Done(&clients_left);
                 while !stop.load(Ordering::Relaxed) {
                     let c = ns
                         .run(|| TcpStream::connect(addr("127.0.0.1:5000")))
                         .unwrap();
+                    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
                     let mut w = c.try_clone().unwrap();
                     let mut r = BufReader::new(c);
                     for i in 0..5 {
@@ -839,4 +868,38 @@ fn explain_notes_on_the_ordinary_table() {
     assert_eq!(rss::run(argv, &mut plain, &mut err), 0);
     assert!(!String::from_utf8(plain).unwrap().contains("Recv-Q 6:"));
     drop((l, c, s));
+}
+
+// ---------------------------------------------------------------------------
+// The JSON schema of `rss doctor -j`
+
+fn doctor_schema_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/rss-doctor.schema.json")
+}
+
+fn doctor_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(doctor_schema_path()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("a valid JSON Schema")
+}
+
+/// `schema/rss-doctor.schema.json` is generated from the library's types
+/// (`sockdiag::diagnose::report_schema`); regenerate it with
+/// `RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema`. Real
+/// output is validated against it in every lab scenario above.
+#[test]
+fn committed_doctor_schema_is_the_generated_one() {
+    let generated = sockdiag::diagnose::report_schema();
+    if std::env::var_os("RSS_UPDATE_SCHEMA").is_some() {
+        std::fs::write(doctor_schema_path(), &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(doctor_schema_path()).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schema/rss-doctor.schema.json is stale: RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema"
+    );
+    // Every kind and severity is in it, by its stable name.
+    for k in Kind::ALL {
+        assert!(committed.contains(&format!("\"{}\"", k.name())), "{k}");
+    }
 }

@@ -360,14 +360,13 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
     let findings = diagnose(&samples, &opts);
     let sockets = samples.last().map_or(0, |s| s.sockets.len());
     if args.json {
-        let report = Report {
-            namespace: ns.as_ref().map(|p| p.display().to_string()),
-            samples: samples.len(),
-            interval_ms: args.interval.as_millis() as u64,
-            since_boot: args.since_boot,
-            sockets,
-            findings: &findings,
-        };
+        let report = sockdiag::diagnose::Report::new(
+            ns.as_ref().map(|p| p.display().to_string()),
+            &samples,
+            args.interval.as_millis() as u64,
+            args.since_boot,
+            findings.clone(),
+        );
         serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
@@ -392,25 +391,18 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
 }
 
 fn take_samples(args: &Args, query: Query, ns: Option<PathBuf>) -> Result<Vec<Sample>, Failure> {
-    let mut opts = SampleOptions::default().processes(!args.no_processes);
+    // Processes once, after the samples: the /proc walk is slow on a host
+    // with many descriptors and would stretch the intervals.
+    let mut opts = SampleOptions::default().processes(false);
     if let Some(p) = ns {
         opts = opts.netns(p);
     }
     let mut sampler = Sampler::new(query, opts)?;
-    Ok(sampler.take(args.samples as usize, args.interval)?)
-}
-
-/// `-j`: the report, documented in the README.
-#[derive(Serialize)]
-struct Report<'a> {
-    /// The namespace file examined, or null for rss's own.
-    namespace: Option<String>,
-    samples: usize,
-    interval_ms: u64,
-    since_boot: bool,
-    /// Sockets in the last sample.
-    sockets: usize,
-    findings: &'a [Finding],
+    let mut samples = sampler.take(args.samples as usize, args.interval)?;
+    if !args.no_processes {
+        sockdiag::sample::attach_processes(&mut samples)?;
+    }
+    Ok(samples)
 }
 
 struct Header<'a> {
@@ -635,9 +627,7 @@ mod conn {
             namespaces.iter().map(Some).collect()
         };
         for ns in &list {
-            let mut opts = SampleOptions::default()
-                .processes(!args.no_processes)
-                .counters(false);
+            let mut opts = SampleOptions::default().processes(false).counters(false);
             if let Some(p) = ns {
                 opts = opts.netns(*p);
             }
@@ -652,6 +642,11 @@ mod conn {
             }
             for (k, (_, s)) in samplers.iter_mut().enumerate() {
                 all[k].1.push(s.sample()?);
+            }
+        }
+        if !args.no_processes {
+            for (_, samples) in &mut all {
+                sockdiag::sample::attach_processes(samples)?;
             }
         }
         let sides: Vec<Side<'_>> = all

@@ -5,6 +5,79 @@ use std::io::{self, Write};
 
 use sockdiag::Socket;
 
+/// The optional fields a command line asked for (README: "fields that the
+/// request did not ask for ... are absent"); each is the `ss` option that
+/// prints it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// `-e`: uid, cookie, mark, v6only, shutdown, cgroup id.
+    pub extended: bool,
+    /// `-o` (or `-e`): the timer.
+    pub timers: bool,
+    /// `-m`: skmem, meminfo.
+    pub memory: bool,
+    /// `-i`: tcp_info, mptcp_info, congestion and its info, ulp (and skmem,
+    /// which `ss -i` prints too).
+    pub info: bool,
+    /// `--tos`: tos, tclass, class_id.
+    pub tos: bool,
+    /// `--cgroup`: the cgroup id.
+    pub cgroup: bool,
+    /// `--inet-sockopt`: sockopt.
+    pub inet_sockopt: bool,
+}
+
+/// Drops from `s` what the command line did not ask for.
+pub fn strip_unasked(s: &mut Socket, a: &Asked) {
+    if !a.extended {
+        s.uid = None;
+        s.cookie = None;
+        s.mark = None;
+        s.v6only = None;
+        s.shutdown = None;
+    }
+    if !(a.extended || a.cgroup) {
+        s.cgroup_id = None;
+    }
+    if !a.inet_sockopt {
+        s.sockopt = None;
+    }
+    if !(a.timers || a.extended) {
+        s.timer = None;
+    }
+    if !a.info {
+        s.tcp_info = None;
+        s.mptcp_info = None;
+        s.congestion = None;
+        s.ulp = None;
+        s.vegas = None;
+        s.dctcp = None;
+        s.bbr = None;
+    }
+    if !(a.memory || a.info) {
+        s.skmem = None;
+        s.meminfo = None;
+    }
+    if !a.tos {
+        s.tos = None;
+        s.tclass = None;
+        s.class_id = None;
+    }
+}
+
+/// Writes one socket as JSON. The queues are written as the table prints
+/// them (`ss`'s `%-6d` of the kernel's `u32`): a destroyed socket's
+/// `4294967295` is `-1`.
+pub fn write_socket(out: &mut impl Write, s: &Socket) -> io::Result<()> {
+    if s.recv_q <= i32::MAX as u32 && s.send_q <= i32::MAX as u32 {
+        return serde_json::to_writer(out, s).map_err(io::Error::from);
+    }
+    let mut v = serde_json::to_value(s).map_err(io::Error::from)?;
+    v["recv_q"] = (s.recv_q as i32).into();
+    v["send_q"] = (s.send_q as i32).into();
+    serde_json::to_writer(out, &v).map_err(io::Error::from)
+}
+
 /// Writes `[`, then each socket as it comes, then `]`.
 pub struct JsonWriter<W: Write> {
     out: W,
@@ -30,7 +103,7 @@ impl<W: Write> JsonWriter<W> {
         self.out
             .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;
-        serde_json::to_writer(&mut self.out, s).map_err(io::Error::from)
+        write_socket(&mut self.out, s)
     }
 
     /// Closes the array (once).
@@ -65,5 +138,37 @@ mod tests {
         assert_eq!(v.as_array().unwrap().len(), 2);
         assert_eq!(v[1]["netid"], "tcp");
         assert_eq!(v[1]["state"], "listen");
+    }
+
+    #[test]
+    fn queues_are_signed_as_in_the_table() {
+        let mut s = Socket::new(Table::Tcp, Family::Inet, State::Close);
+        s.send_q = u32::MAX;
+        s.recv_q = 5;
+        let mut buf = Vec::new();
+        write_socket(&mut buf, &s).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["send_q"], -1);
+        assert_eq!(v["recv_q"], 5);
+    }
+
+    #[test]
+    fn unasked_fields_are_dropped() {
+        let mut s = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+        s.uid = Some(0);
+        s.cookie = Some(7);
+        s.skmem = Some(Default::default());
+        let mut plain = s.clone();
+        strip_unasked(&mut plain, &Asked::default());
+        assert_eq!((plain.uid, plain.cookie, plain.skmem), (None, None, None));
+        let mut e = s.clone();
+        strip_unasked(
+            &mut e,
+            &Asked {
+                extended: true,
+                ..Asked::default()
+            },
+        );
+        assert_eq!((e.uid, e.cookie, e.skmem), (Some(0), Some(7), None));
     }
 }

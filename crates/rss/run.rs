@@ -30,7 +30,8 @@ pub(crate) enum Failure {
     Diag(Error),
     /// A filter that only parses inside the namespace (`-N` and `dev`).
     Usage(String),
-    /// The system refuses before anything is tried (`-K` without `CAP_NET_ADMIN`).
+    /// The system refuses before anything is tried (`-K` without
+    /// `CAP_NET_ADMIN`, `-Z` without SELinux): exit 1.
     Refused(String),
     /// Already reported on stderr; exit status 1.
     Quiet,
@@ -284,6 +285,20 @@ pub fn build_query(config: &Config) -> Query {
     q
 }
 
+/// The optional JSON fields a configuration asks for.
+pub fn json_asked(config: &Config) -> crate::json::Asked {
+    let a = &config.args;
+    crate::json::Asked {
+        extended: a.extended,
+        timers: a.options || a.bpf,
+        memory: a.memory,
+        info: a.info,
+        tos: a.tos,
+        cgroup: a.cgroup,
+        inet_sockopt: a.inet_sockopt,
+    }
+}
+
 /// Renderer options for a configuration; `tty` says whether stdout is a terminal.
 pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
     let a = &config.args;
@@ -317,6 +332,16 @@ pub(crate) fn execute(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
+    if config.args.context || config.args.contexts {
+        // As ss: without SELinux, -Z/-z is an error before anything else.
+        return Err(Failure::Refused(
+            if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+                "SELinux security contexts (-Z/-z) are not supported".into()
+            } else {
+                "SELinux is not enabled.".into()
+            },
+        ));
+    }
     if config.args.kill {
         // Before anything is opened: a refused -K closes nothing.
         if let Some(why) = crate::kill::refusal(config) {
@@ -426,6 +451,7 @@ pub(crate) fn execute(
             None => Output::Table(TableRenderer::new(&mut out, opts)),
         }
     };
+    let json_fields = a.json.then(|| json_asked(config));
     let mut failure = None;
     let mut pushed = false;
     for s in conn.dump(&query) {
@@ -447,6 +473,9 @@ pub(crate) fn execute(
                 }
                 if let Some(map) = &processes {
                     map.attach(&mut s);
+                }
+                if let Some(asked) = &json_fields {
+                    crate::json::strip_unasked(&mut s, asked);
                 }
                 sink.push(&s)?;
                 pushed = true;
@@ -484,7 +513,10 @@ fn follow_events(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let mut events = sockdiag::Events::subscribe(query, ns)?;
+    // As ss: destroy events are selected by family and filter expression,
+    // not by state (a destroyed TCP socket is CLOSE, outside the default).
+    let query = query.clone().states(sockdiag::States::all());
+    let mut events = sockdiag::Events::subscribe(&query, ns)?;
     let mut drops = events.drops()?;
     // The number of events lost since the last report, when `e` says some were.
     let mut lost = |e: &Error, events: &sockdiag::Events| -> Result<Option<u32>, Failure> {
@@ -503,9 +535,13 @@ fn follow_events(
     if config.args.json {
         // One JSON object per line (JSON Lines): a stream has no end to close an array.
         let mut out = out;
+        let asked = json_asked(config);
         while let Some(s) = events.next() {
             match s {
-                Ok(s) => serde_json::to_writer(&mut out, &s).map_err(io::Error::from)?,
+                Ok(mut s) => {
+                    crate::json::strip_unasked(&mut s, &asked);
+                    crate::json::write_socket(&mut out, &s)?;
+                }
                 Err(e) => match lost(&e, &events)? {
                     Some(n) => write!(out, "{{\"lost_events\":{n}}}")?,
                     None => return Err(e.into()),
@@ -521,8 +557,8 @@ fn follow_events(
         Some(ns) => TableRenderer::with_names(out, opts, names_in(ns, config.args.numeric)),
         None => TableRenderer::new(out, opts),
     };
-    table.render()?;
-    table.flush()?;
+    // As ss: the header is buffered and printed with the first event,
+    // aligned to it.
     while let Some(s) = events.next() {
         let s = match s {
             Ok(s) => s,

@@ -560,6 +560,22 @@ pub(crate) fn run(
         while i < watched.len() {
             match watched[i].sampler.sample() {
                 Ok(s) => {
+                    if a.json {
+                        // Lines go out as samples come in: a namespace with
+                        // many sockets does not hold back the others.
+                        let w = &watched[i];
+                        let mut line = Vec::new();
+                        let label = w.label.as_deref();
+                        match &w.prev {
+                            None => json_line(&mut line, &snapshot_line(&s), label)?,
+                            Some(p) => {
+                                let d = s.delta(p);
+                                json_line(&mut line, &delta_line(&s, &d), label)?;
+                            }
+                        }
+                        out.write_all(&line)?;
+                        out.flush()?;
+                    }
                     fresh.push(s);
                     i += 1;
                 }
@@ -571,18 +587,8 @@ pub(crate) fn run(
                 Err(e) => return Err(e.into()),
             }
         }
-        if a.json {
-            for (w, sample) in watched.iter().zip(&fresh) {
-                let label = w.label.as_deref();
-                match &w.prev {
-                    None => json_line(&mut buf, &snapshot_line(sample), label)?,
-                    Some(p) => {
-                        let d = sample.delta(p);
-                        json_line(&mut buf, &delta_line(sample, &d), label)?;
-                    }
-                }
-            }
-        } else {
+        // JSON lines were written above, one per namespace as sampled.
+        if !a.json {
             if tty {
                 // Home and clear: redraw in place.
                 buf.extend_from_slice(b"\x1b[H\x1b[2J");

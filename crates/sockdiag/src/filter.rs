@@ -1518,7 +1518,11 @@ impl Filter {
 /// Runs a program on a socket as the kernel's `inet_diag_bc_run` would, for
 /// tests: true when execution runs exactly off the end. `userlocks_bindport`
 /// stands for `SOCK_BINDPORT_LOCK` (an explicitly bound port).
-/// Not a stable API: an oracle for tests and fuzzing, hidden from the docs.
+///
+/// Not part of the stable API: only with the `internals` feature, for the
+/// fuzzers and the CLI's tests that check the compiler against the
+/// user-space evaluator.
+#[cfg(any(test, feature = "internals"))]
 #[doc(hidden)]
 pub fn run_bytecode(bc: &[u8], s: &Socket, userlocks_bindport: bool) -> bool {
     let v = view(s);

@@ -891,6 +891,7 @@ pub struct Socket {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub cookie: Option<u64>,
     /// The pending timer, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timer: Option<Timer>,
     /// Directions shut down.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]

@@ -232,7 +232,8 @@ impl Query {
 
     /// Reads TCP sockets from a file of raw `sock_diag` replies (what `ss -D`
     /// and `rss -D` write; `ss`'s `TCPDIAG_FILE`) instead of asking the
-    /// kernel. States, families and the filter apply in user space.
+    /// kernel. As in `ss`, the first `NLMSG_DONE` ends the file and only the
+    /// filter expression selects (in user space): states and families do not.
     pub fn tcp_from_file(mut self, path: impl Into<PathBuf>) -> Query {
         self.replay = Some(path.into());
         self

@@ -50,7 +50,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize, Serializer};
+#[cfg(feature = "serde")]
+use serde::Serializer;
 
 use crate::error::{Error, Result};
 use crate::model::{Endpoint, Socket, Table};
@@ -72,7 +73,9 @@ pub struct SampleOptions {
     /// Ask unix listeners for their pending connections (default off).
     pub unix_icons: bool,
     /// Walk `/proc/*/fd` after each dump and attach the holders of each
-    /// socket (default off: it costs more than the dump).
+    /// socket (default off: it costs more than the dump, in proportion to
+    /// every descriptor on the host; for a run of samples,
+    /// [`attach_processes`] walks once for all of them).
     pub processes: bool,
     /// Read the namespace's counters and limits with each sample (default on).
     pub counters: bool,
@@ -130,8 +133,10 @@ impl SampleOptions {
 /// `Ip6.*`, `Icmp6.*`, `Udp6.*` and `UdpLite6.*` (`Udp6RcvbufErrors` becomes
 /// `Udp6.RcvbufErrors`). Negative values (`Tcp.MaxConn` is `-1`) and words
 /// that are not numbers are left out.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Counters(BTreeMap<String, u64>);
 
 /// The snmp6 prefixes split off into a section name.
@@ -231,7 +236,9 @@ impl Counters {
 }
 
 /// Sysctls of the namespace that bound how many sockets it may hold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Limits {
     /// `net.ipv4.tcp_max_tw_buckets`: most TIME-WAIT sockets kept.
@@ -263,17 +270,18 @@ impl Limits {
 }
 
 /// The sockets and counters of one namespace at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Sample {
     /// 0 for a sampler's first sample, then 1, 2, …
     pub seq: u64,
     /// Wall-clock time the dump started (serialised as ms since the epoch).
-    #[serde(serialize_with = "ser_system_time")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_system_time"))]
     pub taken_at: SystemTime,
     /// Monotonic time since the sampler's first sample (serialised in ms):
     /// use this, not `taken_at`, for intervals and rates.
-    #[serde(serialize_with = "ser_duration_ms")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_duration_ms"))]
     pub elapsed: Duration,
     /// The sockets, in dump order.
     pub sockets: Vec<Socket>,
@@ -286,6 +294,7 @@ pub struct Sample {
     pub from_proc: bool,
 }
 
+#[cfg(feature = "serde")]
 fn ser_system_time<S: Serializer>(t: &SystemTime, s: S) -> std::result::Result<S::Ok, S::Error> {
     let ms = t
         .duration_since(UNIX_EPOCH)
@@ -293,6 +302,7 @@ fn ser_system_time<S: Serializer>(t: &SystemTime, s: S) -> std::result::Result<S
     s.serialize_u64(ms)
 }
 
+#[cfg(feature = "serde")]
 fn ser_duration_ms<S: Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
 }
@@ -374,9 +384,28 @@ impl Sample {
     }
 }
 
+/// Attaches processes to every socket of a run of samples with one walk of
+/// `/proc/*/fd` (recording only the inodes the samples hold), after the
+/// samples were taken: the walk costs in proportion to every descriptor of
+/// the host, so doing it once keeps the samples' spacing honest. A socket
+/// closed before the walk gets no process.
+pub fn attach_processes(samples: &mut [Sample]) -> Result<()> {
+    let inodes: std::collections::HashSet<u64> = samples
+        .iter()
+        .flat_map(|s| s.sockets.iter().map(|s| s.inode))
+        .filter(|&i| i != 0)
+        .collect();
+    let map = ProcessMap::build(&ProcessMapOptions::new().wanted(inodes))?;
+    for s in samples.iter_mut().flat_map(|s| s.sockets.iter_mut()) {
+        map.attach(s);
+    }
+    Ok(())
+}
+
 /// What identifies one socket across samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum SocketKey {
     /// The kernel's socket cookie (netlink sources): unique per boot.
     Cookie(u64),
@@ -654,6 +683,7 @@ impl Sampler {
         if self.opts.processes {
             sample.attach_processes()?;
         }
+
         Ok(sample)
     }
 
@@ -824,6 +854,7 @@ Weird 	x
         ));
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn sample_serialises_times_in_ms() {
         let s = Sample::new(2, Duration::from_millis(1500), vec![]);

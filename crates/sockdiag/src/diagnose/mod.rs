@@ -36,14 +36,14 @@ mod tests;
 use std::fmt;
 use std::net::SocketAddr;
 
-use serde::{Deserialize, Serialize};
-
 use crate::model::{Endpoint, Socket, UnixName};
 use crate::sample::Sample;
 
 /// What a finding is about. The snake_case name ([`Kind::name`]) is stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Kind {
     /// A TCP listener's accept queue at or above its backlog, or
@@ -125,8 +125,10 @@ impl fmt::Display for Kind {
 }
 
 /// How bad a finding is; ordered, `Critical` greatest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Severity {
     /// Worth knowing; may be harmless.
     Info,
@@ -154,7 +156,9 @@ impl fmt::Display for Severity {
 }
 
 /// A process holding a socket of a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcessRef {
     /// Command name.
     pub command: String,
@@ -165,7 +169,9 @@ pub struct ProcessRef {
 }
 
 /// A socket of a finding, as it was in the last sample that had it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SocketRef {
     /// The table (`tcp`, `udp`, `unix_stream`, …).
     pub netid: String,
@@ -182,10 +188,16 @@ pub struct SocketRef {
     /// Inode (0 for TIME-WAIT and request sockets).
     pub inode: u64,
     /// Kernel cookie, when the source has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub cookie: Option<u64>,
     /// Holders (empty when processes were not sampled or none holds it).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub processes: Vec<ProcessRef>,
 }
 
@@ -258,12 +270,17 @@ pub fn endpoint_text(e: &Endpoint) -> String {
 }
 
 /// One measured value over the samples.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Evidence {
     /// What was measured: `recv_q`, `retransmits`, `TcpExt.ListenOverflows`, …
     pub name: String,
     /// Index into the finding's `sockets`, for a per-socket value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub socket: Option<usize>,
     /// The value in each sample, in order (a socket's absent samples are
     /// left out); for counters, the counter's value in each sample.
@@ -273,7 +290,9 @@ pub struct Evidence {
 }
 
 /// One problem found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     /// What it is.
     pub kind: Kind,
@@ -292,8 +311,10 @@ pub struct Finding {
 }
 
 /// Every threshold of every rule. Defaults are the documented values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(default))]
 #[non_exhaustive]
 pub struct Thresholds {
     /// `listen_queue_full`: a TCP listener is full when its Recv-Q is at
@@ -379,8 +400,10 @@ impl Default for Thresholds {
 }
 
 /// How to diagnose.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "serde", serde(default))]
 #[non_exhaustive]
 pub struct Options {
     /// The thresholds.
@@ -407,6 +430,58 @@ impl Options {
         self.thresholds = t;
         self
     }
+}
+
+/// What `rss doctor -j` prints: how the samples were taken, then the
+/// findings. Its JSON Schema is `report_schema()` (feature `schema`),
+/// committed as `schema/rss-doctor.schema.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Report {
+    /// The namespace file examined, or null for the caller's.
+    pub namespace: Option<String>,
+    /// Samples taken.
+    pub samples: usize,
+    /// Time between samples, ms.
+    pub interval_ms: u64,
+    /// Counters judged by what they hold, not by their rise.
+    pub since_boot: bool,
+    /// Sockets in the last sample.
+    pub sockets: usize,
+    /// The findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// A report of `findings` over `samples` samples.
+    pub fn new(
+        namespace: Option<String>,
+        samples: &[Sample],
+        interval_ms: u64,
+        since_boot: bool,
+        findings: Vec<Finding>,
+    ) -> Report {
+        Report {
+            namespace,
+            samples: samples.len(),
+            interval_ms,
+            since_boot,
+            sockets: samples.last().map_or(0, |s| s.sockets.len()),
+            findings,
+        }
+    }
+}
+
+/// The JSON Schema of [`Report`] (what `rss doctor -j` prints), as
+/// pretty-printed text ending in a newline.
+#[cfg(feature = "schema")]
+pub fn report_schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Runs every rule over `samples` (oldest first) and returns the findings,

@@ -105,8 +105,9 @@ const ANY: &str = "0.0.0.0:0";
 
 // ---------------------------------------------------------------------------
 
+#[cfg(feature = "serde")]
 #[test]
-fn kinds_have_stable_distinct_names() {
+fn kinds_have_stable_distinct_names_json() {
     let names: std::collections::HashSet<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(names.len(), Kind::ALL.len());
     for k in Kind::ALL {
@@ -560,6 +561,7 @@ fn unix_backlog_full_at_the_backlog() {
     assert!(found(&same(2, l(1)), &o).is_empty());
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn most_severe_first_and_json_roundtrip() {
     let l = tcp(1, State::Listen, SERVER, ANY, (6, 5));
