@@ -58,19 +58,59 @@ const TABLES: &str = "Tables (default: -t -u -x)";
 )]
 struct Args {
     /// TCP
-    #[arg(short = 't', long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool), help_heading = TABLES)]
+    #[arg(
+        short = 't',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
     tcp: Vec<bool>,
     /// UDP
-    #[arg(short = 'u', long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool), help_heading = TABLES)]
+    #[arg(
+        short = 'u',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
     udp: Vec<bool>,
     /// unix sockets (all types)
-    #[arg(short = 'x', long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool), help_heading = TABLES)]
+    #[arg(
+        short = 'x',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
     unix: Vec<bool>,
     /// raw IP sockets
-    #[arg(short = 'w', long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool), help_heading = TABLES)]
+    #[arg(
+        short = 'w',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
     raw: Vec<bool>,
     /// packet sockets
-    #[arg(short = '0', long, action = ArgAction::Append, num_args = 0, default_missing_value = "true", value_parser = clap::value_parser!(bool), help_heading = TABLES)]
+    #[arg(
+        short = '0',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
     packet: Vec<bool>,
     /// IPv4 only (inet tables)
     #[arg(short = '4', long, overrides_with = "ipv4", help_heading = "Selection")]
