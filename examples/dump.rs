@@ -6,38 +6,62 @@
 //! cargo run --example dump | jq -c 'select(.state == "listen") | .local'
 //! ```
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use sockdiag::{Extensions, Query, Tables};
 
 fn main() {
     let query = Query::new(Tables::TCP | Tables::UDP | Tables::UNIX)
         .extensions(Extensions::INFO | Extensions::CONG | Extensions::SKMEMINFO);
-    if let Err(e) = run(&query) {
-        eprintln!("dump: {e}");
-        std::process::exit(1);
+    let stdout = io::stdout();
+    match write_sockets(&query, &mut io::BufWriter::new(stdout.lock())) {
+        Ok(()) => {}
+        // `dump | head -1`: the reader is gone, which is no error.
+        Err(Failed::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("dump: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
-fn run(query: &Query) -> Result<(), Box<dyn std::error::Error>> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for socket in query.dump()? {
+/// Why the dump stopped.
+#[derive(Debug)]
+enum Failed {
+    /// The library could not start the dump.
+    Dump(sockdiag::Error),
+    /// A socket did not serialise.
+    Json(serde_json::Error),
+    /// Writing stdout failed (a broken pipe included).
+    Write(io::Error),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Dump(e) => e.fmt(f),
+            Failed::Json(e) => write!(f, "JSON: {e}"),
+            Failed::Write(e) => write!(f, "write error: {e}"),
+        }
+    }
+}
+
+/// Writes one JSON line per socket to `out`. A socket the library cannot
+/// read is reported on stderr and skipped.
+fn write_sockets(query: &Query, out: &mut impl Write) -> Result<(), Failed> {
+    let mut line = Vec::with_capacity(1024);
+    for socket in query.dump().map_err(Failed::Dump)? {
         match socket {
             Ok(s) => {
-                serde_json::to_writer(&mut out, &s)?;
-                if let Err(e) = out.write_all(b"\n") {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return Ok(());
-                    }
-                    return Err(e.into());
-                }
+                // Serialise first, then write: a write error stays an
+                // io::Error whose kind can be told.
+                line.clear();
+                serde_json::to_writer(&mut line, &s).map_err(Failed::Json)?;
+                line.push(b'\n');
+                out.write_all(&line).map_err(Failed::Write)?;
             }
             Err(e) => eprintln!("dump: {e}"),
         }
     }
-    match out.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    out.flush().map_err(Failed::Write)
 }

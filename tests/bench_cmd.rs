@@ -121,7 +121,7 @@ fn bad_flags_exit_2_with_one_message() {
     }
     let o = rss_bench(&["--help"]);
     assert!(o.status.success());
-    assert!(String::from_utf8_lossy(&o.stdout).contains("--runs N"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--runs <N>"));
 }
 
 #[test]

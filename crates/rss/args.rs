@@ -20,7 +20,16 @@ use crate::filter;
     about = "Socket statistics: a faster, scriptable ss",
     long_about = "rss prints the same tables as iproute2's ss, from the same kernel interface \
                   (NETLINK_SOCK_DIAG), with the same flags and filter words, plus JSON output (-j).",
-    override_usage = "rss [OPTIONS] [FILTER]",
+    override_usage = "rss [OPTIONS] [FILTER]\n       rss COMMAND [OPTIONS]",
+    // clap's default template, with rss's subcommands listed after the usage:
+    // they are dispatched before this parser runs (see `crate::run()`).
+    help_template = "{before-help}{about-with-newline}\n{usage-heading} {usage}\n\n\
+                     Commands (each has its own --help):\n\
+                     \x20 bench     Dump socket tables without rendering and report how fast each source is\n\
+                     \x20 doctor    Find and explain socket problems (samples the sockets and the kernel counters)\n\
+                     \x20 top       Full-screen view of the busiest TCP connections, refreshed every interval\n\
+                     \x20 exporter  Serve socket statistics as Prometheus metrics\n\n\
+                     {all-args}{after-help}",
     after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ] [ EXPRESSION ]\n\
                   STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}\n\
                   TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\
@@ -391,6 +400,44 @@ fn query_dbs(name: &str) -> Result<Vec<Db>, UsageError> {
         other => return Err(UsageError(format!("-A: '{other}' is not a socket table"))),
     })
 }
+
+/// The words `-f`/`--family` takes (`help` aside), for completions and the man page.
+pub const FAMILIES: &[&str] = &[
+    "inet", "inet6", "link", "unix", "netlink", "vsock", "tipc", "xdp",
+];
+
+/// The table names `-A`/`--query` takes (in a comma list, each may start
+/// with `!`), for completions and the man page: every name `query_dbs` knows.
+pub const QUERY_NAMES: &[&str] = &[
+    "all",
+    "inet",
+    "tcp",
+    "udp",
+    "raw",
+    "mptcp",
+    "unix",
+    "unix_stream",
+    "u_str",
+    "unix_dgram",
+    "u_dgr",
+    "unix_seqpacket",
+    "u_seq",
+    "packet",
+    "packet_raw",
+    "p_raw",
+    "packet_dgram",
+    "p_dgr",
+    "netlink",
+    "dccp",
+    "sctp",
+    "vsock",
+    "vsock_stream",
+    "v_str",
+    "vsock_dgram",
+    "v_dgr",
+    "tipc",
+    "xdp",
+];
 
 /// The state set `ss -a` and `exclude` start from (`SS_ALL`): every state,
 /// request sockets and (v6.8+) bound-inactive TCP sockets.

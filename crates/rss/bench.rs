@@ -26,34 +26,158 @@ use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use clap::parser::ValueSource;
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueHint};
+
 use sockdiag::bench_support::{parse_proc_line, proc_file_name};
 use sockdiag::{Connection, Error, Family, InetFamilies, NetNs, Query, States, Table, Tables};
 
 use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
-const USAGE: &str = "\
-Usage: rss bench [OPTIONS]
+/// The help heading of the table flags.
+const TABLES: &str = "Tables (default: -t -u -x)";
 
-Dumps socket tables without rendering and reports how fast each source is.
+/// `rss bench`'s command line. The table flags append (`ArgAction::Append`
+/// of no value) so that clap keeps every place each was given: the report
+/// follows the order in which they were first given.
+/// Every other option overrides itself: as with rss itself, a repeated
+/// flag is no error (`-i -i`, `-N a -N b`: the last wins).
+#[derive(Parser, Debug)]
+#[command(
+    name = "rss bench",
+    bin_name = "rss bench",
+    about = "Dump socket tables without rendering and report how fast each source is",
+    long_about = "Dump socket tables without rendering and report how fast each source is: \
+                  per table and source, the sockets seen, the netlink datagrams (batches) and \
+                  bytes received, the minimum, median and maximum time of one dump, and \
+                  sockets per second at the median. Sources: netlink (one reused \
+                  NETLINK_SOCK_DIAG socket, no /proc fallback), netlink -i (TCP with tcp_info, \
+                  only with -i) and the /proc/net files of the same sockets.",
+    after_help = "Exit status: 0 success, 1 the system refused (namespace, netlink), 2 bad usage.",
+    disable_version_flag = true
+)]
+struct Args {
+    /// TCP
+    #[arg(
+        short = 't',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
+    tcp: Vec<bool>,
+    /// UDP
+    #[arg(
+        short = 'u',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
+    udp: Vec<bool>,
+    /// unix sockets (all types)
+    #[arg(
+        short = 'x',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
+    unix: Vec<bool>,
+    /// raw IP sockets
+    #[arg(
+        short = 'w',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
+    raw: Vec<bool>,
+    /// packet sockets
+    #[arg(
+        short = '0',
+        long,
+        action = ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true",
+        value_parser = clap::value_parser!(bool),
+        help_heading = TABLES
+    )]
+    packet: Vec<bool>,
+    /// IPv4 only (inet tables)
+    #[arg(short = '4', long, overrides_with = "ipv4", help_heading = "Selection")]
+    ipv4: bool,
+    /// IPv6 only (inet tables)
+    #[arg(short = '6', long, overrides_with = "ipv6", help_heading = "Selection")]
+    ipv6: bool,
+    /// every state (default)
+    #[arg(short = 'a', long, overrides_with = "all", help_heading = "Selection")]
+    all: bool,
+    /// listening and unconnected sockets only
+    #[arg(
+        short = 'l',
+        long,
+        overrides_with = "listening",
+        help_heading = "Selection"
+    )]
+    listening: bool,
+    /// also dump TCP with tcp_info extensions (what ss -i asks for)
+    #[arg(
+        short = 'i',
+        long,
+        overrides_with = "info",
+        help_heading = "Measurement"
+    )]
+    info: bool,
+    /// dumps per table and source (1 to 100000)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_RUNS,
+        value_parser = parse_runs,
+        overrides_with = "runs",
+        help_heading = "Measurement"
+    )]
+    runs: usize,
+    /// JSON output
+    #[arg(
+        short = 'j',
+        long,
+        overrides_with = "json",
+        help_heading = "Measurement"
+    )]
+    json: bool,
+    /// in network namespace NSNAME (/run/netns/NSNAME, or a path)
+    #[arg(
+        short = 'N',
+        long = "net",
+        value_name = "NSNAME",
+        value_hint = ValueHint::AnyPath,
+        overrides_with = "net",
+        help_heading = "Measurement"
+    )]
+    net: Option<String>,
+}
 
-Tables (default: -t -u -x):
-  -t, --tcp          TCP
-  -u, --udp          UDP
-  -x, --unix         unix sockets (all types)
-  -w, --raw          raw IP sockets
-  -0, --packet       packet sockets
-Selection:
-  -4, --ipv4         IPv4 only (inet tables)
-  -6, --ipv6         IPv6 only (inet tables)
-  -a, --all          every state (default)
-  -l, --listening    listening and unconnected sockets only
-Measurement:
-  -i, --info         also dump TCP with tcp_info extensions (what ss -i asks for)
-      --runs N       dumps per table and source (default 5)
-  -j, --json         JSON output
-  -N, --net NSNAME   in network namespace NSNAME (/run/netns/NSNAME, or a path)
-  -h, --help         this help
-";
+/// The clap command of `rss bench`, for the man page and completions.
+pub fn command() -> clap::Command {
+    Args::command()
+}
+
+fn parse_runs(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err("not a number from 1 to 100000".into()),
+    }
+}
 
 /// Default number of dumps per table and source.
 const DEFAULT_RUNS: usize = 5;
@@ -159,16 +283,20 @@ impl Row {
 
 /// Runs `rss bench` (`argv[0]` is the program, `argv[1]` is `bench`).
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let opts = match parse(argv.get(2..).unwrap_or(&[])) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            let _ = out.write_all(USAGE.as_bytes());
-            return EXIT_OK;
-        }
-        Err(msg) => {
+    let opts = match parse(argv.into_iter().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_OK;
+            }
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad usage");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
             let _ = writeln!(
                 err,
-                "rss: bench: {msg}\nTry 'rss bench --help' for more information."
+                "rss: bench: {first}\nTry 'rss bench --help' for more information."
             );
             return EXIT_USAGE;
         }
@@ -196,109 +324,63 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     }
 }
 
-/// Parses the arguments after `bench`; `Ok(None)` asks for the help text.
-fn parse(args: &[OsString]) -> Result<Option<Options>, String> {
-    let mut tables = Vec::new();
-    let (mut v4, mut v6) = (false, false);
-    let mut listening = false;
-    let mut opts = Options {
-        tables: Vec::new(),
-        families: InetFamilies { v4: true, v6: true },
-        states: States::ALL | States::BOUND_INACTIVE,
-        runs: DEFAULT_RUNS,
-        info: false,
-        json: false,
-        netns: None,
+/// Parses the arguments from `bench` on (`bench` is clap's program name);
+/// help, version and usage errors are clap's errors.
+fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Options, clap::Error> {
+    let m = Args::command().try_get_matches_from(args)?;
+    let a = Args::from_arg_matches(&m)?;
+    // Where a flag was last given on the command line, if it was.
+    let at = |id: &str| {
+        (m.value_source(id) == Some(ValueSource::CommandLine))
+            .then(|| m.indices_of(id).and_then(|i| i.max()))
+            .flatten()
     };
-    let add = |t: BenchTable, tables: &mut Vec<BenchTable>| {
-        if !tables.contains(&t) {
-            tables.push(t);
-        }
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let arg = arg
-            .to_str()
-            .ok_or_else(|| format!("argument {arg:?} is not UTF-8"))?;
-        let mut value = |name: &str, inline: Option<&str>| -> Result<String, String> {
-            match inline {
-                Some(v) if !v.is_empty() => Ok(v.to_owned()),
-                _ => it
-                    .next()
-                    .and_then(|v| v.to_str())
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("option '{name}' needs a value")),
-            }
-        };
-        if let Some(long) = arg.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            match name {
-                "help" => return Ok(None),
-                "tcp" => add(BenchTable::Tcp, &mut tables),
-                "udp" => add(BenchTable::Udp, &mut tables),
-                "unix" => add(BenchTable::Unix, &mut tables),
-                "raw" => add(BenchTable::Raw, &mut tables),
-                "packet" => add(BenchTable::Packet, &mut tables),
-                "ipv4" => v4 = true,
-                "ipv6" => v6 = true,
-                "all" => listening = false,
-                "listening" => listening = true,
-                "info" => opts.info = true,
-                "json" => opts.json = true,
-                "runs" => {
-                    let v = value("--runs", inline)?;
-                    opts.runs = match v.parse::<usize>() {
-                        Ok(n) if (1..=100_000).contains(&n) => n,
-                        _ => return Err(format!("--runs: '{v}' is not a number from 1 to 100000")),
-                    };
-                }
-                "net" => opts.netns = Some(value("--net", inline)?),
-                _ => return Err(format!("unknown option '--{name}'")),
-            }
-            continue;
-        }
-        let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) else {
-            return Err(format!(
-                "unexpected argument '{arg}' (rss bench takes no filter)"
-            ));
-        };
-        for (i, c) in shorts.char_indices() {
-            match c {
-                't' => add(BenchTable::Tcp, &mut tables),
-                'u' => add(BenchTable::Udp, &mut tables),
-                'x' => add(BenchTable::Unix, &mut tables),
-                'w' => add(BenchTable::Raw, &mut tables),
-                '0' => add(BenchTable::Packet, &mut tables),
-                '4' => v4 = true,
-                '6' => v6 = true,
-                'a' => listening = false,
-                'l' => listening = true,
-                'i' => opts.info = true,
-                'j' => opts.json = true,
-                'h' => return Ok(None),
-                'N' => {
-                    let rest = &shorts[i + c.len_utf8()..];
-                    opts.netns = Some(value("-N", Some(rest))?);
-                    break;
-                }
-                _ => return Err(format!("unknown option '-{c}'")),
-            }
-        }
-    }
+    // Tables in the order they were first given, as before: the report follows it.
+    let mut given: Vec<(usize, BenchTable)> = [
+        ("tcp", BenchTable::Tcp),
+        ("udp", BenchTable::Udp),
+        ("unix", BenchTable::Unix),
+        ("raw", BenchTable::Raw),
+        ("packet", BenchTable::Packet),
+    ]
+    .into_iter()
+    .filter_map(|(id, t)| {
+        let first = m.indices_of(id)?.min()?;
+        (m.value_source(id) == Some(ValueSource::CommandLine)).then_some((first, t))
+    })
+    .collect();
+    given.sort_unstable_by_key(|(i, _)| *i);
+    let mut tables: Vec<BenchTable> = given.into_iter().map(|(_, t)| t).collect();
     if tables.is_empty() {
         tables = vec![BenchTable::Tcp, BenchTable::Udp, BenchTable::Unix];
     }
-    opts.tables = tables;
-    if v4 != v6 {
-        opts.families = InetFamilies { v4, v6 };
-    }
-    if listening {
-        opts.states = States::LISTEN | States::CLOSE;
-    }
-    Ok(Some(opts))
+    let families = if a.ipv4 != a.ipv6 {
+        InetFamilies {
+            v4: a.ipv4,
+            v6: a.ipv6,
+        }
+    } else {
+        InetFamilies { v4: true, v6: true }
+    };
+    // -a and -l: the last one given wins.
+    let listening = match (at("all"), at("listening")) {
+        (Some(all), Some(l)) => l > all,
+        (_, l) => l.is_some(),
+    };
+    let states = if listening {
+        States::LISTEN | States::CLOSE
+    } else {
+        States::ALL | States::BOUND_INACTIVE
+    };
+    Ok(Options {
+        tables,
+        families,
+        states,
+        runs: a.runs,
+        info: a.info,
+        json: a.json,
+        netns: a.net,
+    })
 }
 
 fn open_netns(name: &str) -> Result<NetNs, Error> {
@@ -576,16 +658,17 @@ fn write_json(out: &mut dyn Write, opts: &Options, rows: &[Row]) -> io::Result<(
 mod tests {
     use super::*;
 
-    fn p(args: &[&str]) -> Result<Option<Options>, String> {
-        let v: Vec<OsString> = args.iter().map(OsString::from).collect();
-        parse(&v)
+    fn p(args: &[&str]) -> Result<Options, clap::Error> {
+        parse(
+            std::iter::once("bench")
+                .chain(args.iter().copied())
+                .map(OsString::from),
+        )
     }
 
     #[test]
     fn flags_combine_like_ss() {
-        let o = p(&["-tuxa", "--runs", "3", "-N", "farm", "-4i"])
-            .unwrap()
-            .unwrap();
+        let o = p(&["-tuxa", "--runs", "3", "-N", "farm", "-4i"]).unwrap();
         assert_eq!(
             o.tables,
             vec![BenchTable::Tcp, BenchTable::Udp, BenchTable::Unix]
@@ -600,14 +683,51 @@ mod tests {
             }
         );
         assert!(o.info && !o.json);
-        let o = p(&["-l", "--runs=7", "-Nns", "-w0j"]).unwrap().unwrap();
+        assert_eq!(o.states, States::ALL | States::BOUND_INACTIVE);
+        let o = p(&["-l", "--runs=7", "-Nns", "-w0j"]).unwrap();
         assert_eq!(o.states, States::LISTEN | States::CLOSE);
         assert_eq!((o.runs, o.netns.as_deref(), o.json), (7, Some("ns"), true));
         assert_eq!(o.tables, vec![BenchTable::Raw, BenchTable::Packet]);
-        let o = p(&[]).unwrap().unwrap();
+        let o = p(&[]).unwrap();
         assert_eq!(o.tables.len(), 3);
+        assert_eq!(o.runs, DEFAULT_RUNS);
         assert_eq!(o.families, InetFamilies { v4: true, v6: true });
-        assert!(p(&["--help"]).unwrap().is_none());
+        assert_eq!(o.states, States::ALL | States::BOUND_INACTIVE);
+        for help in ["--help", "-h"] {
+            let e = p(&[help]).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
+        }
+    }
+
+    #[test]
+    fn order_and_repeats_as_given() {
+        // The report follows the order tables were first named in.
+        let o = p(&["-x", "-t", "-x", "--udp"]).unwrap();
+        assert_eq!(
+            o.tables,
+            vec![BenchTable::Unix, BenchTable::Tcp, BenchTable::Udp]
+        );
+        // -a and -l: the last wins; -4 -6 together: both families.
+        assert_eq!(
+            p(&["-l", "-a"]).unwrap().states,
+            States::ALL | States::BOUND_INACTIVE
+        );
+        assert_eq!(
+            p(&["-a", "-l"]).unwrap().states,
+            States::LISTEN | States::CLOSE
+        );
+        assert_eq!(
+            p(&["-al", "-a", "-l"]).unwrap().states,
+            States::LISTEN | States::CLOSE
+        );
+        assert_eq!(
+            p(&["-4", "-6"]).unwrap().families,
+            InetFamilies { v4: true, v6: true }
+        );
+        assert_eq!(
+            p(&["-N", "a", "-N", "b"]).unwrap().netns.as_deref(),
+            Some("b")
+        );
     }
 
     #[test]
@@ -615,15 +735,49 @@ mod tests {
         for (args, needle) in [
             (&["-q"][..], "'-q'"),
             (&["--bogus"], "'--bogus'"),
-            (&["--runs"], "needs a value"),
+            (&["--runs"], "a value is required"),
             (&["--runs", "0"], "'0'"),
+            (&["--runs", "100001"], "'100001'"),
             (&["--runs", "x"], "'x'"),
-            (&["-N"], "needs a value"),
+            (&["-N"], "a value is required"),
             (&["state", "established"], "'state'"),
         ] {
-            let e = p(args).unwrap_err();
+            let e = p(args).unwrap_err().to_string();
             assert!(e.contains(needle), "{args:?}: {e}");
         }
+    }
+
+    #[test]
+    fn errors_are_one_rss_bench_line_and_help_is_stdout() {
+        let call = |args: &[&str]| {
+            let argv = ["rss", "bench"]
+                .iter()
+                .chain(args)
+                .map(OsString::from)
+                .collect();
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = run(argv, &mut out, &mut err);
+            (
+                code,
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(err).unwrap(),
+            )
+        };
+        let (code, out, err) = call(&["--runs", "0"]);
+        assert_eq!(code, EXIT_USAGE);
+        assert!(out.is_empty());
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert!(
+            lines[0].starts_with("rss: bench: invalid value '0' for '--runs <N>'"),
+            "{err}"
+        );
+        assert_eq!(lines[1], "Try 'rss bench --help' for more information.");
+        let (code, out, err) = call(&["--help"]);
+        assert_eq!((code, err.as_str()), (EXIT_OK, ""));
+        assert!(out.starts_with("Dump socket tables"), "{out}");
+        assert!(out.contains("Usage: rss bench [OPTIONS]"), "{out}");
+        assert!(out.contains("--runs <N>"), "{out}");
     }
 
     #[test]

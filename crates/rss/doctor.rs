@@ -238,6 +238,11 @@ impl From<sockdiag::Error> for Failure {
     }
 }
 
+/// The clap command (for the man page and shell completions).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 /// Runs `rss doctor` (`argv[0]` is `rss`, `argv[1]` is `doctor`).
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let args = match Args::try_parse_from(argv.into_iter().skip(1)) {

@@ -18,6 +18,7 @@
 //! assert!(d.next().is_none());
 //! assert!(!d.interrupted());
 //! ```
+#![deny(unsafe_code)]
 
 use crate::consts::{NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY};
 use crate::error::DecodeError;

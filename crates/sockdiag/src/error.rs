@@ -1,4 +1,5 @@
 //! The library's one error type.
+#![deny(unsafe_code)]
 
 use std::fmt;
 use std::io;

@@ -30,6 +30,7 @@
 //! failed test jumps to four bytes past the end. Every program is checked
 //! by [`audit`], a port of the kernel's `inet_diag_bc_audit`, before it is
 //! returned, so the kernel never sees a bad jump.
+#![deny(unsafe_code)]
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
@@ -289,10 +290,7 @@ impl Resolver for SystemResolver {
     }
 
     fn ifindex(&self, name: &str) -> Option<u32> {
-        let c = std::ffi::CString::new(name).ok()?;
-        // SAFETY: `c` is a valid NUL-terminated string for the call.
-        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
-        (i != 0).then_some(i)
+        crate::sys::if_nametoindex(name)
     }
 
     fn host(&self, name: &str) -> Vec<IpAddr> {

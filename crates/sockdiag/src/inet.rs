@@ -2,6 +2,7 @@
 //!
 //! Pure encoding of `inet_diag_req_v2` and decoding of `inet_diag_msg` with
 //! its attributes. No I/O here.
+#![deny(unsafe_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

@@ -86,6 +86,7 @@ mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod summary;
+mod sys;
 mod tcp_info;
 mod unix;
 mod wire;

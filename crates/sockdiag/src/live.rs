@@ -4,8 +4,7 @@
 //! Both need `CAP_NET_ADMIN`, and each owns its own `NETLINK_SOCK_DIAG`
 //! socket: a kill must not interleave with the dump that selected it, and
 //! an event subscription is a socket that only listens.
-
-use std::os::fd::AsRawFd;
+#![deny(unsafe_code)]
 
 use netlink_sys::{Socket as NlSocket, SocketAddr};
 
@@ -52,18 +51,12 @@ fn open(ns: Option<&NetNs>, groups: u32) -> Result<NlSocket> {
 }
 
 fn recv(sock: &NlSocket, buf: &mut [u8]) -> std::io::Result<usize> {
-    loop {
-        // SAFETY: the pointer and length describe `buf`, initialised and
-        // borrowed for the call.
-        let n = unsafe { libc::recv(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
+    crate::sys::recv(borrow_fd(sock), buf, false)
+}
+
+/// The socket's descriptor, borrowed for a call.
+fn borrow_fd(sock: &NlSocket) -> std::os::fd::BorrowedFd<'_> {
+    std::os::fd::AsFd::as_fd(sock)
 }
 
 /// Closes sockets with `SOCK_DESTROY`, as `ss -K` does: a TCP socket is
@@ -196,25 +189,12 @@ impl Events {
     /// difference from the previous count is the number of lost events.
     pub fn drops(&self) -> Result<u32> {
         let mut mem = [0u32; 16];
-        let mut len = std::mem::size_of_val(&mem) as libc::socklen_t;
-        // SAFETY: `mem` and `len` describe a writable buffer of `len` bytes
-        // that outlives the call; the kernel writes at most `len` bytes.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                SO_MEMINFO,
-                mem.as_mut_ptr().cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return Err(Error::Io {
+        let len = crate::sys::getsockopt_u32s(borrow_fd(&self.sock), SO_MEMINFO, &mut mem)
+            .map_err(|source| Error::Io {
                 context: "reading the event socket's drop counter (SO_MEMINFO)",
-                source: std::io::Error::last_os_error(),
-            });
-        }
-        Ok(if (len as usize) / 4 > SK_MEMINFO_DROPS {
+                source,
+            })?;
+        Ok(if len / 4 > SK_MEMINFO_DROPS {
             mem[SK_MEMINFO_DROPS]
         } else {
             0

@@ -8,6 +8,7 @@
 //! A [`Socket`] holds no heap allocation for inet sockets (names and
 //! `tcp_info` are stored inline), so a dump can hand them out by value
 //! without allocating per socket.
+#![deny(unsafe_code)]
 
 use std::fmt;
 use std::net::IpAddr;

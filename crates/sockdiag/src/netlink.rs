@@ -1,4 +1,5 @@
 //! `netlink_diag`: `AF_NETLINK` sockets (`<linux/netlink_diag.h>`).
+#![deny(unsafe_code)]
 
 use crate::consts::*;
 use crate::error::DecodeError;

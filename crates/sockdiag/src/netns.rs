@@ -5,9 +5,9 @@
 //! `/proc/net` file) runs on a short-lived helper thread that enters the
 //! namespace first. A socket or file opened there stays bound to that
 //! namespace for its whole life, wherever it is used afterwards.
+#![deny(unsafe_code)]
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -56,16 +56,12 @@ impl NetNs {
         F: FnOnce() -> R + Send,
         R: Send,
     {
-        let fd = self.file.as_raw_fd();
+        let fd = std::os::fd::AsFd::as_fd(&self.file);
         std::thread::scope(|scope| {
             scope
                 .spawn(move || {
-                    // SAFETY: setns only reads the fd, which `self.file` keeps
-                    // open for the whole scope; it changes only this thread.
-                    let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
-                    if rc != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
+                    // `self.file` keeps the descriptor open for the whole scope.
+                    crate::sys::setns_net(fd)?;
                     Ok(f())
                 })
                 .join()

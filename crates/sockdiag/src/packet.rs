@@ -1,4 +1,5 @@
 //! `packet_diag`: `AF_PACKET` sockets (`<linux/packet_diag.h>`).
+#![deny(unsafe_code)]
 
 use crate::consts::*;
 use crate::error::DecodeError;

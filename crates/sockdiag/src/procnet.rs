@@ -4,6 +4,7 @@
 //! files. These tables carry less than netlink: no backlog for listeners,
 //! no peer inode for unix sockets, no extensions. Timer expiries are in
 //! clock ticks (`USER_HZ` = 100).
+#![deny(unsafe_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

@@ -4,10 +4,10 @@
 //! and one reusable receive buffer; a [`Dump`] walks the answer one kernel
 //! batch at a time, so memory stays flat however many sockets there are.
 //! This module owns every syscall on the netlink socket.
+#![deny(unsafe_code)]
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use netlink_sys::{Socket as NlSocket, SocketAddr};
@@ -635,29 +635,12 @@ impl Connection {
 
     /// One `recv` into the reusable buffer; returns the datagram length.
     fn recv(&mut self) -> std::io::Result<usize> {
-        let Some(fd) = self.sock.as_ref().map(|s| s.as_raw_fd()) else {
+        use std::os::fd::AsFd;
+        let Some(sock) = self.sock.as_ref() else {
             return Err(std::io::Error::from_raw_os_error(libc::ENOTCONN));
         };
-        loop {
-            // SAFETY: the pointer and length describe `self.buf`, which is
-            // initialised and lives across the call; MSG_TRUNC makes the
-            // kernel report the datagram's full length without writing more.
-            let n = unsafe {
-                libc::recv(
-                    fd,
-                    self.buf.as_mut_ptr().cast(),
-                    self.buf.len(),
-                    libc::MSG_TRUNC,
-                )
-            };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
+        // MSG_TRUNC: a datagram longer than the buffer is caught, not cut.
+        crate::sys::recv(sock.as_fd(), &mut self.buf, true)
     }
 
     /// The filter context of this connection's namespace, read now.
@@ -689,13 +672,7 @@ fn open_replay(path: &std::path::Path) -> std::io::Result<File> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    // SAFETY: F_GETFL/F_SETFL on a descriptor this function owns.
-    unsafe {
-        let fl = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
-        if fl == -1 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) == -1 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
+    crate::sys::set_blocking(std::os::fd::AsFd::as_fd(&f))?;
     Ok(f)
 }
 

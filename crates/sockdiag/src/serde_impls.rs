@@ -10,6 +10,7 @@
 //!   `path`/`abstract`/`inode`, `protocol`/`ifindex`,
 //!   `protocol`/`portid`/`group`), `null` for none.
 //! - `tcp_info` and `mptcp_info` are objects of the fields the kernel sent.
+#![deny(unsafe_code)]
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -17,6 +17,7 @@
 //! network namespace; TCP `orphan` and `alloc` and the `mem` values are
 //! host-wide, so two reads can differ when anything else on the host opens
 //! sockets in between.
+#![deny(unsafe_code)]
 
 use std::io;
 use std::path::Path;

@@ -5,6 +5,7 @@
 //! field is read on access: a field that lies beyond what this kernel sent
 //! is `None`, never an error, and the decoder does no per-field work for
 //! sockets whose info is never looked at.
+#![deny(unsafe_code)]
 
 use std::fmt;
 

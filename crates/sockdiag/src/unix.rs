@@ -1,4 +1,5 @@
 //! `unix_diag`: unix stream, datagram and seqpacket sockets (`<linux/unix_diag.h>`).
+#![deny(unsafe_code)]
 
 use crate::consts::*;
 use crate::error::DecodeError;

@@ -3,6 +3,7 @@
 //! Pure code over `&[u8]`: no I/O, no allocation, never panics. Every read
 //! checks its length once and reports a [`DecodeError`] naming what it was
 //! decoding, the offset and both lengths.
+#![deny(unsafe_code)]
 
 use crate::consts::{NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN};
 use crate::error::DecodeError;

@@ -1,7 +1,8 @@
 //! The rules, one function per kind (two for the send queue). Each reads
 //! the tracks and counters of a [`Ctx`] and pushes findings; none does I/O.
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
 use super::{
@@ -11,12 +12,22 @@ use super::{
 use crate::model::{Socket, State, Table, TimerKind};
 use crate::sample::{Sample, Track, track};
 
+/// TCP listeners by local address, and wildcard listeners by port.
+type Listeners<'a> = (HashMap<SocketAddr, &'a Socket>, HashMap<u16, &'a Socket>);
+
 /// What every rule reads.
 pub(super) struct Ctx<'a> {
     samples: &'a [Sample],
     tracks: Vec<Track<'a>>,
     since_boot: bool,
     t: &'a Thresholds,
+    /// The last sample's inet sockets by (table, local, peer), built on the
+    /// first lookup: `peer_of` runs per persisting connection, and a scan per
+    /// lookup made a round quadratic (a minute at 200k sockets).
+    by_ends: OnceCell<HashMap<(Table, SocketAddr, SocketAddr), &'a Socket>>,
+    /// The last sample's TCP listeners by local address, and the wildcard
+    /// ones by port, likewise.
+    listeners: OnceCell<Listeners<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -79,28 +90,42 @@ impl<'a> Ctx<'a> {
     /// (loopback, or both namespaces sampled together).
     fn peer_of(&self, s: &Socket) -> Option<&'a Socket> {
         let (l, p) = (inet(&s.local)?, inet(&s.peer)?);
-        self.last()
-            .sockets
-            .iter()
-            .find(|o| o.netid == s.netid && inet(&o.local) == Some(p) && inet(&o.peer) == Some(l))
+        let index = self.by_ends.get_or_init(|| {
+            let mut m = HashMap::new();
+            for o in &self.last().sockets {
+                if let (Some(ol), Some(op)) = (inet(&o.local), inet(&o.peer)) {
+                    // The first of duplicates wins, as a scan would find it.
+                    m.entry((o.netid, ol, op)).or_insert(o);
+                }
+            }
+            m
+        });
+        index.get(&(s.netid, p, l)).copied()
     }
 
-    /// The TCP listener a local address belongs to, in the last sample.
+    /// The TCP listener a local address belongs to, in the last sample: the
+    /// one bound to that address, else the first (in dump order) bound to
+    /// the wildcard address of that port.
     fn listener_of(&self, local: SocketAddr) -> Option<&'a Socket> {
-        let listeners = || {
-            self.last()
-                .sockets
-                .iter()
-                .filter(|o| o.netid == Table::Tcp && o.state == State::Listen)
-        };
-        listeners()
-            .find(|o| inet(&o.local) == Some(local))
-            .or_else(|| {
-                listeners().find(|o| {
-                    inet(&o.local)
-                        .is_some_and(|a| a.port() == local.port() && a.ip().is_unspecified())
-                })
-            })
+        let (by_addr, wild_by_port) = self.listeners.get_or_init(|| {
+            let (mut by_addr, mut wild) = (HashMap::new(), HashMap::new());
+            for o in &self.last().sockets {
+                if o.netid != Table::Tcp || o.state != State::Listen {
+                    continue;
+                }
+                if let Some(a) = inet(&o.local) {
+                    by_addr.entry(a).or_insert(o);
+                    if a.ip().is_unspecified() {
+                        wild.entry(a.port()).or_insert(o);
+                    }
+                }
+            }
+            (by_addr, wild)
+        });
+        by_addr
+            .get(&local)
+            .or_else(|| wild_by_port.get(&local.port()))
+            .copied()
     }
 }
 
@@ -111,6 +136,8 @@ pub(super) fn run(samples: &[Sample], opts: &Options) -> Vec<Finding> {
         tracks: track(samples),
         since_boot: opts.since_boot,
         t: &opts.thresholds,
+        by_ends: OnceCell::new(),
+        listeners: OnceCell::new(),
     };
     let mut out = Vec::new();
     listen_queue_full(&ctx, &mut out);
