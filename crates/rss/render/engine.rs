@@ -482,7 +482,11 @@ impl Tokens {
                         }
                         loop {
                             let byte = seg[at + nib / 2];
-                            let d = if nib % 2 == 0 { byte >> 4 } else { byte & 0xf };
+                            let d = if nib.is_multiple_of(2) {
+                                byte >> 4
+                            } else {
+                                byte & 0xf
+                            };
                             nib += 1;
                             if d == END {
                                 break;
