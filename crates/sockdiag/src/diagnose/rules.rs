@@ -129,6 +129,35 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A finding from counters alone (no socket sampled shows the problem
+/// itself): a warning whose summary lists each counter's rise. Nothing when
+/// no counter counts.
+fn counter_finding(
+    out: &mut Vec<Finding>,
+    kind: Kind,
+    summary: &str,
+    counters: Vec<(u64, Evidence)>,
+    explanation: &str,
+    next_check: &str,
+) {
+    if counters.is_empty() {
+        return;
+    }
+    let what: Vec<String> = counters
+        .iter()
+        .map(|(a, e)| format!("{} +{a}", e.name))
+        .collect();
+    out.push(Finding {
+        kind,
+        severity: Severity::Warning,
+        summary: format!("{summary}: {}", what.join(", ")),
+        sockets: Vec::new(),
+        evidence: counters.into_iter().map(|(_, e)| e).collect(),
+        explanation: explanation.into(),
+        next_check: next_check.into(),
+    });
+}
+
 /// Runs every rule.
 pub(super) fn run(samples: &[Sample], opts: &Options) -> Vec<Finding> {
     let ctx = Ctx {
@@ -260,26 +289,19 @@ fn listen_queue_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ),
         });
     }
-    if !found && !counters.is_empty() {
-        let what: Vec<String> = counters
-            .iter()
-            .map(|(a, e)| format!("{} +{a}", e.name))
-            .collect();
-        out.push(Finding {
-            kind: Kind::ListenQueueFull,
-            severity: Severity::Warning,
-            summary: format!("listeners dropped connections: {}", what.join(", ")),
-            sockets: Vec::new(),
-            evidence: counters.into_iter().map(|(_, e)| e).collect(),
-            explanation: "A listener's accept queue overflowed (ListenOverflows) or a listener \
+    if !found {
+        counter_finding(
+            out,
+            Kind::ListenQueueFull,
+            "listeners dropped connections",
+            counters,
+            "A listener's accept queue overflowed (ListenOverflows) or a listener \
                           dropped a SYN or final ACK for another reason (ListenDrops), but no \
                           listener stayed full through every sample: bursts fill the queue \
-                          faster than the application accepts."
-                .into(),
-            next_check: "Watch the LISTEN rows' Recv-Q against Send-Q (`rss -ltn`, `rss -ltn \
-                         --watch`); `nstat -az TcpExtListenOverflows TcpExtListenDrops`."
-                .into(),
-        });
+                          faster than the application accepts.",
+            "Watch the LISTEN rows' Recv-Q against Send-Q (`rss -ltn`, `rss -ltn \
+                         --watch`); `nstat -az TcpExtListenOverflows TcpExtListenDrops`.",
+        );
     }
 }
 
@@ -461,25 +483,18 @@ fn syn_recv_pileup(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ),
         });
     }
-    if !found && !counters.is_empty() {
-        let what: Vec<String> = counters
-            .iter()
-            .map(|(a, e)| format!("{} +{a}", e.name))
-            .collect();
-        out.push(Finding {
-            kind: Kind::SynRecvPileup,
-            severity: Severity::Warning,
-            summary: format!("SYN queue overflowed: {}", what.join(", ")),
-            sockets: Vec::new(),
-            evidence: counters.into_iter().map(|(_, e)| e).collect(),
-            explanation: "A listener's SYN queue overflowed: the kernel answered with syncookies \
+    if !found {
+        counter_finding(
+            out,
+            Kind::SynRecvPileup,
+            "SYN queue overflowed",
+            counters,
+            "A listener's SYN queue overflowed: the kernel answered with syncookies \
                           or dropped SYNs. Either far more handshakes start than complete (a SYN \
-                          flood), or the application's accept queue is full too."
-                .into(),
-            next_check: "`nstat -az TcpExtSyncookiesSent TcpExtTCPReqQFullDrop`; count SYN-RECV \
-                         rows per listener (`rss -tan state syn-recv`)."
-                .into(),
-        });
+                          flood), or the application's accept queue is full too.",
+            "`nstat -az TcpExtSyncookiesSent TcpExtTCPReqQFullDrop`; count SYN-RECV \
+                         rows per listener (`rss -tan state syn-recv`).",
+        );
     }
 }
 
@@ -1219,25 +1234,18 @@ fn udp_drops(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ),
         });
     }
-    if !found && !counters.is_empty() {
-        let what: Vec<String> = counters
-            .iter()
-            .map(|(a, e)| format!("{} +{a}", e.name))
-            .collect();
-        out.push(Finding {
-            kind: Kind::UdpDrops,
-            severity: Severity::Warning,
-            summary: format!("UDP receive buffers overflowed: {}", what.join(", ")),
-            sockets: Vec::new(),
-            evidence: counters.into_iter().map(|(_, e)| e).collect(),
-            explanation: "Datagrams were dropped because a UDP socket's receive buffer was \
+    if !found {
+        counter_finding(
+            out,
+            Kind::UdpDrops,
+            "UDP receive buffers overflowed",
+            counters,
+            "Datagrams were dropped because a UDP socket's receive buffer was \
                           full; no socket sampled shows the drops itself (it may be closed, or \
-                          outside the filter)."
-                .into(),
-            next_check: "`rss -uanm` shows each socket's drops (skmem d); `nstat -az \
-                         UdpRcvbufErrors Udp6RcvbufErrors`."
-                .into(),
-        });
+                          outside the filter).",
+            "`rss -uanm` shows each socket's drops (skmem d); `nstat -az \
+                         UdpRcvbufErrors Udp6RcvbufErrors`.",
+        );
     }
 }
 
