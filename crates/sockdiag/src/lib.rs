@@ -58,6 +58,8 @@
 //! the kernel where it can and in user space otherwise, with what it needs
 //! from the namespace ([`filter::FilterContext`]) read once per dump.
 #![deny(missing_docs)]
+// Syscalls and `unsafe` live in `sys` alone, behind safe functions.
+#![deny(unsafe_code)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 #[doc(hidden)]
@@ -86,6 +88,7 @@ mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod summary;
+#[allow(unsafe_code)]
 mod sys;
 mod tcp_info;
 mod unix;
