@@ -1,0 +1,85 @@
+//! Reading a file of raw `sock_diag` replies (`ss -D`'s output, `ss`'s
+//! `TCPDIAG_FILE`) instead of asking the kernel.
+
+use std::fs::File;
+use std::io::BufReader;
+
+use crate::consts::*;
+use crate::wire::align4;
+
+use super::RECV_BUF_LEN;
+
+/// Opens a replay file without blocking on a FIFO that has no writer (which
+/// then reads as empty); reads block as usual afterwards.
+pub(super) fn open_replay(path: &std::path::Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    crate::sys::set_blocking(std::os::fd::AsFd::as_fd(&f))?;
+    Ok(f)
+}
+
+/// Largest message accepted from a replay file: a netlink datagram is at
+/// most 32 KiB, so anything bigger is corruption, not data.
+const MAX_REPLAY_MSG: usize = RECV_BUF_LEN;
+
+/// Reads one netlink message of a replay file into `buf` (payload only).
+/// Returns `(type, aligned length consumed, payload length)`, or `None` at
+/// a clean end of file.
+pub(super) fn read_replay_message(
+    r: &mut BufReader<File>,
+    offset: usize,
+    buf: &mut [u8],
+) -> std::io::Result<Option<(u16, usize, usize)>> {
+    use std::io::Read;
+    let mut hdr = [0u8; NLMSG_HDRLEN];
+    let mut got = 0;
+    while got < hdr.len() {
+        match r.read(&mut hdr[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if got == 0 {
+        return Ok(None);
+    }
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    if got < NLMSG_HDRLEN {
+        return Err(bad(format!(
+            "truncated: the message header at byte {offset} needs {NLMSG_HDRLEN} bytes, \
+             the file has {got} left"
+        )));
+    }
+    let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+    let ty = u16::from_ne_bytes([hdr[4], hdr[5]]);
+    let max = MAX_REPLAY_MSG.min(buf.len());
+    if len < NLMSG_HDRLEN || len > max {
+        return Err(bad(format!(
+            "corrupt: the message at byte {offset} gives its length (nlmsg_len) as {len}, \
+             not between {NLMSG_HDRLEN} and {max}: not a file written by ss -D or rss -D"
+        )));
+    }
+    let payload = len - NLMSG_HDRLEN;
+    let padded = align4(len) - NLMSG_HDRLEN;
+    let mut read = 0;
+    while read < padded {
+        match r.read(&mut buf[read..padded]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // The last message may lack its alignment padding.
+    if read < payload {
+        return Err(bad(format!(
+            "truncated: the message at byte {offset} is {len} bytes long, the file has {} left",
+            NLMSG_HDRLEN + read
+        )));
+    }
+    Ok(Some((ty, NLMSG_HDRLEN + read, payload)))
+}
