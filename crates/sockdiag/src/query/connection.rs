@@ -3,67 +3,109 @@
 use std::fs::File;
 use std::path::PathBuf;
 
-use netlink_sys::{Socket as NlSocket, SocketAddr};
-
 use crate::consts::*;
 use crate::error::{Error, Request, Result};
 use crate::netns::NetNs;
 use crate::wire::NlMsgs;
 
-use super::RECV_BUF_LEN;
 use super::builder::{Part, PartKind, Query};
 use super::dump::Dump;
+use super::source::Transport;
+use super::{DEFERRED_V6_MAX, RECV_BUF_LEN};
 
 /// A `NETLINK_SOCK_DIAG` socket with its receive buffer.
 ///
 /// Reuse one connection for many dumps: the buffer is allocated once.
 pub struct Connection {
-    /// `None` when netlink could not be opened: every table is read from
-    /// `/proc/net` ([`Connection::open`]).
-    sock: Option<NlSocket>,
-    pub(super) portid: u32,
+    /// Where replies come from: the netlink socket, recorded datagrams, or
+    /// nothing (every table is read from `/proc/net`, [`Connection::open`]).
+    pub(super) transport: Transport,
     seq: u32,
     pub(super) buf: Vec<u8>,
     req: Vec<u8>,
     netns: Option<NetNs>,
+    /// Whether TCP over both families is asked in one kernel walk
+    /// (`TCPDIAG_GETSOCK`); off for recorded datagrams, which hold what
+    /// [`Connection::raw_dump`] records (one request per family).
+    pub(super) single_walk: bool,
+    /// Most bytes of IPv6 replies a single walk holds back
+    /// ([`DEFERRED_V6_MAX`]; tests lower it).
+    pub(super) deferred_v6_max: usize,
 }
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("portid", &self.portid)
+            .field("transport", &self.transport)
             .field("seq", &self.seq)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Connection {
     /// Opens a connection in the caller's network namespace.
     pub fn new() -> Result<Connection> {
-        let (sock, portid) = open_socket().map_err(Error::Open)?;
-        Ok(Connection {
-            sock: Some(sock),
-            portid,
+        let transport = Transport::open_netlink().map_err(Error::Open)?;
+        Ok(Connection::with(transport, None))
+    }
+
+    fn with(transport: Transport, netns: Option<NetNs>) -> Connection {
+        let single_walk = matches!(transport, Transport::Netlink { .. });
+        Connection {
+            transport,
             seq: 0,
             buf: vec![0u8; RECV_BUF_LEN],
             req: Vec::with_capacity(128),
-            netns: None,
-        })
+            netns,
+            single_walk,
+            deferred_v6_max: DEFERRED_V6_MAX,
+        }
+    }
+
+    /// A connection that answers from recorded reply datagrams instead of
+    /// the kernel: what [`Connection::raw_dump`] hands its sink (and `ss -D`
+    /// writes, one `recv` each), replayed through the same dump logic and
+    /// decoder as a live dump. Each request of a dump is answered by the
+    /// next datagrams, in order, up to the message that ends it
+    /// (`NLMSG_DONE` or `NLMSG_ERROR`), whatever their sequence numbers;
+    /// running out of datagrams is an I/O error that ends the dump. TCP is
+    /// asked one family at a time, as `raw_dump` records it. What the
+    /// kernel does for inet requests (states, families, the filter's
+    /// bytecode) is taken as done by whoever recorded the replies: inet
+    /// sockets are not filtered again, unix, packet and netlink ones are,
+    /// as in a live dump.
+    ///
+    /// ```
+    /// use sockdiag::{Connection, Error, Query};
+    ///
+    /// // NLMSG_DONE carrying -ENOENT: the kernel has no diag module for UDP.
+    /// let mut done = Vec::new();
+    /// done.extend_from_slice(&20u32.to_ne_bytes()); // nlmsg_len
+    /// done.extend_from_slice(&3u16.to_ne_bytes()); // NLMSG_DONE
+    /// done.extend_from_slice(&2u16.to_ne_bytes()); // NLM_F_MULTI
+    /// done.extend_from_slice(&[0; 8]); // seq, pid
+    /// done.extend_from_slice(&(-2i32).to_ne_bytes()); // -ENOENT
+    /// let mut conn = Connection::from_datagrams(vec![done]);
+    /// let query = Query::udp().family(sockdiag::Family::Inet).fallback(false);
+    /// let got: Vec<_> = conn.dump(&query).collect();
+    /// assert!(matches!(got[..], [Err(Error::Unsupported { .. })]));
+    /// ```
+    pub fn from_datagrams(datagrams: Vec<Vec<u8>>) -> Connection {
+        Connection::with(
+            Transport::Recorded {
+                datagrams: datagrams.into(),
+                requests: Vec::new(),
+            },
+            None,
+        )
     }
 
     /// Opens a connection inside a network namespace; the caller's thread
     /// does not move. `/proc` fallbacks read that namespace's files too.
     pub fn in_netns(ns: &NetNs) -> Result<Connection> {
-        let (sock, portid) = ns.run(open_socket)?.map_err(Error::Open)?;
+        let transport = ns.run(Transport::open_netlink)?.map_err(Error::Open)?;
         let own = NetNs::from_path(ns.path())?;
-        Ok(Connection {
-            sock: Some(sock),
-            portid,
-            seq: 0,
-            buf: vec![0u8; RECV_BUF_LEN],
-            req: Vec::with_capacity(128),
-            netns: Some(own),
-        })
+        Ok(Connection::with(transport, Some(own)))
     }
 
     /// Opens a connection in `ns` (or the caller's namespace), and when the
@@ -76,21 +118,19 @@ impl Connection {
             Some(ns) => Connection::in_netns(ns),
         };
         match opened {
-            Err(Error::Open(_)) => Ok(Connection {
-                sock: None,
-                portid: 0,
-                seq: 0,
-                buf: vec![0u8; RECV_BUF_LEN],
-                req: Vec::new(),
-                netns: ns.map(|n| NetNs::from_path(n.path())).transpose()?,
-            }),
+            Err(Error::Open(_)) => {
+                let netns = ns.map(|n| NetNs::from_path(n.path())).transpose()?;
+                Ok(Connection::with(Transport::Missing, netns))
+            }
             other => other,
         }
     }
 
-    /// True when this connection has a netlink socket (see [`Connection::open`]).
+    /// True when this connection answers `sock_diag` requests: it has a
+    /// netlink socket (see [`Connection::open`]) or recorded replies
+    /// ([`Connection::from_datagrams`]).
     pub fn has_netlink(&self) -> bool {
-        self.sock.is_some()
+        self.transport.answers()
     }
 
     /// Runs a query on this connection.
@@ -126,7 +166,9 @@ impl Connection {
                         request: part.request(),
                         error,
                     })?;
-                    if msg.seq == seq && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR) {
+                    if self.transport.is_reply(&msg, seq)
+                        && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR)
+                    {
                         done = true;
                     }
                 }
@@ -144,10 +186,7 @@ impl Connection {
         let seq = self.seq;
         let mut req = std::mem::take(&mut self.req);
         query.encode(part, seq, &mut req);
-        let r = match &self.sock {
-            Some(sock) => sock.send(&req, 0),
-            None => Err(std::io::Error::from_raw_os_error(libc::ENOTCONN)),
-        };
+        let r = self.transport.send(&req);
         self.req = req;
         match r {
             Ok(_) => Ok(seq),
@@ -166,24 +205,25 @@ impl Connection {
         }
     }
 
-    /// One `recv` into the reusable buffer; returns the datagram length.
+    /// One `recv` into the reusable buffer; returns the datagram's full
+    /// length, more than the buffer when it was cut (`MSG_TRUNC`).
     pub(super) fn recv(&mut self) -> std::io::Result<usize> {
-        use std::os::fd::AsFd;
-        let Some(sock) = self.sock.as_ref() else {
-            return Err(std::io::Error::from_raw_os_error(libc::ENOTCONN));
-        };
-        // MSG_TRUNC: a datagram longer than the buffer is caught, not cut.
-        crate::sys::recv(sock.as_fd(), &mut self.buf, true)
+        self.transport.recv(&mut self.buf)
     }
 
-    /// The filter context of this connection's namespace, read now.
-    pub(super) fn filter_context(&self) -> crate::filter::FilterContext {
-        match &self.netns {
+    /// The filter context of this connection's namespace, read now; `None`
+    /// for recorded replies, which belong to no namespace here (the
+    /// filter keeps its own context).
+    pub(super) fn filter_context(&self) -> Option<crate::filter::FilterContext> {
+        if let Transport::Recorded { .. } = self.transport {
+            return None;
+        }
+        Some(match &self.netns {
             None => crate::filter::FilterContext::current(),
             Some(ns) => ns
                 .run(crate::filter::FilterContext::current)
                 .unwrap_or_default(),
-        }
+        })
     }
 
     pub(super) fn open_proc(&self, name: &str) -> std::io::Result<File> {
@@ -195,13 +235,6 @@ impl Connection {
                 .map_err(|e| std::io::Error::other(e.to_string()))?,
         }
     }
-}
-
-fn open_socket() -> std::io::Result<(NlSocket, u32)> {
-    let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
-    let addr = sock.bind_auto()?;
-    sock.connect(&SocketAddr::new(0, 0))?;
-    Ok((sock, addr.port_number()))
 }
 
 pub(super) enum Slot<'c> {

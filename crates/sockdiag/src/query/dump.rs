@@ -1,20 +1,24 @@
-//! [`Dump`]: the state machine that walks the replies of a query's parts.
-
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+//! [`Dump`]: a query's parts, each answered by a source of datagrams (or
+//! `/proc/net` rows) and decoded by the public decoder.
+//!
+//! The dump is a small state machine over a [`Cursor`]: between parts it
+//! sends the next request; reading a part, it takes one message of the
+//! current datagram at a time, hands it to [`decode_message`] (the step of
+//! [`crate::decode::decode_datagram`]), and acts on what comes back: a
+//! socket to select, the end of the part, an error code. The sources
+//! (`source.rs`: netlink or recorded datagrams; `procfs.rs`: `/proc/net`
+//! rows; `replay.rs`: a file of replies) do the I/O and nothing else.
 
 use crate::consts::*;
+use crate::decode::{Message, decode_message};
 use crate::error::{Error, Request, Result};
-use crate::inet;
 use crate::model::{Family, Socket, Table};
 use crate::wire::{NlMsgs, align4};
-use crate::{netlink, packet, procnet, unix};
 
 use super::builder::{Part, PartKind, Query};
 use super::connection::Slot;
-use super::replay::{open_replay, read_replay_message};
-use super::{DEFERRED_V6_MAX, RECV_BUF_LEN};
+use super::procfs::ProcRows;
+use super::replay::ReplayFile;
 
 /// Where the sockets of one part of a dump came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,23 +40,26 @@ pub(super) enum Cursor {
     /// Reading netlink replies: `pos..len` of the buffer is unread.
     Netlink { seq: u32, pos: usize, len: usize },
     /// Reading a `/proc/net` file.
-    Proc {
-        reader: BufReader<File>,
-        line: String,
-        lineno: usize,
-        path: PathBuf,
-    },
+    Proc(ProcRows),
     /// Handing out sockets read and sorted ahead (`/proc/net/unix`).
     Sorted { items: std::vec::IntoIter<Socket> },
-    /// Reading a file of raw replies; `offset` is the byte position.
-    Replay {
-        reader: BufReader<File>,
-        offset: usize,
-        path: PathBuf,
-    },
+    /// Reading a file of raw replies.
+    Replay(ReplayFile),
     /// Yielding the IPv6 replies a [`PartKind::TcpBoth`] part held back;
     /// `pos` is the next unread byte of `Dump::deferred`.
     Deferred { pos: usize },
+}
+
+/// What one step of the state machine produced.
+// Boxing the socket would allocate once per socket on the dump path.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    /// A socket or an error to yield.
+    Item(Result<Socket>),
+    /// Nothing yet: step again.
+    Again,
+    /// Every part is done.
+    End,
 }
 
 /// A streaming dump: an iterator of sockets, one kernel batch at a time.
@@ -75,7 +82,8 @@ pub struct Dump<'c> {
     /// IPv6 replies of a `TcpBoth` part, whole netlink messages, each padded
     /// to 4 bytes; allocated only when an IPv6 socket shows up.
     deferred: Vec<u8>,
-    /// The IPv6 replies outgrew [`DEFERRED_V6_MAX`]: dump IPv6 again.
+    /// The IPv6 replies outgrew the cap ([`DEFERRED_V6_MAX`](super::DEFERRED_V6_MAX)):
+    /// they were dropped, and IPv6 is dumped again on its own.
     deferred_overflow: bool,
 }
 
@@ -100,14 +108,13 @@ impl<'c> Dump<'c> {
         // the namespace dumped.
         if let Some(f) = &query.filter
             && f.expr().needs_context()
+            && let Some(ctx) = conn.get().filter_context()
+            && let Ok(f) = f.with_context(ctx)
         {
-            let ctx = conn.get().filter_context();
-            if let Ok(f) = f.with_context(ctx) {
-                query.filter = Some(f);
-            }
+            query.filter = Some(f);
         }
         // Without netlink every part falls back to its own /proc file.
-        let parts = query.parts(conn.get().has_netlink());
+        let parts = query.parts(conn.get().single_walk);
         Dump {
             conn,
             query,
@@ -169,12 +176,13 @@ impl<'c> Dump<'c> {
         Some(Err(Error::Kernel { request, errno }))
     }
 
-    /// Ends a [`PartKind::TcpBoth`] part on the kernel's final `code`: on
+    /// Ends a [`PartKind::TcpBoth`] part on the kernel's final error code
+    /// (`None` for success): on
     /// success, go on with the held-back IPv6 replies (or a dump of IPv6 of
     /// its own if they outgrew the cap); on any error (a kernel without
     /// `TCPDIAG_GETSOCK`, a refused filter), dump each family on its own
     /// instead, which reports errors as usual.
-    fn tcp_both_done(&mut self, code: i32) {
+    fn tcp_both_done(&mut self, errno: Option<i32>) {
         let at = self.next_part;
         let per_family = |family| Part {
             kind: PartKind::Inet,
@@ -182,7 +190,7 @@ impl<'c> Dump<'c> {
             family,
         };
         self.cur = Cursor::Idle;
-        if code < 0 {
+        if errno.is_some() {
             self.deferred = Vec::new();
             self.parts.splice(
                 at..at,
@@ -212,350 +220,329 @@ impl<'c> Dump<'c> {
 
     fn step(&mut self) -> Option<Result<Socket>> {
         loop {
-            match &mut self.cur {
-                Cursor::Idle => {
-                    let part = *self.parts.get(self.next_part)?;
-                    self.next_part += 1;
-                    if part.kind == PartKind::Replay {
-                        let path = self.query.replay.clone().unwrap_or_default();
-                        match open_replay(&path) {
-                            Ok(f) => {
-                                self.sources.push((part.request(), Source::File));
-                                self.cur = Cursor::Replay {
-                                    reader: BufReader::with_capacity(RECV_BUF_LEN, f),
-                                    offset: 0,
-                                    path,
-                                };
-                                continue;
-                            }
-                            Err(source) => return Some(Err(Error::File { path, source })),
-                        }
-                    }
-                    if !self.conn.get().has_netlink() {
-                        self.sources.push((part.request(), Source::Netlink));
-                        match self.fall_back(part) {
-                            Some(r) => return Some(r),
-                            None => continue,
-                        }
-                    }
-                    let query = &self.query;
-                    match self.conn.get().send(query, &part) {
-                        Ok(seq) => {
-                            if part.kind == PartKind::TcpBoth {
-                                // Recorded per family once the kernel has answered.
-                                self.deferred.clear();
-                                self.deferred_overflow = false;
-                            } else {
-                                self.sources.push((part.request(), Source::Netlink));
-                            }
-                            self.cur = Cursor::Netlink {
-                                seq,
-                                pos: 0,
-                                len: 0,
-                            };
-                        }
-                        Err(e) => return Some(Err(e)),
-                    }
-                }
-                Cursor::Netlink { seq, pos, len } => {
-                    let seq = *seq;
-                    if *pos >= *len {
-                        let conn = self.conn.get();
-                        match conn.recv() {
-                            Ok(n) if n > conn.buf.len() => {
-                                self.fused = true;
-                                let e = std::io::Error::other(format!(
-                                    "netlink datagram of {n} bytes truncated to {}",
-                                    conn.buf.len()
-                                ));
-                                return Some(Err(Error::Io {
-                                    context: "receiving sock_diag replies",
-                                    source: e,
-                                }));
-                            }
-                            Ok(n) => {
-                                self.batches += 1;
-                                self.bytes += n as u64;
-                                self.cur = Cursor::Netlink {
-                                    seq,
-                                    pos: 0,
-                                    len: n,
-                                };
-                                continue;
-                            }
-                            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                                // The kernel dropped replies: this part is incomplete.
-                                self.cur = Cursor::Idle;
-                                let request = self.current_part().request();
-                                return Some(Err(Error::Kernel {
-                                    request,
-                                    errno: libc::ENOBUFS,
-                                }));
-                            }
-                            Err(source) => {
-                                self.fused = true;
-                                return Some(Err(Error::Io {
-                                    context: "receiving sock_diag replies",
-                                    source,
-                                }));
-                            }
-                        }
-                    }
-                    let (start, end) = (*pos, *len);
-                    let conn = self.conn.get();
-                    let buf = &conn.buf[start..end];
-                    let portid = conn.portid;
-                    let Some(first) = NlMsgs::new(buf).next() else {
-                        self.cur = Cursor::Netlink {
-                            seq,
-                            pos: end,
-                            len: end,
-                        };
-                        continue;
-                    };
-                    let part = self.parts[self.next_part - 1];
-                    let msg = match first {
-                        Ok(m) => m,
-                        Err(error) => {
-                            // The rest of this datagram cannot be framed.
-                            self.cur = Cursor::Netlink {
-                                seq,
-                                pos: end,
-                                len: end,
-                            };
-                            return Some(Err(Error::Decode {
-                                request: part.request(),
-                                error,
-                            }));
-                        }
-                    };
-                    let consumed = align4(msg.payload.len() + NLMSG_HDRLEN).min(end - start);
-                    let next_pos = start + consumed;
-                    if msg.seq != seq || (msg.pid != portid && msg.pid != 0) {
-                        // A reply to an earlier, abandoned request.
-                        self.cur = Cursor::Netlink {
-                            seq,
-                            pos: next_pos,
-                            len: end,
-                        };
-                        continue;
-                    }
-                    if msg.flags & NLM_F_DUMP_INTR != 0 {
-                        self.interrupted = true;
-                    }
-                    let decoded = match msg.ty {
-                        NLMSG_DONE | NLMSG_ERROR if part.kind == PartKind::TcpBoth => {
-                            let code = crate::wire::u32_ne(msg.payload, 0) as i32;
-                            self.tcp_both_done(code);
-                            continue;
-                        }
-                        NLMSG_DONE | NLMSG_ERROR => {
-                            let code = crate::wire::u32_ne(msg.payload, 0) as i32;
-                            if code < 0 {
-                                match self.part_failed(-code) {
-                                    Some(r) => return Some(r),
-                                    None => continue,
-                                }
-                            }
-                            self.cur = Cursor::Idle;
-                            continue;
-                        }
-                        SOCK_DIAG_BY_FAMILY => match part.kind {
-                            PartKind::Inet => inet::decode(part.table, msg.payload).map(Some),
-                            PartKind::Unix => unix::decode(msg.payload),
-                            PartKind::Packet => packet::decode(msg.payload),
-                            PartKind::Netlink => netlink::decode(msg.payload).map(Some),
-                            PartKind::Replay | PartKind::TcpBoth => Ok(None),
-                        },
-                        inet::TCPDIAG_GETSOCK if part.kind == PartKind::TcpBoth => {
-                            if msg.payload.first() == Some(&AF_INET6) {
-                                if !self.deferred_overflow {
-                                    let raw = conn.buf.get(start..next_pos).unwrap_or(&[]);
-                                    if self.deferred.len() + raw.len() + 3 > DEFERRED_V6_MAX {
-                                        self.deferred_overflow = true;
-                                        self.deferred = Vec::new();
-                                    } else {
-                                        self.deferred.extend_from_slice(raw);
-                                        self.deferred.resize(align4(self.deferred.len()), 0);
-                                    }
-                                }
-                                Ok(None)
-                            } else {
-                                inet::decode(part.table, msg.payload).map(Some)
-                            }
-                        }
-                        _ => Ok(None),
-                    };
-                    self.cur = Cursor::Netlink {
-                        seq,
-                        pos: next_pos,
-                        len: end,
-                    };
-                    match decoded {
-                        Ok(Some(s))
-                            if (part.is_inet()
-                                && (self.query.kernel_filters() || self.query.user_filter(&s)))
-                                || (!part.is_inet() && self.query.wants(&s)) =>
-                        {
-                            return Some(Ok(s));
-                        }
-                        Ok(_) => continue,
-                        Err(error) => {
-                            return Some(Err(Error::Decode {
-                                request: part.request(),
-                                error,
-                            }));
-                        }
-                    }
-                }
-                Cursor::Deferred { pos } => {
-                    let start = *pos;
-                    let msg = match NlMsgs::new(self.deferred.get(start..).unwrap_or(&[])).next() {
-                        Some(Ok(m)) => m,
-                        // The end (messages were framed when they were stored).
-                        _ => {
-                            self.deferred.clear();
-                            self.cur = Cursor::Idle;
-                            continue;
-                        }
-                    };
-                    *pos = start + align4(msg.payload.len() + NLMSG_HDRLEN);
-                    match inet::decode(Table::Tcp, msg.payload) {
-                        Ok(s) if self.query.kernel_filters() || self.query.user_filter(&s) => {
-                            return Some(Ok(s));
-                        }
-                        Ok(_) => continue,
-                        Err(error) => {
-                            let request = Request {
-                                table: Table::Tcp,
-                                family: Family::Inet6,
-                            };
-                            return Some(Err(Error::Decode { request, error }));
-                        }
-                    }
-                }
+            let step = match &mut self.cur {
+                Cursor::Idle => self.start_part(),
+                &mut Cursor::Netlink { seq, pos, len } => self.step_netlink(seq, pos, len),
+                &mut Cursor::Deferred { pos } => self.step_deferred(pos),
                 Cursor::Sorted { items } => match items.next() {
-                    Some(s) => return Some(Ok(s)),
+                    Some(s) => Step::Item(Ok(s)),
                     None => {
                         self.cur = Cursor::Idle;
-                        continue;
+                        Step::Again
                     }
                 },
-                Cursor::Replay {
-                    reader,
-                    offset,
-                    path,
-                } => {
-                    let request = Request {
-                        table: Table::Tcp,
-                        family: Family::Inet,
-                    };
-                    match read_replay_message(reader, *offset, &mut self.conn.get().buf) {
-                        // The end of the file before NLMSG_DONE: `ss` says
-                        // "Unexpected EOF reading $TCPDIAG_FILE".
-                        Ok(None) => {
-                            let path = path.clone();
-                            let what = if *offset == 0 {
-                                "empty file: unexpected EOF reading $TCPDIAG_FILE".to_string()
-                            } else {
-                                format!(
-                                    "truncated: the file ends at byte {} before NLMSG_DONE",
-                                    *offset
-                                )
-                            };
-                            self.cur = Cursor::Idle;
-                            return Some(Err(Error::File {
-                                path,
-                                source: std::io::Error::new(std::io::ErrorKind::InvalidData, what),
-                            }));
-                        }
-                        Ok(Some((ty, len, payload_len))) => {
-                            *offset += len;
-                            self.bytes += len as u64;
-                            let payload = &self.conn.get().buf[..payload_len];
-                            match ty {
-                                // As `ss`, the first NLMSG_DONE ends the file
-                                // (`ss -D` writes the IPv4 part first).
-                                NLMSG_DONE => {
-                                    self.cur = Cursor::Idle;
-                                    continue;
-                                }
-                                NLMSG_ERROR => {
-                                    let code = crate::wire::u32_ne(payload, 0) as i32;
-                                    if code < 0 {
-                                        self.cur = Cursor::Idle;
-                                        return Some(Err(Error::Kernel {
-                                            request,
-                                            errno: -code,
-                                        }));
-                                    }
-                                    continue;
-                                }
-                                // As `ss`, only the filter expression
-                                // selects: states and families do not.
-                                SOCK_DIAG_BY_FAMILY => match inet::decode(Table::Tcp, payload) {
-                                    Ok(s) if self.query.user_filter(&s) => {
-                                        return Some(Ok(s));
-                                    }
-                                    Ok(_) => continue,
-                                    Err(mut error) => {
-                                        error.offset += *offset - len + NLMSG_HDRLEN;
-                                        let err = Error::Corrupt {
-                                            path: path.clone(),
-                                            error,
-                                        };
-                                        self.cur = Cursor::Idle;
-                                        return Some(Err(err));
-                                    }
-                                },
-                                _ => continue,
-                            }
-                        }
-                        Err(source) => {
-                            let err = Error::File {
-                                path: path.clone(),
-                                source,
-                            };
-                            self.cur = Cursor::Idle;
-                            return Some(Err(err));
-                        }
-                    }
+                Cursor::Replay(_) => self.step_replay(),
+                Cursor::Proc(_) => self.step_proc(),
+            };
+            match step {
+                Step::Item(item) => return Some(item),
+                Step::Again => {}
+                Step::End => return None,
+            }
+        }
+    }
+
+    /// Starts the next part: opens its replay file, sends its request, or
+    /// falls back to `/proc` when there is no netlink.
+    fn start_part(&mut self) -> Step {
+        let Some(&part) = self.parts.get(self.next_part) else {
+            return Step::End;
+        };
+        self.next_part += 1;
+        if part.kind == PartKind::Replay {
+            let path = self.query.replay.clone().unwrap_or_default();
+            return match ReplayFile::open(path.clone()) {
+                Ok(file) => {
+                    self.sources.push((part.request(), Source::File));
+                    self.cur = Cursor::Replay(file);
+                    Step::Again
                 }
-                Cursor::Proc {
-                    reader,
-                    line,
-                    lineno,
-                    path,
-                } => {
-                    line.clear();
-                    match reader.read_line(line) {
-                        Ok(0) => {
-                            self.cur = Cursor::Idle;
-                            continue;
-                        }
-                        Ok(n) => {
-                            *lineno += 1;
-                            self.bytes += n as u64;
-                            let part = self.parts[self.next_part - 1];
-                            match procnet::parse_line(part.table, part.family, line) {
-                                Ok(Some(s)) if self.query.wants(&s) => return Some(Ok(s)),
-                                Ok(_) => continue,
-                                Err(reason) => {
-                                    return Some(Err(Error::Proc {
-                                        path: path.clone(),
-                                        line: *lineno,
-                                        reason,
-                                    }));
-                                }
-                            }
-                        }
-                        Err(source) => {
-                            let path = path.clone();
-                            self.cur = Cursor::Idle;
-                            return Some(Err(Error::File { path, source }));
-                        }
-                    }
+                Err(source) => Step::Item(Err(Error::File { path, source })),
+            };
+        }
+        if !self.conn.get().has_netlink() {
+            self.sources.push((part.request(), Source::Netlink));
+            return self.fall_back(part).map_or(Step::Again, Step::Item);
+        }
+        match self.conn.get().send(&self.query, &part) {
+            Ok(seq) => {
+                if part.kind == PartKind::TcpBoth {
+                    // Recorded per family once the kernel has answered.
+                    self.deferred.clear();
+                    self.deferred_overflow = false;
+                } else {
+                    self.sources.push((part.request(), Source::Netlink));
                 }
+                self.cur = Cursor::Netlink {
+                    seq,
+                    pos: 0,
+                    len: 0,
+                };
+                Step::Again
+            }
+            Err(e) => Step::Item(Err(e)),
+        }
+    }
+
+    /// Receives the next datagram of the current part.
+    fn receive(&mut self, seq: u32) -> Step {
+        let conn = self.conn.get();
+        match conn.recv() {
+            Ok(n) if n > conn.buf.len() => {
+                self.fused = true;
+                let e = std::io::Error::other(format!(
+                    "netlink datagram of {n} bytes truncated to {}",
+                    conn.buf.len()
+                ));
+                Step::Item(Err(Error::Io {
+                    context: "receiving sock_diag replies",
+                    source: e,
+                }))
+            }
+            Ok(n) => {
+                self.batches += 1;
+                self.bytes += n as u64;
+                self.cur = Cursor::Netlink {
+                    seq,
+                    pos: 0,
+                    len: n,
+                };
+                Step::Again
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                // The kernel dropped replies: this part is incomplete.
+                self.cur = Cursor::Idle;
+                let request = self.current_part().request();
+                Step::Item(Err(Error::Kernel {
+                    request,
+                    errno: libc::ENOBUFS,
+                }))
+            }
+            Err(source) => {
+                self.fused = true;
+                Step::Item(Err(Error::Io {
+                    context: "receiving sock_diag replies",
+                    source,
+                }))
+            }
+        }
+    }
+
+    /// Takes the message at `pos` of the datagram `..len` answering `seq`.
+    #[inline]
+    fn step_netlink(&mut self, seq: u32, pos: usize, len: usize) -> Step {
+        if pos >= len {
+            return self.receive(seq);
+        }
+        let part = self.current_part();
+        let conn = self.conn.get();
+        let datagram = conn.buf.get(pos..len).unwrap_or(&[]);
+        let msg = match NlMsgs::new(datagram).next() {
+            Some(Ok(m)) => m,
+            // Nothing left, or bytes that cannot be framed: the rest of
+            // this datagram is dropped (with one error).
+            framing => {
+                self.cur = Cursor::Netlink { seq, pos: len, len };
+                return match framing {
+                    Some(Err(error)) => Step::Item(Err(Error::Decode {
+                        request: part.request(),
+                        error,
+                    })),
+                    _ => Step::Again,
+                };
+            }
+        };
+        let next = pos + align4(msg.payload.len() + NLMSG_HDRLEN).min(len - pos);
+        self.cur = Cursor::Netlink {
+            seq,
+            pos: next,
+            len,
+        };
+        if !conn.transport.is_reply(&msg, seq) {
+            // A reply to an earlier, abandoned request.
+            return Step::Again;
+        }
+        if msg.flags & NLM_F_DUMP_INTR != 0 {
+            self.interrupted = true;
+        }
+        if part.kind == PartKind::TcpBoth
+            && msg.ty == crate::inet::TCPDIAG_GETSOCK
+            && msg.payload.first() == Some(&AF_INET6)
+        {
+            // Held back so that IPv4 comes first, as in `ss`.
+            if !self.deferred_overflow {
+                let raw = conn.buf.get(pos..next).unwrap_or(&[]);
+                if self.deferred.len() + align4(raw.len()) > conn.deferred_v6_max {
+                    self.deferred_overflow = true;
+                    self.deferred = Vec::new();
+                } else {
+                    self.deferred.extend_from_slice(raw);
+                    self.deferred.resize(align4(self.deferred.len()), 0);
+                }
+            }
+            return Step::Again;
+        }
+        let ends_part = matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR);
+        match decode_message(part.table, &msg) {
+            Ok(Message::Socket(s)) => {
+                if self.selects(part, &s) {
+                    Step::Item(Ok(s))
+                } else {
+                    Step::Again
+                }
+            }
+            Ok(Message::Done(result)) => self.end_part(part, result.err()),
+            Ok(_) => Step::Again,
+            Err(error) => {
+                if ends_part {
+                    // A malformed end still ends the part.
+                    let _ = self.end_part(part, None);
+                }
+                Step::Item(Err(Error::Decode {
+                    request: part.request(),
+                    error,
+                }))
+            }
+        }
+    }
+
+    /// Whether a socket decoded for `part` is yielded: the kernel filtered
+    /// inet parts (unless the filter must be judged here); shared parts
+    /// (unix, packet, netlink) are selected by table, state and filter.
+    #[inline]
+    fn selects(&self, part: Part, s: &Socket) -> bool {
+        if part.is_inet() {
+            self.query.kernel_filters() || self.query.user_filter(s)
+        } else {
+            self.query.wants(s)
+        }
+    }
+
+    /// Ends the current part on the kernel's final error code (`None` for
+    /// success).
+    fn end_part(&mut self, part: Part, errno: Option<i32>) -> Step {
+        if part.kind == PartKind::TcpBoth {
+            self.tcp_both_done(errno);
+            return Step::Again;
+        }
+        self.cur = Cursor::Idle;
+        match errno {
+            Some(errno) => self.part_failed(errno).map_or(Step::Again, Step::Item),
+            None => Step::Again,
+        }
+    }
+
+    /// Yields the next held-back IPv6 reply of a single walk.
+    fn step_deferred(&mut self, pos: usize) -> Step {
+        let msg = match NlMsgs::new(self.deferred.get(pos..).unwrap_or(&[])).next() {
+            Some(Ok(m)) => m,
+            // The end (messages were framed when they were stored).
+            _ => {
+                self.deferred.clear();
+                self.cur = Cursor::Idle;
+                return Step::Again;
+            }
+        };
+        self.cur = Cursor::Deferred {
+            pos: pos + align4(msg.payload.len() + NLMSG_HDRLEN),
+        };
+        let request = Request {
+            table: Table::Tcp,
+            family: Family::Inet6,
+        };
+        match decode_message(Table::Tcp, &msg) {
+            Ok(Message::Socket(s)) if self.query.kernel_filters() || self.query.user_filter(&s) => {
+                Step::Item(Ok(s))
+            }
+            Ok(_) => Step::Again,
+            Err(error) => Step::Item(Err(Error::Decode { request, error })),
+        }
+    }
+
+    /// Takes the next message of a replay file. As in `ss`, the first
+    /// `NLMSG_DONE` ends the file (`ss -D` writes the IPv4 part first), and
+    /// only the filter expression selects: states and families do not.
+    fn step_replay(&mut self) -> Step {
+        let Cursor::Replay(file) = &mut self.cur else {
+            return Step::Again;
+        };
+        let request = Request {
+            table: Table::Tcp,
+            family: Family::Inet,
+        };
+        let buf = &mut self.conn.get().buf;
+        let (len, consumed) = match file.next_message(buf) {
+            Ok(Some(read)) => read,
+            Ok(None) => {
+                let err = Error::File {
+                    path: file.path.clone(),
+                    source: file.eof_error(),
+                };
+                self.cur = Cursor::Idle;
+                return Step::Item(Err(err));
+            }
+            Err(source) => {
+                let err = Error::File {
+                    path: file.path.clone(),
+                    source,
+                };
+                self.cur = Cursor::Idle;
+                return Step::Item(Err(err));
+            }
+        };
+        let start = file.offset - consumed;
+        self.bytes += consumed as u64;
+        // Framed by `next_message`: its length is the message's own.
+        let Some(Ok(msg)) = NlMsgs::new(buf.get(..len).unwrap_or(&[])).next() else {
+            return Step::Again;
+        };
+        if msg.ty == NLMSG_DONE {
+            self.cur = Cursor::Idle;
+            return Step::Again;
+        }
+        match decode_message(Table::Tcp, &msg) {
+            Ok(Message::Socket(s)) if self.query.user_filter(&s) => Step::Item(Ok(s)),
+            Ok(Message::Done(Err(errno))) => {
+                self.cur = Cursor::Idle;
+                Step::Item(Err(Error::Kernel { request, errno }))
+            }
+            // An acknowledgement (`NLMSG_ERROR` 0) or a message of no use.
+            Ok(_) => Step::Again,
+            Err(_) if msg.ty == NLMSG_ERROR => Step::Again,
+            Err(mut error) => {
+                error.offset += start + NLMSG_HDRLEN;
+                let err = Error::Corrupt {
+                    path: file.path.clone(),
+                    error,
+                };
+                self.cur = Cursor::Idle;
+                Step::Item(Err(err))
+            }
+        }
+    }
+
+    /// Takes the next row of a `/proc/net` table.
+    fn step_proc(&mut self) -> Step {
+        let part = self.current_part();
+        let Cursor::Proc(rows) = &mut self.cur else {
+            return Step::Again;
+        };
+        match rows.next_row() {
+            Ok(0) => {
+                self.cur = Cursor::Idle;
+                Step::Again
+            }
+            Ok(n) => {
+                self.bytes += n as u64;
+                match rows.parse(part) {
+                    Ok(Some(s)) if self.query.wants(&s) => Step::Item(Ok(s)),
+                    Ok(_) => Step::Again,
+                    Err(e) => Step::Item(Err(e)),
+                }
+            }
+            Err(e) => {
+                self.cur = Cursor::Idle;
+                Step::Item(Err(e))
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The `/proc/net` fallback of a part whose diag module is missing.
 
+use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
@@ -23,35 +24,25 @@ impl Dump<'_> {
             self.answered(request, Source::Unsupported);
             return Some(Err(Error::Unsupported { request }));
         };
+        let path = PathBuf::from("/proc/net").join(name);
         match self.conn.get().open_proc(name) {
             Ok(f) if part.kind == PartKind::Unix => {
                 // ss lists /proc/net/unix sorted by type, then inode.
                 self.answered(request, Source::Proc);
-                let path = PathBuf::from("/proc/net").join(name);
+                let mut rows = ProcRows::new(f, path);
                 let mut all = Vec::new();
-                let mut line = String::new();
-                let mut reader = BufReader::with_capacity(RECV_BUF_LEN, f);
-                let mut lineno = 0;
                 loop {
-                    line.clear();
-                    match reader.read_line(&mut line) {
+                    match rows.next_row() {
                         Ok(0) => break,
                         Ok(n) => {
-                            lineno += 1;
                             self.bytes += n as u64;
-                            match procnet::parse_line(part.table, part.family, &line) {
+                            match rows.parse(part) {
                                 Ok(Some(s)) if self.query.wants(&s) => all.push(s),
                                 Ok(_) => {}
-                                Err(reason) => {
-                                    return Some(Err(Error::Proc {
-                                        path,
-                                        line: lineno,
-                                        reason,
-                                    }));
-                                }
+                                Err(e) => return Some(Err(e)),
                             }
                         }
-                        Err(source) => return Some(Err(Error::File { path, source })),
+                        Err(e) => return Some(Err(e)),
                     }
                 }
                 all.sort_by_key(|s| (s.netid, s.inode));
@@ -62,22 +53,61 @@ impl Dump<'_> {
             }
             Ok(f) => {
                 self.answered(request, Source::Proc);
-                self.cur = Cursor::Proc {
-                    reader: BufReader::with_capacity(RECV_BUF_LEN, f),
-                    line: String::new(),
-                    lineno: 0,
-                    path: PathBuf::from("/proc/net").join(name),
-                };
+                self.cur = Cursor::Proc(ProcRows::new(f, path));
                 None
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.answered(request, Source::Unsupported);
                 Some(Err(Error::Unsupported { request }))
             }
-            Err(source) => Some(Err(Error::File {
-                path: PathBuf::from("/proc/net").join(name),
-                source,
-            })),
+            Err(source) => Some(Err(Error::File { path, source })),
         }
+    }
+}
+
+/// The rows of a `/proc/net` table being read, one line at a time: the
+/// source of a part that falls back to `/proc`, each row decoded by
+/// [`procnet::parse_line`].
+pub(super) struct ProcRows {
+    reader: BufReader<File>,
+    line: String,
+    lineno: usize,
+    path: PathBuf,
+}
+
+impl ProcRows {
+    pub(super) fn new(file: File, path: PathBuf) -> ProcRows {
+        ProcRows {
+            reader: BufReader::with_capacity(RECV_BUF_LEN, file),
+            line: String::new(),
+            lineno: 0,
+            path,
+        }
+    }
+
+    /// Reads the next row; returns its length in bytes, 0 at the end.
+    pub(super) fn next_row(&mut self) -> Result<usize> {
+        self.line.clear();
+        let n = self
+            .reader
+            .read_line(&mut self.line)
+            .map_err(|source| Error::File {
+                path: self.path.clone(),
+                source,
+            })?;
+        if n > 0 {
+            self.lineno += 1;
+        }
+        Ok(n)
+    }
+
+    /// Decodes the row read last as a socket of `part` (`None` for the
+    /// header line and rows of other tables).
+    pub(super) fn parse(&self, part: Part) -> Result<Option<Socket>> {
+        procnet::parse_line(part.table, part.family, &self.line).map_err(|reason| Error::Proc {
+            path: self.path.clone(),
+            line: self.lineno,
+            reason,
+        })
     }
 }
