@@ -87,6 +87,7 @@ pub mod sample;
 mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
+pub mod ss_conventions;
 mod summary;
 #[allow(unsafe_code)]
 mod sys;

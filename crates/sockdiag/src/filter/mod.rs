@@ -31,8 +31,8 @@
 //! by [`audit`], a port of the kernel's `inet_diag_bc_audit`, before it is
 //! returned, so the kernel never sees a bad jump.
 //!
-//! The module is split by job, and the data flows one way: words
-//! (`words`) are parsed (`parse`) into an [`Expr`] (`ast`), which is either
+//! The module is split by job, and the data flows one way: words (split
+//! as [`crate::ss_conventions`] says) are parsed (`parse`) into an [`Expr`] (`ast`), which is either
 //! compiled to kernel bytecode and checked (`bytecode`) or evaluated on a
 //! [`Socket`] in user space (`eval`), with what the namespace
 //! contributes read once (`context`); [`Filter`] holds the result.
@@ -45,7 +45,6 @@ mod eval;
 mod parse;
 #[cfg(test)]
 mod tests;
-mod words;
 
 pub use ast::{CondFamily, Expr, FilterError, HostCond};
 #[cfg(any(test, feature = "internals"))]
@@ -55,7 +54,6 @@ pub use bytecode::{BytecodeError, audit};
 pub use context::FilterContext;
 pub use eval::glob_match;
 pub use parse::{MAX_DEPTH, MAX_WORDS, Resolver, SystemResolver, parse_with};
-pub use words::{split_words, words_from_file_text};
 
 use ast::*;
 use bytecode::*;
@@ -63,6 +61,7 @@ use bytecode::*;
 use eval::*;
 
 use crate::model::Socket;
+use crate::ss_conventions::split_words;
 
 // ---------------------------------------------------------------- the filter
 

@@ -3,11 +3,11 @@
 use std::net::IpAddr;
 
 use super::context::*;
-use super::words::*;
 use super::*;
 use crate::consts::*;
 use crate::model::{Endpoint, Family, Socket, UnixName};
 use crate::model::{State, Table};
+use crate::ss_conventions::{split_words, words_from_file_text};
 
 struct Fake;
 impl Resolver for Fake {
