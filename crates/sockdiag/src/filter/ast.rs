@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// A parse error: the word at fault and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
+#[non_exhaustive]
 pub struct FilterError {
     /// Human-readable message naming the word and what was expected.
     pub message: String,
@@ -19,6 +20,7 @@ pub(super) fn err<T>(message: impl Into<String>) -> Result<T, FilterError> {
 
 /// The family a host condition is restricted to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CondFamily {
     /// Any family (`*`, port-only conditions).
     Any,
@@ -31,7 +33,23 @@ pub enum CondFamily {
 }
 
 /// A `src`/`dst` (or port equality) condition: `inet_diag_hostcond`.
+///
+/// Made by the parser, or by [`HostCond::ip`] and [`HostCond::any_port`];
+/// the fields are read directly (more may come).
+///
+/// ```
+/// use sockdiag::filter::{CondFamily, Expr, Filter, HostCond};
+/// let net = HostCond::ip("10.0.0.0".parse().unwrap(), 8, None);
+/// assert_eq!(net.family, CondFamily::Inet);
+/// let f = Filter::new(Expr::Dst(net))?;
+/// assert_eq!(f, Filter::parse_str("dst 10.0.0.0/8")?);
+/// // A prefix longer than the address is refused, not run.
+/// assert!(Filter::new(Expr::Dst(HostCond::ip("10.0.0.0".parse().unwrap(), 40, None))).is_err());
+/// assert_eq!(HostCond::any_port(Some(22)).port, Some(22));
+/// # Ok::<(), sockdiag::FilterError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct HostCond {
     /// Family the address belongs to.
     pub family: CondFamily,
@@ -46,7 +64,8 @@ pub struct HostCond {
 }
 
 impl HostCond {
-    pub(super) fn any_port(port: Option<u16>) -> HostCond {
+    /// Any address of any family, with `port` when given (`*:PORT`).
+    pub fn any_port(port: Option<u16>) -> HostCond {
         HostCond {
             family: CondFamily::Any,
             addr: [0; 16],
@@ -56,7 +75,10 @@ impl HostCond {
         }
     }
 
-    pub(super) fn ip(addr: IpAddr, prefix_len: u8, port: Option<u16>) -> HostCond {
+    /// `addr/prefix_len`, with `port` when given. A prefix longer than
+    /// the address (33 and up for IPv4) is kept as given and refused by
+    /// [`Filter::new`](super::Filter::new), as the kernel would.
+    pub fn ip(addr: IpAddr, prefix_len: u8, port: Option<u16>) -> HostCond {
         let (family, bytes) = match addr {
             IpAddr::V4(a) => {
                 let mut b = [0u8; 16];

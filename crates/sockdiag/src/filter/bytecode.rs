@@ -156,6 +156,7 @@ pub(super) fn patch(prog: &mut [u8], reloc: usize) {
 /// A bytecode program the kernel would refuse, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid inet_diag bytecode at offset {offset}: {reason}")]
+#[non_exhaustive]
 pub struct BytecodeError {
     /// Offset of the offending op.
     pub offset: usize,

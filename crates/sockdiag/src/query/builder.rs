@@ -14,12 +14,40 @@ use super::connection::{Connection, Slot};
 use super::dump::Dump;
 
 /// Which address families an inet query covers.
+///
+/// Built with [`InetFamilies::new`] or the constants; the fields are read
+/// directly (more may come, so it is not built as a struct literal).
+///
+/// ```
+/// use sockdiag::{InetFamilies, Query};
+/// let v4_only = InetFamilies::new(true, false);
+/// assert_eq!(v4_only, InetFamilies::V4);
+/// assert!(v4_only.v4 && !v4_only.v6);
+/// let q = Query::tcp().families(v4_only);
+/// assert_eq!(q.inet_families(), InetFamilies::V4);
+/// assert_eq!(Query::tcp().inet_families(), InetFamilies::BOTH);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InetFamilies {
     /// Dump `AF_INET` sockets.
     pub v4: bool,
     /// Dump `AF_INET6` sockets.
     pub v6: bool,
+}
+
+impl InetFamilies {
+    /// IPv4 and IPv6 (a query's default).
+    pub const BOTH: InetFamilies = InetFamilies::new(true, true);
+    /// IPv4 only (`ss -4`).
+    pub const V4: InetFamilies = InetFamilies::new(true, false);
+    /// IPv6 only (`ss -6`).
+    pub const V6: InetFamilies = InetFamilies::new(false, true);
+
+    /// The families with `v4` and `v6` on or off.
+    pub const fn new(v4: bool, v6: bool) -> InetFamilies {
+        InetFamilies { v4, v6 }
+    }
 }
 
 /// What to ask the kernel: tables, families, states, extensions, filter.
