@@ -113,7 +113,8 @@ impl<'c> Dump<'c> {
         {
             query.filter = Some(f);
         }
-        // Without netlink every part falls back to its own /proc file.
+        // TCP over both families in one kernel walk on a netlink socket;
+        // per family for recorded replies and /proc fallbacks.
         let parts = query.parts(conn.get().single_walk);
         Dump {
             conn,
@@ -177,11 +178,10 @@ impl<'c> Dump<'c> {
     }
 
     /// Ends a [`PartKind::TcpBoth`] part on the kernel's final error code
-    /// (`None` for success): on
-    /// success, go on with the held-back IPv6 replies (or a dump of IPv6 of
-    /// its own if they outgrew the cap); on any error (a kernel without
-    /// `TCPDIAG_GETSOCK`, a refused filter), dump each family on its own
-    /// instead, which reports errors as usual.
+    /// (`None` for success): on success, go on with the held-back IPv6
+    /// replies (or a dump of IPv6 of its own if they outgrew the cap); on
+    /// any error (a kernel without `TCPDIAG_GETSOCK`, a refused filter),
+    /// dump each family on its own instead, which reports errors as usual.
     fn tcp_both_done(&mut self, errno: Option<i32>) {
         let at = self.next_part;
         let per_family = |family| Part {

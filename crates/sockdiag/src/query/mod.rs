@@ -3,7 +3,8 @@
 //! A [`Query`] says what to ask; a [`Connection`] owns the netlink socket
 //! and one reusable receive buffer; a [`Dump`] walks the answer one kernel
 //! batch at a time, so memory stays flat however many sockets there are.
-//! This module owns every syscall on the netlink socket.
+//! This module owns every request and reply on the netlink socket (the
+//! syscalls themselves are in `sys.rs`).
 //!
 //! A dump is a datagram source composed with the public decoder
 //! ([`crate::decode`]): the sources do the I/O and only yield bytes, the
