@@ -36,7 +36,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
 use crate::consts::*;
-use crate::model::{Endpoint, Family, Socket, UnixName};
+use crate::model::{Endpoint, Family, Socket, UnixName, UnixNameRef};
 
 /// A parse error: the word at fault and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1108,11 +1108,7 @@ fn bits_match(a: &[u8], b: &[u8], bits: usize) -> bool {
 }
 
 fn unix_name_text(n: &UnixName) -> String {
-    match n {
-        UnixName::Unnamed => "*".to_string(),
-        UnixName::Path(p) => p.to_str_lossy().into_owned(),
-        UnixName::Abstract(a) => format!("@{}", a.to_str_lossy()),
-    }
+    n.to_string()
 }
 
 /// One element of a glob: `*`, or something that matches exactly one char.
@@ -1336,15 +1332,14 @@ impl Expr {
             Expr::Cgroup(id) => v.s.cgroup_id == Some(*id),
             Expr::Autobound => match v.s.family {
                 Family::Inet | Family::Inet6 => v.lport >= range.0 && v.lport <= range.1,
-                Family::Unix => match v.lname {
-                    None | Some(UnixName::Unnamed) => true,
-                    Some(UnixName::Abstract(a)) => {
-                        let b = a.as_bytes();
+                Family::Unix => match v.lname.map(UnixName::view) {
+                    None | Some(UnixNameRef::Unnamed) => true,
+                    Some(UnixNameRef::Abstract(b)) => {
                         b.len() == 5
                             && b.iter()
                                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
                     }
-                    Some(UnixName::Path(_)) => false,
+                    Some(UnixNameRef::Path(_)) => false,
                 },
                 Family::Packet => matches!(v.s.local, Endpoint::Packet { protocol: 0, .. }),
                 Family::Netlink => (v.lport as u32 as i32) < 0,

@@ -14,7 +14,7 @@ pub const TCP_INFO_LEN: usize = 280;
 
 /// `struct tcp_info` as sent by the kernel: up to [`TCP_INFO_LEN`] bytes,
 /// with a typed accessor per field.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpInfo {
     len: u16,
     raw: [u8; TCP_INFO_LEN],
@@ -365,7 +365,7 @@ pub const MPTCP_INFO_LEN: usize = 96;
 
 /// `struct mptcp_info`, which MPTCP sockets send in `INET_DIAG_INFO`:
 /// kept as received (up to [`MPTCP_INFO_LEN`] bytes), read by field.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MptcpInfo {
     len: u8,
     raw: [u8; MPTCP_INFO_LEN],
