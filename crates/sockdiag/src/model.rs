@@ -17,6 +17,12 @@ use std::time::Duration;
 use crate::tcp_info::{MptcpInfo, TcpInfo};
 
 /// Address family of a socket.
+///
+/// ```
+/// use sockdiag::Family;
+/// assert_eq!(Family::Inet6.af(), 10); // AF_INET6
+/// assert_eq!(Family::Unix.to_string(), "unix");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -67,6 +73,13 @@ impl fmt::Display for Family {
 }
 
 /// A socket table: what `ss` calls the Netid.
+///
+/// ```
+/// use sockdiag::{Table, Tables};
+/// assert_eq!(Table::UnixStream.name(), "unix_stream");
+/// assert!(Table::Mptcp.is_inet() && Table::PacketRaw.is_packet());
+/// assert!(Tables::INET.contains(Table::Udp.bit()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -169,6 +182,13 @@ impl fmt::Display for Table {
 
 bitflags::bitflags! {
     /// A set of [`Table`]s.
+    ///
+    /// ```
+    /// use sockdiag::{Table, Tables};
+    /// let t = Tables::TCP | Tables::UNIX;
+    /// let order: Vec<Table> = t.iter_tables().collect();
+    /// assert_eq!(order, [Table::UnixStream, Table::UnixDgram, Table::UnixSeqpacket, Table::Tcp]);
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct Tables: u16 {
         /// TCP
@@ -351,6 +371,13 @@ impl fmt::Display for State {
 bitflags::bitflags! {
     /// A set of states, laid out as the kernel's `idiag_states` bitmask
     /// (`1 << TCP_*`).
+    ///
+    /// ```
+    /// use sockdiag::{State, States};
+    /// assert!(States::CONNECTED.contains(State::Established.bit()));
+    /// assert!(!States::DEFAULT.contains(States::TIME_WAIT));
+    /// assert_eq!(States::LISTEN.bits(), 1 << 10);
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct States: u32 {
         /// ESTABLISHED
@@ -396,8 +423,15 @@ bitflags::bitflags! {
     }
 }
 
-/// A buffer of at most `N` bytes stored inline; serialised as a string
-/// (invalid UTF-8 replaced).
+/// A buffer of at most `N` bytes stored inline; serialised as a string, or
+/// as an array of bytes when not UTF-8 (so nothing is lost).
+///
+/// ```
+/// use sockdiag::InlineBytes;
+/// let b = InlineBytes::<4>::new(b"cubic"); // truncated to 4 bytes
+/// assert_eq!(b.as_bytes(), b"cubi");
+/// assert_eq!(InlineBytes::<4>::new(b"\xffx").to_str_lossy(), "\u{fffd}x");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InlineBytes<const N: usize> {
     len: u8,
@@ -688,6 +722,14 @@ impl fmt::Display for Endpoint {
 }
 
 /// The kind of timer pending on a socket (`idiag_timer`).
+///
+/// ```
+/// use sockdiag::TimerKind;
+/// assert_eq!(TimerKind::from_kernel(2), Some(TimerKind::Keepalive));
+/// assert_eq!(TimerKind::from_kernel(0), None); // no timer
+/// assert_eq!(TimerKind::from_kernel(9), Some(TimerKind::Unknown(9)));
+/// assert_eq!(TimerKind::On.name(), "on");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimerKind {
@@ -966,6 +1008,12 @@ pub struct BbrInfo {
 
 bitflags::bitflags! {
     /// `struct inet_diag_sockopt`: socket options visible through diag.
+    ///
+    /// ```
+    /// use sockdiag::SockOpt;
+    /// let o = SockOpt::from_bits_truncate(0b11);
+    /// assert!(o.contains(SockOpt::RECVERR | SockOpt::IS_ICSK));
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SockOpt: u16 {
         /// `IP_RECVERR`
@@ -1035,6 +1083,12 @@ pub struct UnixVfs {
 }
 
 /// Packet-specific facts (`packet_diag`).
+///
+/// ```
+/// let mut p = sockdiag::PacketInfo::default();
+/// p.version = 2; // TPACKET_V3
+/// assert_eq!(p.fanout, None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
