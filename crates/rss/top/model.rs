@@ -148,7 +148,7 @@ pub struct Model {
 }
 
 fn process_of(s: &Socket) -> String {
-    match s.processes.first() {
+    match s.processes().first() {
         Some(p) => format!("{}({})", p.command, p.pid),
         None => "-".into(),
     }
@@ -396,12 +396,10 @@ pub(crate) mod tests {
         raw[200..208].copy_from_slice(&bytes_sent.to_ne_bytes());
         s.tcp_info = Some(TcpInfo::from_bytes(&raw));
         if !command.is_empty() {
-            s.processes.push(Process {
-                command: command.into(),
-                pid: if command == "curl" { 101 } else { 200 },
-                fd: 3,
-                tid: None,
-            });
+            let pid = if command == "curl" { 101 } else { 200 };
+            s.detail_or_insert()
+                .processes
+                .push(Process::new(command, pid, 3));
         }
         s
     }

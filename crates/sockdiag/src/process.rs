@@ -209,8 +209,16 @@ impl ProcessMap {
     /// Sets `socket.processes` to the holders of its inode (clones; clears
     /// the list when there are none).
     pub fn attach(&self, socket: &mut Socket) {
-        socket.processes.clear();
-        socket.processes.extend_from_slice(self.get(socket.inode));
+        let holders = self.get(socket.inode);
+        if holders.is_empty() {
+            if let Some(d) = socket.detail_mut() {
+                d.processes.clear();
+            }
+        } else {
+            let list = &mut socket.detail_or_insert().processes;
+            list.clear();
+            list.extend_from_slice(holders);
+        }
     }
 
     /// Number of distinct sockets with at least one holder.
@@ -835,10 +843,10 @@ mod tests {
         let mut s = Socket::new(crate::Table::Tcp, crate::Family::Inet, crate::State::Listen);
         s.inode = 456;
         map.attach(&mut s);
-        assert_eq!(s.processes, [p("master", 100, 4, None)]);
+        assert_eq!(s.processes(), [p("master", 100, 4, None)]);
         s.inode = 0;
         map.attach(&mut s);
-        assert!(s.processes.is_empty());
+        assert!(s.processes().is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::{Endpoint, Family, Socket, UnixName};
+use crate::model::{Endpoint, Family, Socket, UnixName, UnixNameRef};
 
 use super::*;
 
@@ -79,11 +79,7 @@ pub(super) fn bits_match(a: &[u8], b: &[u8], bits: usize) -> bool {
 }
 
 pub(super) fn unix_name_text(n: &UnixName) -> String {
-    match n {
-        UnixName::Unnamed => "*".to_string(),
-        UnixName::Path(p) => p.to_str_lossy().into_owned(),
-        UnixName::Abstract(a) => format!("@{}", a.to_str_lossy()),
-    }
+    n.to_string()
 }
 
 /// One element of a glob: `*`, or something that matches exactly one char.
@@ -245,15 +241,14 @@ impl Expr {
             Expr::Cgroup(id) => v.s.cgroup_id == Some(*id),
             Expr::Autobound => match v.s.family {
                 Family::Inet | Family::Inet6 => v.lport >= range.0 && v.lport <= range.1,
-                Family::Unix => match v.lname {
-                    None | Some(UnixName::Unnamed) => true,
-                    Some(UnixName::Abstract(a)) => {
-                        let b = a.as_bytes();
+                Family::Unix => match v.lname.map(UnixName::view) {
+                    None | Some(UnixNameRef::Unnamed) => true,
+                    Some(UnixNameRef::Abstract(b)) => {
                         b.len() == 5
                             && b.iter()
                                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
                     }
-                    Some(UnixName::Path(_)) => false,
+                    Some(UnixNameRef::Path(_)) => false,
                 },
                 Family::Packet => matches!(v.s.local, Endpoint::Packet { protocol: 0, .. }),
                 Family::Netlink => (v.lport as u32 as i32) < 0,
