@@ -21,15 +21,6 @@ use crate::filter;
     long_about = "rss prints the same tables as iproute2's ss, from the same kernel interface \
                   (NETLINK_SOCK_DIAG), with the same flags and filter words, plus JSON output (-j).",
     override_usage = "rss [OPTIONS] [FILTER]\n       rss COMMAND [OPTIONS]",
-    // clap's default template, with rss's subcommands listed after the usage:
-    // they are dispatched before this parser runs (see `crate::run()`).
-    help_template = "{before-help}{about-with-newline}\n{usage-heading} {usage}\n\n\
-                     Commands (each has its own --help):\n\
-                     \x20 bench     Dump socket tables without rendering and report how fast each source is\n\
-                     \x20 doctor    Find and explain socket problems (samples the sockets and the kernel counters)\n\
-                     \x20 top       Full-screen view of the busiest TCP connections, refreshed every interval\n\
-                     \x20 exporter  Serve socket statistics as Prometheus metrics\n\n\
-                     {all-args}{after-help}",
     after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ] [ EXPRESSION ]\n\
                   STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}\n\
                   TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\
@@ -619,7 +610,10 @@ impl Config {
     /// Parses `argv` (with the program name first).
     pub fn parse(argv: Vec<OsString>) -> Result<Config, ParseError> {
         use clap::{CommandFactory, FromArgMatches};
+        // The subcommands are dispatched before this parser runs (see
+        // `crate::run()`); its help lists them after the usage.
         let m = Args::command()
+            .help_template(crate::commands::help_template())
             .try_get_matches_from(argv)
             .map_err(ParseError::Clap)?;
         let mut args = Args::from_arg_matches(&m).map_err(ParseError::Clap)?;

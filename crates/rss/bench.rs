@@ -32,7 +32,10 @@ use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueHint};
 use sockdiag::bench_support::{parse_proc_line, proc_file_name};
 use sockdiag::{Connection, Error, Family, InetFamilies, NetNs, Query, States, Table, Tables};
 
-use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::run::{EXIT_FAILURE, EXIT_OK};
+
+/// What `rss bench` does, in one line (its `about`, listed by `rss --help`).
+pub const ABOUT: &str = "Dump socket tables without rendering and report how fast each source is";
 
 /// The help heading of the table flags.
 const TABLES: &str = "Tables (default: -t -u -x)";
@@ -46,7 +49,7 @@ const TABLES: &str = "Tables (default: -t -u -x)";
 #[command(
     name = "rss bench",
     bin_name = "rss bench",
-    about = "Dump socket tables without rendering and report how fast each source is",
+    about = ABOUT,
     long_about = "Dump socket tables without rendering and report how fast each source is: \
                   per table and source, the sockets seen, the netlink datagrams (batches) and \
                   bytes received, the minimum, median and maximum time of one dump, and \
@@ -285,21 +288,7 @@ impl Row {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let opts = match parse(argv.into_iter().skip(1)) {
         Ok(o) => o,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = write!(out, "{}", e.render());
-                return EXIT_OK;
-            }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let _ = writeln!(
-                err,
-                "rss: bench: {first}\nTry 'rss bench --help' for more information."
-            );
-            return EXIT_USAGE;
-        }
+        Err(e) => return crate::commands::clap_failure("bench", &e, out, err),
     };
     let rows = match measure(&opts) {
         Ok(rows) => rows,
@@ -657,6 +646,7 @@ fn write_json(out: &mut dyn Write, opts: &Options, rows: &[Row]) -> io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::EXIT_USAGE;
 
     fn p(args: &[&str]) -> Result<Options, clap::Error> {
         parse(

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod commands;
 pub mod doctor;
 pub mod explain;
 pub mod exporter;

@@ -52,17 +52,8 @@ impl From<Error> for Failure {
 /// Runs `rss` with `argv` (program name first), writing the table to `out`
 /// and messages to `err`. Returns the exit status. Never panics on input.
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    if argv.get(1).is_some_and(|a| a == "bench") {
-        return crate::bench::run(argv, out, err);
-    }
-    if argv.get(1).is_some_and(|a| a == "top") {
-        return crate::top::run(argv, out, err);
-    }
-    if argv.get(1).is_some_and(|a| a == "doctor") {
-        return crate::doctor::run(argv, out, err);
-    }
-    if argv.get(1).is_some_and(|a| a == "exporter") {
-        return crate::exporter::run(argv, out, err);
+    if let Some(sub) = crate::commands::find(&argv) {
+        return (sub.run)(argv, out, err);
     }
     let config = match Config::parse(argv) {
         Ok(c) => c,
@@ -72,9 +63,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
                 let _ = write!(out, "{}", e.render());
                 return EXIT_OK;
             }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first = crate::commands::first_line(&e);
             let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
             return EXIT_USAGE;
         }
