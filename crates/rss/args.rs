@@ -238,25 +238,6 @@ pub struct Args {
     pub filter: Vec<String>,
 }
 
-/// A resolver that accepts any interface name: `-N`'s filters are checked
-/// for syntax here and resolved inside the namespace later.
-struct SyntaxOnly;
-
-impl sockdiag::filter::Resolver for SyntaxOnly {
-    fn service(&self, name: &str) -> Option<u16> {
-        sockdiag::filter::SystemResolver.service(name)
-    }
-    fn ifindex(&self, _name: &str) -> Option<u32> {
-        Some(u32::MAX)
-    }
-    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
-        sockdiag::filter::SystemResolver.host(name)
-    }
-    fn cgroup(&self, path: &str) -> Option<u64> {
-        sockdiag::filter::SystemResolver.cgroup(path)
-    }
-}
-
 /// Why the command line was refused.
 #[derive(Debug)]
 pub enum ParseError {
@@ -706,7 +687,7 @@ impl Config {
         // Under -N, interface names belong to that namespace: check the
         // syntax here and let `run` resolve `dev` names inside it.
         let expr = if args.net.is_some() || args.all_netns.is_some() {
-            sockdiag::filter::parse_with(&words, &SyntaxOnly)
+            sockdiag::filter::parse_with(&words, &filter::NsResolver::SyntaxOnly)
                 .and_then(|e| e.map(sockdiag::Filter::new).transpose())
         } else {
             sockdiag::Filter::parse(&words)

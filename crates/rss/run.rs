@@ -4,13 +4,13 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use sockdiag::filter::{Resolver, SystemResolver};
 use sockdiag::{
     Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query,
     Socket,
 };
 
 use crate::args::{Config, Missing, Namespace, ParseError};
+use crate::filter::NsResolver;
 use crate::json::JsonWriter;
 use crate::render::{Names, RenderOptions, TableRenderer};
 
@@ -168,25 +168,6 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
     }
 }
 
-/// Resolves filter names inside another network namespace: interface
-/// names are that namespace's.
-pub(crate) struct NsResolver<'a>(pub(crate) &'a NetNs);
-
-impl Resolver for NsResolver<'_> {
-    fn service(&self, name: &str) -> Option<u16> {
-        SystemResolver.service(name)
-    }
-    fn ifindex(&self, name: &str) -> Option<u32> {
-        self.0.run(|| SystemResolver.ifindex(name)).ok().flatten()
-    }
-    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
-        SystemResolver.host(name)
-    }
-    fn cgroup(&self, path: &str) -> Option<u64> {
-        SystemResolver.cgroup(path)
-    }
-}
-
 /// Interface names and the local port range as seen inside `ns`, for the
 /// renderer (`%iface`, service names outside the ephemeral range).
 fn names_in(ns: &NetNs, numeric: bool) -> Names {
@@ -313,7 +294,7 @@ pub(crate) fn execute(
     let config = match &netns {
         Some(ns) if config.filter.is_some() => {
             let mut c = config.clone();
-            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
+            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
                 .and_then(|e| e.map(sockdiag::Filter::new).transpose())
                 .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
