@@ -85,10 +85,13 @@ def one_run(argv):
 
 
 def rows(text):
-    """A table's rows, whitespace-normalised and sorted; the header and the
-    diag tools' own netlink rows left out."""
+    """A table's rows, whitespace-normalised and sorted; the header, the
+    diag tools' own netlink rows and the indented detail lines of -i/-e/-m
+    (their timers and counters move between two runs) left out."""
     out = []
     for line in text.splitlines()[1:]:
+        if line[:1].isspace():
+            continue
         words = line.split()
         if words and not (words[0] == "nl"):
             out.append(" ".join(words))
