@@ -25,6 +25,8 @@ pub struct Asked {
     pub cgroup: bool,
     /// `--inet-sockopt`: sockopt.
     pub inet_sockopt: bool,
+    /// `-b`: a packet socket's filter (`filter_len`, `filter`).
+    pub bpf: bool,
 }
 
 /// Drops from `s` what the command line did not ask for.
@@ -50,6 +52,7 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
         s.mptcp_info = None;
         s.congestion = None;
         s.ulp = None;
+        s.mptcp_subflow = None;
         s.vegas = None;
         s.dctcp = None;
         s.bbr = None;
@@ -57,6 +60,12 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
     if !(a.memory || a.info) {
         s.skmem = None;
         s.meminfo = None;
+    }
+    if !a.bpf
+        && let Some(p) = &mut s.packet
+    {
+        p.filter_len = None;
+        p.filter = Vec::new();
     }
     if !a.tos {
         s.tos = None;
@@ -170,5 +179,28 @@ mod tests {
             },
         );
         assert_eq!((e.uid, e.cookie, e.skmem), (Some(0), Some(7), None));
+    }
+
+    #[test]
+    fn filters_and_subflows_only_when_asked() {
+        let mut s = Socket::new(Table::PacketRaw, Family::Packet, State::Close);
+        let mut p = sockdiag::PacketInfo::default();
+        p.filter_len = Some(1);
+        p.filter = vec![sockdiag::SockFilter::new(6, 0, 0, 0x40000)];
+        s.packet = Some(Box::new(p));
+        s.mptcp_subflow = Some(Box::default());
+        let mut plain = s.clone();
+        strip_unasked(&mut plain, &Asked::default());
+        let p = plain.packet.as_ref().unwrap();
+        assert_eq!((p.filter_len, p.filter.len()), (None, 0));
+        assert_eq!(plain.mptcp_subflow, None);
+        let mut asked = s.clone();
+        let a = Asked {
+            bpf: true,
+            info: true,
+            ..Asked::default()
+        };
+        strip_unasked(&mut asked, &a);
+        assert_eq!(asked, s);
     }
 }

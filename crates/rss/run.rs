@@ -296,6 +296,7 @@ pub fn json_asked(config: &Config) -> crate::json::Asked {
         tos: a.tos,
         cgroup: a.cgroup,
         inet_sockopt: a.inet_sockopt,
+        bpf: a.bpf,
     }
 }
 
@@ -321,6 +322,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         tos: a.tos,
         cgroup: a.cgroup,
         inet_sockopt: a.inet_sockopt,
+        bpf: a.bpf,
         explain: a.explain,
         tty,
         width: None,
