@@ -364,6 +364,29 @@ fn packet_bpf_filters() {
     ] {
         oracle_compare(&ns, &oracle, args);
     }
+    // Without CAP_NET_ADMIN the kernel withholds the instructions (an
+    // empty PACKET_DIAG_FILTER on every packet socket): `bpf filter (0): `.
+    let nobody = |prog: &std::path::Path| {
+        let prog = prog.to_str().unwrap();
+        let args = [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+            prog,
+            "-0ab",
+        ];
+        run_tool(&ns, std::path::Path::new("setpriv"), &args, &[], Out::Piped)
+    };
+    let ours = nobody(&common::rss_bin());
+    assert_eq!(
+        ours.stdout.matches("\n\tbpf filter (0): \n").count(),
+        3,
+        "{ours:?}"
+    );
+    assert_eq!(ours, nobody(&oracle), "-0ab without privileges");
     // -j: the instructions attached, value by value; none without -b.
     let json = |args: &[&str]| -> Vec<serde_json::Value> {
         let r = run_tool(&ns, &common::rss_bin(), args, &[], Out::Piped);
