@@ -282,6 +282,59 @@ fn mptcp_subflows() {
     ] {
         oracle_compare(&ns, &oracle, args);
     }
+    // -j: each subflow's `mptcp_subflow`, value by value against the
+    // oracle's text for the same socket (by its ports); none without -i.
+    let text = run_tool(&ns, &oracle, &["-tniHO"], &[], Out::Piped).stdout;
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let r = run_tool(&ns, &common::rss_bin(), args, &[], Out::Piped);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let socks = json(&["-tnij"]);
+    assert_eq!(socks.len(), 4, "{socks:?}");
+    for s in &socks {
+        let m = &s["mptcp_subflow"];
+        let hex = |k: &str| format!("{:04x}", m[k].as_u64().unwrap());
+        // Local and peer columns (4th and 5th with -H -O), by their ports
+        // (a joined subflow's local address reads `127.0.0.2%lo`).
+        let (lport, pport) = (
+            format!(":{}", s["local"]["port"]),
+            format!(":{}", s["peer"]["port"]),
+        );
+        let line = text
+            .lines()
+            .find(|l| {
+                let t: Vec<&str> = l.split_whitespace().collect();
+                t.len() > 4 && t[3].ends_with(&lport) && t[4].ends_with(&pport)
+            })
+            .unwrap_or_else(|| panic!("no line for {lport} -> {pport} in\n{text}"));
+        let want = format!(
+            " token:{}(id:{})/{}(id:{}) seq:{} sfseq:{} ssnoff:{} maplen:{}",
+            hex("token_rem"),
+            m["id_rem"],
+            hex("token_loc"),
+            m["id_loc"],
+            m["map_seq"],
+            m["map_sfseq"],
+            m["ssn_offset"],
+            m["map_datalen"]
+        );
+        assert!(line.contains(&want), "{want:?} not in {line:?}");
+        let flags = m["flags"].as_u64().unwrap();
+        let letters: String = "MmJjBbecv"
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| flags & 1 << i != 0)
+            .map(|(_, c)| c)
+            .collect();
+        assert!(
+            flags != 0 && line.contains(&format!(" tcp-ulp-mptcp flags:{letters} token:")),
+            "flags {flags:#x} ({letters}) not in {line:?}"
+        );
+        assert!(m["relwrite_seq"].is_u64(), "{m}");
+    }
+    for s in json(&["-tnj"]) {
+        assert!(s.get("mptcp_subflow").is_none(), "-j without -i: {s}");
+    }
 }
 
 /// The classic BPF program attached to `sock` (`SO_ATTACH_FILTER`).
