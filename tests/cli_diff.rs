@@ -469,10 +469,15 @@ fn packet_bpf_filters() {
         plain.get("filter_len").is_none() && plain.get("filter").is_none(),
         "{plain}"
     );
+    // Without -b: no filter; the rest of `packet` is -e's (as ss prints it).
     for s in json(&["-0aj"]) {
+        assert!(s.get("packet").is_none(), "-j without -e or -b: {s}");
+    }
+    for s in json(&["-0aje"]) {
+        let p = &s["packet"];
         assert!(
-            s["packet"].get("filter").is_none() && s["packet"].get("filter_len").is_none(),
-            "-j without -b: {s}"
+            p["flags"].is_u64() && p.get("filter").is_none() && p.get("filter_len").is_none(),
+            "-j -e without -b: {s}"
         );
     }
 }

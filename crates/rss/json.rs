@@ -10,7 +10,8 @@ use sockdiag::Socket;
 /// prints it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Asked {
-    /// `-e`: uid, cookie, mark, v6only, shutdown, cgroup id.
+    /// `-e`: uid, cookie, mark, v6only, shutdown, cgroup id; the unix,
+    /// packet and netlink details (`unix`, `packet`, `netlink`).
     pub extended: bool,
     /// `-o` (or `-e`): the timer.
     pub timers: bool,
@@ -60,6 +61,15 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
     if !(a.memory || a.info) {
         s.skmem = None;
         s.meminfo = None;
+    }
+    if !a.extended {
+        // ss -e prints them: unix vfs and peers, netlink groups; packet
+        // version, flags and fanout (which -b brings along with the filter).
+        s.unix = None;
+        s.netlink = None;
+        if !a.bpf {
+            s.packet = None;
+        }
     }
     if !a.bpf
         && let Some(p) = &mut s.packet
@@ -179,6 +189,22 @@ mod tests {
             },
         );
         assert_eq!((e.uid, e.cookie, e.skmem), (Some(0), Some(7), None));
+        // Unix and netlink details are -e's.
+        let mut u = Socket::new(Table::UnixStream, Family::Unix, State::Listen);
+        u.unix = Some(Box::default());
+        u.netlink = Some(Box::default());
+        let mut plain = u.clone();
+        strip_unasked(&mut plain, &Asked::default());
+        assert_eq!((plain.unix, plain.netlink), (None, None));
+        let mut e = u.clone();
+        strip_unasked(
+            &mut e,
+            &Asked {
+                extended: true,
+                ..Asked::default()
+            },
+        );
+        assert_eq!(e, u);
     }
 
     #[test]
@@ -191,9 +217,26 @@ mod tests {
         s.mptcp_subflow = Some(Box::default());
         let mut plain = s.clone();
         strip_unasked(&mut plain, &Asked::default());
-        let p = plain.packet.as_ref().unwrap();
+        assert_eq!((&plain.packet, &plain.mptcp_subflow), (&None, &None));
+        let mut e = s.clone();
+        strip_unasked(
+            &mut e,
+            &Asked {
+                extended: true,
+                ..Asked::default()
+            },
+        );
+        let p = e.packet.as_ref().unwrap();
         assert_eq!((p.filter_len, p.filter.len()), (None, 0));
-        assert_eq!(plain.mptcp_subflow, None);
+        let mut b = s.clone();
+        strip_unasked(
+            &mut b,
+            &Asked {
+                bpf: true,
+                ..Asked::default()
+            },
+        );
+        assert_eq!(b.packet, s.packet);
         let mut asked = s.clone();
         let a = Asked {
             bpf: true,
