@@ -168,6 +168,24 @@ fn interfaces_are_the_namespace_s() {
         );
         oracle_compare(&ns, &oracle, args);
     }
+    // The same from outside, with -N: `dev` names resolved in the namespace.
+    let path = ns.path();
+    for args in [
+        &["-tln", "dev", "rssv0"][..],
+        &["-tln", "dev", "!=", "rssv0"],
+    ] {
+        let theirs = run_tool(&ns, &oracle, args, &[], Out::Piped);
+        let o = std::process::Command::new(common::rss_bin())
+            .arg("-N")
+            .arg(&path)
+            .args(args)
+            .env_remove("COLUMNS")
+            .output()
+            .unwrap();
+        let ours = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "rss -N {args:?}: {o:?}");
+        assert_eq!(ours, theirs.stdout, "rss -N {args:?}");
+    }
 }
 
 /// `-s`: the summary. Its TCP counters (alloc, orphans, timewait) are
@@ -680,8 +698,8 @@ fn json_values_match_the_table_and_the_library() {
         assert_eq!(row["inode"].as_u64().unwrap(), s.inode);
         assert_eq!(row["recv_q"].as_i64().unwrap(), i64::from(s.recv_q));
         assert_eq!(row["send_q"].as_i64().unwrap(), i64::from(s.send_q));
-        assert_eq!(row["local"], serde_json::to_value(s.local).unwrap());
-        assert_eq!(row["peer"], serde_json::to_value(s.peer).unwrap());
+        assert_eq!(row["local"], serde_json::to_value(&s.local).unwrap());
+        assert_eq!(row["peer"], serde_json::to_value(&s.peer).unwrap());
     }
     // Each option adds its own fields.
     for (flag, present) in [

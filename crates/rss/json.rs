@@ -50,37 +50,43 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
     }
     if !a.info {
         s.tcp_info = None;
-        s.mptcp_info = None;
         s.congestion = None;
-        s.ulp = None;
-        s.mptcp_subflow = None;
-        s.vegas = None;
-        s.dctcp = None;
-        s.bbr = None;
+        if let Some(d) = s.detail_mut() {
+            d.mptcp_info = None;
+            d.ulp = None;
+            d.mptcp_subflow = None;
+            d.vegas = None;
+            d.dctcp = None;
+            d.bbr = None;
+        }
     }
     if !(a.memory || a.info) {
         s.skmem = None;
         s.meminfo = None;
     }
-    if !a.extended {
+    if !a.extended
+        && let Some(d) = s.detail_mut()
+    {
         // ss -e prints them: unix vfs and peers, netlink groups; packet
         // version, flags and fanout (which -b brings along with the filter).
-        s.unix = None;
-        s.netlink = None;
+        d.unix = None;
+        d.netlink = None;
         if !a.bpf {
-            s.packet = None;
+            d.packet = None;
         }
     }
     if !a.bpf
-        && let Some(p) = &mut s.packet
+        && let Some(p) = s.detail_mut().and_then(|d| d.packet.as_mut())
     {
         p.filter_len = None;
         p.filter = Vec::new();
     }
-    if !a.tos {
-        s.tos = None;
-        s.tclass = None;
-        s.class_id = None;
+    if !a.tos
+        && let Some(d) = s.detail_mut()
+    {
+        d.tos = None;
+        d.tclass = None;
+        d.class_id = None;
     }
 }
 
@@ -191,11 +197,11 @@ mod tests {
         assert_eq!((e.uid, e.cookie, e.skmem), (Some(0), Some(7), None));
         // Unix and netlink details are -e's.
         let mut u = Socket::new(Table::UnixStream, Family::Unix, State::Listen);
-        u.unix = Some(Box::default());
-        u.netlink = Some(Box::default());
+        u.detail_or_insert().unix = Some(Default::default());
+        u.detail_or_insert().netlink = Some(Default::default());
         let mut plain = u.clone();
         strip_unasked(&mut plain, &Asked::default());
-        assert_eq!((plain.unix, plain.netlink), (None, None));
+        assert_eq!((plain.unix(), plain.netlink()), (None, None));
         let mut e = u.clone();
         strip_unasked(
             &mut e,
@@ -213,11 +219,11 @@ mod tests {
         let mut p = sockdiag::PacketInfo::default();
         p.filter_len = Some(1);
         p.filter = vec![sockdiag::SockFilter::new(6, 0, 0, 0x40000)];
-        s.packet = Some(Box::new(p));
-        s.mptcp_subflow = Some(Box::default());
+        s.detail_or_insert().packet = Some(p);
+        s.detail_or_insert().mptcp_subflow = Some(Default::default());
         let mut plain = s.clone();
         strip_unasked(&mut plain, &Asked::default());
-        assert_eq!((&plain.packet, &plain.mptcp_subflow), (&None, &None));
+        assert_eq!((plain.packet(), plain.mptcp_subflow()), (None, None));
         let mut e = s.clone();
         strip_unasked(
             &mut e,
@@ -226,7 +232,7 @@ mod tests {
                 ..Asked::default()
             },
         );
-        let p = e.packet.as_ref().unwrap();
+        let p = e.packet().unwrap();
         assert_eq!((p.filter_len, p.filter.len()), (None, 0));
         let mut b = s.clone();
         strip_unasked(
@@ -236,7 +242,7 @@ mod tests {
                 ..Asked::default()
             },
         );
-        assert_eq!(b.packet, s.packet);
+        assert_eq!(b.packet(), s.packet());
         let mut asked = s.clone();
         let a = Asked {
             bpf: true,

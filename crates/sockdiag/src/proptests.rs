@@ -8,9 +8,9 @@ use proptest::prelude::*;
 
 use crate::filter::{
     CondFamily, Expr, Filter, FilterContext, HostCond, audit, glob_match, parse_with, run_bytecode,
-    split_words, words_from_file_text,
 };
 use crate::model::*;
+use crate::ss_conventions::{split_words, words_from_file_text};
 use crate::{MptcpInfo, TcpInfo};
 
 fn ip() -> impl Strategy<Value = IpAddr> {
@@ -24,7 +24,7 @@ fn ip() -> impl Strategy<Value = IpAddr> {
 
 fn unix_name() -> impl Strategy<Value = UnixName> {
     prop_oneof![
-        Just(UnixName::Unnamed),
+        Just(UnixName::UNNAMED),
         proptest::collection::vec(any::<u8>(), 0..120).prop_map(|b| UnixName::from_sun_path(&b)),
     ]
 }
@@ -427,8 +427,8 @@ proptest! {
     #[test]
     fn subflow_info_decodes_as_the_kernel_encodes_it(m in subflow(), pad in any::<bool>()) {
         let s = crate::inet::decode(Table::Tcp, &subflow_message(&m, pad)).unwrap();
-        prop_assert_eq!(s.ulp.as_deref().map(|u| u.as_bytes().to_vec()), Some(b"mptcp".to_vec()));
-        prop_assert_eq!(s.mptcp_subflow.as_deref(), Some(&m));
+        prop_assert_eq!(s.ulp().map(|u| u.as_bytes().to_vec()), Some(b"mptcp".to_vec()));
+        prop_assert_eq!(s.mptcp_subflow(), Some(&m));
     }
 
     #[test]
@@ -445,7 +445,7 @@ proptest! {
         bytes.extend(std::iter::repeat_n(0xee, ragged));
         crate::wire::push_attr(&mut msg, crate::consts::PACKET_DIAG_FILTER, &bytes);
         let s = crate::packet::decode(&msg).unwrap().unwrap();
-        let p = s.packet.unwrap();
+        let p = s.packet().unwrap().clone();
         prop_assert_eq!(p.filter_len, Some(f.len() as u32));
         prop_assert_eq!(p.filter, f);
     }
@@ -507,13 +507,11 @@ proptest! {
         sf in proptest::option::of(subflow()),
         filter in proptest::option::of(proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>()), 0..8)),
     ) {
-        s.mptcp_subflow = sf.map(Box::new);
-        s.packet = filter.map(|f| {
-            Box::new(PacketInfo {
-                filter_len: Some(f.len() as u32),
-                filter: f.into_iter().map(|(c, t, e, k)| SockFilter::new(c, t, e, k)).collect(),
-                ..PacketInfo::default()
-            })
+        s.detail_or_insert().mptcp_subflow = sf;
+        s.detail_or_insert().packet = filter.map(|f| PacketInfo {
+            filter_len: Some(f.len() as u32),
+            filter: f.into_iter().map(|(c, t, e, k)| SockFilter::new(c, t, e, k)).collect(),
+            ..PacketInfo::default()
         });
         // The 5 bits after the bit-fields of byte 7 are zero on the wire.
         s.tcp_info = info.map(|mut b| {
@@ -521,18 +519,14 @@ proptest! {
             TcpInfo::from_bytes(&b)
         });
         // Holes of struct mptcp_info are zero on the wire.
-        s.mptcp_info = mptcp.map(|mut b| {
+        s.detail_or_insert().mptcp_info = mptcp.map(|mut b| {
             b[6] = 0;
             b[7] = 0;
             b[43] = 0;
             b[83] = 0;
-            Box::new(MptcpInfo::from_bytes(&b))
+            MptcpInfo::from_bytes(&b)
         });
-        s.timer = timer.map(|(k, ms, r)| Timer {
-            kind: TimerKind::from_kernel(k).unwrap(),
-            expires: std::time::Duration::from_millis(ms.into()),
-            retransmits: r,
-        });
+        s.timer = timer.map(|(k, ms, r)| Timer::new(TimerKind::from_kernel(k).unwrap(), ms, r));
         let text = serde_json::to_string(&s).unwrap();
         let back: Socket = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(back, s);
