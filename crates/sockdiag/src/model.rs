@@ -1289,10 +1289,10 @@ impl Process {
 /// no heap allocation for a TCP or UDP socket with what `ss -tuanoiem`
 /// asks for: endpoints, queues, timer, `tcp_info`, congestion control,
 /// socket memory, cgroup, mark and socket options are inline. Rarer facts
-/// ([`Detail`]: MPTCP info, ULP, TOS and class id, Vegas/DCTCP/BBR, unix,
-/// packet and netlink facts, processes) share one `Box`, allocated only for
-/// sockets that have one of them; a named unix socket's name is boxed in
-/// its [`UnixName`].
+/// ([`Detail`]: MPTCP info, ULP and MPTCP subflow state, TOS and class
+/// id, Vegas/DCTCP/BBR, unix, packet and netlink facts, processes) share
+/// one `Box`, allocated only for sockets that have one of them; a named
+/// unix socket's name is boxed in its [`UnixName`].
 ///
 /// ```
 /// use sockdiag::{Endpoint, Family, Process, Socket, State, Table};
