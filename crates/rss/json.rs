@@ -55,6 +55,7 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
             d.mptcp_info = None;
             d.ulp = None;
             d.mptcp_subflow = None;
+            d.tls = None;
             d.vegas = None;
             d.dctcp = None;
             d.bbr = None;
@@ -221,9 +222,11 @@ mod tests {
         p.filter = vec![sockdiag::SockFilter::new(6, 0, 0, 0x40000)];
         s.detail_or_insert().packet = Some(p);
         s.detail_or_insert().mptcp_subflow = Some(Default::default());
+        s.detail_or_insert().tls = Some(Default::default());
         let mut plain = s.clone();
         strip_unasked(&mut plain, &Asked::default());
         assert_eq!((plain.packet(), plain.mptcp_subflow()), (None, None));
+        assert_eq!(plain.tls(), None);
         let mut e = s.clone();
         strip_unasked(
             &mut e,

@@ -280,10 +280,46 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
                 ext.extend_from_slice(b" tcp-ulp-");
                 ext.extend_from_slice(ulp.as_bytes());
             }
+            if let Some(t) = s.tls() {
+                tls(ext, t);
+            }
             if let Some(m) = s.mptcp_subflow() {
                 mptcp_subflow(ext, m);
             }
         }
+    }
+}
+
+/// ss's `tcp_tls_version`, `tcp_tls_cipher` and `tcp_tls_conf`: a kernel
+/// TLS socket's ULP details, each printed when the kernel sent it (a cipher
+/// ss does not know prints nothing).
+fn tls(ext: &mut Vec<u8>, t: &sockdiag::TlsInfo) {
+    match t.version {
+        Some(0x0303) => ext.extend_from_slice(b" version: 1.2"),
+        Some(0x0304) => ext.extend_from_slice(b" version: 1.3"),
+        Some(v) => out!(ext, " version: unknown({v})"),
+        None => {}
+    }
+    match t.cipher {
+        Some(51) => ext.extend_from_slice(b" cipher: aes-gcm-128"),
+        Some(52) => ext.extend_from_slice(b" cipher: aes-gcm-256"),
+        _ => {}
+    }
+    for (name, conf) in [("rxconf", t.rxconf), ("txconf", t.txconf)] {
+        match conf {
+            Some(1) => out!(ext, " {name}: none"),
+            Some(2) => out!(ext, " {name}: sw"),
+            Some(3) => out!(ext, " {name}: hw"),
+            Some(4) => out!(ext, " {name}: hw-record"),
+            Some(v) => out!(ext, " {name}: unknown({v})"),
+            None => {}
+        }
+    }
+    if t.zc_ro_tx {
+        ext.extend_from_slice(b" zc_ro_tx");
+    }
+    if t.rx_no_pad {
+        ext.extend_from_slice(b" no_pad_rx");
     }
 }
 

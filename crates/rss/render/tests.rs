@@ -1566,6 +1566,51 @@ fn mptcp_subflow_details() {
 }
 
 #[test]
+fn tls_details() {
+    // By rule (ss.c tcp_show_info, tcp_tls_*): version, cipher (the two ss
+    // knows), rxconf then txconf, then the flags, after `tcp-ulp-tls`.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.detail_or_insert().ulp = Some(ShortName::new(b"tls"));
+    let mut t = sockdiag::TlsInfo::default();
+    t.version = Some(0x0304);
+    t.cipher = Some(52);
+    t.txconf = Some(2);
+    t.rxconf = Some(4);
+    t.zc_ro_tx = true;
+    t.rx_no_pad = true;
+    t.tx_max_payload_len = Some(16384); // not printed by ss
+    s.detail_or_insert().tls = Some(t);
+    let o = RenderOptions {
+        info: true,
+        oneline: true,
+        ..fields()
+    };
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: 1.3 cipher: aes-gcm-256 rxconf: hw-record \
+         txconf: sw zc_ro_tx no_pad_rx"
+    );
+    let mut t = sockdiag::TlsInfo::default();
+    t.version = Some(0x0303);
+    t.cipher = Some(53); // TLS_CIPHER_AES_CCM_128: ss prints no cipher
+    t.txconf = Some(1);
+    t.rxconf = Some(3);
+    s.detail_or_insert().tls = Some(t);
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: 1.2 rxconf: hw txconf: none"
+    );
+    let mut t = sockdiag::TlsInfo::default();
+    t.version = Some(7);
+    t.txconf = Some(9);
+    s.detail_or_insert().tls = Some(t);
+    assert_eq!(
+        row(o, &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: unknown(7) txconf: unknown(9)"
+    );
+}
+
+#[test]
 fn packet_bpf_filter() {
     // By rule (ss.c packet_show_sock, show_bpf): "bpf filter (N): " on a
     // new line (or with -O on the same), then " 0x%02x %u %u %u," each.

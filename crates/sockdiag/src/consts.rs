@@ -66,7 +66,16 @@ pub const INET_DIAG_CGROUP_ID: u16 = 21;
 pub const INET_DIAG_SOCKOPT: u16 = 22;
 // <linux/inet_diag.h>: INET_ULP_INFO_* nested in INET_DIAG_ULP_INFO
 pub const INET_ULP_INFO_NAME: u16 = 1;
+pub const INET_ULP_INFO_TLS: u16 = 2;
 pub const INET_ULP_INFO_MPTCP: u16 = 3;
+// <linux/tls.h>: TLS_INFO_* nested in INET_ULP_INFO_TLS
+pub const TLS_INFO_VERSION: u16 = 1;
+pub const TLS_INFO_CIPHER: u16 = 2;
+pub const TLS_INFO_TXCONF: u16 = 3;
+pub const TLS_INFO_RXCONF: u16 = 4;
+pub const TLS_INFO_ZC_RO_TX: u16 = 5;
+pub const TLS_INFO_RX_NO_PAD: u16 = 6;
+pub const TLS_INFO_TX_MAX_PAYLOAD_LEN: u16 = 7;
 // <linux/mptcp.h>: MPTCP_SUBFLOW_ATTR_* nested in INET_ULP_INFO_MPTCP
 pub const MPTCP_SUBFLOW_ATTR_TOKEN_REM: u16 = 1;
 pub const MPTCP_SUBFLOW_ATTR_TOKEN_LOC: u16 = 2;

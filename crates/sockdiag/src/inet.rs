@@ -213,6 +213,7 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
                     INET_ULP_INFO_MPTCP => {
                         s.detail_or_insert().mptcp_subflow = Some(mptcp_subflow(v))
                     }
+                    INET_ULP_INFO_TLS => s.detail_or_insert().tls = Some(tls(v)),
                     _ => {}
                 }
             }
@@ -224,6 +225,25 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
         // INET_DIAG_PROTOCOL, MD5SIG, BPF storages, SCTP locals/peers: not modelled.
         _ => {}
     }
+}
+
+/// `INET_ULP_INFO_TLS`'s nested `TLS_INFO_*` (u16s and flags).
+fn tls(p: &[u8]) -> TlsInfo {
+    let mut t = TlsInfo::default();
+    let u16_of = |v: &[u8]| (v.len() >= 2).then(|| u16_ne(v, 0));
+    for (ty, v) in Attrs::new(p, 0).flatten() {
+        match ty {
+            TLS_INFO_VERSION => t.version = u16_of(v),
+            TLS_INFO_CIPHER => t.cipher = u16_of(v),
+            TLS_INFO_TXCONF => t.txconf = u16_of(v),
+            TLS_INFO_RXCONF => t.rxconf = u16_of(v),
+            TLS_INFO_ZC_RO_TX => t.zc_ro_tx = true,
+            TLS_INFO_RX_NO_PAD => t.rx_no_pad = true,
+            TLS_INFO_TX_MAX_PAYLOAD_LEN => t.tx_max_payload_len = u16_of(v),
+            _ => {}
+        }
+    }
+    t
 }
 
 /// `INET_ULP_INFO_MPTCP`'s nested `MPTCP_SUBFLOW_ATTR_*`. An attribute

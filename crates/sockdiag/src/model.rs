@@ -1167,6 +1167,47 @@ impl SockFilter {
     }
 }
 
+/// A kernel TLS socket's state: what the kernel nests as
+/// `INET_ULP_INFO_TLS` (`TLS_INFO_*`, `<linux/tls.h>`) in
+/// `INET_DIAG_ULP_INFO` for a TCP socket whose ULP is `tls`, when the
+/// request asked for the info extension. `ss -i` prints it as
+/// `tcp-ulp-tls version: 1.3 cipher: aes-gcm-256 rxconf: sw txconf: sw`.
+///
+/// Each `Option` is `None` when the kernel did not send its attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct TlsInfo {
+    /// `TLS_INFO_VERSION`: the record version (`0x0303` TLS 1.2, `0x0304` TLS 1.3).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub version: Option<u16>,
+    /// `TLS_INFO_CIPHER`: `TLS_CIPHER_*` (51 AES-GCM-128, 52 AES-GCM-256, ...).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub cipher: Option<u16>,
+    /// `TLS_INFO_TXCONF`: `TLS_CONF_*` of the send side (1 none, 2 software,
+    /// 3 hardware, 4 hardware record).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub txconf: Option<u16>,
+    /// `TLS_INFO_RXCONF`: `TLS_CONF_*` of the receive side.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub rxconf: Option<u16>,
+    /// `TLS_INFO_ZC_RO_TX`: zero-copy sendfile with read-only files.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_false"))]
+    pub zc_ro_tx: bool,
+    /// `TLS_INFO_RX_NO_PAD`: TLS 1.3 receive without padding.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_false"))]
+    pub rx_no_pad: bool,
+    /// `TLS_INFO_TX_MAX_PAYLOAD_LEN`: largest record payload sent.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub tx_max_payload_len: Option<u16>,
+}
+
+#[cfg(feature = "serde")]
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
 /// An MPTCP subflow's state: what the kernel nests as `INET_ULP_INFO_MPTCP`
 /// (`MPTCP_SUBFLOW_ATTR_*`, `<linux/mptcp.h>`) in `INET_DIAG_ULP_INFO` for
 /// a TCP socket that is a subflow of an MPTCP connection (ULP `mptcp`),
@@ -1414,6 +1455,13 @@ pub struct Detail {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub mptcp_subflow: Option<MptcpSubflowInfo>,
+    /// Kernel TLS state (TCP sockets whose ULP is `tls`, with the info
+    /// extension).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub tls: Option<TlsInfo>,
     /// IPv4 TOS byte (asked for with `Query::with_tos`).
     #[cfg_attr(
         feature = "serde",
@@ -1533,6 +1581,8 @@ detail_getters! {
     ulp -> ShortName,
     /// MPTCP subflow state ([`Detail::mptcp_subflow`]).
     mptcp_subflow -> MptcpSubflowInfo,
+    /// Kernel TLS state ([`Detail::tls`]).
+    tls -> TlsInfo,
     /// Vegas info ([`Detail::vegas`]).
     vegas -> VegasInfo,
     /// DCTCP info ([`Detail::dctcp`]).

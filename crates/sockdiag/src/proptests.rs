@@ -418,6 +418,62 @@ fn subflow_message(m: &MptcpSubflowInfo, pad: bool) -> Vec<u8> {
     msg
 }
 
+fn tls_info() -> impl Strategy<Value = TlsInfo> {
+    (
+        any::<Option<u16>>(),
+        any::<Option<u16>>(),
+        any::<Option<u16>>(),
+        any::<Option<u16>>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<Option<u16>>(),
+    )
+        .prop_map(
+            |(version, cipher, txconf, rxconf, zc, nopad, maxlen)| TlsInfo {
+                version,
+                cipher,
+                txconf,
+                rxconf,
+                zc_ro_tx: zc,
+                rx_no_pad: nopad,
+                tx_max_payload_len: maxlen,
+            },
+        )
+}
+
+/// An `inet_diag_msg` whose `INET_DIAG_ULP_INFO` nests the name `tls` and
+/// `t` as the kernel lays it out (tls_main.c: u16s, empty flags).
+fn tls_message(t: &TlsInfo) -> Vec<u8> {
+    use crate::consts::*;
+    use crate::wire::push_attr;
+    let mut nest = Vec::new();
+    for (ty, v) in [
+        (TLS_INFO_VERSION, t.version),
+        (TLS_INFO_CIPHER, t.cipher),
+        (TLS_INFO_TXCONF, t.txconf),
+        (TLS_INFO_RXCONF, t.rxconf),
+        (TLS_INFO_TX_MAX_PAYLOAD_LEN, t.tx_max_payload_len),
+    ] {
+        if let Some(v) = v {
+            push_attr(&mut nest, ty, &v.to_ne_bytes());
+        }
+    }
+    if t.zc_ro_tx {
+        push_attr(&mut nest, TLS_INFO_ZC_RO_TX, &[]);
+    }
+    if t.rx_no_pad {
+        push_attr(&mut nest, TLS_INFO_RX_NO_PAD, &[]);
+    }
+    let mut ulp = Vec::new();
+    push_attr(&mut ulp, INET_ULP_INFO_NAME, b"tls\0");
+    push_attr(&mut ulp, INET_ULP_INFO_TLS, &nest);
+    let mut msg = vec![0u8; INET_DIAG_MSG_LEN];
+    msg[0] = 10; // AF_INET6
+    msg[1] = 1; // TCP_ESTABLISHED
+    push_attr(&mut msg, INET_DIAG_ULP_INFO, &ulp);
+    msg
+}
+
 /// Classic BPF instructions as `PACKET_DIAG_FILTER` carries them.
 fn filter_bytes(f: &[SockFilter]) -> Vec<u8> {
     f.iter().flat_map(|i| i.to_bytes()).collect()
@@ -429,6 +485,13 @@ proptest! {
         let s = crate::inet::decode(Table::Tcp, &subflow_message(&m, pad)).unwrap();
         prop_assert_eq!(s.ulp().map(|u| u.as_bytes().to_vec()), Some(b"mptcp".to_vec()));
         prop_assert_eq!(s.mptcp_subflow(), Some(&m));
+    }
+
+    #[test]
+    fn tls_info_decodes_as_the_kernel_encodes_it(t in tls_info()) {
+        let s = crate::inet::decode(Table::Tcp, &tls_message(&t)).unwrap();
+        prop_assert_eq!(s.ulp().map(|u| u.as_bytes().to_vec()), Some(b"tls".to_vec()));
+        prop_assert_eq!(s.tls(), Some(&t));
     }
 
     #[test]
@@ -505,9 +568,11 @@ proptest! {
         mptcp in proptest::option::of(proptest::collection::vec(any::<u8>(), crate::MPTCP_INFO_LEN..=crate::MPTCP_INFO_LEN)),
         timer in proptest::option::of((1u8..=255, any::<u32>(), any::<u8>())),
         sf in proptest::option::of(subflow()),
+        tls in proptest::option::of(tls_info()),
         filter in proptest::option::of(proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>()), 0..8)),
     ) {
         s.detail_or_insert().mptcp_subflow = sf;
+        s.detail_or_insert().tls = tls;
         s.detail_or_insert().packet = filter.map(|f| PacketInfo {
             filter_len: Some(f.len() as u32),
             filter: f.into_iter().map(|(c, t, e, k)| SockFilter::new(c, t, e, k)).collect(),
