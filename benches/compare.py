@@ -27,14 +27,14 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchkit import RSS, ROOT, Farm, log, machine, preflight
+
 NS = "rss-farm"
 # The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
 # ../shared/oracle/build-ss.sh target/ss-oracle), else the system's.
@@ -42,8 +42,6 @@ SS = os.environ.get("RSS_SS_ORACLE") or (
     os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss")
     if os.path.exists(os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss"))
     else "/usr/bin/ss")
-RSS = os.path.join(ROOT, "target", "release", "rss")
-FARM = os.path.join(ROOT, "target", "release", "examples", "farm")
 EXPORT = os.path.join(ROOT, "target", "compare")
 
 # (label, ss args, rss args, wall-time target as rss/ss, or None)
@@ -63,66 +61,20 @@ FLAT = [("-tan -j", "-tan -j"), ("-tanH", "-tanH")]
 FLAT_SLACK_KIB = 4 * 1024
 
 
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
 
 
-def machine():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    ss_version = subprocess.run([SS, "-V"], text=True, capture_output=True).stdout.strip()
+def facts():
+    """The machine, the tools and the commit measured."""
     return {
-        "nproc": os.cpu_count(),
-        "kernel": platform.release(),
-        "ss": ss_version,
-        "cpu": cpu,
-        "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        **machine(SS),
         "hyperfine": sh(["hyperfine", "--version"]).strip(),
         "rustc": sh(["rustc", "--version"]).strip(),
         # The commit measured ("+dirty" with uncommitted changes).
         "commit": sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
         + ("+dirty" if sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).strip() else ""),
     }
-
-
-class Farm:
-    """examples/farm.rs, held open through its stdin."""
-
-    def __init__(self, pairs):
-        extra = max(100, min(5000, pairs // 20))
-        self.args = [FARM, "--pairs", str(pairs), "--name", NS,
-                     "--listeners-only", "4", "--udp", str(extra), "--unix", str(extra)]
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.facts = {}
-        for line in self.proc.stdout:
-            line = line.strip()
-            if line == "ready":
-                break
-            key, _, value = line.partition(" ")
-            self.facts[key] = value
-        else:
-            self.proc.wait()
-            raise RuntimeError(f"farm exited with status {self.proc.returncode} before it was ready")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                self.proc.wait()
 
 
 def one_run(argv):
@@ -133,10 +85,13 @@ def one_run(argv):
 
 
 def rows(text):
-    """A table's rows, whitespace-normalised and sorted; the header and the
-    diag tools' own netlink rows left out."""
+    """A table's rows, whitespace-normalised and sorted; the header, the
+    diag tools' own netlink rows and the indented detail lines of -i/-e/-m
+    (their timers and counters move between two runs) left out."""
     out = []
     for line in text.splitlines()[1:]:
+        if line[:1].isspace():
+            continue
         words = line.split()
         if words and not (words[0] == "nl"):
             out.append(" ".join(words))
@@ -208,7 +163,8 @@ def slug(s):
 
 def measure_size(pairs, args):
     log(f"== {pairs} pairs: building the farm")
-    farm = Farm(pairs)
+    extra = max(100, min(5000, pairs // 20))
+    farm = Farm(pairs, NS, ["--udp", str(extra), "--unix", str(extra)])
     try:
         port = farm.facts["listen_ports"].split()[0]
         tcp = int(farm.facts["tcp_sockets"])
@@ -342,17 +298,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("compare.py: needs root (the farm is a network namespace)")
-    for tool in ("hyperfine", "/usr/bin/time", SS):
-        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
-            sys.exit(f"compare.py: {tool} is missing (apt-get install hyperfine time iproute2)")
-    if os.path.exists(f"/run/netns/{NS}"):
-        sys.exit(f"compare.py: /run/netns/{NS} exists: another farm is running")
-    if not args.no_build:
-        log("building rss and the farm (release)")
-        subprocess.run(["cargo", "build", "--release", "--bin", "rss", "--example", "farm"], cwd=ROOT, check=True)
-    info = machine()
+    preflight("compare.py", NS, ("hyperfine", "/usr/bin/time", SS), build=not args.no_build)
+    info = facts()
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     load0 = os.getloadavg()[0]
     results = [measure_size(p, args) for p in sorted(args.pairs)]

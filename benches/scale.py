@@ -24,17 +24,15 @@ the `scale:begin` / `scale:end` markers of BENCHMARKS.md.
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchkit import RSS, ROOT, Farm, log, machine, preflight
+
 NS = "rss-scale"
 SS = os.environ.get("SS", "/usr/bin/ss")
-RSS = os.path.join(ROOT, "target", "release", "rss")
-FARM = os.path.join(ROOT, "target", "release", "examples", "farm")
 OUT = os.path.join(ROOT, "target", "scale")
 PNG = os.path.join(ROOT, "docs", "scale.png")
 BENCH = os.path.join(ROOT, "BENCHMARKS.md")
@@ -58,40 +56,6 @@ COUNTERS = {
     "json": "grep -c '^{\"netid\"'",
     "summary": "sed -n 's/^TCP: *\\([0-9]*\\).*/\\1/p'",
 }
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-class Farm:
-    """examples/farm.rs, held open through its stdin."""
-
-    def __init__(self, pairs):
-        t = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [FARM, "--pairs", str(pairs), "--name", NS, "--listeners-only", "4"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.facts = {}
-        for line in self.proc.stdout:
-            line = line.strip()
-            if line == "ready":
-                break
-            key, _, value = line.partition(" ")
-            self.facts[key] = value
-        else:
-            self.proc.wait()
-            raise RuntimeError(f"farm exited with status {self.proc.returncode} before it was ready")
-        self.build_s = time.perf_counter() - t
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=300)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                self.proc.wait()
 
 
 def run_once(tool, args, counter, timeout):
@@ -140,7 +104,7 @@ def rounds_for(sockets):
 
 def measure(pairs, ss_timeout):
     log(f"== {pairs} pairs: building the farm")
-    farm = Farm(pairs)
+    farm = Farm(pairs, NS, stop_timeout=300)
     try:
         port = farm.facts["farm_ports"].split()[0]
         tcp = int(farm.facts["tcp_sockets"])
@@ -304,21 +268,9 @@ def main():
     ap.add_argument("--ss-timeout", type=int, default=300,
                     help="stop one ss run after this many seconds (ss -tanp at 1M takes very long)")
     a = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("scale.py: needs root (the farm is a network namespace)")
-    if os.path.exists(f"/run/netns/{NS}"):
-        sys.exit(f"scale.py: /run/netns/{NS} exists: another farm is running")
-    if not a.no_build:
-        subprocess.run(["cargo", "build", "--release", "--bin", "rss", "--example", "farm"],
-                       cwd=ROOT, check=True)
+    preflight("scale.py", NS, build=not a.no_build)
     os.makedirs(OUT, exist_ok=True)
-    info = {
-        "nproc": os.cpu_count(), "kernel": platform.release(),
-        "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "ss": subprocess.run([SS, "-V"], text=True, capture_output=True).stdout.strip(),
-        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                     if l.startswith("model name")), "unknown"),
-    }
+    info = machine(SS)
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     results = []
     for pairs in a.pairs:

@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Writes `rss.1` (with the filter grammar laid out as a section of its
-//! own), `rss-bench.1`, `rss-doctor.1`, `rss-top.1`, `rss-exporter.1`, and
-//! the completions `rss.bash`, `_rss` (zsh) and `rss.fish`, which offer the
+//! own), one `rss-NAME.1` per subcommand of `rss::commands::SUBCOMMANDS`,
+//! and the completions `rss.bash`, `_rss` (zsh) and `rss.fish`, which offer the
 //! subcommands and the words `-f` and `-A` take.
 
 use std::io::{self, Write};
@@ -40,7 +40,7 @@ fn main() {
 /// The `rss` command as the documentation shows it: the parser `rss` runs,
 /// plus what only the documentation needs. The subcommands are dispatched
 /// before that parser (`rss::run()`), so here they are added as clap
-/// subcommands; `-f` and `-A` get their words as possible values (the
+/// subcommands, from the same list (`rss::commands::SUBCOMMANDS`); `-f` and `-A` get their words as possible values (the
 /// parser itself checks them with ss's own messages and takes comma lists
 /// for `-A`); file options get file hints.
 pub fn command() -> clap::Command {
@@ -66,13 +66,12 @@ pub fn command() -> clap::Command {
         .mut_arg("diag", |a| a.value_hint(ValueHint::FilePath))
         .mut_arg("filter_file", |a| a.value_hint(ValueHint::FilePath))
         .disable_help_subcommand(true);
-    for (name, sub) in [
-        ("bench", rss::bench::command()),
-        ("doctor", rss::doctor::command()),
-        ("top", rss::top::TopArgs::command()),
-        ("exporter", rss::exporter::ExporterArgs::command()),
-    ] {
-        cmd = cmd.subcommand(sub.name(name).bin_name(format!("rss {name}")));
+    for sub in rss::commands::SUBCOMMANDS {
+        cmd = cmd.subcommand(
+            (sub.command)()
+                .name(sub.name)
+                .bin_name(format!("rss {}", sub.name)),
+        );
     }
     cmd
 }
@@ -193,9 +192,11 @@ fn extra_sections(w: &mut dyn Write) -> io::Result<()> {
     ));
     s.push('\n');
 
-    s.push_str(".SH \"SEE ALSO\"\n");
-    s.push_str(".BR ss (8),\n.BR rss\\-bench (1),\n.BR rss\\-doctor (1),\n");
-    s.push_str(".BR rss\\-top (1),\n.BR rss\\-exporter (1)\n");
+    s.push_str(".SH \"SEE ALSO\"\n.BR ss (8)");
+    for sub in rss::commands::SUBCOMMANDS {
+        s.push_str(&format!(",\n.BR rss\\-{} (1)", roff(sub.name)));
+    }
+    s.push('\n');
     w.write_all(s.as_bytes())
 }
 

@@ -168,6 +168,24 @@ fn interfaces_are_the_namespace_s() {
         );
         oracle_compare(&ns, &oracle, args);
     }
+    // The same from outside, with -N: `dev` names resolved in the namespace.
+    let path = ns.path();
+    for args in [
+        &["-tln", "dev", "rssv0"][..],
+        &["-tln", "dev", "!=", "rssv0"],
+    ] {
+        let theirs = run_tool(&ns, &oracle, args, &[], Out::Piped);
+        let o = std::process::Command::new(common::rss_bin())
+            .arg("-N")
+            .arg(&path)
+            .args(args)
+            .env_remove("COLUMNS")
+            .output()
+            .unwrap();
+        let ours = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "rss -N {args:?}: {o:?}");
+        assert_eq!(ours, theirs.stdout, "rss -N {args:?}");
+    }
 }
 
 /// `-s`: the summary. Its TCP counters (alloc, orphans, timewait) are

@@ -20,16 +20,20 @@ fn rss(args: &[&str]) -> std::process::Output {
 
 /// The subcommands and the about line each one's own parser has.
 fn subcommands() -> Vec<(&'static str, String)> {
-    use clap::CommandFactory;
-    [
-        ("bench", rss::bench::command()),
-        ("doctor", rss::doctor::command()),
-        ("top", rss::top::TopArgs::command()),
-        ("exporter", rss::exporter::ExporterArgs::command()),
-    ]
-    .into_iter()
-    .map(|(name, cmd)| (name, cmd.get_about().expect("about").to_string()))
-    .collect()
+    let list: Vec<_> = rss::commands::SUBCOMMANDS
+        .iter()
+        .map(|s| {
+            (
+                s.name,
+                (s.command)().get_about().expect("about").to_string(),
+            )
+        })
+        .collect();
+    // The four the README documents, at least.
+    for name in ["bench", "doctor", "top", "exporter"] {
+        assert!(list.iter().any(|(n, _)| *n == name), "{name}");
+    }
+    list
 }
 
 /// Generates the docs once per test into a directory of its own.
@@ -37,18 +41,16 @@ fn generate(test: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("docs-{test}"));
     let _ = std::fs::remove_dir_all(&dir);
     let written = gen_docs::generate(&dir).expect("generate docs");
-    for name in [
-        "rss.1",
-        "rss-bench.1",
-        "rss-doctor.1",
-        "rss-top.1",
-        "rss-exporter.1",
-        "rss.bash",
-        "_rss",
-        "rss.fish",
-    ] {
+    let pages = subcommands()
+        .into_iter()
+        .map(|(name, _)| format!("rss-{name}.1"));
+    for name in ["rss.1", "rss.bash", "_rss", "rss.fish"]
+        .map(String::from)
+        .into_iter()
+        .chain(pages)
+    {
         assert!(
-            written.contains(&dir.join(name)),
+            written.contains(&dir.join(&name)),
             "{name} not in {written:?}"
         );
     }
@@ -177,16 +179,13 @@ fn man_page_lays_out_the_filter_grammar_and_the_subcommands() {
 fn man_pages_render_without_warnings() {
     testkit::require_tool!("groff");
     let dir = generate("groff");
-    for name in [
-        "rss.1",
-        "rss-bench.1",
-        "rss-doctor.1",
-        "rss-top.1",
-        "rss-exporter.1",
-    ] {
+    let pages = subcommands()
+        .into_iter()
+        .map(|(name, _)| format!("rss-{name}.1"));
+    for name in std::iter::once("rss.1".to_string()).chain(pages) {
         let o = Command::new("groff")
             .args(["-man", "-Tutf8", "-ww", "-z"])
-            .arg(dir.join(name))
+            .arg(dir.join(&name))
             .env("MANWIDTH", "80")
             .output()
             .expect("run groff");

@@ -21,15 +21,6 @@ use crate::filter;
     long_about = "rss prints the same tables as iproute2's ss, from the same kernel interface \
                   (NETLINK_SOCK_DIAG), with the same flags and filter words, plus JSON output (-j).",
     override_usage = "rss [OPTIONS] [FILTER]\n       rss COMMAND [OPTIONS]",
-    // clap's default template, with rss's subcommands listed after the usage:
-    // they are dispatched before this parser runs (see `crate::run()`).
-    help_template = "{before-help}{about-with-newline}\n{usage-heading} {usage}\n\n\
-                     Commands (each has its own --help):\n\
-                     \x20 bench     Dump socket tables without rendering and report how fast each source is\n\
-                     \x20 doctor    Find and explain socket problems (samples the sockets and the kernel counters)\n\
-                     \x20 top       Full-screen view of the busiest TCP connections, refreshed every interval\n\
-                     \x20 exporter  Serve socket statistics as Prometheus metrics\n\n\
-                     {all-args}{after-help}",
     after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ] [ EXPRESSION ]\n\
                   STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}\n\
                   TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\
@@ -245,25 +236,6 @@ pub struct Args {
         help = "Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'"
     )]
     pub filter: Vec<String>,
-}
-
-/// A resolver that accepts any interface name: `-N`'s filters are checked
-/// for syntax here and resolved inside the namespace later.
-struct SyntaxOnly;
-
-impl sockdiag::filter::Resolver for SyntaxOnly {
-    fn service(&self, name: &str) -> Option<u16> {
-        sockdiag::filter::SystemResolver.service(name)
-    }
-    fn ifindex(&self, _name: &str) -> Option<u32> {
-        Some(u32::MAX)
-    }
-    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
-        sockdiag::filter::SystemResolver.host(name)
-    }
-    fn cgroup(&self, path: &str) -> Option<u64> {
-        sockdiag::filter::SystemResolver.cgroup(path)
-    }
 }
 
 /// Why the command line was refused.
@@ -619,7 +591,10 @@ impl Config {
     /// Parses `argv` (with the program name first).
     pub fn parse(argv: Vec<OsString>) -> Result<Config, ParseError> {
         use clap::{CommandFactory, FromArgMatches};
+        // The subcommands are dispatched before this parser runs (see
+        // `crate::run()`); its help lists them after the usage.
         let m = Args::command()
+            .help_template(crate::commands::help_template())
             .try_get_matches_from(argv)
             .map_err(ParseError::Clap)?;
         let mut args = Args::from_arg_matches(&m).map_err(ParseError::Clap)?;
@@ -704,7 +679,7 @@ impl Config {
         // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
         let mut words: Vec<String> = rest
             .iter()
-            .flat_map(|w| sockdiag::filter::split_words(w))
+            .flat_map(|w| sockdiag::ss_conventions::split_words(w))
             .collect();
         if let Some(path) = &args.filter_file {
             words.extend(filter::read_filter_file(path)?);
@@ -712,7 +687,7 @@ impl Config {
         // Under -N, interface names belong to that namespace: check the
         // syntax here and let `run` resolve `dev` names inside it.
         let expr = if args.net.is_some() || args.all_netns.is_some() {
-            sockdiag::filter::parse_with(&words, &SyntaxOnly)
+            sockdiag::filter::parse_with(&words, &filter::NsResolver::SyntaxOnly)
                 .and_then(|e| e.map(sockdiag::Filter::new).transpose())
         } else {
             sockdiag::Filter::parse(&words)

@@ -27,26 +27,27 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::parser::ValueSource;
-use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueHint};
+use clap::{Arg, ArgAction, FromArgMatches, Parser, ValueHint};
 
 use sockdiag::bench_support::{parse_proc_line, proc_file_name};
 use sockdiag::{Connection, Error, Family, InetFamilies, NetNs, Query, States, Table, Tables};
 
-use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::run::{EXIT_FAILURE, EXIT_OK};
+
+/// What `rss bench` does, in one line (its `about`, listed by `rss --help`).
+pub const ABOUT: &str = "Dump socket tables without rendering and report how fast each source is";
 
 /// The help heading of the table flags.
 const TABLES: &str = "Tables (default: -t -u -x)";
 
-/// `rss bench`'s command line. The table flags append (`ArgAction::Append`
-/// of no value) so that clap keeps every place each was given: the report
-/// follows the order in which they were first given.
-/// Every other option overrides itself: as with rss itself, a repeated
+/// `rss bench`'s command line, but for the table flags ([`TABLE_FLAGS`],
+/// added by [`command`]). Every option overrides itself: as with rss itself, a repeated
 /// flag is no error (`-i -i`, `-N a -N b`: the last wins).
 #[derive(Parser, Debug)]
 #[command(
     name = "rss bench",
     bin_name = "rss bench",
-    about = "Dump socket tables without rendering and report how fast each source is",
+    about = ABOUT,
     long_about = "Dump socket tables without rendering and report how fast each source is: \
                   per table and source, the sockets seen, the netlink datagrams (batches) and \
                   bytes received, the minimum, median and maximum time of one dump, and \
@@ -57,61 +58,6 @@ const TABLES: &str = "Tables (default: -t -u -x)";
     disable_version_flag = true
 )]
 struct Args {
-    /// TCP
-    #[arg(
-        short = 't',
-        long,
-        action = ArgAction::Append,
-        num_args = 0,
-        default_missing_value = "true",
-        value_parser = clap::value_parser!(bool),
-        help_heading = TABLES
-    )]
-    tcp: Vec<bool>,
-    /// UDP
-    #[arg(
-        short = 'u',
-        long,
-        action = ArgAction::Append,
-        num_args = 0,
-        default_missing_value = "true",
-        value_parser = clap::value_parser!(bool),
-        help_heading = TABLES
-    )]
-    udp: Vec<bool>,
-    /// unix sockets (all types)
-    #[arg(
-        short = 'x',
-        long,
-        action = ArgAction::Append,
-        num_args = 0,
-        default_missing_value = "true",
-        value_parser = clap::value_parser!(bool),
-        help_heading = TABLES
-    )]
-    unix: Vec<bool>,
-    /// raw IP sockets
-    #[arg(
-        short = 'w',
-        long,
-        action = ArgAction::Append,
-        num_args = 0,
-        default_missing_value = "true",
-        value_parser = clap::value_parser!(bool),
-        help_heading = TABLES
-    )]
-    raw: Vec<bool>,
-    /// packet sockets
-    #[arg(
-        short = '0',
-        long,
-        action = ArgAction::Append,
-        num_args = 0,
-        default_missing_value = "true",
-        value_parser = clap::value_parser!(bool),
-        help_heading = TABLES
-    )]
-    packet: Vec<bool>,
     /// IPv4 only (inet tables)
     #[arg(short = '4', long, overrides_with = "ipv4", help_heading = "Selection")]
     ipv4: bool,
@@ -167,9 +113,33 @@ struct Args {
     net: Option<String>,
 }
 
-/// The clap command of `rss bench`, for the man page and completions.
+/// The table flags, in `--help`'s order: long name (also the id), short
+/// name, help, table.
+const TABLE_FLAGS: [(&str, char, &str, BenchTable); 5] = [
+    ("tcp", 't', "TCP", BenchTable::Tcp),
+    ("udp", 'u', "UDP", BenchTable::Udp),
+    ("unix", 'x', "unix sockets (all types)", BenchTable::Unix),
+    ("raw", 'w', "raw IP sockets", BenchTable::Raw),
+    ("packet", '0', "packet sockets", BenchTable::Packet),
+];
+
+/// The clap command of `rss bench` (also for the man page and
+/// completions): the table flags, then [`Args`]. A table flag appends
+/// (`ArgAction::Append` of no value) so that clap keeps every place it was
+/// given: the report follows the order in which they were first given.
 pub fn command() -> clap::Command {
-    Args::command()
+    let tables = TABLE_FLAGS.map(|(long, short, help, _)| {
+        Arg::new(long)
+            .short(short)
+            .long(long)
+            .help(help)
+            .action(ArgAction::Append)
+            .num_args(0)
+            .default_missing_value("true")
+            .value_parser(clap::value_parser!(bool))
+            .help_heading(TABLES)
+    });
+    <Args as clap::Args>::augment_args(clap::Command::new("rss bench").args(tables))
 }
 
 fn parse_runs(v: &str) -> Result<usize, String> {
@@ -285,21 +255,7 @@ impl Row {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let opts = match parse(argv.into_iter().skip(1)) {
         Ok(o) => o,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = write!(out, "{}", e.render());
-                return EXIT_OK;
-            }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let _ = writeln!(
-                err,
-                "rss: bench: {first}\nTry 'rss bench --help' for more information."
-            );
-            return EXIT_USAGE;
-        }
+        Err(e) => return crate::commands::clap_failure("bench", &e, out, err),
     };
     let rows = match measure(&opts) {
         Ok(rows) => rows,
@@ -327,7 +283,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
 /// Parses the arguments from `bench` on (`bench` is clap's program name);
 /// help, version and usage errors are clap's errors.
 fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Options, clap::Error> {
-    let m = Args::command().try_get_matches_from(args)?;
+    let m = command().try_get_matches_from(args)?;
     let a = Args::from_arg_matches(&m)?;
     // Where a flag was last given on the command line, if it was.
     let at = |id: &str| {
@@ -336,31 +292,22 @@ fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Options, clap::Err
             .flatten()
     };
     // Tables in the order they were first given, as before: the report follows it.
-    let mut given: Vec<(usize, BenchTable)> = [
-        ("tcp", BenchTable::Tcp),
-        ("udp", BenchTable::Udp),
-        ("unix", BenchTable::Unix),
-        ("raw", BenchTable::Raw),
-        ("packet", BenchTable::Packet),
-    ]
-    .into_iter()
-    .filter_map(|(id, t)| {
-        let first = m.indices_of(id)?.min()?;
-        (m.value_source(id) == Some(ValueSource::CommandLine)).then_some((first, t))
-    })
-    .collect();
+    let mut given: Vec<(usize, BenchTable)> = TABLE_FLAGS
+        .into_iter()
+        .filter_map(|(id, _, _, t)| {
+            let first = m.indices_of(id)?.min()?;
+            (m.value_source(id) == Some(ValueSource::CommandLine)).then_some((first, t))
+        })
+        .collect();
     given.sort_unstable_by_key(|(i, _)| *i);
     let mut tables: Vec<BenchTable> = given.into_iter().map(|(_, t)| t).collect();
     if tables.is_empty() {
         tables = vec![BenchTable::Tcp, BenchTable::Udp, BenchTable::Unix];
     }
     let families = if a.ipv4 != a.ipv6 {
-        InetFamilies {
-            v4: a.ipv4,
-            v6: a.ipv6,
-        }
+        InetFamilies::new(a.ipv4, a.ipv6)
     } else {
-        InetFamilies { v4: true, v6: true }
+        InetFamilies::BOTH
     };
     // -a and -l: the last one given wins.
     let listening = match (at("all"), at("listening")) {
@@ -657,6 +604,7 @@ fn write_json(out: &mut dyn Write, opts: &Options, rows: &[Row]) -> io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::EXIT_USAGE;
 
     fn p(args: &[&str]) -> Result<Options, clap::Error> {
         parse(
@@ -675,13 +623,7 @@ mod tests {
         );
         assert_eq!(o.runs, 3);
         assert_eq!(o.netns.as_deref(), Some("farm"));
-        assert_eq!(
-            o.families,
-            InetFamilies {
-                v4: true,
-                v6: false
-            }
-        );
+        assert_eq!(o.families, InetFamilies::V4);
         assert!(o.info && !o.json);
         assert_eq!(o.states, States::ALL | States::BOUND_INACTIVE);
         let o = p(&["-l", "--runs=7", "-Nns", "-w0j"]).unwrap();
@@ -691,7 +633,7 @@ mod tests {
         let o = p(&[]).unwrap();
         assert_eq!(o.tables.len(), 3);
         assert_eq!(o.runs, DEFAULT_RUNS);
-        assert_eq!(o.families, InetFamilies { v4: true, v6: true });
+        assert_eq!(o.families, InetFamilies::BOTH);
         assert_eq!(o.states, States::ALL | States::BOUND_INACTIVE);
         for help in ["--help", "-h"] {
             let e = p(&[help]).unwrap_err();
@@ -720,10 +662,7 @@ mod tests {
             p(&["-al", "-a", "-l"]).unwrap().states,
             States::LISTEN | States::CLOSE
         );
-        assert_eq!(
-            p(&["-4", "-6"]).unwrap().families,
-            InetFamilies { v4: true, v6: true }
-        );
+        assert_eq!(p(&["-4", "-6"]).unwrap().families, InetFamilies::BOTH);
         assert_eq!(
             p(&["-N", "a", "-N", "b"]).unwrap().netns.as_deref(),
             Some("b")

@@ -41,13 +41,18 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit status: the system refused (namespace, permission, netlink).
 pub const EXIT_SYSTEM: i32 = 3;
 
+/// What `rss doctor` does, in one line (its `about`, listed by `rss --help`).
+pub const ABOUT: &str =
+    "Find and explain socket problems (samples the sockets and the kernel counters)";
+
 /// Finds and explains socket problems: full accept queues, stuck
 /// handshakes, unread or unacknowledged data, CLOSE-WAIT leaks,
 /// retransmissions, resets, TIME-WAIT and port pressure, UDP drops.
 #[derive(Parser, Debug)]
 #[command(
     name = "rss doctor",
-    about = "Find and explain socket problems (samples the sockets and the kernel counters)",
+    bin_name = "rss doctor",
+    about = ABOUT,
     after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
                   connection), 2 bad usage, 3 the system refused.\n\
                   Thresholds: every rule's threshold has an option below; see the README \
@@ -247,21 +252,7 @@ pub fn command() -> clap::Command {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let args = match Args::try_parse_from(argv.into_iter().skip(1)) {
         Ok(a) => a,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = write!(out, "{}", e.render());
-                return EXIT_CLEAN;
-            }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let _ = writeln!(
-                err,
-                "rss: doctor: {first}\nTry 'rss doctor --help' for more information."
-            );
-            return EXIT_USAGE;
-        }
+        Err(e) => return crate::commands::clap_failure("doctor", &e, out, err),
     };
     let mut buf = io::BufWriter::new(out);
     let result = execute(&args, &mut buf).and_then(|code| {
@@ -301,7 +292,7 @@ fn ns_path(n: &OsString) -> Result<PathBuf, Failure> {
 }
 
 fn build_query(args: &Args) -> Result<Query, Failure> {
-    let words = sockdiag::filter::split_words(&args.filter.join(" "));
+    let words = sockdiag::ss_conventions::split_words(&args.filter.join(" "));
     let mut states = States::ALL;
     let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| Failure::Usage(e.0))?;
     let mut q = Query::new(args.tables()).states(states);

@@ -32,11 +32,15 @@ pub mod server;
 use encode::Format;
 use scrape::{Exporter, ProcessLookup, Scope};
 
+/// What `rss exporter` does, in one line (its `about`, listed by `rss --help`).
+pub const ABOUT: &str = "Serve socket statistics as Prometheus metrics";
+
 /// Command-line arguments of `rss exporter`.
 #[derive(Debug, Parser)]
 #[command(
     name = "rss exporter",
-    about = "Serve socket statistics as Prometheus metrics",
+    bin_name = "rss exporter",
+    about = ABOUT,
     long_about = "Serve socket statistics as Prometheus metrics.\n\n\
         Every scrape of /metrics dumps the sockets afresh (the socket-to-process map is \
         cached and rebuilt in the background). Filter words are those of rss/ss \
@@ -93,7 +97,7 @@ pub struct ExporterArgs {
 fn usage(err: &mut dyn Write, msg: &str) -> i32 {
     let _ = writeln!(
         err,
-        "rss: {msg}\nTry 'rss exporter --help' for more information."
+        "rss: exporter: {msg}\nTry 'rss exporter --help' for more information."
     );
     EXIT_USAGE
 }
@@ -105,7 +109,7 @@ pub fn build_query(words: &[String]) -> Result<Query, String> {
     let rest = crate::filter::parse_states(words, &mut states).map_err(|e| e.to_string())?;
     let words: Vec<String> = rest
         .iter()
-        .flat_map(|w| sockdiag::filter::split_words(w))
+        .flat_map(|w| sockdiag::ss_conventions::split_words(w))
         .collect();
     let expr = sockdiag::filter::parse_with(&words, &SystemResolver)
         .map_err(|e| format!("filter: {e}"))?;
@@ -121,16 +125,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     let argv = std::iter::once(OsString::from("rss exporter")).chain(argv.into_iter().skip(2));
     let args = match ExporterArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = write!(out, "{}", e.render());
-                return EXIT_OK;
-            }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            return usage(err, first.strip_prefix("error: ").unwrap_or(first));
-        }
+        Err(e) => return crate::commands::clap_failure("exporter", &e, out, err),
     };
     let query = match build_query(&args.filter) {
         Ok(q) => q,

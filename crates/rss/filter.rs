@@ -5,6 +5,7 @@
 //! (`dport = :443 and ...`) is parsed by `sockdiag::filter`.
 
 use sockdiag::States;
+use sockdiag::filter::{Resolver, SystemResolver};
 
 use crate::args::{SS_ALL, UsageError};
 
@@ -33,7 +34,38 @@ pub fn read_filter_file(path: &std::path::Path) -> Result<Vec<String>, UsageErro
         )));
     }
     let text = String::from_utf8(bytes).map_err(|_| fail(&"not a text file (invalid UTF-8)"))?;
-    Ok(sockdiag::filter::words_from_file_text(&text))
+    Ok(sockdiag::ss_conventions::words_from_file_text(&text))
+}
+
+/// How the CLI resolves the names in a filter under `-N` or `--all-netns`:
+/// services, hosts and cgroups through the system, interface names (`dev`)
+/// in the namespace dumped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NsResolver<'a> {
+    /// Any interface name is accepted (as index `u32::MAX`): the syntax is
+    /// checked before the namespace is entered, the names resolved in it
+    /// later.
+    SyntaxOnly,
+    /// Interface names are those of this namespace.
+    In(&'a sockdiag::NetNs),
+}
+
+impl Resolver for NsResolver<'_> {
+    fn service(&self, name: &str) -> Option<u16> {
+        SystemResolver.service(name)
+    }
+    fn ifindex(&self, name: &str) -> Option<u32> {
+        match self {
+            NsResolver::SyntaxOnly => Some(u32::MAX),
+            NsResolver::In(ns) => ns.run(|| SystemResolver.ifindex(name)).ok().flatten(),
+        }
+    }
+    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
+        SystemResolver.host(name)
+    }
+    fn cgroup(&self, path: &str) -> Option<u64> {
+        SystemResolver.cgroup(path)
+    }
 }
 
 /// A state name or group, as `ss`'s `scan_state` spells it (case-insensitive).
@@ -108,6 +140,15 @@ pub fn parse_states<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syntax_only_takes_any_interface_and_asks_the_system_for_the_rest() {
+        let r = NsResolver::SyntaxOnly;
+        assert_eq!(r.ifindex("rss-no-such-device"), Some(u32::MAX));
+        assert_eq!(r.ifindex("lo"), Some(u32::MAX));
+        assert_eq!(r.host("127.0.0.1"), SystemResolver.host("127.0.0.1"));
+        assert_eq!(r.service("ssh"), SystemResolver.service("ssh"));
+    }
 
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()

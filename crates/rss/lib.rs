@@ -4,10 +4,16 @@
 //! lab), benches and later subcommands reuse the same code. Arguments become
 //! a plain [`args::Config`]; the config becomes a `sockdiag::Query`; sockets
 //! stream into a renderer ([`render`] for ss's table, [`json`] for `-j`).
+//!
+//! No `unsafe` outside the private `sys` module, which wraps each C library
+//! call the CLI needs (interface names, reverse lookups, the terminal's
+//! width, stop signals) in a safe function.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 pub mod args;
 pub mod bench;
+pub mod commands;
 pub mod doctor;
 pub mod explain;
 pub mod exporter;
@@ -20,5 +26,7 @@ pub mod run;
 pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
 pub mod render;
 pub mod summary;
+#[allow(unsafe_code)]
+mod sys;
 pub mod top;
 pub mod watch;

@@ -1,4 +1,5 @@
 //! `rss`: dispatches to the library.
+#![deny(unsafe_code)]
 
 fn main() {
     let stdout = std::io::stdout();

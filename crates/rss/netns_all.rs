@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 use sockdiag::{Connection, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
 
 use crate::args::{Args, Config};
+use crate::filter::NsResolver;
 use crate::render::TableRenderer;
-use crate::run::{Failure, NsResolver, build_query, is_stdout_tty, render_options};
+use crate::run::{Failure, build_query, is_stdout_tty, render_options};
 
 /// Which namespaces `--all-netns` visits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +150,7 @@ pub fn targets(scope: Scope) -> (Vec<Target>, Vec<String>) {
 pub(crate) fn query_in(config: &Config, ns: &NetNs) -> Result<Query, sockdiag::Error> {
     let mut c = config.clone();
     if config.filter.is_some() {
-        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
+        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
             .and_then(|e| e.map(sockdiag::Filter::new).transpose())
             .map_err(|e| sockdiag::Error::Io {
                 context: "resolving the filter in the namespace",

@@ -4,13 +4,13 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use sockdiag::filter::{Resolver, SystemResolver};
 use sockdiag::{
     Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query,
     Socket,
 };
 
 use crate::args::{Config, Missing, Namespace, ParseError};
+use crate::filter::NsResolver;
 use crate::json::JsonWriter;
 use crate::render::{Names, RenderOptions, TableRenderer};
 
@@ -52,17 +52,8 @@ impl From<Error> for Failure {
 /// Runs `rss` with `argv` (program name first), writing the table to `out`
 /// and messages to `err`. Returns the exit status. Never panics on input.
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    if argv.get(1).is_some_and(|a| a == "bench") {
-        return crate::bench::run(argv, out, err);
-    }
-    if argv.get(1).is_some_and(|a| a == "top") {
-        return crate::top::run(argv, out, err);
-    }
-    if argv.get(1).is_some_and(|a| a == "doctor") {
-        return crate::doctor::run(argv, out, err);
-    }
-    if argv.get(1).is_some_and(|a| a == "exporter") {
-        return crate::exporter::run(argv, out, err);
+    if let Some(sub) = crate::commands::find(&argv) {
+        return (sub.run)(argv, out, err);
     }
     let config = match Config::parse(argv) {
         Ok(c) => c,
@@ -72,9 +63,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
                 let _ = write!(out, "{}", e.render());
                 return EXIT_OK;
             }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first = crate::commands::first_line(&e);
             let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
             return EXIT_USAGE;
         }
@@ -131,7 +120,6 @@ fn privilege_hint(e: &Error) -> &'static str {
 /// show and returns the errno the kernel answered (`ENOENT`: no diag module
 /// for it), or `None` when it answered with sockets or an empty dump.
 fn probe_diag_module(m: Missing) -> Option<i32> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     // struct inet_diag_req_v2 / vsock_diag_req / tipc_sock_diag_req /
     // xdp_diag_req: family, protocol, then fields left zero except states.
     let (family, protocol, len, states_at): (u8, u8, usize, Option<usize>) = match m {
@@ -151,28 +139,19 @@ fn probe_diag_module(m: Missing) -> Option<i32> {
     if let Some(at) = states_at {
         req[16 + at..20 + at].copy_from_slice(&u32::MAX.to_ne_bytes());
     }
-    // SAFETY: plain socket(2); the fd is checked and owned below.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        )
+    let errno = |e: io::Error| e.raw_os_error().unwrap_or(0);
+    let sock = match netlink_sys::Socket::new(libc::NETLINK_SOCK_DIAG as isize) {
+        Ok(s) => s,
+        Err(e) => return Some(errno(e)),
     };
-    if fd < 0 {
-        return Some(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    if let Err(e) = sock.send(&req, 0) {
+        return Some(errno(e));
     }
-    // SAFETY: fd is a fresh socket owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: a valid socket and a buffer of the length given.
-    if unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) } < 0 {
-        return Some(io::Error::last_os_error().raw_os_error().unwrap_or(0));
-    }
-    let mut buf = [0u8; 8192];
-    // SAFETY: a valid socket and a buffer of the length given.
-    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-    if n < 20 {
-        return (n < 0).then(|| io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    let mut buf = Vec::with_capacity(8192);
+    match sock.recv(&mut buf, 0) {
+        Err(e) => return Some(errno(e)),
+        Ok(n) if n < 20 || buf.len() < 20 => return None,
+        Ok(_) => {}
     }
     let ty = u16::from_ne_bytes([buf[4], buf[5]]);
     let code = i32::from_ne_bytes([buf[16], buf[17], buf[18], buf[19]]);
@@ -189,53 +168,12 @@ fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
     }
 }
 
-/// Resolves filter names inside another network namespace: interface
-/// names are that namespace's.
-pub(crate) struct NsResolver<'a>(pub(crate) &'a NetNs);
-
-impl Resolver for NsResolver<'_> {
-    fn service(&self, name: &str) -> Option<u16> {
-        SystemResolver.service(name)
-    }
-    fn ifindex(&self, name: &str) -> Option<u32> {
-        self.0.run(|| SystemResolver.ifindex(name)).ok().flatten()
-    }
-    fn host(&self, name: &str) -> Vec<std::net::IpAddr> {
-        SystemResolver.host(name)
-    }
-    fn cgroup(&self, path: &str) -> Option<u64> {
-        SystemResolver.cgroup(path)
-    }
-}
-
 /// Interface names and the local port range as seen inside `ns`, for the
 /// renderer (`%iface`, service names outside the ephemeral range).
 fn names_in(ns: &NetNs, numeric: bool) -> Names {
     let mut names = Names::new(numeric);
     let seen = ns.run(|| {
-        let mut v = Vec::new();
-        // SAFETY: if_nameindex returns an array ended by a zero entry, or
-        // null; it is read before if_freenameindex releases it.
-        unsafe {
-            let p = libc::if_nameindex();
-            if !p.is_null() {
-                let mut i = 0;
-                loop {
-                    let e = *p.add(i);
-                    if e.if_index == 0 || e.if_name.is_null() {
-                        break;
-                    }
-                    v.push((
-                        e.if_index,
-                        std::ffi::CStr::from_ptr(e.if_name)
-                            .to_string_lossy()
-                            .into_owned(),
-                    ));
-                    i += 1;
-                }
-                libc::if_freenameindex(p);
-            }
-        }
+        let v = crate::sys::interfaces();
         let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
         (v, range)
     });
@@ -258,10 +196,7 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
 pub fn build_query(config: &Config) -> Query {
     let a = &config.args;
     let mut q = Query::new(config.tables)
-        .families(InetFamilies {
-            v4: config.v4,
-            v6: config.v6,
-        })
+        .families(InetFamilies::new(config.v4, config.v6))
         .states(config.states);
     if a.info {
         q = q.with_info();
@@ -356,7 +291,7 @@ pub(crate) fn execute(
     let config = match &netns {
         Some(ns) if config.filter.is_some() => {
             let mut c = config.clone();
-            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver(ns))
+            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
                 .and_then(|e| e.map(sockdiag::Filter::new).transpose())
                 .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
@@ -642,6 +577,6 @@ impl<W: Write> Output<W> {
 }
 
 pub(crate) fn is_stdout_tty() -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(libc::STDOUT_FILENO) == 1 }
+    use std::io::IsTerminal;
+    io::stdout().is_terminal()
 }

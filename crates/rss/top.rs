@@ -35,12 +35,15 @@ use sockdiag::{Query, Sample, SampleOptions, Sampler, States};
 use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use model::{Model, SortKey};
 
+/// What `rss top` does, in one line (its `about`, listed by `rss --help`).
+pub const ABOUT: &str = "Full-screen view of the busiest TCP connections, refreshed every interval";
+
 /// `rss top`: the busiest TCP connections, refreshed.
 #[derive(Debug, Parser)]
 #[command(
     name = "rss top",
     bin_name = "rss top",
-    about = "Full-screen view of the busiest TCP connections, refreshed every interval",
+    about = ABOUT,
     after_help = "Keys: 1-6 sort by Recv-Q, Send-Q, Send/s, Recv/s, Retrans, RTT (again: reverse), \
                   s next sort, / filter (ss language; Enter applies, Esc cancels), g group by process, \
                   up/down select, q quit.\n\n\
@@ -71,18 +74,7 @@ pub struct TopArgs {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let args = match TopArgs::try_parse_from(argv.into_iter().skip(1)) {
         Ok(a) => a,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = write!(out, "{}", e.render());
-                return EXIT_OK;
-            }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let _ = writeln!(err, "rss: top: {first}");
-            return EXIT_USAGE;
-        }
+        Err(e) => return crate::commands::clap_failure("top", &e, out, err),
     };
     let usage = |err: &mut dyn Write, msg: String| {
         let _ = writeln!(err, "rss: top: {msg}");

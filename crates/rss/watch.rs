@@ -24,7 +24,6 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -417,34 +416,21 @@ pub fn delta_line<'a>(sample: &Sample, delta: &'a Delta<'a>) -> DeltaLine<'a> {
     }
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-}
-
 /// Makes SIGINT and SIGTERM end the loop at its next check instead of
 /// killing the process mid-line.
 pub(crate) fn catch_stop_signals() {
-    STOP.store(false, Ordering::SeqCst);
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is
-        // async-signal-safe.
-        unsafe {
-            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
-        }
-    }
+    crate::sys::catch_stop_signals();
 }
 
 /// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).
 pub(crate) fn stopped() -> bool {
-    STOP.load(Ordering::SeqCst)
+    crate::sys::stop_requested()
 }
 
 /// Sleeps until `deadline` or a stop signal; false when stopped.
 fn sleep_until(deadline: Instant) -> bool {
     loop {
-        if STOP.load(Ordering::SeqCst) {
+        if stopped() {
             return false;
         }
         let now = Instant::now();

@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use std::os::unix::ffi::OsStringExt;
 
 use rss::render::{RenderOptions, TableRenderer};
-use sockdiag::filter::{FilterContext, audit, parse_with, run_bytecode, words_from_file_text};
+use sockdiag::filter::{FilterContext, audit, parse_with, run_bytecode};
+use sockdiag::ss_conventions::words_from_file_text;
 use sockdiag::{Family, Socket, Table};
 
 pub const TABLES: [Table; 10] = [
@@ -232,10 +233,7 @@ pub fn check_argv(data: &[u8]) {
             .map(|w| OsString::from_vec(w.to_vec())),
     );
     // Subcommands do their own work (bench builds farms): not here.
-    if argv
-        .get(1)
-        .is_some_and(|a| a == "bench" || a == "doctor" || a == "top" || a == "exporter")
-    {
+    if rss::commands::find(&argv).is_some() {
         return;
     }
     if let Ok(config) = rss::args::Config::parse(argv) {

@@ -102,15 +102,8 @@ impl Default for RenderOptions {
 /// `ss`'s `render_screen_width`: the terminal's columns when standard output
 /// is one, else a positive `$COLUMNS`, else `None`.
 pub fn screen_width(tty: bool) -> Option<usize> {
-    if tty {
-        // SAFETY: winsize is plain data; TIOCGWINSZ fills it or fails.
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        // SAFETY: STDOUT_FILENO and a valid pointer to a winsize.
-        if unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } != -1
-            && ws.ws_col > 0
-        {
-            return Some(ws.ws_col as usize);
-        }
+    if tty && let Some(cols) = crate::sys::stdout_columns() {
+        return Some(usize::from(cols));
     }
     let c = atoi(std::env::var_os("COLUMNS")?.as_encoded_bytes());
     (c > 0).then_some((c as usize).min(MAX_SCREEN_WIDTH))

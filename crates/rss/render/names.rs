@@ -13,7 +13,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::ffi::CStr;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -242,7 +241,7 @@ impl Names {
     pub fn ifname(&mut self, index: u32) -> &str {
         self.ifnames
             .entry(index)
-            .or_insert_with(|| match if_indextoname(index) {
+            .or_insert_with(|| match crate::sys::interface_name(index) {
                 Some(n) => n.into(),
                 None => format!("if{index}").into(),
             })
@@ -258,7 +257,7 @@ impl Names {
         };
         self.hosts
             .entry(key)
-            .or_insert_with(|| reverse_lookup(key).map(Into::into))
+            .or_insert_with(|| crate::sys::reverse_lookup(key).map(Into::into))
             .as_deref()
     }
 
@@ -519,67 +518,6 @@ fn unescape_mount(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn if_indextoname(index: u32) -> Option<String> {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: buf holds IF_NAMESIZE bytes, as if_indextoname requires; on
-    // success it holds a NUL-terminated name.
-    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: p points into buf, NUL-terminated (checked non-null above).
-    Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
-}
-
-/// Reverse lookup through the system resolver (`getnameinfo` with
-/// `NI_NAMEREQD`, i.e. a name or nothing).
-fn reverse_lookup(addr: IpAddr) -> Option<String> {
-    // SAFETY: all-zero is a valid sockaddr_storage.
-    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let len = match addr {
-        IpAddr::V4(a) => {
-            // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
-            let sin =
-                unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in) };
-            sin.sin_family = libc::AF_INET as libc::sa_family_t;
-            sin.sin_addr.s_addr = u32::from_ne_bytes(a.octets());
-            std::mem::size_of::<libc::sockaddr_in>()
-        }
-        IpAddr::V6(a) => {
-            // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
-            let sin6 = unsafe {
-                &mut *(&mut ss as *mut libc::sockaddr_storage as *mut libc::sockaddr_in6)
-            };
-            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-            sin6.sin6_addr.s6_addr = a.octets();
-            std::mem::size_of::<libc::sockaddr_in6>()
-        }
-    };
-    let mut host = [0 as libc::c_char; 1025];
-    // SAFETY: ss holds a sockaddr of `len` bytes; host is a writable buffer
-    // of the length passed; no service buffer is requested.
-    let rc = unsafe {
-        libc::getnameinfo(
-            &ss as *const libc::sockaddr_storage as *const libc::sockaddr,
-            len as libc::socklen_t,
-            host.as_mut_ptr(),
-            host.len() as libc::socklen_t,
-            std::ptr::null_mut(),
-            0,
-            libc::NI_NAMEREQD,
-        )
-    };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: on success getnameinfo wrote a NUL-terminated name into host.
-    Some(
-        unsafe { CStr::from_ptr(host.as_ptr()) }
-            .to_string_lossy()
-            .into_owned(),
-    )
 }
 
 #[cfg(test)]

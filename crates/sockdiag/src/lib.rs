@@ -63,6 +63,8 @@
 //! the kernel where it can and in user space otherwise, with what it needs
 //! from the namespace ([`filter::FilterContext`]) read once per dump.
 #![deny(missing_docs)]
+// Syscalls and `unsafe` live in `sys` alone, behind safe functions.
+#![deny(unsafe_code)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 #[doc(hidden)]
@@ -90,7 +92,9 @@ pub mod sample;
 mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
+pub mod ss_conventions;
 mod summary;
+#[allow(unsafe_code)]
 mod sys;
 mod tcp_info;
 mod unix;

@@ -1076,3 +1076,48 @@ fn json_row(v: &serde_json::Value) -> (String, String, u64, u64, String, String)
         end(&v["peer"], true),
     )
 }
+
+#[test]
+fn a_captured_dump_replays_from_its_datagrams() {
+    require_privileged!();
+    let lab = Lab::new();
+    let (_l, client, server, port) = unread_pair(&lab);
+    let uds = lab.run(UnixStream::pair).unwrap();
+    let q = Query::new(Tables::TCP | Tables::UNIX_STREAM).with_info();
+    // Settled: the reader holds its 1000 bytes.
+    assert!(wait_until(WAIT, || lab
+        .dump(&q)
+        .iter()
+        .any(|s| s.local_port() == Some(port) && s.recv_q == 1000)));
+    let mut conn = Connection::in_netns(&lab.diag).expect("a sock_diag socket");
+    let mut datagrams = Vec::new();
+    conn.raw_dump(&q, |_, d| {
+        datagrams.push(d.to_vec());
+        Ok(())
+    })
+    .expect("raw dump");
+    let replayed: Vec<Socket> = Connection::from_datagrams(datagrams)
+        .dump(&q)
+        .collect::<Result<_, _>>()
+        .expect("the capture replays");
+    // The sockets the test made, each once, as the kernel described them.
+    let inodes: Vec<u64> = replayed.iter().map(|s| s.inode).collect();
+    for want in [inode(&client), inode(&server), inode(&uds.0), inode(&uds.1)] {
+        assert_eq!(inodes.iter().filter(|&&i| i == want).count(), 1, "{want}");
+    }
+    let reader = replayed.iter().find(|s| s.inode == inode(&server)).unwrap();
+    assert_eq!((reader.state, reader.recv_q), (State::Established, 1000));
+    assert!(reader.tcp_info.is_some());
+    // Unix before TCP (ss's order), listener and pair: 3 TCP and 2 unix.
+    let tables: Vec<Table> = replayed.iter().map(|s| s.netid).collect();
+    assert_eq!(
+        tables,
+        [
+            Table::UnixStream,
+            Table::UnixStream,
+            Table::Tcp,
+            Table::Tcp,
+            Table::Tcp
+        ]
+    );
+}

@@ -1,0 +1,200 @@
+//! The subcommands of `rss`, declared once.
+//!
+//! [`SUBCOMMANDS`] is the one list: [`crate::run()`] dispatches on it,
+//! `rss --help` lists it ([`help_template`]), and the man pages and shell
+//! completions (`examples/gen_docs.rs`) are generated from it. Each
+//! subcommand lives in a file of its own with a clap parser.
+//!
+//! A subcommand is taken only when it is the first argument, spelled
+//! exactly. Everything else is `ss`'s command line, untouched: `ss` reads
+//! every word after the options as a filter word (`ss -t bench` and `ss
+//! bench` both fail on the filter), so `rss -t bench`, `rss -- bench` or
+//! `rss benchmark` are filter words here too, and no filter can begin with
+//! a subcommand's name (a filter begins with `state`, `exclude`, a
+//! predicate keyword, `not`, `!` or `(`).
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::run::{EXIT_OK, EXIT_USAGE};
+
+/// One subcommand of `rss`.
+#[derive(Debug, Clone, Copy)]
+pub struct Subcommand {
+    /// Its name: `rss NAME [ARGS]`.
+    pub name: &'static str,
+    /// The line `rss --help` lists it with: its parser's `about`.
+    pub about: &'static str,
+    /// Its clap command, for the man pages and shell completions.
+    pub command: fn() -> clap::Command,
+    /// Runs it with the whole command line (`rss`, `NAME`, its arguments),
+    /// writing to `out` and `err`; returns the exit status.
+    pub run: fn(Vec<OsString>, &mut dyn Write, &mut dyn Write) -> i32,
+}
+
+/// Every subcommand, in the order `rss --help` lists them.
+pub const SUBCOMMANDS: &[Subcommand] = &[
+    Subcommand {
+        name: "bench",
+        about: crate::bench::ABOUT,
+        command: crate::bench::command,
+        run: crate::bench::run,
+    },
+    Subcommand {
+        name: "doctor",
+        about: crate::doctor::ABOUT,
+        command: crate::doctor::command,
+        run: crate::doctor::run,
+    },
+    Subcommand {
+        name: "top",
+        about: crate::top::ABOUT,
+        command: crate::top::TopArgs::command,
+        run: crate::top::run,
+    },
+    Subcommand {
+        name: "exporter",
+        about: crate::exporter::ABOUT,
+        command: crate::exporter::ExporterArgs::command,
+        run: crate::exporter::run,
+    },
+];
+
+/// The subcommand `argv` asks for: its second word, when that is exactly a
+/// subcommand's name. `None` means `rss [ss options] [FILTER]`.
+pub fn find(argv: &[OsString]) -> Option<&'static Subcommand> {
+    let word: &OsStr = argv.get(1)?;
+    SUBCOMMANDS.iter().find(|s| word == s.name)
+}
+
+/// The help template of `rss` itself: clap's default with the subcommands
+/// listed after the usage, one line each (`  NAME  about`).
+pub fn help_template() -> String {
+    let width = SUBCOMMANDS.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let mut t = String::from(
+        "{before-help}{about-with-newline}\n{usage-heading} {usage}\n\n\
+         Commands (each has its own --help):\n",
+    );
+    for s in SUBCOMMANDS {
+        t.push_str(&format!("  {:<width$}  {}\n", s.name, s.about));
+    }
+    t.push_str("\n{all-args}{after-help}");
+    t
+}
+
+/// Reports a clap error of subcommand `name`: help and version go to `out`
+/// (exit 0); a usage error is one `rss: NAME: ...` line and a hint on `err`
+/// (exit 2).
+pub(crate) fn clap_failure(
+    name: &str,
+    e: &clap::Error,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = write!(out, "{}", e.render());
+        return EXIT_OK;
+    }
+    let _ = writeln!(
+        err,
+        "rss: {name}: {}\nTry 'rss {name} --help' for more information.",
+        first_line(e)
+    );
+    EXIT_USAGE
+}
+
+/// The first line of a clap error, without clap's `error: `.
+pub(crate) fn first_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("bad usage");
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn each_entry_is_its_parsers_own() {
+        for s in SUBCOMMANDS {
+            let cmd = (s.command)();
+            assert_eq!(
+                cmd.get_about().map(|a| a.to_string()).as_deref(),
+                Some(s.about),
+                "{}",
+                s.name
+            );
+            // The parser names itself after the subcommand (usage lines,
+            // man page file names).
+            assert_eq!(cmd.get_name(), format!("rss {}", s.name));
+            assert_eq!(cmd.get_bin_name(), Some(cmd.get_name()));
+            assert_eq!(
+                find(&argv(&["rss", s.name, "--help"])).map(|f| f.name),
+                Some(s.name)
+            );
+        }
+        let mut names: Vec<_> = SUBCOMMANDS.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SUBCOMMANDS.len(), "a name twice");
+    }
+
+    #[test]
+    fn only_the_first_word_spelled_exactly_is_a_subcommand() {
+        for words in [
+            &["rss"][..],
+            &["rss", "-t", "bench"],
+            &["rss", "--", "bench"],
+            &["rss", "Bench"],
+            &["rss", "benchmark"],
+            &["rss", "bench=1"],
+            &["rss", "-tbench"],
+            &["rss", "state", "established"],
+            &["rss", "dst", "1.2.3.4"],
+            &["rss", "", "bench"],
+        ] {
+            assert!(find(&argv(words)).is_none(), "{words:?}");
+        }
+    }
+
+    #[test]
+    fn no_filter_word_that_starts_a_filter_is_a_subcommand() {
+        // The words a filter may begin with, as ss's grammar has them.
+        for w in [
+            "state",
+            "exclude",
+            "excl",
+            "src",
+            "dst",
+            "sport",
+            "dport",
+            "dev",
+            "fwmark",
+            "cgroup",
+            "autobound",
+            "not",
+            "!",
+            "(",
+        ] {
+            assert!(find(&argv(&["rss", w])).is_none(), "{w}");
+        }
+    }
+
+    #[test]
+    fn help_lists_every_subcommand_aligned() {
+        let t = help_template();
+        for s in SUBCOMMANDS {
+            assert!(
+                t.contains(&format!("  {:<8}  {}\n", s.name, s.about)),
+                "{t}"
+            );
+        }
+    }
+}
