@@ -5,9 +5,12 @@
 //! are canonical (`established`, `unix_stream`): `ss` spellings such as
 //! `ESTAB` or `u_str` belong to renderers.
 //!
-//! A [`Socket`] holds no heap allocation for inet sockets (names and
-//! `tcp_info` are stored inline), so a dump can hand them out by value
-//! without allocating per socket.
+//! A [`Socket`] is at most 512 bytes (504 on x86-64, asserted by a test).
+//! What a TCP or UDP socket carries for `ss -tuanoiem` (endpoints,
+//! `tcp_info`, congestion control, memory, timer, ...) is stored inline, so
+//! a dump hands sockets out by value without allocating per socket
+//! (`tests/no_alloc.rs` counts); the rarer facts share one boxed
+//! [`Detail`], and a bound unix name is boxed in its [`UnixName`].
 #![deny(unsafe_code)]
 
 use std::fmt;
