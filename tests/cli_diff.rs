@@ -449,8 +449,8 @@ fn json_values_match_the_table_and_the_library() {
         assert_eq!(row["inode"].as_u64().unwrap(), s.inode);
         assert_eq!(row["recv_q"].as_i64().unwrap(), i64::from(s.recv_q));
         assert_eq!(row["send_q"].as_i64().unwrap(), i64::from(s.send_q));
-        assert_eq!(row["local"], serde_json::to_value(s.local).unwrap());
-        assert_eq!(row["peer"], serde_json::to_value(s.peer).unwrap());
+        assert_eq!(row["local"], serde_json::to_value(&s.local).unwrap());
+        assert_eq!(row["peer"], serde_json::to_value(&s.peer).unwrap());
     }
     // Each option adds its own fields.
     for (flag, present) in [

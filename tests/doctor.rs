@@ -94,7 +94,7 @@ fn sampler_matches_sockets_across_samples() {
         listener_track
             .latest()
             .unwrap()
-            .processes
+            .processes()
             .iter()
             .any(|p| p.pid == me),
         "the listener's holder is this process"

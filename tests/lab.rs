@@ -225,11 +225,11 @@ fn check_lib(e: &Expect, socks: &[Socket]) -> Result<Socket, String> {
                 .bound
                 .max_for(s)
                 .ok_or_else(|| format!("library: {}: no tcp_info to bound its timer", e.role))?;
-            if t.expires > max || t.expires < want.bound.min() {
+            if t.expires() > max || t.expires() < want.bound.min() {
                 return Err(format!(
                     "library: {}'s timer expires in {:?}, expected {:?}..={max:?}",
                     e.role,
-                    t.expires,
+                    t.expires(),
                     want.bound.min()
                 ));
             }
@@ -272,10 +272,10 @@ fn check_row(
                     e.role, row.line
                 ));
             }
-            let after = after.timer.map_or(Duration::ZERO, |t| t.expires);
+            let after = after.timer.map_or(Duration::ZERO, |t| t.expires());
             let slack = Duration::from_millis(5);
             let lo = after.saturating_sub(t.precision + slack);
-            let hi = lib.expires + slack;
+            let hi = lib.expires() + slack;
             if t.expires < lo || t.expires > hi {
                 return Err(format!(
                     "{who}: {} row {:?}: expiry {:?} outside the library's {lo:?}..={hi:?}",
@@ -325,7 +325,7 @@ fn try_step(lab: &Lab, step: &Step) -> Result<(), String> {
         // A timer that fired or was re-armed between the two looks makes
         // the printed row incomparable: the caller looks again.
         let moved = match (before.timer, after.timer) {
-            (Some(a), Some(b)) => a.retransmits != b.retransmits || b.expires > a.expires,
+            (Some(a), Some(b)) => a.retransmits != b.retransmits || b.expires_ms > a.expires_ms,
             _ => false,
         };
         if moved {

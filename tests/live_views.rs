@@ -187,7 +187,7 @@ fn events_as_json_lines() {
             .flatten()
             .any(|s| {
                 matches!(s.local, sockdiag::Endpoint::Netlink { protocol: 4, .. })
-                    && s.netlink.as_ref().is_some_and(|n| !n.groups.is_empty())
+                    && s.netlink().is_some_and(|n| !n.groups.is_empty())
             })
     });
     assert!(subscribed, "rss -E never subscribed");
@@ -329,7 +329,7 @@ fn lost_events_are_counted() {
             .dump_in(&diag_ns)
             .unwrap()
             .flatten()
-            .any(|s| s.netlink.as_ref().is_some_and(|n| !n.groups.is_empty()))
+            .any(|s| s.netlink().is_some_and(|n| !n.groups.is_empty()))
     });
     assert!(subscribed, "rss -E never subscribed");
     // rss is stopped while the sockets close: its queue must overflow.

@@ -305,12 +305,9 @@ fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Options, clap::Err
         tables = vec![BenchTable::Tcp, BenchTable::Udp, BenchTable::Unix];
     }
     let families = if a.ipv4 != a.ipv6 {
-        InetFamilies {
-            v4: a.ipv4,
-            v6: a.ipv6,
-        }
+        InetFamilies::new(a.ipv4, a.ipv6)
     } else {
-        InetFamilies { v4: true, v6: true }
+        InetFamilies::BOTH
     };
     // -a and -l: the last one given wins.
     let listening = match (at("all"), at("listening")) {
@@ -626,13 +623,7 @@ mod tests {
         );
         assert_eq!(o.runs, 3);
         assert_eq!(o.netns.as_deref(), Some("farm"));
-        assert_eq!(
-            o.families,
-            InetFamilies {
-                v4: true,
-                v6: false
-            }
-        );
+        assert_eq!(o.families, InetFamilies::V4);
         assert!(o.info && !o.json);
         assert_eq!(o.states, States::ALL | States::BOUND_INACTIVE);
         let o = p(&["-l", "--runs=7", "-Nns", "-w0j"]).unwrap();
@@ -642,7 +633,7 @@ mod tests {
         let o = p(&[]).unwrap();
         assert_eq!(o.tables.len(), 3);
         assert_eq!(o.runs, DEFAULT_RUNS);
-        assert_eq!(o.families, InetFamilies { v4: true, v6: true });
+        assert_eq!(o.families, InetFamilies::BOTH);
         assert_eq!(o.states, States::ALL | States::BOUND_INACTIVE);
         for help in ["--help", "-h"] {
             let e = p(&[help]).unwrap_err();
@@ -671,10 +662,7 @@ mod tests {
             p(&["-al", "-a", "-l"]).unwrap().states,
             States::LISTEN | States::CLOSE
         );
-        assert_eq!(
-            p(&["-4", "-6"]).unwrap().families,
-            InetFamilies { v4: true, v6: true }
-        );
+        assert_eq!(p(&["-4", "-6"]).unwrap().families, InetFamilies::BOTH);
         assert_eq!(
             p(&["-N", "a", "-N", "b"]).unwrap().netns.as_deref(),
             Some("b")

@@ -292,7 +292,7 @@ fn ns_path(n: &OsString) -> Result<PathBuf, Failure> {
 }
 
 fn build_query(args: &Args) -> Result<Query, Failure> {
-    let words = sockdiag::filter::split_words(&args.filter.join(" "));
+    let words = sockdiag::ss_conventions::split_words(&args.filter.join(" "));
     let mut states = States::ALL;
     let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| Failure::Usage(e.0))?;
     let mut q = Query::new(args.tables()).states(states);

@@ -47,21 +47,25 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
     }
     if !a.info {
         s.tcp_info = None;
-        s.mptcp_info = None;
         s.congestion = None;
-        s.ulp = None;
-        s.vegas = None;
-        s.dctcp = None;
-        s.bbr = None;
+        if let Some(d) = s.detail_mut() {
+            d.mptcp_info = None;
+            d.ulp = None;
+            d.vegas = None;
+            d.dctcp = None;
+            d.bbr = None;
+        }
     }
     if !(a.memory || a.info) {
         s.skmem = None;
         s.meminfo = None;
     }
-    if !a.tos {
-        s.tos = None;
-        s.tclass = None;
-        s.class_id = None;
+    if !a.tos
+        && let Some(d) = s.detail_mut()
+    {
+        d.tos = None;
+        d.tclass = None;
+        d.class_id = None;
     }
 }
 

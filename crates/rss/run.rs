@@ -196,10 +196,7 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
 pub fn build_query(config: &Config) -> Query {
     let a = &config.args;
     let mut q = Query::new(config.tables)
-        .families(InetFamilies {
-            v4: config.v4,
-            v6: config.v6,
-        })
+        .families(InetFamilies::new(config.v4, config.v6))
         .states(config.states);
     if a.info {
         q = q.with_info();

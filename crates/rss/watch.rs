@@ -187,10 +187,9 @@ pub fn endpoint_text(e: &Endpoint) -> String {
                 std::net::IpAddr::V6(a) => format!("[{a}]:{p}"),
             }
         }
-        Endpoint::Unix { name, inode } => match name {
-            sockdiag::UnixName::Path(p) => p.to_string(),
-            sockdiag::UnixName::Abstract(p) => format!("@{p}"),
-            sockdiag::UnixName::Unnamed => format!("* {inode}"),
+        Endpoint::Unix { name, inode } => match name.view() {
+            sockdiag::UnixNameRef::Unnamed => format!("* {inode}"),
+            _ => name.to_string(),
         },
         Endpoint::Packet { protocol, ifindex } => format!("proto {protocol:#x} if {ifindex}"),
         Endpoint::Netlink {

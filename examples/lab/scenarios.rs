@@ -461,7 +461,7 @@ pub fn brief(socks: &[Socket]) -> String {
             s.send_q,
             inet(&s.local),
             inet(&s.peer),
-            s.timer.map(|t| (t.kind, t.expires, t.retransmits))
+            s.timer.map(|t| (t.kind, t.expires(), t.retransmits))
         );
     }
     if out.is_empty() {
@@ -1079,7 +1079,7 @@ fn close_wait(mut lab: Lab, obs: &mut dyn Observer) -> Result<Report> {
     lab.fact(
         "fin_timeout_s",
         cl.timer
-            .map_or(0, |t| t.expires.as_secs_f64().round() as i64),
+            .map_or(0, |t| t.expires().as_secs_f64().round() as i64),
     );
     let fin_wait2 = || {
         expect(
@@ -1162,7 +1162,7 @@ fn time_wait(mut lab: Lab, obs: &mut dyn Observer) -> Result<Report> {
     })?;
     lab.fact(
         "timewait_ms",
-        tw.timer.map_or(0, |t| t.expires.as_millis() as i64),
+        tw.timer.map_or(0, |t| t.expires().as_millis() as i64),
     );
     obs.step(
         &lab,

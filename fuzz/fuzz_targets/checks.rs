@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use std::os::unix::ffi::OsStringExt;
 
 use rss::render::{RenderOptions, TableRenderer};
-use sockdiag::filter::{FilterContext, audit, parse_with, run_bytecode, words_from_file_text};
+use sockdiag::filter::{FilterContext, audit, parse_with, run_bytecode};
+use sockdiag::ss_conventions::words_from_file_text;
 use sockdiag::{Family, Socket, Table};
 
 pub const TABLES: [Table; 10] = [

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use sockdiag::{Endpoint, Family, Socket, State, Table, UnixName};
+use sockdiag::{Endpoint, Family, Socket, State, Table, UnixNameRef};
 
 use super::engine::*;
 use super::fmt;
@@ -122,11 +122,11 @@ fn inet_sockopt(ext: &mut Vec<u8>, oneline: bool, o: sockdiag::SockOpt) {
 
 /// `proc_ctx_print`: ` users:(("comm",pid=N,fd=N),…)` in the Process column.
 fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
-    if !opts.processes || s.processes.is_empty() || s.inode == 0 {
+    if !opts.processes || s.processes().is_empty() || s.inode == 0 {
         return;
     }
     buf.extend_from_slice(b" users:(");
-    for (i, p) in s.processes.iter().enumerate() {
+    for (i, p) in s.processes().iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -221,7 +221,7 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
     if (opts.timers || opts.extended)
         && let Some(t) = &s.timer
     {
-        let ms = t.expires.as_millis().min(u32::MAX as u128) as u32;
+        let ms = t.expires_ms;
         out!(
             ext,
             " timer:({},{},{})",
@@ -241,13 +241,13 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         shutdown(ext, s);
     }
     if opts.tos {
-        if let Some(t) = s.tos {
+        if let Some(t) = s.tos() {
             out!(ext, " tos:{}", fmt::alt_hex(t.into()));
         }
-        if let Some(t) = s.tclass {
+        if let Some(t) = s.tclass() {
             out!(ext, " tclass:{}", fmt::alt_hex(t.into()));
         }
-        if let Some(c) = s.class_id {
+        if let Some(c) = s.class_id() {
             out!(ext, " class_id:{}", fmt::alt_hex(c));
         }
     }
@@ -268,7 +268,7 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         skmem(ext, s, true);
         // ss prints tcp_info whenever the kernel sent it, i.e. with -i.
         if opts.info {
-            if let Some(mi) = &s.mptcp_info {
+            if let Some(mi) = s.mptcp_info() {
                 mptcp_stats(ext, mi);
             } else if let Some(ti) = &s.tcp_info {
                 tcp_stats(ext, opts, s, ti);
@@ -276,7 +276,7 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         }
         // mptcp_show_info prints no ULP; tcp_show_info does.
         if s.netid != Table::Mptcp
-            && let Some(ulp) = &s.ulp
+            && let Some(ulp) = s.ulp()
         {
             ext.extend_from_slice(b" tcp-ulp-");
             ext.extend_from_slice(ulp.as_bytes());
@@ -342,18 +342,18 @@ fn skmem(ext: &mut Vec<u8>, s: &Socket, legacy: bool) {
 }
 
 fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
-    let (name, inode) = match s.local {
-        Endpoint::Unix { name, inode } => (name, if inode != 0 { inode } else { s.inode }),
-        _ => (UnixName::Unnamed, s.inode),
+    let (name, inode) = match &s.local {
+        Endpoint::Unix { name, inode } => (name.view(), if *inode != 0 { *inode } else { s.inode }),
+        _ => (UnixNameRef::Unnamed, s.inode),
     };
     let a = &mut row[COL_ADDR];
     match name {
-        UnixName::Unnamed => a.push(b'*'),
-        UnixName::Path(p) => a.extend(p.as_bytes().iter().take_while(|&&b| b != 0)),
+        UnixNameRef::Unnamed => a.push(b'*'),
+        UnixNameRef::Path(p) => a.extend(p.iter().take_while(|&&b| b != 0)),
         // ss turns every NUL of an abstract name into '@', the leading one too.
-        UnixName::Abstract(n) => {
+        UnixNameRef::Abstract(n) => {
             a.push(b'@');
-            a.extend(n.as_bytes().iter().map(|&b| if b == 0 { b'@' } else { b }));
+            a.extend(n.iter().map(|&b| if b == 0 { b'@' } else { b }));
         }
     }
     a.push(b' ');
@@ -371,7 +371,7 @@ fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
     }
     if opts.extended {
         shutdown(ext, s);
-        if let Some(u) = &s.unix {
+        if let Some(u) = s.unix() {
             if let Some(v) = &u.vfs {
                 out!(
                     ext,
@@ -421,7 +421,7 @@ fn packet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOpti
             s.inode as u32,
             s.cookie.unwrap_or(0)
         );
-        if let Some(p) = &s.packet {
+        if let Some(p) = s.packet() {
             let nl = if opts.oneline { " " } else { "\n\t" };
             out!(
                 ext,
@@ -491,7 +491,7 @@ fn netlink_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOpt
     // Process column (lost when that column is off).
     let p = &mut row[COL_PROC];
     if opts.extended {
-        let groups = s.netlink.as_ref().map_or(0u32, |n| {
+        let groups = s.netlink().map_or(0u32, |n| {
             n.groups
                 .iter()
                 .filter(|&&g| (1..=32).contains(&g))

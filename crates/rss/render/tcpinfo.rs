@@ -123,7 +123,7 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
             kv(ext, name, v);
         }
     }
-    if let Some(d) = &s.dctcp {
+    if let Some(d) = s.dctcp() {
         if d.enabled != 0 {
             out!(
                 ext,
@@ -137,7 +137,7 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
             ext.extend_from_slice(b" dctcp:fallback_mode");
         }
     }
-    if let Some(b) = &s.bbr {
+    if let Some(b) = s.bbr() {
         out!(
             ext,
             " bbr:(bw:{}bps,mrtt:{}",
@@ -153,7 +153,7 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
         ext.push(b')');
     }
     let mut rtt = rtt_us as f64;
-    if let Some(v) = &s.vegas
+    if let Some(v) = s.vegas()
         && v.enabled != 0
         && v.rtt != 0
         && v.rtt != 0x7fff_ffff

@@ -12,7 +12,15 @@ use sockdiag::{
     Timer, TimerKind, UnixInfo, UnixVfs,
 };
 use sockdiag::{Endpoint, Family, Socket, State, Table, TcpInfo, UnixName};
-use std::time::Duration;
+
+/// Builds a `#[non_exhaustive]` model struct from `Default` and the fields given.
+macro_rules! with {
+    ($t:ty { $($f:ident: $v:expr),* $(,)? }) => {{
+        let mut x = <$t>::default();
+        $(x.$f = $v;)*
+        x
+    }};
+}
 
 pub(super) fn names() -> Names {
     let mut n = Names::new(false);
@@ -181,19 +189,9 @@ fn users_of_a_shared_listener() {
             _ => 5,
         };
         s.inode = 1000 + fd as u64;
-        s.processes = vec![
-            Process {
-                command: "python3".into(),
-                pid: 5555,
-                fd,
-                tid: None,
-            },
-            Process {
-                command: "python3".into(),
-                pid: 5512,
-                fd,
-                tid: None,
-            },
+        s.detail_or_insert().processes = vec![
+            Process::new("python3", 5555, fd),
+            Process::new("python3", 5512, fd),
         ];
     }
     let opts = RenderOptions {
@@ -217,20 +215,11 @@ fn users_of_a_shared_listener() {
 fn users_threads_and_escaping() {
     let mut s = tcp(State::Listen, "0.0.0.0", 22, "0.0.0.0", 0);
     s.inode = 1234;
-    s.processes = vec![
-        Process {
-            command: "sshd".into(),
-            pid: 812,
-            fd: 3,
-            tid: None,
-        },
-        Process {
-            command: "we\"ird)\tname\u{e9}".into(),
-            pid: 9,
-            fd: 7,
-            tid: Some(10),
-        },
-    ];
+    s.detail_or_insert().processes = vec![Process::new("sshd", 812, 3), {
+        let mut p = Process::new("we\"ird)\tname\u{e9}", 9, 7);
+        p.tid = Some(10);
+        p
+    }];
     let o = RenderOptions {
         processes: true,
         ..fields()
@@ -359,11 +348,7 @@ fn extended_and_timers_piped() {
             s.cgroup_id = Some(1);
             s.mark = Some(0);
             s.shutdown = Some(Shutdown::default());
-            s.timer = timer.map(|ms| Timer {
-                kind: TimerKind::Keepalive,
-                expires: Duration::from_millis(ms),
-                retransmits: 0,
-            });
+            s.timer = timer.map(|ms| Timer::new(TimerKind::Keepalive, (ms) as u32, 0));
             s
         })
         .collect();
@@ -398,11 +383,7 @@ fn extended_fields_by_rule() {
     s.inode = 4321;
     s.cookie = Some(0xffff_8f00_1234_5678);
     s.mark = Some(0x2a);
-    s.timer = Some(Timer {
-        kind: TimerKind::On,
-        expires: Duration::from_millis(200),
-        retransmits: 2,
-    });
+    s.timer = Some(Timer::new(TimerKind::On, 200, 2));
     s.shutdown = Some(Shutdown {
         recv: true,
         send: true,
@@ -446,11 +427,7 @@ fn extended_fields_by_rule() {
         "*:8080 *:* ino:433 sk:1001 cgroup:/ v6only:0 <->"
     );
     // -o without -e: only the timer.
-    s.timer = Some(Timer {
-        kind: TimerKind::Persist,
-        expires: Duration::from_millis(9373),
-        retransmits: 1,
-    });
+    s.timer = Some(Timer::new(TimerKind::Persist, 9373, 1));
     assert_eq!(
         row(
             RenderOptions {
@@ -478,11 +455,7 @@ fn timer_names() {
         (TimerKind::Delack, "delack", 40, "040ms"),
         (TimerKind::Unknown(9), "unknown", 0, ""),
     ] {
-        s.timer = Some(Timer {
-            kind: k,
-            expires: Duration::from_millis(ms),
-            retransmits: 3,
-        });
+        s.timer = Some(Timer::new(k, (ms) as u32, 3));
         assert_eq!(
             row(o.clone(), &s),
             format!("10.0.0.1:22 10.0.0.2:50000 timer:({name},{text},3)")
@@ -689,7 +662,7 @@ fn unix(
         inode: inode.into(),
     };
     s.peer = Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode: peer.into(),
     };
     s
@@ -776,12 +749,11 @@ fn unix_extended_and_memory() {
         dev: 254 << 20,
     });
     u.icons = Some(vec![2385305]);
-    s.unix = Some(Box::new(u));
-    s.skmem = Some(SkMemInfo {
+    s.detail_or_insert().unix = Some(u);
+    s.skmem = Some(with!(SkMemInfo {
         rcvbuf: 212992,
-        sndbuf: 212992,
-        ..Default::default()
-    });
+        sndbuf: 212992
+    }));
     let e = RenderOptions {
         extended: true,
         ..fields()
@@ -802,8 +774,9 @@ fn unix_extended_and_memory() {
         "/tmp/lab/x.sock 2386629 * 0 skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0) <-> ino:10059860 dev:0/65024 peers: 2385305"
     );
     // A listener with no pending connection: "peers:" alone (ss 6.1, lab's @seq).
-    s.unix.as_mut().unwrap().icons = Some(vec![]);
-    s.unix.as_mut().unwrap().vfs = None;
+    let u = s.detail_mut().and_then(|d| d.unix.as_mut()).unwrap();
+    u.icons = Some(vec![]);
+    u.vfs = None;
     assert_eq!(row(e, &s), "/tmp/lab/x.sock 2386629 * 0 <-> peers:");
 }
 
@@ -847,12 +820,11 @@ fn packet_details() {
     d.uid = Some(0);
     let mut info = PacketInfo::default();
     info.flags = 1;
-    d.packet = Some(Box::new(info));
-    d.skmem = Some(SkMemInfo {
+    d.detail_or_insert().packet = Some(info);
+    d.skmem = Some(with!(SkMemInfo {
         rcvbuf: 212992,
-        sndbuf: 212992,
-        ..Default::default()
-    });
+        sndbuf: 212992
+    }));
     let e = RenderOptions {
         extended: true,
         memory: true,
@@ -867,7 +839,7 @@ fn packet_details() {
     info.version = 2;
     info.flags = 0x2 | 0x10;
     info.fanout = Some(0x0003_0007);
-    d.packet = Some(Box::new(info));
+    d.detail_or_insert().packet = Some(info);
     d.uid = Some(1000);
     assert_eq!(
         row(
@@ -879,7 +851,7 @@ fn packet_details() {
         ),
         "*:* * uid:1000 ino:2385310 sk:12f413\n\tver:2 cpy_thresh:0 flags(  auxdata loss )\n\tfanout(id:7,type:roll)"
     );
-    d.packet = Some(Box::new(PacketInfo::default()));
+    d.detail_or_insert().packet = Some(PacketInfo::default());
     d.uid = Some(0);
     assert_eq!(
         row(
@@ -1018,13 +990,12 @@ fn netlink_connected_and_details() {
     let mut e = netlink(4, 0, 832);
     let mut info = NetlinkInfo::default();
     info.groups = vec![1, 5, 40];
-    e.netlink = Some(Box::new(info));
-    e.skmem = Some(SkMemInfo {
+    e.detail_or_insert().netlink = Some(info);
+    e.skmem = Some(with!(SkMemInfo {
         rmem_alloc: 832,
         rcvbuf: 212992,
-        sndbuf: 212992,
-        ..Default::default()
-    });
+        sndbuf: 212992
+    }));
     let o = RenderOptions {
         extended: true,
         memory: true,
@@ -1143,7 +1114,7 @@ fn lab_established() -> Socket {
         ("rcv_wnd", 65536),
     ]));
     s.congestion = Some(ShortName::new(b"bbr"));
-    s.bbr = Some(Box::new(BbrInfo {
+    s.detail_or_insert().bbr = Some(with!(BbrInfo {
         bw: 0,
         min_rtt: 29,
         pacing_gain: 0,
@@ -1242,14 +1213,14 @@ fn tcp_info_rare_fields_by_rule() {
     s.inode = 5;
     s.cookie = Some(0xa);
     s.tcp_info = Some(ti);
-    s.dctcp = Some(Box::new(DctcpInfo {
+    s.detail_or_insert().dctcp = Some(with!(DctcpInfo {
         enabled: 1,
         ce_state: 0,
         alpha: 1024,
         ab_ecn: 10,
         ab_tot: 20,
     }));
-    s.bbr = Some(Box::new(BbrInfo {
+    s.detail_or_insert().bbr = Some(with!(BbrInfo {
         bw: 1_250_000,
         min_rtt: 1500,
         pacing_gain: 739,
@@ -1284,9 +1255,9 @@ fn tcp_info_rare_fields_by_rule() {
         ("snd_mss", 1000),
         ("rtt", 1),
     ]));
-    s.dctcp = Some(Box::new(DctcpInfo::default()));
-    s.bbr = None;
-    s.vegas = Some(Box::new(sockdiag::VegasInfo {
+    s.detail_or_insert().dctcp = Some(DctcpInfo::default());
+    s.detail_or_insert().bbr = None;
+    s.detail_or_insert().vegas = Some(with!(sockdiag::VegasInfo {
         enabled: 1,
         rttcnt: 1,
         rtt: 8000,
@@ -1338,11 +1309,10 @@ fn memory_line() {
     s.cookie = Some(0x1001);
     s.cgroup_id = Some(1);
     s.shutdown = Some(Shutdown::default());
-    s.skmem = Some(SkMemInfo {
+    s.skmem = Some(with!(SkMemInfo {
         rcvbuf: 131072,
-        sndbuf: 16384,
-        ..Default::default()
-    });
+        sndbuf: 16384
+    }));
     s.tcp_info = Some(tcp_info(&[
         ("rto", 3_000_000),
         ("snd_cwnd", 10),
@@ -1373,15 +1343,14 @@ fn udp_tos_and_memory() {
     //   then "\t skmem:(r832,rb212992,t0,tb212992,f3264,w0,o0,bl0,d0)"
     let mut u = inet(Table::Udp, State::Close, "0.0.0.0", 53, "0.0.0.0", 0);
     u.cookie = Some(0x51);
-    u.tos = Some(0);
-    u.class_id = Some(0);
-    u.skmem = Some(SkMemInfo {
+    u.detail_or_insert().tos = Some(0);
+    u.detail_or_insert().class_id = Some(0);
+    u.skmem = Some(with!(SkMemInfo {
         rmem_alloc: 832,
         rcvbuf: 212992,
         sndbuf: 212992,
-        fwd_alloc: 3264,
-        ..Default::default()
-    });
+        fwd_alloc: 3264
+    }));
     let o = RenderOptions {
         tos: true,
         memory: true,
@@ -1391,8 +1360,8 @@ fn udp_tos_and_memory() {
         row(o.clone(), &u),
         "0.0.0.0:53 0.0.0.0:* tos:0 class_id:0\n\t skmem:(r832,rb212992,t0,tb212992,f3264,w0,o0,bl0,d0)"
     );
-    u.tos = Some(0x10);
-    u.class_id = Some(6);
+    u.detail_or_insert().tos = Some(0x10);
+    u.detail_or_insert().class_id = Some(6);
     u.skmem = None;
     assert_eq!(
         row(
@@ -1407,7 +1376,8 @@ fn udp_tos_and_memory() {
     let mut v6 = inet(Table::Udp, State::Close, "::", 5000, "::", 0);
     v6.cookie = Some(0x52);
     v6.v6only = Some(true);
-    (v6.tos, v6.tclass, v6.class_id) = (Some(0), Some(0), Some(0));
+    let d = v6.detail_or_insert();
+    (d.tos, d.tclass, d.class_id) = (Some(0), Some(0), Some(0));
     assert_eq!(
         row(
             RenderOptions {
@@ -1431,12 +1401,12 @@ fn udp_tos_and_memory() {
         ..fields()
     };
     assert_eq!(row(m.clone(), &u), "0.0.0.0:53 0.0.0.0:*\n\t");
-    u.meminfo = Some(Box::new(MemInfo {
+    u.meminfo = Some(MemInfo {
         rmem: 1,
         wmem: 2,
         fmem: 3,
         tmem: 4,
-    }));
+    });
     assert_eq!(row(m, &u), "0.0.0.0:53 0.0.0.0:*\n\t mem:(r1,w2,f3,t4)");
 }
 
@@ -1516,7 +1486,7 @@ fn mptcp_info_line() {
         "10.0.0.2",
         2,
     );
-    s.mptcp_info = Some(Box::new(sockdiag::MptcpInfo::from_bytes(&b)));
+    s.detail_or_insert().mptcp_info = Some(sockdiag::MptcpInfo::from_bytes(&b));
     let o = RenderOptions {
         info: true,
         oneline: true,
@@ -1531,7 +1501,7 @@ fn mptcp_info_line() {
 #[test]
 fn ulp_name() {
     let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
-    s.ulp = Some(Box::new(ShortName::new(b"tls")));
+    s.detail_or_insert().ulp = Some(ShortName::new(b"tls"));
     assert_eq!(
         row(
             RenderOptions {
@@ -1578,11 +1548,7 @@ fn render_now_keeps_widths_growing() {
         names(),
     );
     let mut a = tcp(State::Established, "10.0.0.100", 1, "10.0.0.2", 2);
-    a.timer = Some(Timer {
-        kind: TimerKind::On,
-        expires: Duration::from_millis(200),
-        retransmits: 0,
-    });
+    a.timer = Some(Timer::new(TimerKind::On, 200, 0));
     r.push(&a).unwrap();
     r.render().unwrap();
     r.push(&tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2))

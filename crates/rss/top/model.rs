@@ -148,7 +148,7 @@ pub struct Model {
 }
 
 fn process_of(s: &Socket) -> String {
-    match s.processes.first() {
+    match s.processes().first() {
         Some(p) => format!("{}({})", p.command, p.pid),
         None => "-".into(),
     }
@@ -166,7 +166,7 @@ impl Model {
     /// Sets the filter from ss words (`state established dport = :443`);
     /// on error the previous filter stays and the message says why.
     pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
-        let words = sockdiag::filter::split_words(text);
+        let words = sockdiag::ss_conventions::split_words(text);
         let mut states = crate::args::SS_ALL;
         let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| e.0)?;
         let saw_state = rest.len() != words.len();
@@ -396,12 +396,10 @@ pub(crate) mod tests {
         raw[200..208].copy_from_slice(&bytes_sent.to_ne_bytes());
         s.tcp_info = Some(TcpInfo::from_bytes(&raw));
         if !command.is_empty() {
-            s.processes.push(Process {
-                command: command.into(),
-                pid: if command == "curl" { 101 } else { 200 },
-                fd: 3,
-                tid: None,
-            });
+            let pid = if command == "curl" { 101 } else { 200 };
+            s.detail_or_insert()
+                .processes
+                .push(Process::new(command, pid, 3));
         }
         s
     }

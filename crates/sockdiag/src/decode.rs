@@ -24,7 +24,7 @@ use crate::consts::{NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMIL
 use crate::error::DecodeError;
 use crate::inet::TCPDIAG_GETSOCK;
 use crate::model::{Socket, Table};
-use crate::wire::NlMsgs;
+use crate::wire::{NlMsg, NlMsgs};
 use crate::{inet, netlink, packet, unix};
 
 /// One message of a datagram, decoded.
@@ -107,39 +107,46 @@ impl Iterator for Datagram<'_> {
         if msg.flags & NLM_F_DUMP_INTR != 0 {
             self.interrupted = true;
         }
-        Some(match msg.ty {
-            NLMSG_DONE | NLMSG_ERROR => {
-                self.ended = true;
-                match msg.payload.get(..4) {
-                    None => Err(DecodeError {
-                        what: if msg.ty == NLMSG_DONE {
-                            "NLMSG_DONE code"
-                        } else {
-                            "nlmsgerr"
-                        },
-                        offset: crate::consts::NLMSG_HDRLEN,
-                        expected: 4,
-                        actual: msg.payload.len(),
-                    }),
-                    Some(b) => {
-                        let code = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                        Ok(Message::Done(if code < 0 {
-                            Err(code.checked_neg().unwrap_or(i32::MAX))
-                        } else {
-                            Ok(())
-                        }))
-                    }
-                }
+        if matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR) {
+            self.ended = true;
+        }
+        Some(decode_message(self.table, &msg))
+    }
+}
+
+/// Decodes one framed message of a reply to a dump of `table`: the step
+/// [`Datagram`] takes per message, and the one [`Dump`](crate::Dump) takes
+/// on every message its source yields (netlink, a recorded datagram, a
+/// replay file), so every dump decodes as the public decoder does.
+#[inline]
+pub(crate) fn decode_message(table: Table, msg: &NlMsg<'_>) -> Result<Message, DecodeError> {
+    match msg.ty {
+        NLMSG_DONE | NLMSG_ERROR => match msg.payload.get(..4) {
+            None => Err(DecodeError {
+                what: if msg.ty == NLMSG_DONE {
+                    "NLMSG_DONE code"
+                } else {
+                    "nlmsgerr"
+                },
+                offset: crate::consts::NLMSG_HDRLEN,
+                expected: 4,
+                actual: msg.payload.len(),
+            }),
+            Some(b) => {
+                let code = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+                Ok(Message::Done(if code < 0 {
+                    Err(code.checked_neg().unwrap_or(i32::MAX))
+                } else {
+                    Ok(())
+                }))
             }
-            SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => {
-                match decode_payload(self.table, msg.payload) {
-                    Ok(Some(s)) => Ok(Message::Socket(s)),
-                    Ok(None) => Ok(Message::Skipped),
-                    Err(e) => Err(e),
-                }
-            }
-            _ => Ok(Message::Skipped),
-        })
+        },
+        SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => match decode_payload(table, msg.payload) {
+            Ok(Some(s)) => Ok(Message::Socket(s)),
+            Ok(None) => Ok(Message::Skipped),
+            Err(e) => Err(e),
+        },
+        _ => Ok(Message::Skipped),
     }
 }
 

@@ -19,7 +19,6 @@
 pub(crate) mod fixtures;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use fixtures::*;
 
@@ -115,9 +114,9 @@ fn tcp4_common(s: &mut Socket) {
         recv: false,
         send: false,
     }); // INET_DIAG_SHUTDOWN: 0
-    s.tos = Some(0); // INET_DIAG_TOS: 0
+    s.detail_or_insert().tos = Some(0); // INET_DIAG_TOS: 0
     s.mark = Some(0); // INET_DIAG_MARK: 0 (sent because the capture ran with CAP_NET_ADMIN)
-    s.class_id = Some(0); // INET_DIAG_CLASS_ID: 0 (no net_cls class, priority 0)
+    s.detail_or_insert().class_id = Some(0); // INET_DIAG_CLASS_ID: 0 (no net_cls class, priority 0)
     s.cgroup_id = Some(1); // INET_DIAG_CGROUP_ID: 1, the root cgroup
     s.sockopt = Some(SOCKOPT4); // INET_DIAG_SOCKOPT: 0x0052
     s.uid = Some(0); // inet_diag_msg[64..68] idiag_uid
@@ -136,12 +135,12 @@ fn tcp4_listener_with_one_waiting_connection() {
     want.send_q = 5; // [60..64] idiag_wqueue: the backlog
     want.inode = 1799596; // [68..72] idiag_inode
     tcp4_common(&mut want);
-    want.meminfo = Some(Box::new(MemInfo {
+    want.meminfo = Some(MemInfo {
         rmem: 0,
         wmem: 0,
         fmem: 0,
         tmem: 0,
-    })); // INET_DIAG_MEMINFO
+    }); // INET_DIAG_MEMINFO
     want.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0])); // INET_DIAG_SKMEMINFO
     want.congestion = Some(ShortName::new(b"bbr")); // INET_DIAG_CONG "bbr\0"
     // No VEGASINFO/BBRINFO: the kernel asks the congestion module only below TIME-WAIT.
@@ -174,21 +173,21 @@ fn tcp4_reader_every_field() {
     want.send_q = 0; // [60..64] idiag_wqueue
     want.inode = 1799598; // [68..72]
     tcp4_common(&mut want);
-    want.meminfo = Some(Box::new(MemInfo {
+    want.meminfo = Some(MemInfo {
         rmem: 1832,
         wmem: 0,
         fmem: 2264,
         tmem: 0,
-    })); // INET_DIAG_MEMINFO
+    }); // INET_DIAG_MEMINFO
     want.skmem = Some(skmem([1832, 131072, 0, 3939840, 2264, 0, 0, 0, 0])); // INET_DIAG_SKMEMINFO
     want.congestion = Some(ShortName::new(b"bbr")); // INET_DIAG_CONG
     // INET_DIAG_BBRINFO: bw_lo 0, bw_hi 0, min_rtt 21 us, pacing_gain 0, cwnd_gain 0
-    want.bbr = Some(Box::new(BbrInfo {
+    want.detail_or_insert().bbr = Some(BbrInfo {
         bw: 0,
         min_rtt: 21,
         pacing_gain: 0,
         cwnd_gain: 0,
-    }));
+    });
     let i = s.tcp_info.expect("INET_DIAG_INFO");
     want.tcp_info = Some(i);
     assert_eq!(*s, want);
@@ -275,8 +274,8 @@ fn tcp4_waiting_connection_has_no_inode() {
     // accept queue, with no file yet.
     let s = &socks[2];
     assert_eq!(
-        (s.state, s.local, s.peer),
-        (State::Established, v4(LO4, 5000), v4(LO4, 56728))
+        (s.state, &s.local, &s.peer),
+        (State::Established, &v4(LO4, 5000), &v4(LO4, 56728))
     );
     assert_eq!(s.inode, 0); // [68..72]
     assert_eq!(s.cookie, Some(0x1124ed)); // [44..52]
@@ -284,7 +283,7 @@ fn tcp4_waiting_connection_has_no_inode() {
     assert_eq!(s.skmem, Some(skmem([0, 131072, 0, 3939840, 0, 0, 0, 0, 0])));
     assert_eq!(s.tcp_info.and_then(|i| i.rcv_mss()), Some(536)); // [20..24] no data yet
     assert_eq!(
-        s.bbr.as_deref(),
+        s.bbr(),
         Some(&BbrInfo {
             bw: 0,
             min_rtt: 12,
@@ -300,21 +299,21 @@ fn tcp4_waiting_connection_has_no_inode() {
     want.cookie = Some(0x1124f0);
     want.inode = 1799599;
     tcp4_common(&mut want);
-    want.meminfo = Some(Box::new(MemInfo {
+    want.meminfo = Some(MemInfo {
         rmem: 0,
         wmem: 0,
         fmem: 0,
         tmem: 0,
-    }));
+    });
     want.skmem = Some(skmem([0, 131072, 0, 3939840, 0, 0, 0, 0, 0]));
     want.congestion = Some(ShortName::new(b"bbr"));
     // INET_DIAG_BBRINFO: pacing and cwnd gains 256 = 1.0 << 8.
-    want.bbr = Some(Box::new(BbrInfo {
+    want.detail_or_insert().bbr = Some(BbrInfo {
         bw: 0,
         min_rtt: 9,
         pacing_gain: 256,
         cwnd_gain: 256,
-    }));
+    });
     want.tcp_info = c.tcp_info;
     assert_eq!(*c, want);
     let i = c.tcp_info.expect("INET_DIAG_INFO");
@@ -333,11 +332,7 @@ fn tcp4_time_wait_carries_its_timer() {
     want.peer = v4(LO4, 5001);
     want.cookie = Some(0x1124ee);
     // [2] idiag_timer 3 (timewait), [52..56] idiag_expires 60000 ms, [3] retrans 0
-    want.timer = Some(Timer {
-        kind: TimerKind::TimeWait,
-        expires: Duration::from_millis(60000),
-        retransmits: 0,
-    });
+    want.timer = Some(Timer::new(TimerKind::TimeWait, 60000, 0));
     want.inode = 0; // TIME-WAIT sockets have no inode
     want.uid = Some(0);
     want.mark = Some(0); // INET_DIAG_MARK, the only attribute
@@ -354,15 +349,15 @@ fn tcp4_writer_tos_mark_and_reno() {
     want.send_q = 0; // [60..64]: the 1000 bytes were acknowledged
     want.inode = 1799597;
     tcp4_common(&mut want);
-    want.tos = Some(0x10); // INET_DIAG_TOS: IP_TOS 0x10 (IPTOS_LOWDELAY)
+    want.detail_or_insert().tos = Some(0x10); // INET_DIAG_TOS: IP_TOS 0x10 (IPTOS_LOWDELAY)
     want.mark = Some(42); // INET_DIAG_MARK: SO_MARK 42
-    want.class_id = Some(6); // INET_DIAG_CLASS_ID: no net_cls class, so sk_priority (6 from TOS 0x10)
-    want.meminfo = Some(Box::new(MemInfo {
+    want.detail_or_insert().class_id = Some(6); // INET_DIAG_CLASS_ID: no net_cls class, so sk_priority (6 from TOS 0x10)
+    want.meminfo = Some(MemInfo {
         rmem: 0,
         wmem: 0,
         fmem: 0,
         tmem: 0,
-    }));
+    });
     want.skmem = Some(skmem([0, 131072, 0, 2626560, 0, 0, 0, 0, 0]));
     want.congestion = Some(ShortName::new(b"reno")); // reno has no get_info: no VEGAS/BBR attribute
     want.tcp_info = s.tcp_info;
@@ -382,13 +377,13 @@ fn tcp6_listeners_report_v6only() {
     let common = |s: &mut Socket| {
         s.uid = Some(0);
         s.shutdown = Some(Shutdown::default());
-        s.tos = Some(0);
-        s.tclass = Some(0); // INET_DIAG_TCLASS (IPv6 only)
+        s.detail_or_insert().tos = Some(0);
+        s.detail_or_insert().tclass = Some(0); // INET_DIAG_TCLASS (IPv6 only)
         s.mark = Some(0);
-        s.class_id = Some(0);
+        s.detail_or_insert().class_id = Some(0);
         s.cgroup_id = Some(1);
         s.sockopt = Some(SOCKOPT6);
-        s.meminfo = Some(Box::new(MemInfo::default()));
+        s.meminfo = Some(MemInfo::default());
         s.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0]));
         s.congestion = Some(ShortName::new(b"bbr"));
     };
@@ -417,7 +412,7 @@ fn tcp6_half_closed_pair_and_mapped_connection() {
     // The server: the peer sent 500 bytes and a FIN; nothing was read.
     let s = &socks[2];
     assert_eq!(
-        (s.state, s.local, s.peer),
+        (s.state, s.local.clone(), s.peer.clone()),
         (State::CloseWait, v6(lo6, 6000), v6(lo6, 32820))
     );
     // idiag_rqueue is rcv_nxt - copied_seq, and the FIN takes a sequence number.
@@ -429,7 +424,7 @@ fn tcp6_half_closed_pair_and_mapped_connection() {
             send: false
         })
     ); // INET_DIAG_SHUTDOWN 1
-    assert_eq!((s.v6only, s.tclass, s.bbr.clone()), (None, Some(0), None)); // no SKV6ONLY; CLOSE-WAIT gets no BBRINFO
+    assert_eq!((s.v6only, s.tclass(), s.bbr()), (None, Some(0), None)); // no SKV6ONLY; CLOSE-WAIT gets no BBRINFO
     assert_eq!(s.tcp_info.and_then(|i| i.bytes_received()), Some(501));
     assert_eq!((s.inode, s.cookie), (1800661, Some(0x1124f3)));
     assert_eq!(
@@ -448,22 +443,22 @@ fn tcp6_half_closed_pair_and_mapped_connection() {
         recv: false,
         send: true,
     }); // INET_DIAG_SHUTDOWN 2
-    want.tos = Some(0);
-    want.tclass = Some(0x20); // INET_DIAG_TCLASS: IPV6_TCLASS 0x20
+    want.detail_or_insert().tos = Some(0);
+    want.detail_or_insert().tclass = Some(0x20); // INET_DIAG_TCLASS: IPV6_TCLASS 0x20
     want.mark = Some(0);
-    want.class_id = Some(0);
+    want.detail_or_insert().class_id = Some(0);
     want.cgroup_id = Some(1);
     want.sockopt = Some(SOCKOPT6);
-    want.meminfo = Some(Box::new(MemInfo::default()));
+    want.meminfo = Some(MemInfo::default());
     want.skmem = Some(skmem([0, 131072, 0, 3939840, 0, 0, 0, 0, 0]));
     want.congestion = Some(ShortName::new(b"bbr"));
     // INET_DIAG_BBRINFO: bw_lo 4096000000, bw_hi 0, min_rtt 8, gains 739 (2.89 << 8)
-    want.bbr = Some(Box::new(BbrInfo {
+    want.detail_or_insert().bbr = Some(BbrInfo {
         bw: 4_096_000_000,
         min_rtt: 8,
         pacing_gain: 739,
         cwnd_gain: 739,
-    }));
+    });
     want.tcp_info = c.tcp_info;
     assert_eq!(*c, want);
     assert_eq!(c.tcp_info.and_then(|i| i.bytes_acked()), Some(502)); // SYN, 500 bytes, FIN
@@ -472,7 +467,7 @@ fn tcp6_half_closed_pair_and_mapped_connection() {
     let m = &socks[3];
     let mapped: Ipv6Addr = "::ffff:127.0.0.1".parse().unwrap();
     assert_eq!((m.family, m.state), (Family::Inet6, State::Established));
-    assert_eq!((m.local, m.peer), (v6(mapped, 6001), v6(mapped, 57738)));
+    assert_eq!((&m.local, &m.peer), (&v6(mapped, 6001), &v6(mapped, 57738)));
     assert_eq!(
         (m.inode, m.cookie, m.v6only),
         (1800663, Some(0x1124f4), None)
@@ -490,12 +485,12 @@ fn mptcp_info_is_not_taken_for_tcp_info() {
     want.send_q = 4; // idiag_wqueue: the backlog, copied from the subflow listener
     want.inode = 1800664;
     tcp4_common(&mut want);
-    want.meminfo = Some(Box::new(MemInfo::default()));
+    want.meminfo = Some(MemInfo::default());
     want.skmem = Some(skmem([0, 131072, 0, 16384, 0, 0, 0, 0, 0]));
     // INET_DIAG_INFO holds 96 bytes of `struct mptcp_info`: not a tcp_info.
     want.tcp_info = None;
     // A listener: every counter is zero, all 96 bytes present.
-    want.mptcp_info = Some(Box::new(crate::MptcpInfo::from_bytes(&[0u8; 96])));
+    want.detail_or_insert().mptcp_info = Some(crate::MptcpInfo::from_bytes(&[0u8; 96]));
     assert_eq!(socks[0], want);
 }
 
@@ -587,7 +582,7 @@ fn unix_sockets_every_field() {
         s.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0])); // UNIX_DIAG_MEMINFO
     };
     let peer = |inode| Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode,
     };
 
@@ -595,7 +590,7 @@ fn unix_sockets_every_field() {
     let mut want = Socket::new(Table::UnixStream, Family::Unix, State::Listen);
     want.inode = 1800666;
     want.cookie = Some(0x1124f7); // [8..16] udiag_cookie
-    let name = UnixName::Path(InlineBytes::new(b"/tmp/rss-fixture.sock")); // UNIX_DIAG_NAME, NUL dropped
+    let name = UnixName::new_path(b"/tmp/rss-fixture.sock"); // UNIX_DIAG_NAME, NUL dropped
     want.local = Endpoint::Unix {
         name,
         inode: 1800666,
@@ -604,13 +599,13 @@ fn unix_sockets_every_field() {
     want.recv_q = 1; // UNIX_DIAG_RQLEN rqueue: one connection waiting
     want.send_q = 2; // UNIX_DIAG_RQLEN wqueue: the backlog
     common(&mut want);
-    want.unix = Some(Box::new(UnixInfo {
+    want.detail_or_insert().unix = Some(UnixInfo {
         vfs: Some(UnixVfs {
             ino: 10010690,
             dev: 266338304,
         }), // UNIX_DIAG_VFS
         icons: Some(vec![1800667]), // UNIX_DIAG_ICONS: the waiting client's inode
-    }));
+    });
     assert_eq!(socks[0], want);
 
     // The stream pair: 42 bytes written by 1800669, unread by 1800670.
@@ -618,7 +613,7 @@ fn unix_sockets_every_field() {
     want.inode = 1800670;
     want.cookie = Some(0x1124f8);
     want.local = Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode: 1800670,
     }; // no UNIX_DIAG_NAME
     want.peer = peer(1800669); // UNIX_DIAG_PEER
@@ -629,7 +624,7 @@ fn unix_sockets_every_field() {
     want.inode = 1800669;
     want.cookie = Some(0x1124fb);
     want.local = Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode: 1800669,
     };
     want.peer = peer(1800670);
@@ -665,7 +660,7 @@ fn unix_sockets_every_field() {
         want.inode = inode.into();
         want.cookie = Some(cookie);
         want.local = Endpoint::Unix {
-            name: UnixName::Unnamed,
+            name: UnixName::UNNAMED,
             inode: inode.into(),
         };
         want.peer = peer(peer_ino);
@@ -680,7 +675,7 @@ fn unix_sockets_every_field() {
     want.inode = 1800667;
     want.cookie = Some(0x1124fc);
     want.local = Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode: 1800667,
     };
     want.peer = peer(0); // UNIX_DIAG_PEER present, 0
@@ -691,7 +686,7 @@ fn unix_sockets_every_field() {
     let mut want = Socket::new(Table::UnixDgram, Family::Unix, State::Close);
     want.inode = 1800668;
     want.cookie = Some(0x1124fd);
-    let name = UnixName::Abstract(InlineBytes::new(b"rss-fixture")); // leading NUL dropped
+    let name = UnixName::new_abstract(b"rss-fixture"); // leading NUL dropped
     want.local = Endpoint::Unix {
         name,
         inode: 1800668,
@@ -734,10 +729,10 @@ fn packet_sockets_every_field() {
     want.uid = Some(0); // PACKET_DIAG_UID
     want.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0])); // PACKET_DIAG_MEMINFO
     // pdi_flags: PDI_RUNNING; version 0 (TPACKET_V1), reserve, copy_thresh, tstamp 0
-    want.packet = Some(Box::new(PacketInfo {
+    want.detail_or_insert().packet = Some(PacketInfo {
         flags: 1,
         ..PacketInfo::default()
-    }));
+    });
     assert_eq!(socks[0], want);
 
     let mut want = Socket::new(Table::PacketDgram, Family::Packet, State::Close); // [1] SOCK_DGRAM
@@ -750,12 +745,12 @@ fn packet_sockets_every_field() {
     want.peer = Endpoint::None;
     want.uid = Some(0);
     want.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 136, 0, 0])); // optmem: the filter
-    want.packet = Some(Box::new(PacketInfo {
+    want.detail_or_insert().packet = Some(PacketInfo {
         flags: 1,
         fanout: Some(7),     // PACKET_DIAG_FANOUT: id 7, type 0 (hash)
         filter_len: Some(1), // PACKET_DIAG_FILTER: one 8-byte sock_filter
         ..PacketInfo::default()
-    }));
+    });
     assert_eq!(socks[1], want);
     let json = serde_json::to_value(&socks[1]).unwrap();
     assert_eq!(json["netid"], "packet_dgram");
@@ -789,7 +784,7 @@ fn netlink_sockets_every_field() {
             group: 0,
         };
         s.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0])); // NETLINK_DIAG_MEMINFO
-        s.netlink = Some(Box::new(NetlinkInfo::default())); // NETLINK_DIAG_FLAGS 0, no groups
+        s.detail_or_insert().netlink = Some(NetlinkInfo::default()); // NETLINK_DIAG_FLAGS 0, no groups
         s
     };
     assert_eq!(socks[0], kernel(0, 1799577, 0x109299)); // rtnl
@@ -809,10 +804,10 @@ fn netlink_sockets_every_field() {
     };
     want.skmem = Some(skmem([0, 212992, 0, 212992, 0, 0, 0, 0, 0]));
     // NETLINK_DIAG_GROUPS: bit 0 of word 0 is group 1
-    want.netlink = Some(Box::new(NetlinkInfo {
+    want.detail_or_insert().netlink = Some(NetlinkInfo {
         groups: vec![1],
         ..NetlinkInfo::default()
-    }));
+    });
     assert_eq!(socks[1], want);
     assert_eq!(socks[2], want);
     // The capture's own NETLINK_SOCK_DIAG socket, in the middle of this dump.
@@ -833,11 +828,11 @@ fn netlink_sockets_every_field() {
     want.skmem = Some(skmem([33024, 212992, 0, 212992, 0, 0, 0, 0, 0]));
     // NDIAG_FLAG_CB_RUNNING: a dump is in progress; ndiag_state 1
     // (NETLINK_CONNECTED): the library connect()s to the kernel's port 0.
-    want.netlink = Some(Box::new(NetlinkInfo {
+    want.detail_or_insert().netlink = Some(NetlinkInfo {
         connected: true,
         flags: 1,
         ..NetlinkInfo::default()
-    }));
+    });
     assert_eq!(socks[3], want);
     let mut diag_kernel = kernel(4, 1799583, 0x10929c);
     diag_kernel.recv_q = 832;
@@ -1140,11 +1135,7 @@ fn every_table_round_trips_through_json() {
 #[test]
 fn unknown_values_keep_their_numbers() {
     let mut s = Socket::new(Table::Tcp, Family::Inet, State::from_kernel(40));
-    s.timer = Some(Timer {
-        kind: TimerKind::from_kernel(9).unwrap(),
-        expires: std::time::Duration::from_millis(1500),
-        retransmits: 2,
-    });
+    s.timer = Some(Timer::new(TimerKind::from_kernel(9).unwrap(), 1500, 2));
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(json["state"], serde_json::json!({"unknown": 40}));
     assert_eq!(json["timer"]["kind"], serde_json::json!({"unknown": 9}));
@@ -1154,11 +1145,7 @@ fn unknown_values_keep_their_numbers() {
         let mut k = Socket::new(Table::Udp, Family::Inet6, st);
         k.timer = (1..=5)
             .filter_map(TimerKind::from_kernel)
-            .map(|kind| Timer {
-                kind,
-                expires: std::time::Duration::ZERO,
-                retransmits: 0,
-            })
+            .map(|kind| Timer::new(kind, 0, 0))
             .nth(st.to_kernel() as usize % 5);
         assert_eq!(round_trip(&k), k);
     }

@@ -5,7 +5,6 @@
 #![deny(unsafe_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use crate::consts::*;
 use crate::error::DecodeError;
@@ -133,11 +132,7 @@ pub(crate) fn decode(table: Table, msg: &[u8]) -> Result<Socket, DecodeError> {
     };
     let mut s = Socket::new(table, family, State::from_kernel(msg[1]));
     if let Some(kind) = TimerKind::from_kernel(msg[2]) {
-        s.timer = Some(Timer {
-            kind,
-            expires: Duration::from_millis(u32_ne(msg, 52) as u64),
-            retransmits: msg[3],
-        });
+        s.timer = Some(Timer::new(kind, u32_ne(msg, 52), msg[3]));
     }
     s.local = Endpoint::Inet {
         addr: ip_at(msg, 8, family),
@@ -166,56 +161,55 @@ pub(crate) fn decode(table: Table, msg: &[u8]) -> Result<Socket, DecodeError> {
 fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
     match ty {
         INET_DIAG_MEMINFO if p.len() >= 16 => {
-            s.meminfo = Some(Box::new(MemInfo {
+            s.meminfo = Some(MemInfo {
                 rmem: u32_ne(p, 0),
                 wmem: u32_ne(p, 4),
                 fmem: u32_ne(p, 8),
                 tmem: u32_ne(p, 12),
-            }))
+            })
         }
         // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
-        // MPTCP sockets send `struct mptcp_info` here (mptcp_diag.c), not tcp_info.
         INET_DIAG_INFO if s.netid == Table::Mptcp => {
-            s.mptcp_info = Some(Box::new(MptcpInfo::from_bytes(p)))
+            s.detail_or_insert().mptcp_info = Some(MptcpInfo::from_bytes(p))
         }
         INET_DIAG_INFO => s.tcp_info = Some(TcpInfo::from_bytes(p)),
         INET_DIAG_VEGASINFO if p.len() >= 16 => {
-            s.vegas = Some(Box::new(VegasInfo {
+            s.detail_or_insert().vegas = Some(VegasInfo {
                 enabled: u32_ne(p, 0),
                 rttcnt: u32_ne(p, 4),
                 rtt: u32_ne(p, 8),
                 minrtt: u32_ne(p, 12),
-            }))
+            })
         }
         INET_DIAG_CONG => s.congestion = Some(ShortName::new(cstr(p))),
-        INET_DIAG_TOS if !p.is_empty() => s.tos = Some(p[0]),
-        INET_DIAG_TCLASS if !p.is_empty() => s.tclass = Some(p[0]),
+        INET_DIAG_TOS if !p.is_empty() => s.detail_or_insert().tos = Some(p[0]),
+        INET_DIAG_TCLASS if !p.is_empty() => s.detail_or_insert().tclass = Some(p[0]),
         INET_DIAG_SKMEMINFO => s.skmem = Some(SkMemInfo::from_bytes(p)),
         INET_DIAG_SHUTDOWN if !p.is_empty() => s.shutdown = Some(Shutdown::from_bits(p[0])),
         INET_DIAG_DCTCPINFO if p.len() >= 16 => {
-            s.dctcp = Some(Box::new(DctcpInfo {
+            s.detail_or_insert().dctcp = Some(DctcpInfo {
                 enabled: u16_ne(p, 0),
                 ce_state: u16_ne(p, 2),
                 alpha: u32_ne(p, 4),
                 ab_ecn: u32_ne(p, 8),
                 ab_tot: u32_ne(p, 12),
-            }))
+            })
         }
         INET_DIAG_SKV6ONLY if !p.is_empty() => s.v6only = Some(p[0] != 0),
         INET_DIAG_MARK if p.len() >= 4 => s.mark = Some(u32_ne(p, 0)),
         INET_DIAG_BBRINFO if p.len() >= 20 => {
-            s.bbr = Some(Box::new(BbrInfo {
+            s.detail_or_insert().bbr = Some(BbrInfo {
                 bw: u32_ne(p, 0) as u64 | (u32_ne(p, 4) as u64) << 32,
                 min_rtt: u32_ne(p, 8),
                 pacing_gain: u32_ne(p, 12),
                 cwnd_gain: u32_ne(p, 16),
-            }))
+            })
         }
-        INET_DIAG_CLASS_ID if p.len() >= 4 => s.class_id = Some(u32_ne(p, 0)),
+        INET_DIAG_CLASS_ID if p.len() >= 4 => s.detail_or_insert().class_id = Some(u32_ne(p, 0)),
         INET_DIAG_ULP_INFO => {
             for (t, v) in Attrs::new(p, 0).flatten() {
                 if t == INET_ULP_INFO_NAME {
-                    s.ulp = Some(Box::new(ShortName::new(cstr(v))));
+                    s.detail_or_insert().ulp = Some(ShortName::new(cstr(v)));
                 }
             }
         }
@@ -256,8 +250,8 @@ pub(crate) fn table_of(msg: &[u8]) -> Option<Table> {
 /// Appends the `inet_diag_req_v2` that names exactly one socket, for
 /// `SOCK_DESTROY`: its addresses, ports, interface and cookie.
 pub(crate) fn encode_exact(out: &mut Vec<u8>, s: &Socket) -> Option<()> {
-    let (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: ra, port: rp }) =
-        (s.local, s.peer)
+    let (&Endpoint::Inet { addr: la, port: lp }, &Endpoint::Inet { addr: ra, port: rp }) =
+        (&s.local, &s.peer)
     else {
         return None;
     };

@@ -35,9 +35,14 @@
 //! A [`Socket`] is one row of `ss`: its [`Table`] (`ss`'s Netid), [`Family`],
 //! [`State`], two [`Endpoint`]s, the two queues, the inode and cookie, and
 //! every optional fact the request asked for (`None` when the kernel did not
-//! send it). Rare detail (MPTCP, Vegas/DCTCP/BBR, unix, packet and netlink
-//! facts) sits behind a `Box`; the common fields of a TCP or UDP socket,
-//! `tcp_info` included, are inline, so a dump allocates nothing per socket.
+//! send it). A `Socket` is at most 512 bytes (504 on x86-64). The common
+//! facts of a TCP or UDP socket (`tcp_info`, congestion control, socket
+//! memory, timer, cookie, cgroup, mark, ...) are inline fields, so a dump of
+//! what `ss -tuanoiem` asks allocates nothing per socket. The rarer facts
+//! ([`Detail`]: MPTCP info, ULP, TOS and class id, Vegas/DCTCP/BBR, unix,
+//! packet and netlink facts, processes) share one `Box`, read with
+//! [`Socket::detail`] or shortcuts such as [`Socket::bbr`] and
+//! [`Socket::processes`]; a bound unix name is boxed in its [`UnixName`].
 //!
 //! What `recv_q` and `send_q` mean depends on the table and the state,
 //! exactly as `ss`'s Recv-Q and Send-Q columns:
@@ -58,6 +63,8 @@
 //! the kernel where it can and in user space otherwise, with what it needs
 //! from the namespace ([`filter::FilterContext`]) read once per dump.
 #![deny(missing_docs)]
+// Syscalls and `unsafe` live in `sys` alone, behind safe functions.
+#![deny(unsafe_code)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 #[doc(hidden)]
@@ -85,7 +92,9 @@ pub mod sample;
 mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
+pub mod ss_conventions;
 mod summary;
+#[allow(unsafe_code)]
 mod sys;
 mod tcp_info;
 mod unix;

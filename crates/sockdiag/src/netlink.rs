@@ -66,6 +66,6 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Socket, DecodeError> {
             _ => {}
         }
     }
-    s.netlink = Some(Box::new(info));
+    s.detail_or_insert().netlink = Some(info);
     Ok(s)
 }

@@ -68,6 +68,8 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     }
     s.local = Endpoint::Packet { protocol, ifindex };
     s.peer = Endpoint::None;
-    s.packet = info.map(Box::new);
+    if let Some(info) = info {
+        s.detail_or_insert().packet = Some(info);
+    }
     Ok(Some(s))
 }

@@ -55,7 +55,7 @@ use std::ffi::CStr;
 use std::fs::OpenOptions;
 use std::io;
 use std::num::NonZeroUsize;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -209,8 +209,16 @@ impl ProcessMap {
     /// Sets `socket.processes` to the holders of its inode (clones; clears
     /// the list when there are none).
     pub fn attach(&self, socket: &mut Socket) {
-        socket.processes.clear();
-        socket.processes.extend_from_slice(self.get(socket.inode));
+        let holders = self.get(socket.inode);
+        if holders.is_empty() {
+            if let Some(d) = socket.detail_mut() {
+                d.processes.clear();
+            }
+        } else {
+            let list = &mut socket.detail_or_insert().processes;
+            list.clear();
+            list.extend_from_slice(holders);
+        }
     }
 
     /// Number of distinct sockets with at least one holder.
@@ -411,7 +419,7 @@ impl Walk<'_> {
             return Ok(());
         };
         let mut comm = None;
-        let dirfd = dir.as_raw_fd();
+        let dirfd = dir.as_fd();
         // Errors while listing (the process exited) end the walk of this
         // directory; what was found so far is kept, as ss does.
         let _ = dents.each(&dir, |n| {
@@ -450,11 +458,7 @@ impl Walk<'_> {
         let Some(path) = buf.with(leaf) else {
             return Ok(None);
         };
-        match open_at(
-            self.root.as_raw_fd(),
-            path,
-            libc::O_RDONLY | libc::O_DIRECTORY,
-        ) {
+        match open_at(self.root.as_fd(), path, libc::O_RDONLY | libc::O_DIRECTORY) {
             Ok(fd) => Ok(Some(fd)),
             Err(e) if is_exhaustion(&e) => Err(Error::File {
                 path: self
@@ -473,22 +477,22 @@ impl Walk<'_> {
         let Some(path) = buf.with(b"comm") else {
             return String::new();
         };
-        let Ok(file) = open_at(self.root.as_raw_fd(), path, libc::O_RDONLY) else {
+        let Ok(file) = open_at(self.root.as_fd(), path, libc::O_RDONLY) else {
             return String::new();
         };
+        let mut file = std::fs::File::from(file);
         let mut text = [0u8; 256];
         let mut len = 0;
         while len < text.len() {
             let Some(rest) = text.get_mut(len..) else {
                 break;
             };
-            // SAFETY: `rest` is valid for writes of `rest.len()` bytes and
-            // `file` is an open descriptor owned by this function.
-            let n = unsafe { libc::read(file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len()) };
-            if n <= 0 {
-                break;
+            match io::Read::read(&mut file, rest) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
             }
-            len += n as usize;
         }
         let text = text.get(..len).unwrap_or(&[]);
         let text = text.strip_suffix(b"\n").unwrap_or(text);
@@ -592,24 +596,16 @@ impl Name {
 }
 
 /// `openat(dir, path, flags | O_CLOEXEC)`.
-fn open_at(dir: RawFd, path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
-    // SAFETY: `path` is NUL-terminated and outlives the call; openat keeps
-    // no pointer to it.
-    let fd = unsafe { libc::openat(dir, path.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned by openat and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+fn open_at(dir: BorrowedFd<'_>, path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    crate::sys::openat(dir, path, flags)
 }
 
 /// `readlinkat(dir, name)` into `buf`; `None` on error or if the target
 /// filled the whole buffer (it may be cut, and no socket link is that long).
-fn read_link_at(dir: RawFd, name: &CStr, buf: &mut [u8]) -> Option<usize> {
-    // SAFETY: `name` is NUL-terminated; `buf` is valid for writes of
-    // `buf.len()` bytes and readlinkat writes at most that many.
-    let n = unsafe { libc::readlinkat(dir, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    usize::try_from(n).ok().filter(|&n| n < buf.len())
+fn read_link_at(dir: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> Option<usize> {
+    crate::sys::readlinkat(dir, name, buf)
+        .ok()
+        .filter(|&n| n < buf.len())
 }
 
 /// A reusable `getdents64` buffer: lists a directory without the
@@ -632,23 +628,11 @@ impl Dents {
         // d_type u8, d_name[] NUL-terminated, padded to 8 bytes.
         const NAME: usize = 19;
         loop {
-            // SAFETY: `buf` is valid for writes of `buf.len()` bytes, the
-            // kernel writes at most that many; `dir` is an open descriptor.
-            let n = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    dir.as_raw_fd(),
-                    self.buf.as_mut_ptr(),
-                    self.buf.len(),
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
+            let n = crate::sys::getdents64(dir.as_fd(), &mut self.buf)?;
             if n == 0 {
                 return Ok(());
             }
-            let filled = self.buf.get(..n as usize).unwrap_or(&self.buf);
+            let filled = self.buf.get(..n).unwrap_or(&self.buf);
             let mut pos = 0;
             while let Some(rec) = filled.get(pos..).filter(|r| r.len() > NAME) {
                 let reclen = usize::from(u16::from_ne_bytes([rec[16], rec[17]]));
@@ -689,6 +673,7 @@ mod tests {
         assert_eq!(lossy_per_byte(b"\xe2\x82x"), "\u{fffd}\u{fffd}x");
     }
     use super::*;
+    use std::os::fd::{AsRawFd, RawFd};
     use std::os::unix::fs::{PermissionsExt, symlink};
     use std::sync::atomic::AtomicU32;
 
@@ -858,10 +843,10 @@ mod tests {
         let mut s = Socket::new(crate::Table::Tcp, crate::Family::Inet, crate::State::Listen);
         s.inode = 456;
         map.attach(&mut s);
-        assert_eq!(s.processes, [p("master", 100, 4, None)]);
+        assert_eq!(s.processes(), [p("master", 100, 4, None)]);
         s.inode = 0;
         map.attach(&mut s);
-        assert!(s.processes.is_empty());
+        assert!(s.processes().is_empty());
     }
 
     #[test]
@@ -903,8 +888,7 @@ mod tests {
         // of its own (setfsuid changes only the calling thread and drops
         // its DAC capabilities; a non-root caller keeps its own ids).
         let map = std::thread::spawn(move || {
-            // SAFETY: setfsuid has no memory effects; it changes only this thread.
-            unsafe { libc::setfsuid(65534) };
+            crate::sys::testing::setfsuid(65534);
             ProcessMap::build(&opts)
         })
         .join()
@@ -970,11 +954,17 @@ mod tests {
     }
 
     fn inode_of(fd: RawFd) -> u64 {
-        // SAFETY: an all-zero `stat` is valid; fstat fills it.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: `st` is a valid out pointer; `fd` is open for the call.
-        assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
-        st.st_ino
+        use std::os::unix::fs::MetadataExt;
+        // stat(2) follows the descriptor's link to the socket's inode.
+        std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .unwrap()
+            .ino()
+    }
+
+    /// The calling thread's id, from `/proc/thread-self` (`PID/task/TID`).
+    fn own_tid() -> i32 {
+        let link = std::fs::read_link("/proc/thread-self").unwrap();
+        link.file_name().unwrap().to_str().unwrap().parse().unwrap()
     }
 
     fn own_comm() -> String {
@@ -1022,8 +1012,7 @@ mod tests {
         let helper = std::thread::Builder::new()
             .name("sdtest-helper".into())
             .spawn(move || {
-                // SAFETY: gettid has no preconditions.
-                tx.send(unsafe { libc::gettid() }).unwrap();
+                tx.send(own_tid()).unwrap();
                 let _ = done_rx.recv();
             })
             .unwrap();
@@ -1069,18 +1058,7 @@ mod tests {
         for _ in 0..2 {
             let mut cmd = std::process::Command::new("/bin/sleep");
             cmd.arg("30").stdin(std::process::Stdio::null());
-            // SAFETY: dup2 is async-signal-safe and touches only the
-            // child's descriptor table.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-                    for target in [100, 101] {
-                        if libc::dup2(lfd, target) < 0 {
-                            return Err(io::Error::last_os_error());
-                        }
-                    }
-                    Ok(())
-                });
-            }
+            crate::sys::testing::dup_in_child(&mut cmd, lfd, &[100, 101]);
             kids.push(cmd.spawn().unwrap());
         }
         let ready = |pid: u32| {

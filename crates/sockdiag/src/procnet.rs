@@ -7,7 +7,6 @@
 #![deny(unsafe_code)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::Duration;
 
 use crate::model::*;
 
@@ -85,11 +84,8 @@ pub(crate) fn parse_inet(
     if let Some(kind) = TimerKind::from_kernel(tr) {
         let ticks = hex_u32(when)? as u64;
         let retransmits = u8::try_from(hex_u32(f[6])?).unwrap_or(u8::MAX);
-        s.timer = Some(Timer {
-            kind,
-            expires: Duration::from_millis(ticks * 1000 / USER_HZ),
-            retransmits,
-        });
+        let ms = u32::try_from(ticks * 1000 / USER_HZ).unwrap_or(u32::MAX);
+        s.timer = Some(Timer::new(kind, ms, retransmits));
     }
     s.uid = Some(dec(f[7])?);
     s.inode = dec(f[9])?;
@@ -141,19 +137,19 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
         .filter(|w| !w.is_empty())
         .nth(7)
     {
-        None => UnixName::Unnamed,
+        None => UnixName::UNNAMED,
         Some(_) => {
             let idx = nth_field_start(line, 7).unwrap_or(line.len());
             let raw = line[idx..].trim_end_matches('\n');
             match raw.strip_prefix('@') {
-                Some(a) => UnixName::Abstract(InlineBytes::new(a.as_bytes())),
-                None => UnixName::Path(InlineBytes::new(raw.as_bytes())),
+                Some(a) => UnixName::new_abstract(a.as_bytes()),
+                None => UnixName::new_path(raw.as_bytes()),
             }
         }
     };
     s.local = Endpoint::Unix { name, inode };
     s.peer = Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode: 0,
     };
     Ok(Some(s))
@@ -271,8 +267,8 @@ mod tests {
         assert_eq!(s.state, State::TimeWait);
         let t = s.timer.unwrap();
         assert_eq!(
-            (t.kind, t.expires),
-            (TimerKind::TimeWait, Duration::from_secs(60))
+            (t.kind, t.expires()),
+            (TimerKind::TimeWait, std::time::Duration::from_secs(60))
         );
     }
 
@@ -320,7 +316,7 @@ mod tests {
         assert_eq!(
             parse_unix(u).unwrap().unwrap().local,
             Endpoint::Unix {
-                name: UnixName::Unnamed,
+                name: UnixName::UNNAMED,
                 inode: 7
             }
         );

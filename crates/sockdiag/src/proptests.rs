@@ -8,9 +8,9 @@ use proptest::prelude::*;
 
 use crate::filter::{
     CondFamily, Expr, Filter, FilterContext, HostCond, audit, glob_match, parse_with, run_bytecode,
-    split_words, words_from_file_text,
 };
 use crate::model::*;
+use crate::ss_conventions::{split_words, words_from_file_text};
 use crate::{MptcpInfo, TcpInfo};
 
 fn ip() -> impl Strategy<Value = IpAddr> {
@@ -24,7 +24,7 @@ fn ip() -> impl Strategy<Value = IpAddr> {
 
 fn unix_name() -> impl Strategy<Value = UnixName> {
     prop_oneof![
-        Just(UnixName::Unnamed),
+        Just(UnixName::UNNAMED),
         proptest::collection::vec(any::<u8>(), 0..120).prop_map(|b| UnixName::from_sun_path(&b)),
     ]
 }
@@ -386,18 +386,14 @@ proptest! {
             TcpInfo::from_bytes(&b)
         });
         // Holes of struct mptcp_info are zero on the wire.
-        s.mptcp_info = mptcp.map(|mut b| {
+        s.detail_or_insert().mptcp_info = mptcp.map(|mut b| {
             b[6] = 0;
             b[7] = 0;
             b[43] = 0;
             b[83] = 0;
-            Box::new(MptcpInfo::from_bytes(&b))
+            MptcpInfo::from_bytes(&b)
         });
-        s.timer = timer.map(|(k, ms, r)| Timer {
-            kind: TimerKind::from_kernel(k).unwrap(),
-            expires: std::time::Duration::from_millis(ms.into()),
-            retransmits: r,
-        });
+        s.timer = timer.map(|(k, ms, r)| Timer::new(TimerKind::from_kernel(k).unwrap(), ms, r));
         let text = serde_json::to_string(&s).unwrap();
         let back: Socket = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(back, s);

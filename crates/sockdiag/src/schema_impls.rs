@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use crate::model::{Endpoint, InlineBytes, SockOpt, State, Timer, TimerKind};
+use crate::model::{Detail, DetailBox, Endpoint, InlineBytes, SockOpt, State, TimerKind};
 use crate::tcp_info::{MptcpInfo, TcpInfo};
 
 /// The schema of `rss -j`'s output: an array of [`crate::Socket`]s, as JSON
@@ -18,10 +18,34 @@ use crate::tcp_info::{MptcpInfo, TcpInfo};
 /// assert!(text.contains("\"unknown\""));
 /// ```
 pub fn socket_list_schema() -> String {
-    let schema = schemars::schema_for!(Vec<crate::Socket>);
+    let mut schema = schemars::schema_for!(Vec<crate::Socket>);
+    if let Some(top) = schema.as_object_mut() {
+        top.values_mut().for_each(first_paragraphs);
+    }
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Keeps the first paragraph of every description: the Rust docs the
+/// schema is generated from go on with examples that mean nothing in JSON.
+fn first_paragraphs(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "description"
+                    && let serde_json::Value::String(s) = x
+                {
+                    let first = s.split("\n\n").next().unwrap_or_default();
+                    *s = first.replace('\n', " ");
+                } else {
+                    first_paragraphs(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(first_paragraphs),
+        _ => {}
+    }
 }
 
 fn unknown_number(generator: &mut SchemaGenerator) -> Schema {
@@ -65,26 +89,11 @@ impl JsonSchema for TimerKind {
     }
 }
 
-impl JsonSchema for Timer {
-    fn schema_name() -> Cow<'static, str> {
-        "Timer".into()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let kind = generator.subschema_for::<TimerKind>();
-        let ms = generator.subschema_for::<u64>();
-        let r = generator.subschema_for::<u8>();
-        json_schema!({
-            "type": "object",
-            "properties": { "kind": kind, "expires_ms": ms, "retransmits": r },
-            "required": ["kind", "expires_ms", "retransmits"],
-            "additionalProperties": false,
-        })
-    }
-}
-
 impl<const N: usize> JsonSchema for InlineBytes<N> {
     fn schema_name() -> Cow<'static, str> {
-        "InlineBytes".into()
+        // One definition per capacity: a unix name holds 108 bytes, a
+        // congestion-control or ULP name 15.
+        format!("InlineBytes{N}").into()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let byte = generator.subschema_for::<u8>();
@@ -199,5 +208,18 @@ impl JsonSchema for MptcpInfo {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let full = MptcpInfo::from_bytes(&[0; crate::MPTCP_INFO_LEN]);
         field_object(full.fields().map(|(n, _)| n).collect(), &[])
+    }
+}
+
+impl JsonSchema for DetailBox {
+    fn schema_name() -> Cow<'static, str> {
+        "Detail".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        // Flattened into the socket: its properties, inline.
+        Detail::json_schema(generator)
     }
 }

@@ -13,13 +13,14 @@
 #![deny(unsafe_code)]
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Endpoint, InlineBytes, SockOpt, State, Timer, TimerKind, UnixName};
+use crate::model::{
+    Detail, DetailBox, Endpoint, InlineBytes, SockOpt, State, TimerKind, UnixName, UnixNameRef,
+};
 use crate::tcp_info::{MptcpInfo, TcpInfo};
 
 /// A name, or a number the library does not know.
@@ -82,41 +83,22 @@ impl<'de> Deserialize<'de> for TimerKind {
     }
 }
 
-impl Serialize for Timer {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Timer", 3)?;
-        st.serialize_field("kind", &self.kind)?;
-        st.serialize_field("expires_ms", &(self.expires.as_millis() as u64))?;
-        st.serialize_field("retransmits", &self.retransmits)?;
-        st.end()
-    }
-}
+/// A name as JSON: a string, or its bytes when not UTF-8.
+struct NameBytes<'a>(&'a [u8]);
 
-impl<'de> Deserialize<'de> for Timer {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timer, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Repr {
-            kind: TimerKind,
-            expires_ms: u64,
-            retransmits: u8,
+impl Serialize for NameBytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(self.0) {
+            Ok(t) => s.serialize_str(t),
+            // Not text: the bytes themselves, so nothing is lost.
+            Err(_) => self.0.serialize(s),
         }
-        let r = Repr::deserialize(d)?;
-        Ok(Timer {
-            kind: r.kind,
-            expires: Duration::from_millis(r.expires_ms),
-            retransmits: r.retransmits,
-        })
     }
 }
 
 impl<const N: usize> Serialize for InlineBytes<N> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match std::str::from_utf8(self.as_bytes()) {
-            Ok(t) => s.serialize_str(t),
-            // Not text: the bytes themselves, so nothing is lost.
-            Err(_) => self.as_bytes().serialize(s),
-        }
+        NameBytes(self.as_bytes()).serialize(s)
     }
 }
 
@@ -145,7 +127,7 @@ impl<'de, const N: usize> Deserialize<'de> for InlineBytes<N> {
 
 impl Serialize for Endpoint {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match *self {
+        match self {
             Endpoint::Inet { addr, port } => {
                 let mut m = s.serialize_map(Some(2))?;
                 m.serialize_entry("addr", &addr)?;
@@ -154,10 +136,10 @@ impl Serialize for Endpoint {
             }
             Endpoint::Unix { name, inode } => {
                 let mut m = s.serialize_map(None)?;
-                match name {
-                    UnixName::Unnamed => {}
-                    UnixName::Path(p) => m.serialize_entry("path", &p)?,
-                    UnixName::Abstract(a) => m.serialize_entry("abstract", &a)?,
+                match name.view() {
+                    UnixNameRef::Unnamed => {}
+                    UnixNameRef::Path(p) => m.serialize_entry("path", &NameBytes(p))?,
+                    UnixNameRef::Abstract(a) => m.serialize_entry("abstract", &NameBytes(a))?,
                 }
                 m.serialize_entry("inode", &inode)?;
                 m.end()
@@ -211,9 +193,9 @@ impl<'de> Deserialize<'de> for Endpoint {
             }
         } else if let Some(inode) = r.inode {
             let name = match (r.path, r.abstract_name) {
-                (Some(p), _) => UnixName::Path(p),
-                (None, Some(a)) => UnixName::Abstract(a),
-                (None, None) => UnixName::Unnamed,
+                (Some(p), _) => UnixName::new_path(p.as_bytes()),
+                (None, Some(a)) => UnixName::new_abstract(a.as_bytes()),
+                (None, None) => UnixName::UNNAMED,
             };
             Endpoint::Unix { name, inode }
         } else if let Some(portid) = r.portid {
@@ -327,5 +309,23 @@ impl<'de> Deserialize<'de> for MptcpInfo {
         Ok(MptcpInfo::from_fields(
             f.iter().map(|(k, v)| (k.as_str(), *v)),
         ))
+    }
+}
+
+/// `Socket`'s rarer facts, flattened into the socket's object: absent keys
+/// when there are none, and no `Detail` when none is read back.
+impl Serialize for DetailBox {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_deref() {
+            Some(d) => d.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DetailBox {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DetailBox, D::Error> {
+        let detail = Detail::deserialize(d)?;
+        Ok(DetailBox((!detail.is_empty()).then(|| Box::new(detail))))
     }
 }

@@ -1,11 +1,12 @@
 //! The library's syscalls that `std` and `netlink-sys` do not wrap, each a
-//! safe function over borrowed descriptors and buffers. The modules of the
-//! dump, the filter, events and namespaces call these and deny `unsafe`
-//! themselves. (The `/proc` walker of `process.rs` keeps its own
-//! `openat`/`readlinkat`/`getdents` helpers, documented there.)
+//! safe function over borrowed descriptors and buffers. This is the only
+//! module of the crate allowed `unsafe` (the crate root denies it): the
+//! dump, the filter, events, namespaces and the `/proc` walker of
+//! `process.rs` call these.
 
+use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// `recv(2)` into `buf`, retried on `EINTR`. With `trunc`, `MSG_TRUNC`:
 /// the kernel reports a datagram's full length even when `buf` is shorter.
@@ -78,4 +79,84 @@ pub(crate) fn setns_net(fd: BorrowedFd<'_>) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// `openat(dir, path, flags | O_CLOEXEC)`.
+pub(crate) fn openat(dir: BorrowedFd<'_>, path: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: `path` is NUL-terminated and outlives the call; openat keeps
+    // no pointer to it.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), path.as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by openat and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `readlinkat(dir, name)` into `buf`; returns the length of the target
+/// (which may fill `buf` exactly when it was cut).
+pub(crate) fn readlinkat(dir: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `name` is NUL-terminated; `buf` is valid for writes of
+    // `buf.len()` bytes and readlinkat writes at most that many.
+    let n = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// `getdents64(dir)` into `buf`: fills it with `struct linux_dirent64`
+/// records and returns the bytes written (0 at the end of the directory).
+pub(crate) fn getdents64(dir: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes and the kernel
+    // writes at most that many; `dir` is an open descriptor.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            dir.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// Test helpers that need syscalls, kept here so that the tests of other
+/// modules deny `unsafe` too.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::io;
+    use std::os::fd::RawFd;
+
+    /// `setfsuid(uid)` for the calling thread (drops its DAC capabilities
+    /// when `uid` is not 0).
+    pub(crate) fn setfsuid(uid: u32) {
+        // SAFETY: setfsuid has no memory effects; it changes only this thread.
+        unsafe { libc::setfsuid(uid) };
+    }
+
+    /// Makes `cmd`'s child hold `fd` (which must stay open until the spawn)
+    /// as each of `targets` too.
+    pub(crate) fn dup_in_child(
+        cmd: &mut std::process::Command,
+        fd: RawFd,
+        targets: &'static [RawFd],
+    ) {
+        // SAFETY: dup2 is async-signal-safe and touches only the child's
+        // descriptor table.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(cmd, move || {
+                for &target in targets {
+                    if libc::dup2(fd, target) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
 }

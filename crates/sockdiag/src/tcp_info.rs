@@ -14,7 +14,20 @@ pub const TCP_INFO_LEN: usize = 280;
 
 /// `struct tcp_info` as sent by the kernel: up to [`TCP_INFO_LEN`] bytes,
 /// with a typed accessor per field.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// Its fields are private (the bytes as received), so a newer kernel's
+/// fields become new accessors without breaking anyone: no
+/// `#[non_exhaustive]` needed. Build one with [`TcpInfo::from_bytes`] or
+/// [`TcpInfo::from_fields`]. 282 bytes, inline in a
+/// [`Socket`](crate::Socket): reading `tcp_info` allocates nothing.
+///
+/// ```
+/// use sockdiag::TcpInfo;
+/// let t = TcpInfo::from_bytes(&[0; 104]); // a 2.6-era kernel
+/// assert_eq!(t.total_retrans(), Some(0));
+/// assert_eq!(t.pacing_rate(), None); // beyond what it sent
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpInfo {
     len: u16,
     raw: [u8; TCP_INFO_LEN],
@@ -365,7 +378,16 @@ pub const MPTCP_INFO_LEN: usize = 96;
 
 /// `struct mptcp_info`, which MPTCP sockets send in `INET_DIAG_INFO`:
 /// kept as received (up to [`MPTCP_INFO_LEN`] bytes), read by field.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// Like [`TcpInfo`], opaque: new fields become new accessors. It lives in
+/// the socket's boxed [`Detail`](crate::Detail) ([`Socket::mptcp_info`](crate::Socket::mptcp_info)).
+///
+/// ```
+/// use sockdiag::MptcpInfo;
+/// let m = MptcpInfo::from_fields([("subflows", 1), ("token", 0x1234)]);
+/// assert_eq!(m.subflows(), Some(1));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MptcpInfo {
     len: u8,
     raw: [u8; MPTCP_INFO_LEN],

@@ -47,7 +47,7 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     let inode = u32_ne(msg, 4) as u64;
     s.inode = inode;
     s.cookie = Some(u32_ne(msg, 8) as u64 | (u32_ne(msg, 12) as u64) << 32);
-    let mut name = UnixName::Unnamed;
+    let mut name = UnixName::UNNAMED;
     let mut peer = 0;
     let mut info = UnixInfo::default();
     for attr in Attrs::new(&msg[UNIX_DIAG_MSG_LEN..], UNIX_DIAG_MSG_LEN) {
@@ -56,12 +56,14 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
             UNIX_DIAG_NAME => name = UnixName::from_sun_path(p),
             UNIX_DIAG_VFS if p.len() >= 8 => {
                 info.vfs = Some(UnixVfs {
-                    ino: u32_ne(p, 0),
+                    ino: u64::from(u32_ne(p, 0)),
                     dev: u32_ne(p, 4),
                 })
             }
             UNIX_DIAG_PEER if p.len() >= 4 => peer = u32_ne(p, 0),
-            UNIX_DIAG_ICONS => info.icons = Some(p.chunks_exact(4).map(|c| u32_ne(c, 0)).collect()),
+            UNIX_DIAG_ICONS => {
+                info.icons = Some(p.chunks_exact(4).map(|c| u64::from(u32_ne(c, 0))).collect())
+            }
             UNIX_DIAG_RQLEN if p.len() >= 8 => {
                 s.recv_q = u32_ne(p, 0);
                 s.send_q = u32_ne(p, 4);
@@ -74,11 +76,11 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     }
     s.local = Endpoint::Unix { name, inode };
     s.peer = Endpoint::Unix {
-        name: UnixName::Unnamed,
+        name: UnixName::UNNAMED,
         inode: peer as u64,
     };
     if info != UnixInfo::default() {
-        s.unix = Some(Box::new(info));
+        s.detail_or_insert().unix = Some(info);
     }
     Ok(Some(s))
 }

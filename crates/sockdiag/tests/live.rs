@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sockdiag::{
     Connection, Endpoint, Extensions, Family, Query, Socket, Source, State, States, Table, Tables,
-    TimerKind, UnixName,
+    TimerKind, UnixName, UnixNameRef,
 };
 use socket2::{Domain, Protocol, SockAddr, Socket as RawSocket, Type};
 use testkit::{require_privileged, require_tool, wait_until};
@@ -170,8 +170,8 @@ fn ss_state(s: State) -> &'static str {
 
 /// An endpoint as `ss -n` prints it (REFERENCE §2).
 fn ss_endpoint(e: &Endpoint, v6only: Option<bool>, peer: bool) -> String {
-    match *e {
-        Endpoint::Inet { addr, port } => {
+    match e {
+        &Endpoint::Inet { addr, port } => {
             let port = if port == 0 {
                 "*".to_owned()
             } else {
@@ -186,15 +186,15 @@ fn ss_endpoint(e: &Endpoint, v6only: Option<bool>, peer: bool) -> String {
             format!("{addr}:{port}")
         }
         Endpoint::Unix { name, inode } => {
-            let name = match name {
+            let name = match name.view() {
                 _ if peer => "*".to_owned(),
-                UnixName::Unnamed => "*".to_owned(),
-                UnixName::Path(p) => p.to_string(),
-                UnixName::Abstract(a) => format!("@{a}"),
+                UnixNameRef::Unnamed => "*".to_owned(),
+                UnixNameRef::Path(p) => String::from_utf8_lossy(p).into_owned(),
+                UnixNameRef::Abstract(a) => format!("@{}", String::from_utf8_lossy(a)),
             };
             format!("{name} {inode}")
         }
-        Endpoint::Packet { protocol, ifindex } => {
+        &Endpoint::Packet { protocol, ifindex } => {
             if peer {
                 return "*".to_owned();
             }
@@ -501,7 +501,7 @@ fn time_wait_socket_has_its_timer() {
     assert_eq!(timer.retransmits, 0);
     // TIME-WAIT lasts a fixed 60 s here.
     assert!(
-        timer.expires <= Duration::from_secs(60) && timer.expires > Duration::from_secs(50),
+        timer.expires() <= Duration::from_secs(60) && timer.expires() > Duration::from_secs(50),
         "{timer:?}"
     );
     let rows = lab.ss(&["-tanoHe"]);
@@ -521,7 +521,7 @@ fn time_wait_socket_has_its_timer() {
             .expect("whole seconds above 9 s"),
     };
     assert!(
-        timer.expires.as_secs().abs_diff(ss_secs) <= 2,
+        timer.expires().as_secs().abs_diff(ss_secs) <= 2,
         "{timer:?} vs {t}"
     );
 }
@@ -702,21 +702,21 @@ fn unix_pair_abstract_and_path_sockets() {
         (sp.netid, sp.state, sp.recv_q, sp.send_q),
         (Table::UnixStream, State::Listen, 0, 7)
     );
-    let want_name = sockdiag::InlineBytes::new(path.as_os_str().as_encoded_bytes());
+    let want_name = UnixName::new_path(path.as_os_str().as_encoded_bytes());
     assert_eq!(
         sp.local,
         Endpoint::Unix {
-            name: UnixName::Path(want_name),
+            name: want_name,
             inode: inode(&p)
         }
     );
     let sa = by_inode(inode(&a));
     assert_eq!((sa.netid, sa.state), (Table::UnixDgram, State::Close));
-    let want_name = sockdiag::InlineBytes::new(abstract_name.as_bytes());
+    let want_name = UnixName::new_abstract(abstract_name.as_bytes());
     assert_eq!(
         sa.local,
         Endpoint::Unix {
-            name: UnixName::Abstract(want_name),
+            name: want_name,
             inode: inode(&a)
         }
     );
@@ -728,14 +728,14 @@ fn unix_pair_abstract_and_path_sockets() {
     assert_eq!(
         sx.peer,
         Endpoint::Unix {
-            name: UnixName::Unnamed,
+            name: UnixName::UNNAMED,
             inode: inode(&y)
         }
     );
     assert_eq!(
         sy.peer,
         Endpoint::Unix {
-            name: UnixName::Unnamed,
+            name: UnixName::UNNAMED,
             inode: inode(&x)
         }
     );
@@ -1075,4 +1075,49 @@ fn json_row(v: &serde_json::Value) -> (String, String, u64, u64, String, String)
         end(&v["local"], false),
         end(&v["peer"], true),
     )
+}
+
+#[test]
+fn a_captured_dump_replays_from_its_datagrams() {
+    require_privileged!();
+    let lab = Lab::new();
+    let (_l, client, server, port) = unread_pair(&lab);
+    let uds = lab.run(UnixStream::pair).unwrap();
+    let q = Query::new(Tables::TCP | Tables::UNIX_STREAM).with_info();
+    // Settled: the reader holds its 1000 bytes.
+    assert!(wait_until(WAIT, || lab
+        .dump(&q)
+        .iter()
+        .any(|s| s.local_port() == Some(port) && s.recv_q == 1000)));
+    let mut conn = Connection::in_netns(&lab.diag).expect("a sock_diag socket");
+    let mut datagrams = Vec::new();
+    conn.raw_dump(&q, |_, d| {
+        datagrams.push(d.to_vec());
+        Ok(())
+    })
+    .expect("raw dump");
+    let replayed: Vec<Socket> = Connection::from_datagrams(datagrams)
+        .dump(&q)
+        .collect::<Result<_, _>>()
+        .expect("the capture replays");
+    // The sockets the test made, each once, as the kernel described them.
+    let inodes: Vec<u64> = replayed.iter().map(|s| s.inode).collect();
+    for want in [inode(&client), inode(&server), inode(&uds.0), inode(&uds.1)] {
+        assert_eq!(inodes.iter().filter(|&&i| i == want).count(), 1, "{want}");
+    }
+    let reader = replayed.iter().find(|s| s.inode == inode(&server)).unwrap();
+    assert_eq!((reader.state, reader.recv_q), (State::Established, 1000));
+    assert!(reader.tcp_info.is_some());
+    // Unix before TCP (ss's order), listener and pair: 3 TCP and 2 unix.
+    let tables: Vec<Table> = replayed.iter().map(|s| s.netid).collect();
+    assert_eq!(
+        tables,
+        [
+            Table::UnixStream,
+            Table::UnixStream,
+            Table::Tcp,
+            Table::Tcp,
+            Table::Tcp
+        ]
+    );
 }

@@ -51,7 +51,7 @@ pub fn listeners(ns: Option<&NetNs>) -> sockdiag::Result<Vec<Listener>> {
 }
 
 /// A connection whose Send-Q grew between two samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Growth {
     /// The socket's cookie: stable for its lifetime, unlike its addresses.
     pub cookie: u64,

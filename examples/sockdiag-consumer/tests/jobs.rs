@@ -128,7 +128,7 @@ fn connections_whose_send_queue_grew_by_cookie() {
     assert!(queued > 0, "nothing left unacknowledged");
     let grew = watch.sample(Some(&sdns)).unwrap();
     assert_eq!(grew.len(), 1, "{grew:?}");
-    let g = grew[0];
+    let g = &grew[0];
     assert_eq!(g.cookie, so_cookie(client.as_raw_fd()));
     assert_eq!((g.before, g.now), (0, outq(client.as_raw_fd())));
     assert_eq!(

@@ -36,7 +36,7 @@ mod tests;
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::model::{Endpoint, Socket, UnixName};
+use crate::model::{Endpoint, Socket, UnixNameRef};
 use crate::sample::Sample;
 
 /// What a finding is about. The snake_case name ([`Kind::name`]) is stable.
@@ -214,7 +214,7 @@ impl SocketRef {
             inode: s.inode,
             cookie: s.cookie,
             processes: s
-                .processes
+                .processes()
                 .iter()
                 .map(|p| ProcessRef {
                     command: p.command.clone(),
@@ -242,8 +242,8 @@ impl SocketRef {
 
 /// `127.0.0.1:5000`, `[::1]:80`, `*:*` for an unbound inet end, unix names.
 pub fn endpoint_text(e: &Endpoint) -> String {
-    match *e {
-        Endpoint::Inet { addr, port } => {
+    match e {
+        &Endpoint::Inet { addr, port } => {
             let host = if addr.is_unspecified() {
                 "*".to_string()
             } else {
@@ -258,10 +258,9 @@ pub fn endpoint_text(e: &Endpoint) -> String {
                 format!("{host}:{port}")
             }
         }
-        Endpoint::Unix { name, inode } => match name {
-            UnixName::Path(p) => p.to_str_lossy().into_owned(),
-            UnixName::Abstract(a) => format!("@{}", a.to_str_lossy()),
-            UnixName::Unnamed => format!("* {inode}"),
+        Endpoint::Unix { name, inode } => match name.view() {
+            UnixNameRef::Unnamed => format!("* {inode}"),
+            _ => name.to_string(),
         },
         Endpoint::Packet { protocol, ifindex } => format!("proto {protocol} if {ifindex}"),
         Endpoint::Netlink { portid, .. } => portid.to_string(),

@@ -732,7 +732,7 @@ fn close_wait_leak(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<Option<(i32, String)>, Vec<&Track<'_>>> = BTreeMap::new();
     for tr in ctx.persisting(|s| s.netid == Table::Tcp && s.state == State::CloseWait) {
         let Some(last) = tr.latest() else { continue };
-        let key = last.processes.first().map(|p| (p.pid, p.command.clone()));
+        let key = last.processes().first().map(|p| (p.pid, p.command.clone()));
         groups.entry(key).or_default().push(tr);
     }
     for (who, tracks) in groups {
@@ -748,7 +748,7 @@ fn close_wait_leak(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     .filter(|s| {
                         s.netid == Table::Tcp
                             && s.state == State::CloseWait
-                            && s.processes.first().map(|p| (p.pid, p.command.clone())) == who
+                            && s.processes().first().map(|p| (p.pid, p.command.clone())) == who
                     })
                     .count() as u64
             })
@@ -893,7 +893,7 @@ fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                  (ETIMEDOUT, TCPAbortOnTimeout)."
             ),
         };
-        let orphan = if first.processes.is_empty()
+        let orphan = if first.processes().is_empty()
             && matches!(state, State::FinWait1 | State::LastAck | State::Closing)
         {
             " No process holds the socket any more: the application closed it and the kernel \

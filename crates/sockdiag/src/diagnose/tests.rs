@@ -44,11 +44,7 @@ fn tcp(cookie: u64, state: State, local: &str, peer: &str, q: (u32, u32)) -> Soc
 }
 
 fn with_timer(mut s: Socket, kind: TimerKind, retransmits: u8) -> Socket {
-    s.timer = Some(Timer {
-        kind,
-        expires: Duration::from_millis(200),
-        retransmits,
-    });
+    s.timer = Some(Timer::new(kind, 200, retransmits));
     s
 }
 
@@ -58,7 +54,7 @@ fn with_info(mut s: Socket, fields: &[(usize, usize, u64)]) -> Socket {
 }
 
 fn held_by(mut s: Socket, pid: i32, command: &str) -> Socket {
-    s.processes = vec![Process {
+    s.detail_or_insert().processes = vec![Process {
         command: command.into(),
         pid,
         fd: 3,

@@ -1,0 +1,252 @@
+//! [`Connection`]: the `NETLINK_SOCK_DIAG` socket and its receive buffer.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use crate::consts::*;
+use crate::error::{Error, Request, Result};
+use crate::netns::NetNs;
+use crate::wire::NlMsgs;
+
+use super::builder::{Part, PartKind, Query};
+use super::dump::Dump;
+use super::source::Transport;
+use super::{DEFERRED_V6_MAX, RECV_BUF_LEN};
+
+/// A `NETLINK_SOCK_DIAG` socket with its receive buffer.
+///
+/// Reuse one connection for many dumps: the buffer is allocated once.
+pub struct Connection {
+    /// Where replies come from: the netlink socket, recorded datagrams, or
+    /// nothing (every table is read from `/proc/net`, [`Connection::open`]).
+    pub(super) transport: Transport,
+    seq: u32,
+    pub(super) buf: Vec<u8>,
+    req: Vec<u8>,
+    netns: Option<NetNs>,
+    /// Whether TCP over both families is asked in one kernel walk
+    /// (`TCPDIAG_GETSOCK`); off for recorded datagrams, which hold what
+    /// [`Connection::raw_dump`] records (one request per family).
+    pub(super) single_walk: bool,
+    /// Most bytes of IPv6 replies a single walk holds back
+    /// ([`DEFERRED_V6_MAX`]; tests lower it).
+    pub(super) deferred_v6_max: usize,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("transport", &self.transport)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Opens a connection in the caller's network namespace.
+    pub fn new() -> Result<Connection> {
+        let transport = Transport::open_netlink().map_err(Error::Open)?;
+        Ok(Connection::with(transport, None))
+    }
+
+    fn with(transport: Transport, netns: Option<NetNs>) -> Connection {
+        let single_walk = matches!(transport, Transport::Netlink { .. });
+        Connection {
+            transport,
+            seq: 0,
+            buf: vec![0u8; RECV_BUF_LEN],
+            req: Vec::with_capacity(128),
+            netns,
+            single_walk,
+            deferred_v6_max: DEFERRED_V6_MAX,
+        }
+    }
+
+    /// A connection that answers from recorded reply datagrams instead of
+    /// the kernel: what [`Connection::raw_dump`] hands its sink (and `ss -D`
+    /// writes, one `recv` each), replayed through the same dump logic and
+    /// decoder as a live dump. Each request of a dump is answered by the
+    /// next datagrams, in order, up to the message that ends it
+    /// (`NLMSG_DONE` or `NLMSG_ERROR`), whatever their sequence numbers;
+    /// running out of datagrams is an I/O error that ends the dump. TCP is
+    /// asked one family at a time, as `raw_dump` records it. What the
+    /// kernel does for inet requests (states, families, the filter's
+    /// bytecode) is taken as done by whoever recorded the replies: inet
+    /// sockets are not filtered again, unix, packet and netlink ones are,
+    /// as in a live dump.
+    ///
+    /// ```
+    /// use sockdiag::{Connection, Error, Query};
+    ///
+    /// // NLMSG_DONE carrying -ENOENT: the kernel has no diag module for UDP.
+    /// let mut done = Vec::new();
+    /// done.extend_from_slice(&20u32.to_ne_bytes()); // nlmsg_len
+    /// done.extend_from_slice(&3u16.to_ne_bytes()); // NLMSG_DONE
+    /// done.extend_from_slice(&2u16.to_ne_bytes()); // NLM_F_MULTI
+    /// done.extend_from_slice(&[0; 8]); // seq, pid
+    /// done.extend_from_slice(&(-2i32).to_ne_bytes()); // -ENOENT
+    /// let mut conn = Connection::from_datagrams(vec![done]);
+    /// let query = Query::udp().family(sockdiag::Family::Inet).fallback(false);
+    /// let got: Vec<_> = conn.dump(&query).collect();
+    /// assert!(matches!(got[..], [Err(Error::Unsupported { .. })]));
+    /// ```
+    pub fn from_datagrams(datagrams: Vec<Vec<u8>>) -> Connection {
+        Connection::with(
+            Transport::Recorded {
+                datagrams: datagrams.into(),
+                requests: Vec::new(),
+            },
+            None,
+        )
+    }
+
+    /// Opens a connection inside a network namespace; the caller's thread
+    /// does not move. `/proc` fallbacks read that namespace's files too.
+    pub fn in_netns(ns: &NetNs) -> Result<Connection> {
+        let transport = ns.run(Transport::open_netlink)?.map_err(Error::Open)?;
+        let own = NetNs::from_path(ns.path())?;
+        Ok(Connection::with(transport, Some(own)))
+    }
+
+    /// Opens a connection in `ns` (or the caller's namespace), and when the
+    /// `NETLINK_SOCK_DIAG` socket cannot be opened (a seccomp filter, a
+    /// kernel without sock_diag), a connection that answers every table
+    /// from `/proc/net` instead. [`Dump::sources`] says which answered.
+    pub fn open(ns: Option<&NetNs>) -> Result<Connection> {
+        let opened = match ns {
+            None => Connection::new(),
+            Some(ns) => Connection::in_netns(ns),
+        };
+        match opened {
+            Err(Error::Open(_)) => {
+                let netns = ns.map(|n| NetNs::from_path(n.path())).transpose()?;
+                Ok(Connection::with(Transport::Missing, netns))
+            }
+            other => other,
+        }
+    }
+
+    /// True when this connection answers `sock_diag` requests: it has a
+    /// netlink socket (see [`Connection::open`]) or recorded replies
+    /// ([`Connection::from_datagrams`]).
+    pub fn has_netlink(&self) -> bool {
+        self.transport.answers()
+    }
+
+    /// Runs a query on this connection.
+    pub fn dump<'c>(&'c mut self, query: &Query) -> Dump<'c> {
+        Dump::new(Slot::Borrowed(self), query.clone())
+    }
+
+    /// Sends every request of `query` and hands each raw reply datagram to
+    /// `sink`, unparsed, until the kernel ends each part. This is what
+    /// `ss -D` writes and what byte fixtures are captured with. An error
+    /// code from the kernel is passed on in its datagram, not turned into an
+    /// error here.
+    pub fn raw_dump(
+        &mut self,
+        query: &Query,
+        mut sink: impl FnMut(Request, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        // ss -D writes SOCK_DIAG_BY_FAMILY replies, one family after the other.
+        for part in query.parts(false) {
+            if part.kind == PartKind::Replay {
+                continue;
+            }
+            let seq = self.send(query, &part)?;
+            'part: loop {
+                let n = self.recv().map_err(|source| Error::Io {
+                    context: "receiving sock_diag replies",
+                    source,
+                })?;
+                let n = n.min(self.buf.len());
+                let mut done = false;
+                for msg in NlMsgs::new(&self.buf[..n]) {
+                    let msg = msg.map_err(|error| Error::Decode {
+                        request: part.request(),
+                        error,
+                    })?;
+                    if self.transport.is_reply(&msg, seq)
+                        && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR)
+                    {
+                        done = true;
+                    }
+                }
+                sink(part.request(), &self.buf[..n])?;
+                if done {
+                    break 'part;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn send(&mut self, query: &Query, part: &Part) -> Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let mut req = std::mem::take(&mut self.req);
+        query.encode(part, seq, &mut req);
+        let r = self.transport.send(&req);
+        self.req = req;
+        match r {
+            Ok(_) => Ok(seq),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EPERM)
+                    || e.raw_os_error() == Some(libc::EACCES) =>
+            {
+                Err(Error::PermissionDenied {
+                    request: part.request(),
+                })
+            }
+            Err(source) => Err(Error::Io {
+                context: "sending a sock_diag request",
+                source,
+            }),
+        }
+    }
+
+    /// One `recv` into the reusable buffer; returns the datagram's full
+    /// length, more than the buffer when it was cut (`MSG_TRUNC`).
+    pub(super) fn recv(&mut self) -> std::io::Result<usize> {
+        self.transport.recv(&mut self.buf)
+    }
+
+    /// The filter context of this connection's namespace, read now; `None`
+    /// for recorded replies, which belong to no namespace here (the
+    /// filter keeps its own context).
+    pub(super) fn filter_context(&self) -> Option<crate::filter::FilterContext> {
+        if let Transport::Recorded { .. } = self.transport {
+            return None;
+        }
+        Some(match &self.netns {
+            None => crate::filter::FilterContext::current(),
+            Some(ns) => ns
+                .run(crate::filter::FilterContext::current)
+                .unwrap_or_default(),
+        })
+    }
+
+    pub(super) fn open_proc(&self, name: &str) -> std::io::Result<File> {
+        let path = PathBuf::from("/proc/thread-self/net").join(name);
+        match &self.netns {
+            None => File::open(&path),
+            Some(ns) => ns
+                .run(|| File::open(&path))
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
+        }
+    }
+}
+
+pub(super) enum Slot<'c> {
+    Owned(Connection),
+    Borrowed(&'c mut Connection),
+}
+
+impl Slot<'_> {
+    pub(super) fn get(&mut self) -> &mut Connection {
+        match self {
+            Slot::Owned(c) => c,
+            Slot::Borrowed(c) => c,
+        }
+    }
+}

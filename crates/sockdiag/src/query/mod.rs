@@ -1,0 +1,60 @@
+//! Queries and the streaming dump.
+//!
+//! A [`Query`] says what to ask; a [`Connection`] owns the netlink socket
+//! and one reusable receive buffer; a [`Dump`] walks the answer one kernel
+//! batch at a time, so memory stays flat however many sockets there are.
+//! This module owns every request and reply on the netlink socket (the
+//! syscalls themselves are in `sys.rs`).
+//!
+//! A dump is a datagram source composed with the public decoder
+//! ([`crate::decode`]): the sources do the I/O and only yield bytes, the
+//! dump decodes each message as [`crate::decode::decode_datagram`] does and
+//! decides what to yield. So any dump runs on recorded bytes too
+//! ([`Connection::from_datagrams`]), which is how its logic is tested.
+//!
+//! - `builder`: [`Query`], and the requests (parts) it makes;
+//! - `connection`: [`Connection`], a source of replies and its buffer;
+//! - `source`: the datagram sources: a netlink socket, recorded datagrams;
+//! - `dump`: [`Dump`], the state machine that walks the replies;
+//! - `procfs`: the `/proc/net` fallback of a part (rows, not datagrams);
+//! - `replay`: reading a file of raw replies (`TCPDIAG_FILE`).
+#![deny(unsafe_code)]
+
+mod builder;
+mod connection;
+mod dump;
+mod procfs;
+mod replay;
+mod source;
+#[cfg(test)]
+mod tests;
+
+pub use builder::{InetFamilies, Query};
+pub use connection::Connection;
+pub use dump::{Dump, Source};
+
+use crate::error::Result;
+use crate::model::Socket;
+
+/// Most bytes of IPv6 replies a single-walk TCP dump holds back so that
+/// IPv4 sockets come first, as in `ss` (memory stays bounded).
+///
+/// At the cap: the held replies may fill exactly this many bytes (whole
+/// messages, each padded to 4 bytes). A reply that would take them past it
+/// drops everything held, later IPv6 replies of the walk are skipped, and
+/// once the walk ends IPv6 is asked again in a request of its own, whose
+/// answer is what the dump yields for IPv6 (IPv4 sockets already streamed
+/// are unaffected). That second walk is a second snapshot: a socket created
+/// or closed in between may show up in it or not, as in any dump.
+pub(crate) const DEFERRED_V6_MAX: usize = 512 * 1024;
+
+/// Size of the receive buffer. The kernel caps a dump batch at 32 KiB
+/// including its own overhead (`netlink_dump` limits the skb to
+/// `SKB_WITH_OVERHEAD(32768)`), so 32 KiB always holds one; `MSG_TRUNC`
+/// would catch a kernel that sent more.
+pub(crate) const RECV_BUF_LEN: usize = 32 * 1024;
+
+/// Convenience: runs `query` and collects every socket (stops at the first error).
+pub fn collect(query: &Query) -> Result<Vec<Socket>> {
+    query.dump()?.collect()
+}
