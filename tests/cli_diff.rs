@@ -57,6 +57,9 @@ diff_tests! {
     uanm: ["-uanm"];
     xapm: ["-xapm"];
     pan: ["-pan"];
+    // -p with a filter: the narrow path (a first pass picks the inodes).
+    tanp_filtered: ["-tanp", "not", "dport", "=", ":1"];
+    tnp: ["-tnp"];
     packet_processes: ["-0ap"];
     tan_oneline: ["-tanO"];
     resolve_tcp: ["-tanr"];
