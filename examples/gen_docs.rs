@@ -87,44 +87,6 @@ fn roff(text: &str) -> String {
     }
 }
 
-/// The filter grammar, one rule per line, in a no-fill block.
-const GRAMMAR: &[&str] = &[
-    "FILTER := [ state STATE-FILTER | exclude STATE-FILTER ]...",
-    "           [ EXPRESSION ]",
-    "           (excl is exclude)",
-    "",
-    "STATE-FILTER := all | connected | synchronized | bucket | big",
-    "           | TCP-STATE     (case-insensitive)",
-    "",
-    "TCP-STATE := established | syn-sent | syn-recv | fin-wait-1",
-    "           | fin-wait-2 | time-wait | closed | close-wait",
-    "           | last-ack | listening | closing | bound-inactive",
-    "           (listen is listening; close and unconnected are closed)",
-    "",
-    "EXPRESSION := PREDICATE",
-    "           | EXPRESSION and EXPRESSION   (also & or &&, or none)",
-    "           | EXPRESSION or EXPRESSION    (also | or ||)",
-    "           | not EXPRESSION              (also !)",
-    "           | ( EXPRESSION )",
-    "",
-    "PREDICATE := src HOST | dst HOST",
-    "           | sport [OP] PORT | dport [OP] PORT",
-    "           | dev OP IFACE",
-    "           | fwmark OP MARK[/MASK]",
-    "           | cgroup OP PATH",
-    "           | autobound",
-    "",
-    "OP := = | == | eq | != | ne | neq | < | lt | > | gt",
-    "           | <= | le | leq | >= | ge | geq",
-    "           (dev, fwmark and cgroup take = and != only)",
-    "",
-    "HOST := [FAMILY:]ADDRESS[/PREFIXLEN][:PORT] | *[:PORT]",
-    "           | HOSTNAME[:PORT] | inet:* | inet6:* | unix:GLOB",
-    "           (IPv6 addresses go in brackets: [::1]:22, [fe80::]/10)",
-    "",
-    "PORT := [:]NUMBER | [:]SERVICE-NAME | *",
-];
-
 /// The hand-written sections of `rss.1` after the options.
 fn extra_sections(w: &mut dyn Write) -> io::Result<()> {
     let mut s = String::new();
@@ -140,7 +102,8 @@ fn extra_sections(w: &mut dyn Write) -> io::Result<()> {
         )
     ));
     s.push_str(".PP\n.RS 4\n.nf\n");
-    for line in GRAMMAR {
+    // The grammar as `rss --help` prints it, one rule per line.
+    for line in rss::args::FILTER_GRAMMAR.lines() {
         let line = roff(line);
         s.push_str(&line);
         s.push('\n');

@@ -57,6 +57,9 @@ diff_tests! {
     uanm: ["-uanm"];
     xapm: ["-xapm"];
     pan: ["-pan"];
+    // -p with a filter: the narrow path (a first pass picks the inodes).
+    tanp_filtered: ["-tanp", "not", "dport", "=", ":1"];
+    tnp: ["-tnp"];
     packet_processes: ["-0ap"];
     tan_oneline: ["-tanO"];
     resolve_tcp: ["-tanr"];
@@ -245,6 +248,258 @@ fn mptcp_info() {
     assert!(ours.stdout.contains("token:"), "{ours:?}");
     for args in [&["-Mani"][..], &["-Man"][..]] {
         oracle_compare(&ns, &oracle, args);
+    }
+}
+
+/// MPTCP subflows: the TCP sockets under an MPTCP connection, whose `-i`
+/// line ends with the ULP's details (`tcp-ulp-mptcp flags:… token:…
+/// seq:… sfseq:… ssnoff:… maplen:…`). A second subflow joins from
+/// 127.0.0.2 (an `ip mptcp endpoint` of the namespace), so both the
+/// MP_CAPABLE and the MP_JOIN forms are compared.
+#[test]
+fn mptcp_subflows() {
+    require_privileged!();
+    let oracle = require_oracle!();
+    let ns = testkit::NetNs::new().unwrap();
+    ns.sh_ok(
+        "ip addr add 127.0.0.2/8 dev lo && ip mptcp limits set subflow 2 add_addr_accepted 2 \
+         && ip mptcp endpoint add 127.0.0.2 dev lo subflow",
+    );
+    let _held = ns.run(|| {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let mptcp = || Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::from(262))).unwrap();
+        let l = mptcp();
+        let a: std::net::SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        l.bind(&a.into()).unwrap();
+        l.listen(5).unwrap();
+        let c = mptcp();
+        c.connect(&a.into()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        c.send(&[1u8; 10]).unwrap();
+        s.send(&[2u8; 5]).unwrap();
+        vec![l, c, s]
+    });
+    // Settled: the joined subflow is up on both sides, and the data read
+    // into the MPTCP sockets (so that no mapping moves any more).
+    let settled = || {
+        let t = run_tool(&ns, &common::rss_bin(), &["-tniH"], &[], Out::Piped).stdout;
+        t.matches("tcp-ulp-mptcp flags:").count() == 4
+            && t.contains("flags:Jjec ")
+            && t.contains("flags:Jec ")
+    };
+    assert!(
+        testkit::wait_until(Duration::from_secs(10), settled),
+        "no joined subflow: {:?}",
+        run_tool(&ns, &common::rss_bin(), &["-tni"], &[], Out::Piped)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    for args in [
+        &["-tni"][..],
+        &["-tniO"][..],
+        &["-tanie"][..],
+        &["-tnim"][..],
+        &["-tn"][..],
+        &["-Mani"][..],
+    ] {
+        oracle_compare(&ns, &oracle, args);
+    }
+    // -j: each subflow's `mptcp_subflow`, value by value against the
+    // oracle's text for the same socket (by its ports); none without -i.
+    let text = run_tool(&ns, &oracle, &["-tniHO"], &[], Out::Piped).stdout;
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let r = run_tool(&ns, &common::rss_bin(), args, &[], Out::Piped);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let socks = json(&["-tnij"]);
+    assert_eq!(socks.len(), 4, "{socks:?}");
+    for s in &socks {
+        let m = &s["mptcp_subflow"];
+        let hex = |k: &str| format!("{:04x}", m[k].as_u64().unwrap());
+        // Local and peer columns (4th and 5th with -H -O), by their ports
+        // (a joined subflow's local address reads `127.0.0.2%lo`).
+        let (lport, pport) = (
+            format!(":{}", s["local"]["port"]),
+            format!(":{}", s["peer"]["port"]),
+        );
+        let line = text
+            .lines()
+            .find(|l| {
+                let t: Vec<&str> = l.split_whitespace().collect();
+                t.len() > 4 && t[3].ends_with(&lport) && t[4].ends_with(&pport)
+            })
+            .unwrap_or_else(|| panic!("no line for {lport} -> {pport} in\n{text}"));
+        let want = format!(
+            " token:{}(id:{})/{}(id:{}) seq:{} sfseq:{} ssnoff:{} maplen:{}",
+            hex("token_rem"),
+            m["id_rem"],
+            hex("token_loc"),
+            m["id_loc"],
+            m["map_seq"],
+            m["map_sfseq"],
+            m["ssn_offset"],
+            m["map_datalen"]
+        );
+        assert!(line.contains(&want), "{want:?} not in {line:?}");
+        let flags = m["flags"].as_u64().unwrap();
+        let letters: String = "MmJjBbecv"
+            .chars()
+            .enumerate()
+            .filter(|(i, _)| flags & 1 << i != 0)
+            .map(|(_, c)| c)
+            .collect();
+        assert!(
+            flags != 0 && line.contains(&format!(" tcp-ulp-mptcp flags:{letters} token:")),
+            "flags {flags:#x} ({letters}) not in {line:?}"
+        );
+        assert!(m["relwrite_seq"].is_u64(), "{m}");
+    }
+    for s in json(&["-tnj"]) {
+        assert!(s.get("mptcp_subflow").is_none(), "-j without -i: {s}");
+    }
+}
+
+/// The classic BPF program attached to `sock` (`SO_ATTACH_FILTER`).
+fn attach_filter(sock: &socket2::Socket, prog: &[libc::sock_filter]) {
+    use std::os::fd::AsRawFd;
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr().cast_mut(),
+    };
+    // SAFETY: a valid socket, and a sock_fprog pointing at `prog` (which
+    // the kernel copies) of the size given.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&fprog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as u32,
+        )
+    };
+    assert_eq!(
+        r,
+        0,
+        "SO_ATTACH_FILTER: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// `-b`: packet sockets' attached classic BPF filters (`bpf filter (N):
+/// 0xCODE JT JF K, …`), with and without `-e`, `-O`, `-m`; and in `-j`,
+/// the instructions attached, only when `-b` asked for them.
+#[test]
+fn packet_bpf_filters() {
+    require_privileged!();
+    let oracle = require_oracle!();
+    let ns = testkit::NetNs::new().unwrap();
+    let ins = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+    // tcpdump -dd 'ip and tcp': ldh [12]; jeq #0x800; ldb [23]; jeq #6; ret; ret
+    let ip_tcp = [
+        ins(0x28, 0, 0, 12),
+        ins(0x15, 0, 3, 0x800),
+        ins(0x30, 0, 0, 23),
+        ins(0x15, 0, 1, 6),
+        ins(0x06, 0, 0, 0x40000),
+        ins(0x06, 0, 0, 0),
+    ];
+    let accept_all = [ins(0x06, 0, 0, u32::MAX)];
+    let _held = ns.run(move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let packet = |ty, proto: u16| {
+            Socket::new(
+                Domain::PACKET,
+                ty,
+                Some(Protocol::from(i32::from(proto.to_be()))),
+            )
+            .unwrap()
+        };
+        let raw = packet(Type::RAW, 0x0003);
+        attach_filter(&raw, &ip_tcp);
+        let dgram = packet(Type::DGRAM, 0x0800);
+        attach_filter(&dgram, &accept_all);
+        let plain = packet(Type::RAW, 0x86dd);
+        vec![raw, dgram, plain]
+    });
+    let ours = run_tool(&ns, &common::rss_bin(), &["-0ab"], &[], Out::Piped);
+    assert!(
+        ours.stdout
+            .contains("bpf filter (6):  0x28 0 0 12, 0x15 0 3 2048, 0x30 0 0 23,"),
+        "{ours:?}"
+    );
+    for args in [
+        &["-0b"][..],
+        &["-0ab"][..],
+        &["-b", "-0", "-e"][..],
+        &["-0abeO"][..],
+        &["-0abm"][..],
+        &["-0abemO"][..],
+        &["-0a"][..],
+        &["-A", "packet_dgram", "-b"][..],
+    ] {
+        oracle_compare(&ns, &oracle, args);
+    }
+    // Without CAP_NET_ADMIN the kernel withholds the instructions (an
+    // empty PACKET_DIAG_FILTER on every packet socket): `bpf filter (0): `.
+    let nobody = |prog: &std::path::Path| {
+        let prog = prog.to_str().unwrap();
+        let args = [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+            prog,
+            "-0ab",
+        ];
+        run_tool(&ns, std::path::Path::new("setpriv"), &args, &[], Out::Piped)
+    };
+    let ours = nobody(&common::rss_bin());
+    assert_eq!(
+        ours.stdout.matches("\n\tbpf filter (0): \n").count(),
+        3,
+        "{ours:?}"
+    );
+    assert_eq!(ours, nobody(&oracle), "-0ab without privileges");
+    // -j: the instructions attached, value by value; none without -b.
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let r = run_tool(&ns, &common::rss_bin(), args, &[], Out::Piped);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let with = json(&["-0aj", "-b"]);
+    assert_eq!(with.len(), 3, "{with:?}");
+    let filter_of = |proto: u64| {
+        with.iter()
+            .find(|s| s["local"]["protocol"] == proto)
+            .unwrap_or_else(|| panic!("no packet socket of protocol {proto:#x}: {with:?}"))["packet"]
+            .clone()
+    };
+    let want = |prog: &[libc::sock_filter]| -> serde_json::Value {
+        prog.iter()
+            .map(|i| serde_json::json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k}))
+            .collect()
+    };
+    let raw = filter_of(3);
+    assert_eq!(raw["filter_len"], 6);
+    assert_eq!(raw["filter"], want(&ip_tcp));
+    let dgram = filter_of(0x800);
+    assert_eq!(dgram["filter_len"], 1);
+    assert_eq!(dgram["filter"], want(&accept_all));
+    let plain = filter_of(0x86dd);
+    assert!(
+        plain.get("filter_len").is_none() && plain.get("filter").is_none(),
+        "{plain}"
+    );
+    // Without -b: no filter; the rest of `packet` is -e's (as ss prints it).
+    for s in json(&["-0aj"]) {
+        assert!(s.get("packet").is_none(), "-j without -e or -b: {s}");
+    }
+    for s in json(&["-0aje"]) {
+        let p = &s["packet"];
+        assert!(
+            p["flags"].is_u64() && p.get("filter").is_none() && p.get("filter_len").is_none(),
+            "-j -e without -b: {s}"
+        );
     }
 }
 

@@ -176,6 +176,39 @@ fn man_page_lays_out_the_filter_grammar_and_the_subcommands() {
 }
 
 #[test]
+fn help_lays_out_the_filter_grammar_as_the_man_page() {
+    let dir = generate("help-grammar");
+    let page = read(&dir, "rss.1");
+    for flag in ["--help", "-h"] {
+        let o = rss(&[flag]);
+        assert!(o.status.success());
+        let help = String::from_utf8(o.stdout).unwrap();
+        // One rule per line, continuation lines indented, each within 80
+        // columns, in the order the man page has them.
+        let at = help
+            .find("\nFILTER := [ state STATE-FILTER | exclude STATE-FILTER ]...\n")
+            .unwrap_or_else(|| panic!("no FILTER rule on a line of its own in\n{help}"));
+        let mut rest = &help[at..];
+        for line in rss::args::FILTER_GRAMMAR.lines() {
+            let l = format!("\n{line}\n");
+            let i = rest
+                .find(&l)
+                .unwrap_or_else(|| panic!("{line:?} not a line of {flag} (in order):\n{help}"));
+            rest = &rest[i + l.len() - 1..];
+            assert!(line.chars().count() <= 80, "{line:?}");
+            let escaped = line.replace('\\', "\\e").replace('-', "\\-");
+            assert!(
+                page.contains(&format!("\n{escaped}\n")),
+                "{escaped:?} not in rss.1"
+            );
+        }
+        for rule in ["EXPRESSION := PREDICATE", "           | not EXPRESSION"] {
+            assert!(help.lines().any(|l| l.starts_with(rule)), "{rule:?}");
+        }
+    }
+}
+
+#[test]
 fn man_pages_render_without_warnings() {
     testkit::require_tool!("groff");
     let dir = generate("groff");

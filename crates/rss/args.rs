@@ -12,6 +12,54 @@ use sockdiag::{States, Tables};
 
 use crate::filter;
 
+// The filter grammar, one rule per line: `--help` prints it after the
+// options, and the man page's FILTER section lays it out the same
+// (`examples/gen_docs.rs`, through `FILTER_GRAMMAR`).
+macro_rules! filter_grammar {
+    () => {
+        "FILTER := [ state STATE-FILTER | exclude STATE-FILTER ]...
+           [ EXPRESSION ]
+           (excl is exclude)
+
+STATE-FILTER := all | connected | synchronized | bucket | big
+           | TCP-STATE     (case-insensitive)
+
+TCP-STATE := established | syn-sent | syn-recv | fin-wait-1
+           | fin-wait-2 | time-wait | closed | close-wait
+           | last-ack | listening | closing | bound-inactive
+           (listen is listening; close and unconnected are closed)
+
+EXPRESSION := PREDICATE
+           | EXPRESSION and EXPRESSION   (also & or &&, or none)
+           | EXPRESSION or EXPRESSION    (also | or ||)
+           | not EXPRESSION              (also !)
+           | ( EXPRESSION )
+           (and binds tighter than or)
+
+PREDICATE := src HOST | dst HOST
+           | sport [OP] PORT | dport [OP] PORT
+           | dev OP IFACE
+           | fwmark OP MARK[/MASK]
+           | cgroup OP PATH
+           | autobound
+
+OP := = | == | eq | != | ne | neq | < | lt | > | gt
+           | <= | le | leq | >= | ge | geq
+           (dev, fwmark and cgroup take = and != only)
+
+HOST := [FAMILY:]ADDRESS[/PREFIXLEN][:PORT] | *[:PORT]
+           | HOSTNAME[:PORT] | inet:* | inet6:* | unix:GLOB
+           (IPv6 addresses go in brackets: [::1]:22, [fe80::]/10)
+
+PORT := [:]NUMBER | [:]SERVICE-NAME | *
+"
+    };
+}
+
+/// The filter grammar, one rule per line (blank lines between rules), as
+/// `rss --help` and the man page show it.
+pub const FILTER_GRAMMAR: &str = filter_grammar!();
+
 /// `rss`: socket statistics, as `ss` prints them, straight from `NETLINK_SOCK_DIAG`.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -21,13 +69,11 @@ use crate::filter;
     long_about = "rss prints the same tables as iproute2's ss, from the same kernel interface \
                   (NETLINK_SOCK_DIAG), with the same flags and filter words, plus JSON output (-j).",
     override_usage = "rss [OPTIONS] [FILTER]\n       rss COMMAND [OPTIONS]",
-    after_help = "FILTER := [ state STATE-FILTER ] [ exclude STATE-FILTER ] [ EXPRESSION ]\n\
-                  STATE-FILTER := {all|connected|synchronized|bucket|big|TCP-STATES}\n\
-                  TCP-STATES := {established|syn-sent|syn-recv|fin-wait-{1,2}|time-wait|closed|close-wait|last-ack|listening|closing}\n\
-                  EXPRESSION := src|dst HOST | sport|dport OP PORT | dev OP IFACE | fwmark OP MARK[/MASK] | cgroup OP PATH | autobound\n\
-                  \x20             joined by and (&&, or juxtaposition), or (||), not (!) and ( ); and binds tighter than or\n\
-                  TCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\n\
-                  Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage.",
+    after_help = concat!(
+        filter_grammar!(),
+        "\nTCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\n\
+         Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage."
+    ),
     disable_help_flag = true,
     disable_version_flag = true,
     // ss (getopt) takes a repeated option: `-t -t`, `-N a -N b` (the last wins).

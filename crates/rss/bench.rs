@@ -124,7 +124,7 @@ const TABLE_FLAGS: [(&str, char, &str, BenchTable); 5] = [
 ];
 
 /// The clap command of `rss bench` (also for the man page and
-/// completions): the table flags, then [`Args`]. A table flag appends
+/// completions): the table flags, then the other options. A table flag appends
 /// (`ArgAction::Append` of no value) so that clap keeps every place it was
 /// given: the report follows the order in which they were first given.
 pub fn command() -> clap::Command {

@@ -10,7 +10,8 @@ use sockdiag::Socket;
 /// prints it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Asked {
-    /// `-e`: uid, cookie, mark, v6only, shutdown, cgroup id.
+    /// `-e`: uid, cookie, mark, v6only, shutdown, cgroup id; the unix,
+    /// packet and netlink details (`unix`, `packet`, `netlink`).
     pub extended: bool,
     /// `-o` (or `-e`): the timer.
     pub timers: bool,
@@ -25,6 +26,8 @@ pub struct Asked {
     pub cgroup: bool,
     /// `--inet-sockopt`: sockopt.
     pub inet_sockopt: bool,
+    /// `-b`: a packet socket's filter (`filter_len`, `filter`).
+    pub bpf: bool,
 }
 
 /// Drops from `s` what the command line did not ask for.
@@ -51,6 +54,8 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
         if let Some(d) = s.detail_mut() {
             d.mptcp_info = None;
             d.ulp = None;
+            d.mptcp_subflow = None;
+            d.tls = None;
             d.vegas = None;
             d.dctcp = None;
             d.bbr = None;
@@ -59,6 +64,23 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
     if !(a.memory || a.info) {
         s.skmem = None;
         s.meminfo = None;
+    }
+    if !a.extended
+        && let Some(d) = s.detail_mut()
+    {
+        // ss -e prints them: unix vfs and peers, netlink groups; packet
+        // version, flags and fanout (which -b brings along with the filter).
+        d.unix = None;
+        d.netlink = None;
+        if !a.bpf {
+            d.packet = None;
+        }
+    }
+    if !a.bpf
+        && let Some(p) = s.detail_mut().and_then(|d| d.packet.as_mut())
+    {
+        p.filter_len = None;
+        p.filter = Vec::new();
     }
     if !a.tos
         && let Some(d) = s.detail_mut()
@@ -174,5 +196,63 @@ mod tests {
             },
         );
         assert_eq!((e.uid, e.cookie, e.skmem), (Some(0), Some(7), None));
+        // Unix and netlink details are -e's.
+        let mut u = Socket::new(Table::UnixStream, Family::Unix, State::Listen);
+        u.detail_or_insert().unix = Some(Default::default());
+        u.detail_or_insert().netlink = Some(Default::default());
+        let mut plain = u.clone();
+        strip_unasked(&mut plain, &Asked::default());
+        assert_eq!((plain.unix(), plain.netlink()), (None, None));
+        let mut e = u.clone();
+        strip_unasked(
+            &mut e,
+            &Asked {
+                extended: true,
+                ..Asked::default()
+            },
+        );
+        assert_eq!(e, u);
+    }
+
+    #[test]
+    fn filters_and_subflows_only_when_asked() {
+        let mut s = Socket::new(Table::PacketRaw, Family::Packet, State::Close);
+        let mut p = sockdiag::PacketInfo::default();
+        p.filter_len = Some(1);
+        p.filter = vec![sockdiag::SockFilter::new(6, 0, 0, 0x40000)];
+        s.detail_or_insert().packet = Some(p);
+        s.detail_or_insert().mptcp_subflow = Some(Default::default());
+        s.detail_or_insert().tls = Some(Default::default());
+        let mut plain = s.clone();
+        strip_unasked(&mut plain, &Asked::default());
+        assert_eq!((plain.packet(), plain.mptcp_subflow()), (None, None));
+        assert_eq!(plain.tls(), None);
+        let mut e = s.clone();
+        strip_unasked(
+            &mut e,
+            &Asked {
+                extended: true,
+                ..Asked::default()
+            },
+        );
+        let p = e.packet().unwrap();
+        assert_eq!((p.filter_len, p.filter.len()), (None, 0));
+        let mut b = s.clone();
+        strip_unasked(
+            &mut b,
+            &Asked {
+                bpf: true,
+                ..Asked::default()
+            },
+        );
+        assert_eq!(b.packet(), s.packet());
+        let mut asked = s.clone();
+        let a = Asked {
+            bpf: true,
+            info: true,
+            ..Asked::default()
+        };
+        strip_unasked(&mut asked, &a);
+        assert_eq!(asked, s);
     }
 }

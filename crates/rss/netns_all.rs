@@ -115,34 +115,62 @@ pub fn targets(scope: Scope) -> (Vec<Target>, Vec<String>) {
         )),
     };
     add("host".into(), Path::new("/proc/self/ns/net"), false);
-    if let Ok(dir) = std::fs::read_dir("/run/netns") {
-        let mut names: Vec<_> = dir
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        for n in names {
-            add(n.clone(), &Path::new("/run/netns").join(&n), true);
+    for (origin, path) in namespace_files(scope == Scope::Pids) {
+        match origin {
+            NsOrigin::Named(n) => add(n, &path, true),
+            // Processes come and go, and kernel threads have no namespace
+            // file to open: only what can be opened counts.
+            NsOrigin::Pid(pid) if path.exists() => add(format!("pid:{pid}"), &path, true),
+            NsOrigin::Pid(_) => {}
         }
     }
-    if scope == Scope::Pids
-        && let Ok(dir) = std::fs::read_dir("/proc")
-    {
-        let mut pids: Vec<u32> = dir
+    (out, errors)
+}
+
+/// Where a namespace file of [`namespace_files`] comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NsOrigin {
+    /// `/run/netns/NAME`.
+    Named(String),
+    /// `/proc/PID/ns/net`.
+    Pid(u32),
+}
+
+/// The namespace files to look at, not yet opened nor told apart: the named
+/// ones (`/run/netns/NAME`, by name), then with `pids` those of every
+/// process (`/proc/PID/ns/net`, by pid). An unreadable directory lists
+/// nothing.
+pub(crate) fn namespace_files(pids: bool) -> Vec<(NsOrigin, PathBuf)> {
+    let mut names: Vec<String> = std::fs::read_dir("/run/netns")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut out: Vec<_> = names
+        .into_iter()
+        .map(|n| {
+            let path = Path::new("/run/netns").join(&n);
+            (NsOrigin::Named(n), path)
+        })
+        .collect();
+    if pids {
+        let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
             .flatten()
             .filter_map(|e| e.file_name().to_str()?.parse().ok())
             .collect();
         pids.sort_unstable();
-        for pid in pids {
-            let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
-            // Processes come and go, and kernel threads have no namespace
-            // file to open: only what can be opened counts.
-            if path.exists() {
-                add(format!("pid:{pid}"), &path, true);
-            }
-        }
+        out.extend(pids.into_iter().map(|pid| {
+            (
+                NsOrigin::Pid(pid),
+                PathBuf::from(format!("/proc/{pid}/ns/net")),
+            )
+        }));
     }
-    (out, errors)
+    out
 }
 
 /// The query of `config` for namespace `ns`: interface names in the filter
@@ -308,6 +336,37 @@ mod tests {
         let mut out = Vec::new();
         prefix_lines(b"  1.2.3.4:5\n", &["host"], 5, false, &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "host    1.2.3.4:5\n");
+    }
+
+    #[test]
+    fn namespace_files_are_named_ones_by_name_then_processes_by_pid() {
+        let named = namespace_files(false);
+        assert!(named.iter().all(|(o, _)| matches!(o, NsOrigin::Named(_))));
+        let names: Vec<_> = named
+            .iter()
+            .map(|(o, p)| match o {
+                NsOrigin::Named(n) => {
+                    assert_eq!(p, &Path::new("/run/netns").join(n));
+                    n.clone()
+                }
+                NsOrigin::Pid(_) => unreachable!(),
+            })
+            .collect();
+        assert!(names.is_sorted(), "{names:?}");
+        let all = namespace_files(true);
+        assert_eq!(&all[..named.len()], &named[..]);
+        let pids: Vec<u32> = all[named.len()..]
+            .iter()
+            .map(|(o, p)| match o {
+                NsOrigin::Pid(pid) => {
+                    assert_eq!(p, &PathBuf::from(format!("/proc/{pid}/ns/net")));
+                    *pid
+                }
+                NsOrigin::Named(_) => panic!("a named one after the pids"),
+            })
+            .collect();
+        assert!(pids.is_sorted(), "{pids:?}");
+        assert!(pids.contains(&std::process::id()));
     }
 
     #[test]

@@ -231,6 +231,7 @@ pub fn json_asked(config: &Config) -> crate::json::Asked {
         tos: a.tos,
         cgroup: a.cgroup,
         inet_sockopt: a.inet_sockopt,
+        bpf: a.bpf,
     }
 }
 
@@ -256,6 +257,7 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
         tos: a.tos,
         cgroup: a.cgroup,
         inet_sockopt: a.inet_sockopt,
+        bpf: a.bpf,
         explain: a.explain,
         tty,
         width: None,
@@ -352,19 +354,23 @@ pub(crate) fn execute(
         None
     };
     let processes = if a.processes {
-        // First pass: only the inodes that will be printed, so the /proc
-        // walk records nothing else.
-        let mut wanted = HashSet::new();
-        for s in conn.dump(&query) {
-            match s {
-                Ok(s) if s.inode != 0 => {
-                    wanted.insert(s.inode);
+        // A narrow selection: a first pass collects the inodes that will be
+        // printed, so the /proc walk records nothing else. Otherwise the walk
+        // records every socket: cheaper than a second dump.
+        let wanted = narrow_selection(config).then(|| {
+            let mut wanted = HashSet::new();
+            for s in conn.dump(&query) {
+                match s {
+                    Ok(s) if s.inode != 0 => {
+                        wanted.insert(s.inode);
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-        }
+            wanted
+        });
         let opts = ProcessMapOptions {
-            wanted: Some(wanted),
+            wanted,
             threads: a.threads,
             ..ProcessMapOptions::default()
         };
@@ -435,6 +441,21 @@ pub(crate) fn execute(
         Some(e) => Err(Failure::Diag(e)),
         None => Ok(()),
     }
+}
+
+/// Whether `-p` should dump twice: once to learn which sockets will be
+/// printed, so that the `/proc` walk records only those, then to print.
+///
+/// That first dump costs about as much as the one that prints, and pays off
+/// only when few of the host's sockets are selected: a filter expression,
+/// or no connected state (`-l`, `state listening`). With connected sockets
+/// and no filter (`-tanp`, `-tp`) most sockets are printed anyway, and the
+/// walk records all of them (as `ss` does) instead: at 200,000 sockets,
+/// `-tanp` takes about 30% less CPU time for 5 MiB more peak memory (35 MiB
+/// against 30; ss 7.1: 52 MiB), while `-tlnp` keeps its first pass (5 MiB,
+/// where recording every socket took 25 MiB).
+fn narrow_selection(config: &Config) -> bool {
+    config.filter.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
 }
 
 /// `-E`: print each destroyed socket as the kernel reports it, until
@@ -579,4 +600,33 @@ impl<W: Write> Output<W> {
 pub(crate) fn is_stdout_tty() -> bool {
     use std::io::IsTerminal;
     io::stdout().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(words: &[&str]) -> Config {
+        let argv = std::iter::once("rss")
+            .chain(words.iter().copied())
+            .map(OsString::from)
+            .collect();
+        Config::parse(argv).unwrap()
+    }
+
+    #[test]
+    fn a_first_pass_only_for_narrow_selections() {
+        for (words, narrow) in [
+            (&["-tanp"][..], false),
+            (&["-tnp"], false),
+            (&["-xp"], false),
+            (&["-pan"], false),
+            (&["-tlnp"], true),
+            (&["-tp", "state", "listening"], true),
+            (&["-tanp", "dport", "=", ":443"], true),
+            (&["-tp", "state", "established", "sport", "=", ":22"], true),
+        ] {
+            assert_eq!(narrow_selection(&config(words)), narrow, "{words:?}");
+        }
+    }
 }

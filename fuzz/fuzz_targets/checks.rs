@@ -76,6 +76,7 @@ pub fn render(sockets: &[Socket]) {
             tos: true,
             cgroup: true,
             inet_sockopt: true,
+            bpf: true,
             explain: variant & 1 != 0,
             tty: false,
             width: Some(if variant & 1 == 0 { 0 } else { 80 }),

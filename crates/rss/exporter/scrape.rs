@@ -16,6 +16,7 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query};
 
 use super::findings::Findings;
 use super::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
+use crate::netns_all::NsOrigin;
 
 /// Which namespaces a scrape covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,48 +311,20 @@ pub fn all_namespaces() -> Vec<(String, PathBuf)> {
     let own = std::fs::metadata("/proc/thread-self/ns/net")
         .map(|m| (m.dev(), m.ino()))
         .ok();
-    let mut seen: Vec<(u64, u64)> = own.into_iter().collect();
+    let mut seen: std::collections::HashSet<(u64, u64)> = own.into_iter().collect();
     let mut out = Vec::new();
-    let mut named: Vec<_> = std::fs::read_dir("/run/netns")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    named.sort();
-    for path in named {
+    for (origin, path) in crate::netns_all::namespace_files(true) {
         let Ok(m) = std::fs::metadata(&path) else {
             continue;
         };
-        let id = (m.dev(), m.ino());
-        if seen.contains(&id) {
+        if !seen.insert((m.dev(), m.ino())) {
             continue;
         }
-        seen.push(id);
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        out.push((name, path));
-    }
-    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .collect();
-    pids.sort_unstable();
-    for pid in pids {
-        let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
-        let Ok(m) = std::fs::metadata(&path) else {
-            continue;
+        let label = match origin {
+            NsOrigin::Named(name) => name,
+            NsOrigin::Pid(_) => format!("net:[{}]", m.ino()),
         };
-        let id = (m.dev(), m.ino());
-        if seen.contains(&id) {
-            continue;
-        }
-        seen.push(id);
-        out.push((format!("net:[{}]", m.ino()), path));
+        out.push((label, path));
     }
     out
 }

@@ -61,6 +61,8 @@ pub struct RenderOptions {
     pub cgroup: bool,
     /// `--inet-sockopt`: the `inet-sockopt: (…)` line of inet sockets.
     pub inet_sockopt: bool,
+    /// `-b`: a packet socket's attached classic BPF filter (`bpf filter (N): …`).
+    pub bpf: bool,
     /// `--explain` (rss only): a note of what Recv-Q and Send-Q mean.
     pub explain: bool,
     /// Standard output is a terminal: with `width` unset, its width is asked
@@ -92,6 +94,7 @@ impl Default for RenderOptions {
             tos: false,
             cgroup: false,
             inet_sockopt: false,
+            bpf: false,
             explain: false,
             tty: false,
             width: None,

@@ -275,12 +275,90 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
             }
         }
         // mptcp_show_info prints no ULP; tcp_show_info does.
-        if s.netid != Table::Mptcp
-            && let Some(ulp) = s.ulp()
-        {
-            ext.extend_from_slice(b" tcp-ulp-");
-            ext.extend_from_slice(ulp.as_bytes());
+        if s.netid != Table::Mptcp {
+            if let Some(ulp) = s.ulp() {
+                ext.extend_from_slice(b" tcp-ulp-");
+                ext.extend_from_slice(ulp.as_bytes());
+            }
+            if let Some(t) = s.tls() {
+                tls(ext, t);
+            }
+            if let Some(m) = s.mptcp_subflow() {
+                mptcp_subflow(ext, m);
+            }
         }
+    }
+}
+
+/// ss's `tcp_tls_version`, `tcp_tls_cipher` and `tcp_tls_conf`: a kernel
+/// TLS socket's ULP details, each printed when the kernel sent it (a cipher
+/// ss does not know prints nothing).
+fn tls(ext: &mut Vec<u8>, t: &sockdiag::TlsInfo) {
+    match t.version {
+        Some(0x0303) => ext.extend_from_slice(b" version: 1.2"),
+        Some(0x0304) => ext.extend_from_slice(b" version: 1.3"),
+        Some(v) => out!(ext, " version: unknown({v})"),
+        None => {}
+    }
+    match t.cipher {
+        Some(51) => ext.extend_from_slice(b" cipher: aes-gcm-128"),
+        Some(52) => ext.extend_from_slice(b" cipher: aes-gcm-256"),
+        _ => {}
+    }
+    for (name, conf) in [("rxconf", t.rxconf), ("txconf", t.txconf)] {
+        match conf {
+            Some(1) => out!(ext, " {name}: none"),
+            Some(2) => out!(ext, " {name}: sw"),
+            Some(3) => out!(ext, " {name}: hw"),
+            Some(4) => out!(ext, " {name}: hw-record"),
+            Some(v) => out!(ext, " {name}: unknown({v})"),
+            None => {}
+        }
+    }
+    if t.zc_ro_tx {
+        ext.extend_from_slice(b" zc_ro_tx");
+    }
+    if t.rx_no_pad {
+        ext.extend_from_slice(b" no_pad_rx");
+    }
+}
+
+/// `mptcp_subflow_info`: an MPTCP subflow's ULP details, each printed when
+/// the kernel sent it (the token only with both tokens and both ids).
+fn mptcp_subflow(ext: &mut Vec<u8>, m: &sockdiag::MptcpSubflowInfo) {
+    if let Some(flags) = m.flags.filter(|&f| f != 0) {
+        ext.extend_from_slice(b" flags:");
+        for (bit, letter) in [
+            (0, b'M'),
+            (1, b'm'),
+            (2, b'J'),
+            (3, b'j'),
+            (4, b'B'),
+            (5, b'b'),
+            (6, b'e'),
+            (7, b'c'),
+            (8, b'v'),
+        ] {
+            if flags & 1 << bit != 0 {
+                ext.push(letter);
+            }
+        }
+    }
+    if let (Some(tr), Some(tl), Some(ir), Some(il)) = (m.token_rem, m.token_loc, m.id_rem, m.id_loc)
+    {
+        out!(ext, " token:{tr:04x}(id:{ir})/{tl:04x}(id:{il})");
+    }
+    if let Some(v) = m.map_seq {
+        out!(ext, " seq:{v}");
+    }
+    if let Some(v) = m.map_sfseq {
+        out!(ext, " sfseq:{v}");
+    }
+    if let Some(v) = m.ssn_offset {
+        out!(ext, " ssnoff:{v}");
+    }
+    if let Some(v) = m.map_datalen {
+        out!(ext, " maplen:{v}");
     }
 }
 
@@ -457,6 +535,17 @@ fn packet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOpti
                 }
                 ext.push(b')');
             }
+        }
+    }
+    // -b: the attached classic BPF filter, `{code, jt, jf, k}` each.
+    if opts.bpf
+        && let Some(p) = s.packet()
+        && let Some(n) = p.filter_len
+    {
+        let nl = if opts.oneline { " " } else { "\n\t" };
+        out!(ext, "{nl}bpf filter ({}): ", n as i32);
+        for f in p.filter.iter().take(n as usize) {
+            out!(ext, " 0x{:02x} {} {} {},", f.code, f.jt, f.jf, f.k);
         }
     }
     if opts.memory {

@@ -1516,6 +1516,142 @@ fn ulp_name() {
 }
 
 #[test]
+fn mptcp_subflow_details() {
+    // By rule (ss.c mptcp_subflow_info): flag letters in bit order, only
+    // when some bit is set; tokens %04x, ids %hhu, the token only with
+    // both tokens and both ids; the rest each when sent.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.detail_or_insert().ulp = Some(ShortName::new(b"mptcp"));
+    let mut m = sockdiag::MptcpSubflowInfo::default();
+    m.flags = Some(0x1ff);
+    m.token_rem = Some(0xab);
+    m.token_loc = Some(0x1234_5678);
+    m.id_rem = Some(1);
+    m.id_loc = Some(255);
+    m.map_seq = Some(u64::MAX);
+    m.map_sfseq = Some(1);
+    m.ssn_offset = Some(u32::MAX);
+    m.map_datalen = Some(10);
+    m.relwrite_seq = Some(3); // not printed by ss
+    s.detail_or_insert().mptcp_subflow = Some(m);
+    let o = RenderOptions {
+        info: true,
+        oneline: true,
+        ..fields()
+    };
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-mptcp flags:MmJjBbecv token:00ab(id:1)/12345678(id:255) \
+         seq:18446744073709551615 sfseq:1 ssnoff:4294967295 maplen:10"
+    );
+    m.flags = Some(0x2 | 0x40 | 0x80);
+    m.id_loc = None;
+    m.map_sfseq = None;
+    s.detail_or_insert().mptcp_subflow = Some(m);
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-mptcp flags:mec seq:18446744073709551615 ssnoff:4294967295 maplen:10"
+    );
+    m.flags = Some(0);
+    s.detail_or_insert().mptcp_subflow = Some(m);
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-mptcp seq:18446744073709551615 ssnoff:4294967295 maplen:10"
+    );
+    // Not without -i (or -m), as the ULP name.
+    assert_eq!(
+        row(RenderOptions { info: false, ..o }, &s),
+        "10.0.0.1:1 10.0.0.2:2"
+    );
+}
+
+#[test]
+fn tls_details() {
+    // By rule (ss.c tcp_show_info, tcp_tls_*): version, cipher (the two ss
+    // knows), rxconf then txconf, then the flags, after `tcp-ulp-tls`.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.detail_or_insert().ulp = Some(ShortName::new(b"tls"));
+    let mut t = sockdiag::TlsInfo::default();
+    t.version = Some(0x0304);
+    t.cipher = Some(52);
+    t.txconf = Some(2);
+    t.rxconf = Some(4);
+    t.zc_ro_tx = true;
+    t.rx_no_pad = true;
+    t.tx_max_payload_len = Some(16384); // not printed by ss
+    s.detail_or_insert().tls = Some(t);
+    let o = RenderOptions {
+        info: true,
+        oneline: true,
+        ..fields()
+    };
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: 1.3 cipher: aes-gcm-256 rxconf: hw-record \
+         txconf: sw zc_ro_tx no_pad_rx"
+    );
+    let mut t = sockdiag::TlsInfo::default();
+    t.version = Some(0x0303);
+    t.cipher = Some(53); // TLS_CIPHER_AES_CCM_128: ss prints no cipher
+    t.txconf = Some(1);
+    t.rxconf = Some(3);
+    s.detail_or_insert().tls = Some(t);
+    assert_eq!(
+        row(o.clone(), &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: 1.2 rxconf: hw txconf: none"
+    );
+    let mut t = sockdiag::TlsInfo::default();
+    t.version = Some(7);
+    t.txconf = Some(9);
+    s.detail_or_insert().tls = Some(t);
+    assert_eq!(
+        row(o, &s),
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: unknown(7) txconf: unknown(9)"
+    );
+}
+
+#[test]
+fn packet_bpf_filter() {
+    // By rule (ss.c packet_show_sock, show_bpf): "bpf filter (N): " on a
+    // new line (or with -O on the same), then " 0x%02x %u %u %u," each.
+    let mut d = packet(Table::PacketRaw, 3, 0, 0);
+    let mut info = PacketInfo::default();
+    info.filter_len = Some(2);
+    info.filter = vec![
+        sockdiag::SockFilter::new(0x28, 0, 0, 12),
+        sockdiag::SockFilter::new(0x115, 1, 255, u32::MAX),
+    ];
+    d.detail_or_insert().packet = Some(info);
+    let b = RenderOptions {
+        bpf: true,
+        ..fields()
+    };
+    assert_eq!(
+        row(b.clone(), &d),
+        "*:* *\n\tbpf filter (2):  0x28 0 0 12, 0x115 1 255 4294967295,"
+    );
+    assert_eq!(
+        row(
+            RenderOptions {
+                oneline: true,
+                ..b.clone()
+            },
+            &d
+        ),
+        "*:* * bpf filter (2):  0x28 0 0 12, 0x115 1 255 4294967295,"
+    );
+    assert_eq!(row(fields(), &d), "*:* *");
+    // Withheld (a caller without CAP_NET_ADMIN gets an empty attribute).
+    let mut info = PacketInfo::default();
+    info.filter_len = Some(0);
+    d.detail_or_insert().packet = Some(info);
+    assert_eq!(row(b.clone(), &d), "*:* *\n\tbpf filter (0): ");
+    // No filter: no attribute, nothing printed.
+    d.detail_or_insert().packet = Some(PacketInfo::default());
+    assert_eq!(row(b, &d), "*:* *");
+}
+
+#[test]
 fn oneline() {
     let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
     s.skmem = Some(SkMemInfo::default());

@@ -66,6 +66,27 @@ pub const INET_DIAG_CGROUP_ID: u16 = 21;
 pub const INET_DIAG_SOCKOPT: u16 = 22;
 // <linux/inet_diag.h>: INET_ULP_INFO_* nested in INET_DIAG_ULP_INFO
 pub const INET_ULP_INFO_NAME: u16 = 1;
+pub const INET_ULP_INFO_TLS: u16 = 2;
+pub const INET_ULP_INFO_MPTCP: u16 = 3;
+// <linux/tls.h>: TLS_INFO_* nested in INET_ULP_INFO_TLS
+pub const TLS_INFO_VERSION: u16 = 1;
+pub const TLS_INFO_CIPHER: u16 = 2;
+pub const TLS_INFO_TXCONF: u16 = 3;
+pub const TLS_INFO_RXCONF: u16 = 4;
+pub const TLS_INFO_ZC_RO_TX: u16 = 5;
+pub const TLS_INFO_RX_NO_PAD: u16 = 6;
+pub const TLS_INFO_TX_MAX_PAYLOAD_LEN: u16 = 7;
+// <linux/mptcp.h>: MPTCP_SUBFLOW_ATTR_* nested in INET_ULP_INFO_MPTCP
+pub const MPTCP_SUBFLOW_ATTR_TOKEN_REM: u16 = 1;
+pub const MPTCP_SUBFLOW_ATTR_TOKEN_LOC: u16 = 2;
+pub const MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ: u16 = 3;
+pub const MPTCP_SUBFLOW_ATTR_MAP_SEQ: u16 = 4;
+pub const MPTCP_SUBFLOW_ATTR_MAP_SFSEQ: u16 = 5;
+pub const MPTCP_SUBFLOW_ATTR_SSN_OFFSET: u16 = 6;
+pub const MPTCP_SUBFLOW_ATTR_MAP_DATALEN: u16 = 7;
+pub const MPTCP_SUBFLOW_ATTR_FLAGS: u16 = 8;
+pub const MPTCP_SUBFLOW_ATTR_ID_REM: u16 = 9;
+pub const MPTCP_SUBFLOW_ATTR_ID_LOC: u16 = 10;
 /// `sizeof(struct inet_diag_req_v2)`
 pub const INET_DIAG_REQ_V2_LEN: usize = 56;
 /// `sizeof(struct inet_diag_msg)`

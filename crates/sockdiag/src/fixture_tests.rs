@@ -749,6 +749,7 @@ fn packet_sockets_every_field() {
         flags: 1,
         fanout: Some(7),     // PACKET_DIAG_FANOUT: id 7, type 0 (hash)
         filter_len: Some(1), // PACKET_DIAG_FILTER: one 8-byte sock_filter
+        filter: vec![SockFilter::new(0x06, 0, 0, 0x40000)], // BPF_RET|BPF_K 0x40000
         ..PacketInfo::default()
     });
     assert_eq!(socks[1], want);

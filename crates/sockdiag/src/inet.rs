@@ -208,8 +208,13 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
         INET_DIAG_CLASS_ID if p.len() >= 4 => s.detail_or_insert().class_id = Some(u32_ne(p, 0)),
         INET_DIAG_ULP_INFO => {
             for (t, v) in Attrs::new(p, 0).flatten() {
-                if t == INET_ULP_INFO_NAME {
-                    s.detail_or_insert().ulp = Some(ShortName::new(cstr(v)));
+                match t {
+                    INET_ULP_INFO_NAME => s.detail_or_insert().ulp = Some(ShortName::new(cstr(v))),
+                    INET_ULP_INFO_MPTCP => {
+                        s.detail_or_insert().mptcp_subflow = Some(mptcp_subflow(v))
+                    }
+                    INET_ULP_INFO_TLS => s.detail_or_insert().tls = Some(tls(v)),
+                    _ => {}
                 }
             }
         }
@@ -220,6 +225,51 @@ fn apply_attr(s: &mut Socket, ty: u16, p: &[u8]) {
         // INET_DIAG_PROTOCOL, MD5SIG, BPF storages, SCTP locals/peers: not modelled.
         _ => {}
     }
+}
+
+/// `INET_ULP_INFO_TLS`'s nested `TLS_INFO_*` (u16s and flags).
+fn tls(p: &[u8]) -> TlsInfo {
+    let mut t = TlsInfo::default();
+    let u16_of = |v: &[u8]| (v.len() >= 2).then(|| u16_ne(v, 0));
+    for (ty, v) in Attrs::new(p, 0).flatten() {
+        match ty {
+            TLS_INFO_VERSION => t.version = u16_of(v),
+            TLS_INFO_CIPHER => t.cipher = u16_of(v),
+            TLS_INFO_TXCONF => t.txconf = u16_of(v),
+            TLS_INFO_RXCONF => t.rxconf = u16_of(v),
+            TLS_INFO_ZC_RO_TX => t.zc_ro_tx = true,
+            TLS_INFO_RX_NO_PAD => t.rx_no_pad = true,
+            TLS_INFO_TX_MAX_PAYLOAD_LEN => t.tx_max_payload_len = u16_of(v),
+            _ => {}
+        }
+    }
+    t
+}
+
+/// `INET_ULP_INFO_MPTCP`'s nested `MPTCP_SUBFLOW_ATTR_*`. An attribute
+/// too short for its type is left out, as a missing one.
+fn mptcp_subflow(p: &[u8]) -> MptcpSubflowInfo {
+    let mut m = MptcpSubflowInfo::default();
+    let u32_of = |v: &[u8]| (v.len() >= 4).then(|| u32_ne(v, 0));
+    for (t, v) in Attrs::new(p, 0).flatten() {
+        match t {
+            MPTCP_SUBFLOW_ATTR_TOKEN_REM => m.token_rem = u32_of(v),
+            MPTCP_SUBFLOW_ATTR_TOKEN_LOC => m.token_loc = u32_of(v),
+            MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ => m.relwrite_seq = u32_of(v),
+            MPTCP_SUBFLOW_ATTR_MAP_SEQ => m.map_seq = (v.len() >= 8).then(|| u64_ne(v, 0)),
+            MPTCP_SUBFLOW_ATTR_MAP_SFSEQ => m.map_sfseq = u32_of(v),
+            MPTCP_SUBFLOW_ATTR_SSN_OFFSET => m.ssn_offset = u32_of(v),
+            // The kernel sends a u16 (nla_put_u16); a u32 is read as well.
+            MPTCP_SUBFLOW_ATTR_MAP_DATALEN => {
+                m.map_datalen = u32_of(v).or_else(|| (v.len() >= 2).then(|| u16_ne(v, 0).into()))
+            }
+            MPTCP_SUBFLOW_ATTR_FLAGS => m.flags = u32_of(v),
+            MPTCP_SUBFLOW_ATTR_ID_REM => m.id_rem = v.first().copied(),
+            MPTCP_SUBFLOW_ATTR_ID_LOC => m.id_loc = v.first().copied(),
+            _ => {}
+        }
+    }
+    m
 }
 
 /// The inet table an `inet_diag_msg` belongs to, from its

@@ -54,7 +54,12 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
             }
             // struct sock_filter is 8 bytes per instruction.
             PACKET_DIAG_FILTER => {
-                info.get_or_insert_with(PacketInfo::default).filter_len = Some((p.len() / 8) as u32)
+                let i = info.get_or_insert_with(PacketInfo::default);
+                i.filter_len = Some((p.len() / 8) as u32);
+                i.filter = p
+                    .chunks_exact(8)
+                    .map(|c| SockFilter::from_bytes(c.try_into().unwrap_or([0; 8])))
+                    .collect();
             }
             PACKET_DIAG_UID if p.len() >= 4 => s.uid = Some(u32_ne(p, 0)),
             PACKET_DIAG_MEMINFO => {

@@ -326,6 +326,194 @@ proptest! {
     }
 }
 
+fn subflow() -> impl Strategy<Value = MptcpSubflowInfo> {
+    (
+        (
+            any::<Option<u32>>(),
+            any::<Option<u32>>(),
+            any::<Option<u32>>(),
+            any::<Option<u64>>(),
+            any::<Option<u32>>(),
+        ),
+        (
+            any::<Option<u32>>(),
+            any::<Option<u16>>(),
+            any::<Option<u32>>(),
+            any::<Option<u8>>(),
+            any::<Option<u8>>(),
+        ),
+    )
+        .prop_map(
+            |((tr, tl, rw, seq, sfseq), (ssn, len, flags, ir, il))| MptcpSubflowInfo {
+                token_rem: tr,
+                token_loc: tl,
+                relwrite_seq: rw,
+                map_seq: seq,
+                map_sfseq: sfseq,
+                ssn_offset: ssn,
+                map_datalen: len.map(u32::from),
+                flags,
+                id_rem: ir,
+                id_loc: il,
+            },
+        )
+}
+
+/// An `inet_diag_msg` of a TCP subflow whose `INET_DIAG_ULP_INFO` nests the
+/// name `mptcp` and `m` as the kernel lays it out (mptcp/diag.c: a u16
+/// datalen, u8 ids, a pad attribute before the u64 when `pad`).
+fn subflow_message(m: &MptcpSubflowInfo, pad: bool) -> Vec<u8> {
+    use crate::consts::*;
+    use crate::wire::push_attr;
+    let mut sf = Vec::new();
+    let mut put = |ty: u16, v: Option<Vec<u8>>| {
+        if let Some(v) = v {
+            push_attr(&mut sf, ty, &v);
+        }
+    };
+    put(
+        MPTCP_SUBFLOW_ATTR_TOKEN_REM,
+        m.token_rem.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    put(
+        MPTCP_SUBFLOW_ATTR_TOKEN_LOC,
+        m.token_loc.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    put(
+        MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ,
+        m.relwrite_seq.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    if pad {
+        put(11, Some(Vec::new())); // MPTCP_SUBFLOW_ATTR_PAD
+    }
+    put(
+        MPTCP_SUBFLOW_ATTR_MAP_SEQ,
+        m.map_seq.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    put(
+        MPTCP_SUBFLOW_ATTR_MAP_SFSEQ,
+        m.map_sfseq.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    put(
+        MPTCP_SUBFLOW_ATTR_SSN_OFFSET,
+        m.ssn_offset.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    put(
+        MPTCP_SUBFLOW_ATTR_MAP_DATALEN,
+        m.map_datalen.map(|v| (v as u16).to_ne_bytes().to_vec()),
+    );
+    put(
+        MPTCP_SUBFLOW_ATTR_FLAGS,
+        m.flags.map(|v| v.to_ne_bytes().to_vec()),
+    );
+    put(MPTCP_SUBFLOW_ATTR_ID_REM, m.id_rem.map(|v| vec![v]));
+    put(MPTCP_SUBFLOW_ATTR_ID_LOC, m.id_loc.map(|v| vec![v]));
+    let mut ulp = Vec::new();
+    push_attr(&mut ulp, INET_ULP_INFO_NAME, b"mptcp\0");
+    push_attr(&mut ulp, INET_ULP_INFO_MPTCP, &sf);
+    let mut msg = vec![0u8; INET_DIAG_MSG_LEN];
+    msg[0] = 2; // AF_INET
+    msg[1] = 1; // TCP_ESTABLISHED
+    push_attr(&mut msg, INET_DIAG_ULP_INFO, &ulp);
+    msg
+}
+
+fn tls_info() -> impl Strategy<Value = TlsInfo> {
+    (
+        any::<Option<u16>>(),
+        any::<Option<u16>>(),
+        any::<Option<u16>>(),
+        any::<Option<u16>>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<Option<u16>>(),
+    )
+        .prop_map(
+            |(version, cipher, txconf, rxconf, zc, nopad, maxlen)| TlsInfo {
+                version,
+                cipher,
+                txconf,
+                rxconf,
+                zc_ro_tx: zc,
+                rx_no_pad: nopad,
+                tx_max_payload_len: maxlen,
+            },
+        )
+}
+
+/// An `inet_diag_msg` whose `INET_DIAG_ULP_INFO` nests the name `tls` and
+/// `t` as the kernel lays it out (tls_main.c: u16s, empty flags).
+fn tls_message(t: &TlsInfo) -> Vec<u8> {
+    use crate::consts::*;
+    use crate::wire::push_attr;
+    let mut nest = Vec::new();
+    for (ty, v) in [
+        (TLS_INFO_VERSION, t.version),
+        (TLS_INFO_CIPHER, t.cipher),
+        (TLS_INFO_TXCONF, t.txconf),
+        (TLS_INFO_RXCONF, t.rxconf),
+        (TLS_INFO_TX_MAX_PAYLOAD_LEN, t.tx_max_payload_len),
+    ] {
+        if let Some(v) = v {
+            push_attr(&mut nest, ty, &v.to_ne_bytes());
+        }
+    }
+    if t.zc_ro_tx {
+        push_attr(&mut nest, TLS_INFO_ZC_RO_TX, &[]);
+    }
+    if t.rx_no_pad {
+        push_attr(&mut nest, TLS_INFO_RX_NO_PAD, &[]);
+    }
+    let mut ulp = Vec::new();
+    push_attr(&mut ulp, INET_ULP_INFO_NAME, b"tls\0");
+    push_attr(&mut ulp, INET_ULP_INFO_TLS, &nest);
+    let mut msg = vec![0u8; INET_DIAG_MSG_LEN];
+    msg[0] = 10; // AF_INET6
+    msg[1] = 1; // TCP_ESTABLISHED
+    push_attr(&mut msg, INET_DIAG_ULP_INFO, &ulp);
+    msg
+}
+
+/// Classic BPF instructions as `PACKET_DIAG_FILTER` carries them.
+fn filter_bytes(f: &[SockFilter]) -> Vec<u8> {
+    f.iter().flat_map(|i| i.to_bytes()).collect()
+}
+
+proptest! {
+    #[test]
+    fn subflow_info_decodes_as_the_kernel_encodes_it(m in subflow(), pad in any::<bool>()) {
+        let s = crate::inet::decode(Table::Tcp, &subflow_message(&m, pad)).unwrap();
+        prop_assert_eq!(s.ulp().map(|u| u.as_bytes().to_vec()), Some(b"mptcp".to_vec()));
+        prop_assert_eq!(s.mptcp_subflow(), Some(&m));
+    }
+
+    #[test]
+    fn tls_info_decodes_as_the_kernel_encodes_it(t in tls_info()) {
+        let s = crate::inet::decode(Table::Tcp, &tls_message(&t)).unwrap();
+        prop_assert_eq!(s.ulp().map(|u| u.as_bytes().to_vec()), Some(b"tls".to_vec()));
+        prop_assert_eq!(s.tls(), Some(&t));
+    }
+
+    #[test]
+    fn packet_filters_decode_as_the_kernel_encodes_them(
+        f in proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>()), 0..40),
+        ragged in 0usize..8,
+    ) {
+        let f: Vec<SockFilter> = f.into_iter().map(|(c, t, e, k)| SockFilter::new(c, t, e, k)).collect();
+        let mut msg = vec![0u8; crate::consts::PACKET_DIAG_MSG_LEN];
+        msg[0] = 17; // AF_PACKET
+        msg[1] = 3; // SOCK_RAW
+        let mut bytes = filter_bytes(&f);
+        // A trailing part of an instruction is no instruction (ss: payload / 8).
+        bytes.extend(std::iter::repeat_n(0xee, ragged));
+        crate::wire::push_attr(&mut msg, crate::consts::PACKET_DIAG_FILTER, &bytes);
+        let s = crate::packet::decode(&msg).unwrap().unwrap();
+        let p = s.packet().unwrap().clone();
+        prop_assert_eq!(p.filter_len, Some(f.len() as u32));
+        prop_assert_eq!(p.filter, f);
+    }
+}
+
 #[test]
 fn long_prefixes_do_not_panic() {
     // The cases: a prefix of 40 bits on an IPv4 condition judged on
@@ -379,7 +567,17 @@ proptest! {
         info in proptest::option::of(proptest::collection::vec(any::<u8>(), crate::TCP_INFO_LEN..=crate::TCP_INFO_LEN)),
         mptcp in proptest::option::of(proptest::collection::vec(any::<u8>(), crate::MPTCP_INFO_LEN..=crate::MPTCP_INFO_LEN)),
         timer in proptest::option::of((1u8..=255, any::<u32>(), any::<u8>())),
+        sf in proptest::option::of(subflow()),
+        tls in proptest::option::of(tls_info()),
+        filter in proptest::option::of(proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>()), 0..8)),
     ) {
+        s.detail_or_insert().mptcp_subflow = sf;
+        s.detail_or_insert().tls = tls;
+        s.detail_or_insert().packet = filter.map(|f| PacketInfo {
+            filter_len: Some(f.len() as u32),
+            filter: f.into_iter().map(|(c, t, e, k)| SockFilter::new(c, t, e, k)).collect(),
+            ..PacketInfo::default()
+        });
         // The 5 bits after the bit-fields of byte 7 are zero on the wire.
         s.tcp_info = info.map(|mut b| {
             b[7] &= 7;

@@ -74,8 +74,17 @@ struct Held {
     _udp: Vec<UdpSocket>,
 }
 
-/// In the namespace: a TCP listener with 4 connections (both ends, IPv4
-/// and IPv6) and bound and connected UDP sockets.
+/// Connections per listener: enough sockets for a dump of several
+/// datagrams (a TCP socket with tcp_info and memory is about 600 bytes of
+/// a 32 KiB receive buffer).
+const CONNS: usize = 100;
+
+/// TCP sockets in the namespace: two listeners and both ends of their
+/// connections.
+const TCP_SOCKETS: u64 = 2 + 2 * 2 * CONNS as u64;
+
+/// In the namespace: a TCP listener with [`CONNS`] connections (both ends,
+/// IPv4 and IPv6) and bound and connected UDP sockets.
 fn build() -> std::io::Result<Held> {
     let mut tcp = Vec::new();
     let mut listeners = Vec::new();
@@ -83,7 +92,8 @@ fn build() -> std::io::Result<Held> {
     for any in ["127.0.0.1:0", "[::1]:0"] {
         let addr: SocketAddr = any.parse().unwrap();
         let l = TcpListener::bind(addr)?;
-        for _ in 0..4 {
+        // The backlog std gives (128) holds every connection before accept.
+        for _ in 0..CONNS {
             tcp.push(TcpStream::connect(l.local_addr()?)?);
             tcp.push(l.accept()?.0);
         }
@@ -101,7 +111,7 @@ fn build() -> std::io::Result<Held> {
     })
 }
 
-/// Every datagram of one dump of `q`.
+/// Every datagram of one dump of `q`; panics unless there are several.
 fn record(conn: &mut Connection, q: &Query) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     conn.raw_dump(q, |_, d| {
@@ -110,6 +120,11 @@ fn record(conn: &mut Connection, q: &Query) -> Vec<Vec<u8>> {
     })
     .expect("raw dump");
     out
+}
+
+fn several(datagrams: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    assert!(datagrams.len() > 2, "{} datagrams", datagrams.len());
+    datagrams
 }
 
 /// Decodes every datagram; returns (allocations, sockets, sockets with
@@ -131,6 +146,18 @@ fn decode_counting(table: Table, datagrams: &[Vec<u8>]) -> (u64, u64, u64, u64) 
     (allocs, n, info, mem)
 }
 
+/// Sockets of one ordinary dump, each checked for tcp_info and dropped.
+fn dump_all(conn: &mut Connection, q: &Query) -> usize {
+    let mut n = 0;
+    for s in conn.dump(q) {
+        let s = s.expect("a socket");
+        assert!(s.tcp_info.is_some());
+        black_box(s);
+        n += 1;
+    }
+    n
+}
+
 #[test]
 fn the_counter_counts() {
     let (allocs, v) = allocations(|| black_box(Vec::<u8>::with_capacity(8)));
@@ -150,8 +177,8 @@ fn tcp_and_udp_sockets_decode_without_allocating() {
 
     // What `ss -tanoiem` asks: tcp_info, congestion control, memory.
     let tcp = Query::tcp().states(States::ALL).with_info().with_memory();
-    let (allocs, n, info, mem) = decode_counting(Table::Tcp, &record(&mut conn, &tcp));
-    assert_eq!(n, 2 + 16, "2 listeners, 8 connections of two ends");
+    let (allocs, n, info, mem) = decode_counting(Table::Tcp, &several(record(&mut conn, &tcp)));
+    assert_eq!(n, TCP_SOCKETS, "2 listeners, both ends of every connection");
     assert_eq!(
         (info, mem),
         (n, n),
@@ -167,22 +194,29 @@ fn tcp_and_udp_sockets_decode_without_allocating() {
     // TOS, traffic class and class id are rarer facts: one boxed Detail
     // per socket, nothing more.
     let tos = Query::tcp().states(States::ALL).with_info().with_tos();
-    let (allocs, n, _, _) = decode_counting(Table::Tcp, &record(&mut conn, &tos));
-    assert_eq!(n, 18);
+    let (allocs, n, _, _) = decode_counting(Table::Tcp, &several(record(&mut conn, &tos)));
+    assert_eq!(n, TCP_SOCKETS);
     assert_eq!(allocs, n, "one Detail per socket with TOS");
 
-    // The same through the ordinary dump: its allocations do not grow
-    // with the sockets (the request and its buffers only).
-    let (allocs, n) = allocations(|| {
-        let mut n = 0u64;
-        for s in conn.dump(&tcp) {
-            let s = s.expect("a socket");
-            assert!(s.tcp_info.is_some());
-            n += 1;
-        }
-        n
-    });
-    assert_eq!(n, 18);
-    assert!(allocs < 8, "{allocs} allocations for a dump of {n} sockets");
+    // The same through the ordinary dump, over several datagrams: a few
+    // allocations for the request and its buffers, none per socket. One
+    // family at a time (2 here, for 201 sockets):
+    for family in [sockdiag::Family::Inet, sockdiag::Family::Inet6] {
+        let q = tcp.clone().family(family);
+        let (allocs, n) = allocations(|| dump_all(&mut conn, &q));
+        assert_eq!(n as u64, TCP_SOCKETS / 2, "{family}");
+        assert!(
+            allocs < 8,
+            "{allocs} allocations for a dump of {n} {family} sockets"
+        );
+    }
+    // Both families in one walk of TCP's tables: the IPv6 replies wait in
+    // a buffer that grows by doubling (11 here, for 402 sockets).
+    let (allocs, n) = allocations(|| dump_all(&mut conn, &tcp));
+    assert_eq!(n as u64, TCP_SOCKETS);
+    assert!(
+        allocs < 24,
+        "{allocs} allocations for a dump of {n} sockets"
+    );
     drop(held);
 }
