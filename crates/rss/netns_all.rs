@@ -218,11 +218,7 @@ pub(crate) fn run(
         writeln!(err, "rss: {e}")?;
     }
     for m in &config.missing {
-        writeln!(
-            err,
-            "rss: {}: this kernel has no diag module for it; no sockets shown",
-            m.name()
-        )?;
+        writeln!(err, "{}", crate::run::missing_note(*m))?;
     }
     let a = &config.args;
     let mut all: Vec<(usize, Socket)> = Vec::new();

@@ -116,48 +116,32 @@ fn privilege_hint(e: &Error) -> &'static str {
     }
 }
 
-/// Sends one `SOCK_DIAG_BY_FAMILY` dump request for a table rss cannot
-/// show and returns the errno the kernel answered (`ENOENT`: no diag module
-/// for it), or `None` when it answered with sockets or an empty dump.
-fn probe_diag_module(m: Missing) -> Option<i32> {
-    // struct inet_diag_req_v2 / vsock_diag_req / tipc_sock_diag_req /
-    // xdp_diag_req: family, protocol, then fields left zero except states.
-    let (family, protocol, len, states_at): (u8, u8, usize, Option<usize>) = match m {
-        Missing::Sctp => (libc::AF_INET as u8, libc::IPPROTO_SCTP as u8, 56, Some(4)),
-        Missing::Dccp => (libc::AF_INET as u8, libc::IPPROTO_DCCP as u8, 56, Some(4)),
-        Missing::Vsock => (libc::AF_VSOCK as u8, 0, 24, Some(4)),
-        Missing::Tipc => (libc::AF_TIPC as u8, 0, 8, Some(4)),
-        Missing::Xdp => (libc::AF_XDP as u8, 0, 20, None),
+/// The stderr note for a table rss cannot show, from the kernel's answer
+/// to a dump request for it (asked, not assumed).
+pub(crate) fn missing_note(m: Missing) -> String {
+    use sockdiag::query::{DiagModule, ProbedFamily, probe_diag_module};
+    let family = match m {
+        Missing::Sctp => ProbedFamily::Sctp,
+        Missing::Dccp => ProbedFamily::Dccp,
+        Missing::Vsock => ProbedFamily::Vsock,
+        Missing::Tipc => ProbedFamily::Tipc,
+        Missing::Xdp => ProbedFamily::Xdp,
     };
-    let mut req = vec![0u8; 16 + len];
-    req[0..4].copy_from_slice(&((16 + len) as u32).to_ne_bytes());
-    req[4..6].copy_from_slice(&20u16.to_ne_bytes()); // SOCK_DIAG_BY_FAMILY
-    req[6..8].copy_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16).to_ne_bytes());
-    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
-    req[16] = family;
-    req[17] = protocol;
-    if let Some(at) = states_at {
-        req[16 + at..20 + at].copy_from_slice(&u32::MAX.to_ne_bytes());
+    match probe_diag_module(family) {
+        DiagModule::Absent => format!(
+            "rss: {}: this kernel has no diag module for it; no sockets shown",
+            m.name()
+        ),
+        DiagModule::Refused(e) => format!(
+            "rss: {}: the kernel's diag module refused a dump ({}); no sockets shown",
+            m.name(),
+            io::Error::from_raw_os_error(e)
+        ),
+        _ => format!(
+            "rss: {}: the kernel has a diag module for it, but rss cannot show these sockets yet",
+            m.name()
+        ),
     }
-    let errno = |e: io::Error| e.raw_os_error().unwrap_or(0);
-    let sock = match netlink_sys::Socket::new(libc::NETLINK_SOCK_DIAG as isize) {
-        Ok(s) => s,
-        Err(e) => return Some(errno(e)),
-    };
-    if let Err(e) = sock.send(&req, 0) {
-        return Some(errno(e));
-    }
-    let mut buf = Vec::with_capacity(8192);
-    match sock.recv(&mut buf, 0) {
-        Err(e) => return Some(errno(e)),
-        Ok(n) if n < 20 || buf.len() < 20 => return None,
-        Ok(_) => {}
-    }
-    let ty = u16::from_ne_bytes([buf[4], buf[5]]);
-    let code = i32::from_ne_bytes([buf[16], buf[17], buf[18], buf[19]]);
-    // An inet dump's error comes in its NLMSG_DONE.
-    let done_or_error = ty == libc::NLMSG_ERROR as u16 || ty == libc::NLMSG_DONE as u16;
-    (done_or_error && code < 0).then_some(-code)
 }
 
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
@@ -322,21 +306,7 @@ pub(crate) fn execute(
     }
     for m in &config.missing {
         // Asked of the kernel, not assumed: a dump request for the table.
-        let note = match probe_diag_module(*m) {
-            Some(libc::ENOENT) => format!(
-                "rss: {}: this kernel has no diag module for it; no sockets shown",
-                m.name()
-            ),
-            Some(e) => format!(
-                "rss: {}: the kernel's diag module refused a dump ({}); no sockets shown",
-                m.name(),
-                io::Error::from_raw_os_error(e)
-            ),
-            None => format!(
-                "rss: {}: the kernel has a diag module for it, but rss cannot show these sockets yet",
-                m.name()
-            ),
-        };
+        let note = missing_note(*m);
         writeln!(err, "{note}")?;
     }
     let query = build_query(config);

@@ -1,8 +1,8 @@
 //! Every call into the C library the CLI makes that needs `unsafe`, each
 //! behind a safe function. The rest of the crate is `#![deny(unsafe_code)]`
 //! (see `lib.rs`); what a well-kept crate already offers safely is taken
-//! from there instead (`std::io::IsTerminal` for isatty, `netlink-sys` for
-//! the diag-module probe's socket).
+//! from there instead (`std::io::IsTerminal` for isatty); the diag-module
+//! probe is the library's (`sockdiag::query::probe_diag_module`).
 
 use std::ffi::CStr;
 use std::net::IpAddr;

@@ -17,12 +17,15 @@
 //! - `source`: the datagram sources: a netlink socket, recorded datagrams;
 //! - `dump`: [`Dump`], the state machine that walks the replies;
 //! - `procfs`: the `/proc/net` fallback of a part (rows, not datagrams);
-//! - `replay`: reading a file of raw replies (`TCPDIAG_FILE`).
+//! - `replay`: reading a file of raw replies (`TCPDIAG_FILE`);
+//! - `probe`: whether the kernel has a diag module for a family this crate
+//!   does not decode ([`probe_diag_module`]).
 #![deny(unsafe_code)]
 
 mod builder;
 mod connection;
 mod dump;
+mod probe;
 mod procfs;
 mod replay;
 mod source;
@@ -32,6 +35,7 @@ mod tests;
 pub use builder::{InetFamilies, Query};
 pub use connection::Connection;
 pub use dump::{Dump, Source};
+pub use probe::{DiagModule, ProbedFamily, probe_answer, probe_diag_module, probe_request};
 
 use crate::error::Result;
 use crate::model::Socket;
