@@ -280,6 +280,41 @@ proptest! {
         }
     }
 
+    /// A whole dump over recorded datagrams of any bytes (framed as
+    /// netlink messages of the types a dump meets, lengths that lie
+    /// included) never panics and always ends; so does reading a probe's
+    /// answer from them.
+    #[test]
+    fn recorded_dumps_never_panic_and_end(
+        msgs in proptest::collection::vec(
+            (prop_oneof![Just(1u16), Just(2), Just(3), Just(20), any::<u16>()],
+             any::<u16>(), any::<bool>(),
+             proptest::collection::vec(any::<u8>(), 0..160)),
+            0..8),
+        t in 0..TABLES.len(),
+        all in any::<bool>(),
+    ) {
+        let mut datagrams = Vec::new();
+        for (ty, flags, honest, payload) in msgs {
+            let len = if honest { 16 + payload.len() as u32 } else { u32::from(flags) };
+            let mut d = Vec::with_capacity(16 + payload.len());
+            d.extend_from_slice(&len.to_ne_bytes());
+            d.extend_from_slice(&ty.to_ne_bytes());
+            d.extend_from_slice(&flags.to_ne_bytes());
+            d.extend_from_slice(&[0u8; 8]);
+            d.extend_from_slice(&payload);
+            let _ = crate::query::probe_answer(&d);
+            datagrams.push(d);
+        }
+        let query = if all { crate::Query::all() } else { crate::Query::new(TABLES[t].bit()) };
+        let mut conn = crate::Connection::from_datagrams(datagrams);
+        let mut n = 0usize;
+        for _ in conn.dump(&query) {
+            n += 1;
+            prop_assert!(n < 100_000, "the dump does not end");
+        }
+    }
+
     #[test]
     fn inet_messages_with_attributes_never_panic(
         head in proptest::collection::vec(any::<u8>(), 72..=72),
