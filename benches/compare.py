@@ -27,6 +27,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shlex
 import statistics
 import subprocess
@@ -306,8 +307,19 @@ def main():
     finished = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     loads = (f"{load0:.2f}", f"{os.getloadavg()[0]:.2f}")
     argv = sys.argv[1:]
+    text = report(results, info, argv, started, finished, loads)
+    # Sections other scripts own (scale.py's, criterion_report.py's), between
+    # `<!-- NAME:begin -->` and `<!-- NAME:end -->`, are kept as they were.
+    try:
+        with open(args.out) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    kept = [m.group(0) for m in re.finditer(r"<!-- (\w+):begin -->.*?<!-- \1:end -->", old, re.S)]
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n"
     with open(args.out, "w") as f:
-        f.write(report(results, info, argv, started, finished, loads))
+        f.write(text)
     with open(os.path.join(EXPORT, "results.json"), "w") as f:
         json.dump({"machine": info, "results": results}, f, indent=1)
     log(f"wrote {args.out}")
