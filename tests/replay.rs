@@ -26,7 +26,10 @@ fn replays_as_oracle(ns: &testkit::NetNs, oracle: &Path, file: &Path, args: &[&[
             // lacked one row that the same oracle prints for the same file
             // every other time: a capture or oracle fault, not rss. A real
             // difference repeats; print the first and compare once more.
-            eprintln!("TCPDIAG_FILE={}: differed once, run again: {first}", file.display());
+            eprintln!(
+                "TCPDIAG_FILE={}: differed once, run again: {first}",
+                file.display()
+            );
             if let Some(d) = oracle_diff(ns, oracle, a, &env) {
                 panic!("TCPDIAG_FILE={}: {d}", file.display());
             }
