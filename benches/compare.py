@@ -38,7 +38,7 @@ from benchkit import RSS, ROOT, Farm, log, machine, preflight
 
 NS = "rss-farm"
 # The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
-# ../shared/oracle/build-ss.sh target/ss-oracle), else the system's.
+# testdata/oracle/build-ss.sh target/ss-oracle), else the system's.
 SS = os.environ.get("RSS_SS_ORACLE") or (
     os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss")
     if os.path.exists(os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss"))

@@ -1,5 +1,5 @@
 //! Differential tests: `rss` and the `ss` 7.1 oracle (iproute2 v7.1.0's
-//! `ss`, built by `../shared/oracle/build-ss.sh`, path in `RSS_SS_ORACLE`)
+//! `ss`, built by `testdata/oracle/build-ss.sh`, path in `RSS_SS_ORACLE`)
 //! on the same namespace, compared BYTE for byte: stdout piped and on
 //! pseudo-terminals of 80 and 200 columns, stderr, and the exit status.
 //!

@@ -1,5 +1,5 @@
 //! The `ss` 7.1 oracle: iproute2 v7.1.0's `ss`, built from the source kept
-//! beside the project (`../shared/oracle/build-ss.sh DIR`), against which
+//! in the repository (`testdata/oracle/build-ss.sh DIR`, test data only), against which
 //! the differential tests compare `rss` byte for byte.
 
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ pub fn oracle_path() -> Result<PathBuf, String> {
     }
     Err(format!(
         "no ss 7.1 oracle: {ORACLE_ENV} is unset and {ORACLE_DEFAULT} was not built \
-         (../shared/oracle/build-ss.sh target/ss-oracle builds it)"
+         (testdata/oracle/build-ss.sh target/ss-oracle builds it)"
     ))
 }
 
