@@ -380,18 +380,21 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
     let pid = pid.to_string();
     let mut out = String::with_capacity(text.len());
     let mut moved = false;
-    for line in text.split_inclusive('\n') {
+    for (i, line) in text.split_inclusive('\n').enumerate() {
         let mut l = line.to_string();
         let toks = token_offsets(line);
-        // own netlink socket: `PROTO:NAME/PID` or, with -n, `PROTO:PID`
-        let own = toks.iter().any(|(_, t)| {
-            t.split_once(':').is_some_and(|(_, r)| {
-                r == pid
-                    || r.strip_prefix("rss/")
-                        .or_else(|| r.strip_prefix("ss/"))
-                        .is_some_and(|p| p == pid)
-            })
-        });
+        // own netlink socket: a netlink row with `PROTO:NAME/PID` or, with
+        // -n, `PROTO:PID`. Other lines are never dropped: their `NAME:N`
+        // tokens (ports, `lastsnd:`, `rcvmss:`, ...) may equal the pid.
+        let own = is_netlink_row(i, line, nl_only)
+            && toks.iter().any(|(_, t)| {
+                t.split_once(':').is_some_and(|(_, r)| {
+                    r == pid
+                        || r.strip_prefix("rss/")
+                            .or_else(|| r.strip_prefix("ss/"))
+                            .is_some_and(|p| p == pid)
+                })
+            });
         if own {
             continue;
         }
@@ -451,16 +454,20 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
     out
 }
 
+/// Whether line `i` of an output is a netlink socket's row: one that
+/// starts with the Netid `nl`, or with `nl_only`, any line but the header.
+fn is_netlink_row(i: usize, line: &str, nl_only: bool) -> bool {
+    if nl_only {
+        i > 0 || !line.contains("Local Address")
+    } else {
+        line.starts_with("nl ")
+    }
+}
+
 /// Sorts each run of consecutive netlink rows (whole lines).
 fn sort_netlink_rows(text: &str, nl_only: bool) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is_nl = |i: usize, l: &str| {
-        if nl_only {
-            i > 0 || !l.contains("Local Address")
-        } else {
-            l.starts_with("nl ")
-        }
-    };
+    let is_nl = |i: usize, l: &str| is_netlink_row(i, l, nl_only);
     let mut out = Vec::with_capacity(lines.len());
     let mut run: Vec<&str> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
