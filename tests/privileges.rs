@@ -75,6 +75,40 @@ fn row_for(out: &str, port: u16) -> Option<&str> {
     out.lines().find(|l| l.contains(&needle))
 }
 
+/// The `-j` output has root's listener (`local` 127.0.0.1:PORT, `peer`
+/// 0.0.0.0:0) and its client connection (`local` 127.0.0.1:CPORT, `peer`
+/// 127.0.0.1:PORT): address and port checked in the object that holds them.
+fn json_has_root_sockets(out: &str, port: u16, cport: u16) {
+    let v: serde_json::Value =
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("-j is not JSON ({e}): {out:.2000}"));
+    let socks = v.as_array().expect("-j prints an array");
+    let end = |o: &serde_json::Value, which: &str| -> Option<(String, u64)> {
+        let e = o.get(which)?;
+        Some((
+            e.get("addr")?.as_str()?.to_string(),
+            e.get("port")?.as_u64()?,
+        ))
+    };
+    let lo = |p: u16| Some(("127.0.0.1".to_string(), u64::from(p)));
+    let listener = socks
+        .iter()
+        .find(|o| o["state"] == "listen" && end(o, "local") == lo(port));
+    let listener = listener.unwrap_or_else(|| {
+        panic!("-j as nobody: no listen object with local 127.0.0.1:{port}: {out:.2000}")
+    });
+    assert_eq!(
+        end(listener, "peer"),
+        Some(("0.0.0.0".to_string(), 0)),
+        "listener's peer: {listener}"
+    );
+    assert!(
+        socks.iter().any(|o| o["state"] == "established"
+            && end(o, "local") == lo(cport)
+            && end(o, "peer") == lo(port)),
+        "-j as nobody: no established object with local 127.0.0.1:{cport} and peer 127.0.0.1:{port}: {out:.2000}"
+    );
+}
+
 #[test]
 fn listing_works_without_privileges() {
     require_privileged!();
@@ -94,13 +128,28 @@ fn listing_works_without_privileges() {
         let (out, err) = (text(&o.stdout), text(&o.stderr));
         assert_eq!(o.status.code(), Some(0), "rss {args:?}: {err}");
         assert!(err.is_empty(), "rss {args:?}: {err}");
+        if args.contains(&"-j") {
+            json_has_root_sockets(&out, port, cport);
+            continue;
+        }
+        // The table: the listener's row has 127.0.0.1:PORT as its local
+        // address (column 4 of -tan), the client's row has the client port
+        // local and the listener's port as its peer (column 5).
+        let rows: Vec<Vec<&str>> = out
+            .lines()
+            .filter(|l| !l.starts_with('\t'))
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let local = |p: u16| format!("127.0.0.1:{p}");
         assert!(
-            out.contains(&format!("127.0.0.1:{port}")) || out.contains(&format!("\"port\":{port}")),
+            rows.iter()
+                .any(|r| r.len() > 4 && r[0] == "LISTEN" && r[3] == local(port)),
             "rss {args:?} as nobody misses root's listener {port}: {out:.2000}"
         );
         assert!(
-            out.contains(&format!("{cport}")),
-            "rss {args:?} as nobody misses root's connection from {cport}"
+            rows.iter()
+                .any(|r| r.len() > 4 && r[3] == local(cport) && r[4] == local(port)),
+            "rss {args:?} as nobody misses root's connection {cport} -> {port}: {out:.2000}"
         );
     }
     // Unix sockets and the summary, too.

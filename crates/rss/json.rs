@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use sockdiag::Socket;
+use sockdiag::{Socket, Table};
 
 /// The optional fields a command line asked for (README: "fields that the
 /// request did not ask for ... are absent"); each is the `ss` option that
@@ -17,8 +17,8 @@ pub struct Asked {
     pub timers: bool,
     /// `-m`: skmem, meminfo.
     pub memory: bool,
-    /// `-i`: tcp_info, mptcp_info, congestion and its info, ulp (and skmem,
-    /// which `ss -i` prints too).
+    /// `-i`: tcp_info, mptcp_info, congestion and its info, ulp (and, for
+    /// TCP, raw and MPTCP sockets, skmem, which `ss -i` prints for them).
     pub info: bool,
     /// `--tos`: tos, tclass, class_id.
     pub tos: bool,
@@ -61,7 +61,11 @@ pub fn strip_unasked(s: &mut Socket, a: &Asked) {
             d.bbr = None;
         }
     }
-    if !(a.memory || a.info) {
+    // ss -m prints socket memory for every socket, ss -i for the inet
+    // sockets other than UDP only (`show_mem || (show_tcpinfo && s->type !=
+    // IPPROTO_UDP)`; its unix, packet and netlink rows test show_mem).
+    let info_memory = a.info && matches!(s.netid, Table::Tcp | Table::Raw | Table::Mptcp);
+    if !(a.memory || info_memory) {
         s.skmem = None;
         s.meminfo = None;
     }
