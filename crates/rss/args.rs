@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser};
 use sockdiag::{States, Tables};
 
+pub use crate::exit::UsageError;
 use crate::filter;
 
 // The filter grammar, one rule per line: `--help` prints it after the
@@ -291,16 +292,6 @@ pub enum ParseError {
     Clap(clap::Error),
     /// A value clap accepted but rss cannot use.
     Usage(UsageError),
-}
-
-/// A mistake on the command line: printed as `rss: ...`, exit status 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Tables ss knows that this kernel has no interface for.
@@ -778,7 +769,7 @@ impl Config {
         };
         let watch = match &args.watch {
             None => None,
-            Some(w) => Some(crate::watch::parse_interval(w).map_err(UsageError)?),
+            Some(w) => Some(crate::exit::parse_interval(w).map_err(UsageError)?),
         };
         let all_netns = match &args.all_netns {
             None => None,

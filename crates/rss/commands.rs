@@ -18,8 +18,6 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::run::{EXIT_OK, EXIT_USAGE};
-
 /// One subcommand of `rss`.
 #[derive(Debug, Clone, Copy)]
 pub struct Subcommand {
@@ -82,35 +80,6 @@ pub fn help_template() -> String {
     }
     t.push_str("\n{all-args}{after-help}");
     t
-}
-
-/// Reports a clap error of subcommand `name`: help and version go to `out`
-/// (exit 0); a usage error is one `rss: NAME: ...` line and a hint on `err`
-/// (exit 2).
-pub(crate) fn clap_failure(
-    name: &str,
-    e: &clap::Error,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = write!(out, "{}", e.render());
-        return EXIT_OK;
-    }
-    let _ = writeln!(
-        err,
-        "rss: {name}: {}\nTry 'rss {name} --help' for more information.",
-        first_line(e)
-    );
-    EXIT_USAGE
-}
-
-/// The first line of a clap error, without clap's `error: `.
-pub(crate) fn first_line(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("bad usage");
-    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 #[cfg(test)]

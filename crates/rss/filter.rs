@@ -7,7 +7,8 @@
 use sockdiag::States;
 use sockdiag::filter::{Resolver, SystemResolver};
 
-use crate::args::{SS_ALL, UsageError};
+use crate::args::SS_ALL;
+use crate::exit::UsageError;
 
 /// The largest `-F` file read (1 MiB): far more than the 4096 words a
 /// filter may have.

@@ -15,6 +15,7 @@ pub mod args;
 pub mod bench;
 pub mod commands;
 pub mod doctor;
+pub mod exit;
 pub mod explain;
 pub mod exporter;
 pub mod filter;
@@ -23,7 +24,8 @@ pub mod kill;
 pub mod netns_all;
 pub mod run;
 
-pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
+pub use exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+pub use run::run;
 pub mod render;
 pub mod summary;
 #[allow(unsafe_code)]

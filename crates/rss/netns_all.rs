@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use sockdiag::{Connection, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
 
 use crate::args::{Args, Config};
+use crate::exit::{Failure, is_stdout_tty};
 use crate::filter::NsResolver;
 use crate::render::TableRenderer;
-use crate::run::{Failure, build_query, is_stdout_tty, render_options};
+use crate::run::{build_query, render_options};
 
 /// Which namespaces `--all-netns` visits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

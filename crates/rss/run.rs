@@ -10,44 +10,10 @@ use sockdiag::{
 };
 
 use crate::args::{Config, Missing, Namespace, ParseError};
+use crate::exit::{EXIT_OK, EXIT_USAGE, Failure, exit_status, is_stdout_tty};
 use crate::filter::NsResolver;
 use crate::json::JsonWriter;
 use crate::render::{Names, RenderOptions, TableRenderer};
-
-/// Exit status: success.
-pub const EXIT_OK: i32 = 0;
-/// Exit status: the kernel or the system refused (namespace, permission, I/O).
-pub const EXIT_FAILURE: i32 = 1;
-/// Exit status: bad usage (unknown flag, bad filter word).
-pub const EXIT_USAGE: i32 = 2;
-
-/// A failure after the command line was accepted.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Writing the output failed; a broken pipe is not reported.
-    Output(io::Error),
-    /// The library failed.
-    Diag(Error),
-    /// A filter that only parses inside the namespace (`-N` and `dev`).
-    Usage(String),
-    /// The system refuses before anything is tried (`-K` without
-    /// `CAP_NET_ADMIN`, `-Z` without SELinux): exit 1.
-    Refused(String),
-    /// Already reported on stderr; exit status 1.
-    Quiet,
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Output(e)
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Diag(e)
-    }
-}
 
 /// Runs `rss` with `argv` (program name first), writing the table to `out`
 /// and messages to `err`. Returns the exit status. Never panics on input.
@@ -63,7 +29,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
                 let _ = write!(out, "{}", e.render());
                 return EXIT_OK;
             }
-            let first = crate::commands::first_line(&e);
+            let first = crate::exit::first_line(&e);
             let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
             return EXIT_USAGE;
         }
@@ -80,40 +46,6 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         execute(&config, out, err)
     };
     exit_status(result, err)
-}
-
-/// Reports a failure on `err` as `rss: ...` and returns the exit status.
-pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i32 {
-    match result {
-        Ok(()) => EXIT_OK,
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(Failure::Output(e)) => {
-            let _ = writeln!(err, "rss: write error: {e}");
-            EXIT_FAILURE
-        }
-        Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
-            EXIT_FAILURE
-        }
-        Err(Failure::Usage(e)) => {
-            let _ = writeln!(err, "rss: {e}");
-            EXIT_USAGE
-        }
-        Err(Failure::Refused(e)) => {
-            let _ = writeln!(err, "rss: {e}");
-            EXIT_FAILURE
-        }
-        Err(Failure::Quiet) => EXIT_FAILURE,
-    }
-}
-
-/// What a refused operation needs, for the error line.
-fn privilege_hint(e: &Error) -> &'static str {
-    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
-    match e {
-        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
-        _ => "",
-    }
 }
 
 /// The stderr note for a table rss cannot show, from the kernel's answer
@@ -565,11 +497,6 @@ impl<W: Write> Output<W> {
             Output::Table(t) => t.finish().map(drop),
         }
     }
-}
-
-pub(crate) fn is_stdout_tty() -> bool {
-    use std::io::IsTerminal;
-    io::stdout().is_terminal()
 }
 
 #[cfg(test)]

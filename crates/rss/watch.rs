@@ -31,47 +31,9 @@ use sockdiag::sample::Delta;
 use sockdiag::{Endpoint, Sample, SampleOptions, Sampler, Socket, SocketKey};
 
 use crate::args::{Config, Namespace};
+use crate::exit::{Failure, is_stdout_tty};
 use crate::render::{TableRenderer, netid_name, state_name};
-use crate::run::{Failure, build_query, render_options};
-
-/// Parses an interval given to `flag` (`--watch`, `rss top --interval`,
-/// `rss doctor --interval`): a positive number with an optional unit (`ms`,
-/// `s`, `m`; seconds by default), e.g. `2s`, `500ms`, `1.5`; at least 1 ms
-/// and at most a day. The error names the flag.
-pub fn parse_interval_for(flag: &str, text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "{flag}: '{text}' is not an interval (a positive number with ms, s or m, e.g. {flag}=2s)"
-        )
-    };
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (t, 1.0)
-    };
-    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(bad());
-    }
-    let v: f64 = num.parse().map_err(|_| bad())?;
-    let secs = v * scale;
-    if !secs.is_finite() || secs < 0.001 {
-        return Err(bad());
-    }
-    if secs > 86_400.0 {
-        return Err(format!("{flag}: '{text}' is longer than a day"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Parses a `--watch` interval (see [`parse_interval_for`]).
-pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    parse_interval_for("--watch", text)
-}
+use crate::run::{build_query, render_options};
 
 /// The values of a socket that `--watch` and `rss top` follow.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -541,7 +503,7 @@ pub(crate) fn run(
         }
     }
     let mut watched = samplers(config, err)?;
-    let tty = crate::run::is_stdout_tty();
+    let tty = is_stdout_tty();
     catch_stop_signals();
     let mut next = Instant::now();
     loop {
@@ -671,22 +633,6 @@ pub(crate) fn run(
 mod tests {
     use super::*;
     use sockdiag::{Family, State, Table};
-
-    #[test]
-    fn intervals() {
-        assert_eq!(parse_interval("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_interval("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_interval("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_interval("2m"), Ok(Duration::from_secs(120)));
-        for bad in [
-            "0", "0s", "-1s", "abc", "", "s", "1h", "1e3", "0.0001s", "1 s x",
-        ] {
-            assert!(parse_interval(bad).is_err(), "{bad}");
-        }
-        assert!(parse_interval("2d").is_err());
-        assert!(parse_interval("100000").is_err());
-    }
 
     #[test]
     fn utc_dates() {
