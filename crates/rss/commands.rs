@@ -1,6 +1,6 @@
 //! The subcommands of `rss`, declared once.
 //!
-//! [`SUBCOMMANDS`] is the one list: [`crate::run()`] dispatches on it,
+//! [`SUBCOMMANDS`] is the one list: [`run()`] dispatches on it,
 //! `rss --help` lists it ([`help_template`]), and the man pages and shell
 //! completions (`examples/gen_docs.rs`) are generated from it. Each
 //! subcommand lives in a file of its own with a clap parser.
@@ -17,6 +17,43 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 
 use clap::CommandFactory;
+
+use crate::args::{Args, Config, ParseError};
+use crate::exit::{EXIT_OK, EXIT_USAGE, exit_status};
+
+/// Runs `rss` with `argv` (program name first), writing the table to `out`
+/// and messages to `err`. Returns the exit status. Never panics on input.
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    if let Some(sub) = find(&argv) {
+        return (sub.run)(argv, out, err);
+    }
+    let cmd = Args::command().help_template(help_template());
+    let config = match Config::parse_with(cmd, argv) {
+        Ok(c) => c,
+        Err(ParseError::Clap(e)) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_OK;
+            }
+            let first = crate::exit::first_line(&e);
+            let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
+            return EXIT_USAGE;
+        }
+        Err(ParseError::Usage(e)) => {
+            let _ = writeln!(err, "rss: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let result = if config.watch.is_some() {
+        crate::watch::run(&config, out, err)
+    } else if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
+    } else {
+        crate::run::execute(&config, out, err)
+    };
+    exit_status(result, err)
+}
 
 /// One subcommand of `rss`.
 #[derive(Debug, Clone, Copy)]

@@ -21,12 +21,15 @@ pub mod exporter;
 pub mod filter;
 pub mod json;
 pub mod kill;
+pub mod namespaces;
 pub mod netns_all;
+pub mod plan;
 pub mod run;
 
+pub use commands::run;
 pub use exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-pub use run::run;
 pub mod render;
+pub mod socket_metrics;
 pub mod summary;
 #[allow(unsafe_code)]
 mod sys;

@@ -114,7 +114,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         });
     }
     let states = if args.all {
-        crate::args::SS_ALL
+        crate::filter::SS_ALL
     } else {
         States::CONNECTED
     };
@@ -125,7 +125,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_FAILURE;
         }
     };
-    crate::watch::catch_stop_signals();
+    crate::sys::catch_stop_signals();
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
@@ -251,7 +251,7 @@ fn event_loop(
                 panic!("RSS_TOP_TEST_PANIC: panicking after the first draw, as asked");
             }
         }
-        if crate::watch::stopped() {
+        if crate::sys::stop_requested() {
             return Ok(());
         }
         // Short waits: new samples and SIGTERM are noticed promptly.

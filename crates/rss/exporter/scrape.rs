@@ -16,7 +16,7 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query};
 
 use super::findings::Findings;
 use super::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
-use crate::netns_all::NsOrigin;
+use crate::namespaces::NsOrigin;
 
 /// Which namespaces a scrape covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,7 +313,7 @@ pub fn all_namespaces() -> Vec<(String, PathBuf)> {
         .ok();
     let mut seen: std::collections::HashSet<(u64, u64)> = own.into_iter().collect();
     let mut out = Vec::new();
-    for (origin, path) in crate::netns_all::namespace_files(true) {
+    for (origin, path) in crate::namespaces::namespace_files(true) {
         let Ok(m) = std::fs::metadata(&path) else {
             continue;
         };
