@@ -24,10 +24,12 @@ use sockdiag::{Query, States, Tables};
 use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 pub mod encode;
+pub mod family;
 pub mod findings;
 pub mod metrics;
 pub mod scrape;
 pub mod server;
+pub mod targets;
 
 use encode::Format;
 use scrape::{Exporter, ProcessLookup, Scope};
