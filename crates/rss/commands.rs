@@ -1,4 +1,7 @@
-//! The subcommands of `rss`, declared once.
+//! The subcommands of `rss`, declared once, and the entry point that
+//! dispatches: [`run()`] hands a subcommand's command line to its module and
+//! everything else, once parsed, to `run`, `watch` or `netns_all`. This is
+//! the top of the command line: no other module uses it.
 //!
 //! [`SUBCOMMANDS`] is the one list: [`run()`] dispatches on it,
 //! `rss --help` lists it ([`help_template`]), and the man pages and shell
