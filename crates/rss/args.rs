@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser};
 use sockdiag::{States, Tables};
 
+pub use crate::exit::UsageError;
 use crate::filter;
+pub use crate::filter::{SS_ALL, SS_CONN};
 
 // The filter grammar, one rule per line: `--help` prints it after the
 // options, and the man page's FILTER section lays it out the same
@@ -293,16 +295,6 @@ pub enum ParseError {
     Usage(UsageError),
 }
 
-/// A mistake on the command line: printed as `rss: ...`, exit status 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Tables ss knows that this kernel has no interface for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -367,9 +359,42 @@ pub struct Config {
     /// `--watch`: the interval between samples.
     pub watch: Option<std::time::Duration>,
     /// `--all-netns`: which namespaces to visit.
-    pub all_netns: Option<crate::netns_all::Scope>,
+    pub all_netns: Option<Scope>,
     /// Raw flags for renderers.
     pub args: Args,
+}
+
+/// Which namespaces `--all-netns` visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The host (the namespace rss runs in) and `/run/netns/*`.
+    Named,
+    /// Those, and every namespace a running process is in (`lsns -t net`).
+    Pids,
+}
+
+impl Scope {
+    /// Parses the value of `--all-netns[=pids]` and checks the flags it
+    /// cannot be combined with.
+    pub fn parse(value: &str, args: &Args) -> Result<Scope, String> {
+        let scope = match value {
+            "named" => Scope::Named,
+            "pids" => Scope::Pids,
+            other => return Err(format!("--all-netns: '{other}' is not 'pids'")),
+        };
+        for (on, flag) in [
+            (args.net.is_some(), "-N"),
+            (args.kill, "-K"),
+            (args.events, "-E"),
+            (args.diag.is_some(), "-D"),
+            (args.summary, "-s"),
+        ] {
+            if on {
+                return Err(format!("--all-netns cannot be combined with {flag}"));
+            }
+        }
+        Ok(scope)
+    }
 }
 
 /// Families as ss tracks them (`FAMILY_MASK(af)`), for merging defaults.
@@ -456,20 +481,6 @@ pub const QUERY_NAMES: &[&str] = &[
     "tipc",
     "xdp",
 ];
-
-/// The state set `ss -a` and `exclude` start from (`SS_ALL`): every state,
-/// request sockets and (v6.8+) bound-inactive TCP sockets.
-pub const SS_ALL: States = States::ALL.union(States::BOUND_INACTIVE);
-
-/// `ss`'s `SS_CONN`, the default of most tables and families: every state
-/// but LISTEN, CLOSE, TIME-WAIT and SYN-RECV (so bound-inactive TCP
-/// sockets and request sockets are in).
-pub const SS_CONN: States = SS_ALL.difference(
-    States::LISTEN
-        .union(States::CLOSE)
-        .union(States::TIME_WAIT)
-        .union(States::SYN_RECV),
-);
 
 /// `TIPC_SS_CONN`.
 const TIPC_SS_CONN: States = States::ESTABLISHED
@@ -636,13 +647,15 @@ fn last_family(m: &clap::ArgMatches) -> Option<String> {
 impl Config {
     /// Parses `argv` (with the program name first).
     pub fn parse(argv: Vec<OsString>) -> Result<Config, ParseError> {
-        use clap::{CommandFactory, FromArgMatches};
-        // The subcommands are dispatched before this parser runs (see
-        // `crate::run()`); its help lists them after the usage.
-        let m = Args::command()
-            .help_template(crate::commands::help_template())
-            .try_get_matches_from(argv)
-            .map_err(ParseError::Clap)?;
+        use clap::CommandFactory;
+        Config::parse_with(Args::command(), argv)
+    }
+
+    /// Parses `argv` with `cmd`, [`Args`]'s clap command as the caller
+    /// dressed it (`crate::run()` lists the subcommands in its help).
+    pub fn parse_with(cmd: clap::Command, argv: Vec<OsString>) -> Result<Config, ParseError> {
+        use clap::FromArgMatches;
+        let m = cmd.try_get_matches_from(argv).map_err(ParseError::Clap)?;
         let mut args = Args::from_arg_matches(&m).map_err(ParseError::Clap)?;
         args.last_family = last_family(&m);
         Config::resolve_args(args).map_err(ParseError::Usage)
@@ -778,11 +791,11 @@ impl Config {
         };
         let watch = match &args.watch {
             None => None,
-            Some(w) => Some(crate::watch::parse_interval(w).map_err(UsageError)?),
+            Some(w) => Some(crate::exit::parse_interval(w).map_err(UsageError)?),
         };
         let all_netns = match &args.all_netns {
             None => None,
-            Some(s) => Some(crate::netns_all::Scope::parse(s, &args).map_err(UsageError)?),
+            Some(s) => Some(Scope::parse(s, &args).map_err(UsageError)?),
         };
         Ok(Config {
             watch,

@@ -32,7 +32,7 @@ use clap::{Arg, ArgAction, FromArgMatches, Parser, ValueHint};
 use sockdiag::bench_support::{parse_proc_line, proc_file_name};
 use sockdiag::{Connection, Error, Family, InetFamilies, NetNs, Query, States, Table, Tables};
 
-use crate::run::{EXIT_FAILURE, EXIT_OK};
+use crate::exit::{EXIT_FAILURE, EXIT_OK};
 
 /// What `rss bench` does, in one line (its `about`, listed by `rss --help`).
 pub const ABOUT: &str = "Dump socket tables without rendering and report how fast each source is";
@@ -255,7 +255,7 @@ impl Row {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let opts = match parse(argv.into_iter().skip(1)) {
         Ok(o) => o,
-        Err(e) => return crate::commands::clap_failure("bench", &e, out, err),
+        Err(e) => return crate::exit::clap_failure("bench", &e, out, err),
     };
     let rows = match measure(&opts) {
         Ok(rows) => rows,
@@ -604,7 +604,7 @@ fn write_json(out: &mut dyn Write, opts: &Options, rows: &[Row]) -> io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::EXIT_USAGE;
+    use crate::exit::EXIT_USAGE;
 
     fn p(args: &[&str]) -> Result<Options, clap::Error> {
         parse(

@@ -1,6 +1,9 @@
-//! The subcommands of `rss`, declared once.
+//! The subcommands of `rss`, declared once, and the entry point that
+//! dispatches: [`run()`] hands a subcommand's command line to its module and
+//! everything else, once parsed, to `run`, `watch` or `netns_all`. This is
+//! the top of the command line: no other module uses it.
 //!
-//! [`SUBCOMMANDS`] is the one list: [`crate::run()`] dispatches on it,
+//! [`SUBCOMMANDS`] is the one list: [`run()`] dispatches on it,
 //! `rss --help` lists it ([`help_template`]), and the man pages and shell
 //! completions (`examples/gen_docs.rs`) are generated from it. Each
 //! subcommand lives in a file of its own with a clap parser.
@@ -18,7 +21,42 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::run::{EXIT_OK, EXIT_USAGE};
+use crate::args::{Args, Config, ParseError};
+use crate::exit::{EXIT_OK, EXIT_USAGE, exit_status};
+
+/// Runs `rss` with `argv` (program name first), writing the table to `out`
+/// and messages to `err`. Returns the exit status. Never panics on input.
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    if let Some(sub) = find(&argv) {
+        return (sub.run)(argv, out, err);
+    }
+    let cmd = Args::command().help_template(help_template());
+    let config = match Config::parse_with(cmd, argv) {
+        Ok(c) => c,
+        Err(ParseError::Clap(e)) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = write!(out, "{}", e.render());
+                return EXIT_OK;
+            }
+            let first = crate::exit::first_line(&e);
+            let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
+            return EXIT_USAGE;
+        }
+        Err(ParseError::Usage(e)) => {
+            let _ = writeln!(err, "rss: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let result = if config.watch.is_some() {
+        crate::watch::run(&config, out, err)
+    } else if config.all_netns.is_some() {
+        crate::netns_all::run(&config, out, err)
+    } else {
+        crate::run::execute(&config, out, err)
+    };
+    exit_status(result, err)
+}
 
 /// One subcommand of `rss`.
 #[derive(Debug, Clone, Copy)]
@@ -82,35 +120,6 @@ pub fn help_template() -> String {
     }
     t.push_str("\n{all-args}{after-help}");
     t
-}
-
-/// Reports a clap error of subcommand `name`: help and version go to `out`
-/// (exit 0); a usage error is one `rss: NAME: ...` line and a hint on `err`
-/// (exit 2).
-pub(crate) fn clap_failure(
-    name: &str,
-    e: &clap::Error,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = write!(out, "{}", e.render());
-        return EXIT_OK;
-    }
-    let _ = writeln!(
-        err,
-        "rss: {name}: {}\nTry 'rss {name} --help' for more information.",
-        first_line(e)
-    );
-    EXIT_USAGE
-}
-
-/// The first line of a clap error, without clap's `error: `.
-pub(crate) fn first_line(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("bad usage");
-    first.strip_prefix("error: ").unwrap_or(first).to_owned()
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ struct Args {
 /// `--interval`: the parser of `--watch` and `rss top`, so every interval
 /// reads alike (positive, 1 ms to a day).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::watch::parse_interval_for("--interval", text)
+    crate::exit::parse_interval_for("--interval", text)
 }
 
 impl Args {
@@ -252,7 +252,7 @@ pub fn command() -> clap::Command {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let args = match Args::try_parse_from(argv.into_iter().skip(1)) {
         Ok(a) => a,
-        Err(e) => return crate::commands::clap_failure("doctor", &e, out, err),
+        Err(e) => return crate::exit::clap_failure("doctor", &e, out, err),
     };
     let mut buf = io::BufWriter::new(out);
     let result = execute(&args, &mut buf).and_then(|code| {

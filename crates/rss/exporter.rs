@@ -21,13 +21,15 @@ use clap::Parser;
 use sockdiag::filter::SystemResolver;
 use sockdiag::{Query, States, Tables};
 
-use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 pub mod encode;
+pub mod family;
 pub mod findings;
 pub mod metrics;
 pub mod scrape;
 pub mod server;
+pub mod targets;
 
 use encode::Format;
 use scrape::{Exporter, ProcessLookup, Scope};
@@ -125,7 +127,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     let argv = std::iter::once(OsString::from("rss exporter")).chain(argv.into_iter().skip(2));
     let args = match ExporterArgs::try_parse_from(argv) {
         Ok(a) => a,
-        Err(e) => return crate::commands::clap_failure("exporter", &e, out, err),
+        Err(e) => return crate::exit::clap_failure("exporter", &e, out, err),
     };
     let query = match build_query(&args.filter) {
         Ok(q) => q,

@@ -7,7 +7,21 @@
 use sockdiag::States;
 use sockdiag::filter::{Resolver, SystemResolver};
 
-use crate::args::{SS_ALL, UsageError};
+use crate::exit::UsageError;
+
+/// The state set `ss -a` and `exclude` start from (`SS_ALL`): every state,
+/// request sockets and (v6.8+) bound-inactive TCP sockets.
+pub const SS_ALL: States = States::ALL.union(States::BOUND_INACTIVE);
+
+/// `ss`'s `SS_CONN`, the default of most tables and families: every state
+/// but LISTEN, CLOSE, TIME-WAIT and SYN-RECV (so bound-inactive TCP
+/// sockets and request sockets are in).
+pub const SS_CONN: States = SS_ALL.difference(
+    States::LISTEN
+        .union(States::CLOSE)
+        .union(States::TIME_WAIT)
+        .union(States::SYN_RECV),
+);
 
 /// The largest `-F` file read (1 MiB): far more than the 4096 words a
 /// filter may have.
@@ -156,12 +170,12 @@ mod tests {
 
     #[test]
     fn state_words_or_together_and_exclude_subtracts() {
-        let mut st = crate::args::SS_CONN;
+        let mut st = SS_CONN;
         let w = words("state established state LISTENING dport = :22");
         let rest = parse_states(&w, &mut st).unwrap();
         assert_eq!(st, States::ESTABLISHED | States::LISTEN);
         assert_eq!(rest, &w[4..]);
-        let mut st = crate::args::SS_CONN;
+        let mut st = SS_CONN;
         parse_states(&words("exclude listening exclude bucket"), &mut st).unwrap();
         assert_eq!(
             st,

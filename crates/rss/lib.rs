@@ -15,16 +15,21 @@ pub mod args;
 pub mod bench;
 pub mod commands;
 pub mod doctor;
+pub mod exit;
 pub mod explain;
 pub mod exporter;
 pub mod filter;
 pub mod json;
 pub mod kill;
+pub mod namespaces;
 pub mod netns_all;
+pub mod plan;
 pub mod run;
 
-pub use run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run};
+pub use commands::run;
+pub use exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 pub mod render;
+pub mod socket_metrics;
 pub mod summary;
 #[allow(unsafe_code)]
 mod sys;

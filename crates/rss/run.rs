@@ -1,148 +1,17 @@
 //! From a parsed command line to printed sockets.
 
 use std::collections::HashSet;
-use std::ffi::OsString;
 use std::io::{self, Write};
 
-use sockdiag::{
-    Connection, Error, Extensions, InetFamilies, NetNs, ProcessMap, ProcessMapOptions, Query,
-    Socket,
-};
+use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
 
-use crate::args::{Config, Missing, Namespace, ParseError};
+use crate::args::{Config, Namespace};
+use crate::exit::{Failure, is_stdout_tty};
 use crate::filter::NsResolver;
 use crate::json::JsonWriter;
-use crate::render::{Names, RenderOptions, TableRenderer};
-
-/// Exit status: success.
-pub const EXIT_OK: i32 = 0;
-/// Exit status: the kernel or the system refused (namespace, permission, I/O).
-pub const EXIT_FAILURE: i32 = 1;
-/// Exit status: bad usage (unknown flag, bad filter word).
-pub const EXIT_USAGE: i32 = 2;
-
-/// A failure after the command line was accepted.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Writing the output failed; a broken pipe is not reported.
-    Output(io::Error),
-    /// The library failed.
-    Diag(Error),
-    /// A filter that only parses inside the namespace (`-N` and `dev`).
-    Usage(String),
-    /// The system refuses before anything is tried (`-K` without
-    /// `CAP_NET_ADMIN`, `-Z` without SELinux): exit 1.
-    Refused(String),
-    /// Already reported on stderr; exit status 1.
-    Quiet,
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Output(e)
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Diag(e)
-    }
-}
-
-/// Runs `rss` with `argv` (program name first), writing the table to `out`
-/// and messages to `err`. Returns the exit status. Never panics on input.
-pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    if let Some(sub) = crate::commands::find(&argv) {
-        return (sub.run)(argv, out, err);
-    }
-    let config = match Config::parse(argv) {
-        Ok(c) => c,
-        Err(ParseError::Clap(e)) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = write!(out, "{}", e.render());
-                return EXIT_OK;
-            }
-            let first = crate::commands::first_line(&e);
-            let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
-            return EXIT_USAGE;
-        }
-        Err(ParseError::Usage(e)) => {
-            let _ = writeln!(err, "rss: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let result = if config.watch.is_some() {
-        crate::watch::run(&config, out, err)
-    } else if config.all_netns.is_some() {
-        crate::netns_all::run(&config, out, err)
-    } else {
-        execute(&config, out, err)
-    };
-    exit_status(result, err)
-}
-
-/// Reports a failure on `err` as `rss: ...` and returns the exit status.
-pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i32 {
-    match result {
-        Ok(()) => EXIT_OK,
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(Failure::Output(e)) => {
-            let _ = writeln!(err, "rss: write error: {e}");
-            EXIT_FAILURE
-        }
-        Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
-            EXIT_FAILURE
-        }
-        Err(Failure::Usage(e)) => {
-            let _ = writeln!(err, "rss: {e}");
-            EXIT_USAGE
-        }
-        Err(Failure::Refused(e)) => {
-            let _ = writeln!(err, "rss: {e}");
-            EXIT_FAILURE
-        }
-        Err(Failure::Quiet) => EXIT_FAILURE,
-    }
-}
-
-/// What a refused operation needs, for the error line.
-fn privilege_hint(e: &Error) -> &'static str {
-    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
-    match e {
-        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
-        _ => "",
-    }
-}
-
-/// The stderr note for a table rss cannot show, from the kernel's answer
-/// to a dump request for it (asked, not assumed).
-pub(crate) fn missing_note(m: Missing) -> String {
-    use sockdiag::query::{DiagModule, ProbedFamily, probe_diag_module};
-    let family = match m {
-        Missing::Sctp => ProbedFamily::Sctp,
-        Missing::Dccp => ProbedFamily::Dccp,
-        Missing::Vsock => ProbedFamily::Vsock,
-        Missing::Tipc => ProbedFamily::Tipc,
-        Missing::Xdp => ProbedFamily::Xdp,
-    };
-    match probe_diag_module(family) {
-        DiagModule::Absent => format!(
-            "rss: {}: this kernel has no diag module for it; no sockets shown",
-            m.name()
-        ),
-        DiagModule::Refused(e) => format!(
-            "rss: {}: the kernel's diag module refused a dump ({}); no sockets shown",
-            m.name(),
-            io::Error::from_raw_os_error(e)
-        ),
-        _ => format!(
-            "rss: {}: the kernel has a diag module for it, but rss cannot show these sockets yet",
-            m.name()
-        ),
-    }
-}
+use crate::plan::missing_note;
+pub use crate::plan::{build_query, json_asked, render_options};
+use crate::render::{Names, TableRenderer};
 
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
     match ns {
@@ -174,78 +43,6 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
         }
     }
     names
-}
-
-/// The library query for a configuration.
-pub fn build_query(config: &Config) -> Query {
-    let a = &config.args;
-    let mut q = Query::new(config.tables)
-        .families(InetFamilies::new(config.v4, config.v6))
-        .states(config.states);
-    if a.info {
-        q = q.with_info();
-    }
-    if a.memory {
-        q = q.extensions(Extensions::SKMEMINFO);
-    }
-    if a.tos {
-        q = q.with_tos();
-    }
-    if a.extended {
-        // ss -e shows a unix listener's pending connections (`peers:`).
-        q = q.with_unix_icons();
-    }
-    if let Some(f) = &config.filter {
-        q = q.filter(f.clone());
-    }
-    if let Some(path) = std::env::var_os("TCPDIAG_FILE") {
-        q = q.tcp_from_file(std::path::PathBuf::from(path));
-    }
-    q
-}
-
-/// The optional JSON fields a configuration asks for.
-pub fn json_asked(config: &Config) -> crate::json::Asked {
-    let a = &config.args;
-    crate::json::Asked {
-        extended: a.extended,
-        timers: a.options || a.bpf,
-        memory: a.memory,
-        info: a.info,
-        tos: a.tos,
-        cgroup: a.cgroup,
-        inet_sockopt: a.inet_sockopt,
-        bpf: a.bpf,
-    }
-}
-
-/// Renderer options for a configuration; `tty` says whether stdout is a terminal.
-pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
-    let a = &config.args;
-    RenderOptions {
-        numeric: a.numeric,
-        resolve: a.resolve,
-        show_netid: config.show_netid(),
-        show_state: config.show_state(),
-        // ss 7.1: -T alone neither adds the Process column nor users.
-        processes: a.processes,
-        threads: a.threads,
-        extended: a.extended,
-        memory: a.memory,
-        info: a.info,
-        // -b implies -o, as in ss.
-        timers: a.options || a.extended || a.bpf,
-        oneline: a.oneline,
-        header: !a.no_header,
-        queues: !a.no_queues,
-        tos: a.tos,
-        cgroup: a.cgroup,
-        inet_sockopt: a.inet_sockopt,
-        bpf: a.bpf,
-        explain: a.explain,
-        tty,
-        width: None,
-    }
 }
 
 pub(crate) fn execute(
@@ -567,13 +364,10 @@ impl<W: Write> Output<W> {
     }
 }
 
-pub(crate) fn is_stdout_tty() -> bool {
-    use std::io::IsTerminal;
-    io::stdout().is_terminal()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
+
     use super::*;
 
     fn config(words: &[&str]) -> Config {

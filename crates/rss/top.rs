@@ -32,7 +32,7 @@ use clap::Parser;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use sockdiag::{Query, Sample, SampleOptions, Sampler, States};
 
-use crate::run::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use model::{Model, SortKey};
 
 /// What `rss top` does, in one line (its `about`, listed by `rss --help`).
@@ -74,13 +74,13 @@ pub struct TopArgs {
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let args = match TopArgs::try_parse_from(argv.into_iter().skip(1)) {
         Ok(a) => a,
-        Err(e) => return crate::commands::clap_failure("top", &e, out, err),
+        Err(e) => return crate::exit::clap_failure("top", &e, out, err),
     };
     let usage = |err: &mut dyn Write, msg: String| {
         let _ = writeln!(err, "rss: top: {msg}");
         EXIT_USAGE
     };
-    let interval = match crate::watch::parse_interval_for("--interval", &args.interval) {
+    let interval = match crate::exit::parse_interval_for("--interval", &args.interval) {
         Ok(i) => i,
         Err(e) => return usage(err, e),
     };
@@ -98,7 +98,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if let Err(e) = model.set_filter(&args.filter.join(" ")) {
         return usage(err, e);
     }
-    if !crate::run::is_stdout_tty() {
+    if !crate::exit::is_stdout_tty() {
         return usage(
             err,
             "needs a terminal (stdout is not one); use rss --watch when piped".into(),
@@ -114,7 +114,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         });
     }
     let states = if args.all {
-        crate::args::SS_ALL
+        crate::filter::SS_ALL
     } else {
         States::CONNECTED
     };
@@ -125,7 +125,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_FAILURE;
         }
     };
-    crate::watch::catch_stop_signals();
+    crate::sys::catch_stop_signals();
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
@@ -251,7 +251,7 @@ fn event_loop(
                 panic!("RSS_TOP_TEST_PANIC: panicking after the first draw, as asked");
             }
         }
-        if crate::watch::stopped() {
+        if crate::sys::stop_requested() {
             return Ok(());
         }
         // Short waits: new samples and SIGTERM are noticed promptly.

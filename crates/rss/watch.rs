@@ -28,112 +28,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use sockdiag::sample::Delta;
-use sockdiag::{Endpoint, Sample, SampleOptions, Sampler, Socket, SocketKey};
+use sockdiag::{Sample, SampleOptions, Sampler, Socket, SocketKey};
 
 use crate::args::{Config, Namespace};
+use crate::exit::{Failure, is_stdout_tty};
+use crate::namespaces::{prefix_lines, targets};
+use crate::plan::{build_query, query_in, render_options};
 use crate::render::{TableRenderer, netid_name, state_name};
-use crate::run::{Failure, build_query, render_options};
-
-/// Parses an interval given to `flag` (`--watch`, `rss top --interval`,
-/// `rss doctor --interval`): a positive number with an optional unit (`ms`,
-/// `s`, `m`; seconds by default), e.g. `2s`, `500ms`, `1.5`; at least 1 ms
-/// and at most a day. The error names the flag.
-pub fn parse_interval_for(flag: &str, text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
-            "{flag}: '{text}' is not an interval (a positive number with ms, s or m, e.g. {flag}=2s)"
-        )
-    };
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (t, 1.0)
-    };
-    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(bad());
-    }
-    let v: f64 = num.parse().map_err(|_| bad())?;
-    let secs = v * scale;
-    if !secs.is_finite() || secs < 0.001 {
-        return Err(bad());
-    }
-    if secs > 86_400.0 {
-        return Err(format!("{flag}: '{text}' is longer than a day"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Parses a `--watch` interval (see [`parse_interval_for`]).
-pub fn parse_interval(text: &str) -> Result<Duration, String> {
-    parse_interval_for("--watch", text)
-}
-
-/// The values of a socket that `--watch` and `rss top` follow.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Metrics {
-    /// Recv-Q.
-    pub recv_q: u64,
-    /// Send-Q.
-    pub send_q: u64,
-    /// Bytes sent (`tcp_info` `bytes_sent`, else `bytes_acked`).
-    pub bytes_sent: u64,
-    /// Bytes received (`tcp_info` `bytes_received`).
-    pub bytes_received: u64,
-    /// Retransmitted segments (`tcp_info` `total_retrans`).
-    pub retrans: u64,
-    /// Smoothed RTT in microseconds (`tcp_info` `rtt`), 0 when unknown.
-    pub rtt_us: u64,
-}
-
-impl Metrics {
-    /// The metrics of `s`.
-    pub fn of(s: &Socket) -> Metrics {
-        let mut m = Metrics {
-            recv_q: s.recv_q.into(),
-            send_q: s.send_q.into(),
-            ..Metrics::default()
-        };
-        if let Some(ti) = &s.tcp_info {
-            m.bytes_sent = ti.bytes_sent().or(ti.bytes_acked()).unwrap_or(0);
-            m.bytes_received = ti.bytes_received().unwrap_or(0);
-            m.retrans = ti.total_retrans().unwrap_or(0).into();
-            m.rtt_us = ti.rtt().unwrap_or(0).into();
-        }
-        m
-    }
-}
-
-/// Per-second rates between two samples of one socket.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Rates {
-    /// Bytes sent per second.
-    pub sent: f64,
-    /// Bytes received per second.
-    pub received: f64,
-    /// Retransmits per second.
-    pub retrans: f64,
-}
-
-impl Rates {
-    /// Rates from `before` to `after` over `secs` (zero when `secs` is 0;
-    /// a counter that went down, which a reused key cannot do, counts 0).
-    pub fn between(before: &Metrics, after: &Metrics, secs: f64) -> Rates {
-        if secs <= 0.0 {
-            return Rates::default();
-        }
-        let r = |a: u64, b: u64| b.saturating_sub(a) as f64 / secs;
-        Rates {
-            sent: r(before.bytes_sent, after.bytes_sent),
-            received: r(before.bytes_received, after.bytes_received),
-            retrans: r(before.retrans, after.retrans),
-        }
-    }
-}
+use crate::socket_metrics::{Metrics, Rates, endpoint_text, human, utc_text};
 
 /// A socket in both samples whose state, queues or counters moved.
 #[derive(Debug, Clone)]
@@ -170,44 +72,6 @@ pub fn changes<'a>(delta: &Delta<'a>) -> Vec<Change<'a>> {
             })
         })
         .collect()
-}
-
-/// An endpoint as one word: `addr:port` (IPv6 in brackets), a unix name
-/// or `*`.
-pub fn endpoint_text(e: &Endpoint) -> String {
-    match e {
-        Endpoint::Inet { addr, port } => {
-            let p = if *port == 0 {
-                "*".to_string()
-            } else {
-                port.to_string()
-            };
-            match addr {
-                std::net::IpAddr::V4(a) => format!("{a}:{p}"),
-                std::net::IpAddr::V6(a) => format!("[{a}]:{p}"),
-            }
-        }
-        Endpoint::Unix { name, inode } => match name.view() {
-            sockdiag::UnixNameRef::Unnamed => format!("* {inode}"),
-            _ => name.to_string(),
-        },
-        Endpoint::Packet { protocol, ifindex } => format!("proto {protocol:#x} if {ifindex}"),
-        Endpoint::Netlink {
-            protocol, portid, ..
-        } => format!("{protocol}/{portid}"),
-        _ => "*".into(),
-    }
-}
-
-/// A byte count as ss prints sizes: `512`, `1.5K`, `2.0M`, `3.1G`.
-pub fn human(v: f64) -> String {
-    const UNITS: [(f64, &str); 3] = [(1e9, "G"), (1e6, "M"), (1e3, "K")];
-    for (scale, unit) in UNITS {
-        if v >= scale {
-            return format!("{:.1}{unit}", v / scale);
-        }
-    }
-    format!("{v:.0}")
 }
 
 fn key_text(s: &Socket) -> String {
@@ -281,30 +145,6 @@ pub fn change_lines(delta: &Delta<'_>) -> Vec<String> {
         ));
     }
     lines
-}
-
-/// `YYYY-MM-DD HH:MM:SS.mmm UTC` for a wall-clock time.
-pub fn utc_text(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        d.subsec_millis()
-    )
 }
 
 fn millis(t: SystemTime) -> u64 {
@@ -416,21 +256,10 @@ pub fn delta_line<'a>(sample: &Sample, delta: &'a Delta<'a>) -> DeltaLine<'a> {
     }
 }
 
-/// Makes SIGINT and SIGTERM end the loop at its next check instead of
-/// killing the process mid-line.
-pub(crate) fn catch_stop_signals() {
-    crate::sys::catch_stop_signals();
-}
-
-/// True once SIGINT or SIGTERM arrived (after [`catch_stop_signals`]).
-pub(crate) fn stopped() -> bool {
-    crate::sys::stop_requested()
-}
-
 /// Sleeps until `deadline` or a stop signal; false when stopped.
 fn sleep_until(deadline: Instant) -> bool {
     loop {
-        if stopped() {
+        if crate::sys::stop_requested() {
             return false;
         }
         let now = Instant::now();
@@ -473,7 +302,7 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
             Some(p) => {
                 let ns = sockdiag::NetNs::from_path(&p)?;
                 opts = opts.netns(p);
-                crate::netns_all::query_in(config, &ns)?
+                query_in(config, &ns)?
             }
             None => build_query(config),
         };
@@ -483,7 +312,7 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
             prev: None,
         }]);
     };
-    let (targets, errors) = crate::netns_all::targets(scope);
+    let (targets, errors) = targets(scope);
     for e in errors {
         writeln!(err, "rss: {e}")?;
     }
@@ -492,7 +321,7 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
         // The sampler opens its own handle on the namespace, so the target
         // may be dropped afterwards.
         let made = sockdiag::NetNs::from_path(t.path())
-            .and_then(|ns| crate::netns_all::query_in(config, &ns))
+            .and_then(|ns| query_in(config, &ns))
             .and_then(|q| Sampler::new(q, opts.clone().netns(t.path())));
         match made {
             Ok(sampler) => out.push(Watched {
@@ -541,8 +370,10 @@ pub(crate) fn run(
         }
     }
     let mut watched = samplers(config, err)?;
-    let tty = crate::run::is_stdout_tty();
-    catch_stop_signals();
+    let tty = is_stdout_tty();
+    // SIGINT and SIGTERM end the loop at its next check instead of killing
+    // the process mid-line.
+    crate::sys::catch_stop_signals();
     let mut next = Instant::now();
     loop {
         let mut buf = Vec::with_capacity(16 * 1024);
@@ -622,9 +453,7 @@ pub(crate) fn run(
                 .filter_map(|w| w.label.as_ref().map(|l| l.len().max("Netns".len())))
                 .max();
             match width {
-                Some(width) => {
-                    crate::netns_all::prefix_lines(&table, &labels, width, !a.no_header, &mut buf)?
-                }
+                Some(width) => prefix_lines(&table, &labels, width, !a.no_header, &mut buf)?,
                 None => buf.extend_from_slice(&table),
             }
             for (w, d) in watched.iter().zip(&deltas) {
@@ -669,24 +498,10 @@ pub(crate) fn run(
 
 #[cfg(test)]
 mod tests {
+    use sockdiag::Endpoint;
+
     use super::*;
     use sockdiag::{Family, State, Table};
-
-    #[test]
-    fn intervals() {
-        assert_eq!(parse_interval("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_interval("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_interval("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_interval("2m"), Ok(Duration::from_secs(120)));
-        for bad in [
-            "0", "0s", "-1s", "abc", "", "s", "1h", "1e3", "0.0001s", "1 s x",
-        ] {
-            assert!(parse_interval(bad).is_err(), "{bad}");
-        }
-        assert!(parse_interval("2d").is_err());
-        assert!(parse_interval("100000").is_err());
-    }
 
     #[test]
     fn utc_dates() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sockdiag::{Filter, Sample, Socket, SocketKey, States};
 
-use crate::watch::{Metrics, Rates};
+use crate::socket_metrics::{Metrics, Rates};
 
 /// How long the sparklines look back.
 pub const HISTORY: Duration = Duration::from_secs(60);
@@ -167,7 +167,7 @@ impl Model {
     /// on error the previous filter stays and the message says why.
     pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
         let words = sockdiag::ss_conventions::split_words(text);
-        let mut states = crate::args::SS_ALL;
+        let mut states = crate::filter::SS_ALL;
         let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| e.0)?;
         let saw_state = rest.len() != words.len();
         let filter = Filter::parse(rest).map_err(|e| format!("filter: {e}"))?;

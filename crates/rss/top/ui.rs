@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, T
 
 use super::model::{Model, SortKey};
 use crate::render::state_name;
-use crate::watch::{endpoint_text, human, utc_text};
+use crate::socket_metrics::{Metrics, Rates, endpoint_text, human, utc_text};
 
 /// The key help shown on the status line.
 pub const HELP: &str = "1-6 sort  / filter  g group  up/down select  q quit";
@@ -33,7 +33,7 @@ fn ms(us: u64) -> String {
     }
 }
 
-fn numbers(m: &crate::watch::Metrics, r: &crate::watch::Rates) -> Vec<String> {
+fn numbers(m: &Metrics, r: &Rates) -> Vec<String> {
     vec![
         m.recv_q.to_string(),
         m.send_q.to_string(),

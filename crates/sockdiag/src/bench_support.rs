@@ -2,9 +2,9 @@
 //! without a dump. Not a stable API; hidden from the docs.
 
 use crate::consts::{NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY};
-use crate::error::DecodeError;
 use crate::inet::TCPDIAG_GETSOCK;
 use crate::model::{Family, Socket, Table};
+use crate::wire::DecodeError;
 use crate::wire::NlMsgs;
 
 /// Most bytes of IPv6 replies a single-walk TCP dump holds back before it
@@ -55,4 +55,21 @@ pub fn proc_file_name(table: Table, family: Family) -> Option<&'static str> {
 /// Parses one line of a `/proc/net` table; `Ok(None)` for the header line.
 pub fn parse_proc_line(table: Table, family: Family, line: &str) -> Result<Option<Socket>, String> {
     procnet::parse_line(table, family, line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_captured_datagram_decodes_like_the_table_decoders() {
+        use crate::decode::Message;
+        for d in crate::fixture_tests::fixtures::TCP4 {
+            let n = crate::decode::decode_datagram(Table::Tcp, d)
+                .filter(|m| matches!(m, Ok(Message::Socket(_))))
+                .count();
+            let want = decode_datagram(Table::Tcp, d, |_| {}).unwrap();
+            assert_eq!(n, want);
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::model::{Family, Table};
+use crate::wire::DecodeError;
 
 /// Which request an error answered: the table and address family asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,20 +24,6 @@ impl fmt::Display for Request {
             _ => write!(f, "{} dump", self.table),
         }
     }
-}
-
-/// Bytes that do not decode: what was being read, where, and the lengths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("malformed {what} at offset {offset}: need {expected} bytes, have {actual}")]
-pub struct DecodeError {
-    /// The structure being decoded (`"inet_diag_msg"`, `"rtattr"`, ...).
-    pub what: &'static str,
-    /// Offset of the structure in the message or file.
-    pub offset: usize,
-    /// Bytes the structure needs.
-    pub expected: usize,
-    /// Bytes that were there.
-    pub actual: usize,
 }
 
 /// Everything that can go wrong while asking the kernel about sockets.

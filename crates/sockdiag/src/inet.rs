@@ -7,9 +7,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::consts::*;
-use crate::error::DecodeError;
 use crate::model::*;
 use crate::tcp_info::{MptcpInfo, TcpInfo};
+use crate::wire::DecodeError;
 use crate::wire::{Attrs, cstr, need, push_attr, u16_be, u16_ne, u32_ne, u64_ne};
 
 bitflags::bitflags! {

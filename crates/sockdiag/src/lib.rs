@@ -100,7 +100,7 @@ mod tcp_info;
 mod unix;
 mod wire;
 
-pub use error::{DecodeError, Error, Request, Result};
+pub use error::{Error, Request, Result};
 pub use filter::{Expr, Filter, FilterError};
 pub use inet::Extensions;
 pub use live::{Events, Killer};
@@ -113,3 +113,4 @@ pub use sample::{Counters, Limits, Sample, SampleOptions, Sampler, SocketKey};
 pub use schema_impls::socket_list_schema;
 pub use summary::{Summary, TcpCounters, snmp_field};
 pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};
+pub use wire::DecodeError;

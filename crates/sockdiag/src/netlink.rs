@@ -2,8 +2,8 @@
 #![deny(unsafe_code)]
 
 use crate::consts::*;
-use crate::error::DecodeError;
 use crate::model::*;
+use crate::wire::DecodeError;
 use crate::wire::{Attrs, need, u32_ne};
 
 /// Appends a `netlink_diag_req` body asking for every protocol.

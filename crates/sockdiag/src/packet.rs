@@ -2,8 +2,8 @@
 #![deny(unsafe_code)]
 
 use crate::consts::*;
-use crate::error::DecodeError;
 use crate::model::*;
+use crate::wire::DecodeError;
 use crate::wire::{Attrs, need, u16_ne, u32_ne};
 
 /// The `PACKET_SHOW_*` bits this library decodes.

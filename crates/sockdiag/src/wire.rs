@@ -6,7 +6,20 @@
 #![deny(unsafe_code)]
 
 use crate::consts::{NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN};
-use crate::error::DecodeError;
+
+/// Bytes that do not decode: what was being read, where, and the lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {what} at offset {offset}: need {expected} bytes, have {actual}")]
+pub struct DecodeError {
+    /// The structure being decoded (`"inet_diag_msg"`, `"rtattr"`, ...).
+    pub what: &'static str,
+    /// Offset of the structure in the message or file.
+    pub offset: usize,
+    /// Bytes the structure needs.
+    pub expected: usize,
+    /// Bytes that were there.
+    pub actual: usize,
+}
 
 /// Rounds `len` up to the 4-byte alignment of netlink messages and attributes.
 #[inline]

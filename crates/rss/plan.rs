@@ -1,0 +1,126 @@
+//! The plan of a run: the library query, the renderer's options and the
+//! JSON fields a configuration asks for. `run`, `watch` and `netns_all`
+//! build on it.
+
+use std::io;
+
+use sockdiag::{Extensions, InetFamilies, NetNs, Query};
+
+use crate::args::{Config, Missing};
+use crate::filter::NsResolver;
+use crate::render::RenderOptions;
+
+/// The library query for a configuration.
+pub fn build_query(config: &Config) -> Query {
+    let a = &config.args;
+    let mut q = Query::new(config.tables)
+        .families(InetFamilies::new(config.v4, config.v6))
+        .states(config.states);
+    if a.info {
+        q = q.with_info();
+    }
+    if a.memory {
+        q = q.extensions(Extensions::SKMEMINFO);
+    }
+    if a.tos {
+        q = q.with_tos();
+    }
+    if a.extended {
+        // ss -e shows a unix listener's pending connections (`peers:`).
+        q = q.with_unix_icons();
+    }
+    if let Some(f) = &config.filter {
+        q = q.filter(f.clone());
+    }
+    if let Some(path) = std::env::var_os("TCPDIAG_FILE") {
+        q = q.tcp_from_file(std::path::PathBuf::from(path));
+    }
+    q
+}
+
+/// The optional JSON fields a configuration asks for.
+pub fn json_asked(config: &Config) -> crate::json::Asked {
+    let a = &config.args;
+    crate::json::Asked {
+        extended: a.extended,
+        timers: a.options || a.bpf,
+        memory: a.memory,
+        info: a.info,
+        tos: a.tos,
+        cgroup: a.cgroup,
+        inet_sockopt: a.inet_sockopt,
+        bpf: a.bpf,
+    }
+}
+
+/// Renderer options for a configuration; `tty` says whether stdout is a terminal.
+pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
+    let a = &config.args;
+    RenderOptions {
+        numeric: a.numeric,
+        resolve: a.resolve,
+        show_netid: config.show_netid(),
+        show_state: config.show_state(),
+        // ss 7.1: -T alone neither adds the Process column nor users.
+        processes: a.processes,
+        threads: a.threads,
+        extended: a.extended,
+        memory: a.memory,
+        info: a.info,
+        // -b implies -o, as in ss.
+        timers: a.options || a.extended || a.bpf,
+        oneline: a.oneline,
+        header: !a.no_header,
+        queues: !a.no_queues,
+        tos: a.tos,
+        cgroup: a.cgroup,
+        inet_sockopt: a.inet_sockopt,
+        bpf: a.bpf,
+        explain: a.explain,
+        tty,
+        width: None,
+    }
+}
+
+/// The query of `config` for namespace `ns`: interface names in the filter
+/// are that namespace's.
+pub(crate) fn query_in(config: &Config, ns: &NetNs) -> Result<Query, sockdiag::Error> {
+    let mut c = config.clone();
+    if config.filter.is_some() {
+        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
+            .and_then(|e| e.map(sockdiag::Filter::new).transpose())
+            .map_err(|e| sockdiag::Error::Io {
+                context: "resolving the filter in the namespace",
+                source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
+            })?;
+    }
+    Ok(build_query(&c))
+}
+
+/// The stderr note for a table rss cannot show, from the kernel's answer
+/// to a dump request for it (asked, not assumed).
+pub(crate) fn missing_note(m: Missing) -> String {
+    use sockdiag::query::{DiagModule, ProbedFamily, probe_diag_module};
+    let family = match m {
+        Missing::Sctp => ProbedFamily::Sctp,
+        Missing::Dccp => ProbedFamily::Dccp,
+        Missing::Vsock => ProbedFamily::Vsock,
+        Missing::Tipc => ProbedFamily::Tipc,
+        Missing::Xdp => ProbedFamily::Xdp,
+    };
+    match probe_diag_module(family) {
+        DiagModule::Absent => format!(
+            "rss: {}: this kernel has no diag module for it; no sockets shown",
+            m.name()
+        ),
+        DiagModule::Refused(e) => format!(
+            "rss: {}: the kernel's diag module refused a dump ({}); no sockets shown",
+            m.name(),
+            io::Error::from_raw_os_error(e)
+        ),
+        _ => format!(
+            "rss: {}: the kernel has a diag module for it, but rss cannot show these sockets yet",
+            m.name()
+        ),
+    }
+}
