@@ -187,7 +187,7 @@ fn interfaces_are_the_namespace_s() {
             .unwrap();
         let ours = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "rss -N {args:?}: {o:?}");
-        assert_eq!(ours, theirs.stdout, "rss -N {args:?}");
+        assert_eq!(ours, theirs.stdout.text, "rss -N {args:?}");
     }
 }
 
@@ -546,9 +546,7 @@ fn farm_of_100k_sockets() {
                 ours.stdout.lines().collect(),
                 theirs.stdout.lines().collect(),
             );
-            let i = (0..a.len().max(b.len()))
-                .find(|&i| a.get(i) != b.get(i))
-                .unwrap_or(0);
+            let i = ours.stdout.first_difference(&theirs.stdout).unwrap_or(0);
             panic!(
                 "rss {args:?} differs from ss 7.1 at line {} of {}/{}:\nrss: {:?}\nss:  {:?}\nstderr rss {:?} ss {:?}, exit rss {:?} ss {:?}",
                 i + 1,

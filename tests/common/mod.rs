@@ -345,9 +345,12 @@ pub const MASKED: &[(&str, &str)] = &[
     ),
     (
         "trailing blanks",
-        "blanks at the end of lines, only in an output where an age or a \
-         timer expiry was masked: the free-form column is padded to its \
-         longest value, whose length those values change",
+        "the count of blanks ending a line, by at most the largest \
+         difference in length of the ages and timer expiries masked in one \
+         row of the two outputs (none when they have the same lengths): ss \
+         pads the last column of every row to its longest value, so a \
+         masked value one byte longer pads its own row one less, or, in \
+         the longest row, every other row one more",
     ),
     (
         "program name",
@@ -372,16 +375,114 @@ fn star(line: &mut String, at: usize, len: usize) {
     line.replace_range(at..at + len, &format!("{:<len$}", "*"));
 }
 
+/// A tool's stdout after [`MASKED`]: the text, and for each of its lines
+/// how many bytes the masked values on it had beyond their `*`.
+#[derive(Default)]
+pub struct Masked {
+    pub text: String,
+    removed: Vec<usize>,
+}
+
+impl Masked {
+    /// The bytes removed per row: a row is a line not starting with a tab
+    /// and the tab-led detail lines (`-i`, `-m`, `-e`) after it, which ss
+    /// renders as one token of its last column.
+    fn removed_per_row(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = Vec::new();
+        for (l, n) in self.text.split_inclusive('\n').zip(&self.removed) {
+            match rows.last_mut() {
+                Some(r) if l.starts_with('\t') => *r += n,
+                _ => rows.push(*n),
+            }
+        }
+        rows
+    }
+}
+
+/// Splits a line into what it shows and the count of blanks ending it.
+fn content_and_trail(l: &str) -> (&str, usize) {
+    let body = l.strip_suffix('\n').unwrap_or(l);
+    let shown = body.trim_end_matches(' ');
+    (shown, body.len() - shown.len())
+}
+
+/// Whether line `a` of one output and line `b` of the other are alike after
+/// [`MASKED`]: the same bytes, except that the blanks ending them may differ
+/// by at most `slack` (see "trailing blanks").
+fn lines_alike(a: &str, b: &str, slack: usize) -> bool {
+    let ((sa, ta), (sb, tb)) = (content_and_trail(a), content_and_trail(b));
+    sa == sb && a.ends_with('\n') == b.ends_with('\n') && ta.abs_diff(tb) <= slack
+}
+
+impl Masked {
+    /// How many trailing blanks may differ between the two outputs: ss pads
+    /// the rows' last column to its longest value, so a masked value that is
+    /// `k` bytes longer in one output moves the padding of its own row, and
+    /// when it makes that row the longest, of every row, by up to `k`. Zero
+    /// when every masked value has the same length in both outputs.
+    fn slack(&self, other: &Masked) -> usize {
+        let (a, b) = (self.removed_per_row(), other.removed_per_row());
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The index of the first line where the two outputs are not alike.
+    pub fn first_difference(&self, other: &Masked) -> Option<usize> {
+        let slack = self.slack(other);
+        let (a, b): (Vec<&str>, Vec<&str>) = (
+            self.text.split_inclusive('\n').collect(),
+            other.text.split_inclusive('\n').collect(),
+        );
+        (0..a.len().max(b.len())).find(|&i| match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => !lines_alike(x, y, slack),
+            _ => true,
+        })
+    }
+}
+
+impl PartialEq for Masked {
+    fn eq(&self, other: &Masked) -> bool {
+        self.first_difference(other).is_none()
+    }
+}
+
+impl Eq for Masked {}
+
+impl std::fmt::Debug for Masked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl std::fmt::Display for Masked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::ops::Deref for Masked {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
 /// Applies [`MASKED`] to the stdout of the tool whose process id was `pid`;
 /// `nl_only`: every row is a netlink socket's (no Netid column to tell).
-pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
+pub fn mask(text: &str, pid: u32, nl_only: bool) -> Masked {
     let text = sort_netlink_rows(text, nl_only);
     let text = text.as_str();
     let pid = pid.to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut moved = false;
+    let mut out = Masked {
+        text: String::with_capacity(text.len()),
+        removed: Vec::new(),
+    };
     for line in text.split_inclusive('\n') {
         let mut l = line.to_string();
+        let mut removed = 0;
         let toks = token_offsets(line);
         // own netlink socket: `PROTO:NAME/PID` or, with -n, `PROTO:PID`
         let own = toks.iter().any(|(_, t)| {
@@ -417,7 +518,7 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
             let a = start + c1 + 1;
             let Some(c2) = l[a..].find(',') else { break };
             l.replace_range(a..a + c2, "*");
-            moved = true;
+            removed += c2.saturating_sub(1);
             from = a;
         }
         // ages
@@ -433,20 +534,11 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
                 let a = p + key.len();
                 let n = l[a..].bytes().take_while(|b| b.is_ascii_digit()).count();
                 l.replace_range(a..a + n, "*");
-                moved = true;
+                removed += n.saturating_sub(1);
             }
         }
-        out.push_str(&l);
-    }
-    if moved {
-        out = out
-            .split_inclusive('\n')
-            .map(|l| {
-                let nl = l.ends_with('\n');
-                let t = l.trim_end_matches(['\n', ' ']);
-                if nl { format!("{t}\n") } else { t.to_string() }
-            })
-            .collect();
+        out.text.push_str(&l);
+        out.removed.push(removed);
     }
     out
 }
@@ -513,7 +605,7 @@ fn token_offsets(l: &str) -> Vec<(usize, &str)> {
 /// One run of a tool: what it wrote, masked, and how it exited.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Run {
-    pub stdout: String,
+    pub stdout: Masked,
     pub stderr: String,
     pub code: Option<i32>,
 }
@@ -597,14 +689,11 @@ fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
             ours.stderr, theirs.stderr
         );
     }
-    if ours.stdout != theirs.stdout {
+    if let Some(i) = ours.stdout.first_difference(&theirs.stdout) {
         let (a, b): (Vec<&str>, Vec<&str>) = (
             ours.stdout.lines().collect(),
             theirs.stdout.lines().collect(),
         );
-        let i = (0..a.len().max(b.len()))
-            .find(|&i| a.get(i) != b.get(i))
-            .unwrap_or(0);
         s += &format!(
             "stdout: first difference at line {}:\nrss: {:?}\nss:  {:?}\n--- rss:\n{}--- ss:\n{}",
             i + 1,
