@@ -484,22 +484,31 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> Masked {
         let mut l = line.to_string();
         let mut removed = 0;
         let toks = token_offsets(line);
-        // own netlink socket: `PROTO:NAME/PID` or, with -n, `PROTO:PID`
-        let own = toks.iter().any(|(_, t)| {
-            t.split_once(':').is_some_and(|(_, r)| {
-                r == pid
-                    || r.strip_prefix("rss/")
-                        .or_else(|| r.strip_prefix("ss/"))
-                        .is_some_and(|p| p == pid)
-            })
-        });
+        // own netlink socket: a netlink row whose address is `PROTO:NAME/PID`
+        // or, with -n, `PROTO:PID` (only netlink rows: a TCP or UDP port can
+        // be the same number as the tool's pid)
+        let netlink_row = if nl_only {
+            !line.contains("Local Address")
+        } else {
+            line.starts_with("nl ")
+        };
+        let own = netlink_row
+            && toks.iter().any(|(_, t)| {
+                t.split_once(':').is_some_and(|(_, r)| {
+                    r == pid
+                        || r.strip_prefix("rss/")
+                            .or_else(|| r.strip_prefix("ss/"))
+                            .is_some_and(|p| p == pid)
+                })
+            });
         if own {
             continue;
         }
         // diag kernel queue: the Recv-Q field of that row (its first number)
-        if toks
-            .iter()
-            .any(|(_, t)| *t == "tcpdiag:kernel" || *t == "sock_diag:kernel" || *t == "4:0")
+        if netlink_row
+            && toks
+                .iter()
+                .any(|(_, t)| *t == "tcpdiag:kernel" || *t == "sock_diag:kernel" || *t == "4:0")
             && let Some(&(at, t)) = toks
                 .iter()
                 .find(|(_, t)| t.bytes().all(|b| b.is_ascii_digit()))
