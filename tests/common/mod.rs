@@ -217,72 +217,6 @@ pub fn rss(w: &World, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Fields whose value changes between two runs; the value is replaced by `*`.
-const VOLATILE_PREFIX: &[&str] = &[
-    "rtt:",
-    "rto:",
-    "ato:",
-    "minrtt:",
-    "rcv_rtt:",
-    "busy:",
-    "lastsnd:",
-    "lastrcv:",
-    "lastack:",
-    "rcv_space:",
-];
-/// Fields followed by a separate value token that changes between runs.
-const VOLATILE_PAIR: &[&str] = &["send", "pacing_rate", "delivery_rate"];
-/// Fields ss 6.1 does not print (REFERENCE §2).
-const NEWER_THAN_61: &[&str] = &["rcv_wnd:", "rehash:"];
-
-pub fn normalize(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        let mut fields: Vec<String> = Vec::new();
-        let mut toks = line.split_whitespace().peekable();
-        while let Some(t) = toks.next() {
-            if t == "usec_ts" || NEWER_THAN_61.iter().any(|p| t.starts_with(p)) {
-                continue;
-            }
-            if t == "Process" {
-                continue;
-            }
-            if t == "Address:PortProcess" {
-                fields.push("Address:Port".into());
-                continue;
-            }
-            if VOLATILE_PAIR.contains(&t) {
-                fields.push(format!("{t} *"));
-                toks.next();
-                continue;
-            }
-            if let Some(p) = VOLATILE_PREFIX.iter().find(|p| t.starts_with(**p)) {
-                fields.push(format!("{p}*"));
-                continue;
-            }
-            if let Some(rest) = t.strip_prefix("timer:(") {
-                let parts: Vec<&str> = rest.trim_end_matches(')').split(',').collect();
-                fields.push(format!(
-                    "timer:({},*,{})",
-                    parts[0],
-                    parts.get(2).unwrap_or(&"?")
-                ));
-                continue;
-            }
-            fields.push(t.to_string());
-        }
-        if fields.is_empty() {
-            continue;
-        }
-        // The tools' own netlink sockets: each sees itself.
-        if fields[0] == "nl" {
-            continue;
-        }
-        rows.push(fields);
-    }
-    rows
-}
-
 /// Runs rss in the world's namespace with extra environment.
 pub fn rss_env(w: &World, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let _g = spawn_lock();
@@ -628,12 +562,33 @@ pub fn run_tool(
     env: &[(&str, &str)],
     out: Out,
 ) -> Run {
-    let _g = spawn_lock();
+    run_tool_with(ns, prog, args, env, out, |_| {})
+}
+
+/// [`run_tool`], with `prep` applied to the command before it starts.
+pub fn run_tool_with(
+    ns: &NetNs,
+    prog: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    out: Out,
+    prep: impl Fn(&mut Command),
+) -> Run {
     let mut c = ns.command(prog);
-    c.args(args).env_remove("COLUMNS");
+    prep(&mut c);
+    c.args(args);
     for (k, v) in env {
         c.env(k, v);
     }
+    run_command(c, args.iter().any(|a| a.contains("netlink")), out)
+}
+
+/// Runs `c` (with `COLUMNS` unset), stdout to `out`; `nl_only` as for
+/// [`mask`].
+pub fn run_command(mut c: Command, nl_only: bool, out: Out) -> Run {
+    let _g = spawn_lock();
+    c.env_remove("COLUMNS");
+    let prog = std::path::PathBuf::from(c.get_program());
     let (o, pid) = match out {
         Out::Piped => c
             .stdout(std::process::Stdio::piped())
@@ -647,11 +602,7 @@ pub fn run_tool(
     }
     .unwrap_or_else(|e| panic!("cannot run {}: {e}", prog.display()));
     Run {
-        stdout: mask(
-            &String::from_utf8_lossy(&o.stdout),
-            pid,
-            args.iter().any(|a| a.contains("netlink")),
-        ),
+        stdout: mask(&String::from_utf8_lossy(&o.stdout), pid, nl_only),
         stderr: mask_stderr(&String::from_utf8_lossy(&o.stderr)),
         code: o.status.code(),
     }
@@ -687,7 +638,7 @@ pub fn oracle_diff(
     None
 }
 
-fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
+pub fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
     let mut s = format!("rss {args:?} ({out:?}) differs from ss 7.1 after masking:\n");
     if ours.code != theirs.code {
         s += &format!("exit status: rss {:?}, ss {:?}\n", ours.code, theirs.code);
