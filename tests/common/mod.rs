@@ -249,10 +249,11 @@ pub const OUTPUTS: [Out; 3] = [Out::Piped, Out::Tty(80), Out::Tty(200)];
 pub const MASKED: &[(&str, &str)] = &[
     (
         "own netlink socket",
-        "the row of the diag tool's own netlink socket (`nl`, local \
-         `tcpdiag:ss/PID`, `tcpdiag:rss/PID` or with -n `4:PID`), removed: \
-         each tool sees itself, with its own name, port id (which also \
-         places the row) and queue",
+        "the row of the diag tool's own netlink socket (a netlink row: \
+         `nl` or in a netlink-only table, local `tcpdiag:ss/PID`, \
+         `tcpdiag:rss/PID` or with -n `4:PID`), removed: each tool sees \
+         itself, with its own name, port id (which also places the row) \
+         and queue",
     ),
     (
         "netlink row order",
@@ -262,9 +263,9 @@ pub const MASKED: &[(&str, &str)] = &[
     ),
     (
         "diag kernel queue",
-        "Recv-Q of the kernel's diag socket (`tcpdiag:kernel`, \
-         `sock_diag:kernel`): it holds the request in flight of whichever \
-         tool is asking",
+        "Recv-Q of the kernel's diag socket (the netlink row of \
+         `tcpdiag:kernel`, `sock_diag:kernel`, with -n `4:0`): it holds the \
+         request in flight of whichever tool is asking",
     ),
     (
         "timer expiry",
@@ -299,7 +300,7 @@ pub const MASKED: &[(&str, &str)] = &[
     (
         "cgroup2 notice",
         "ss 7.1's `Failed to find cgroup2 mount` line on stderr where no \
-         cgroup2 file system is mounted",
+         cgroup2 file system is mounted (a property of the test machine)",
     ),
 ];
 
