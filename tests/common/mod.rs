@@ -262,12 +262,6 @@ pub const MASKED: &[(&str, &str)] = &[
          namespace, resized as other namespaces come and go",
     ),
     (
-        "diag kernel queue",
-        "Recv-Q of the kernel's diag socket (the netlink row of \
-         `tcpdiag:kernel`, `sock_diag:kernel`, with -n `4:0`): it holds the \
-         request in flight of whichever tool is asking",
-    ),
-    (
         "timer expiry",
         "the middle field of `timer:(NAME,EXPIRY,N)`: it counts down \
          between the two runs",
@@ -303,12 +297,6 @@ pub const MASKED: &[(&str, &str)] = &[
          cgroup2 file system is mounted (a property of the test machine)",
     ),
 ];
-
-/// Replaces `len` bytes at `at` (a token and the blanks after it) by `*`
-/// padded to the same length, so that alignment is still compared.
-fn star(line: &mut String, at: usize, len: usize) {
-    line.replace_range(at..at + len, &format!("{:<len$}", "*"));
-}
 
 /// A tool's stdout after [`MASKED`]: the text, and for each of its lines
 /// how many bytes the masked values on it had beyond their `*`.
@@ -438,19 +426,6 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> Masked {
             });
         if own {
             continue;
-        }
-        // diag kernel queue: the Recv-Q field of that row (its first number)
-        if netlink_row
-            && toks
-                .iter()
-                .any(|(_, t)| *t == "tcpdiag:kernel" || *t == "sock_diag:kernel" || *t == "4:0")
-            && let Some(&(at, t)) = toks
-                .iter()
-                .find(|(_, t)| t.bytes().all(|b| b.is_ascii_digit()))
-        {
-            let mut len = t.len();
-            len += l[at + len..].bytes().take_while(|&b| b == b' ').count();
-            star(&mut l, at, len);
         }
         // timer expiry
         let mut from = 0;
