@@ -45,6 +45,47 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
     names
 }
 
+/// What ss 7.1 writes on stderr when it cannot open a `NETLINK_SOCK_DIAG`
+/// socket: `Cannot open netlink socket: ERROR` (libnetlink's `perror`) for
+/// each table it then reads from /proc/net, in its order: netlink and
+/// packet (only when the states include CLOSE), unix, raw, udp, then tcp
+/// (none when `TCPDIAG_FILE` replaces the dump).
+fn no_netlink_notes(
+    config: &Config,
+    netns: Option<&sockdiag::NetNs>,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let opened = match netns {
+        Some(ns) => Connection::in_netns(ns),
+        None => Connection::new(),
+    };
+    let Err(sockdiag::Error::Open(e)) = opened else {
+        return Ok(());
+    };
+    let reason = io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EPERM));
+    let reason = reason.to_string();
+    // Rust appends " (os error N)"; libc's strerror does not.
+    let reason = reason.split(" (os error").next().unwrap_or(&reason);
+    let (t, close) = (
+        config.tables,
+        config.states.contains(sockdiag::States::CLOSE),
+    );
+    let inet = config.v4 || config.v6;
+    let replay = std::env::var_os("TCPDIAG_FILE").is_some();
+    let tables = [
+        t.contains(sockdiag::Tables::NETLINK) && close,
+        t.intersects(sockdiag::Tables::PACKET) && close,
+        t.intersects(sockdiag::Tables::UNIX),
+        t.contains(sockdiag::Tables::RAW) && inet,
+        t.contains(sockdiag::Tables::UDP) && inet,
+        t.contains(sockdiag::Tables::TCP) && inet && !replay,
+    ];
+    for _ in tables.iter().filter(|&&on| on) {
+        writeln!(err, "Cannot open netlink socket: {reason}")?;
+    }
+    Ok(())
+}
+
 pub(crate) fn execute(
     config: &Config,
     out: &mut dyn Write,
@@ -109,6 +150,9 @@ pub(crate) fn execute(
     let query = build_query(config);
     // Without a NETLINK_SOCK_DIAG socket every table comes from /proc/net.
     let mut conn = Connection::open(netns.as_ref())?;
+    if !conn.has_netlink() && a.diag.is_none() && !a.events {
+        no_netlink_notes(config, netns.as_ref(), err)?;
+    }
     if let Some(path) = &a.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
