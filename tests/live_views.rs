@@ -130,7 +130,8 @@ fn events_report_each_destroyed_socket() {
     let ns = NetNs::new().unwrap();
     let (mut child, mut out) = spawn_events(&ns, &["-tEn", "-a"]);
     let pid = child.id() as i32;
-    // A watchdog: a hung test must not hang CI.
+    // A watchdog: a hung test must not hang CI. A liveness bound: the
+    // header and five event rows must arrive within a generous 30 s.
     let dog = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(30));
         // SAFETY: signalling our own child by pid.
@@ -140,18 +141,15 @@ fn events_report_each_destroyed_socket() {
     // subscribe.
     std::thread::sleep(Duration::from_millis(500));
     let held = pairs(&ns);
-    let closed = std::time::Instant::now();
     drop(held);
     let header = read_line_within(&mut out, "the header");
     assert!(header.starts_with("State"), "{header}");
     let mut rows = Vec::new();
+    // Piped, each row is flushed as it happens: block-buffered rows would
+    // stay in rss's buffer until the watchdog's SIGKILL discards them, and
+    // the reads would end in "rss -E ended before …".
     while rows.len() < 5 {
         rows.push(read_line_within(&mut out, "an event row"));
-        if rows.len() == 1 {
-            // Piped, each row is flushed as it happens: no block buffering.
-            let late = closed.elapsed();
-            assert!(late < Duration::from_secs(1), "first event after {late:?}");
-        }
     }
     let _ = child.kill();
     let mut rest = String::new();
