@@ -64,7 +64,7 @@ const TCP_STATES: &[&str] = &[
 /// emptying the log under the same lock ([`start_dump`]). So a row that
 /// shows this process holding inode I at fd F is true exactly when, right
 /// after the dump, fd F still holds I or (F, I) is in the log.
-type Held = Arc<Mutex<HashSet<(u32, u64)>>>;
+type ClosedLog = Arc<Mutex<HashSet<(u32, u64)>>>;
 
 fn inode_of(fd: RawFd) -> u64 {
     // SAFETY: fstat on an open descriptor into a zeroed stat.
@@ -74,7 +74,7 @@ fn inode_of(fd: RawFd) -> u64 {
 }
 
 /// Closes a socket of this process, logging it first (see [`ClosedLog`]).
-fn close<S: AsRawFd>(held: &Held, s: S) {
+fn close<S: AsRawFd>(held: &ClosedLog, s: S) {
     let fd = s.as_raw_fd();
     let ino = inode_of(fd);
     let mut log = held.lock().unwrap();
@@ -85,7 +85,7 @@ fn close<S: AsRawFd>(held: &Held, s: S) {
 
 /// Called before each dump: from now on the log holds what closes during
 /// and after it.
-fn start_dump(held: &Held) {
+fn start_dump(held: &ClosedLog) {
     held.lock().unwrap().clear();
 }
 
@@ -115,7 +115,7 @@ struct Churn {
     connections: Arc<AtomicU64>,
     forks: Arc<AtomicU64>,
     children: Arc<Mutex<HashSet<u32>>>,
-    held: Held,
+    held: ClosedLog,
     /// The TCP and unix listeners' fds (held for the whole test, inherited
     /// at the same numbers by every forked child).
     listen_fd: u32,
@@ -166,7 +166,7 @@ fn abort(s: &TcpStream) {
 
 /// A TCP connection; a socket whose connect fails is closed through
 /// [`close`] (a dump may have seen it).
-fn tcp_connect(held: &Held, to: SocketAddr) -> Option<TcpStream> {
+fn tcp_connect(held: &ClosedLog, to: SocketAddr) -> Option<TcpStream> {
     let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     match s.connect(&to.into()) {
         Ok(()) => Some(s.into()),
@@ -178,7 +178,7 @@ fn tcp_connect(held: &Held, to: SocketAddr) -> Option<TcpStream> {
 }
 
 /// A unix connection, as [`tcp_connect`].
-fn unix_connect(held: &Held, to: &SockAddr) -> Option<UnixStream> {
+fn unix_connect(held: &ClosedLog, to: &SockAddr) -> Option<UnixStream> {
     let s = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
     match s.connect(to) {
         Ok(()) => Some(s.into()),
@@ -196,7 +196,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
     let connections = Arc::new(AtomicU64::new(0));
     let forks = Arc::new(AtomicU64::new(0));
     let children = Arc::new(Mutex::new(HashSet::new()));
-    let held: Held = Arc::default();
+    let held: ClosedLog = Arc::default();
     let mut threads = Vec::new();
 
     let listener = TcpListener::bind(tcp).unwrap();
@@ -391,16 +391,16 @@ struct World<'a> {
     me: u32,
     comm: &'a str,
     children: &'a HashSet<u32>,
-    held: &'a Held,
+    held: &'a ClosedLog,
 }
 
 impl World<'_> {
     /// Checks that `pid` really holds socket `inode` at `fd`: read from
     /// `/proc` right after the dump. This process's own sockets come and go
     /// (and fds are reused) while the dump runs: a socket closed since is
-    /// in the log of closed sockets ([`Held`]). A child may have exited since the dump
-    /// (all its fds at once); a child that has not must hold the socket at
-    /// that fd still (a child never closes a descriptor before it exits).
+    /// in the [`ClosedLog`]. A child may have exited since the dump (all
+    /// its fds at once); a child that has not must hold the socket at that
+    /// fd still (a child never closes a descriptor before it exits).
     fn check_fd(&self, pid: u32, fd: u32, inode: u64, row: &str) {
         // Read /proc first: a socket closed after this read is logged
         // before the log is read below.
