@@ -130,16 +130,32 @@ fn events_report_each_destroyed_socket() {
     let ns = NetNs::new().unwrap();
     let (mut child, mut out) = spawn_events(&ns, &["-tEn", "-a"]);
     let pid = child.id() as i32;
-    // A watchdog: a hung test must not hang CI. A liveness bound: the
-    // header and five event rows must arrive within a generous 30 s.
+    // A watchdog: a hung test must not hang CI. A liveness bound: rss
+    // subscribes, and the header and five event rows arrive, within a
+    // generous 60 s. Called off before the child is reaped (its pid may be
+    // reused after that); a panic of the test kills the child at once.
+    let (call_off, dog_rx) = std::sync::mpsc::channel::<()>();
     let dog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(30));
-        // SAFETY: signalling our own child by pid.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        if dog_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            // SAFETY: signalling our own child by pid, not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
     });
-    // As ss, the header comes with the first event: give rss time to
-    // subscribe.
-    std::thread::sleep(Duration::from_millis(500));
+    // As ss, the header comes with the first event: wait until the kernel
+    // lists rss's subscription (a sock_diag socket joined to a destroy
+    // group in the namespace); a liveness wait, generous for a busy machine.
+    let diag_ns = sockdiag::NetNs::from_path(ns.path()).unwrap();
+    let subscribed = testkit::wait_until(Duration::from_secs(30), || {
+        sockdiag::Query::netlink()
+            .dump_in(&diag_ns)
+            .unwrap()
+            .flatten()
+            .any(|s| {
+                matches!(s.local, sockdiag::Endpoint::Netlink { protocol: 4, .. })
+                    && s.netlink().is_some_and(|n| !n.groups.is_empty())
+            })
+    });
+    assert!(subscribed, "rss -E did not subscribe within 30 s");
     let held = pairs(&ns);
     drop(held);
     let header = read_line_within(&mut out, "the header");
@@ -154,8 +170,9 @@ fn events_report_each_destroyed_socket() {
     let _ = child.kill();
     let mut rest = String::new();
     let _ = out.read_to_string(&mut rest);
+    let _ = call_off.send(());
+    dog.join().unwrap();
     let _ = child.wait();
-    drop(dog);
     let text = rows.concat();
     // Two clients, two server sides, one listener: each once, as UNCONN.
     for want in ["127.0.0.1:41001", "127.0.0.1:41002", "0.0.0.0:*"] {
