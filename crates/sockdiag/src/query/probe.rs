@@ -201,8 +201,8 @@ mod tests {
     /// by the kernel itself, not assumed.
     #[test]
     fn live_kernel_has_no_sctp_or_dccp_diag() {
-        if !std::path::Path::new("/proc/net/sockstat").exists() {
-            eprintln!("SKIP: no procfs");
+        let procfs = std::path::Path::new("/proc/net/sockstat").exists();
+        if !testkit::require(testkit::test_name!(), (!procfs).then_some("no procfs")) {
             return;
         }
         let sctp_loaded = std::fs::read_to_string("/proc/modules")
