@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use sockdiag::{Endpoint, Family, Socket, State, Table, UnixNameRef};
+use sockdiag::{Endpoint, Family, Socket, State, Table, UnixNameRef, ss};
 
 use super::engine::*;
 use super::fmt;
@@ -29,26 +29,6 @@ pub fn netid_name(t: Table) -> &'static str {
     }
 }
 
-/// `ss`'s State spellings (`sstate_name`). Request sockets and TCP
-/// bound-inactive sockets, which the kernel reports as SYN-RECV and CLOSE,
-/// print as those.
-pub fn state_name(s: State) -> &'static str {
-    match s {
-        State::Established => "ESTAB",
-        State::SynSent => "SYN-SENT",
-        State::SynRecv | State::NewSynRecv => "SYN-RECV",
-        State::FinWait1 => "FIN-WAIT-1",
-        State::FinWait2 => "FIN-WAIT-2",
-        State::TimeWait => "TIME-WAIT",
-        State::Close | State::BoundInactive => "UNCONN",
-        State::CloseWait => "CLOSE-WAIT",
-        State::LastAck => "LAST-ACK",
-        State::Listen => "LISTEN",
-        State::Closing => "CLOSING",
-        _ => "UNKNOWN",
-    }
-}
-
 pub(super) fn build_row(
     row: &mut [Vec<u8>; COL_MAX],
     names: &mut Names,
@@ -56,16 +36,7 @@ pub(super) fn build_row(
     s: &Socket,
 ) {
     row[COL_NETID].extend_from_slice(netid_name(s.netid).as_bytes());
-    // Packet and netlink sockets have no state: ss prints SS_CLOSE.
-    let stateless = matches!(s.family, Family::Packet | Family::Netlink);
-    row[COL_STATE].extend_from_slice(
-        if stateless {
-            "UNCONN"
-        } else {
-            state_name(s.state)
-        }
-        .as_bytes(),
-    );
+    row[COL_STATE].extend_from_slice(ss::socket_state_label(s).as_bytes());
     if opts.queues {
         // ss never fills Send-Q for packet sockets.
         let sendq = if s.family == Family::Packet {
@@ -141,8 +112,8 @@ fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
     buf.push(b')');
 }
 
-/// `format_host` + `inet_addr_print`'s bracketing: `*` for a dual-stack
-/// IPv6 wildcard, `[v6]`, or the resolved name with `-r`.
+/// `format_host`: the resolved name with `-r` (bracketed when it has a
+/// `:`), else the library's numeric text ([`ss::inet_host`]).
 fn inet_host(
     buf: &mut Vec<u8>,
     names: &mut Names,
@@ -150,28 +121,15 @@ fn inet_host(
     addr: IpAddr,
     v6only: bool,
 ) {
-    match addr {
-        IpAddr::V4(a) => {
-            match opts.resolve.then(|| names.host(addr)).flatten() {
-                Some(h) => buf.extend_from_slice(h.as_bytes()),
-                None => fmt::push_ipv4(buf, &a),
-            };
-        }
-        IpAddr::V6(a) => {
-            if !v6only && a.is_unspecified() {
-                buf.push(b'*');
-                return;
-            }
-            let text = match opts.resolve.then(|| names.host(addr)).flatten() {
-                Some(h) => h.to_string(),
-                None => fmt::inet6_ntop(&a),
-            };
-            if text.contains(':') {
-                out!(buf, "[{text}]");
-            } else {
-                buf.extend_from_slice(text.as_bytes());
-            }
-        }
+    let numeric = ss::inet_host(addr, v6only);
+    if addr.is_unspecified() && addr.is_ipv6() && !v6only {
+        out!(buf, "{numeric}");
+        return;
+    }
+    match opts.resolve.then(|| names.host(addr)).flatten() {
+        Some(h) if addr.is_ipv6() && h.contains(':') => out!(buf, "[{h}]"),
+        Some(h) => buf.extend_from_slice(h.as_bytes()),
+        None => out!(buf, "{numeric}"),
     }
 }
 
@@ -425,15 +383,7 @@ fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
         _ => (UnixNameRef::Unnamed, s.inode),
     };
     let a = &mut row[COL_ADDR];
-    match name {
-        UnixNameRef::Unnamed => a.push(b'*'),
-        UnixNameRef::Path(p) => a.extend(p.iter().take_while(|&&b| b != 0)),
-        // ss turns every NUL of an abstract name into '@', the leading one too.
-        UnixNameRef::Abstract(n) => {
-            a.push(b'@');
-            a.extend(n.iter().map(|&b| if b == 0 { b'@' } else { b }));
-        }
-    }
+    ss::push_unix_name(a, name);
     a.push(b' ');
     fmt::push_u64(&mut row[COL_SERV], inode);
     let peer = match s.peer {

@@ -58,8 +58,9 @@
 //! | packet, netlink | receive memory in use (`rmem_alloc`) | send memory in use (`wmem_alloc`; `ss` prints 0 for packet) |
 //!
 //! `State::Close` is an unconnected socket (`ss`'s `UNCONN`, serialised
-//! `"unconn"`); [`State::ss_label`] gives `ss`'s spellings, `Display` the
-//! canonical names. A [`filter::Filter`] is `ss`'s filter language, run by
+//! `"unconn"`); `Display` gives the canonical names, and [`ss`] gives
+//! `ss`'s spellings: State labels ([`ss::state_label`]) and the text of a
+//! socket's ends ([`ss::local`], [`ss::peer`]). A [`filter::Filter`] is `ss`'s filter language, run by
 //! the kernel where it can and in user space otherwise, with what it needs
 //! from the namespace ([`filter::FilterContext`]) read once per dump.
 #![deny(missing_docs)]
@@ -92,7 +93,10 @@ pub mod sample;
 mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
-pub mod ss_conventions;
+pub mod ss;
+/// Another name for [`ss`].
+#[doc(hidden)]
+pub use ss as ss_conventions;
 mod summary;
 #[allow(unsafe_code)]
 mod sys;
