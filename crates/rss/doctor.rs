@@ -1025,6 +1025,50 @@ mod conn {
         write_wrapped(out, "  verdict: ", &c.verdict)?;
         Ok(())
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn end(state: State, recv_q: &[u32], send_q: &[u32]) -> End {
+            End {
+                socket: SocketRef::of(&Socket::new(Table::Tcp, sockdiag::Family::Inet, state)),
+                state: Some(state),
+                namespace: None,
+                recv_q: recv_q.to_vec(),
+                send_q: send_q.to_vec(),
+            }
+        }
+
+        #[test]
+        fn a_fin_in_a_queue_is_no_stuck_byte() {
+            // The client closed (its FIN unacknowledged in Send-Q), the
+            // server has not read the end of file (the FIN in Recv-Q).
+            let c = checks(
+                Some(end(State::FinWait1, &[0, 0], &[1, 1])),
+                Some(end(State::CloseWait, &[1, 1], &[0, 0])),
+            );
+            assert_eq!(c.stuck_at, None);
+            assert!(c.checks[1].answer.starts_with("only the client's FIN"));
+            // The same byte counts in states without a FIN there.
+            let c = checks(
+                Some(end(State::Established, &[0, 0], &[1, 1])),
+                Some(end(State::Established, &[1, 1], &[0, 0])),
+            );
+            assert_eq!(c.stuck_at, Some("client.send_q"));
+            // LAST-ACK holds both: the peer's FIN read or not, and its own.
+            let c = checks(
+                Some(end(State::FinWait2, &[0, 0], &[0, 0])),
+                Some(end(State::LastAck, &[1, 1], &[1, 1])),
+            );
+            assert_eq!(c.stuck_at, None);
+            let c = checks(
+                Some(end(State::FinWait2, &[0, 0], &[0, 0])),
+                Some(end(State::LastAck, &[2, 2], &[0, 0])),
+            );
+            assert_eq!(c.stuck_at, Some("server.recv_q"));
+        }
+    }
 }
 
 #[cfg(test)]
