@@ -3,9 +3,8 @@
 //! The `-i` fields are in [`super::tcpinfo`].
 
 use std::io::Write;
-use std::net::IpAddr;
 
-use sockdiag::{Endpoint, Family, Socket, State, Table, UnixNameRef, ss};
+use sockdiag::{Endpoint, Family, Socket, Table, UnixNameRef, ss};
 
 use super::engine::*;
 use super::fmt;
@@ -114,22 +113,15 @@ fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
 
 /// `format_host`: the resolved name with `-r` (bracketed when it has a
 /// `:`), else the library's numeric text ([`ss::inet_host`]).
-fn inet_host(
-    buf: &mut Vec<u8>,
-    names: &mut Names,
-    opts: &RenderOptions,
-    addr: IpAddr,
-    v6only: bool,
-) {
-    let numeric = ss::inet_host(addr, v6only);
-    if addr.is_unspecified() && addr.is_ipv6() && !v6only {
-        out!(buf, "{numeric}");
+fn inet_host(buf: &mut Vec<u8>, names: &mut Names, opts: &RenderOptions, e: &ss::InetEnd) {
+    if e.host.is_star() {
+        buf.push(b'*');
         return;
     }
-    match opts.resolve.then(|| names.host(addr)).flatten() {
-        Some(h) if addr.is_ipv6() && h.contains(':') => out!(buf, "[{h}]"),
+    match opts.resolve.then(|| names.host(e.addr)).flatten() {
+        Some(h) if e.addr.is_ipv6() && h.contains(':') => out!(buf, "[{h}]"),
         Some(h) => buf.extend_from_slice(h.as_bytes()),
-        None => out!(buf, "{numeric}"),
+        None => out!(buf, "{}", e.host),
     }
 }
 
@@ -139,33 +131,22 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         Table::Raw => Transport::Raw,
         _ => Transport::Tcp,
     };
-    let v6only = s.family == Family::Inet6 && s.v6only.unwrap_or(false);
-    for (col_addr, col_port, ep, iface) in [
-        (COL_ADDR, COL_SERV, &s.local, s.interface),
-        (COL_RADDR, COL_RSERV, &s.peer, 0),
+    for (col_addr, col_port, side) in [
+        (COL_ADDR, COL_SERV, ss::Side::Local),
+        (COL_RADDR, COL_RSERV, ss::Side::Peer),
     ] {
-        let (addr, port) = match *ep {
-            Endpoint::Inet { addr, port } => (addr, port),
-            _ => (
-                if s.family == Family::Inet6 {
-                    IpAddr::from([0u16; 8])
-                } else {
-                    IpAddr::from([0u8; 4])
-                },
-                0,
-            ),
-        };
-        inet_host(&mut row[col_addr], names, opts, addr, v6only);
-        if iface != 0 {
+        let e = ss::inet_end(s, side);
+        inet_host(&mut row[col_addr], names, opts, &e);
+        if e.interface != 0 {
             row[col_addr].push(b'%');
-            let n = names.ifname(iface).as_bytes().to_vec();
+            let n = names.ifname(e.interface).as_bytes().to_vec();
             row[col_addr].extend_from_slice(&n);
         }
         row[col_addr].push(b':');
-        if port != 0 && names.numeric() {
-            fmt::push_u64(&mut row[col_port], port.into());
+        if e.port != 0 && names.numeric() {
+            fmt::push_u64(&mut row[col_port], e.port.into());
         } else {
-            let svc = names.service(port, transport);
+            let svc = names.service(e.port, transport);
             row[col_port].extend_from_slice(svc.as_bytes());
         }
     }
@@ -514,17 +495,12 @@ fn netlink_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOpt
     row[COL_ADDR].push(b':');
     let port = names.netlink_port(portid);
     row[COL_SERV].extend_from_slice(port.as_bytes());
-    let (dst_portid, dst_group) = match s.peer {
-        Endpoint::Netlink { portid, group, .. } => (portid, group),
-        _ => (0, 0),
-    };
-    // NETLINK_CONNECTED: the model keeps the peer only; a connected socket
-    // has a destination (or is reported Established).
-    if s.state == State::Established || dst_portid != 0 || dst_group != 0 {
-        out!(row[COL_RADDR], "{}:", dst_group as i32);
-        out!(row[COL_RSERV], "{}", dst_portid as i32);
-    } else {
-        row[COL_RADDR].push(b'*');
+    match ss::netlink_peer(s) {
+        Some((group, portid)) => {
+            out!(row[COL_RADDR], "{}:", group as i32);
+            out!(row[COL_RSERV], "{}", portid as i32);
+        }
+        None => row[COL_RADDR].push(b'*'),
     }
     // ss prints no users for netlink sockets, and its details land in the
     // Process column (lost when that column is off).

@@ -126,7 +126,7 @@ impl fmt::Display for InetHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.addr {
             IpAddr::V4(a) => fmt::Display::fmt(&a, f),
-            IpAddr::V6(a) if a.is_unspecified() && !self.v6only => f.write_str("*"),
+            IpAddr::V6(_) if self.is_star() => f.write_str("*"),
             IpAddr::V6(a) => write!(f, "[{}]", ipv6_text(&a)),
         }
     }
@@ -272,21 +272,12 @@ impl Address {
         };
         match (s.family, side) {
             (Family::Inet | Family::Inet6, _) => {
-                let (end, iface) = match side {
-                    Side::Local => (&s.local, s.interface),
-                    Side::Peer => (&s.peer, 0),
-                };
-                let (addr, port) = match *end {
-                    Endpoint::Inet { addr, port } => (addr, port),
-                    _ if s.family == Family::Inet6 => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-                    _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-                };
-                let v6only = s.family == Family::Inet6 && s.v6only.unwrap_or(false);
+                let e = inet_end(s, side);
                 Address {
-                    host: inet_host(addr, v6only).to_string(),
-                    interface: (iface != 0).then(|| ifname(iface)),
+                    host: e.host.to_string(),
+                    interface: (e.interface != 0).then(|| ifname(e.interface)),
                     separator: ":",
-                    port: port_text(port),
+                    port: port_text(e.port),
                 }
             }
             (Family::Unix, Side::Local) => {
@@ -368,6 +359,65 @@ impl fmt::Display for Address {
     }
 }
 
+/// An inet socket's end in the parts `ss` prints before names are looked
+/// up: the address and its numeric host text, the interface the host is
+/// scoped to and the port. [`Address::of`] joins them; a caller that
+/// resolves host or service names (`ss` without `-n`, `-r`) starts here.
+///
+/// ```
+/// use sockdiag::{Endpoint, Family, Socket, State, Table};
+/// use sockdiag::ss::{Side, inet_end};
+/// let mut s = Socket::new(Table::Tcp, Family::Inet6, State::Listen);
+/// s.local = Endpoint::Inet { addr: "::".parse().unwrap(), port: 80 };
+/// s.interface = 2;
+/// let e = inet_end(&s, Side::Local);
+/// assert_eq!((e.host.to_string(), e.interface, e.port), ("*".to_string(), 2, 80));
+/// // The peer is never scoped; an end without an address is the family's `::`.
+/// let e = inet_end(&s, Side::Peer);
+/// assert_eq!((e.host.to_string(), e.interface, e.port), ("*".to_string(), 0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InetEnd {
+    /// The address (`0.0.0.0` or `::` when the end has none).
+    pub addr: IpAddr,
+    /// Its numeric text, with the socket's `IPV6_V6ONLY` applied.
+    pub host: InetHost,
+    /// The interface the local end is bound to (`%NAME`), 0 for none and
+    /// for the peer.
+    pub interface: u32,
+    /// The port; `ss` prints 0 as `*`.
+    pub port: u16,
+}
+
+impl InetHost {
+    /// Whether this is the dual-stack wildcard `ss` prints as `*`, which it
+    /// never resolves to a name.
+    pub fn is_star(&self) -> bool {
+        matches!(self.addr, IpAddr::V6(a) if a.is_unspecified() && !self.v6only)
+    }
+}
+
+/// The `side` end of inet socket `s` ([`InetEnd`]); for another family,
+/// the unspecified IPv4 address and port 0.
+pub fn inet_end(s: &Socket, side: Side) -> InetEnd {
+    let (end, interface) = match side {
+        Side::Local => (&s.local, s.interface),
+        Side::Peer => (&s.peer, 0),
+    };
+    let (addr, port) = match *end {
+        Endpoint::Inet { addr, port } => (addr, port),
+        _ if s.family == Family::Inet6 => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+    };
+    let v6only = s.family == Family::Inet6 && s.v6only.unwrap_or(false);
+    InetEnd {
+        addr,
+        host: inet_host(addr, v6only),
+        interface,
+        port,
+    }
+}
+
 /// `ss`'s name for an interface index it cannot name: `ifN`.
 fn unnamed_interface(index: u32) -> String {
     format!("if{index}")
@@ -416,9 +466,18 @@ fn netlink_port_text(portid: u32) -> String {
     }
 }
 
-/// A netlink socket's destination `(group, portid)` when it has one: a
-/// connected socket (reported `Established`) or a destination set.
-pub(crate) fn netlink_peer(s: &Socket) -> Option<(u32, u32)> {
+/// A netlink socket's destination `(group, portid)` when `ss` prints one
+/// (`GROUP:PORTID`): a connected socket (reported `Established`) or a
+/// destination set; `None` when its peer column is `*`.
+///
+/// ```
+/// use sockdiag::{Endpoint, Family, Socket, State, Table};
+/// let mut s = Socket::new(Table::Netlink, Family::Netlink, State::Close);
+/// assert_eq!(sockdiag::ss::netlink_peer(&s), None);
+/// s.peer = Endpoint::Netlink { protocol: 0, portid: 0, group: 1 };
+/// assert_eq!(sockdiag::ss::netlink_peer(&s), Some((1, 0)));
+/// ```
+pub fn netlink_peer(s: &Socket) -> Option<(u32, u32)> {
     let (portid, group) = match s.peer {
         Endpoint::Netlink { portid, group, .. } => (portid, group),
         _ => (0, 0),
