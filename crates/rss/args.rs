@@ -738,7 +738,7 @@ impl Config {
         // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
         let mut words: Vec<String> = rest
             .iter()
-            .flat_map(|w| sockdiag::ss_conventions::split_words(w))
+            .flat_map(|w| sockdiag::ss::split_words(w))
             .collect();
         if let Some(path) = &args.filter_file {
             words.extend(filter::read_filter_file(path)?);

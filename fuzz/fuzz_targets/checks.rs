@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStringExt;
 
 use rss::render::{RenderOptions, TableRenderer};
 use sockdiag::filter::{FilterContext, audit, parse_with, run_bytecode};
-use sockdiag::ss_conventions::words_from_file_text;
+use sockdiag::ss::words_from_file_text;
 use sockdiag::{Family, Socket, Table};
 
 pub const TABLES: [Table; 10] = [

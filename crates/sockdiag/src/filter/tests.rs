@@ -7,7 +7,7 @@ use super::*;
 use crate::consts::*;
 use crate::model::{Endpoint, Family, Socket, UnixName};
 use crate::model::{State, Table};
-use crate::ss_conventions::{split_words, words_from_file_text};
+use crate::ss::{split_words, words_from_file_text};
 
 struct Fake;
 impl Resolver for Fake {
