@@ -127,7 +127,7 @@ diff_tests! {
 /// `--bpf-maps` and `--bpf-map-id` exist only in an ss built with libbpf;
 /// the oracle (built without) rejects them as unknown options, and so does
 /// rss: nothing on stdout, a usage error (rss exits 2 with one line, ss
-/// prints its usage and exits 255: README "Differences from ss").
+/// prints its usage and exits 255: docs/differences.md).
 #[test]
 fn bpf_map_options_are_unknown() {
     require_privileged!();

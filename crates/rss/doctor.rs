@@ -55,8 +55,8 @@ pub const ABOUT: &str =
     about = ABOUT,
     after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
                   connection), 2 bad usage, 3 the system refused.\n\
-                  Thresholds: every rule's threshold has an option below; see the README \
-                  (\"rss doctor\") for what each means."
+                  Thresholds: every rule's threshold has an option below; see docs/guide.md \
+                  (\"Kinds and thresholds\") for what each means."
 )]
 struct Args {
     /// Filter, as for rss itself (`state established`, `dport = :5000`, ...).

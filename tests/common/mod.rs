@@ -245,7 +245,7 @@ pub const OUTPUTS: [Out; 3] = [Out::Piped, Out::Tty(80), Out::Tty(200)];
 
 /// What differs by nature between two runs of a socket tool, and only
 /// that: each item is masked in both outputs before they are compared
-/// byte for byte. README's "Differences from ss" lists the same.
+/// byte for byte. docs/differences.md lists the same.
 pub const MASKED: &[(&str, &str)] = &[
     (
         "own netlink socket",
