@@ -27,18 +27,13 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
     let mut names = Names::new(numeric);
     let seen = ns.run(|| {
         let v = crate::sys::interfaces();
-        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
-        (v, range)
+        (v, sockdiag::host::local_port_range())
     });
     if let Ok((ifaces, range)) = seen {
         for (i, n) in ifaces {
             names.set_ifname(i, &n);
         }
-        let mut it = range
-            .iter()
-            .flat_map(|r| r.split_whitespace())
-            .filter_map(|w| w.parse::<u16>().ok());
-        if let (Some(lo), Some(hi)) = (it.next(), it.next()) {
+        if let Some((lo, hi)) = range {
             names.set_ephemeral_range(lo, hi);
         }
     }

@@ -1,5 +1,5 @@
-//! Hooks for rss's benches and `rss bench`: the `/proc/net` parsers and the
-//! dump's limits, reachable without a dump. Not a stable API; hidden from
+//! Hooks for rss's benches and `rss bench`: the `/proc/net` parsers and
+//! reader, and the dump's limits, reachable without a dump. Not a stable API; hidden from
 //! the docs. Datagrams are decoded with the public [`crate::decode`].
 
 use crate::model::{Family, Socket, Table};
@@ -8,6 +8,7 @@ use crate::model::{Family, Socket, Table};
 /// dumps IPv6 again on its own (for the tests of that path).
 pub const DEFERRED_V6_MAX: usize = crate::query::DEFERRED_V6_MAX;
 use crate::procnet;
+pub use crate::procnet::ProcRows;
 
 /// The `/proc/net` file (relative to `/proc/net`) holding `table` for
 /// `family`, if any.

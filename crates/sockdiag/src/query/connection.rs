@@ -1,8 +1,5 @@
 //! [`Connection`]: the `NETLINK_SOCK_DIAG` socket and its receive buffer.
 
-use std::fs::File;
-use std::path::PathBuf;
-
 use crate::consts::*;
 use crate::error::{Error, Request, Result};
 use crate::netns::NetNs;
@@ -23,7 +20,9 @@ pub struct Connection {
     /// The receive loop's buffer and the datagram being read.
     pub(super) inbox: Inbox,
     req: Vec<u8>,
-    netns: Option<NetNs>,
+    /// The namespace dumped, when not the caller's (`/proc` fallbacks
+    /// read its files).
+    pub(super) netns: Option<NetNs>,
     /// Whether TCP over both families is asked in one kernel walk
     /// (`TCPDIAG_GETSOCK`); off for recorded datagrams, which hold what
     /// [`Connection::raw_dump`] records (one request per family).
@@ -229,16 +228,6 @@ impl Connection {
                 .run(crate::filter::FilterContext::current)
                 .unwrap_or_default(),
         })
-    }
-
-    pub(super) fn open_proc(&self, name: &str) -> std::io::Result<File> {
-        let path = PathBuf::from("/proc/thread-self/net").join(name);
-        match &self.netns {
-            None => File::open(&path),
-            Some(ns) => ns
-                .run(|| File::open(&path))
-                .map_err(|e| std::io::Error::other(e.to_string()))?,
-        }
     }
 }
 

@@ -17,7 +17,6 @@ use crate::wire::{NlMsgs, align4};
 
 use super::builder::{Part, PartKind, Query};
 use super::connection::Slot;
-use super::procfs::ProcRows;
 use super::replay::ReplayFile;
 
 /// Where the sockets of one part of a dump came from.
@@ -41,7 +40,7 @@ pub(super) enum Cursor {
     /// what is unread).
     Netlink { seq: u32 },
     /// Reading a `/proc/net` file.
-    Proc(ProcRows),
+    Proc(crate::procnet::ProcRows),
     /// Handing out sockets read and sorted ahead (`/proc/net/unix`).
     Sorted { items: std::vec::IntoIter<Socket> },
     /// Reading a file of raw replies.
@@ -494,27 +493,20 @@ impl<'c> Dump<'c> {
 
     /// Takes the next row of a `/proc/net` table.
     fn step_proc(&mut self) -> Step {
-        let part = self.current_part();
         let Cursor::Proc(rows) = &mut self.cur else {
             return Step::Again;
         };
-        match rows.next_row() {
-            Ok(0) => {
+        let before = rows.bytes();
+        let row = rows.next();
+        self.bytes += rows.bytes() - before;
+        match row {
+            None => {
                 self.cur = Cursor::Idle;
                 Step::Again
             }
-            Ok(n) => {
-                self.bytes += n as u64;
-                match rows.parse(part) {
-                    Ok(Some(s)) if self.query.wants(&s) => Step::Item(Ok(s)),
-                    Ok(_) => Step::Again,
-                    Err(e) => Step::Item(Err(e)),
-                }
-            }
-            Err(e) => {
-                self.cur = Cursor::Idle;
-                Step::Item(Err(e))
-            }
+            Some(Ok(s)) if self.query.wants(&s) => Step::Item(Ok(s)),
+            Some(Ok(_)) => Step::Again,
+            Some(Err(e)) => Step::Item(Err(e)),
         }
     }
 
