@@ -7,10 +7,9 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, S
 
 use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};
-use crate::filter::NsResolver;
 use crate::json::JsonWriter;
-use crate::plan::missing_note;
 pub use crate::plan::{build_query, json_asked, render_options};
+use crate::plan::{filter_in, missing_note};
 use crate::render::{Names, TableRenderer};
 
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
@@ -67,11 +66,9 @@ pub(crate) fn execute(
     let netns = open_netns(&config.netns)?;
     let resolved;
     let config = match &netns {
-        Some(ns) if config.filter.is_some() => {
+        Some(ns) if config.filter_expr.is_some() => {
             let mut c = config.clone();
-            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
-                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
-                .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
+            c.filter = filter_in(config, ns).map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
             &resolved
         }
@@ -217,7 +214,7 @@ pub(crate) fn execute(
 /// against 30; ss 7.1: 52 MiB), while `-tlnp` keeps its first pass (5 MiB,
 /// where recording every socket took 25 MiB).
 fn narrow_selection(config: &Config) -> bool {
-    config.filter.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
+    config.filter_expr.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
 }
 
 /// `-E`: print each destroyed socket as the kernel reports it, until

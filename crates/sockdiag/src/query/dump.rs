@@ -105,10 +105,12 @@ impl std::fmt::Debug for Dump<'_> {
 impl<'c> Dump<'c> {
     pub(super) fn new(mut conn: Slot<'c>, mut query: Query) -> Dump<'c> {
         // Context the filter needs (the local port range), read once, in
-        // the namespace dumped.
+        // the namespace dumped; the filter is compiled again only when it
+        // was compiled for another context.
         if let Some(f) = &query.filter
             && f.expr().needs_context()
             && let Some(ctx) = conn.get().filter_context()
+            && ctx != *f.context()
             && let Ok(f) = f.with_context(ctx)
         {
             query.filter = Some(f);
