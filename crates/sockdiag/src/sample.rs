@@ -547,7 +547,7 @@ impl CounterFiles {
         Ok(CounterFiles {
             netstat: must("netstat")?,
             snmp: must("snmp")?,
-            snmp6: may("/proc/thread-self/net/snmp6"),
+            snmp6: File::open(Path::new(NET_DIR).join("snmp6")).ok(),
             max_tw: may(SYSCTL_TW),
             port_range: File::open(crate::host::port_range_file(Path::new("/proc"))).ok(),
         })
