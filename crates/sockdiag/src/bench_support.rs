@@ -1,14 +1,16 @@
 //! Hooks for rss's benches and `rss bench`: the `/proc/net` parsers and
-//! reader, and the dump's limits, reachable without a dump. Not a stable API; hidden from
-//! the docs. Datagrams are decoded with the public [`crate::decode`].
+//! reader, and the dump's limits, reachable without a dump. Not a stable
+//! API; hidden from the docs. Datagrams are decoded with the public
+//! [`crate::decode`].
 
 use crate::model::{Family, Socket, Table};
+use crate::procnet;
+
+pub use crate::procnet::ProcRows;
 
 /// Most bytes of IPv6 replies a single-walk TCP dump holds back before it
 /// dumps IPv6 again on its own (for the tests of that path).
 pub const DEFERRED_V6_MAX: usize = crate::query::DEFERRED_V6_MAX;
-use crate::procnet;
-pub use crate::procnet::ProcRows;
 
 /// The `/proc/net` file (relative to `/proc/net`) holding `table` for
 /// `family`, if any.
