@@ -46,13 +46,11 @@ pub(crate) fn execute(
 ) -> Result<(), Failure> {
     if config.args.context || config.args.contexts {
         // As ss: without SELinux, -Z/-z is an error before anything else.
-        return Err(Failure::Refused(
-            if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-                "SELinux security contexts (-Z/-z) are not supported".into()
-            } else {
-                "SELinux is not enabled.".into()
-            },
-        ));
+        return Err(Failure::Refused(if sockdiag::host::selinux_enabled() {
+            "SELinux security contexts (-Z/-z) are not supported".into()
+        } else {
+            "SELinux is not enabled.".into()
+        }));
     }
     if config.args.kill {
         // Before anything is opened: a refused -K closes nothing.

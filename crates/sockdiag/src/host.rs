@@ -1,7 +1,9 @@
 //! The host's files the crate and `rss` read by name, each read in one
-//! place, behind a pure parser tested on literal text: the local port range
-//! (`/proc/sys/net/ipv4/ip_local_port_range`), the service names
-//! (`/etc/services`) and the calling thread's `/proc/net` directory.
+//! place, behind a pure parser tested on literal text where it has text:
+//! the local port range (`/proc/sys/net/ipv4/ip_local_port_range`) and the
+//! other sysctls, the service names (`/etc/services`), the calling thread's
+//! `/proc/net` directory, cgroup v2 ids (`/sys/fs/cgroup`) and whether
+//! SELinux is on (`/sys/fs/selinux`).
 //!
 //! `/proc/net` is a link to `/proc/self/net`, which follows the namespace of
 //! the thread group leader; [`PROC_NET`] (`/proc/thread-self/net`) follows
@@ -21,10 +23,26 @@ pub fn open_proc_net(name: &str) -> io::Result<File> {
     File::open(Path::new(PROC_NET).join(name))
 }
 
+// ------------------------------------------------------------------ sysctls
+
+/// The file of the sysctl `key` (`net.ipv4.tcp_max_tw_buckets`) under
+/// `proc_root` (`/proc`, or another mount of procfs).
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(
+///     sockdiag::host::sysctl_file(Path::new("/proc"), "net.ipv4.tcp_max_tw_buckets"),
+///     Path::new("/proc/sys/net/ipv4/tcp_max_tw_buckets")
+/// );
+/// ```
+pub fn sysctl_file(proc_root: &Path, key: &str) -> PathBuf {
+    proc_root.join("sys").join(key.replace('.', "/"))
+}
+
 // ------------------------------------------------------ ip_local_port_range
 
-/// The sysctl file of the local port range, under a proc root.
-const PORT_RANGE_SYSCTL: &str = "sys/net/ipv4/ip_local_port_range";
+/// The sysctl of the local port range.
+const PORT_RANGE_SYSCTL: &str = "net.ipv4.ip_local_port_range";
 
 /// The file of `net.ipv4.ip_local_port_range` under `proc_root` (`/proc`,
 /// or another mount of procfs).
@@ -37,7 +55,7 @@ const PORT_RANGE_SYSCTL: &str = "sys/net/ipv4/ip_local_port_range";
 /// );
 /// ```
 pub fn port_range_file(proc_root: &Path) -> PathBuf {
-    proc_root.join(PORT_RANGE_SYSCTL)
+    sysctl_file(proc_root, PORT_RANGE_SYSCTL)
 }
 
 /// Parses the text of `ip_local_port_range`: two port numbers ("32768\t60999\n"),
@@ -62,6 +80,23 @@ pub fn read_port_range(path: &Path) -> Option<(u16, u16)> {
 /// The local port range of the calling thread's network namespace.
 pub fn local_port_range() -> Option<(u16, u16)> {
     read_port_range(&port_range_file(Path::new("/proc")))
+}
+
+// ------------------------------------------------------------ /sys/fs
+
+/// The id of a cgroup v2 path (`/system.slice`): the inode of its folder
+/// under `/sys/fs/cgroup`; `None` when there is none.
+pub fn cgroup_id(path: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let rel = path.trim_start_matches('/');
+    std::fs::metadata(Path::new("/sys/fs/cgroup").join(rel))
+        .ok()
+        .map(|m| m.ino())
+}
+
+/// True when SELinux is enabled on this host (its file system is mounted).
+pub fn selinux_enabled() -> bool {
+    Path::new("/sys/fs/selinux/enforce").exists()
 }
 
 // ------------------------------------------------------------ /etc/services
@@ -174,6 +209,14 @@ mod tests {
 
     #[test]
     fn paths() {
+        assert_eq!(
+            sysctl_file(Path::new("/proc"), "net.core.somaxconn"),
+            Path::new("/proc/sys/net/core/somaxconn")
+        );
+        assert_eq!(
+            sysctl_file(Path::new("/proc"), "net.ipv4.ip_local_port_range"),
+            port_range_file(Path::new("/proc"))
+        );
         assert_eq!(
             port_range_file(Path::new("/srv/proc")),
             Path::new("/srv/proc/sys/net/ipv4/ip_local_port_range")

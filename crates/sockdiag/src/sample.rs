@@ -531,7 +531,7 @@ struct CounterFiles {
 }
 
 const NET_DIR: &str = crate::host::PROC_NET;
-const SYSCTL_TW: &str = "/proc/sys/net/ipv4/tcp_max_tw_buckets";
+const SYSCTL_TW: &str = "net.ipv4.tcp_max_tw_buckets";
 
 impl CounterFiles {
     /// Opens the files in the calling thread's namespace. `snmp` and
@@ -543,12 +543,12 @@ impl CounterFiles {
                 .map(Some)
                 .map_err(|source| Error::File { path, source })
         };
-        let may = |path: &str| File::open(path).ok();
+        let sysctl = |key: &str| File::open(crate::host::sysctl_file(Path::new("/proc"), key)).ok();
         Ok(CounterFiles {
             netstat: must("netstat")?,
             snmp: must("snmp")?,
             snmp6: File::open(Path::new(NET_DIR).join("snmp6")).ok(),
-            max_tw: may(SYSCTL_TW),
+            max_tw: sysctl(SYSCTL_TW),
             port_range: File::open(crate::host::port_range_file(Path::new("/proc"))).ok(),
         })
     }

@@ -45,11 +45,7 @@ impl Resolver for SystemResolver {
     }
 
     fn cgroup(&self, path: &str) -> Option<u64> {
-        use std::os::unix::fs::MetadataExt;
-        let rel = path.trim_start_matches('/');
-        std::fs::metadata(std::path::Path::new("/sys/fs/cgroup").join(rel))
-            .ok()
-            .map(|m| m.ino())
+        crate::host::cgroup_id(path)
     }
 }
 
