@@ -354,7 +354,7 @@ pub struct Config {
     pub filter_expr: Option<sockdiag::Expr>,
     /// The filter compiled for the caller's namespace; `None` under `-N` and
     /// `--all-netns`, where it is compiled once per namespace, in it
-    /// ([`crate::plan::filter_in`]).
+    /// (`plan::filter_in`).
     pub filter: Option<sockdiag::Filter>,
     /// The expression's words, for resolving names again inside `-N`'s namespace.
     pub filter_words: Vec<String>,

@@ -4,8 +4,8 @@
 //! Both need `CAP_NET_ADMIN`, and each owns its own `NETLINK_SOCK_DIAG`
 //! socket: a kill must not interleave with the dump that selected it, and
 //! an event subscription is a socket that only listens. The sockets are
-//! opened, and their replies received, as a dump's are
-//! ([`DiagSocket`], [`Inbox`]); events are decoded by the public decoder's
+//! opened, and their replies received, as a dump's are (`query`'s
+//! `DiagSocket` and `Inbox`); events are decoded by the public decoder's
 //! step.
 #![deny(unsafe_code)]
 

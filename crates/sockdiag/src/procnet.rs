@@ -253,7 +253,7 @@ pub(crate) fn parse_line(
 const READ_BUF_LEN: usize = 32 * 1024;
 
 /// The rows of one `/proc/net` socket table, read one line at a time and
-/// parsed by [`parse_line`]: yields each socket in file order. A line that
+/// parsed by the line parsers above: yields each socket in file order. A line that
 /// does not parse is an error and reading goes on; a read error is the
 /// last item.
 #[derive(Debug)]
