@@ -4,7 +4,7 @@
 
 use std::io;
 
-use super::source::DiagSocket;
+use super::source::{DiagSocket, Inbox};
 
 /// A socket family whose diag module can be probed but whose sockets this
 /// crate does not decode.
@@ -125,12 +125,10 @@ pub fn probe_diag_module(family: ProbedFamily) -> DiagModule {
     if let Err(e) = sock.send(&probe_request(family, 1)) {
         return errno(e);
     }
-    // The first message is all the answer needs: a datagram cut short by
-    // the buffer still holds it.
-    let mut buf = vec![0u8; 8192];
-    match sock.recv(&mut buf) {
+    let mut inbox = Inbox::new(super::RECV_BUF_LEN);
+    match inbox.fill(|buf| sock.recv(buf)) {
         Err(e) => errno(e),
-        Ok(n) => probe_answer(buf.get(..n).unwrap_or(&buf)),
+        Ok(_) => probe_answer(inbox.datagram()),
     }
 }
 
