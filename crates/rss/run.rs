@@ -7,10 +7,9 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, S
 
 use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};
-use crate::filter::NsResolver;
 use crate::json::JsonWriter;
-use crate::plan::missing_note;
 pub use crate::plan::{build_query, json_asked, render_options};
+use crate::plan::{filter_in, missing_note};
 use crate::render::{Names, TableRenderer};
 
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
@@ -27,18 +26,13 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
     let mut names = Names::new(numeric);
     let seen = ns.run(|| {
         let v = crate::sys::interfaces();
-        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
-        (v, range)
+        (v, sockdiag::host::local_port_range())
     });
     if let Ok((ifaces, range)) = seen {
         for (i, n) in ifaces {
             names.set_ifname(i, &n);
         }
-        let mut it = range
-            .iter()
-            .flat_map(|r| r.split_whitespace())
-            .filter_map(|w| w.parse::<u16>().ok());
-        if let (Some(lo), Some(hi)) = (it.next(), it.next()) {
+        if let Some((lo, hi)) = range {
             names.set_ephemeral_range(lo, hi);
         }
     }
@@ -93,13 +87,11 @@ pub(crate) fn execute(
 ) -> Result<(), Failure> {
     if config.args.context || config.args.contexts {
         // As ss: without SELinux, -Z/-z is an error before anything else.
-        return Err(Failure::Refused(
-            if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-                "SELinux security contexts (-Z/-z) are not supported".into()
-            } else {
-                "SELinux is not enabled.".into()
-            },
-        ));
+        return Err(Failure::Refused(if sockdiag::host::selinux_enabled() {
+            "SELinux security contexts (-Z/-z) are not supported".into()
+        } else {
+            "SELinux is not enabled.".into()
+        }));
     }
     if config.args.kill {
         // Before anything is opened: a refused -K closes nothing.
@@ -113,11 +105,9 @@ pub(crate) fn execute(
     let netns = open_netns(&config.netns)?;
     let resolved;
     let config = match &netns {
-        Some(ns) if config.filter.is_some() => {
+        Some(ns) if config.filter_expr.is_some() => {
             let mut c = config.clone();
-            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
-                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
-                .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
+            c.filter = filter_in(config, ns).map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
             &resolved
         }
@@ -266,7 +256,7 @@ pub(crate) fn execute(
 /// against 30; ss 7.1: 52 MiB), while `-tlnp` keeps its first pass (5 MiB,
 /// where recording every socket took 25 MiB).
 fn narrow_selection(config: &Config) -> bool {
-    config.filter.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
+    config.filter_expr.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
 }
 
 /// `-E`: print each destroyed socket as the kernel reports it, until

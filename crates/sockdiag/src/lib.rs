@@ -92,6 +92,7 @@ mod error;
 pub mod filter;
 #[cfg(test)]
 mod fixture_tests;
+pub mod host;
 mod inet;
 pub mod live;
 mod model;
