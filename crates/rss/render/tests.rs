@@ -1695,3 +1695,82 @@ fn render_now_keeps_widths_growing() {
         "10.0.0.100:1 10.0.0.2:2 timer:(on,200ms,0)\n  10.0.0.1:1 10.0.0.2:2\n"
     );
 }
+
+/// `-i` with one line, address columns only.
+fn info_row(s: &Socket) -> String {
+    row(
+        RenderOptions {
+            info: true,
+            oneline: true,
+            ..fields()
+        },
+        s,
+    )
+}
+
+#[test]
+fn tcp_info_signed_sizes_and_ssthresh_by_rule() {
+    // ss.c's tcp_stats_print: mss, rcvmss and advmss are `%d` of ints, pmtu
+    // is `%u`; ssthresh is kept only below 0xFFFF.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.tcp_info = Some(tcp_info(&[
+        ("reordering", 3),
+        ("snd_mss", u32::MAX as u64),
+        ("pmtu", u32::MAX as u64),
+        ("rcv_mss", 0x8000_0000),
+        ("advmss", 0x8000_0001),
+        ("snd_ssthresh", 0xFFFF),
+    ]));
+    assert_eq!(
+        info_row(&s),
+        "10.0.0.1:1 10.0.0.2:2 mss:-1 pmtu:4294967295 rcvmss:-2147483648 advmss:-2147483647"
+    );
+    s.tcp_info = Some(tcp_info(&[("reordering", 3), ("snd_ssthresh", 0xFFFE)]));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 ssthresh:65534");
+}
+
+#[test]
+fn send_rate_needs_rtt_mss_and_cwnd() {
+    // ss.c: `if (rtt > 0 && info->tcpi_snd_mss && info->tcpi_snd_cwnd)`,
+    // where a Vegas RTT replaces tcpi_rtt only when enabled, nonzero and
+    // not 0x7fffffff.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    let with = |rtt: u64, mss: u64, cwnd: u64| {
+        tcp_info(&[
+            ("reordering", 3),
+            ("rtt", rtt),
+            ("snd_mss", mss),
+            ("snd_cwnd", cwnd),
+        ])
+    };
+    s.tcp_info = Some(with(0, 1000, 10));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 mss:1000 cwnd:10");
+    s.tcp_info = Some(with(1000, 0, 10));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 rtt:1/0 cwnd:10");
+    s.tcp_info = Some(with(1000, 1000, 0));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000");
+    // 10 * 1000 * 8e6 / 1000 us = 80 Mbit/s from tcpi_rtt (-n: raw bits).
+    s.tcp_info = Some(with(1000, 1000, 10));
+    let from_tcpi = "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000 cwnd:10 send 80000000bps";
+    assert_eq!(info_row(&s), from_tcpi);
+    for (enabled, rtt) in [(0, 8000), (1, 0), (1, 0x7fff_ffff)] {
+        s.detail_or_insert().vegas = Some(with!(sockdiag::VegasInfo {
+            enabled: enabled,
+            rttcnt: 1,
+            rtt: rtt,
+            minrtt: 1,
+        }));
+        assert_eq!(info_row(&s), from_tcpi, "vegas enabled {enabled} rtt {rtt}");
+    }
+    // An enabled Vegas RTT of 8000 us: 10 Mbit/s.
+    s.detail_or_insert().vegas = Some(with!(sockdiag::VegasInfo {
+        enabled: 1,
+        rttcnt: 1,
+        rtt: 8000,
+        minrtt: 1,
+    }));
+    assert_eq!(
+        info_row(&s),
+        "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000 cwnd:10 send 10000000bps"
+    );
+}
