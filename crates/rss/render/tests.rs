@@ -1774,3 +1774,51 @@ fn send_rate_needs_rtt_mss_and_cwnd() {
         "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000 cwnd:10 send 10000000bps"
     );
 }
+
+#[test]
+fn delivery_rate_and_retrans_by_rule() {
+    // ss.c: delivery_rate = tcpi_delivery_rate * 8. (bytes to bits);
+    // `if (s->retrans || s->retrans_total) out(" retrans:%u/%u", …)`.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.tcp_info = Some(tcp_info(&[
+        ("reordering", 3),
+        ("delivery_rate", 1000),
+        ("retrans", 2),
+    ]));
+    assert_eq!(
+        info_row(&s),
+        "10.0.0.1:1 10.0.0.2:2 delivery_rate 8000bps retrans:2/0"
+    );
+    s.tcp_info = Some(tcp_info(&[("reordering", 3), ("total_retrans", 5)]));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 retrans:0/5");
+}
+
+#[test]
+fn mptcp_flags_each_alone() {
+    // ss 7.1's mptcp_stats_print: flag 1 is "fallback", flag 2 "remote_key",
+    // each printed only when set.
+    let mut s = inet(
+        Table::Mptcp,
+        State::Established,
+        "10.0.0.1",
+        1,
+        "10.0.0.2",
+        2,
+    );
+    for (flags, want) in [
+        (0u8, ""),
+        (1, " fallback"),
+        (2, " remote_key"),
+        (3, " fallback remote_key"),
+    ] {
+        let mut b = vec![0u8; 96];
+        b[0] = 1; // subflows
+        b[8] = flags;
+        s.detail_or_insert().mptcp_info = Some(sockdiag::MptcpInfo::from_bytes(&b));
+        assert_eq!(
+            info_row(&s),
+            format!("10.0.0.1:1 10.0.0.2:2 subflows:1{want}"),
+            "flags {flags}"
+        );
+    }
+}
