@@ -1602,11 +1602,12 @@ fn tls_details() {
     );
     let mut t = sockdiag::TlsInfo::default();
     t.version = Some(7);
+    t.cipher = Some(51); // TLS_CIPHER_AES_GCM_128
     t.txconf = Some(9);
     s.detail_or_insert().tls = Some(t);
     assert_eq!(
         row(o, &s),
-        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: unknown(7) txconf: unknown(9)"
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: unknown(7) cipher: aes-gcm-128 txconf: unknown(9)"
     );
 }
 
