@@ -1823,3 +1823,84 @@ fn mptcp_flags_each_alone() {
         );
     }
 }
+
+#[test]
+fn inet_sockopt_words() {
+    // ss 7.1 `ss -tlnH --inet-sockopt` (and -O) in a private namespace, for
+    // a listener on 127.0.0.1:7000 with IP_FREEBIND, IP_RECVERR and
+    // IP_BIND_ADDRESS_NO_PORT set.
+    use sockdiag::SockOpt as O;
+    let mut s = tcp(State::Listen, "127.0.0.1", 7000, "0.0.0.0", 0);
+    s.send_q = 128;
+    s.cookie = Some(1);
+    s.sockopt = Some(
+        O::RECVERR | O::IS_ICSK | O::FREEBIND | O::MC_LOOP | O::MC_ALL | O::BIND_ADDRESS_NO_PORT,
+    );
+    let o = RenderOptions {
+        show_netid: false,
+        header: false,
+        numeric: true,
+        inet_sockopt: true,
+        ..piped()
+    };
+    let words = "inet-sockopt: ( recverr is_icsk freebind mc_loop mc_all bind_addr_no_port)";
+    assert_eq!(
+        render(o.clone(), std::slice::from_ref(&s)),
+        format!("LISTEN 0      128    127.0.0.1:7000 0.0.0.0:*\n\t{words}\n")
+    );
+    assert_eq!(
+        render(
+            RenderOptions {
+                oneline: true,
+                ..o.clone()
+            },
+            std::slice::from_ref(&s)
+        ),
+        format!("LISTEN 0      128    127.0.0.1:7000 0.0.0.0:* {words}\n")
+    );
+    // `ss -ulnH --inet-sockopt`, a UDP socket bound to 127.0.0.1:7001.
+    let mut u = inet(Table::Udp, State::Close, "127.0.0.1", 7001, "0.0.0.0", 0);
+    u.cookie = Some(2);
+    u.sockopt = Some(O::MC_LOOP | O::MC_ALL);
+    assert_eq!(
+        render(o.clone(), &[u]),
+        "UNCONN 0      0      127.0.0.1:7001 0.0.0.0:*\n\tinet-sockopt: ( mc_loop mc_all)\n"
+    );
+    // Without --inet-sockopt: nothing.
+    assert_eq!(
+        render(
+            RenderOptions {
+                inet_sockopt: false,
+                ..o
+            },
+            &[s]
+        ),
+        "LISTEN 0      128    127.0.0.1:7000 0.0.0.0:*\n"
+    );
+}
+
+#[test]
+fn users_only_with_p() {
+    // proc_ctx_print runs only with -p (show_users): a socket the model
+    // carries processes for prints none without it.
+    let mut s = tcp(State::Listen, "127.0.0.1", 22, "0.0.0.0", 0);
+    s.inode = 100;
+    s.detail_or_insert()
+        .processes
+        .push(Process::new("sshd", 700, 3));
+    let o = RenderOptions {
+        oneline: true,
+        ..fields()
+    };
+    assert_eq!(row(o.clone(), &s), "127.0.0.1:22 0.0.0.0:*");
+    assert_eq!(
+        row(
+            RenderOptions {
+                processes: true,
+                ..o
+            },
+            &s
+        ),
+        "127.0.0.1:22 0.0.0.0:* users:((\"sshd\",pid=700,fd=3))"
+    );
+}
