@@ -1904,3 +1904,18 @@ fn users_only_with_p() {
         "127.0.0.1:22 0.0.0.0:* users:((\"sshd\",pid=700,fd=3))"
     );
 }
+
+#[test]
+fn inet_socket_without_endpoints_prints_zero_addresses() {
+    // A model socket with no endpoint prints what ss prints for the
+    // kernel's all-zero address of its family: 0.0.0.0, or `*` for the
+    // IPv6 wildcard (not v6only).
+    let o = RenderOptions {
+        oneline: true,
+        ..fields()
+    };
+    let v4 = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+    assert_eq!(row(o.clone(), &v4), "0.0.0.0:* 0.0.0.0:*");
+    let v6 = Socket::new(Table::Tcp, Family::Inet6, State::Listen);
+    assert_eq!(row(o, &v6), "*:* *:*");
+}
