@@ -1882,7 +1882,8 @@ fn inet_sockopt_words() {
 #[test]
 fn users_only_with_p() {
     // proc_ctx_print runs only with -p (show_users): a socket the model
-    // carries processes for prints none without it.
+    // carries processes for prints none without it (the Process column is
+    // disabled then).
     let mut s = tcp(State::Listen, "127.0.0.1", 22, "0.0.0.0", 0);
     s.inode = 100;
     s.detail_or_insert()
@@ -1918,4 +1919,22 @@ fn inet_socket_without_endpoints_prints_zero_addresses() {
     assert_eq!(row(o.clone(), &v4), "0.0.0.0:* 0.0.0.0:*");
     let v6 = Socket::new(Table::Tcp, Family::Inet6, State::Listen);
     assert_eq!(row(o, &v6), "*:* *:*");
+}
+
+#[test]
+fn unix_local_inode_falls_back_to_the_socket_inode() {
+    // The Port column of a unix socket is its endpoint's inode, or the
+    // socket's when the endpoint carries none.
+    let o = RenderOptions {
+        oneline: true,
+        ..fields()
+    };
+    let mut s = unix(Table::UnixStream, State::Listen, b"/run/a", 7, 0, 0, 0);
+    s.inode = 42;
+    assert_eq!(row(o.clone(), &s), "/run/a 7 * 0");
+    s.local = Endpoint::Unix {
+        name: UnixName::from_sun_path(b"/run/a"),
+        inode: 0,
+    };
+    assert_eq!(row(o, &s), "/run/a 42 * 0");
 }
