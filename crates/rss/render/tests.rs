@@ -1938,3 +1938,32 @@ fn unix_local_inode_falls_back_to_the_socket_inode() {
     };
     assert_eq!(row(o, &s), "/run/a 42 * 0");
 }
+
+#[test]
+fn netlink_connected_by_state_or_destination() {
+    // netlink_show_one prints "dst_group:dst_pid" for NETLINK_CONNECTED
+    // (the kernel's state 1, the model's Established) and `*` otherwise; a
+    // destination port or group also marks a connected socket.
+    let mut s = netlink(16, 0, 0);
+    s.state = State::Established;
+    assert_eq!(row(fields(), &s), "16:0 0:0");
+    let mut p = netlink(16, 0, 0);
+    p.peer = Endpoint::Netlink {
+        protocol: 16,
+        portid: 7,
+        group: 0,
+    };
+    assert_eq!(row(fields(), &p), "16:0 0:7");
+    assert_eq!(row(fields(), &netlink(16, 0, 0)), "16:0 *");
+    // The groups mask is of a set: a group listed twice is one bit.
+    let mut g = netlink(4, 0, 0);
+    let mut info = NetlinkInfo::default();
+    info.groups = vec![3, 3];
+    g.detail_or_insert().netlink = Some(info);
+    let o = RenderOptions {
+        extended: true,
+        processes: true,
+        ..fields()
+    };
+    assert_eq!(row(o, &g), "4:0 * sk=0 cb=0 groups=0x00000004");
+}
