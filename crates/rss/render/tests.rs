@@ -1904,6 +1904,20 @@ fn users_only_with_p() {
         ),
         "127.0.0.1:22 0.0.0.0:* users:((\"sshd\",pid=700,fd=3))"
     );
+    // With -p, a socket no process holds prints no `users:` at all.
+    let mut bare = tcp(State::Listen, "127.0.0.1", 22, "0.0.0.0", 0);
+    bare.inode = 100;
+    assert_eq!(
+        row(
+            RenderOptions {
+                processes: true,
+                oneline: true,
+                ..fields()
+            },
+            &bare
+        ),
+        "127.0.0.1:22 0.0.0.0:*"
+    );
 }
 
 #[test]
