@@ -152,6 +152,239 @@ mod tests {
     use super::*;
     use sockdiag::{Family, State, Table};
 
+    /// A socket carrying every optional fact `strip_unasked` governs, each
+    /// with a value of its own.
+    fn every_fact() -> Socket {
+        use sockdiag::{
+            MptcpInfo, PacketInfo, ShortName, SockFilter, SockOpt, TcpInfo, Timer, TimerKind,
+        };
+        let mut s = Socket::new(Table::Tcp, Family::Inet6, State::Established);
+        s.uid = Some(1000);
+        s.cookie = Some(77);
+        s.mark = Some(3);
+        s.v6only = Some(true);
+        s.shutdown = Some(Default::default());
+        s.cgroup_id = Some(9);
+        s.sockopt = Some(SockOpt::RECVERR);
+        s.timer = Some(Timer::new(TimerKind::Keepalive, 1500, 2));
+        s.tcp_info = Some(TcpInfo::from_bytes(&[1u8; 8]));
+        s.congestion = Some(ShortName::new(b"cubic"));
+        s.skmem = Some(Default::default());
+        s.meminfo = Some(Default::default());
+        let d = s.detail_or_insert();
+        d.mptcp_info = Some(MptcpInfo::from_bytes(&[2u8; 8]));
+        d.ulp = Some(ShortName::new(b"tls"));
+        d.mptcp_subflow = Some(Default::default());
+        d.tls = Some(Default::default());
+        d.vegas = Some(Default::default());
+        d.dctcp = Some(Default::default());
+        d.bbr = Some(Default::default());
+        d.unix = Some(Default::default());
+        d.netlink = Some(Default::default());
+        let mut p = PacketInfo::default();
+        p.filter_len = Some(1);
+        p.filter = vec![SockFilter::new(6, 0, 0, 0x40000)];
+        d.packet = Some(p);
+        d.tos = Some(0x10);
+        d.tclass = Some(0x20);
+        d.class_id = Some(5);
+        s
+    }
+
+    /// `every_fact` keeping only the groups named: `ext` (what `-e` adds
+    /// beside the timer and cgroup: uid, cookie, mark, v6only, shutdown,
+    /// unix, netlink), `packet` (a packet socket's details without its
+    /// filter), `filter` (the filter too), `cgroup`, `sockopt`, `timer`,
+    /// `info`, `mem`, `tos`.
+    fn keeping(groups: &[&str]) -> Socket {
+        let full = every_fact();
+        let has = |g: &str| groups.contains(&g);
+        let mut s = Socket::new(Table::Tcp, Family::Inet6, State::Established);
+        if has("ext") {
+            (s.uid, s.cookie, s.mark) = (full.uid, full.cookie, full.mark);
+            (s.v6only, s.shutdown) = (full.v6only, full.shutdown);
+            s.detail_or_insert().unix = full.unix().cloned();
+            s.detail_or_insert().netlink = full.netlink().cloned();
+        }
+        if has("packet") || has("filter") {
+            let mut p = full.packet().cloned().unwrap();
+            if !has("filter") {
+                p.filter_len = None;
+                p.filter = Vec::new();
+            }
+            s.detail_or_insert().packet = Some(p);
+        }
+        if has("cgroup") {
+            s.cgroup_id = full.cgroup_id;
+        }
+        if has("sockopt") {
+            s.sockopt = full.sockopt;
+        }
+        if has("timer") {
+            s.timer = full.timer;
+        }
+        if has("info") {
+            (s.tcp_info, s.congestion) = (full.tcp_info, full.congestion);
+            let f = full.detail().unwrap().clone();
+            let d = s.detail_or_insert();
+            (d.mptcp_info, d.ulp, d.mptcp_subflow) = (f.mptcp_info, f.ulp, f.mptcp_subflow);
+            (d.tls, d.vegas, d.dctcp, d.bbr) = (f.tls, f.vegas, f.dctcp, f.bbr);
+        }
+        if has("mem") {
+            (s.skmem, s.meminfo) = (full.skmem, full.meminfo);
+        }
+        if has("tos") {
+            let f = full.detail().unwrap().clone();
+            let d = s.detail_or_insert();
+            (d.tos, d.tclass, d.class_id) = (f.tos, f.tclass, f.class_id);
+        }
+        s
+    }
+
+    #[test]
+    fn each_option_keeps_exactly_its_facts() {
+        let cases: &[(&str, Asked, &[&str])] = &[
+            ("none", Asked::default(), &[]),
+            (
+                "-e",
+                Asked {
+                    extended: true,
+                    ..Asked::default()
+                },
+                &["ext", "packet", "cgroup", "timer"],
+            ),
+            (
+                "-o",
+                Asked {
+                    timers: true,
+                    ..Asked::default()
+                },
+                &["timer"],
+            ),
+            (
+                "-m",
+                Asked {
+                    memory: true,
+                    ..Asked::default()
+                },
+                &["mem"],
+            ),
+            (
+                "-i",
+                Asked {
+                    info: true,
+                    ..Asked::default()
+                },
+                &["info", "mem"],
+            ),
+            (
+                "--tos",
+                Asked {
+                    tos: true,
+                    ..Asked::default()
+                },
+                &["tos"],
+            ),
+            (
+                "--cgroup",
+                Asked {
+                    cgroup: true,
+                    ..Asked::default()
+                },
+                &["cgroup"],
+            ),
+            (
+                "--inet-sockopt",
+                Asked {
+                    inet_sockopt: true,
+                    ..Asked::default()
+                },
+                &["sockopt"],
+            ),
+            (
+                "-b",
+                Asked {
+                    bpf: true,
+                    ..Asked::default()
+                },
+                &["filter"],
+            ),
+            (
+                "-e -b",
+                Asked {
+                    extended: true,
+                    bpf: true,
+                    ..Asked::default()
+                },
+                &["ext", "filter", "cgroup", "timer"],
+            ),
+        ];
+        for (name, asked, groups) in cases {
+            let mut s = every_fact();
+            strip_unasked(&mut s, asked);
+            assert_eq!(s, keeping(groups), "{name}");
+        }
+        let all = Asked {
+            extended: true,
+            timers: true,
+            memory: true,
+            info: true,
+            tos: true,
+            cgroup: true,
+            inet_sockopt: true,
+            bpf: true,
+        };
+        let mut s = every_fact();
+        strip_unasked(&mut s, &all);
+        assert_eq!(s, every_fact());
+    }
+
+    /// The array's framing and each object's key order, byte for byte; the
+    /// array is closed once.
+    #[test]
+    fn writer_bytes_are_exact() {
+        let mut s = Socket::new(Table::Udp, Family::Inet, State::Close);
+        s.recv_q = 5;
+        s.send_q = 7;
+        s.inode = 42;
+        let one = r#"{"netid":"udp","family":"inet","state":"unconn","recv_q":5,"send_q":7,"local":null,"peer":null,"inode":42}"#;
+        let mut buf = Vec::new();
+        write_socket(&mut buf, &s).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), one);
+        let mut buf = Vec::new();
+        let mut w = JsonWriter::new(&mut buf).unwrap();
+        w.push(&s).unwrap();
+        w.push(&s).unwrap();
+        w.finish().unwrap();
+        w.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            format!("[\n{one},\n{one}\n]\n")
+        );
+    }
+
+    /// Either queue past `i32::MAX` is written signed, the other unchanged,
+    /// and the keys keep the order of the unsigned path.
+    #[test]
+    fn each_queue_alone_is_signed() {
+        let mut s = Socket::new(Table::Tcp, Family::Inet, State::Close);
+        s.recv_q = u32::MAX;
+        s.send_q = 5;
+        let mut buf = Vec::new();
+        write_socket(&mut buf, &s).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!((&v["recv_q"], &v["send_q"]), (&(-1).into(), &5.into()));
+        s.recv_q = i32::MAX as u32;
+        s.send_q = i32::MAX as u32 + 1;
+        let mut buf = Vec::new();
+        write_socket(&mut buf, &s).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(
+            (&v["recv_q"], &v["send_q"]),
+            (&i32::MAX.into(), &i32::MIN.into())
+        );
+    }
+
     #[test]
     fn empty_and_two_sockets_are_valid_json() {
         let mut buf = Vec::new();

@@ -432,6 +432,9 @@ mod tests {
             assert_eq!(format!("{v:.1}"), f1, "%.1f of {v}");
         }
         assert_eq!(g(f64::INFINITY), "inf");
+        assert_eq!(g(f64::NEG_INFINITY), "-inf");
+        // printf("%.17g", 0.1): past 15 digits the exact binary value shows.
+        assert_eq!(fmt_g(0.1, 17), "0.10000000000000001");
         assert_eq!(g(f64::NAN), "nan");
         assert_eq!(fmt_g(0.5, 0), "0.5");
     }
@@ -505,6 +508,15 @@ mod tests {
         assert_eq!(f(|b| push_i64_left(b, 4096, 6)), "4096  ");
         assert_eq!(f(|b| push_i64_left(b, -1, 6)), "-1    ");
         assert_eq!(f(|b| push_i64_left(b, 12_345_678, 6)), "12345678");
+        // The width counts from where the number starts, not from the
+        // buffer's start.
+        assert_eq!(
+            f(|b| {
+                b.extend_from_slice(b"0123456789");
+                push_i64_left(b, 5, 6)
+            }),
+            "01234567895     "
+        );
         assert_eq!(
             f(|b| push_ipv4(b, &Ipv4Addr::new(127, 0, 0, 53))),
             "127.0.0.53"

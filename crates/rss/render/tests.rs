@@ -1602,11 +1602,12 @@ fn tls_details() {
     );
     let mut t = sockdiag::TlsInfo::default();
     t.version = Some(7);
+    t.cipher = Some(51); // TLS_CIPHER_AES_GCM_128
     t.txconf = Some(9);
     s.detail_or_insert().tls = Some(t);
     assert_eq!(
         row(o, &s),
-        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: unknown(7) txconf: unknown(9)"
+        "10.0.0.1:1 10.0.0.2:2 tcp-ulp-tls version: unknown(7) cipher: aes-gcm-128 txconf: unknown(9)"
     );
 }
 
@@ -1694,4 +1695,289 @@ fn render_now_keeps_widths_growing() {
         out,
         "10.0.0.100:1 10.0.0.2:2 timer:(on,200ms,0)\n  10.0.0.1:1 10.0.0.2:2\n"
     );
+}
+
+/// `-i` with one line, address columns only.
+fn info_row(s: &Socket) -> String {
+    row(
+        RenderOptions {
+            info: true,
+            oneline: true,
+            ..fields()
+        },
+        s,
+    )
+}
+
+#[test]
+fn tcp_info_signed_sizes_and_ssthresh_by_rule() {
+    // ss.c's tcp_stats_print: mss, rcvmss and advmss are `%d` of ints, pmtu
+    // is `%u`; ssthresh is kept only below 0xFFFF.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.tcp_info = Some(tcp_info(&[
+        ("reordering", 3),
+        ("snd_mss", u32::MAX as u64),
+        ("pmtu", u32::MAX as u64),
+        ("rcv_mss", 0x8000_0000),
+        ("advmss", 0x8000_0001),
+        ("snd_ssthresh", 0xFFFF),
+    ]));
+    assert_eq!(
+        info_row(&s),
+        "10.0.0.1:1 10.0.0.2:2 mss:-1 pmtu:4294967295 rcvmss:-2147483648 advmss:-2147483647"
+    );
+    s.tcp_info = Some(tcp_info(&[("reordering", 3), ("snd_ssthresh", 0xFFFE)]));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 ssthresh:65534");
+}
+
+#[test]
+fn send_rate_needs_rtt_mss_and_cwnd() {
+    // ss.c: `if (rtt > 0 && info->tcpi_snd_mss && info->tcpi_snd_cwnd)`,
+    // where a Vegas RTT replaces tcpi_rtt only when enabled, nonzero and
+    // not 0x7fffffff.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    let with = |rtt: u64, mss: u64, cwnd: u64| {
+        tcp_info(&[
+            ("reordering", 3),
+            ("rtt", rtt),
+            ("snd_mss", mss),
+            ("snd_cwnd", cwnd),
+        ])
+    };
+    s.tcp_info = Some(with(0, 1000, 10));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 mss:1000 cwnd:10");
+    s.tcp_info = Some(with(1000, 0, 10));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 rtt:1/0 cwnd:10");
+    s.tcp_info = Some(with(1000, 1000, 0));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000");
+    // 10 * 1000 * 8e6 / 1000 us = 80 Mbit/s from tcpi_rtt (-n: raw bits).
+    s.tcp_info = Some(with(1000, 1000, 10));
+    let from_tcpi = "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000 cwnd:10 send 80000000bps";
+    assert_eq!(info_row(&s), from_tcpi);
+    for (enabled, rtt) in [(0, 8000), (1, 0), (1, 0x7fff_ffff)] {
+        s.detail_or_insert().vegas = Some(with!(sockdiag::VegasInfo {
+            enabled: enabled,
+            rttcnt: 1,
+            rtt: rtt,
+            minrtt: 1,
+        }));
+        assert_eq!(info_row(&s), from_tcpi, "vegas enabled {enabled} rtt {rtt}");
+    }
+    // An enabled Vegas RTT of 8000 us: 10 Mbit/s.
+    s.detail_or_insert().vegas = Some(with!(sockdiag::VegasInfo {
+        enabled: 1,
+        rttcnt: 1,
+        rtt: 8000,
+        minrtt: 1,
+    }));
+    assert_eq!(
+        info_row(&s),
+        "10.0.0.1:1 10.0.0.2:2 rtt:1/0 mss:1000 cwnd:10 send 10000000bps"
+    );
+}
+
+#[test]
+fn delivery_rate_and_retrans_by_rule() {
+    // ss.c: delivery_rate = tcpi_delivery_rate * 8. (bytes to bits);
+    // `if (s->retrans || s->retrans_total) out(" retrans:%u/%u", …)`.
+    let mut s = tcp(State::Established, "10.0.0.1", 1, "10.0.0.2", 2);
+    s.tcp_info = Some(tcp_info(&[
+        ("reordering", 3),
+        ("delivery_rate", 1000),
+        ("retrans", 2),
+    ]));
+    assert_eq!(
+        info_row(&s),
+        "10.0.0.1:1 10.0.0.2:2 delivery_rate 8000bps retrans:2/0"
+    );
+    s.tcp_info = Some(tcp_info(&[("reordering", 3), ("total_retrans", 5)]));
+    assert_eq!(info_row(&s), "10.0.0.1:1 10.0.0.2:2 retrans:0/5");
+}
+
+#[test]
+fn mptcp_flags_each_alone() {
+    // ss 7.1's mptcp_stats_print: flag 1 is "fallback", flag 2 "remote_key",
+    // each printed only when set.
+    let mut s = inet(
+        Table::Mptcp,
+        State::Established,
+        "10.0.0.1",
+        1,
+        "10.0.0.2",
+        2,
+    );
+    for (flags, want) in [
+        (0u8, ""),
+        (1, " fallback"),
+        (2, " remote_key"),
+        (3, " fallback remote_key"),
+    ] {
+        let mut b = vec![0u8; 96];
+        b[0] = 1; // subflows
+        b[8] = flags;
+        s.detail_or_insert().mptcp_info = Some(sockdiag::MptcpInfo::from_bytes(&b));
+        assert_eq!(
+            info_row(&s),
+            format!("10.0.0.1:1 10.0.0.2:2 subflows:1{want}"),
+            "flags {flags}"
+        );
+    }
+}
+
+#[test]
+fn inet_sockopt_words() {
+    // ss 7.1 `ss -tlnH --inet-sockopt` (and -O) in a private namespace, for
+    // a listener on 127.0.0.1:7000 with IP_FREEBIND, IP_RECVERR and
+    // IP_BIND_ADDRESS_NO_PORT set.
+    use sockdiag::SockOpt as O;
+    let mut s = tcp(State::Listen, "127.0.0.1", 7000, "0.0.0.0", 0);
+    s.send_q = 128;
+    s.cookie = Some(1);
+    s.sockopt = Some(
+        O::RECVERR | O::IS_ICSK | O::FREEBIND | O::MC_LOOP | O::MC_ALL | O::BIND_ADDRESS_NO_PORT,
+    );
+    let o = RenderOptions {
+        show_netid: false,
+        header: false,
+        numeric: true,
+        inet_sockopt: true,
+        ..piped()
+    };
+    let words = "inet-sockopt: ( recverr is_icsk freebind mc_loop mc_all bind_addr_no_port)";
+    assert_eq!(
+        render(o.clone(), std::slice::from_ref(&s)),
+        format!("LISTEN 0      128    127.0.0.1:7000 0.0.0.0:*\n\t{words}\n")
+    );
+    assert_eq!(
+        render(
+            RenderOptions {
+                oneline: true,
+                ..o.clone()
+            },
+            std::slice::from_ref(&s)
+        ),
+        format!("LISTEN 0      128    127.0.0.1:7000 0.0.0.0:* {words}\n")
+    );
+    // `ss -ulnH --inet-sockopt`, a UDP socket bound to 127.0.0.1:7001.
+    let mut u = inet(Table::Udp, State::Close, "127.0.0.1", 7001, "0.0.0.0", 0);
+    u.cookie = Some(2);
+    u.sockopt = Some(O::MC_LOOP | O::MC_ALL);
+    assert_eq!(
+        render(o.clone(), &[u]),
+        "UNCONN 0      0      127.0.0.1:7001 0.0.0.0:*\n\tinet-sockopt: ( mc_loop mc_all)\n"
+    );
+    // Without --inet-sockopt: nothing.
+    assert_eq!(
+        render(
+            RenderOptions {
+                inet_sockopt: false,
+                ..o
+            },
+            &[s]
+        ),
+        "LISTEN 0      128    127.0.0.1:7000 0.0.0.0:*\n"
+    );
+}
+
+#[test]
+fn users_only_with_p() {
+    // proc_ctx_print runs only with -p (show_users): a socket the model
+    // carries processes for prints none without it (the Process column is
+    // disabled then).
+    let mut s = tcp(State::Listen, "127.0.0.1", 22, "0.0.0.0", 0);
+    s.inode = 100;
+    s.detail_or_insert()
+        .processes
+        .push(Process::new("sshd", 700, 3));
+    let o = RenderOptions {
+        oneline: true,
+        ..fields()
+    };
+    assert_eq!(row(o.clone(), &s), "127.0.0.1:22 0.0.0.0:*");
+    assert_eq!(
+        row(
+            RenderOptions {
+                processes: true,
+                ..o
+            },
+            &s
+        ),
+        "127.0.0.1:22 0.0.0.0:* users:((\"sshd\",pid=700,fd=3))"
+    );
+    // With -p, a socket no process holds prints no `users:` at all.
+    let mut bare = tcp(State::Listen, "127.0.0.1", 22, "0.0.0.0", 0);
+    bare.inode = 100;
+    assert_eq!(
+        row(
+            RenderOptions {
+                processes: true,
+                oneline: true,
+                ..fields()
+            },
+            &bare
+        ),
+        "127.0.0.1:22 0.0.0.0:*"
+    );
+}
+
+#[test]
+fn inet_socket_without_endpoints_prints_zero_addresses() {
+    // A model socket with no endpoint prints what ss prints for the
+    // kernel's all-zero address of its family: 0.0.0.0, or `*` for the
+    // IPv6 wildcard (not v6only).
+    let o = RenderOptions {
+        oneline: true,
+        ..fields()
+    };
+    let v4 = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+    assert_eq!(row(o.clone(), &v4), "0.0.0.0:* 0.0.0.0:*");
+    let v6 = Socket::new(Table::Tcp, Family::Inet6, State::Listen);
+    assert_eq!(row(o, &v6), "*:* *:*");
+}
+
+#[test]
+fn unix_local_inode_falls_back_to_the_socket_inode() {
+    // The Port column of a unix socket is its endpoint's inode, or the
+    // socket's when the endpoint carries none.
+    let o = RenderOptions {
+        oneline: true,
+        ..fields()
+    };
+    let mut s = unix(Table::UnixStream, State::Listen, b"/run/a", 7, 0, 0, 0);
+    s.inode = 42;
+    assert_eq!(row(o.clone(), &s), "/run/a 7 * 0");
+    s.local = Endpoint::Unix {
+        name: UnixName::from_sun_path(b"/run/a"),
+        inode: 0,
+    };
+    assert_eq!(row(o, &s), "/run/a 42 * 0");
+}
+
+#[test]
+fn netlink_connected_by_state_or_destination() {
+    // netlink_show_one prints "dst_group:dst_pid" for NETLINK_CONNECTED
+    // (the kernel's state 1, the model's Established) and `*` otherwise; a
+    // destination port or group also marks a connected socket.
+    let mut s = netlink(16, 0, 0);
+    s.state = State::Established;
+    assert_eq!(row(fields(), &s), "16:0 0:0");
+    let mut p = netlink(16, 0, 0);
+    p.peer = Endpoint::Netlink {
+        protocol: 16,
+        portid: 7,
+        group: 0,
+    };
+    assert_eq!(row(fields(), &p), "16:0 0:7");
+    assert_eq!(row(fields(), &netlink(16, 0, 0)), "16:0 *");
+    // The groups mask is of a set: a group listed twice is one bit.
+    let mut g = netlink(4, 0, 0);
+    let mut info = NetlinkInfo::default();
+    info.groups = vec![3, 3];
+    g.detail_or_insert().netlink = Some(info);
+    let o = RenderOptions {
+        extended: true,
+        processes: true,
+        ..fields()
+    };
+    assert_eq!(row(o, &g), "4:0 * sk=0 cb=0 groups=0x00000004");
 }
