@@ -11,12 +11,18 @@ use std::process::{Command, Stdio};
 #[path = "../examples/gen_docs.rs"]
 mod gen_docs;
 
-/// Builds `rss-exporter` beside the `rss` under test (once per run), with
-/// the cargo running the tests: `rss exporter --help` is its answer.
+/// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
+/// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
+/// --workspace`) build both into one directory; when this file's tests run
+/// alone and it was never built there, it is built (once per process) with
+/// the cargo running the tests.
 fn exporter_beside_rss() {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
         let dir = Path::new(env!("CARGO_BIN_EXE_rss")).parent().unwrap();
+        if dir.join("rss-exporter").exists() {
+            return;
+        }
         let mut build = Command::new(env!("CARGO"));
         build.args([
             "build",

@@ -25,23 +25,28 @@ impl Drop for Guard {
     }
 }
 
-/// The `rss` binary beside `rss-exporter` (as installed), built on demand
-/// with the cargo running the tests: this package does not build it.
+/// The `rss` binary beside `rss-exporter`, where `rss exporter` looks.
+/// `cargo nextest run --workspace` (and `cargo test --workspace`) build
+/// both into one directory; when this package's tests run alone and `rss`
+/// was never built there, it is built with the cargo running the tests.
 fn rss_binary() -> PathBuf {
-    let exporter = Path::new(env!("CARGO_BIN_EXE_rss-exporter"));
-    let dir = exporter.parent().unwrap();
-    let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "-p", "rss", "--bin", "rss"]);
-    if dir.ends_with("release") {
-        build.arg("--release");
-    }
-    let o = build.output().expect("run cargo build -p rss");
-    assert!(
-        o.status.success(),
-        "cargo build -p rss: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let dir = Path::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .parent()
+        .unwrap();
     let rss = dir.join("rss");
+    if !rss.exists() {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "rss", "--bin", "rss"]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let o = build.output().expect("run cargo build -p rss");
+        assert!(
+            o.status.success(),
+            "cargo build -p rss: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     assert!(rss.exists(), "{} not built", rss.display());
     rss
 }
