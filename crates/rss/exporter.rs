@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-use crate::exit::EXIT_USAGE;
+use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
 
 /// The exporter's binary, looked for beside `rss`'s own executable.
 pub const BINARY: &str = "rss-exporter";
@@ -97,7 +97,8 @@ pub fn binary_beside(exe: &Path) -> Option<PathBuf> {
 /// with [`BINARY`] from the directory of `rss`'s own executable, with the
 /// arguments after `exporter`, so that signals and the exit status are the
 /// exporter's. Returns only when that fails: exit 2, with one line saying
-/// how to install it when it is missing.
+/// how to install it, when it is missing; exit 1 when the system refuses to
+/// run it.
 pub fn run(argv: Vec<OsString>, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe();
@@ -106,7 +107,7 @@ pub fn run(argv: Vec<OsString>, _out: &mut dyn Write, err: &mut dyn Write) -> i3
             err,
             "rss: exporter: cannot find rss's own executable to look for {BINARY} beside it"
         );
-        return EXIT_USAGE;
+        return EXIT_FAILURE;
     };
     let e = std::process::Command::new(&path)
         .arg0(BINARY)
@@ -118,10 +119,10 @@ pub fn run(argv: Vec<OsString>, _out: &mut dyn Write, err: &mut dyn Write) -> i3
             "rss: exporter: {} is not installed ({INSTALL_HINT})",
             path.display()
         );
-    } else {
-        let _ = writeln!(err, "rss: exporter: cannot run {}: {e}", path.display());
+        return EXIT_USAGE;
     }
-    EXIT_USAGE
+    let _ = writeln!(err, "rss: exporter: cannot run {}: {e}", path.display());
+    EXIT_FAILURE
 }
 
 #[cfg(test)]

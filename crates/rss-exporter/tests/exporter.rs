@@ -386,6 +386,45 @@ fn rss_exporter_runs_the_binary_beside_rss() {
         assert_eq!(via_rss.status.code(), Some(code), "{args:?}: {via_rss:?}");
         assert_eq!(via_rss.stderr, direct.stderr, "{args:?}");
     }
+    // Serving, the process rss started is rss-exporter itself (exec, no
+    // child in between): a signal sent to it stops the exporter.
+    let rss = rss_binary();
+    let mut child = Command::new(&rss)
+        .args(["exporter", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rss exporter");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut guard = Guard(child);
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("read the exporter's first line");
+    assert!(
+        line.starts_with("rss: exporter listening on http://"),
+        "{line:?}"
+    );
+    let pid = guard.0.id();
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert_eq!(
+        exe,
+        rss.with_file_name("rss-exporter").canonicalize().unwrap(),
+        "pid {pid}"
+    );
+    let rc = send_signal(pid, "TERM");
+    assert!(rc, "kill -TERM {pid}");
+    let status = guard.0.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}
+
+/// Sends signal `sig` to `pid` with kill(1).
+fn send_signal(pid: u32, sig: &str) -> bool {
+    Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A fresh directory under the temp dir.
