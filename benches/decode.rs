@@ -10,14 +10,14 @@
 //! private namespace and records the kernel's raw replies once
 //! (`Connection::raw_dump`, IPv4): plain (`ss -tan`) and with tcp_info,
 //! congestion control and Vegas/BBR info (`ss -tani`). It then measures
-//! `bench_support::decode_datagram` over those bytes, in sockets per
+//! `decode::decode_datagram` (the decoder every dump uses) over those bytes, in sockets per
 //! second: the decoder's share of a dump, apart from the kernel's.
 //! Without root it prints why and measures nothing.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use sockdiag::bench_support::decode_datagram;
+use sockdiag::decode::{Message, decode_datagram};
 use sockdiag::{Connection, Family, Query, Table};
 
 /// Established pairs in the farm.
@@ -47,10 +47,12 @@ fn record(conn: &mut Connection, q: &Query) -> Vec<Vec<u8>> {
 fn decode_all(datagrams: &[Vec<u8>]) -> u64 {
     let mut n = 0;
     for d in datagrams {
-        n += decode_datagram(Table::Tcp, d, |s| {
-            black_box(s);
-        })
-        .expect("decodes") as u64;
+        for m in decode_datagram(Table::Tcp, d) {
+            if let Message::Socket(s) = m.expect("decodes") {
+                black_box(s);
+                n += 1;
+            }
+        }
     }
     n
 }

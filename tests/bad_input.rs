@@ -1,6 +1,7 @@
 //! The bad input matrix (issue #13): every way a user or an environment can
 //! hand `rss` something wrong, in one table. Each case runs the binary under
-//! a wall-clock limit and an address-space limit (`RLIMIT_AS`), and checks:
+//! a generous wall-clock bound (a hang guard) and an address-space limit
+//! (`RLIMIT_AS`), and checks:
 //!
 //! - the documented exit status (2 bad usage, 1 the system or a file
 //!   refused, 0 accepted);
@@ -19,8 +20,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Wall-clock limit for one run.
-const TIME_LIMIT: Duration = Duration::from_secs(20);
+/// Liveness bound of one run: a run still going after this long is taken
+/// for a hang, killed, and named in the failure. A hang guard sized for a
+/// busy machine, not a measure of speed.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Address-space limit for one run (debug build, with room to spare).
 const MEMORY_LIMIT: u64 = 1 << 30;
 
@@ -698,7 +701,11 @@ fn absurd_columns_on_a_terminal() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < TIME_LIMIT, "rss on a tty did not finish");
+        if start.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rss -tan on a tty (COLUMNS=99999999999): still running after {TIME_LIMIT:?}");
+        }
         std::thread::sleep(Duration::from_millis(5));
     };
     let mut e = String::new();

@@ -127,7 +127,7 @@ diff_tests! {
 /// `--bpf-maps` and `--bpf-map-id` exist only in an ss built with libbpf;
 /// the oracle (built without) rejects them as unknown options, and so does
 /// rss: nothing on stdout, a usage error (rss exits 2 with one line, ss
-/// prints its usage and exits 255: README "Differences from ss").
+/// prints its usage and exits 255: docs/differences.md).
 #[test]
 fn bpf_map_options_are_unknown() {
     require_privileged!();
@@ -187,7 +187,7 @@ fn interfaces_are_the_namespace_s() {
             .unwrap();
         let ours = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "rss -N {args:?}: {o:?}");
-        assert_eq!(ours, theirs.stdout, "rss -N {args:?}");
+        assert_eq!(ours, theirs.stdout.text, "rss -N {args:?}");
     }
 }
 
@@ -546,9 +546,7 @@ fn farm_of_100k_sockets() {
                 ours.stdout.lines().collect(),
                 theirs.stdout.lines().collect(),
             );
-            let i = (0..a.len().max(b.len()))
-                .find(|&i| a.get(i) != b.get(i))
-                .unwrap_or(0);
+            let i = ours.stdout.first_difference(&theirs.stdout).unwrap_or(0);
             panic!(
                 "rss {args:?} differs from ss 7.1 at line {} of {}/{}:\nrss: {:?}\nss:  {:?}\nstderr rss {:?} ss {:?}, exit rss {:?} ss {:?}",
                 i + 1,
@@ -582,7 +580,7 @@ fn own_netlink_row_mask_spares_other_lines() {
                   \t bbr wscale:10,10 rto:204 mss:32741 rcvmss:536 \
                   lastsnd:* lastrcv:* lastack:* rcv_wnd:65483\n";
     for pid in [12344, 536, 40000, 204] {
-        assert_eq!(common::mask(tani, pid, false), masked, "pid {pid}");
+        assert_eq!(common::mask(tani, pid, false).text, masked, "pid {pid}");
     }
     // The own row is still dropped: by name, and with -n by port id.
     let all = "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n\
@@ -590,7 +588,7 @@ fn own_netlink_row_mask_spares_other_lines() {
                nl    UNCONN 4352   0      tcpdiag:rss/29735         *\n\
                tcp   ESTAB  0      0         127.0.0.1:29735 127.0.0.1:40000\n";
     assert_eq!(
-        common::mask(all, 29735, false),
+        common::mask(all, 29735, false).text,
         "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n\
          nl    UNCONN 0      0          rtnl:kernel           *\n\
          tcp   ESTAB  0      0         127.0.0.1:29735 127.0.0.1:40000\n"
@@ -599,7 +597,7 @@ fn own_netlink_row_mask_spares_other_lines() {
                    UNCONN 0      0                  0:0              *\n\
                    UNCONN 4352   0                  4:29736          *\n";
     assert_eq!(
-        common::mask(numeric, 29736, true),
+        common::mask(numeric, 29736, true).text,
         "State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n\
          UNCONN 0      0                  0:0              *\n"
     );

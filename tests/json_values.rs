@@ -768,7 +768,7 @@ fn unprinted(o: &Value, path: &str, flags: &[&str]) -> Option<&'static str> {
     }
 }
 
-/// The JSON paths a flag set asks for (README, "JSON": `-e` uid, cookie,
+/// The JSON paths a flag set asks for (docs/guide.md, "JSON": `-e` uid, cookie,
 /// mark, shutdown, cgroup; `-o`/`-e` timer; `-m` skmem; `-i` tcp_info,
 /// congestion and its info, skmem; `--tos` tos, class_id; `--cgroup`
 /// cgroup_id; `-p` processes), over the fields every object has.

@@ -523,12 +523,12 @@ fn peer_gone() {
     assert_eq!(r.fact("abort_on_timeout"), 1, "{r:?}");
     assert!(r.fact("retransmits") >= 3, "{r:?}");
     // tcp_retries2=4 with a 200 ms minimum RTO: (2 << 4) - 1 = 31 RTOs of
-    // 200 ms, 6.2 s; allow a loaded machine some lateness.
+    // 200 ms, 6.2 s. The kernel cannot give up sooner (a lower bound set by
+    // its timers, not by this machine's speed); how late the error arrives
+    // on a loaded machine is not checked (the scenario's read waits at most
+    // its PATIENCE, and then fails with another errno than ETIMEDOUT).
     let ms = r.fact("timeout_ms");
-    assert!(
-        (5_000..=20_000).contains(&ms),
-        "timed out after {ms} ms: {r:?}"
-    );
+    assert!(ms >= 5_000, "timed out after {ms} ms: {r:?}");
 }
 
 // ---------------------------------------------------------------------------

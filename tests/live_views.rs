@@ -8,22 +8,28 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::normalize;
-use testkit::{NetNs, listener, require_privileged, require_tool};
+use common::{OUTPUTS, Out, rss_bin, run_command, run_tool};
+use testkit::{NetNs, listener, require_oracle, require_privileged, require_tool};
 
 /// A listener on 127.0.0.1:5000 and two clients bound to fixed ports, all
 /// accepted: the same sockets in any namespace this builds.
 fn pairs(ns: &NetNs) -> Vec<Box<dyn Send>> {
-    ns.run(|| {
+    pairs_on(ns, 5000, [41001, 41002])
+}
+
+/// A listener on 127.0.0.1:`port` and two clients bound to `clients`, all
+/// accepted.
+fn pairs_on(ns: &NetNs, port: u16, clients: [u16; 2]) -> Vec<Box<dyn Send>> {
+    ns.run(move || {
         use socket2::{Domain, Socket, Type};
-        let l = listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap();
+        let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let l = listener(to, 8, None).unwrap();
         let mut held: Vec<Box<dyn Send>> = Vec::new();
-        for port in [41001u16, 41002] {
+        for port in clients {
             let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
             let from: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
             c.bind(&from.into()).unwrap();
-            c.connect(&"127.0.0.1:5000".parse::<SocketAddr>().unwrap().into())
-                .unwrap();
+            c.connect(&to.into()).unwrap();
             let (s, _) = l.accept().unwrap();
             held.push(Box::new(TcpStream::from(c)));
             held.push(Box::new(s));
@@ -36,30 +42,20 @@ fn pairs(ns: &NetNs) -> Vec<Box<dyn Send>> {
 #[test]
 fn kill_closes_what_the_filter_selects_like_ss() {
     require_privileged!();
-    require_tool!("/usr/bin/ss");
+    let oracle = require_oracle!();
     let (ours_ns, theirs_ns) = (NetNs::new().unwrap(), NetNs::new().unwrap());
     let _a = pairs(&ours_ns);
     let _b = pairs(&theirs_ns);
     let args = ["-tnK", "dport", "=", ":5000"];
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .arg("-N")
-        .arg(ours_ns.path())
-        .args(args)
-        .output()
-        .unwrap();
+    let ours = run_tool(&ours_ns, &rss_bin(), &args, &[], Out::Piped);
+    let theirs = run_tool(&theirs_ns, &oracle, &args, &[], Out::Piped);
+    // Both clients were shown as closed, byte for byte as ss 7.1 shows them ...
+    assert_eq!(ours.code, Some(0), "{}", ours.stderr);
+    assert_eq!(ours.stdout.lines().count(), 3, "{}", ours.stdout);
     assert!(
-        out.status.success(),
+        ours == theirs,
         "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ours = String::from_utf8(out.stdout).unwrap();
-    let theirs = theirs_ns.ss(&args);
-    // Both clients were shown as closed ...
-    assert_eq!(normalize(&ours).len(), 3, "{ours}");
-    assert_eq!(
-        normalize(&ours),
-        normalize(&theirs),
-        "--- rss:\n{ours}--- ss:\n{theirs}"
+        common::describe(&args, Out::Piped, &ours, &theirs)
     );
     // ... and are gone; the server sides got a reset and closed too: only
     // the listener is left.
@@ -130,34 +126,49 @@ fn events_report_each_destroyed_socket() {
     let ns = NetNs::new().unwrap();
     let (mut child, mut out) = spawn_events(&ns, &["-tEn", "-a"]);
     let pid = child.id() as i32;
-    // A watchdog: a hung test must not hang CI.
+    // A watchdog: a hung test must not hang CI. A liveness bound: rss
+    // subscribes, and the header and five event rows arrive, within a
+    // generous 60 s. Called off before the child is reaped (its pid may be
+    // reused after that); a panic of the test kills the child at once.
+    let (call_off, dog_rx) = std::sync::mpsc::channel::<()>();
     let dog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(30));
-        // SAFETY: signalling our own child by pid.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        if dog_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            // SAFETY: signalling our own child by pid, not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
     });
-    // As ss, the header comes with the first event: give rss time to
-    // subscribe.
-    std::thread::sleep(Duration::from_millis(500));
+    // As ss, the header comes with the first event: wait until the kernel
+    // lists rss's subscription (a sock_diag socket joined to a destroy
+    // group in the namespace); a liveness wait, generous for a busy machine.
+    let diag_ns = sockdiag::NetNs::from_path(ns.path()).unwrap();
+    let subscribed = testkit::wait_until(Duration::from_secs(30), || {
+        sockdiag::Query::netlink()
+            .dump_in(&diag_ns)
+            .unwrap()
+            .flatten()
+            .any(|s| {
+                matches!(s.local, sockdiag::Endpoint::Netlink { protocol: 4, .. })
+                    && s.netlink().is_some_and(|n| !n.groups.is_empty())
+            })
+    });
+    assert!(subscribed, "rss -E did not subscribe within 30 s");
     let held = pairs(&ns);
-    let closed = std::time::Instant::now();
     drop(held);
     let header = read_line_within(&mut out, "the header");
     assert!(header.starts_with("State"), "{header}");
     let mut rows = Vec::new();
+    // Piped, each row is flushed as it happens: block-buffered rows would
+    // stay in rss's buffer until the watchdog's SIGKILL discards them, and
+    // the reads would end in "rss -E ended before …".
     while rows.len() < 5 {
         rows.push(read_line_within(&mut out, "an event row"));
-        if rows.len() == 1 {
-            // Piped, each row is flushed as it happens: no block buffering.
-            let late = closed.elapsed();
-            assert!(late < Duration::from_secs(1), "first event after {late:?}");
-        }
     }
     let _ = child.kill();
     let mut rest = String::new();
     let _ = out.read_to_string(&mut rest);
+    let _ = call_off.send(());
+    dog.join().unwrap();
     let _ = child.wait();
-    drop(dog);
     let text = rows.concat();
     // Two clients, two server sides, one listener: each once, as UNCONN.
     for want in ["127.0.0.1:41001", "127.0.0.1:41002", "0.0.0.0:*"] {
@@ -402,7 +413,9 @@ impl Named {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let name = format!("rss-test-{}-{tag}", std::process::id());
+        // The pid zero-padded: names of the same tag have the same length
+        // in every run of this binary.
+        let name = format!("rss-test-{:07}-{tag}", std::process::id());
         let st = Command::new("ip")
             .args(["netns", "attach", &name, &holder.id().to_string()])
             .status()
@@ -422,91 +435,138 @@ impl Drop for Named {
     }
 }
 
-/// Rows of an `--all-netns` table by namespace label, each normalized
-/// without its label; the header is checked and dropped.
-fn by_netns(text: &str) -> std::collections::BTreeMap<String, Vec<Vec<String>>> {
-    let mut map: std::collections::BTreeMap<String, Vec<Vec<String>>> = Default::default();
-    let rows = normalize(text);
-    assert_eq!(rows.first().map(|r| r[0].as_str()), Some("Netns"), "{text}");
-    for r in &rows[1..] {
-        map.entry(r[0].clone()).or_default().push(r[1..].to_vec());
-    }
-    map
+/// An `--all-netns` table split into its `Netns` column and the rest: rss
+/// writes each line as the label padded to the column's width and a blank,
+/// then the line of the table as `ss` would print it; the header (`Netns`)
+/// tells the width. Returns the width, the header's rest, and each row's
+/// label and rest (a detail line, led by a tab, has an empty label).
+fn strip_netns_column(text: &str) -> (usize, String, Vec<(String, String)>) {
+    let mut lines = text.split_inclusive('\n');
+    let header = lines.next().unwrap_or_default();
+    assert!(header.starts_with("Netns "), "no Netns column:\n{text}");
+    let width = "Netns".len()
+        + header["Netns".len()..]
+            .bytes()
+            .take_while(|&b| b == b' ')
+            .count()
+        - 1;
+    let cut = |l: &str| -> (String, String) {
+        assert!(
+            l.len() > width && l.as_bytes()[width] == b' ',
+            "a line without a Netns cell {width} wide: {l:?}\n{text}"
+        );
+        (
+            l[..width].trim_end().to_string(),
+            l[width + 1..].to_string(),
+        )
+    };
+    let (_, head) = cut(header);
+    (width, head, lines.map(cut).collect())
 }
 
-/// The ports of the `--all-netns` test's sockets: other tools' namespaces
-/// may hold 100k sockets, which this filter keeps the kernel from sending.
-const PORTS: &str = "( sport = :5000 or dport = :5000 or sport = :6000 or sport = :7000 )";
-
+/// `--all-netns`: for each namespace, its rows (the `Netns` column taken
+/// off, see [`strip_netns_column`]) are the bytes ss 7.1 prints in that
+/// namespace, piped and on 80- and 200-column terminals; the column is as
+/// wide as the longest namespace name.
 #[test]
 fn all_netns_lists_every_namespace_like_ss_n() {
     require_privileged!();
-    require_tool!("/usr/bin/ss");
+    let oracle = require_oracle!();
     require_tool!("ip");
+    // The same sockets (so the same column widths) in a namespace of a short
+    // name, one of a long name, and the host, on ports of this test only.
     let a = Named::new("a");
-    let b = Named::new("b");
-    let _pa = pairs(&a.ns);
-    let _lb =
-        b.ns.run(|| listener("127.0.0.1:6000".parse().unwrap(), 4, None).unwrap());
-    // A socket of the host namespace, on a port nobody else uses.
+    let long = Named::new(&"long".repeat(12));
+    let _pa = pairs_on(&a.ns, 29500, [29501, 29502]);
+    let _pl = pairs_on(&long.ns, 29500, [29501, 29502]);
     let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    // An unnamed namespace that only a process is in: --all-netns=pids.
-    let c = NetNs::new().unwrap();
-    let _lc = c.run(|| listener("127.0.0.1:7000".parse().unwrap(), 4, None).unwrap());
-    let mut c_holder = c.command("sleep").arg("120").spawn().unwrap();
-
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns", "-tan", PORTS])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    // Other namespaces may come and go meanwhile: only ours are compared.
-    let map = by_netns(&text);
-    for n in [&a, &b] {
-        let ours = map.get(&n.name).cloned().unwrap_or_default();
-        let theirs = normalize(&n.ns.ss(&["-tanH", PORTS]));
-        assert!(!theirs.is_empty());
-        assert_eq!(ours, theirs, "netns {}:\n{text}\n{err}", n.name);
+    let hp = host.local_addr().unwrap().port();
+    let _hc = [
+        TcpStream::connect(("127.0.0.1", hp)).unwrap(),
+        TcpStream::connect(("127.0.0.1", hp)).unwrap(),
+    ];
+    let _hs = [host.accept().unwrap(), host.accept().unwrap()];
+    assert!(hp > 9999, "the host's port {hp} is not 5 digits like 29500");
+    let filter = format!("( sport = :29500 or dport = :29500 or sport = :{hp} or dport = :{hp} )");
+    let args = ["-tan", filter.as_str()];
+    for out in OUTPUTS {
+        let mut c = Command::new(rss_bin());
+        c.arg("--all-netns").args(args);
+        let ours = run_command(c, false, out);
+        assert_eq!(ours.code, Some(0), "{}", ours.stderr);
+        let (width, head, rows) = strip_netns_column(&ours.stdout);
+        // The column: as wide as the longest label (the long name; this
+        // test's namespaces are the only ones with so long a name), every
+        // cell padded to it.
+        assert_eq!(width, long.name.len(), "{}", ours.stdout);
+        for (n, ns) in [
+            (&a.name, Some(&a.ns)),
+            (&long.name, Some(&long.ns)),
+            (&"host".to_string(), None),
+        ] {
+            // ss in the namespace (as `ss -N NAME` enters it), or here.
+            let mut c = match ns {
+                Some(ns) => ns.command(&oracle),
+                None => Command::new(&oracle),
+            };
+            c.args(args);
+            let theirs = run_command(c, false, out);
+            let mine: String = std::iter::once(head.clone())
+                .chain(rows.iter().filter(|(l, _)| l == n).map(|(_, r)| r.clone()))
+                .collect();
+            assert_eq!(
+                mine, theirs.stdout.text,
+                "netns {n} ({out:?}): rss --all-netns, Netns column taken off, \
+                 and ss 7.1 in that namespace differ; whole rss output:\n{}",
+                ours.stdout
+            );
+            assert_eq!(theirs.stdout.lines().count(), 6, "{}", theirs.stdout);
+        }
     }
-    // The host's other sockets change while other programs run: compare
-    // exactly only this test's host connection (listener and both ends).
-    let port = host.local_addr().unwrap().port();
-    let _hc = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let _hs = host.accept().unwrap();
-    let filter = format!("( sport = :{port} or dport = :{port} )");
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns", "-tan", &filter])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let ss = Command::new("/usr/bin/ss")
-        .args(["-tanH", &filter])
-        .output()
-        .unwrap();
-    let theirs = normalize(&String::from_utf8_lossy(&ss.stdout));
-    assert_eq!(theirs.len(), 3, "{theirs:?}");
-    assert_eq!(by_netns(&text).get("host"), Some(&theirs), "{text}");
-    // The unnamed namespace only with =pids.
+
+    // An unnamed namespace that only a process is in: only with =pids,
+    // labelled pid:N.
+    let c = NetNs::new().unwrap();
+    let _pc = pairs_on(&c, 29500, [29501, 29502]);
+    let mut c_holder = c.command("sleep").arg("120").spawn().unwrap();
     let c_label = format!("pid:{}", c_holder.id());
-    assert!(!map.contains_key(&c_label), "{text}");
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["--all-netns=pids", "-tan", PORTS])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let map = by_netns(&text);
-    assert_eq!(
-        map.get(&c_label).cloned().unwrap_or_default(),
-        normalize(&c.ss(&["-tanH", PORTS])),
-        "{text}"
+    let pids = |scope: &str| {
+        let mut cmd = Command::new(rss_bin());
+        cmd.arg(scope)
+            .args(["-tan", "( sport = :29500 or dport = :29500 )"]);
+        let r = run_command(cmd, false, Out::Piped);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        strip_netns_column(&r.stdout)
+    };
+    let (_, _, rows) = pids("--all-netns");
+    assert!(!rows.iter().any(|(l, _)| *l == c_label), "{rows:?}");
+    let (_, head, rows) = pids("--all-netns=pids");
+    let mine: String = std::iter::once(head)
+        .chain(
+            rows.iter()
+                .filter(|(l, _)| *l == c_label)
+                .map(|(_, r)| r.clone()),
+        )
+        .collect();
+    let theirs = run_tool(
+        &c,
+        &oracle,
+        &["-tan", "( sport = :29500 or dport = :29500 )"],
+        &[],
+        Out::Piped,
     );
+    assert_eq!(mine, theirs.stdout.text, "{c_label}");
     // The named ones once each, under their names, not as pid:N.
     let holder_a = format!("pid:{}", a.holder.id());
-    assert!(!map.contains_key(&holder_a), "{text}");
-    assert!(map.contains_key(&a.name), "{text}");
+    assert!(!rows.iter().any(|(l, _)| *l == holder_a), "{rows:?}");
+    assert_eq!(
+        rows.iter().filter(|(l, _)| *l == a.name).count(),
+        5,
+        "{rows:?}"
+    );
 
     // JSON: the same sockets, each with a netns field.
+    const PORTS: &str = "( sport = :29500 or dport = :29500 )";
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
         .args(["--all-netns", "-tanj", PORTS])
         .output()
@@ -522,7 +582,7 @@ fn all_netns_lists_every_namespace_like_ss_n() {
     assert!(in_a.iter().all(|s| s["netid"] == "tcp"));
 
     // A namespace that cannot be entered is reported; the others still print.
-    let bad = format!("/run/netns/rss-test-{}-bad", std::process::id());
+    let bad = format!("/run/netns/rss-test-{:07}-bad", std::process::id());
     std::fs::write(&bad, b"").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rss"))
         .args(["--all-netns", "-tan", PORTS])
@@ -534,12 +594,17 @@ fn all_netns_lists_every_namespace_like_ss_n() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.lines().any(|l| l.starts_with(&format!(
-            "rss: netns rss-test-{}-bad: cannot enter",
+            "rss: netns rss-test-{:07}-bad: cannot enter",
             std::process::id()
         ))),
         "{err}"
     );
-    assert_eq!(by_netns(&text)[&a.name].len(), 5, "{text}");
+    let (_, _, rows) = strip_netns_column(&text);
+    assert_eq!(
+        rows.iter().filter(|(l, _)| *l == a.name).count(),
+        5,
+        "{text}"
+    );
     let _ = c_holder.kill();
     let _ = c_holder.wait();
 }

@@ -1,4 +1,4 @@
-//! rss without privileges (issue #13): run as `nobody` through
+//! rss without privileges: run as `nobody` through
 //! `setpriv --reuid=65534 --regid=65534 --clear-groups` (util-linux), with
 //! no capabilities.
 //!
@@ -8,7 +8,8 @@
 //!   others;
 //! - `-N` says what it needs.
 //!
-//! The README's "Privileges" table documents every feature's needs.
+//! The table under "Without privileges" in `docs/privileges.md` documents
+//! every feature's needs.
 
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;

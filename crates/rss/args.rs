@@ -349,7 +349,12 @@ pub struct Config {
     pub missing: Vec<Missing>,
     /// The namespace.
     pub netns: Namespace,
-    /// The filter expression (after the state words and `-F`'s file).
+    /// The filter expression (after the state words and `-F`'s file),
+    /// parsed.
+    pub filter_expr: Option<sockdiag::Expr>,
+    /// The filter compiled for the caller's namespace; `None` under `-N` and
+    /// `--all-netns`, where it is compiled once per namespace, in it
+    /// (`plan::filter_in`).
     pub filter: Option<sockdiag::Filter>,
     /// The expression's words, for resolving names again inside `-N`'s namespace.
     pub filter_words: Vec<String>,
@@ -738,20 +743,26 @@ impl Config {
         // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
         let mut words: Vec<String> = rest
             .iter()
-            .flat_map(|w| sockdiag::ss_conventions::split_words(w))
+            .flat_map(|w| sockdiag::ss::split_words(w))
             .collect();
         if let Some(path) = &args.filter_file {
             words.extend(filter::read_filter_file(path)?);
         }
-        // Under -N, interface names belong to that namespace: check the
-        // syntax here and let `run` resolve `dev` names inside it.
-        let expr = if args.net.is_some() || args.all_netns.is_some() {
+        // Under -N, interface names and the local port range belong to that
+        // namespace: check the syntax here, and let `plan::filter_in`
+        // resolve `dev` names and compile the filter inside it.
+        let elsewhere = args.net.is_some() || args.all_netns.is_some();
+        let usage = |e: sockdiag::FilterError| UsageError(format!("filter: {e}"));
+        let expr = if elsewhere {
             sockdiag::filter::parse_with(&words, &filter::NsResolver::SyntaxOnly)
-                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
         } else {
-            sockdiag::Filter::parse(&words)
+            sockdiag::filter::parse_with(&words, &sockdiag::filter::SystemResolver)
         }
-        .map_err(|e| UsageError(format!("filter: {e}")))?;
+        .map_err(usage)?;
+        let compiled = match &expr {
+            Some(e) if !elsewhere => Some(sockdiag::Filter::new(e.clone()).map_err(usage)?),
+            _ => None,
+        };
         let default_selection = sel.do_default;
         if sel.do_default {
             if state_filter.is_empty() {
@@ -806,7 +817,8 @@ impl Config {
             states: sel.states,
             missing: sel.missing,
             netns,
-            filter: expr,
+            filter_expr: expr,
+            filter: compiled,
             filter_words: words,
             default_selection,
             args,

@@ -20,16 +20,15 @@
 //! system failure (namespace, netlink) exits with 1.
 
 use std::ffi::OsString;
-use std::fs::File;
 use std::hint::black_box;
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, FromArgMatches, Parser, ValueHint};
 
-use sockdiag::bench_support::{parse_proc_line, proc_file_name};
+use sockdiag::bench_support::{ProcRows, proc_file_name};
 use sockdiag::{Connection, Error, Family, InetFamilies, NetNs, Query, States, Table, Tables};
 
 use crate::exit::{EXIT_FAILURE, EXIT_OK};
@@ -373,8 +372,8 @@ fn measure(opts: &Options) -> Result<Vec<Row>, Error> {
             }
         };
         for &family in families {
-            if let Some(file) = proc_file_name(table.parser(), family) {
-                rows.push(bench_proc(netns.as_ref(), table, family, file, opts)?);
+            if proc_file_name(table.parser(), family).is_some() {
+                rows.push(bench_proc(netns.as_ref(), table, family, opts)?);
             }
         }
     }
@@ -433,11 +432,11 @@ fn bench_proc(
     netns: Option<&NetNs>,
     table: BenchTable,
     family: Family,
-    file: &str,
     opts: &Options,
 ) -> Result<Row, Error> {
-    let path = PathBuf::from("/proc/thread-self/net").join(file);
-    let display = PathBuf::from("/proc/net").join(file);
+    let opened = ProcRows::open(table.parser(), family, netns);
+    let display =
+        PathBuf::from("/proc/net").join(proc_file_name(table.parser(), family).unwrap_or_default());
     let mut row = Row {
         table: table.name(),
         source: display.display().to_string(),
@@ -447,15 +446,8 @@ fn bench_proc(
         times: Vec::with_capacity(opts.runs),
         unsupported: None,
     };
-    let opened = match netns {
-        None => File::open(&path),
-        Some(ns) => {
-            let p = path.clone();
-            ns.run(move || File::open(p))?
-        }
-    };
-    let mut f = match opened {
-        Ok(f) => f,
+    let mut rows = match opened {
+        Ok(rows) => rows,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             row.unsupported = Some("no such file".into());
             return Ok(row);
@@ -468,46 +460,20 @@ fn bench_proc(
         }
     };
     let tables = table.tables();
-    let mut line = String::new();
     for _ in 0..opts.runs {
         let start = Instant::now();
-        f.seek(SeekFrom::Start(0)).map_err(|source| Error::File {
-            path: display.clone(),
-            source,
-        })?;
-        let mut reader = BufReader::with_capacity(64 * 1024, &mut f);
-        let (mut sockets, mut bytes, mut lineno) = (0u64, 0u64, 0usize);
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).map_err(|source| Error::File {
-                path: display.clone(),
-                source,
-            })?;
-            if n == 0 {
-                break;
-            }
-            lineno += 1;
-            bytes += n as u64;
-            match parse_proc_line(table.parser(), family, &line) {
-                Ok(Some(s))
-                    if tables.contains(s.netid.bit()) && opts.states.contains(s.state.bit()) =>
-                {
-                    black_box(&s);
-                    sockets += 1;
-                }
-                Ok(_) => {}
-                Err(reason) => {
-                    return Err(Error::Proc {
-                        path: display.clone(),
-                        line: lineno,
-                        reason,
-                    });
-                }
+        rows.rewind()?;
+        let mut sockets = 0u64;
+        for s in &mut rows {
+            let s = s?;
+            if tables.contains(s.netid.bit()) && opts.states.contains(s.state.bit()) {
+                black_box(&s);
+                sockets += 1;
             }
         }
         row.times.push(start.elapsed());
         row.sockets = sockets;
-        row.bytes = bytes;
+        row.bytes = rows.bytes();
     }
     row.times.sort_unstable();
     Ok(row)

@@ -55,8 +55,8 @@ pub const ABOUT: &str =
     about = ABOUT,
     after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
                   connection), 2 bad usage, 3 the system refused.\n\
-                  Thresholds: every rule's threshold has an option below; see the README \
-                  (\"rss doctor\") for what each means."
+                  Thresholds: every rule's threshold has an option below; see docs/guide.md \
+                  (\"Kinds and thresholds\") for what each means."
 )]
 struct Args {
     /// Filter, as for rss itself (`state established`, `dport = :5000`, ...).
@@ -292,7 +292,7 @@ fn ns_path(n: &OsString) -> Result<PathBuf, Failure> {
 }
 
 fn build_query(args: &Args) -> Result<Query, Failure> {
-    let words = sockdiag::ss_conventions::split_words(&args.filter.join(" "));
+    let words = sockdiag::ss::split_words(&args.filter.join(" "));
     let mut states = States::ALL;
     let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| Failure::Usage(e.0))?;
     let mut q = Query::new(args.tables()).states(states);
@@ -515,16 +515,12 @@ fn socket_line(s: &SocketRef) -> String {
     )
 }
 
-/// The library's state names as `ss` prints them.
+/// A state's name from the library ([`State::name`]) as `ss` prints it.
 fn state_word(name: &str) -> String {
-    match name {
-        "established" => "ESTAB".into(),
-        "unconn" => "UNCONN".into(),
-        "fin_wait1" => "FIN-WAIT-1".into(),
-        "fin_wait2" => "FIN-WAIT-2".into(),
-        "new_syn_recv" => "SYN-RECV".into(),
-        n => n.to_ascii_uppercase().replace('_', "-"),
-    }
+    State::from_name(name).map_or_else(
+        || name.to_ascii_uppercase(),
+        |st| sockdiag::ss::state_label(st).to_string(),
+    )
 }
 
 fn write_wrapped(out: &mut dyn Write, lead: &str, text: &str) -> io::Result<()> {
@@ -555,6 +551,9 @@ mod conn {
     #[derive(Serialize)]
     struct End {
         socket: SocketRef,
+        /// The socket's state, `None` when that end is not visible.
+        #[serde(skip)]
+        state: Option<State>,
         namespace: Option<String>,
         /// Recv-Q in each sample.
         recv_q: Vec<u32>,
@@ -718,6 +717,7 @@ mod conn {
         let t = tracks.iter().find(|t| t.key == key);
         End {
             socket: SocketRef::of(s),
+            state: Some(s.state),
             namespace: side.ns.map(|p| p.display().to_string()),
             recv_q: t.map_or_else(|| vec![s.recv_q], |t| t.values(|s| s.recv_q)),
             send_q: t.map_or_else(|| vec![s.send_q], |t| t.values(|s| s.send_q)),
@@ -767,13 +767,14 @@ mod conn {
         !v.is_empty() && v.iter().all(|&b| b > fin)
     }
 
-    /// The FIN's sequence number counted in a queue (see diagnose::rules).
-    fn fin_in_send(state: &str) -> u32 {
-        u32::from(matches!(state, "fin_wait1" | "last_ack" | "closing"))
+    /// The FIN's sequence number counted in a queue ([`State::fin_in_send_q`],
+    /// [`State::fin_in_recv_q`]); none for an end not visible.
+    fn fin_in_send(state: Option<State>) -> u32 {
+        state.map_or(0, State::fin_in_send_q)
     }
 
-    fn fin_in_recv(state: &str) -> u32 {
-        u32::from(matches!(state, "close_wait" | "last_ack" | "closing"))
+    fn fin_in_recv(state: Option<State>) -> u32 {
+        state.map_or(0, State::fin_in_recv_q)
     }
 
     fn checks(client: Option<End>, server: Option<End>) -> Connection {
@@ -786,7 +787,7 @@ mod conn {
                 }
             })
         };
-        let state = |e: &Option<End>| e.as_ref().map_or(String::new(), |e| e.socket.state.clone());
+        let state = |e: &Option<End>| e.as_ref().and_then(|e| e.state);
         let (cs, ss) = (state(&client), state(&server));
         let c_send = get(&client, true);
         let s_recv = get(&server, false);
@@ -814,26 +815,26 @@ mod conn {
                     stuck,
                 });
             };
-        let n = last(&c_send).saturating_sub(fin_in_send(&cs));
+        let n = last(&c_send).saturating_sub(fin_in_send(cs));
         add(
             1,
             "did the client's kernel send it?",
             "client.send_q",
             c_send.clone(),
-            fin_in_send(&cs),
+            fin_in_send(cs),
             format!(
                 "{n} byte(s) written by the client are not acknowledged by the server's kernel \
                  (Send-Q): not sent yet (zero window) or lost on the way"
             ),
             "yes: the client's Send-Q is empty, everything it wrote was acknowledged".into(),
         );
-        let n = last(&s_recv).saturating_sub(fin_in_recv(&ss));
+        let n = last(&s_recv).saturating_sub(fin_in_recv(ss));
         add(
             2,
             "did the server's kernel receive it?",
             "server.recv_q",
             s_recv.clone(),
-            fin_in_recv(&ss),
+            fin_in_recv(ss),
             format!(
                 "yes, and {n} byte(s) wait in the server's Recv-Q: the server application has \
                  not read them"
@@ -846,13 +847,13 @@ mod conn {
                 "the server's Recv-Q is empty: whatever arrived was read by the application".into()
             },
         );
-        let n = last(&s_send).saturating_sub(fin_in_send(&ss));
+        let n = last(&s_send).saturating_sub(fin_in_send(ss));
         add(
             3,
             "did the server answer?",
             "server.send_q",
             s_send.clone(),
-            fin_in_send(&ss),
+            fin_in_send(ss),
             format!(
                 "the server wrote an answer and {n} byte(s) of it are not acknowledged by the \
                  client's kernel (Send-Q)"
@@ -861,13 +862,13 @@ mod conn {
              nothing, see its application)"
                 .into(),
         );
-        let n = last(&c_recv).saturating_sub(fin_in_recv(&cs));
+        let n = last(&c_recv).saturating_sub(fin_in_recv(cs));
         add(
             4,
             "did the client receive it?",
             "client.recv_q",
             c_recv.clone(),
-            fin_in_recv(&cs),
+            fin_in_recv(cs),
             format!(
                 "yes, and {n} byte(s) of the answer wait in the client's Recv-Q: the client \
                  application has not read them"
@@ -916,6 +917,7 @@ mod conn {
                 cookie: None,
                 processes: Vec::new(),
             },
+            state: None,
             namespace: None,
             recv_q: Vec::new(),
             send_q: Vec::new(),
@@ -934,7 +936,8 @@ mod conn {
             || "no process".to_string(),
             |p| format!("{:?} pid {}", p.command, p.pid),
         );
-        format!("{}, {p}", state_word(&e.socket.state))
+        let state = e.state.map_or("UNKNOWN", sockdiag::ss::state_label);
+        format!("{}, {p}", state)
     }
 
     fn values(v: &[u32]) -> String {
@@ -1021,6 +1024,50 @@ mod conn {
         writeln!(out)?;
         write_wrapped(out, "  verdict: ", &c.verdict)?;
         Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn end(state: State, recv_q: &[u32], send_q: &[u32]) -> End {
+            End {
+                socket: SocketRef::of(&Socket::new(Table::Tcp, sockdiag::Family::Inet, state)),
+                state: Some(state),
+                namespace: None,
+                recv_q: recv_q.to_vec(),
+                send_q: send_q.to_vec(),
+            }
+        }
+
+        #[test]
+        fn a_fin_in_a_queue_is_no_stuck_byte() {
+            // The client closed (its FIN unacknowledged in Send-Q), the
+            // server has not read the end of file (the FIN in Recv-Q).
+            let c = checks(
+                Some(end(State::FinWait1, &[0, 0], &[1, 1])),
+                Some(end(State::CloseWait, &[1, 1], &[0, 0])),
+            );
+            assert_eq!(c.stuck_at, None);
+            assert!(c.checks[1].answer.starts_with("only the client's FIN"));
+            // The same byte counts in states without a FIN there.
+            let c = checks(
+                Some(end(State::Established, &[0, 0], &[1, 1])),
+                Some(end(State::Established, &[1, 1], &[0, 0])),
+            );
+            assert_eq!(c.stuck_at, Some("client.send_q"));
+            // LAST-ACK holds both: the peer's FIN read or not, and its own.
+            let c = checks(
+                Some(end(State::FinWait2, &[0, 0], &[0, 0])),
+                Some(end(State::LastAck, &[1, 1], &[1, 1])),
+            );
+            assert_eq!(c.stuck_at, None);
+            let c = checks(
+                Some(end(State::FinWait2, &[0, 0], &[0, 0])),
+                Some(end(State::LastAck, &[2, 2], &[0, 0])),
+            );
+            assert_eq!(c.stuck_at, Some("server.recv_q"));
+        }
     }
 }
 

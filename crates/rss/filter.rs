@@ -48,7 +48,7 @@ pub fn read_filter_file(path: &std::path::Path) -> Result<Vec<String>, UsageErro
         )));
     }
     let text = String::from_utf8(bytes).map_err(|_| fail(&"not a text file (invalid UTF-8)"))?;
-    Ok(sockdiag::ss_conventions::words_from_file_text(&text))
+    Ok(sockdiag::ss::words_from_file_text(&text))
 }
 
 /// How the CLI resolves the names in a filter under `-N` or `--all-netns`:

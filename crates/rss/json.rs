@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use sockdiag::{Socket, Table};
 
-/// The optional fields a command line asked for (README: "fields that the
+/// The optional fields a command line asked for (docs/guide.md, "JSON": "fields that the
 /// request did not ask for ... are absent"); each is the `ss` option that
 /// prints it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

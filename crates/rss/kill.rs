@@ -40,7 +40,7 @@ pub fn refusal(config: &Config) -> Option<String> {
     if config.args.kill_all {
         return None;
     }
-    if config.filter.as_ref().is_some_and(|f| narrows(f.expr())) {
+    if config.filter_expr.as_ref().is_some_and(narrows) {
         return None;
     }
     Some(

@@ -4,7 +4,8 @@
 
 use std::io;
 
-use sockdiag::{Extensions, InetFamilies, NetNs, Query};
+use sockdiag::filter::FilterContext;
+use sockdiag::{Extensions, Filter, FilterError, InetFamilies, NetNs, Query};
 
 use crate::args::{Config, Missing};
 use crate::filter::NsResolver;
@@ -82,17 +83,35 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
     }
 }
 
+/// The filter of `config` for namespace `ns`: its words parsed again with
+/// that namespace's interface names, and compiled once, in that
+/// namespace's context (its local port range), which a dump in `ns` then
+/// keeps.
+pub(crate) fn filter_in(config: &Config, ns: &NetNs) -> Result<Option<Filter>, FilterError> {
+    if config.filter_expr.is_none() {
+        return Ok(None);
+    }
+    let Some(expr) = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))?
+    else {
+        return Ok(None);
+    };
+    let ctx = if expr.needs_context() {
+        ns.run(FilterContext::current).unwrap_or_default()
+    } else {
+        FilterContext::default()
+    };
+    Filter::in_context(expr, ctx).map(Some)
+}
+
 /// The query of `config` for namespace `ns`: interface names in the filter
 /// are that namespace's.
 pub(crate) fn query_in(config: &Config, ns: &NetNs) -> Result<Query, sockdiag::Error> {
     let mut c = config.clone();
-    if config.filter.is_some() {
-        c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
-            .and_then(|e| e.map(sockdiag::Filter::new).transpose())
-            .map_err(|e| sockdiag::Error::Io {
-                context: "resolving the filter in the namespace",
-                source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
-            })?;
+    if config.filter_expr.is_some() {
+        c.filter = filter_in(config, ns).map_err(|e| sockdiag::Error::Io {
+            context: "resolving the filter in the namespace",
+            source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
+        })?;
     }
     Ok(build_query(&c))
 }
@@ -122,5 +141,43 @@ pub(crate) fn missing_note(m: Missing) -> String {
             "rss: {}: the kernel has a diag module for it, but rss cannot show these sockets yet",
             m.name()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+
+    /// Under `-N` the filter is parsed, not compiled, with the command line,
+    /// and compiled once, in the namespace: in its local port range, which
+    /// is what a dump there judges `autobound` by, so the dump has nothing to
+    /// compile again.
+    #[test]
+    fn a_filter_for_another_namespace_is_compiled_once_in_it() {
+        testkit::require_privileged!();
+        let ns = testkit::NetNs::new().unwrap();
+        ns.sysctl("net.ipv4.ip_local_port_range", "40000 40009")
+            .unwrap();
+        let netns = NetNs::from_path(ns.path()).unwrap();
+        let argv = ["rss", "-tn", "-N", "elsewhere", "autobound"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        let config = Config::parse(argv).unwrap();
+        assert!(config.filter_expr.is_some());
+        assert!(
+            config.filter.is_none(),
+            "compiled before its namespace is known"
+        );
+        assert_ne!(
+            FilterContext::current().local_port_range(),
+            (40000, 40009),
+            "the caller's range must differ for this test to mean anything"
+        );
+        let filter = filter_in(&config, &netns).unwrap().unwrap();
+        assert_eq!(filter.context().local_port_range(), (40000, 40009));
+        assert!(filter.bytecode().is_some());
     }
 }

@@ -7,10 +7,9 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, S
 
 use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};
-use crate::filter::NsResolver;
 use crate::json::JsonWriter;
-use crate::plan::missing_note;
 pub use crate::plan::{build_query, json_asked, render_options};
+use crate::plan::{filter_in, missing_note};
 use crate::render::{Names, TableRenderer};
 
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
@@ -27,22 +26,58 @@ fn names_in(ns: &NetNs, numeric: bool) -> Names {
     let mut names = Names::new(numeric);
     let seen = ns.run(|| {
         let v = crate::sys::interfaces();
-        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
-        (v, range)
+        (v, sockdiag::host::local_port_range())
     });
     if let Ok((ifaces, range)) = seen {
         for (i, n) in ifaces {
             names.set_ifname(i, &n);
         }
-        let mut it = range
-            .iter()
-            .flat_map(|r| r.split_whitespace())
-            .filter_map(|w| w.parse::<u16>().ok());
-        if let (Some(lo), Some(hi)) = (it.next(), it.next()) {
+        if let Some((lo, hi)) = range {
             names.set_ephemeral_range(lo, hi);
         }
     }
     names
+}
+
+/// What ss 7.1 writes on stderr when it cannot open a `NETLINK_SOCK_DIAG`
+/// socket: `Cannot open netlink socket: ERROR` (libnetlink's `perror`) for
+/// each table it then reads from /proc/net, in its order: netlink and
+/// packet (only when the states include CLOSE), unix, raw, udp, then tcp
+/// (none when `TCPDIAG_FILE` replaces the dump).
+fn no_netlink_notes(
+    config: &Config,
+    netns: Option<&sockdiag::NetNs>,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let opened = match netns {
+        Some(ns) => Connection::in_netns(ns),
+        None => Connection::new(),
+    };
+    let Err(sockdiag::Error::Open(e)) = opened else {
+        return Ok(());
+    };
+    let reason = io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EPERM));
+    let reason = reason.to_string();
+    // Rust appends " (os error N)"; libc's strerror does not.
+    let reason = reason.split(" (os error").next().unwrap_or(&reason);
+    let (t, close) = (
+        config.tables,
+        config.states.contains(sockdiag::States::CLOSE),
+    );
+    let inet = config.v4 || config.v6;
+    let replay = std::env::var_os("TCPDIAG_FILE").is_some();
+    let tables = [
+        t.contains(sockdiag::Tables::NETLINK) && close,
+        t.intersects(sockdiag::Tables::PACKET) && close,
+        t.intersects(sockdiag::Tables::UNIX),
+        t.contains(sockdiag::Tables::RAW) && inet,
+        t.contains(sockdiag::Tables::UDP) && inet,
+        t.contains(sockdiag::Tables::TCP) && inet && !replay,
+    ];
+    for _ in tables.iter().filter(|&&on| on) {
+        writeln!(err, "Cannot open netlink socket: {reason}")?;
+    }
+    Ok(())
 }
 
 pub(crate) fn execute(
@@ -52,13 +87,11 @@ pub(crate) fn execute(
 ) -> Result<(), Failure> {
     if config.args.context || config.args.contexts {
         // As ss: without SELinux, -Z/-z is an error before anything else.
-        return Err(Failure::Refused(
-            if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-                "SELinux security contexts (-Z/-z) are not supported".into()
-            } else {
-                "SELinux is not enabled.".into()
-            },
-        ));
+        return Err(Failure::Refused(if sockdiag::host::selinux_enabled() {
+            "SELinux security contexts (-Z/-z) are not supported".into()
+        } else {
+            "SELinux is not enabled.".into()
+        }));
     }
     if config.args.kill {
         // Before anything is opened: a refused -K closes nothing.
@@ -72,11 +105,9 @@ pub(crate) fn execute(
     let netns = open_netns(&config.netns)?;
     let resolved;
     let config = match &netns {
-        Some(ns) if config.filter.is_some() => {
+        Some(ns) if config.filter_expr.is_some() => {
             let mut c = config.clone();
-            c.filter = sockdiag::filter::parse_with(&config.filter_words, &NsResolver::In(ns))
-                .and_then(|e| e.map(sockdiag::Filter::new).transpose())
-                .map_err(|e| Failure::Usage(format!("filter: {e}")))?;
+            c.filter = filter_in(config, ns).map_err(|e| Failure::Usage(format!("filter: {e}")))?;
             resolved = c;
             &resolved
         }
@@ -109,6 +140,9 @@ pub(crate) fn execute(
     let query = build_query(config);
     // Without a NETLINK_SOCK_DIAG socket every table comes from /proc/net.
     let mut conn = Connection::open(netns.as_ref())?;
+    if !conn.has_netlink() && a.diag.is_none() && !a.events {
+        no_netlink_notes(config, netns.as_ref(), err)?;
+    }
     if let Some(path) = &a.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
@@ -222,7 +256,7 @@ pub(crate) fn execute(
 /// against 30; ss 7.1: 52 MiB), while `-tlnp` keeps its first pass (5 MiB,
 /// where recording every socket took 25 MiB).
 fn narrow_selection(config: &Config) -> bool {
-    config.filter.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
+    config.filter_expr.is_some() || !config.states.contains(sockdiag::States::ESTABLISHED)
 }
 
 /// `-E`: print each destroyed socket as the kernel reports it, until

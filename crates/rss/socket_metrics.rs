@@ -1,9 +1,11 @@
 //! What `--watch` and `rss top` follow of a socket between two samples:
-//! its queues and counters, their rates, and the words they are shown with.
+//! its queues and counters, their rates, and the words they are shown with
+//! (a socket's ends and state are `ss`'s, from [`sockdiag::ss`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sockdiag::{Endpoint, Socket};
+use sockdiag::Socket;
+use sockdiag::ss::{Address, Side};
 
 /// The values of a socket that `--watch` and `rss top` follow.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -67,31 +69,14 @@ impl Rates {
     }
 }
 
-/// An endpoint as one word: `addr:port` (IPv6 in brackets), a unix name
-/// or `*`.
-pub fn endpoint_text(e: &Endpoint) -> String {
-    match e {
-        Endpoint::Inet { addr, port } => {
-            let p = if *port == 0 {
-                "*".to_string()
-            } else {
-                port.to_string()
-            };
-            match addr {
-                std::net::IpAddr::V4(a) => format!("{a}:{p}"),
-                std::net::IpAddr::V6(a) => format!("[{a}]:{p}"),
-            }
-        }
-        Endpoint::Unix { name, inode } => match name.view() {
-            sockdiag::UnixNameRef::Unnamed => format!("* {inode}"),
-            _ => name.to_string(),
-        },
-        Endpoint::Packet { protocol, ifindex } => format!("proto {protocol:#x} if {ifindex}"),
-        Endpoint::Netlink {
-            protocol, portid, ..
-        } => format!("{protocol}/{portid}"),
-        _ => "*".into(),
-    }
+/// The `side` end of `s` as `ss -n` prints it ([`sockdiag::ss`]), with
+/// interface names as this process sees them (`ifN` for an index without
+/// a name).
+pub fn end_text(s: &Socket, side: Side) -> String {
+    Address::of(s, side, &mut |i| {
+        crate::sys::interface_name(i).unwrap_or_else(|| format!("if{i}"))
+    })
+    .to_string()
 }
 
 /// A byte count as ss prints sizes: `512`, `1.5K`, `2.0M`, `3.1G`.

@@ -34,8 +34,9 @@ use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};
 use crate::namespaces::{prefix_lines, targets};
 use crate::plan::{build_query, query_in, render_options};
-use crate::render::{TableRenderer, netid_name, state_name};
-use crate::socket_metrics::{Metrics, Rates, endpoint_text, human, utc_text};
+use crate::render::{TableRenderer, netid_name};
+use crate::socket_metrics::{Metrics, Rates, end_text, human, utc_text};
+use sockdiag::ss::{Side, state_label};
 
 /// A socket in both samples whose state, queues or counters moved.
 #[derive(Debug, Clone)]
@@ -85,9 +86,9 @@ fn who(s: &Socket) -> String {
     format!(
         "{:<5} {:<10} {:<22} {:<22}",
         netid_name(s.netid),
-        state_name(s.state),
-        endpoint_text(&s.local),
-        endpoint_text(&s.peer)
+        state_label(s.state),
+        end_text(s, Side::Local),
+        end_text(s, Side::Peer)
     )
 }
 
@@ -107,8 +108,8 @@ pub fn change_lines(delta: &Delta<'_>) -> Vec<String> {
         if c.before.state != c.after.state {
             what += &format!(
                 " state {}->{}",
-                state_name(c.before.state),
-                state_name(c.after.state)
+                state_label(c.before.state),
+                state_label(c.after.state)
             );
         }
         if m0.recv_q != m1.recv_q {

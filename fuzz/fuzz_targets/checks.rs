@@ -9,22 +9,13 @@ use std::net::IpAddr;
 use std::os::unix::ffi::OsStringExt;
 
 use rss::render::{RenderOptions, TableRenderer};
+use sockdiag::decode::Message;
 use sockdiag::filter::{FilterContext, audit, parse_with, run_bytecode};
-use sockdiag::ss_conventions::words_from_file_text;
+use sockdiag::ss::words_from_file_text;
 use sockdiag::{Family, Socket, Table};
 
-pub const TABLES: [Table; 10] = [
-    Table::Tcp,
-    Table::Udp,
-    Table::Raw,
-    Table::Mptcp,
-    Table::UnixStream,
-    Table::UnixDgram,
-    Table::UnixSeqpacket,
-    Table::PacketRaw,
-    Table::PacketDgram,
-    Table::Netlink,
-];
+/// Every table (the first byte of a `procnet` input picks one by index).
+pub const TABLES: [Table; 10] = Table::ALL;
 
 pub const FAMILIES: [Family; 2] = [Family::Inet, Family::Inet6];
 
@@ -49,8 +40,13 @@ pub fn sockets(bytes: &[u8]) -> Vec<Socket> {
     let mut out = Vec::new();
     let wrapped = message(bytes);
     for t in TABLES {
-        let _ = sockdiag::bench_support::decode_datagram(t, bytes, |s| out.push(s));
-        let _ = sockdiag::bench_support::decode_datagram(t, &wrapped, |s| out.push(s));
+        for datagram in [bytes, &wrapped[..]] {
+            for m in sockdiag::decode::decode_datagram(t, datagram) {
+                if let Ok(Message::Socket(s)) = m {
+                    out.push(s);
+                }
+            }
+        }
     }
     out
 }

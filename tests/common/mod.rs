@@ -217,72 +217,6 @@ pub fn rss(w: &World, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Fields whose value changes between two runs; the value is replaced by `*`.
-const VOLATILE_PREFIX: &[&str] = &[
-    "rtt:",
-    "rto:",
-    "ato:",
-    "minrtt:",
-    "rcv_rtt:",
-    "busy:",
-    "lastsnd:",
-    "lastrcv:",
-    "lastack:",
-    "rcv_space:",
-];
-/// Fields followed by a separate value token that changes between runs.
-const VOLATILE_PAIR: &[&str] = &["send", "pacing_rate", "delivery_rate"];
-/// Fields ss 6.1 does not print (REFERENCE §2).
-const NEWER_THAN_61: &[&str] = &["rcv_wnd:", "rehash:"];
-
-pub fn normalize(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        let mut fields: Vec<String> = Vec::new();
-        let mut toks = line.split_whitespace().peekable();
-        while let Some(t) = toks.next() {
-            if t == "usec_ts" || NEWER_THAN_61.iter().any(|p| t.starts_with(p)) {
-                continue;
-            }
-            if t == "Process" {
-                continue;
-            }
-            if t == "Address:PortProcess" {
-                fields.push("Address:Port".into());
-                continue;
-            }
-            if VOLATILE_PAIR.contains(&t) {
-                fields.push(format!("{t} *"));
-                toks.next();
-                continue;
-            }
-            if let Some(p) = VOLATILE_PREFIX.iter().find(|p| t.starts_with(**p)) {
-                fields.push(format!("{p}*"));
-                continue;
-            }
-            if let Some(rest) = t.strip_prefix("timer:(") {
-                let parts: Vec<&str> = rest.trim_end_matches(')').split(',').collect();
-                fields.push(format!(
-                    "timer:({},*,{})",
-                    parts[0],
-                    parts.get(2).unwrap_or(&"?")
-                ));
-                continue;
-            }
-            fields.push(t.to_string());
-        }
-        if fields.is_empty() {
-            continue;
-        }
-        // The tools' own netlink sockets: each sees itself.
-        if fields[0] == "nl" {
-            continue;
-        }
-        rows.push(fields);
-    }
-    rows
-}
-
 /// Runs rss in the world's namespace with extra environment.
 pub fn rss_env(w: &World, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let _g = spawn_lock();
@@ -311,26 +245,21 @@ pub const OUTPUTS: [Out; 3] = [Out::Piped, Out::Tty(80), Out::Tty(200)];
 
 /// What differs by nature between two runs of a socket tool, and only
 /// that: each item is masked in both outputs before they are compared
-/// byte for byte. README's "Differences from ss" lists the same.
+/// byte for byte. docs/differences.md lists the same.
 pub const MASKED: &[(&str, &str)] = &[
     (
         "own netlink socket",
-        "the row of the diag tool's own netlink socket (`nl`, local \
-         `tcpdiag:ss/PID`, `tcpdiag:rss/PID` or with -n `4:PID`), removed: \
-         each tool sees itself, with its own name, port id (which also \
-         places the row) and queue",
+        "the row of the diag tool's own netlink socket (a netlink row: \
+         `nl` or in a netlink-only table, local `tcpdiag:ss/PID`, \
+         `tcpdiag:rss/PID` or with -n `4:PID`), removed: each tool sees \
+         itself, with its own name, port id (which also places the row) \
+         and queue",
     ),
     (
         "netlink row order",
         "the order of netlink rows among themselves (compared sorted): the \
          kernel's netlink socket tables are hash tables shared by every \
          namespace, resized as other namespaces come and go",
-    ),
-    (
-        "diag kernel queue",
-        "Recv-Q of the kernel's diag socket (`tcpdiag:kernel`, \
-         `sock_diag:kernel`): it holds the request in flight of whichever \
-         tool is asking",
     ),
     (
         "timer expiry",
@@ -345,9 +274,12 @@ pub const MASKED: &[(&str, &str)] = &[
     ),
     (
         "trailing blanks",
-        "blanks at the end of lines, only in an output where an age or a \
-         timer expiry was masked: the free-form column is padded to its \
-         longest value, whose length those values change",
+        "the count of blanks ending a line, by at most the largest \
+         difference in length of the ages and timer expiries masked in one \
+         row of the two outputs (none when they have the same lengths): ss \
+         pads the last column of every row to its longest value, so a \
+         masked value one byte longer pads its own row one less, or, in \
+         the longest row, every other row one more",
     ),
     (
         "program name",
@@ -362,31 +294,128 @@ pub const MASKED: &[(&str, &str)] = &[
     (
         "cgroup2 notice",
         "ss 7.1's `Failed to find cgroup2 mount` line on stderr where no \
-         cgroup2 file system is mounted",
+         cgroup2 file system is mounted (a property of the test machine)",
     ),
 ];
 
-/// Replaces `len` bytes at `at` (a token and the blanks after it) by `*`
-/// padded to the same length, so that alignment is still compared.
-fn star(line: &mut String, at: usize, len: usize) {
-    line.replace_range(at..at + len, &format!("{:<len$}", "*"));
+/// A tool's stdout after [`MASKED`]: the text, and for each of its lines
+/// how many bytes the masked values on it had beyond their `*`.
+#[derive(Default)]
+pub struct Masked {
+    pub text: String,
+    removed: Vec<usize>,
+}
+
+impl Masked {
+    /// The bytes removed per row: a row is a line not starting with a tab
+    /// and the tab-led detail lines (`-i`, `-m`, `-e`) after it, which ss
+    /// renders as one token of its last column.
+    fn removed_per_row(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = Vec::new();
+        for (l, n) in self.text.split_inclusive('\n').zip(&self.removed) {
+            match rows.last_mut() {
+                Some(r) if l.starts_with('\t') => *r += n,
+                _ => rows.push(*n),
+            }
+        }
+        rows
+    }
+}
+
+/// Splits a line into what it shows and the count of blanks ending it.
+fn content_and_trail(l: &str) -> (&str, usize) {
+    let body = l.strip_suffix('\n').unwrap_or(l);
+    let shown = body.trim_end_matches(' ');
+    (shown, body.len() - shown.len())
+}
+
+/// Whether line `a` of one output and line `b` of the other are alike after
+/// [`MASKED`]: the same bytes, except that the blanks ending them may differ
+/// by at most `slack` (see "trailing blanks").
+fn lines_alike(a: &str, b: &str, slack: usize) -> bool {
+    let ((sa, ta), (sb, tb)) = (content_and_trail(a), content_and_trail(b));
+    sa == sb && a.ends_with('\n') == b.ends_with('\n') && ta.abs_diff(tb) <= slack
+}
+
+impl Masked {
+    /// How many trailing blanks may differ between the two outputs: ss pads
+    /// the rows' last column to its longest value, so a masked value that is
+    /// `k` bytes longer in one output moves the padding of its own row, and
+    /// when it makes that row the longest, of every row, by up to `k`. Zero
+    /// when every masked value has the same length in both outputs.
+    fn slack(&self, other: &Masked) -> usize {
+        let (a, b) = (self.removed_per_row(), other.removed_per_row());
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The index of the first line where the two outputs are not alike.
+    pub fn first_difference(&self, other: &Masked) -> Option<usize> {
+        let slack = self.slack(other);
+        let (a, b): (Vec<&str>, Vec<&str>) = (
+            self.text.split_inclusive('\n').collect(),
+            other.text.split_inclusive('\n').collect(),
+        );
+        (0..a.len().max(b.len())).find(|&i| match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => !lines_alike(x, y, slack),
+            _ => true,
+        })
+    }
+}
+
+impl PartialEq for Masked {
+    fn eq(&self, other: &Masked) -> bool {
+        self.first_difference(other).is_none()
+    }
+}
+
+impl Eq for Masked {}
+
+impl std::fmt::Debug for Masked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl std::fmt::Display for Masked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::ops::Deref for Masked {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Applies [`MASKED`] to the stdout of the tool whose process id was `pid`;
 /// `nl_only`: every row is a netlink socket's (no Netid column to tell).
-pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
+pub fn mask(text: &str, pid: u32, nl_only: bool) -> Masked {
     let text = sort_netlink_rows(text, nl_only);
     let text = text.as_str();
     let pid = pid.to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut moved = false;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    let mut out = Masked {
+        text: String::with_capacity(text.len()),
+        removed: Vec::new(),
+    };
+    for line in text.split_inclusive('\n') {
         let mut l = line.to_string();
+        let mut removed = 0;
         let toks = token_offsets(line);
-        // own netlink socket: a netlink row with `PROTO:NAME/PID` or, with
-        // -n, `PROTO:PID`. Other lines are never dropped: their `NAME:N`
-        // tokens (ports, `lastsnd:`, `rcvmss:`, ...) may equal the pid.
-        let own = is_netlink_row(i, line, nl_only)
+        // own netlink socket: a netlink row whose address is `PROTO:NAME/PID`
+        // or, with -n, `PROTO:PID` (only netlink rows: a TCP or UDP port can
+        // be the same number as the tool's pid)
+        let netlink_row = if nl_only {
+            !line.contains("Local Address")
+        } else {
+            line.starts_with("nl ")
+        };
+        let own = netlink_row
             && toks.iter().any(|(_, t)| {
                 t.split_once(':').is_some_and(|(_, r)| {
                     r == pid
@@ -398,18 +427,6 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
         if own {
             continue;
         }
-        // diag kernel queue: the Recv-Q field of that row (its first number)
-        if toks
-            .iter()
-            .any(|(_, t)| *t == "tcpdiag:kernel" || *t == "sock_diag:kernel" || *t == "4:0")
-            && let Some(&(at, t)) = toks
-                .iter()
-                .find(|(_, t)| t.bytes().all(|b| b.is_ascii_digit()))
-        {
-            let mut len = t.len();
-            len += l[at + len..].bytes().take_while(|&b| b == b' ').count();
-            star(&mut l, at, len);
-        }
         // timer expiry
         let mut from = 0;
         while let Some(p) = l[from..].find("timer:(") {
@@ -420,7 +437,7 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
             let a = start + c1 + 1;
             let Some(c2) = l[a..].find(',') else { break };
             l.replace_range(a..a + c2, "*");
-            moved = true;
+            removed += c2.saturating_sub(1);
             from = a;
         }
         // ages
@@ -436,38 +453,25 @@ pub fn mask(text: &str, pid: u32, nl_only: bool) -> String {
                 let a = p + key.len();
                 let n = l[a..].bytes().take_while(|b| b.is_ascii_digit()).count();
                 l.replace_range(a..a + n, "*");
-                moved = true;
+                removed += n.saturating_sub(1);
             }
         }
-        out.push_str(&l);
-    }
-    if moved {
-        out = out
-            .split_inclusive('\n')
-            .map(|l| {
-                let nl = l.ends_with('\n');
-                let t = l.trim_end_matches(['\n', ' ']);
-                if nl { format!("{t}\n") } else { t.to_string() }
-            })
-            .collect();
+        out.text.push_str(&l);
+        out.removed.push(removed);
     }
     out
-}
-
-/// Whether line `i` of an output is a netlink socket's row: one that
-/// starts with the Netid `nl`, or with `nl_only`, any line but the header.
-fn is_netlink_row(i: usize, line: &str, nl_only: bool) -> bool {
-    if nl_only {
-        i > 0 || !line.contains("Local Address")
-    } else {
-        line.starts_with("nl ")
-    }
 }
 
 /// Sorts each run of consecutive netlink rows (whole lines).
 fn sort_netlink_rows(text: &str, nl_only: bool) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is_nl = |i: usize, l: &str| is_netlink_row(i, l, nl_only);
+    let is_nl = |i: usize, l: &str| {
+        if nl_only {
+            i > 0 || !l.contains("Local Address")
+        } else {
+            l.starts_with("nl ")
+        }
+    };
     let mut out = Vec::with_capacity(lines.len());
     let mut run: Vec<&str> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -520,7 +524,7 @@ fn token_offsets(l: &str) -> Vec<(usize, &str)> {
 /// One run of a tool: what it wrote, masked, and how it exited.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Run {
-    pub stdout: String,
+    pub stdout: Masked,
     pub stderr: String,
     pub code: Option<i32>,
 }
@@ -534,12 +538,33 @@ pub fn run_tool(
     env: &[(&str, &str)],
     out: Out,
 ) -> Run {
-    let _g = spawn_lock();
+    run_tool_with(ns, prog, args, env, out, |_| {})
+}
+
+/// [`run_tool`], with `prep` applied to the command before it starts.
+pub fn run_tool_with(
+    ns: &NetNs,
+    prog: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    out: Out,
+    prep: impl Fn(&mut Command),
+) -> Run {
     let mut c = ns.command(prog);
-    c.args(args).env_remove("COLUMNS");
+    prep(&mut c);
+    c.args(args);
     for (k, v) in env {
         c.env(k, v);
     }
+    run_command(c, args.iter().any(|a| a.contains("netlink")), out)
+}
+
+/// Runs `c` (with `COLUMNS` unset), stdout to `out`; `nl_only` as for
+/// [`mask`].
+pub fn run_command(mut c: Command, nl_only: bool, out: Out) -> Run {
+    let _g = spawn_lock();
+    c.env_remove("COLUMNS");
+    let prog = std::path::PathBuf::from(c.get_program());
     let (o, pid) = match out {
         Out::Piped => c
             .stdout(std::process::Stdio::piped())
@@ -553,11 +578,7 @@ pub fn run_tool(
     }
     .unwrap_or_else(|e| panic!("cannot run {}: {e}", prog.display()));
     Run {
-        stdout: mask(
-            &String::from_utf8_lossy(&o.stdout),
-            pid,
-            args.iter().any(|a| a.contains("netlink")),
-        ),
+        stdout: mask(&String::from_utf8_lossy(&o.stdout), pid, nl_only),
         stderr: mask_stderr(&String::from_utf8_lossy(&o.stderr)),
         code: o.status.code(),
     }
@@ -593,7 +614,7 @@ pub fn oracle_diff(
     None
 }
 
-fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
+pub fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
     let mut s = format!("rss {args:?} ({out:?}) differs from ss 7.1 after masking:\n");
     if ours.code != theirs.code {
         s += &format!("exit status: rss {:?}, ss {:?}\n", ours.code, theirs.code);
@@ -604,14 +625,11 @@ fn describe(args: &[&str], out: Out, ours: &Run, theirs: &Run) -> String {
             ours.stderr, theirs.stderr
         );
     }
-    if ours.stdout != theirs.stdout {
+    if let Some(i) = ours.stdout.first_difference(&theirs.stdout) {
         let (a, b): (Vec<&str>, Vec<&str>) = (
             ours.stdout.lines().collect(),
             theirs.stdout.lines().collect(),
         );
-        let i = (0..a.len().max(b.len()))
-            .find(|&i| a.get(i) != b.get(i))
-            .unwrap_or(0);
         s += &format!(
             "stdout: first difference at line {}:\nrss: {:?}\nss:  {:?}\n--- rss:\n{}--- ss:\n{}",
             i + 1,

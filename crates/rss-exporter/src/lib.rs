@@ -53,7 +53,7 @@ pub fn build_query(words: &[String]) -> Result<Query, String> {
     let rest = rss::filter::parse_states(words, &mut states).map_err(|e| e.to_string())?;
     let words: Vec<String> = rest
         .iter()
-        .flat_map(|w| sockdiag::ss_conventions::split_words(w))
+        .flat_map(|w| sockdiag::ss::split_words(w))
         .collect();
     let expr = sockdiag::filter::parse_with(&words, &SystemResolver)
         .map_err(|e| format!("filter: {e}"))?;

@@ -263,7 +263,7 @@ impl Exporter {
 /// `snmp` and `netstat` of a namespace (the calling thread's when `None`).
 fn read_counters(ns: Option<&NetNs>) -> Result<(String, String), String> {
     fn read() -> Result<(String, String), String> {
-        let dir = Path::new("/proc/thread-self/net");
+        let dir = Path::new(sockdiag::host::PROC_NET);
         let get = |name: &str| {
             std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))
         };

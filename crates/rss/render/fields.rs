@@ -3,9 +3,8 @@
 //! The `-i` fields are in [`super::tcpinfo`].
 
 use std::io::Write;
-use std::net::IpAddr;
 
-use sockdiag::{Endpoint, Family, Socket, State, Table, UnixNameRef};
+use sockdiag::{Endpoint, Family, Socket, Table, UnixNameRef, ss};
 
 use super::engine::*;
 use super::fmt;
@@ -29,26 +28,6 @@ pub fn netid_name(t: Table) -> &'static str {
     }
 }
 
-/// `ss`'s State spellings (`sstate_name`). Request sockets and TCP
-/// bound-inactive sockets, which the kernel reports as SYN-RECV and CLOSE,
-/// print as those.
-pub fn state_name(s: State) -> &'static str {
-    match s {
-        State::Established => "ESTAB",
-        State::SynSent => "SYN-SENT",
-        State::SynRecv | State::NewSynRecv => "SYN-RECV",
-        State::FinWait1 => "FIN-WAIT-1",
-        State::FinWait2 => "FIN-WAIT-2",
-        State::TimeWait => "TIME-WAIT",
-        State::Close | State::BoundInactive => "UNCONN",
-        State::CloseWait => "CLOSE-WAIT",
-        State::LastAck => "LAST-ACK",
-        State::Listen => "LISTEN",
-        State::Closing => "CLOSING",
-        _ => "UNKNOWN",
-    }
-}
-
 pub(super) fn build_row(
     row: &mut [Vec<u8>; COL_MAX],
     names: &mut Names,
@@ -56,16 +35,7 @@ pub(super) fn build_row(
     s: &Socket,
 ) {
     row[COL_NETID].extend_from_slice(netid_name(s.netid).as_bytes());
-    // Packet and netlink sockets have no state: ss prints SS_CLOSE.
-    let stateless = matches!(s.family, Family::Packet | Family::Netlink);
-    row[COL_STATE].extend_from_slice(
-        if stateless {
-            "UNCONN"
-        } else {
-            state_name(s.state)
-        }
-        .as_bytes(),
-    );
+    row[COL_STATE].extend_from_slice(ss::socket_state_label(s).as_bytes());
     if opts.queues {
         // ss never fills Send-Q for packet sockets.
         let sendq = if s.family == Family::Packet {
@@ -141,37 +111,17 @@ fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
     buf.push(b')');
 }
 
-/// `format_host` + `inet_addr_print`'s bracketing: `*` for a dual-stack
-/// IPv6 wildcard, `[v6]`, or the resolved name with `-r`.
-fn inet_host(
-    buf: &mut Vec<u8>,
-    names: &mut Names,
-    opts: &RenderOptions,
-    addr: IpAddr,
-    v6only: bool,
-) {
-    match addr {
-        IpAddr::V4(a) => {
-            match opts.resolve.then(|| names.host(addr)).flatten() {
-                Some(h) => buf.extend_from_slice(h.as_bytes()),
-                None => fmt::push_ipv4(buf, &a),
-            };
-        }
-        IpAddr::V6(a) => {
-            if !v6only && a.is_unspecified() {
-                buf.push(b'*');
-                return;
-            }
-            let text = match opts.resolve.then(|| names.host(addr)).flatten() {
-                Some(h) => h.to_string(),
-                None => fmt::inet6_ntop(&a),
-            };
-            if text.contains(':') {
-                out!(buf, "[{text}]");
-            } else {
-                buf.extend_from_slice(text.as_bytes());
-            }
-        }
+/// `format_host`: the resolved name with `-r` (bracketed when it has a
+/// `:`), else the library's numeric text ([`ss::inet_host`]).
+fn inet_host(buf: &mut Vec<u8>, names: &mut Names, opts: &RenderOptions, e: &ss::InetEnd) {
+    if e.host.is_star() {
+        buf.push(b'*');
+        return;
+    }
+    match opts.resolve.then(|| names.host(e.addr)).flatten() {
+        Some(h) if e.addr.is_ipv6() && h.contains(':') => out!(buf, "[{h}]"),
+        Some(h) => buf.extend_from_slice(h.as_bytes()),
+        None => out!(buf, "{}", e.host),
     }
 }
 
@@ -181,33 +131,22 @@ fn inet_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOption
         Table::Raw => Transport::Raw,
         _ => Transport::Tcp,
     };
-    let v6only = s.family == Family::Inet6 && s.v6only.unwrap_or(false);
-    for (col_addr, col_port, ep, iface) in [
-        (COL_ADDR, COL_SERV, &s.local, s.interface),
-        (COL_RADDR, COL_RSERV, &s.peer, 0),
+    for (col_addr, col_port, side) in [
+        (COL_ADDR, COL_SERV, ss::Side::Local),
+        (COL_RADDR, COL_RSERV, ss::Side::Peer),
     ] {
-        let (addr, port) = match *ep {
-            Endpoint::Inet { addr, port } => (addr, port),
-            _ => (
-                if s.family == Family::Inet6 {
-                    IpAddr::from([0u16; 8])
-                } else {
-                    IpAddr::from([0u8; 4])
-                },
-                0,
-            ),
-        };
-        inet_host(&mut row[col_addr], names, opts, addr, v6only);
-        if iface != 0 {
+        let e = ss::inet_end(s, side);
+        inet_host(&mut row[col_addr], names, opts, &e);
+        if e.interface != 0 {
             row[col_addr].push(b'%');
-            let n = names.ifname(iface).as_bytes().to_vec();
+            let n = names.ifname(e.interface).as_bytes().to_vec();
             row[col_addr].extend_from_slice(&n);
         }
         row[col_addr].push(b':');
-        if port != 0 && names.numeric() {
-            fmt::push_u64(&mut row[col_port], port.into());
+        if e.port != 0 && names.numeric() {
+            fmt::push_u64(&mut row[col_port], e.port.into());
         } else {
-            let svc = names.service(port, transport);
+            let svc = names.service(e.port, transport);
             row[col_port].extend_from_slice(svc.as_bytes());
         }
     }
@@ -425,15 +364,7 @@ fn unix_row(row: &mut [Vec<u8>; COL_MAX], opts: &RenderOptions, s: &Socket) {
         _ => (UnixNameRef::Unnamed, s.inode),
     };
     let a = &mut row[COL_ADDR];
-    match name {
-        UnixNameRef::Unnamed => a.push(b'*'),
-        UnixNameRef::Path(p) => a.extend(p.iter().take_while(|&&b| b != 0)),
-        // ss turns every NUL of an abstract name into '@', the leading one too.
-        UnixNameRef::Abstract(n) => {
-            a.push(b'@');
-            a.extend(n.iter().map(|&b| if b == 0 { b'@' } else { b }));
-        }
-    }
+    ss::push_unix_name(a, name);
     a.push(b' ');
     fmt::push_u64(&mut row[COL_SERV], inode);
     let peer = match s.peer {
@@ -564,17 +495,12 @@ fn netlink_row(row: &mut [Vec<u8>; COL_MAX], names: &mut Names, opts: &RenderOpt
     row[COL_ADDR].push(b':');
     let port = names.netlink_port(portid);
     row[COL_SERV].extend_from_slice(port.as_bytes());
-    let (dst_portid, dst_group) = match s.peer {
-        Endpoint::Netlink { portid, group, .. } => (portid, group),
-        _ => (0, 0),
-    };
-    // NETLINK_CONNECTED: the model keeps the peer only; a connected socket
-    // has a destination (or is reported Established).
-    if s.state == State::Established || dst_portid != 0 || dst_group != 0 {
-        out!(row[COL_RADDR], "{}:", dst_group as i32);
-        out!(row[COL_RSERV], "{}", dst_portid as i32);
-    } else {
-        row[COL_RADDR].push(b'*');
+    match ss::netlink_peer(s) {
+        Some((group, portid)) => {
+            out!(row[COL_RADDR], "{}:", group as i32);
+            out!(row[COL_RSERV], "{}", portid as i32);
+        }
+        None => row[COL_RADDR].push(b'*'),
     }
     // ss prints no users for netlink sockets, and its details land in the
     // Process column (lost when that column is off).

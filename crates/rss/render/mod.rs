@@ -22,5 +22,5 @@ pub mod tcpinfo;
 mod tests;
 
 pub use engine::{RenderOptions, TableRenderer, screen_width};
-pub use fields::{netid_name, state_name};
+pub use fields::netid_name;
 pub use names::{Names, Transport};

@@ -137,7 +137,7 @@ impl Names {
             proc_root: std::env::var_os("PROC_ROOT")
                 .map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
             services: None,
-            services_file: PathBuf::from("/etc/services"),
+            services_file: PathBuf::from(sockdiag::host::SERVICES_FILE),
             protocols: None,
             ephemeral: None,
             ifnames: HashMap::new(),
@@ -349,24 +349,13 @@ fn read_text(path: impl AsRef<Path>) -> String {
 /// aliases… # comment`; the first line for a (port, proto) wins.
 fn parse_services(text: &str) -> HashMap<(u16, Transport), Box<str>> {
     let mut m = HashMap::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut it = line.split_whitespace();
-        let (Some(name), Some(pp)) = (it.next(), it.next()) else {
-            continue;
-        };
-        let Some((port, proto)) = pp.split_once('/') else {
-            continue;
-        };
-        let Ok(port) = port.parse::<u16>() else {
-            continue;
-        };
-        let t = match proto {
+    for s in sockdiag::host::parse_services(text) {
+        let t = match s.protocol {
             "tcp" => Transport::Tcp,
             "udp" => Transport::Udp,
             _ => continue,
         };
-        m.entry((port, t)).or_insert_with(|| name.into());
+        m.entry((s.port, t)).or_insert_with(|| s.name.into());
     }
     m
 }
@@ -394,19 +383,12 @@ fn parse_protocols(text: &str) -> HashMap<u16, Box<str>> {
 fn read_ephemeral_range() -> (i64, i64) {
     let path = match std::env::var_os("PROC_IP_LOCAL_PORT_RANGE") {
         Some(p) => PathBuf::from(p),
-        None => std::env::var_os("PROC_ROOT")
-            .map_or_else(|| PathBuf::from("/proc"), PathBuf::from)
-            .join("sys/net/ipv4/ip_local_port_range"),
+        None => sockdiag::host::port_range_file(
+            &std::env::var_os("PROC_ROOT").map_or_else(|| PathBuf::from("/proc"), PathBuf::from),
+        ),
     };
-    parse_port_range(&read_text(path)).unwrap_or((1024, 4999))
-}
-
-fn parse_port_range(text: &str) -> Option<(i64, i64)> {
-    let mut it = text.split_whitespace().map(|w| w.parse::<i64>());
-    match (it.next(), it.next()) {
-        (Some(Ok(lo)), Some(Ok(hi))) => Some((lo, hi)),
-        _ => None,
-    }
+    sockdiag::host::read_port_range(&path)
+        .map_or((1024, 4999), |(lo, hi)| (i64::from(lo), i64::from(hi)))
 }
 
 /// `scanf("%*d (%[^)])")` on `/proc/PID/stat`: the command between the
@@ -567,6 +549,7 @@ dup\t\t22/tcp
 
     #[test]
     fn port_range_file() {
+        use sockdiag::host::parse_port_range;
         assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
         assert_eq!(parse_port_range(""), None);
         assert_eq!(parse_port_range("x y"), None);

@@ -534,7 +534,7 @@ fn states_and_netids() {
         (State::Closing, "CLOSING"),
         (State::Other(0), "UNKNOWN"),
     ] {
-        assert_eq!(state_name(st), name);
+        assert_eq!(sockdiag::ss::state_label(st), name);
     }
     for (tb, name) in [
         (Table::Tcp, "tcp"),

@@ -166,7 +166,7 @@ impl Model {
     /// Sets the filter from ss words (`state established dport = :443`);
     /// on error the previous filter stays and the message says why.
     pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
-        let words = sockdiag::ss_conventions::split_words(text);
+        let words = sockdiag::ss::split_words(text);
         let mut states = crate::filter::SS_ALL;
         let rest = crate::filter::parse_states(&words, &mut states).map_err(|e| e.0)?;
         let saw_state = rest.len() != words.len();

@@ -10,8 +10,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
 
 use super::model::{Model, SortKey};
-use crate::render::state_name;
-use crate::socket_metrics::{Metrics, Rates, endpoint_text, human, utc_text};
+use crate::socket_metrics::{Metrics, Rates, end_text, human, utc_text};
+use sockdiag::ss::{Side, state_label};
 
 /// The key help shown on the status line.
 pub const HELP: &str = "1-6 sort  / filter  g group  up/down select  q quit";
@@ -101,9 +101,9 @@ fn draw_rows(f: &mut Frame<'_>, m: &Model, area: Rect) {
     header.push("Process".into());
     let rows = m.rows().iter().map(|r| {
         let mut cells = vec![
-            state_name(r.socket.state).to_string(),
-            endpoint_text(&r.socket.local),
-            endpoint_text(&r.socket.peer),
+            state_label(r.socket.state).to_string(),
+            end_text(&r.socket, Side::Local),
+            end_text(&r.socket, Side::Peer),
         ];
         cells.extend(numbers(&r.metrics, &r.rates));
         cells.push(r.process.clone());
@@ -162,9 +162,9 @@ pub fn detail_lines(r: &super::model::Row) -> Vec<String> {
     let s = &r.socket;
     let mut lines = vec![format!(
         "{} {} -> {}  cookie {}  {}",
-        state_name(s.state),
-        endpoint_text(&s.local),
-        endpoint_text(&s.peer),
+        state_label(s.state),
+        end_text(s, Side::Local),
+        end_text(s, Side::Peer),
         s.cookie.map_or("-".into(), |c| format!("{c:#x}")),
         r.process
     )];

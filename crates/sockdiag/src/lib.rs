@@ -58,10 +58,26 @@
 //! | packet, netlink | receive memory in use (`rmem_alloc`) | send memory in use (`wmem_alloc`; `ss` prints 0 for packet) |
 //!
 //! `State::Close` is an unconnected socket (`ss`'s `UNCONN`, serialised
-//! `"unconn"`); [`State::ss_label`] gives `ss`'s spellings, `Display` the
-//! canonical names. A [`filter::Filter`] is `ss`'s filter language, run by
+//! `"unconn"`); `Display` gives the canonical names. A [`filter::Filter`] is `ss`'s filter language, run by
 //! the kernel where it can and in user space otherwise, with what it needs
 //! from the namespace ([`filter::FilterContext`]) read once per dump.
+//!
+//! # `ss`'s spellings
+//!
+//! [`ss`] writes what `ss -n` prints, and nothing else in the workspace
+//! does: the State column ([`ss::state_label`]) and a socket's ends
+//! ([`ss::local`], [`ss::peer`]), which depend on the socket (its family,
+//! state, `IPV6_V6ONLY` and bound interface), not on the [`Endpoint`]
+//! alone. Names (services, hosts, interfaces) are the caller's.
+//!
+//! ```
+//! use sockdiag::{Endpoint, Family, Socket, State, Table, ss};
+//! let mut s = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+//! s.local = Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 22 };
+//! s.peer = Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 0 };
+//! let row = format!("{} {} {}", ss::state_label(s.state), ss::local(&s), ss::peer(&s));
+//! assert_eq!(row, "LISTEN 0.0.0.0:22 0.0.0.0:*");
+//! ```
 #![deny(missing_docs)]
 // Syscalls and `unsafe` live in `sys` alone, behind safe functions.
 #![deny(unsafe_code)]
@@ -76,6 +92,7 @@ mod error;
 pub mod filter;
 #[cfg(test)]
 mod fixture_tests;
+pub mod host;
 mod inet;
 pub mod live;
 mod model;
@@ -92,7 +109,10 @@ pub mod sample;
 mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
-pub mod ss_conventions;
+pub mod ss;
+/// Another name for [`ss`].
+#[doc(hidden)]
+pub use ss as ss_conventions;
 mod summary;
 #[allow(unsafe_code)]
 mod sys;

@@ -3,16 +3,19 @@
 //!
 //! Both need `CAP_NET_ADMIN`, and each owns its own `NETLINK_SOCK_DIAG`
 //! socket: a kill must not interleave with the dump that selected it, and
-//! an event subscription is a socket that only listens.
+//! an event subscription is a socket that only listens. The sockets are
+//! opened, and their replies received, as a dump's are (`query`'s
+//! `DiagSocket` and `Inbox`); events are decoded by the public decoder's
+//! step.
 #![deny(unsafe_code)]
 
-use netlink_sys::{Socket as NlSocket, SocketAddr};
-
 use crate::consts::*;
+use crate::decode::{Message, decode_message};
 use crate::error::{Error, Request, Result};
 use crate::model::{Family, Socket, Table, Tables};
 use crate::netns::NetNs;
-use crate::wire::{NlMsgs, u32_ne};
+use crate::query::{DiagSocket, Inbox};
+use crate::wire::u32_ne;
 use crate::{Query, inet};
 
 /// `SOCK_DESTROY` (`<linux/sock_diag.h>`).
@@ -29,12 +32,8 @@ const SKNLGRP_INET6_UDP_DESTROY: u32 = 4;
 const SO_MEMINFO: libc::c_int = 55;
 const SK_MEMINFO_DROPS: usize = 8;
 
-fn open(ns: Option<&NetNs>, groups: u32) -> Result<NlSocket> {
-    let make = move || -> std::io::Result<NlSocket> {
-        let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
-        sock.bind(&SocketAddr::new(0, groups))?;
-        Ok(sock)
-    };
+fn open(ns: Option<&NetNs>, groups: u32) -> Result<DiagSocket> {
+    let make = move || DiagSocket::open(groups);
     match ns {
         None => make(),
         Some(ns) => ns.run(make)?,
@@ -50,23 +49,14 @@ fn open(ns: Option<&NetNs>, groups: u32) -> Result<NlSocket> {
     })
 }
 
-fn recv(sock: &NlSocket, buf: &mut [u8]) -> std::io::Result<usize> {
-    crate::sys::recv(borrow_fd(sock), buf, false)
-}
-
-/// The socket's descriptor, borrowed for a call.
-fn borrow_fd(sock: &NlSocket) -> std::os::fd::BorrowedFd<'_> {
-    std::os::fd::AsFd::as_fd(sock)
-}
-
 /// Closes sockets with `SOCK_DESTROY`, as `ss -K` does: a TCP socket is
 /// aborted (its peer gets a reset), a UDP or raw socket's pending calls
 /// fail with `ECONNABORTED`.
 pub struct Killer {
-    sock: NlSocket,
+    sock: DiagSocket,
     seq: u32,
     req: Vec<u8>,
-    buf: Vec<u8>,
+    inbox: Inbox,
 }
 
 impl std::fmt::Debug for Killer {
@@ -83,7 +73,7 @@ impl Killer {
             sock,
             seq: 0,
             req: Vec::with_capacity(128),
-            buf: vec![0u8; 8192],
+            inbox: Inbox::new(8192),
         })
     }
 
@@ -107,20 +97,20 @@ impl Killer {
         self.req[4..6].copy_from_slice(&SOCK_DESTROY.to_ne_bytes());
         self.req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
         self.req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        let to_kernel = SocketAddr::new(0, 0);
-        self.sock
-            .send_to(&self.req, &to_kernel, 0)
-            .map_err(|source| Error::Io {
-                context: "sending SOCK_DESTROY",
-                source,
-            })?;
+        self.sock.send(&self.req).map_err(|source| Error::Io {
+            context: "sending SOCK_DESTROY",
+            source,
+        })?;
         loop {
-            let n = recv(&self.sock, &mut self.buf).map_err(|source| Error::Io {
-                context: "receiving the SOCK_DESTROY answer",
-                source,
-            })?;
-            for msg in NlMsgs::new(&self.buf[..n.min(self.buf.len())]) {
-                let msg = msg.map_err(|error| Error::Decode { request, error })?;
+            let sock = &self.sock;
+            self.inbox
+                .fill(|buf| sock.recv(buf))
+                .map_err(|source| Error::Io {
+                    context: "receiving the SOCK_DESTROY answer",
+                    source,
+                })?;
+            while let Some(msg) = self.inbox.take() {
+                let (msg, _) = msg.map_err(|error| Error::Decode { request, error })?;
                 if msg.seq != self.seq || msg.ty != NLMSG_ERROR {
                     continue;
                 }
@@ -140,10 +130,8 @@ impl Killer {
 /// TCP or UDP socket of the selected families that closes is reported
 /// once, with state `Close` (UNCONN) and its last queues and timer.
 pub struct Events {
-    sock: NlSocket,
-    buf: Vec<u8>,
-    pos: usize,
-    len: usize,
+    sock: DiagSocket,
+    inbox: Inbox,
     query: Query,
 }
 
@@ -174,9 +162,7 @@ impl Events {
         let sock = open(ns, groups)?;
         Ok(Events {
             sock,
-            buf: vec![0u8; crate::query::RECV_BUF_LEN],
-            pos: 0,
-            len: 0,
+            inbox: Inbox::new(crate::query::RECV_BUF_LEN),
             query: query.clone(),
         })
     }
@@ -189,11 +175,12 @@ impl Events {
     /// difference from the previous count is the number of lost events.
     pub fn drops(&self) -> Result<u32> {
         let mut mem = [0u32; 16];
-        let len = crate::sys::getsockopt_u32s(borrow_fd(&self.sock), SO_MEMINFO, &mut mem)
-            .map_err(|source| Error::Io {
+        let len = crate::sys::getsockopt_u32s(self.sock.fd(), SO_MEMINFO, &mut mem).map_err(
+            |source| Error::Io {
                 context: "reading the event socket's drop counter (SO_MEMINFO)",
                 source,
-            })?;
+            },
+        )?;
         Ok(if len / 4 > SK_MEMINFO_DROPS {
             mem[SK_MEMINFO_DROPS]
         } else {
@@ -208,12 +195,10 @@ impl Iterator for Events {
     /// Blocks until the next event that the query selects.
     fn next(&mut self) -> Option<Result<Socket>> {
         loop {
-            if self.pos >= self.len {
-                match recv(&self.sock, &mut self.buf) {
-                    Ok(n) => {
-                        self.pos = 0;
-                        self.len = n.min(self.buf.len());
-                    }
+            if self.inbox.is_read() {
+                let sock = &self.sock;
+                match self.inbox.fill(|buf| sock.recv(buf)) {
+                    Ok(_) => {}
                     // The kernel dropped events: say so and go on.
                     Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                         let request = Request {
@@ -233,26 +218,18 @@ impl Iterator for Events {
                     }
                 }
             }
-            let Some(first) = NlMsgs::new(&self.buf[self.pos..self.len]).next() else {
-                self.pos = self.len;
+            // Bytes that cannot be framed: the rest of the datagram is dropped.
+            let Some(Ok((msg, _))) = self.inbox.take() else {
                 continue;
             };
-            let msg = match first {
-                Ok(m) => m,
-                Err(_) => {
-                    self.pos = self.len;
-                    continue;
-                }
-            };
-            self.pos += crate::wire::align4(msg.payload.len() + NLMSG_HDRLEN);
             if msg.ty != SOCK_DIAG_BY_FAMILY {
                 continue;
             }
             let Some(table) = inet::table_of(msg.payload) else {
                 continue;
             };
-            match inet::decode(table, msg.payload) {
-                Ok(s) if self.query.selects(&s) => return Some(Ok(s)),
+            match decode_message(table, &msg) {
+                Ok(Message::Socket(s)) if self.query.selects(&s) => return Some(Ok(s)),
                 Ok(_) => continue,
                 Err(error) => {
                     let request = Request {

@@ -327,32 +327,50 @@ impl State {
         }
     }
 
-    /// The label `ss` prints in its State column (`ESTAB`, `SYN-SENT`,
-    /// `UNCONN`, ...): request sockets print as `SYN-RECV`, bound-inactive
-    /// ones as `UNCONN`, unknown numbers as `UNKNOWN`. [`fmt::Display`]
-    /// stays the canonical name.
+    /// The state named `name` ([`State::name`]), `None` for a name no
+    /// state has.
     ///
     /// ```
     /// use sockdiag::State;
-    /// assert_eq!(State::Established.ss_label(), "ESTAB");
-    /// assert_eq!(State::Close.ss_label(), "UNCONN");
-    /// assert_eq!(State::Established.to_string(), "established");
+    /// assert_eq!(State::from_name("fin_wait1"), Some(State::FinWait1));
+    /// assert_eq!(State::from_name("FIN-WAIT-1"), None);
     /// ```
-    pub fn ss_label(self) -> &'static str {
-        match self {
-            State::Established => "ESTAB",
-            State::SynSent => "SYN-SENT",
-            State::SynRecv | State::NewSynRecv => "SYN-RECV",
-            State::FinWait1 => "FIN-WAIT-1",
-            State::FinWait2 => "FIN-WAIT-2",
-            State::TimeWait => "TIME-WAIT",
-            State::Close | State::BoundInactive => "UNCONN",
-            State::CloseWait => "CLOSE-WAIT",
-            State::LastAck => "LAST-ACK",
-            State::Listen => "LISTEN",
-            State::Closing => "CLOSING",
-            State::Other(_) => "UNKNOWN",
-        }
+    pub fn from_name(name: &str) -> Option<State> {
+        State::KNOWN.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether this side's FIN is sent and not yet acknowledged, which
+    /// holds in `FIN-WAIT-1`, `CLOSING` and `LAST-ACK` by definition of
+    /// those states: the FIN takes one sequence number, so a TCP socket's
+    /// Send-Q counts it as one byte there. [`State::fin_in_recv_q`] is the
+    /// peer's FIN in the Recv-Q.
+    ///
+    /// ```
+    /// use sockdiag::State;
+    /// assert_eq!(State::FinWait1.fin_in_send_q(), 1);
+    /// assert_eq!(State::Established.fin_in_send_q(), 0);
+    /// ```
+    pub fn fin_in_send_q(self) -> u32 {
+        u32::from(matches!(
+            self,
+            State::FinWait1 | State::LastAck | State::Closing
+        ))
+    }
+
+    /// Whether the peer's FIN arrived (`CLOSE-WAIT`, `LAST-ACK`,
+    /// `CLOSING`): it takes one sequence number, so a TCP socket's Recv-Q
+    /// counts it as one byte until the application reads the end of file.
+    ///
+    /// ```
+    /// use sockdiag::State;
+    /// assert_eq!(State::CloseWait.fin_in_recv_q(), 1);
+    /// assert_eq!(State::FinWait2.fin_in_recv_q(), 0);
+    /// ```
+    pub fn fin_in_recv_q(self) -> u32 {
+        u32::from(matches!(
+            self,
+            State::CloseWait | State::LastAck | State::Closing
+        ))
     }
 
     /// The bit of this state in [`States`] (`1 << number`, as the kernel's
@@ -621,8 +639,10 @@ impl fmt::Debug for UnixName {
 /// One end of a socket.
 ///
 /// 24 bytes: a unix name sits behind a pointer (see [`UnixName`]), so the
-/// type is `Clone` but not `Copy`. `Display` writes it as `ss` does; the
-/// serde form is an object whose keys say the kind (`null` for
+/// type is `Clone` but not `Copy`. `Display` writes the endpoint alone as
+/// `ss -n` does (defined in [`crate::ss`], which says what it cannot know
+/// without the socket; [`crate::ss::local`] and [`crate::ss::peer`] take
+/// the socket and print exactly `ss`'s columns). The serde form is an object whose keys say the kind (`null` for
 /// [`Endpoint::None`]).
 ///
 /// ```
@@ -669,59 +689,6 @@ pub enum Endpoint {
     /// No address.
     #[default]
     None,
-}
-
-impl fmt::Display for UnixName {
-    /// `*` when unnamed, the path, or `@` and the abstract name (as `ss`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = String::from_utf8_lossy;
-        match self.view() {
-            UnixNameRef::Unnamed => f.write_str("*"),
-            UnixNameRef::Path(p) => f.write_str(&text(p)),
-            UnixNameRef::Abstract(a) => write!(f, "@{}", text(a)),
-        }
-    }
-}
-
-impl fmt::Display for Endpoint {
-    /// An address as `ss` writes it: `10.0.0.1:22`, `[::1]:443`, unix
-    /// `NAME INODE` (`* 0` for an unnamed peer), packet
-    /// `PROTOCOL@IFINDEX`, netlink `PROTOCOL:PORTID` (`/GROUP` when one is
-    /// set), `*` for none.
-    ///
-    /// ```
-    /// use sockdiag::Endpoint;
-    /// let e = Endpoint::Inet { addr: "::1".parse().unwrap(), port: 443 };
-    /// assert_eq!(e.to_string(), "[::1]:443");
-    /// let e = Endpoint::Inet { addr: "10.0.0.1".parse().unwrap(), port: 22 };
-    /// assert_eq!(e.to_string(), "10.0.0.1:22");
-    /// ```
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Endpoint::Inet {
-                addr: IpAddr::V4(a),
-                port,
-            } => write!(f, "{a}:{port}"),
-            Endpoint::Inet {
-                addr: IpAddr::V6(a),
-                port,
-            } => write!(f, "[{a}]:{port}"),
-            Endpoint::Unix { name, inode } => write!(f, "{name} {inode}"),
-            Endpoint::Packet { protocol, ifindex } => write!(f, "{protocol:#06x}@{ifindex}"),
-            Endpoint::Netlink {
-                protocol,
-                portid,
-                group,
-            } => {
-                write!(f, "{protocol}:{}", *portid as i32)?;
-                if *group != 0 {
-                    write!(f, "/{group}")?;
-                }
-                Ok(())
-            }
-            Endpoint::None => f.write_str("*"),
-        }
-    }
 }
 
 /// The kind of timer pending on a socket (`idiag_timer`).

@@ -1,14 +1,20 @@
 //! The `/proc/net` text tables: the fallback when a diag module is missing.
 //!
-//! Pure parsing of one line at a time into a [`Socket`]; the dump owns the
-//! files. These tables carry less than netlink: no backlog for listeners,
-//! no peer inode for unix sockets, no extensions. Timer expiries are in
-//! clock ticks (`USER_HZ` = 100).
+//! Pure parsing of one line at a time into a [`Socket`], and [`ProcRows`],
+//! the one loop over a table's lines (a dump's fallback, `rss bench`).
+//! These tables carry less than netlink: no backlog for listeners, no peer
+//! inode for unix sockets, no extensions. Timer expiries are in clock ticks
+//! (`USER_HZ` = 100).
 #![deny(unsafe_code)]
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
 use crate::model::*;
+use crate::netns::NetNs;
 
 /// The file (relative to `/proc/thread-self/net`) holding a table.
 pub(crate) fn file_name(table: Table, family: Family) -> Option<&'static str> {
@@ -240,6 +246,111 @@ pub(crate) fn parse_line(
         Table::UnixStream | Table::UnixDgram | Table::UnixSeqpacket => parse_unix(line),
         Table::PacketRaw | Table::PacketDgram => parse_packet(line),
         Table::Netlink => parse_netlink(line),
+    }
+}
+
+/// Bytes a [`ProcRows`] reads from its file at a time.
+const READ_BUF_LEN: usize = 32 * 1024;
+
+/// The rows of one `/proc/net` socket table, read one line at a time and
+/// parsed by the line parsers above: yields each socket in file order. A line that
+/// does not parse is an error and reading goes on; a read error is the
+/// last item.
+#[derive(Debug)]
+pub struct ProcRows {
+    reader: BufReader<File>,
+    line: String,
+    lineno: usize,
+    bytes: u64,
+    path: PathBuf,
+    table: Table,
+    family: Family,
+    failed: bool,
+}
+
+impl ProcRows {
+    /// Opens the file of `table` over `family` in the `/proc/net` of `ns`
+    /// (the caller's namespace for `None`). A table `/proc/net` does not
+    /// have (MPTCP) is a [`NotFound`](io::ErrorKind::NotFound) error, as a
+    /// missing file is.
+    pub fn open(table: Table, family: Family, ns: Option<&NetNs>) -> io::Result<ProcRows> {
+        let Some(name) = file_name(table, family) else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        let file = match ns {
+            None => crate::host::open_proc_net(name),
+            Some(ns) => ns
+                .run(|| crate::host::open_proc_net(name))
+                .map_err(|e| io::Error::other(e.to_string()))?,
+        }?;
+        Ok(ProcRows {
+            reader: BufReader::with_capacity(READ_BUF_LEN, file),
+            line: String::new(),
+            lineno: 0,
+            bytes: 0,
+            path: Path::new("/proc/net").join(name),
+            table,
+            family,
+            failed: false,
+        })
+    }
+
+    /// The file, as errors name it (`/proc/net/tcp`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Reads the file again from its start (procfs regenerates it).
+    pub fn rewind(&mut self) -> Result<()> {
+        self.reader
+            .seek(SeekFrom::Start(0))
+            .map_err(|source| Error::File {
+                path: self.path.clone(),
+                source,
+            })?;
+        (self.lineno, self.bytes, self.failed) = (0, 0, false);
+        Ok(())
+    }
+}
+
+impl Iterator for ProcRows {
+    type Item = Result<Socket>;
+
+    fn next(&mut self) -> Option<Result<Socket>> {
+        while !self.failed {
+            self.line.clear();
+            let n = match self.reader.read_line(&mut self.line) {
+                Ok(0) => return None,
+                Ok(n) => n,
+                Err(source) => {
+                    self.failed = true;
+                    return Some(Err(Error::File {
+                        path: self.path.clone(),
+                        source,
+                    }));
+                }
+            };
+            self.lineno += 1;
+            self.bytes += n as u64;
+            match parse_line(self.table, self.family, &self.line) {
+                Ok(Some(s)) => return Some(Ok(s)),
+                // The header line, or a row of another table.
+                Ok(None) => {}
+                Err(reason) => {
+                    return Some(Err(Error::Proc {
+                        path: self.path.clone(),
+                        line: self.lineno,
+                        reason,
+                    }));
+                }
+            }
+        }
+        None
     }
 }
 

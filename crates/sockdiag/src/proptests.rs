@@ -10,7 +10,7 @@ use crate::filter::{
     CondFamily, Expr, Filter, FilterContext, HostCond, audit, glob_match, parse_with, run_bytecode,
 };
 use crate::model::*;
-use crate::ss_conventions::{split_words, words_from_file_text};
+use crate::ss::{split_words, words_from_file_text};
 use crate::{MptcpInfo, TcpInfo};
 
 fn ip() -> impl Strategy<Value = IpAddr> {

@@ -256,15 +256,9 @@ impl Limits {
 
     /// Parses the two sysctl files' text.
     pub fn parse(max_tw_buckets: &str, local_port_range: &str) -> Limits {
-        let mut ports = local_port_range
-            .split_whitespace()
-            .map(|w| w.parse::<u16>());
         Limits {
             tcp_max_tw_buckets: max_tw_buckets.trim().parse().ok(),
-            ip_local_port_range: match (ports.next(), ports.next()) {
-                (Some(Ok(lo)), Some(Ok(hi))) => Some((lo, hi)),
-                _ => None,
-            },
+            ip_local_port_range: crate::host::parse_port_range(local_port_range),
         }
     }
 }
@@ -536,9 +530,8 @@ struct CounterFiles {
     port_range: Option<File>,
 }
 
-const NET_DIR: &str = "/proc/thread-self/net";
-const SYSCTL_TW: &str = "/proc/sys/net/ipv4/tcp_max_tw_buckets";
-const SYSCTL_PORTS: &str = "/proc/sys/net/ipv4/ip_local_port_range";
+const NET_DIR: &str = crate::host::PROC_NET;
+const SYSCTL_TW: &str = "net.ipv4.tcp_max_tw_buckets";
 
 impl CounterFiles {
     /// Opens the files in the calling thread's namespace. `snmp` and
@@ -550,13 +543,13 @@ impl CounterFiles {
                 .map(Some)
                 .map_err(|source| Error::File { path, source })
         };
-        let may = |path: &str| File::open(path).ok();
+        let sysctl = |key: &str| File::open(crate::host::sysctl_file(Path::new("/proc"), key)).ok();
         Ok(CounterFiles {
             netstat: must("netstat")?,
             snmp: must("snmp")?,
-            snmp6: may("/proc/thread-self/net/snmp6"),
-            max_tw: may(SYSCTL_TW),
-            port_range: may(SYSCTL_PORTS),
+            snmp6: File::open(Path::new(NET_DIR).join("snmp6")).ok(),
+            max_tw: sysctl(SYSCTL_TW),
+            port_range: File::open(crate::host::port_range_file(Path::new("/proc"))).ok(),
         })
     }
 
@@ -565,7 +558,7 @@ impl CounterFiles {
         let snmp = reread(&mut self.snmp, "snmp")?;
         let snmp6 = reread(&mut self.snmp6, "snmp6").unwrap_or_default();
         let tw = reread(&mut self.max_tw, SYSCTL_TW).unwrap_or_default();
-        let ports = reread(&mut self.port_range, SYSCTL_PORTS).unwrap_or_default();
+        let ports = reread(&mut self.port_range, "ip_local_port_range").unwrap_or_default();
         Ok((
             Counters::parse(&netstat, &snmp, &snmp6),
             Limits::parse(&tw, &ports),

@@ -25,8 +25,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::netns::NetNs;
 
-/// The calling thread's `/proc/net`.
-const PROC_NET: &str = "/proc/thread-self/net";
+use crate::host::PROC_NET;
 
 /// Everything `ss -s` prints, as the kernel reports it.
 ///

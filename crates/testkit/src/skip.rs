@@ -50,6 +50,16 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
     verdict(test, "required tool unavailable", reason.as_deref())
 }
 
+/// Returns `true` when `missing` is `None`; otherwise skips or fails the
+/// test by the policy of [`privileged`], with `missing` as the reason.
+///
+/// For a condition of its own (a file that must exist, a kernel feature):
+/// `if !testkit::require(name, (!ok).then_some("no procfs")) { return; }`.
+/// The panic message is `"<test>: required environment unavailable: <reason>"`.
+pub fn require(test: &str, missing: Option<&str>) -> bool {
+    verdict(test, "required environment unavailable", missing)
+}
+
 /// Resolves `tool` the way [`require_tool`] does, returning its path or why
 /// it is unusable.
 pub fn find_tool(tool: &str) -> Result<PathBuf, String> {
@@ -180,6 +190,11 @@ mod tests {
             crate::test_name!(),
             "testkit::skip::tests::test_name_is_the_enclosing_function"
         );
+    }
+
+    #[test]
+    fn nothing_missing_is_no_skip() {
+        assert!(require("t", None));
     }
 
     #[test]

@@ -35,6 +35,14 @@ pub fn output_on_tty(mut cmd: Command, cols: u16) -> io::Result<(Output, u32)> {
     }
     // SAFETY: both fds were just returned by openpty and are owned here.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // Not inherited by processes other threads start meanwhile: one that
+    // held the slave would keep the read below from ending until it exits.
+    // (The child gets the slave as its stdout, a copy without the flag.)
+    for fd in [&master, &slave] {
+        use std::os::fd::AsRawFd;
+        // SAFETY: F_SETFD on an fd owned here.
+        unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
     {
         use std::os::fd::AsRawFd;
         // SAFETY: termios is plain data, filled by tcgetattr before use.
@@ -86,4 +94,41 @@ pub fn output_on_tty(mut cmd: Command, cols: u16) -> io::Result<(Output, u32)> {
         },
         pid,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child whose one and last write is larger than the terminal's
+    /// buffers, and who exits at once: every byte of it is read back, each
+    /// time (`TTY_RACE_RUNS` times, default 20).
+    #[test]
+    fn a_large_last_write_is_read_whole() {
+        let n: usize = std::env::var("TTY_RACE_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20);
+        let want: Vec<u8> = (0..100_000u32)
+            .map(|i| {
+                if i % 80 == 79 {
+                    b'\n'
+                } else {
+                    b'a' + (i % 26) as u8
+                }
+            })
+            .collect();
+        let file = std::env::temp_dir().join(format!("testkit-tty-{}", std::process::id()));
+        std::fs::write(&file, &want).unwrap();
+        for run in 0..n {
+            // cat writes what it read in one write(2) and exits.
+            let mut c = Command::new("cat");
+            c.arg(&file);
+            let (o, _) = output_on_tty(c, 80).unwrap();
+            assert!(o.status.success());
+            assert_eq!(o.stdout.len(), want.len(), "run {run}");
+            assert!(o.stdout == want, "run {run}");
+        }
+        let _ = std::fs::remove_file(&file);
+    }
 }

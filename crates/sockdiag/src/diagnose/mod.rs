@@ -36,7 +36,7 @@ mod tests;
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::model::{Endpoint, Socket, UnixNameRef};
+use crate::model::{Endpoint, Socket};
 use crate::sample::Sample;
 
 /// What a finding is about. The snake_case name ([`Kind::name`]) is stable.
@@ -177,9 +177,11 @@ pub struct SocketRef {
     pub netid: String,
     /// The state (`established`, `listen`, …).
     pub state: String,
-    /// Local end: `127.0.0.1:5000`, `[::1]:80`, a unix path, `@abstract`, `*`.
+    /// Local end as `ss -n` prints it (`sockdiag::ss::local`):
+    /// `127.0.0.1:5000`, `0.0.0.0:22`, `*:80`, `/run/a.sock 1234`.
     pub local: String,
-    /// Peer end, same form.
+    /// Peer end as `ss -n` prints it (`sockdiag::ss::peer`): `10.0.0.2:40000`,
+    /// `0.0.0.0:*`, `* 1235`.
     pub peer: String,
     /// Recv-Q.
     pub recv_q: u32,
@@ -207,8 +209,8 @@ impl SocketRef {
         SocketRef {
             netid: s.netid.name().to_string(),
             state: s.state.name().to_string(),
-            local: endpoint_text(&s.local),
-            peer: endpoint_text(&s.peer),
+            local: crate::ss::local(s).to_string(),
+            peer: crate::ss::peer(s).to_string(),
             recv_q: s.recv_q,
             send_q: s.send_q,
             inode: s.inode,
@@ -237,34 +239,6 @@ impl SocketRef {
             .map(|p| format!("{:?} pid {} fd {}", p.command, p.pid, p.fd))
             .collect();
         v.join(", ")
-    }
-}
-
-/// `127.0.0.1:5000`, `[::1]:80`, `*:*` for an unbound inet end, unix names.
-pub fn endpoint_text(e: &Endpoint) -> String {
-    match e {
-        &Endpoint::Inet { addr, port } => {
-            let host = if addr.is_unspecified() {
-                "*".to_string()
-            } else {
-                match addr {
-                    std::net::IpAddr::V4(a) => a.to_string(),
-                    std::net::IpAddr::V6(a) => format!("[{a}]"),
-                }
-            };
-            if port == 0 {
-                format!("{host}:*")
-            } else {
-                format!("{host}:{port}")
-            }
-        }
-        Endpoint::Unix { name, inode } => match name.view() {
-            UnixNameRef::Unnamed => format!("* {inode}"),
-            _ => name.to_string(),
-        },
-        Endpoint::Packet { protocol, ifindex } => format!("proto {protocol} if {ifindex}"),
-        Endpoint::Netlink { portid, .. } => portid.to_string(),
-        Endpoint::None => "*".into(),
     }
 }
 

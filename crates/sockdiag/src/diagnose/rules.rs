@@ -5,12 +5,10 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
-use super::{
-    Evidence, Finding, Kind, Options, Severity, SocketRef, Thresholds, endpoint_text, fill_level,
-    inet,
-};
+use super::{Evidence, Finding, Kind, Options, Severity, SocketRef, Thresholds, fill_level, inet};
 use crate::model::{Socket, State, Table, TimerKind};
 use crate::sample::{Sample, Track, track};
+use crate::ss;
 
 /// TCP listeners by local address, and wildcard listeners by port.
 type Listeners<'a> = (HashMap<SocketAddr, &'a Socket>, HashMap<u16, &'a Socket>);
@@ -199,20 +197,14 @@ pub(crate) fn consecutive(s: &Socket) -> u8 {
 /// peer's FIN, which takes one sequence number until the application reads
 /// the end of file (states after the FIN arrived).
 pub(crate) fn unread(s: &Socket) -> u32 {
-    match s.state {
-        State::CloseWait | State::LastAck | State::Closing => s.recv_q.saturating_sub(1),
-        _ => s.recv_q,
-    }
+    s.recv_q.saturating_sub(s.state.fin_in_recv_q())
 }
 
 /// Data bytes written and not acknowledged: Send-Q without our own FIN,
 /// which is unacknowledged in FIN-WAIT-1, CLOSING and LAST-ACK by
 /// definition of those states.
 pub(crate) fn unacked_data(s: &Socket) -> u32 {
-    match s.state {
-        State::FinWait1 | State::LastAck | State::Closing => s.send_q.saturating_sub(1),
-        _ => s.send_q,
-    }
+    s.send_q.saturating_sub(s.state.fin_in_send_q())
 }
 
 fn is_request(s: &Socket) -> bool {
@@ -260,7 +252,7 @@ fn listen_queue_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             format!(">= {level} (backlog {})", last.send_q),
         )];
         evidence.extend(counters.iter().map(|(_, e)| e.clone()));
-        let local = endpoint_text(&last.local);
+        let local = ss::local(last).to_string();
         out.push(Finding {
             kind: Kind::ListenQueueFull,
             severity: Severity::Critical,
@@ -312,7 +304,7 @@ fn syn_sent_stuck(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let Some(last) = tr.latest() else { continue };
         if consecutive(last) >= t.syn_retransmits && t.syn_retransmits > 0 {
             by_dst
-                .entry(endpoint_text(&last.peer))
+                .entry(ss::peer(last).to_string())
                 .or_default()
                 .push(tr);
         }
@@ -347,7 +339,7 @@ fn syn_sent_stuck(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if let Some(l) = full_listener {
             explanation.push_str(&format!(
                 " Here the listener {} is full ({} of backlog {}): see listen_queue_full.",
-                endpoint_text(&l.local),
+                ss::local(l),
                 l.recv_q,
                 l.send_q
             ));
@@ -449,10 +441,11 @@ fn syn_recv_pileup(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
         evidence.extend(counters.iter().map(|(_, e)| e.clone()));
         let n = counts.last().copied().unwrap_or(0);
-        let local_text = endpoint_text(&crate::model::Endpoint::Inet {
+        let local_text = crate::model::Endpoint::Inet {
             addr: local.ip(),
             port: local.port(),
-        });
+        }
+        .to_string();
         out.push(Finding {
             kind: Kind::SynRecvPileup,
             severity: if pile {
@@ -555,8 +548,8 @@ fn recv_queue_growing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if let Some(p) = ctx.peer_of(last) {
             sockets.push(SocketRef::of(p));
         }
-        let local = endpoint_text(&last.local);
-        let peer = endpoint_text(&last.peer);
+        let local = ss::local(last).to_string();
+        let peer = ss::peer(last).to_string();
         out.push(Finding {
             kind: Kind::RecvQueueGrowing,
             severity: Severity::Warning,
@@ -607,8 +600,8 @@ fn send_queue(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for tr in ctx.persisting(tcp_data) {
         let Some(last) = tr.latest() else { continue };
         let peer_sock = ctx.peer_of(last);
-        let local = endpoint_text(&last.local);
-        let peer = endpoint_text(&last.peer);
+        let local = ss::local(last).to_string();
+        let peer = ss::peer(last).to_string();
         let is_zero = tr.present().all(zero);
         let retrans = consecutive(last);
         let stuck = ctx.samples.len() >= 2
@@ -625,7 +618,7 @@ fn send_queue(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let peer_note = peer_sock.map_or(String::new(), |p| {
             format!(
                 " The peer is on this host: {} holds {} unread byte(s) in its Recv-Q ({}).",
-                endpoint_text(&p.local),
+                ss::local(p),
                 unread(p),
                 holders(p)
             )
@@ -757,7 +750,7 @@ fn close_wait_leak(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             || "sockets without a known process".to_string(),
             |(pid, cmd)| format!("{cmd:?} (pid {pid})"),
         );
-        let mut peers: Vec<String> = lasts.iter().map(|s| endpoint_text(&s.peer)).collect();
+        let mut peers: Vec<String> = lasts.iter().map(|s| ss::peer(s).to_string()).collect();
         peers.sort();
         peers.dedup();
         let n = lasts.len();
@@ -831,7 +824,7 @@ fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         };
         if head || rose {
             groups
-                .entry((last.state.to_kernel(), endpoint_text(&last.peer)))
+                .entry((last.state.to_kernel(), ss::peer(last).to_string()))
                 .or_default()
                 .push(tr);
         }
@@ -912,7 +905,7 @@ fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             summary: format!(
                 "{} connection(s) to {peer} in {} retransmitting ({max} in a row; {})",
                 lasts.len(),
-                state_text(state),
+                ss::state_label(state),
                 holders(first)
             ),
             sockets: lasts.iter().map(|s| SocketRef::of(s)).collect(),
@@ -924,24 +917,6 @@ fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                  `nstat -az TcpRetransSegs TcpExtTCPLostRetransmit`."
             ),
         });
-    }
-}
-
-/// `ss`'s spelling of a state, for sentences.
-fn state_text(s: State) -> &'static str {
-    match s {
-        State::Established => "ESTABLISHED",
-        State::SynSent => "SYN-SENT",
-        State::SynRecv | State::NewSynRecv => "SYN-RECV",
-        State::FinWait1 => "FIN-WAIT-1",
-        State::FinWait2 => "FIN-WAIT-2",
-        State::TimeWait => "TIME-WAIT",
-        State::Close => "CLOSED",
-        State::CloseWait => "CLOSE-WAIT",
-        State::LastAck => "LAST-ACK",
-        State::Listen => "LISTEN",
-        State::Closing => "CLOSING",
-        _ => "an unknown state",
     }
 }
 
@@ -1127,10 +1102,11 @@ fn port_exhaustion(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .iter()
             .filter(|s| key(s) == Some((src, dst)) && s.state == State::TimeWait)
             .count();
-        let dst_text = endpoint_text(&crate::model::Endpoint::Inet {
+        let dst_text = crate::model::Endpoint::Inet {
             addr: dst.ip(),
             port: dst.port(),
-        });
+        }
+        .to_string();
         out.push(Finding {
             kind: Kind::PortExhaustion,
             severity: if n >= u64::from(size) {
@@ -1210,7 +1186,7 @@ fn udp_drops(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         ));
         evidence.extend(counters.iter().map(|(_, e)| e.clone()));
         let rcvbuf = last.skmem.map_or(0, |m| m.rcvbuf);
-        let local = endpoint_text(&last.local);
+        let local = ss::local(last).to_string();
         out.push(Finding {
             kind: Kind::UdpDrops,
             severity: Severity::Warning,
@@ -1259,7 +1235,7 @@ fn unix_backlog_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if !tr.present().all(|s| u64::from(s.recv_q) >= level) {
             continue;
         }
-        let name = endpoint_text(&last.local);
+        let name = ss::local(last).to_string();
         out.push(Finding {
             kind: Kind::UnixBacklogFull,
             severity: Severity::Critical,

@@ -553,7 +553,7 @@ fn unix_backlog_full_at_the_backlog() {
     let f = diagnose(&same(2, l(2)), &o);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].kind, Kind::UnixBacklogFull);
-    assert_eq!(f[0].sockets[0].local, "/run/app.sock");
+    assert_eq!(f[0].sockets[0].local, "/run/app.sock 555");
     assert!(found(&same(2, l(1)), &o).is_empty());
 }
 
@@ -611,4 +611,22 @@ fn healthy_traffic_is_quiet() {
         vec![l, srv(6, 18), cli(6, 12), tw],
     ]);
     assert!(diagnose(&s, &Options::new()).is_empty());
+}
+
+#[test]
+fn socket_refs_spell_ends_as_ss() {
+    // `ss -tan`: `LISTEN 0 5 0.0.0.0:22 0.0.0.0:*`; a wildcard IPv4
+    // listener keeps its address.
+    let l = tcp(1, State::Listen, "0.0.0.0:22", "0.0.0.0:0", (0, 5));
+    let r = SocketRef::of(&l);
+    assert_eq!(
+        (r.local.as_str(), r.peer.as_str()),
+        ("0.0.0.0:22", "0.0.0.0:*")
+    );
+    let c = tcp(2, State::SynSent, "10.0.0.1:40000", "10.0.0.2:22", (0, 1));
+    let r = SocketRef::of(&c);
+    assert_eq!(
+        (r.local.as_str(), r.peer.as_str()),
+        ("10.0.0.1:40000", "10.0.0.2:22")
+    );
 }

@@ -30,9 +30,8 @@ impl FilterContext {
     /// Reads `/proc/sys/net/ipv4/ip_local_port_range` of the calling
     /// thread's network namespace; the kernel default when unreadable.
     pub fn current() -> FilterContext {
-        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-            .ok()
-            .and_then(|t| FilterContext::parse_port_range(&t))
+        crate::host::local_port_range()
+            .map(FilterContext::new)
             .unwrap_or_default()
     }
 
@@ -45,8 +44,7 @@ impl FilterContext {
     /// assert!(FilterContext::parse_port_range("nonsense").is_none());
     /// ```
     pub fn parse_port_range(text: &str) -> Option<FilterContext> {
-        let mut it = text.split_whitespace().map(|w| w.parse::<u16>().ok());
-        Some(FilterContext::new((it.next()??, it.next()??)))
+        crate::host::parse_port_range(text).map(FilterContext::new)
     }
 
     /// The local port range: ports the kernel picks for `autobound` sockets.

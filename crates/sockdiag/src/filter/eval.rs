@@ -205,7 +205,7 @@ impl Expr {
     ///
     /// ```
     /// use sockdiag::filter::{parse_with, FilterContext, SystemResolver};
-    /// let words = sockdiag::ss_conventions::split_words("sport = :22");
+    /// let words = sockdiag::ss::split_words("sport = :22");
     /// let e = parse_with(&words, &SystemResolver).unwrap().unwrap();
     /// use sockdiag::{Family, Socket, State, Table};
     /// let s = Socket::new(Table::Tcp, Family::Inet, State::Listen);

@@ -32,7 +32,7 @@
 //! returned, so the kernel never sees a bad jump.
 //!
 //! The module is split by job, and the data flows one way: words (split
-//! as [`crate::ss_conventions`] says) are parsed (`parse`) into an [`Expr`] (`ast`), which is either
+//! as [`crate::ss`] says) are parsed (`parse`) into an [`Expr`] (`ast`), which is either
 //! compiled to kernel bytecode and checked (`bytecode`) or evaluated on a
 //! [`Socket`] in user space (`eval`), with what the namespace
 //! contributes read once (`context`); [`Filter`] holds the result.
@@ -61,7 +61,7 @@ use bytecode::*;
 use eval::*;
 
 use crate::model::Socket;
-use crate::ss_conventions::split_words;
+use crate::ss::split_words;
 
 // ---------------------------------------------------------------- the filter
 

@@ -25,24 +25,10 @@ pub struct SystemResolver;
 
 impl Resolver for SystemResolver {
     fn service(&self, name: &str) -> Option<u16> {
-        let text = std::fs::read_to_string("/etc/services").ok()?;
-        for line in text.lines() {
-            let line = line.split('#').next().unwrap_or("");
-            let mut f = line.split_whitespace();
-            let (Some(svc), Some(pp)) = (f.next(), f.next()) else {
-                continue;
-            };
-            let Some((port, proto)) = pp.split_once('/') else {
-                continue;
-            };
-            if proto != "tcp" {
-                continue;
-            }
-            if svc == name || f.any(|alias| alias == name) {
-                return port.parse().ok();
-            }
-        }
-        None
+        let text = crate::host::read_services();
+        crate::host::parse_services(&text)
+            .find(|s| s.protocol == "tcp" && s.is_named(name))
+            .map(|s| s.port)
     }
 
     fn ifindex(&self, name: &str) -> Option<u32> {
@@ -59,11 +45,7 @@ impl Resolver for SystemResolver {
     }
 
     fn cgroup(&self, path: &str) -> Option<u64> {
-        use std::os::unix::fs::MetadataExt;
-        let rel = path.trim_start_matches('/');
-        std::fs::metadata(std::path::Path::new("/sys/fs/cgroup").join(rel))
-            .ok()
-            .map(|m| m.ino())
+        crate::host::cgroup_id(path)
     }
 }
 

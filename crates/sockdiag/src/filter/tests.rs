@@ -7,7 +7,7 @@ use super::*;
 use crate::consts::*;
 use crate::model::{Endpoint, Family, Socket, UnixName};
 use crate::model::{State, Table};
-use crate::ss_conventions::{split_words, words_from_file_text};
+use crate::ss::{split_words, words_from_file_text};
 
 struct Fake;
 impl Resolver for Fake {
@@ -356,15 +356,18 @@ fn globs_agree_with_the_reference_matcher() {
     }
 }
 
+/// A pattern of 40 `*`s (found by the filter fuzzer) gives the right
+/// answers. An exponential matcher does not finish on it: the test then
+/// hangs until the per-test timeout (`.config/nextest.toml`) fails it.
 #[test]
-fn globs_with_many_stars_are_fast() {
-    // Found by the filter fuzzer: exponential before.
+fn globs_with_many_stars() {
     let pat = format!("@{}12", "*".repeat(40));
     let s = format!("@{}", "x".repeat(200));
-    let t = std::time::Instant::now();
     assert!(!glob_match(&pat, &s));
     assert!(glob_match(&pat, &format!("{s}12")));
-    assert!(t.elapsed() < std::time::Duration::from_secs(1));
+    assert!(glob_match(&pat, &format!("{s}12x12")));
+    assert!(!glob_match(&pat, &format!("{s}12x1")));
+    assert!(!glob_match(&pat, &format!("x{s}12")));
 }
 
 #[test]

@@ -1,16 +1,12 @@
 //! [`Connection`]: the `NETLINK_SOCK_DIAG` socket and its receive buffer.
 
-use std::fs::File;
-use std::path::PathBuf;
-
 use crate::consts::*;
 use crate::error::{Error, Request, Result};
 use crate::netns::NetNs;
-use crate::wire::NlMsgs;
 
 use super::builder::{Part, PartKind, Query};
 use super::dump::Dump;
-use super::source::Transport;
+use super::source::{Inbox, Transport};
 use super::{DEFERRED_V6_MAX, RECV_BUF_LEN};
 
 /// A `NETLINK_SOCK_DIAG` socket with its receive buffer.
@@ -21,9 +17,12 @@ pub struct Connection {
     /// nothing (every table is read from `/proc/net`, [`Connection::open`]).
     pub(super) transport: Transport,
     seq: u32,
-    pub(super) buf: Vec<u8>,
+    /// The receive loop's buffer and the datagram being read.
+    pub(super) inbox: Inbox,
     req: Vec<u8>,
-    netns: Option<NetNs>,
+    /// The namespace dumped, when not the caller's (`/proc` fallbacks
+    /// read its files).
+    pub(super) netns: Option<NetNs>,
     /// Whether TCP over both families is asked in one kernel walk
     /// (`TCPDIAG_GETSOCK`); off for recorded datagrams, which hold what
     /// [`Connection::raw_dump`] records (one request per family).
@@ -50,11 +49,11 @@ impl Connection {
     }
 
     fn with(transport: Transport, netns: Option<NetNs>) -> Connection {
-        let single_walk = matches!(transport, Transport::Netlink { .. });
+        let single_walk = matches!(transport, Transport::Netlink(_));
         Connection {
             transport,
             seq: 0,
-            buf: vec![0u8; RECV_BUF_LEN],
+            inbox: Inbox::new(RECV_BUF_LEN),
             req: Vec::with_capacity(128),
             netns,
             single_walk,
@@ -155,24 +154,26 @@ impl Connection {
             }
             let seq = self.send(query, &part)?;
             'part: loop {
-                let n = self.recv().map_err(|source| Error::Io {
-                    context: "receiving sock_diag replies",
-                    source,
-                })?;
-                let n = n.min(self.buf.len());
+                let Connection {
+                    transport, inbox, ..
+                } = self;
+                inbox
+                    .fill(|buf| transport.recv(buf))
+                    .map_err(|source| Error::Io {
+                        context: "receiving sock_diag replies",
+                        source,
+                    })?;
                 let mut done = false;
-                for msg in NlMsgs::new(&self.buf[..n]) {
-                    let msg = msg.map_err(|error| Error::Decode {
+                while let Some(msg) = inbox.take() {
+                    let (msg, _) = msg.map_err(|error| Error::Decode {
                         request: part.request(),
                         error,
                     })?;
-                    if self.transport.is_reply(&msg, seq)
-                        && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR)
-                    {
+                    if transport.is_reply(&msg, seq) && matches!(msg.ty, NLMSG_DONE | NLMSG_ERROR) {
                         done = true;
                     }
                 }
-                sink(part.request(), &self.buf[..n])?;
+                sink(part.request(), inbox.datagram())?;
                 if done {
                     break 'part;
                 }
@@ -205,10 +206,13 @@ impl Connection {
         }
     }
 
-    /// One `recv` into the reusable buffer; returns the datagram's full
-    /// length, more than the buffer when it was cut (`MSG_TRUNC`).
+    /// Receives the next datagram into the inbox; returns its length (see
+    /// [`Inbox::fill`]).
     pub(super) fn recv(&mut self) -> std::io::Result<usize> {
-        self.transport.recv(&mut self.buf)
+        let Connection {
+            transport, inbox, ..
+        } = self;
+        inbox.fill(|buf| transport.recv(buf))
     }
 
     /// The filter context of this connection's namespace, read now; `None`
@@ -224,16 +228,6 @@ impl Connection {
                 .run(crate::filter::FilterContext::current)
                 .unwrap_or_default(),
         })
-    }
-
-    pub(super) fn open_proc(&self, name: &str) -> std::io::Result<File> {
-        let path = PathBuf::from("/proc/thread-self/net").join(name);
-        match &self.netns {
-            None => File::open(&path),
-            Some(ns) => ns
-                .run(|| File::open(&path))
-                .map_err(|e| std::io::Error::other(e.to_string()))?,
-        }
     }
 }
 

@@ -17,7 +17,6 @@ use crate::wire::{NlMsgs, align4};
 
 use super::builder::{Part, PartKind, Query};
 use super::connection::Slot;
-use super::procfs::ProcRows;
 use super::replay::ReplayFile;
 
 /// Where the sockets of one part of a dump came from.
@@ -37,10 +36,11 @@ pub enum Source {
 pub(super) enum Cursor {
     /// Between parts: the next one has not been sent.
     Idle,
-    /// Reading netlink replies: `pos..len` of the buffer is unread.
-    Netlink { seq: u32, pos: usize, len: usize },
+    /// Reading netlink replies to `seq` (the connection's inbox holds
+    /// what is unread).
+    Netlink { seq: u32 },
     /// Reading a `/proc/net` file.
-    Proc(ProcRows),
+    Proc(crate::procnet::ProcRows),
     /// Handing out sockets read and sorted ahead (`/proc/net/unix`).
     Sorted { items: std::vec::IntoIter<Socket> },
     /// Reading a file of raw replies.
@@ -105,10 +105,12 @@ impl std::fmt::Debug for Dump<'_> {
 impl<'c> Dump<'c> {
     pub(super) fn new(mut conn: Slot<'c>, mut query: Query) -> Dump<'c> {
         // Context the filter needs (the local port range), read once, in
-        // the namespace dumped.
+        // the namespace dumped; the filter is compiled again only when it
+        // was compiled for another context.
         if let Some(f) = &query.filter
             && f.expr().needs_context()
             && let Some(ctx) = conn.get().filter_context()
+            && ctx != *f.context()
             && let Ok(f) = f.with_context(ctx)
         {
             query.filter = Some(f);
@@ -222,7 +224,7 @@ impl<'c> Dump<'c> {
         loop {
             let step = match &mut self.cur {
                 Cursor::Idle => self.start_part(),
-                &mut Cursor::Netlink { seq, pos, len } => self.step_netlink(seq, pos, len),
+                &mut Cursor::Netlink { seq } => self.step_netlink(seq),
                 &mut Cursor::Deferred { pos } => self.step_deferred(pos),
                 Cursor::Sorted { items } => match items.next() {
                     Some(s) => Step::Item(Ok(s)),
@@ -273,11 +275,8 @@ impl<'c> Dump<'c> {
                 } else {
                     self.sources.push((part.request(), Source::Netlink));
                 }
-                self.cur = Cursor::Netlink {
-                    seq,
-                    pos: 0,
-                    len: 0,
-                };
+                self.conn.get().inbox.clear();
+                self.cur = Cursor::Netlink { seq };
                 Step::Again
             }
             Err(e) => Step::Item(Err(e)),
@@ -285,28 +284,11 @@ impl<'c> Dump<'c> {
     }
 
     /// Receives the next datagram of the current part.
-    fn receive(&mut self, seq: u32) -> Step {
-        let conn = self.conn.get();
-        match conn.recv() {
-            Ok(n) if n > conn.buf.len() => {
-                self.fused = true;
-                let e = std::io::Error::other(format!(
-                    "netlink datagram of {n} bytes truncated to {}",
-                    conn.buf.len()
-                ));
-                Step::Item(Err(Error::Io {
-                    context: "receiving sock_diag replies",
-                    source: e,
-                }))
-            }
+    fn receive(&mut self) -> Step {
+        match self.conn.get().recv() {
             Ok(n) => {
                 self.batches += 1;
                 self.bytes += n as u64;
-                self.cur = Cursor::Netlink {
-                    seq,
-                    pos: 0,
-                    len: n,
-                };
                 Step::Again
             }
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
@@ -318,6 +300,7 @@ impl<'c> Dump<'c> {
                     errno: libc::ENOBUFS,
                 }))
             }
+            // An I/O error, or a datagram cut by a full buffer.
             Err(source) => {
                 self.fused = true;
                 Step::Item(Err(Error::Io {
@@ -328,35 +311,25 @@ impl<'c> Dump<'c> {
         }
     }
 
-    /// Takes the message at `pos` of the datagram `..len` answering `seq`.
+    /// Takes the next message of the datagram answering `seq`.
     #[inline]
-    fn step_netlink(&mut self, seq: u32, pos: usize, len: usize) -> Step {
-        if pos >= len {
-            return self.receive(seq);
-        }
+    fn step_netlink(&mut self, seq: u32) -> Step {
         let part = self.current_part();
         let conn = self.conn.get();
-        let datagram = conn.buf.get(pos..len).unwrap_or(&[]);
-        let msg = match NlMsgs::new(datagram).next() {
+        if conn.inbox.is_read() {
+            return self.receive();
+        }
+        let (msg, raw) = match conn.inbox.take() {
             Some(Ok(m)) => m,
-            // Nothing left, or bytes that cannot be framed: the rest of
-            // this datagram is dropped (with one error).
-            framing => {
-                self.cur = Cursor::Netlink { seq, pos: len, len };
-                return match framing {
-                    Some(Err(error)) => Step::Item(Err(Error::Decode {
-                        request: part.request(),
-                        error,
-                    })),
-                    _ => Step::Again,
-                };
+            // Bytes that cannot be framed: the rest of this datagram is
+            // dropped (with one error).
+            Some(Err(error)) => {
+                return Step::Item(Err(Error::Decode {
+                    request: part.request(),
+                    error,
+                }));
             }
-        };
-        let next = pos + align4(msg.payload.len() + NLMSG_HDRLEN).min(len - pos);
-        self.cur = Cursor::Netlink {
-            seq,
-            pos: next,
-            len,
+            None => return Step::Again,
         };
         if !conn.transport.is_reply(&msg, seq) {
             // A reply to an earlier, abandoned request.
@@ -371,7 +344,6 @@ impl<'c> Dump<'c> {
         {
             // Held back so that IPv4 comes first, as in `ss`.
             if !self.deferred_overflow {
-                let raw = conn.buf.get(pos..next).unwrap_or(&[]);
                 if self.deferred.len() + align4(raw.len()) > conn.deferred_v6_max {
                     self.deferred_overflow = true;
                     self.deferred = Vec::new();
@@ -470,7 +442,7 @@ impl<'c> Dump<'c> {
             table: Table::Tcp,
             family: Family::Inet,
         };
-        let buf = &mut self.conn.get().buf;
+        let buf = &mut self.conn.get().inbox.buf;
         let (len, consumed) = match file.next_message(buf) {
             Ok(Some(read)) => read,
             Ok(None) => {
@@ -523,27 +495,20 @@ impl<'c> Dump<'c> {
 
     /// Takes the next row of a `/proc/net` table.
     fn step_proc(&mut self) -> Step {
-        let part = self.current_part();
         let Cursor::Proc(rows) = &mut self.cur else {
             return Step::Again;
         };
-        match rows.next_row() {
-            Ok(0) => {
+        let before = rows.bytes();
+        let row = rows.next();
+        self.bytes += rows.bytes() - before;
+        match row {
+            None => {
                 self.cur = Cursor::Idle;
                 Step::Again
             }
-            Ok(n) => {
-                self.bytes += n as u64;
-                match rows.parse(part) {
-                    Ok(Some(s)) if self.query.wants(&s) => Step::Item(Ok(s)),
-                    Ok(_) => Step::Again,
-                    Err(e) => Step::Item(Err(e)),
-                }
-            }
-            Err(e) => {
-                self.cur = Cursor::Idle;
-                Step::Item(Err(e))
-            }
+            Some(Ok(s)) if self.query.wants(&s) => Step::Item(Ok(s)),
+            Some(Ok(_)) => Step::Again,
+            Some(Err(e)) => Step::Item(Err(e)),
         }
     }
 

@@ -15,6 +15,8 @@
 //! - `builder`: [`Query`], and the requests (parts) it makes;
 //! - `connection`: [`Connection`], a source of replies and its buffer;
 //! - `source`: the datagram sources: a netlink socket, recorded datagrams;
+//!   the crate's one opener of a `NETLINK_SOCK_DIAG` socket and its one
+//!   receive loop, which `live` uses too;
 //! - `dump`: [`Dump`], the state machine that walks the replies;
 //! - `procfs`: the `/proc/net` fallback of a part (rows, not datagrams);
 //! - `replay`: reading a file of raw replies (`TCPDIAG_FILE`);
@@ -36,6 +38,7 @@ pub use builder::{InetFamilies, Query};
 pub use connection::Connection;
 pub use dump::{Dump, Source};
 pub use probe::{DiagModule, ProbedFamily, probe_answer, probe_diag_module, probe_request};
+pub(crate) use source::{DiagSocket, Inbox};
 
 use crate::error::Result;
 use crate::model::Socket;

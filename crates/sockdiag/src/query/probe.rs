@@ -4,9 +4,7 @@
 
 use std::io;
 
-use netlink_sys::Socket as NlSocket;
-
-use crate::consts::NETLINK_SOCK_DIAG;
+use super::source::{DiagSocket, Inbox};
 
 /// A socket family whose diag module can be probed but whose sockets this
 /// crate does not decode.
@@ -120,18 +118,17 @@ pub fn probe_answer(reply: &[u8]) -> DiagModule {
 /// ```
 pub fn probe_diag_module(family: ProbedFamily) -> DiagModule {
     let errno = |e: io::Error| DiagModule::Refused(e.raw_os_error().unwrap_or(libc::EIO));
-    let sock = match NlSocket::new(NETLINK_SOCK_DIAG as isize) {
+    let sock = match DiagSocket::open(0) {
         Ok(s) => s,
         Err(e) => return errno(e),
     };
-    if let Err(e) = sock.send(&probe_request(family, 1), 0) {
+    if let Err(e) = sock.send(&probe_request(family, 1)) {
         return errno(e);
     }
-    let mut buf = vec![0u8; 8192];
-    use std::os::fd::AsFd;
-    match crate::sys::recv(sock.as_fd(), &mut buf, false) {
+    let mut inbox = Inbox::new(super::RECV_BUF_LEN);
+    match inbox.fill(|buf| sock.recv(buf)) {
         Err(e) => errno(e),
-        Ok(n) => probe_answer(buf.get(..n).unwrap_or(&buf)),
+        Ok(_) => probe_answer(inbox.datagram()),
     }
 }
 
@@ -201,8 +198,8 @@ mod tests {
     /// by the kernel itself, not assumed.
     #[test]
     fn live_kernel_has_no_sctp_or_dccp_diag() {
-        if !std::path::Path::new("/proc/net/sockstat").exists() {
-            eprintln!("SKIP: no procfs");
+        let procfs = std::path::Path::new("/proc/net/sockstat").exists();
+        if !testkit::require(testkit::test_name!(), (!procfs).then_some("no procfs")) {
             return;
         }
         let sctp_loaded = std::fs::read_to_string("/proc/modules")

@@ -4,19 +4,152 @@
 //! ([`crate::decode`]). The other sources of a dump, the `/proc/net` rows
 //! of a fallback and the messages of a replay file, are in `procfs.rs` and
 //! `replay.rs`.
+//!
+//! [`DiagSocket`] is the crate's one opener of a `NETLINK_SOCK_DIAG`
+//! socket and [`Inbox`] its one receive loop: a dump, `SOCK_DESTROY`
+//! (`live.rs`), destroy events and the module probe all use them.
 
 use std::collections::VecDeque;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use netlink_sys::{Socket as NlSocket, SocketAddr};
 
-use crate::consts::NETLINK_SOCK_DIAG;
-use crate::wire::NlMsg;
+use crate::consts::{NETLINK_SOCK_DIAG, NLMSG_HDRLEN};
+use crate::wire::{DecodeError, NlMsg, NlMsgs, align4};
+
+/// A `NETLINK_SOCK_DIAG` socket of the calling thread's namespace, bound
+/// and connected to the kernel.
+pub(crate) struct DiagSocket {
+    sock: NlSocket,
+    portid: u32,
+}
+
+impl DiagSocket {
+    /// Opens one in the calling thread's network namespace, subscribed to
+    /// the multicast `groups` (a bit mask; 0 for none), with the port id the
+    /// kernel gives it, and connected to the kernel.
+    pub(crate) fn open(groups: u32) -> io::Result<DiagSocket> {
+        let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
+        sock.bind(&SocketAddr::new(0, groups))?;
+        let mut addr = SocketAddr::new(0, 0);
+        sock.get_address(&mut addr)?;
+        sock.connect(&SocketAddr::new(0, 0))?;
+        Ok(DiagSocket {
+            sock,
+            portid: addr.port_number(),
+        })
+    }
+
+    /// The port id the kernel gave the socket.
+    pub(crate) fn portid(&self) -> u32 {
+        self.portid
+    }
+
+    /// Sends one request to the kernel.
+    pub(crate) fn send(&self, request: &[u8]) -> io::Result<()> {
+        self.sock.send(request, 0).map(drop)
+    }
+
+    /// Receives one datagram into `buf` and returns its full length, which
+    /// is more than `buf.len()` when it did not fit (`MSG_TRUNC`).
+    pub(crate) fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::sys::recv(self.sock.as_fd(), buf, true)
+    }
+
+    /// The socket's descriptor, borrowed for a call.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+/// The receive loop of a `NETLINK_SOCK_DIAG` socket: one datagram at a
+/// time into a reusable buffer, handed out one framed message at a time.
+pub(crate) struct Inbox {
+    /// The buffer; a replay file reads its messages into it too.
+    pub(crate) buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+}
+
+impl Inbox {
+    /// An empty inbox receiving datagrams of up to `capacity` bytes.
+    pub(crate) fn new(capacity: usize) -> Inbox {
+        Inbox {
+            buf: vec![0u8; capacity],
+            pos: 0,
+            len: 0,
+        }
+    }
+
+    /// True once every message of the last datagram was taken.
+    pub(crate) fn is_read(&self) -> bool {
+        self.pos >= self.len
+    }
+
+    /// Drops what is left of the last datagram.
+    pub(crate) fn clear(&mut self) {
+        self.pos = 0;
+        self.len = 0;
+    }
+
+    /// The last datagram received, whole.
+    pub(crate) fn datagram(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Receives the next datagram with `recv` (which returns the
+    /// datagram's full length, as [`DiagSocket::recv`] does) and returns
+    /// its length. A datagram longer than the buffer is an error: it is
+    /// never read as whole, and nothing is left to take.
+    pub(crate) fn fill(
+        &mut self,
+        recv: impl FnOnce(&mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.clear();
+        let n = recv(&mut self.buf)?;
+        if n > self.buf.len() {
+            return Err(io::Error::other(format!(
+                "netlink datagram of {n} bytes truncated to {}",
+                self.buf.len()
+            )));
+        }
+        self.len = n;
+        Ok(n)
+    }
+
+    /// Takes the next message of the last datagram, with its bytes (header,
+    /// payload and padding); `None` once the datagram is read. Bytes that
+    /// cannot be framed (a truncated header, a length past the end) are one
+    /// error, and the rest of the datagram is dropped.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<Result<(NlMsg<'_>, &[u8]), DecodeError>> {
+        if self.pos >= self.len {
+            return None;
+        }
+        let (pos, len) = (self.pos, self.len);
+        let datagram = self.buf.get(pos..len).unwrap_or(&[]);
+        match NlMsgs::new(datagram).next() {
+            Some(Ok(msg)) => {
+                let next = pos + align4(msg.payload.len() + NLMSG_HDRLEN).min(len - pos);
+                self.pos = next;
+                Some(Ok((msg, self.buf.get(pos..next).unwrap_or(&[]))))
+            }
+            framing => {
+                self.pos = len;
+                match framing {
+                    Some(Err(e)) => Some(Err(e)),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
 
 /// The datagram source of a [`Connection`](super::Connection).
 pub(super) enum Transport {
-    /// A `NETLINK_SOCK_DIAG` socket and the port id the kernel gave it.
-    Netlink { sock: NlSocket, portid: u32 },
+    /// A `NETLINK_SOCK_DIAG` socket.
+    Netlink(DiagSocket),
     /// Datagrams given up front ([`Connection::from_datagrams`](super::Connection::from_datagrams)),
     /// one per `recv`, in order; requests are recorded, not sent.
     Recorded {
@@ -30,9 +163,10 @@ pub(super) enum Transport {
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Transport::Netlink { portid, .. } => {
-                f.debug_struct("Netlink").field("portid", portid).finish()
-            }
+            Transport::Netlink(sock) => f
+                .debug_struct("Netlink")
+                .field("portid", &sock.portid())
+                .finish(),
             Transport::Recorded { datagrams, .. } => f
                 .debug_struct("Recorded")
                 .field("datagrams_left", &datagrams.len())
@@ -45,13 +179,7 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// Opens a `NETLINK_SOCK_DIAG` socket in the calling thread's namespace.
     pub(super) fn open_netlink() -> io::Result<Transport> {
-        let mut sock = NlSocket::new(NETLINK_SOCK_DIAG as isize)?;
-        let addr = sock.bind_auto()?;
-        sock.connect(&SocketAddr::new(0, 0))?;
-        Ok(Transport::Netlink {
-            sock,
-            portid: addr.port_number(),
-        })
+        DiagSocket::open(0).map(Transport::Netlink)
     }
 
     /// True when requests are answered with sock_diag replies.
@@ -62,7 +190,7 @@ impl Transport {
     /// Sends one request.
     pub(super) fn send(&mut self, request: &[u8]) -> io::Result<()> {
         match self {
-            Transport::Netlink { sock, .. } => sock.send(request, 0).map(drop),
+            Transport::Netlink(sock) => sock.send(request),
             Transport::Recorded { requests, .. } => {
                 requests.push(request.to_vec());
                 Ok(())
@@ -76,10 +204,7 @@ impl Transport {
     /// caller reports that, it never reads a cut datagram as whole.
     pub(super) fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Transport::Netlink { sock, .. } => {
-                use std::os::fd::AsFd;
-                crate::sys::recv(sock.as_fd(), buf, true)
-            }
+            Transport::Netlink(sock) => sock.recv(buf),
             Transport::Recorded { datagrams, .. } => {
                 let Some(d) = datagrams.pop_front() else {
                     return Err(io::Error::new(
@@ -101,8 +226,8 @@ impl Transport {
     #[inline]
     pub(super) fn is_reply(&self, msg: &NlMsg<'_>, seq: u32) -> bool {
         match self {
-            Transport::Netlink { portid, .. } => {
-                msg.seq == seq && (msg.pid == *portid || msg.pid == 0)
+            Transport::Netlink(sock) => {
+                msg.seq == seq && (msg.pid == sock.portid() || msg.pid == 0)
             }
             Transport::Recorded { .. } | Transport::Missing => true,
         }

@@ -399,3 +399,36 @@ fn shared_parts_are_selected_here_by_state() {
     assert!(!want.is_empty());
     assert_eq!(got, want);
 }
+
+#[test]
+fn raw_dump_never_hands_out_a_cut_datagram() {
+    let v4 = payloads(TCP4);
+    let q = Query::tcp().family(Family::Inet);
+    // A datagram longer than the receive buffer (the kernel's MSG_TRUNC):
+    // an I/O error, and the sink gets nothing of it.
+    let mut huge = Vec::new();
+    while huge.len() <= RECV_BUF_LEN {
+        huge.extend(msg(SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, v4[0]));
+    }
+    let mut conn = recorded(&[&huge, &done(0)]);
+    let mut handed = Vec::new();
+    let got = conn.raw_dump(&q, |_, d| {
+        handed.push(d.len());
+        Ok(())
+    });
+    assert!(
+        matches!(&got, Err(Error::Io { source, .. }) if source.to_string().contains("truncated")),
+        "{got:?}"
+    );
+    assert_eq!(handed, [0usize; 0]);
+    // Whole datagrams are handed out as received, up to the part's end.
+    let whole = msg(SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, v4[0]);
+    let mut conn = recorded(&[&whole, &done(0)]);
+    let mut handed = Vec::new();
+    conn.raw_dump(&q, |_, d| {
+        handed.push(d.to_vec());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(handed, [whole, done(0)]);
+}
