@@ -2,7 +2,9 @@
 //! when NAME is the first word; any other word is ss's filter, as ss reads
 //! it (compared with the ss 7.1 oracle where it matters).
 
+use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Once;
 
 use testkit::require_oracle;
 
@@ -13,12 +15,47 @@ fn rss(args: &[&str]) -> Output {
         .expect("run rss")
 }
 
+/// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
+/// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
+/// --workspace`) build both into one directory; when this file's tests run
+/// alone and it was never built there, it is built (once per process) with
+/// the cargo running the tests.
+fn exporter_beside_rss() {
+    static BUILT: Once = Once::new();
+    BUILT.call_once(|| {
+        let dir = Path::new(env!("CARGO_BIN_EXE_rss")).parent().unwrap();
+        if dir.join("rss-exporter").exists() {
+            return;
+        }
+        let mut build = Command::new(env!("CARGO"));
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "rss-exporter",
+            "--bin",
+            "rss-exporter",
+        ]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let o = build.output().expect("run cargo build -p rss-exporter");
+        assert!(
+            o.status.success(),
+            "cargo build -p rss-exporter: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(dir.join("rss-exporter").exists(), "not built in {dir:?}");
+    });
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
 fn each_subcommand_prints_its_own_parsers_help() {
+    exporter_beside_rss();
     for s in rss::commands::SUBCOMMANDS {
         for flag in ["--help", "-h"] {
             // What the subcommand's parser answers on its own.
@@ -39,6 +76,7 @@ fn each_subcommand_prints_its_own_parsers_help() {
 
 #[test]
 fn each_subcommand_reports_an_unknown_option_as_its_own() {
+    exporter_beside_rss();
     for s in rss::commands::SUBCOMMANDS {
         let o = rss(&[s.name, "--no-such-option"]);
         assert_eq!(o.status.code(), Some(2), "rss {}", s.name);
@@ -56,6 +94,45 @@ fn each_subcommand_reports_an_unknown_option_as_its_own() {
             format!("Try 'rss {} --help' for more information.", s.name)
         );
     }
+}
+
+#[test]
+fn rss_exporter_without_the_exporter_beside_it_says_how_to_install_it() {
+    // rss alone in a directory, with an rss-exporter on PATH that must not
+    // run: rss looks beside its own executable only.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rss-alone");
+    let _ = std::fs::remove_dir_all(&dir);
+    let bin = dir.join("bin");
+    let decoy = dir.join("path");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_rss"), bin.join("rss")).unwrap();
+    let planted = decoy.join("rss-exporter");
+    std::fs::write(&planted, "#!/bin/sh\necho planted\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for args in [&["exporter", "--help"][..], &["exporter"]] {
+        let o = Command::new(bin.join("rss"))
+            .args(args)
+            .env("PATH", &decoy)
+            .output()
+            .expect("run the copied rss");
+        assert_eq!(o.status.code(), Some(2), "rss {args:?}: {o:?}");
+        assert!(o.stdout.is_empty(), "rss {args:?}: {o:?}");
+        assert_eq!(
+            text(&o.stderr),
+            format!(
+                "rss: exporter: {} is not installed ({})\n",
+                bin.join("rss-exporter").display(),
+                rss::exporter::INSTALL_HINT
+            ),
+            "rss {args:?}"
+        );
+    }
+    assert!(
+        rss::exporter::INSTALL_HINT.contains("cargo install --locked --path crates/rss-exporter")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The filter error rss prints for a word where ss wants a filter.

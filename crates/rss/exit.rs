@@ -80,12 +80,7 @@ fn privilege_hint(e: &Error) -> &'static str {
 /// Reports a clap error of subcommand `name`: help and version go to `out`
 /// (exit 0); a usage error is one `rss: NAME: ...` line and a hint on `err`
 /// (exit 2).
-pub(crate) fn clap_failure(
-    name: &str,
-    e: &clap::Error,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
+pub fn clap_failure(name: &str, e: &clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = write!(out, "{}", e.render());

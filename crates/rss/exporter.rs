@@ -1,38 +1,26 @@
-//! `rss exporter`: socket statistics for Prometheus.
+//! `rss exporter`: the exporter's command line, and the hand-over to the
+//! `rss-exporter` binary that serves it.
 //!
-//! `rss exporter --listen ADDR [-N NS | --all-netns] [filter…]` serves
-//! `/metrics` (the classic text format, or OpenMetrics when the `Accept`
-//! header asks for it) and a landing page at `/`; `--textfile PATH` writes
-//! the same metrics once, atomically, for node_exporter's textfile
-//! collector. Every scrape takes a fresh dump; see [`scrape`] for what is
-//! cached, [`metrics`] for the families and their bounded labels.
-//!
-//! Exit status: 0 after `--textfile` wrote its file; 1 when the system
-//! refuses (address in use, namespace or file not accessible); 2 on bad
-//! usage. Serving never ends by itself.
+//! The server (hyper on tokio, prometheus-client) lives in the crate
+//! `rss-exporter`, so that `rss` links no web server. This module keeps
+//! what the command line needs without it: [`ExporterArgs`], from which
+//! `rss --help`, the man page and the shell completions are made, and
+//! [`run`], which replaces `rss` with the `rss-exporter` found beside it.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Parser;
-use sockdiag::filter::SystemResolver;
-use sockdiag::{Query, States, Tables};
 
-use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::exit::{EXIT_FAILURE, EXIT_USAGE};
 
-pub mod encode;
-pub mod family;
-pub mod findings;
-pub mod metrics;
-pub mod scrape;
-pub mod server;
-pub mod targets;
+/// The exporter's binary, looked for beside `rss`'s own executable.
+pub const BINARY: &str = "rss-exporter";
 
-use encode::Format;
-use scrape::{Exporter, ProcessLookup, Scope};
+/// How to install [`BINARY`], as the README's install section says.
+pub const INSTALL_HINT: &str = "install it beside rss: ./install.sh in the source tree, or cargo install --locked --path crates/rss-exporter";
 
 /// What `rss exporter` does, in one line (its `about`, listed by `rss --help`).
 pub const ABOUT: &str = "Serve socket statistics as Prometheus metrics";
@@ -47,7 +35,9 @@ pub const ABOUT: &str = "Serve socket statistics as Prometheus metrics";
         Every scrape of /metrics dumps the sockets afresh (the socket-to-process map is \
         cached and rebuilt in the background). Filter words are those of rss/ss \
         (state WORD, exclude WORD, then an expression). Exit status: 0 after --textfile \
-        wrote its file, 1 when the system refuses, 2 on bad usage."
+        wrote its file, 1 when the system refuses, 2 on bad usage.\n\n\
+        The server is the binary rss-exporter, installed beside rss: rss exporter runs it \
+        with these arguments, and it can be run as rss-exporter too."
 )]
 pub struct ExporterArgs {
     /// Address and port to serve on (port 0 picks a free port; the chosen
@@ -96,131 +86,58 @@ pub struct ExporterArgs {
     pub filter: Vec<String>,
 }
 
-fn usage(err: &mut dyn Write, msg: &str) -> i32 {
-    let _ = writeln!(
-        err,
-        "rss: exporter: {msg}\nTry 'rss exporter --help' for more information."
-    );
-    EXIT_USAGE
+/// Where `rss exporter` looks for [`BINARY`]: beside `exe`, the running
+/// `rss`. Never on `PATH`: a tool that may run as root must not run
+/// whatever a user put first there.
+pub fn binary_beside(exe: &Path) -> Option<PathBuf> {
+    Some(exe.parent()?.join(BINARY))
 }
 
-/// The query an exporter runs: every table, `tcp_info` for TCP, the
-/// filter's states and expression.
-pub fn build_query(words: &[String]) -> Result<Query, String> {
-    let mut states = States::ALL | States::BOUND_INACTIVE;
-    let rest = crate::filter::parse_states(words, &mut states).map_err(|e| e.to_string())?;
-    let words: Vec<String> = rest
-        .iter()
-        .flat_map(|w| sockdiag::ss::split_words(w))
-        .collect();
-    let expr = sockdiag::filter::parse_with(&words, &SystemResolver)
-        .map_err(|e| format!("filter: {e}"))?;
-    let mut q = Query::new(Tables::all()).states(states).with_info();
-    if let Some(e) = expr {
-        q = q.filter(sockdiag::Filter::new(e).map_err(|e| format!("filter: {e}"))?);
-    }
-    Ok(q)
-}
-
-/// Runs `rss exporter` (`argv[1]` is `exporter`).
-pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let argv = std::iter::once(OsString::from("rss exporter")).chain(argv.into_iter().skip(2));
-    let args = match ExporterArgs::try_parse_from(argv) {
-        Ok(a) => a,
-        Err(e) => return crate::exit::clap_failure("exporter", &e, out, err),
-    };
-    let query = match build_query(&args.filter) {
-        Ok(q) => q,
-        Err(e) => return usage(err, &e),
-    };
-    let scope = match (&args.net, args.all_netns) {
-        (_, true) => Scope::All,
-        (Some(n), false) if n.contains('/') => Scope::One(PathBuf::from(n)),
-        (Some(n), false) => {
-            if n.is_empty() || n == "." || n == ".." {
-                return usage(err, &format!("-N {n:?}: not a namespace name"));
-            }
-            Scope::One(Path::new("/run/netns").join(n))
-        }
-        (None, false) => Scope::Current,
-    };
-    if let Scope::One(p) = &scope
-        && let Err(e) = sockdiag::NetNs::from_path(p.clone())
-    {
-        let _ = writeln!(err, "rss: {e}");
+/// Runs `rss exporter` (`argv[1]` is `exporter`): replaces this process
+/// with [`BINARY`] from the directory of `rss`'s own executable, with the
+/// arguments after `exporter`, so that signals and the exit status are the
+/// exporter's. Returns only when that fails: exit 2, with one line saying
+/// how to install it, when it is missing; exit 1 when the system refuses to
+/// run it.
+pub fn run(argv: Vec<OsString>, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe();
+    let Some(path) = exe.as_deref().ok().and_then(binary_beside) else {
+        let _ = writeln!(
+            err,
+            "rss: exporter: cannot find rss's own executable to look for {BINARY} beside it"
+        );
         return EXIT_FAILURE;
-    }
-    let limits = metrics::Limits {
-        listeners: args.max_listeners.max(1),
-        processes: args.max_processes.max(1),
     };
-    let lookup = if args.process_refresh == 0 {
-        ProcessLookup::Off
-    } else if args.textfile.is_some() {
-        ProcessLookup::Once
-    } else {
-        ProcessLookup::Every(Duration::from_secs(args.process_refresh))
-    };
-
-    if let Some(path) = &args.textfile {
-        // One shot: no background threads.
-        let ex = Exporter::new(query, scope, limits, lookup, None);
-        let text = encode::encode(ex.scrape(), Format::Text);
-        return match write_atomically(path, text.as_bytes()) {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                let _ = writeln!(err, "rss: {}: {e}", path.display());
-                EXIT_FAILURE
-            }
-        };
+    let e = std::process::Command::new(&path)
+        .arg0(BINARY)
+        .args(argv.into_iter().skip(2))
+        .exec();
+    if e.kind() == std::io::ErrorKind::NotFound {
+        let _ = writeln!(
+            err,
+            "rss: exporter: {} is not installed ({INSTALL_HINT})",
+            path.display()
+        );
+        return EXIT_USAGE;
     }
-
-    let listener = match std::net::TcpListener::bind(args.listen) {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = writeln!(err, "rss: cannot listen on {}: {e}", args.listen);
-            return EXIT_FAILURE;
-        }
-    };
-    let findings = findings::start(
-        &scope,
-        &query,
-        Duration::from_secs(args.sample_interval),
-        args.sample_max_sockets,
-    );
-    let ex = Exporter::new(query, scope, limits, lookup, findings);
-    if let Ok(addr) = listener.local_addr() {
-        let _ = writeln!(err, "rss: exporter listening on http://{addr}/metrics");
-        let _ = err.flush();
-    }
-    match server::serve(listener, ex) {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            let _ = writeln!(err, "rss: exporter: {e}");
-            EXIT_FAILURE
-        }
-    }
+    let _ = writeln!(err, "rss: exporter: cannot run {}: {e}", path.display());
+    EXIT_FAILURE
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over
-/// `path`, so that a reader sees the old file or the new one, never half.
-/// The temporary name does not end in `.prom`, which node_exporter skips.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binary_is_looked_for_beside_rss_only() {
+        assert_eq!(
+            binary_beside(Path::new("/usr/local/bin/rss")),
+            Some(PathBuf::from("/usr/local/bin/rss-exporter"))
+        );
+        assert_eq!(
+            binary_beside(Path::new("/opt/x/rss")),
+            Some(PathBuf::from("/opt/x/rss-exporter"))
+        );
     }
-    result
 }

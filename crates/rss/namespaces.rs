@@ -84,7 +84,7 @@ pub fn targets(scope: Scope) -> (Vec<Target>, Vec<String>) {
 
 /// Where a namespace file of [`namespace_files`] comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NsOrigin {
+pub enum NsOrigin {
     /// `/run/netns/NAME`.
     Named(String),
     /// `/proc/PID/ns/net`.
@@ -95,7 +95,7 @@ pub(crate) enum NsOrigin {
 /// ones (`/run/netns/NAME`, by name), then with `pids` those of every
 /// process (`/proc/PID/ns/net`, by pid). An unreadable directory lists
 /// nothing.
-pub(crate) fn namespace_files(pids: bool) -> Vec<(NsOrigin, PathBuf)> {
+pub fn namespace_files(pids: bool) -> Vec<(NsOrigin, PathBuf)> {
     let mut names: Vec<String> = std::fs::read_dir("/run/netns")
         .into_iter()
         .flatten()

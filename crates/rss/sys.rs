@@ -49,9 +49,9 @@ pub(crate) fn interface_name(index: u32) -> Option<String> {
     Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
 
-/// The columns of the terminal on standard output (`TIOCGWINSZ`), when it
-/// is one and reports a width.
-pub(crate) fn stdout_columns() -> Option<u16> {
+/// The size of the terminal on standard output (`TIOCGWINSZ`), as
+/// (columns, rows), when it is one.
+fn stdout_size() -> Option<(u16, u16)> {
     let mut ws = libc::winsize {
         ws_row: 0,
         ws_col: 0,
@@ -61,7 +61,18 @@ pub(crate) fn stdout_columns() -> Option<u16> {
     // SAFETY: STDOUT_FILENO and a valid pointer to a winsize, which
     // TIOCGWINSZ fills or leaves alone.
     let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
-    (rc != -1 && ws.ws_col > 0).then_some(ws.ws_col)
+    (rc != -1).then_some((ws.ws_col, ws.ws_row))
+}
+
+/// The columns of the terminal on standard output, when it is one and
+/// reports a width.
+pub(crate) fn stdout_columns() -> Option<u16> {
+    stdout_size().map(|(c, _)| c).filter(|&c| c > 0)
+}
+
+/// The rows of the terminal on standard output, when it is one.
+pub(crate) fn stdout_rows() -> Option<u16> {
+    stdout_size().map(|(_, r)| r)
 }
 
 /// Reverse lookup through the system resolver (`getnameinfo(3)` with

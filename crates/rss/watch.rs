@@ -469,7 +469,7 @@ pub(crate) fn run(
         if tty && !a.json {
             // Redrawn in place: what does not fit the screen is cut, so
             // the status line stays on top.
-            if let Ok((_, rows)) = crossterm::terminal::size() {
+            if let Some(rows) = crate::sys::stdout_rows() {
                 let keep = usize::from(rows.max(2)) - 1;
                 let cut = buf
                     .iter()

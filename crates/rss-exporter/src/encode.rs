@@ -10,7 +10,7 @@ use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use super::family::{Family, Kind, Value};
+use crate::family::{Family, Kind, Value};
 
 /// An exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

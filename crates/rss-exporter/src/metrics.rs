@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use sockdiag::{Family as AddrFamily, Process, ProcessMap, Socket, State, Table};
 
-pub use super::family::{Family, Kind, Sample, Value};
+pub use crate::family::{Family, Kind, Sample, Value};
 
 /// Label value of the series that holds what a cap folded away.
 pub const OTHER: &str = "(other)";
@@ -738,7 +738,7 @@ mod tests {
         let mut out = Families::new();
         let folded = a.write(&[], Limits::default(), &mut out);
         assert!(folded.is_empty());
-        let text = super::super::encode::encode(out.into_vec(), super::super::encode::Format::Text);
+        let text = crate::encode::encode(out.into_vec(), crate::encode::Format::Text);
         let expected = [
             "# TYPE rss_sockets gauge",
             "rss_sockets{table=\"udp\",family=\"inet\",state=\"unconn\"} 1",

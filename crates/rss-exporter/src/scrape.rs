@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query};
 
-use super::findings::Findings;
-use super::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
-use super::targets::STAGES;
-pub use super::targets::{Errors, Scope, all_namespaces};
+use crate::findings::Findings;
+use crate::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
+use crate::targets::STAGES;
+pub use crate::targets::{Errors, Scope, all_namespaces};
 
 /// How process labels are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use sockdiag::Query;
 use sockdiag::diagnose::{Kind as FindingKind, Options, diagnose};
 use sockdiag::sample::{Sample, SampleOptions, Sampler};
 
-use super::metrics::{Def, Families, Kind, Value};
-use super::targets::{Errors, Scope, all_namespaces};
+use crate::metrics::{Def, Families, Kind, Value};
+use crate::targets::{Errors, Scope, all_namespaces};
 
 /// Samples a diagnosis looks at: the doctor's default (3 samples), spread
 /// over two sampling intervals.

@@ -23,8 +23,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::Semaphore;
 
-use super::encode::{Format, encode};
-use super::scrape::Exporter;
+use crate::encode::{Format, encode};
+use crate::scrape::Exporter;
 
 /// Largest request head (request line and headers) accepted, in bytes.
 pub const MAX_HEAD: usize = 16 * 1024;

@@ -5,7 +5,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::namespaces::NsOrigin;
+use rss::namespaces::NsOrigin;
 
 /// Which namespaces a scrape covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +22,11 @@ pub enum Scope {
 
 /// Why a scrape step failed, as the `stage` label of
 /// `rss_exporter_errors_total`.
-pub(super) const STAGES: [&str; 5] = ["netns", "dump", "counters", "processes", "findings"];
+pub(crate) const STAGES: [&str; 5] = ["netns", "dump", "counters", "processes", "findings"];
 
 /// Errors by stage, since start.
 #[derive(Debug, Default)]
-pub struct Errors(pub(super) [AtomicU64; STAGES.len()]);
+pub struct Errors(pub(crate) [AtomicU64; STAGES.len()]);
 
 impl Errors {
     /// Counts one error of `stage` (`netns`, `dump`, `counters`, `processes` or `findings`).
@@ -45,7 +45,7 @@ pub fn all_namespaces() -> Vec<(String, PathBuf)> {
         .ok();
     let mut seen: std::collections::HashSet<(u64, u64)> = own.into_iter().collect();
     let mut out = Vec::new();
-    for (origin, path) in crate::namespaces::namespace_files(true) {
+    for (origin, path) in rss::namespaces::namespace_files(true) {
         let Ok(m) = std::fs::metadata(&path) else {
             continue;
         };

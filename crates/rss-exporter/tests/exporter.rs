@@ -1,5 +1,6 @@
-//! `rss exporter` as a server: bad requests, both exposition formats, and a
-//! real Prometheus scraping a namespace the test fills.
+//! `rss-exporter` (what `rss exporter` runs) as a server: bad requests, both
+//! exposition formats, and a real Prometheus scraping a namespace the test
+//! fills; and `rss exporter` handing over to it.
 //!
 //! The HTTP tests need nothing but loopback. The Prometheus test needs root
 //! (a network namespace) and the Debian package `prometheus` (`prometheus`
@@ -24,11 +25,37 @@ impl Drop for Guard {
     }
 }
 
-/// Starts `rss exporter --listen 127.0.0.1:0 ARGS` and returns it with the
+/// The `rss` binary beside `rss-exporter`, where `rss exporter` looks.
+/// `cargo nextest run --workspace` (and `cargo test --workspace`) build
+/// both into one directory; when this package's tests run alone and `rss`
+/// was never built there, it is built with the cargo running the tests.
+fn rss_binary() -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .parent()
+        .unwrap();
+    let rss = dir.join("rss");
+    if !rss.exists() {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "rss", "--bin", "rss"]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let o = build.output().expect("run cargo build -p rss");
+        assert!(
+            o.status.success(),
+            "cargo build -p rss: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(rss.exists(), "{} not built", rss.display());
+    rss
+}
+
+/// Starts `rss-exporter --listen 127.0.0.1:0 ARGS` and returns it with the
 /// address it printed.
 fn exporter(args: &[&str]) -> (Guard, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["exporter", "--listen", "127.0.0.1:0"])
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -279,8 +306,8 @@ fn textfile_is_written_whole() {
     let dir = scratch("textfile");
     let path = dir.join("rss.prom");
     std::fs::write(&path, "old\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["exporter", "--textfile"])
+    let out = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .args(["--textfile"])
         .arg(&path)
         .output()
         .unwrap();
@@ -295,8 +322,8 @@ fn textfile_is_written_whole() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("rss.prom")]);
     // A directory that does not exist: one line, status 1.
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["exporter", "--textfile", "/nonexistent/dir/rss.prom"])
+    let out = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .args(["--textfile", "/nonexistent/dir/rss.prom"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -309,13 +336,13 @@ fn textfile_is_written_whole() {
 #[test]
 fn bad_usage_exits_2() {
     for args in [
-        &["exporter", "--listen", "nope"][..],
-        &["exporter", "--bogus"],
-        &["exporter", "state", "nosuchstate"],
-        &["exporter", "dport", "=", "x:y:z"],
-        &["exporter", "-N", "x", "--all-netns"],
+        &["--listen", "nope"][..],
+        &["--bogus"],
+        &["state", "nosuchstate"],
+        &["dport", "=", "x:y:z"],
+        &["-N", "x", "--all-netns"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
+        let out = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
             .args(args)
             .output()
             .unwrap();
@@ -325,11 +352,85 @@ fn bad_usage_exits_2() {
         assert!(!err.contains("panicked"), "{err}");
     }
     // A namespace that does not exist: the system refuses.
-    let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-        .args(["exporter", "-N", "rss-no-such-ns"])
+    let out = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .args(["-N", "rss-no-such-ns"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn rss_exporter_runs_the_binary_beside_rss() {
+    let direct = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let via_rss = Command::new(rss_binary())
+        .args(["exporter", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(direct.status.code(), Some(0), "{direct:?}");
+    let help = String::from_utf8_lossy(&direct.stdout);
+    assert!(help.contains("Usage: rss exporter [OPTIONS]"), "{help}");
+    assert!(help.contains("--textfile <PATH>"), "{help}");
+    assert_eq!(via_rss.status.code(), direct.status.code());
+    assert_eq!(String::from_utf8_lossy(&via_rss.stdout), help);
+    assert_eq!(String::from_utf8_lossy(&via_rss.stderr), "");
+    // Exit statuses and messages are the exporter's own (bad usage: 2;
+    // the system refuses: 1).
+    for (args, code) in [(&["--bogus"][..], 2), (&["-N", "rss-no-such-ns"], 1)] {
+        let direct = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+            .args(args)
+            .output()
+            .unwrap();
+        let via_rss = Command::new(rss_binary())
+            .arg("exporter")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(direct.status.code(), Some(code), "{args:?}: {direct:?}");
+        assert_eq!(via_rss.status.code(), Some(code), "{args:?}: {via_rss:?}");
+        assert_eq!(via_rss.stderr, direct.stderr, "{args:?}");
+    }
+    // Serving, the process rss started is rss-exporter itself (exec, no
+    // child in between): a signal sent to it stops the exporter.
+    let rss = rss_binary();
+    let mut child = Command::new(&rss)
+        .args(["exporter", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rss exporter");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut guard = Guard(child);
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("read the exporter's first line");
+    assert!(
+        line.starts_with("rss: exporter listening on http://"),
+        "{line:?}"
+    );
+    let pid = guard.0.id();
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert_eq!(
+        exe,
+        rss.with_file_name("rss-exporter").canonicalize().unwrap(),
+        "pid {pid}"
+    );
+    let rc = send_signal(pid, "TERM");
+    assert!(rc, "kill -TERM {pid}");
+    let status = guard.0.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}
+
+/// Sends signal `sig` to `pid` with kill(1).
+fn send_signal(pid: u32, sig: &str) -> bool {
+    Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A fresh directory under the temp dir.
@@ -402,7 +503,8 @@ fn value_of(r: &serde_json::Value) -> f64 {
 }
 
 fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // This crate is crates/rss-exporter of the repository.
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 /// Every panel query of the dashboard, with Grafana's variables replaced.
@@ -566,7 +668,7 @@ fn prometheus_scrapes_a_full_accept_queue() {
 
     // The findings Prometheus sees are those `rss doctor` reports on the
     // same namespace.
-    let doctor = Command::new(env!("CARGO_BIN_EXE_rss"))
+    let doctor = Command::new(rss_binary())
         .args(["doctor", "-j", "-N", ns_path.to_str().unwrap()])
         .output()
         .expect("rss doctor");
@@ -646,8 +748,8 @@ fn all_netns_labels_each_namespace() {
     // The sleeper must have joined the namespace before the exporter looks
     // (and a loaded machine may need more than one try).
     let found = wait_until(Duration::from_secs(20), || {
-        let out = Command::new(env!("CARGO_BIN_EXE_rss"))
-            .args(["exporter", "--all-netns", "--textfile"])
+        let out = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+            .args(["--all-netns", "--textfile"])
             .arg(&path)
             .output()
             .unwrap();

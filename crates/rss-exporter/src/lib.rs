@@ -1,0 +1,170 @@
+//! `rss-exporter` (also run as `rss exporter`): socket statistics for
+//! Prometheus. The only crate of the workspace with an HTTP server (hyper on
+//! tokio) and prometheus-client; its command line, [`ExporterArgs`], is the
+//! `rss` library's, so that `rss --help`, the man pages and the completions
+//! know it without linking the server.
+//!
+//! `rss exporter --listen ADDR [-N NS | --all-netns] [filter…]` serves
+//! `/metrics` (the classic text format, or OpenMetrics when the `Accept`
+//! header asks for it) and a landing page at `/`; `--textfile PATH` writes
+//! the same metrics once, atomically, for node_exporter's textfile
+//! collector. Every scrape takes a fresh dump; see [`scrape`] for what is
+//! cached, [`metrics`] for the families and their bounded labels.
+//!
+//! Exit status: 0 after `--textfile` wrote its file; 1 when the system
+//! refuses (address in use, namespace or file not accessible); 2 on bad
+//! usage. Serving never ends by itself.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser as _;
+use sockdiag::filter::SystemResolver;
+use sockdiag::{Query, States, Tables};
+
+use rss::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+pub use rss::exporter::{ABOUT, ExporterArgs};
+
+pub mod encode;
+pub mod family;
+pub mod findings;
+pub mod metrics;
+pub mod scrape;
+pub mod server;
+pub mod targets;
+
+use encode::Format;
+use scrape::{Exporter, ProcessLookup, Scope};
+
+fn usage(err: &mut dyn Write, msg: &str) -> i32 {
+    let _ = writeln!(
+        err,
+        "rss: exporter: {msg}\nTry 'rss exporter --help' for more information."
+    );
+    EXIT_USAGE
+}
+
+/// The query an exporter runs: every table, `tcp_info` for TCP, the
+/// filter's states and expression.
+pub fn build_query(words: &[String]) -> Result<Query, String> {
+    let mut states = States::ALL | States::BOUND_INACTIVE;
+    let rest = rss::filter::parse_states(words, &mut states).map_err(|e| e.to_string())?;
+    let words: Vec<String> = rest
+        .iter()
+        .flat_map(|w| sockdiag::ss::split_words(w))
+        .collect();
+    let expr = sockdiag::filter::parse_with(&words, &SystemResolver)
+        .map_err(|e| format!("filter: {e}"))?;
+    let mut q = Query::new(Tables::all()).states(states).with_info();
+    if let Some(e) = expr {
+        q = q.filter(sockdiag::Filter::new(e).map_err(|e| format!("filter: {e}"))?);
+    }
+    Ok(q)
+}
+
+/// Runs the exporter with `argv` (program name first, then the arguments of
+/// `rss exporter`), writing help to `out` and messages to `err`; returns the
+/// exit status (when serving, only on failure).
+pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let argv = std::iter::once(OsString::from("rss exporter")).chain(argv.into_iter().skip(1));
+    let args = match ExporterArgs::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => return rss::exit::clap_failure("exporter", &e, out, err),
+    };
+    let query = match build_query(&args.filter) {
+        Ok(q) => q,
+        Err(e) => return usage(err, &e),
+    };
+    let scope = match (&args.net, args.all_netns) {
+        (_, true) => Scope::All,
+        (Some(n), false) if n.contains('/') => Scope::One(PathBuf::from(n)),
+        (Some(n), false) => {
+            if n.is_empty() || n == "." || n == ".." {
+                return usage(err, &format!("-N {n:?}: not a namespace name"));
+            }
+            Scope::One(Path::new("/run/netns").join(n))
+        }
+        (None, false) => Scope::Current,
+    };
+    if let Scope::One(p) = &scope
+        && let Err(e) = sockdiag::NetNs::from_path(p.clone())
+    {
+        let _ = writeln!(err, "rss: {e}");
+        return EXIT_FAILURE;
+    }
+    let limits = metrics::Limits {
+        listeners: args.max_listeners.max(1),
+        processes: args.max_processes.max(1),
+    };
+    let lookup = if args.process_refresh == 0 {
+        ProcessLookup::Off
+    } else if args.textfile.is_some() {
+        ProcessLookup::Once
+    } else {
+        ProcessLookup::Every(Duration::from_secs(args.process_refresh))
+    };
+
+    if let Some(path) = &args.textfile {
+        // One shot: no background threads.
+        let ex = Exporter::new(query, scope, limits, lookup, None);
+        let text = encode::encode(ex.scrape(), Format::Text);
+        return match write_atomically(path, text.as_bytes()) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                let _ = writeln!(err, "rss: {}: {e}", path.display());
+                EXIT_FAILURE
+            }
+        };
+    }
+
+    let listener = match std::net::TcpListener::bind(args.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(err, "rss: cannot listen on {}: {e}", args.listen);
+            return EXIT_FAILURE;
+        }
+    };
+    let findings = findings::start(
+        &scope,
+        &query,
+        Duration::from_secs(args.sample_interval),
+        args.sample_max_sockets,
+    );
+    let ex = Exporter::new(query, scope, limits, lookup, findings);
+    if let Ok(addr) = listener.local_addr() {
+        let _ = writeln!(err, "rss: exporter listening on http://{addr}/metrics");
+        let _ = err.flush();
+    }
+    match server::serve(listener, ex) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "rss: exporter: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over
+/// `path`, so that a reader sees the old file or the new one, never half.
+/// The temporary name does not end in `.prom`, which node_exporter skips.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
