@@ -1,7 +1,7 @@
 //! Hooks for rss's benches and `rss bench`: the pure decoders, reachable
 //! without a dump. Not a stable API; hidden from the docs.
 
-use crate::consts::{NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY};
+use crate::consts::SOCK_DIAG_BY_FAMILY;
 use crate::error::DecodeError;
 use crate::inet::TCPDIAG_GETSOCK;
 use crate::model::{Family, Socket, Table};
@@ -35,7 +35,7 @@ pub fn decode_datagram(
                 Table::PacketRaw | Table::PacketDgram => packet::decode(msg.payload)?,
                 Table::Netlink => Some(netlink::decode(msg.payload)?),
             },
-            NLMSG_DONE | NLMSG_ERROR => None,
+            // NLMSG_DONE, NLMSG_ERROR and anything else carry no socket.
             _ => None,
         };
         if let Some(s) = s {
