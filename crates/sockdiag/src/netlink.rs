@@ -69,3 +69,21 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Socket, DecodeError> {
     s.detail_or_insert().netlink = Some(info);
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_asks_for_every_protocol_with_memory_groups_and_flags() {
+        let mut out = Vec::new();
+        encode_request(&mut out);
+        assert_eq!(out.len(), NETLINK_DIAG_REQ_LEN);
+        // sdiag_family, sdiag_protocol (NDIAG_PROTO_ALL), pad.
+        assert_eq!(out[..4], [16, 255, 0, 0]);
+        assert_eq!(u32_ne(&out, 4), 0, "ndiag_ino: every socket");
+        // NDIAG_SHOW_MEMINFO 0x1 | NDIAG_SHOW_GROUPS 0x2 | NDIAG_SHOW_FLAGS 0x8.
+        assert_eq!(u32_ne(&out, 8), 0x0b, "ndiag_show");
+        assert_eq!(out[12..], [0xff; 8], "no cookie");
+    }
+}

@@ -78,3 +78,22 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     }
     Ok(Some(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_carries_the_show_bits() {
+        // PACKET_SHOW_INFO 0x1 | FANOUT 0x8 | MEMINFO 0x10 | FILTER 0x20.
+        assert_eq!(SHOW_ALL, 0x39);
+        let mut out = Vec::new();
+        encode_request(&mut out, SHOW_ALL);
+        assert_eq!(out.len(), PACKET_DIAG_REQ_LEN);
+        // sdiag_family, sdiag_protocol (all), pad.
+        assert_eq!(out[..4], [17, 0, 0, 0]);
+        assert_eq!(u32_ne(&out, 4), 0, "pdiag_ino: every socket");
+        assert_eq!(u32_ne(&out, 8), 0x39, "pdiag_show");
+        assert_eq!(out[12..], [0xff; 8], "no cookie");
+    }
+}
