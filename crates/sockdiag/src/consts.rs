@@ -166,3 +166,31 @@ pub const NETLINK_DIAG_MSG_LEN: usize = 28;
 pub const TCP_CA_NAME_MAX: usize = 16;
 // <linux/un.h>: UNIX_PATH_MAX
 pub const UNIX_PATH_MAX: usize = 108;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composed_netlink_flags_match_the_uapi_values() {
+        // libc spells the same uapi macros independently.
+        assert_eq!(NLM_F_DUMP, libc::NLM_F_DUMP as u16);
+        assert_eq!(NLM_F_DUMP, 0x300, "NLM_F_ROOT | NLM_F_MATCH");
+        assert_eq!(NLA_TYPE_MASK, libc::NLA_TYPE_MASK as u16);
+        assert_eq!(NLA_TYPE_MASK, 0x3fff);
+        // The mask drops exactly the two flag bits and keeps every type bit.
+        assert_eq!(NLA_TYPE_MASK & libc::NLA_F_NESTED as u16, 0);
+        assert_eq!(NLA_TYPE_MASK & libc::NLA_F_NET_BYTEORDER as u16, 0);
+        assert_eq!(
+            NLA_TYPE_MASK | libc::NLA_F_NESTED as u16 | libc::NLA_F_NET_BYTEORDER as u16,
+            u16::MAX
+        );
+    }
+
+    #[test]
+    fn no_cookie_is_all_ones() {
+        // `INET_DIAG_NOCOOKIE` is `(~0U)`: every bit set, in either byte order.
+        assert_eq!(INET_DIAG_NOCOOKIE, u32::MAX);
+        assert_eq!(INET_DIAG_NOCOOKIE.to_ne_bytes(), [0xff; 4]);
+    }
+}

@@ -10,7 +10,8 @@
 //! `tcp_info`, congestion control, memory, timer, ...) is stored inline, so
 //! a dump hands sockets out by value without allocating per socket
 //! (`tests/no_alloc.rs` counts); the rarer facts share one boxed
-//! [`Detail`], and a bound unix name is boxed in its [`UnixName`].
+//! [`Detail`], and a bound unix name is boxed in its [`UnixName`]. The
+//! condition, for TCP: a congestion control outside [`CC_INFO_IN_DETAIL`].
 #![deny(unsafe_code)]
 
 use std::fmt;
@@ -1298,7 +1299,7 @@ impl Process {
 ///
 /// At most 512 bytes (`size_of::<Socket>()`, asserted by a unit test) and
 /// no heap allocation for a TCP or UDP socket with what `ss -tuanoiem`
-/// asks for: endpoints, queues, timer, `tcp_info`, congestion control,
+/// asks for (under a congestion control outside [`CC_INFO_IN_DETAIL`]): endpoints, queues, timer, `tcp_info`, congestion control,
 /// socket memory, cgroup, mark and socket options are inline. Rarer facts
 /// ([`Detail`]: MPTCP info, ULP and MPTCP subflow state, TOS and class
 /// id, Vegas/DCTCP/BBR, unix, packet and netlink facts, processes) share
@@ -1382,14 +1383,33 @@ pub struct Socket {
     pub(crate) detail: DetailBox,
 }
 
+/// The congestion controls whose own info the decoder keeps in the boxed
+/// [`Detail`]: the condition of the no-allocation promise.
+///
+/// The kernel sends a congestion control's info only when it has some:
+/// `INET_DIAG_VEGASINFO` (Vegas, and Illinois and Westwood, which report in
+/// Vegas' struct), `INET_DIAG_DCTCPINFO` (DCTCP) or `INET_DIAG_BBRINFO`
+/// (BBR). A TCP socket under one of these, dumped with
+/// [`Query::with_info`](crate::Query::with_info), costs exactly one
+/// allocation (its `Detail`); under any other (reno, cubic, highspeed, ...)
+/// the kernel sends no such attribute and the socket decodes without
+/// allocating. `tests/no_alloc.rs` checks both under every congestion
+/// control the running kernel offers.
+///
+/// ```
+/// assert!(sockdiag::CC_INFO_IN_DETAIL.contains(&"bbr"));
+/// assert!(!sockdiag::CC_INFO_IN_DETAIL.contains(&"cubic"));
+/// ```
+pub const CC_INFO_IN_DETAIL: &[&str] = &["bbr", "dctcp", "illinois", "vegas", "westwood"];
+
 /// The facts most sockets do not have, kept behind one pointer so that a
 /// [`Socket`] stays small: read them with [`Socket::detail`] (or the
 /// shortcuts [`Socket::bbr`], [`Socket::unix`], [`Socket::processes`], ...),
 /// write them with [`Socket::detail_or_insert`] (or [`Socket::detail_mut`]).
 ///
 /// TCP and UDP sockets have none of these for what `ss -tuanoiem` asks,
-/// unless their congestion control is Vegas, DCTCP or BBR, they carry a
-/// ULP, the request asked for TOS (`--tos`) or processes (`-p`).
+/// unless their congestion control is one of [`CC_INFO_IN_DETAIL`], they
+/// carry a ULP, the request asked for TOS (`--tos`) or processes (`-p`).
 ///
 /// ```
 /// use sockdiag::{BbrInfo, Family, Socket, State, Table};

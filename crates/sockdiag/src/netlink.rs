@@ -69,3 +69,84 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Socket, DecodeError> {
     s.detail_or_insert().netlink = Some(info);
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_asks_for_every_protocol_with_memory_groups_and_flags() {
+        let mut out = Vec::new();
+        encode_request(&mut out);
+        assert_eq!(out.len(), NETLINK_DIAG_REQ_LEN);
+        // sdiag_family, sdiag_protocol (NDIAG_PROTO_ALL), pad.
+        assert_eq!(out[..4], [16, 255, 0, 0]);
+        assert_eq!(u32_ne(&out, 4), 0, "ndiag_ino: every socket");
+        // NDIAG_SHOW_MEMINFO 0x1 | NDIAG_SHOW_GROUPS 0x2 | NDIAG_SHOW_FLAGS 0x8.
+        assert_eq!(u32_ne(&out, 8), 0x0b, "ndiag_show");
+        assert_eq!(out[12..], [0xff; 8], "no cookie");
+    }
+
+    #[test]
+    fn a_message_decodes_field_by_field() {
+        // struct netlink_diag_msg: family, type, protocol, state, portid,
+        // dst_portid, dst_group, ino, cookie[2].
+        let mut m = vec![16u8, 3, 9, 1];
+        for v in [1234u32, 0, 7, 5555, 0x1111_2222, 0x3333_4444] {
+            m.extend_from_slice(&v.to_ne_bytes());
+        }
+        assert_eq!(m.len(), NETLINK_DIAG_MSG_LEN);
+        let mut mem = Vec::new();
+        for v in 1..=9u32 {
+            mem.extend_from_slice(&(v * 100).to_ne_bytes());
+        }
+        crate::wire::push_attr(&mut m, NETLINK_DIAG_MEMINFO, &mem);
+        // Groups 1 and 3 in the first word, group 33 (bit 0) and 64 (bit 31)
+        // in the second.
+        let mut groups = 0b101u32.to_ne_bytes().to_vec();
+        groups.extend_from_slice(&(1u32 | 1 << 31).to_ne_bytes());
+        crate::wire::push_attr(&mut m, NETLINK_DIAG_GROUPS, &groups);
+        crate::wire::push_attr(&mut m, NETLINK_DIAG_FLAGS, &0x15u32.to_ne_bytes());
+
+        let s = decode(&m).unwrap();
+        assert_eq!(s.inode, 5555);
+        assert_eq!(s.cookie, Some(0x3333_4444_1111_2222));
+        assert_eq!(
+            s.local,
+            Endpoint::Netlink {
+                protocol: 9,
+                portid: 1234,
+                group: 0
+            }
+        );
+        assert_eq!(
+            s.peer,
+            Endpoint::Netlink {
+                protocol: 9,
+                portid: 0,
+                group: 7
+            }
+        );
+        assert_eq!((s.recv_q, s.send_q), (100, 300));
+        let info = s.detail().and_then(|d| d.netlink.clone()).unwrap();
+        assert!(info.connected);
+        assert_eq!(info.groups, vec![1, 3, 33, 64]);
+        assert_eq!(info.flags, 0x15);
+
+        // One byte short of the struct: an error, not a socket.
+        assert!(decode(&m[..NETLINK_DIAG_MSG_LEN - 1]).is_err());
+        // NETLINK_UNCONNECTED.
+        let mut u = m.clone();
+        u[3] = 0;
+        assert!(
+            !decode(&u)
+                .unwrap()
+                .detail()
+                .unwrap()
+                .netlink
+                .as_ref()
+                .unwrap()
+                .connected
+        );
+    }
+}

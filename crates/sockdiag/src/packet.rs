@@ -78,3 +78,90 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     }
     Ok(Some(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_carries_the_show_bits() {
+        // PACKET_SHOW_INFO 0x1 | FANOUT 0x8 | MEMINFO 0x10 | FILTER 0x20.
+        assert_eq!(SHOW_ALL, 0x39);
+        let mut out = Vec::new();
+        encode_request(&mut out, SHOW_ALL);
+        assert_eq!(out.len(), PACKET_DIAG_REQ_LEN);
+        // sdiag_family, sdiag_protocol (all), pad.
+        assert_eq!(out[..4], [17, 0, 0, 0]);
+        assert_eq!(u32_ne(&out, 4), 0, "pdiag_ino: every socket");
+        assert_eq!(u32_ne(&out, 8), 0x39, "pdiag_show");
+        assert_eq!(out[12..], [0xff; 8], "no cookie");
+    }
+
+    #[test]
+    fn a_message_decodes_field_by_field() {
+        // struct packet_diag_msg: family, type, num (host order), ino, cookie[2].
+        let mut m = vec![17u8, SOCK_DGRAM];
+        m.extend_from_slice(&0x0806u16.to_ne_bytes());
+        for v in [4321u32, 0x1111_2222, 0x3333_4444] {
+            m.extend_from_slice(&v.to_ne_bytes());
+        }
+        assert_eq!(m.len(), PACKET_DIAG_MSG_LEN);
+        let mut info = Vec::new();
+        for v in [2u32, 3, 4, 5, 6, 7] {
+            info.extend_from_slice(&v.to_ne_bytes());
+        }
+        crate::wire::push_attr(&mut m, PACKET_DIAG_INFO, &info);
+        crate::wire::push_attr(&mut m, PACKET_DIAG_FANOUT, &0x0102u32.to_ne_bytes());
+        crate::wire::push_attr(&mut m, PACKET_DIAG_UID, &1000u32.to_ne_bytes());
+        let mut mem = Vec::new();
+        for v in 1..=9u32 {
+            mem.extend_from_slice(&(v * 10).to_ne_bytes());
+        }
+        crate::wire::push_attr(&mut m, PACKET_DIAG_MEMINFO, &mem);
+        let mut filter = Vec::new();
+        for (code, jt, jf, k) in [(0x28u16, 0u8, 0u8, 12u32), (0x6, 1, 2, 0xffff)] {
+            filter.extend_from_slice(&code.to_ne_bytes());
+            filter.extend_from_slice(&[jt, jf]);
+            filter.extend_from_slice(&k.to_ne_bytes());
+        }
+        crate::wire::push_attr(&mut m, PACKET_DIAG_FILTER, &filter);
+
+        let s = decode(&m).unwrap().expect("a packet socket");
+        assert_eq!(s.netid, Table::PacketDgram);
+        assert_eq!(s.inode, 4321);
+        assert_eq!(s.cookie, Some(0x3333_4444_1111_2222));
+        assert_eq!(
+            s.local,
+            Endpoint::Packet {
+                protocol: 0x0806,
+                ifindex: 2
+            }
+        );
+        assert_eq!(s.uid, Some(1000));
+        assert_eq!((s.recv_q, s.send_q), (10, 30));
+        let p = s.detail().and_then(|d| d.packet.clone()).unwrap();
+        assert_eq!(
+            (p.version, p.reserve, p.copy_thresh, p.tstamp, p.flags),
+            (3, 4, 5, 6, 7)
+        );
+        assert_eq!(p.fanout, Some(0x0102));
+        assert_eq!(p.filter_len, Some(2));
+        assert_eq!(
+            p.filter,
+            vec![
+                SockFilter::new(0x28, 0, 0, 12),
+                SockFilter::new(0x6, 1, 2, 0xffff)
+            ]
+        );
+
+        // SOCK_RAW is the other table; any other type is no packet socket.
+        let mut raw = m.clone();
+        raw[1] = SOCK_RAW;
+        assert_eq!(decode(&raw).unwrap().unwrap().netid, Table::PacketRaw);
+        let mut other = m.clone();
+        other[1] = SOCK_STREAM;
+        assert_eq!(decode(&other).unwrap(), None);
+        // One byte short of the struct: an error.
+        assert!(decode(&m[..PACKET_DIAG_MSG_LEN - 1]).is_err());
+    }
+}

@@ -632,3 +632,184 @@ proptest! {
         prop_assert_eq!(back, s);
     }
 }
+
+// The counter and limit parsers (`ss -s`, the sampler's counters and
+// limits, `autobound`'s port range): any bytes, read as the text a file
+// reader would hand over, never panic; a table written in the kernel's
+// format parses back to the values written.
+
+/// Bytes as the parsers receive them: text, lossily.
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A section of an snmp-style file: its name and its `(key, value)` pairs,
+/// keys distinct; a value may be negative (`Tcp: MaxConn` is `-1`).
+fn snmp_section() -> impl Strategy<Value = (String, Vec<(String, i64)>)> {
+    (
+        "[A-Z][A-Za-z0-9]{0,9}",
+        proptest::collection::btree_map(
+            "[A-Z][A-Za-z0-9]{0,15}",
+            prop_oneof![
+                4 => 0..=i64::MAX,
+                1 => i64::MIN..0,
+            ],
+            0..12,
+        ),
+    )
+        .prop_map(|(name, keys)| (name, keys.into_iter().collect()))
+}
+
+/// Distinct sections.
+fn snmp_sections() -> impl Strategy<Value = Vec<(String, Vec<(String, i64)>)>> {
+    proptest::collection::vec(snmp_section(), 0..6).prop_map(|v| {
+        let mut seen = std::collections::BTreeSet::new();
+        v.into_iter()
+            .filter(|(n, _)| seen.insert(n.clone()))
+            .collect()
+    })
+}
+
+/// `/proc/net/snmp` and `netstat` as `net/ipv4/proc.c` prints them: a line
+/// of keys, then a line of values, each after `Section:`.
+fn snmp_text(sections: &[(String, Vec<(String, i64)>)]) -> String {
+    let mut out = String::new();
+    for (name, kv) in sections {
+        out.push_str(name);
+        out.push(':');
+        for (k, _) in kv {
+            out.push(' ');
+            out.push_str(k);
+        }
+        out.push('\n');
+        out.push_str(name);
+        out.push(':');
+        for (_, v) in kv {
+            out.push_str(&format!(" {v}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn counter_and_limit_parsers_never_panic(
+        a in proptest::collection::vec(any::<u8>(), 0..300),
+        b in proptest::collection::vec(any::<u8>(), 0..300),
+        c in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let (a, b, c) = (text_of(&a), text_of(&b), text_of(&c));
+        let _ = crate::Counters::parse(&a, &b, &c);
+        let _ = crate::Limits::parse(&a, &b);
+        let _ = crate::Summary::parse(&a, &b, &c);
+        let _ = crate::TcpCounters::parse(&a, &b);
+        let _ = crate::snmp_field(&a, &b, &c);
+        let _ = FilterContext::parse_port_range(&a);
+    }
+
+    #[test]
+    fn snmp_tables_parse_back(
+        netstat in snmp_sections(),
+        snmp in snmp_sections(),
+        snmp6 in proptest::collection::btree_map(
+            (0..6usize, "[A-Z][A-Za-z0-9]{0,20}"),
+            any::<u64>(),
+            0..16,
+        ),
+    ) {
+        // snmp and netstat never share a section name.
+        let snmp: Vec<_> = snmp
+            .into_iter()
+            .filter(|(n, _)| netstat.iter().all(|(m, _)| m != n))
+            .collect();
+        let (netstat_text, snmp_text) = (snmp_text(&netstat), snmp_text(&snmp));
+        // snmp6: `%-32s\t%lu` per line, the section a prefix of the name.
+        let prefixes = ["Ip6", "Icmp6", "Udp6", "UdpLite6", "Tcp6", "Snmp6"];
+        let mut snmp6_text = String::new();
+        let mut want = std::collections::BTreeMap::new();
+        for ((p, rest), v) in &snmp6 {
+            let (name, key) = match prefixes[*p] {
+                // A name outside the known sections lands under `Snmp6`.
+                "Snmp6" => (format!("X{rest}"), format!("Snmp6.X{rest}")),
+                p => (format!("{p}{rest}"), format!("{p}.{rest}")),
+            };
+            snmp6_text.push_str(&format!("{name:<32}\t{v}\n"));
+            want.insert(key, *v);
+        }
+        for (section, kv) in netstat.iter().chain(&snmp) {
+            for (k, v) in kv {
+                let text = if netstat.iter().any(|(n, _)| n == section) { &netstat_text } else { &snmp_text };
+                let written = v.to_string();
+                prop_assert_eq!(crate::snmp_field(text, section, k), Some(written.as_str()));
+                if let Ok(v) = u64::try_from(*v) {
+                    want.insert(format!("{section}.{k}"), v);
+                }
+            }
+        }
+        let got = crate::Counters::parse(&netstat_text, &snmp_text, &snmp6_text);
+        let got: std::collections::BTreeMap<String, u64> =
+            got.iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn tcp_counters_parse_back(
+        v in proptest::array::uniform5(any::<u64>()),
+        other in snmp_sections(),
+    ) {
+        let other: Vec<_> = other.into_iter().filter(|(n, _)| n != "Tcp" && n != "TcpExt").collect();
+        let mut snmp = other.clone();
+        snmp.push(("Tcp".into(), vec![
+            ("RtoAlgorithm".into(), 1),
+            ("MaxConn".into(), -1),
+            ("AttemptFails".into(), v[0] as i64 & i64::MAX),
+            ("EstabResets".into(), v[1] as i64 & i64::MAX),
+            ("OutRsts".into(), v[2] as i64 & i64::MAX),
+        ]));
+        let mut netstat = other;
+        netstat.insert(0, ("TcpExt".into(), vec![
+            ("SyncookiesSent".into(), 0),
+            ("ListenOverflows".into(), v[3] as i64 & i64::MAX),
+            ("ListenDrops".into(), v[4] as i64 & i64::MAX),
+        ]));
+        let c = crate::TcpCounters::parse(&snmp_text(&snmp), &snmp_text(&netstat));
+        let m = |x: u64| x & i64::MAX as u64;
+        prop_assert_eq!(
+            (c.attempt_fails, c.estab_resets, c.out_rsts, c.listen_overflows, c.listen_drops),
+            (m(v[0]), m(v[1]), m(v[2]), m(v[3]), m(v[4]))
+        );
+    }
+
+    #[test]
+    fn sockstat_parses_back(v in proptest::array::uniform19(any::<u32>())) {
+        // `net/ipv4/proc.c` and `net/ipv6/proc.c`, field for field.
+        let sockstat = format!(
+            "sockets: used {}\nTCP: inuse {} orphan {} tw {} alloc {} mem {}\nUDP: inuse {} mem {}\nUDPLITE: inuse {}\nRAW: inuse {}\nFRAG: inuse {} memory {}\n",
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]
+        );
+        let sockstat6 = format!(
+            "TCP6: inuse {}\nUDP6: inuse {}\nUDPLITE6: inuse {}\nRAW6: inuse {}\nFRAG6: inuse {} memory {}\n",
+            v[12], v[13], v[14], v[15], v[16], v[17]
+        );
+        let snmp = snmp_text(&[("Tcp".into(), vec![("MaxConn".into(), -1), ("CurrEstab".into(), i64::from(v[18]))])]);
+        let s = crate::Summary::parse(&sockstat, &sockstat6, &snmp);
+        let got = [
+            s.sockets_used, s.tcp_inuse, s.tcp_orphan, s.tcp_tw, s.tcp_alloc, s.tcp_mem,
+            s.udp_inuse, s.udp_mem, s.udplite_inuse, s.raw_inuse, s.frag_inuse, s.frag_memory,
+            s.tcp6_inuse, s.udp6_inuse, s.udplite6_inuse, s.raw6_inuse, s.frag6_inuse,
+            s.frag6_memory, s.tcp_estab,
+        ];
+        prop_assert_eq!(got, v.map(u64::from));
+    }
+
+    #[test]
+    fn limits_parse_back(tw in any::<u32>(), lo in any::<u16>(), hi in any::<u16>()) {
+        // `proc_dointvec` prints one value per line, a vector tab-separated.
+        let l = crate::Limits::parse(&format!("{tw}\n"), &format!("{lo}\t{hi}\n"));
+        prop_assert_eq!(l.tcp_max_tw_buckets, Some(u64::from(tw)));
+        prop_assert_eq!(l.ip_local_port_range, Some((lo, hi)));
+        let ctx = FilterContext::parse_port_range(&format!("{lo}\t{hi}\n"));
+        prop_assert_eq!(ctx.map(|c| c.local_port_range()), Some((lo, hi)));
+    }
+}

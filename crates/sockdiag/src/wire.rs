@@ -268,4 +268,60 @@ mod tests {
         let e = Attrs::new(&bad, 72).next().unwrap().unwrap_err();
         assert_eq!((e.offset, e.expected, e.actual), (72, 200, 12));
     }
+
+    #[test]
+    fn lengths_at_their_boundaries() {
+        for (n, want) in [(0, 0), (1, 4), (3, 4), (4, 4), (5, 8), (8, 8)] {
+            assert_eq!(align4(n), want, "align4({n})");
+        }
+        // Exactly enough is enough; one byte short is an error naming both.
+        assert!(need("x", &[0; 4], 8, 4).is_ok());
+        let e = need("x", &[0; 3], 8, 4).unwrap_err();
+        assert_eq!((e.what, e.offset, e.expected, e.actual), ("x", 8, 4, 3));
+
+        // A message that is only its header, filling the buffer.
+        let mut h = 16u32.to_ne_bytes().to_vec();
+        h.extend_from_slice(&3u16.to_ne_bytes());
+        h.resize(16, 0);
+        let m: Vec<_> = NlMsgs::new(&h).collect::<Result<_, _>>().unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].ty, 3);
+        assert!(m[0].payload.is_empty());
+        // One byte short of a header: one error.
+        let r: Vec<_> = NlMsgs::new(&h[..15]).collect();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].as_ref().unwrap_err().what, "nlmsghdr");
+
+        // An attribute that is only its header, filling the buffer.
+        let mut b = Vec::new();
+        push_attr(&mut b, 6, b"");
+        let mut want = 4u16.to_ne_bytes().to_vec();
+        want.extend_from_slice(&6u16.to_ne_bytes());
+        assert_eq!(b, want);
+        let a: Vec<_> = Attrs::new(&b, 0).collect::<Result<_, _>>().unwrap();
+        assert_eq!(a, vec![(6, &[][..])]);
+        // An unaligned payload: the header counts it, zero padding follows.
+        let mut b = Vec::new();
+        push_attr(&mut b, 1, b"abcde");
+        assert_eq!(b.len(), 12);
+        assert_eq!(u16_ne(&b, 0), 9);
+        assert_eq!(&b[4..], b"abcde\0\0\0");
+        // Fewer trailing bytes than a header are padding, not an attribute.
+        b.extend_from_slice(&[1, 2, 3]);
+        let a: Vec<_> = Attrs::new(&b, 0).collect::<Result<_, _>>().unwrap();
+        assert_eq!(a, vec![(1, &b"abcde"[..])]);
+    }
+
+    #[test]
+    fn integers_read_at_the_end_or_not_at_all() {
+        let b = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(u16_ne(&b, 6), u16::from_ne_bytes([7, 8]));
+        assert_eq!(u16_ne(&b, 7), 0);
+        assert_eq!(u16_be(&b, 6), 0x0708);
+        assert_eq!(u16_be(&b, 7), 0);
+        assert_eq!(u32_ne(&b, 4), u32::from_ne_bytes([5, 6, 7, 8]));
+        assert_eq!(u32_ne(&b, 5), 0);
+        assert_eq!(u64_ne(&b, 0), u64::from_ne_bytes(b));
+        assert_eq!(u64_ne(&b, 1), 0);
+    }
 }

@@ -44,6 +44,8 @@ mod context;
 mod eval;
 mod parse;
 #[cfg(test)]
+mod port_boundary_tests;
+#[cfg(test)]
 mod tests;
 
 pub use ast::{CondFamily, Expr, FilterError, HostCond};
