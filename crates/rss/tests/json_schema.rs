@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use testkit::require_privileged;
 
 fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/rss-socket.schema.json")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("schema/rss-socket.schema.json")
 }
 
 #[test]

@@ -879,7 +879,8 @@ fn explain_notes_on_the_ordinary_table() {
 // The JSON schema of `rss doctor -j`
 
 fn doctor_schema_path() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/rss-doctor.schema.json")
+    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("schema/rss-doctor.schema.json")
 }
 
 fn doctor_validator() -> jsonschema::Validator {

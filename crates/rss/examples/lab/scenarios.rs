@@ -344,7 +344,7 @@ impl Lab {
     pub fn tcp_ext(&self, key: &'static str) -> Result<i64> {
         let text = self
             .ns
-            .run(|| std::fs::read_to_string("/proc/thread-self/net/netstat"))?;
+            .run(|| std::io::read_to_string(sockdiag::host::open_proc_net("netstat")?))?;
         Ok(sockdiag::snmp_field(&text, "TcpExt", key)
             .and_then(|v| v.parse().ok())
             .unwrap_or(0))

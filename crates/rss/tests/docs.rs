@@ -348,7 +348,7 @@ fn dump_example() -> PathBuf {
     let rss = Path::new(env!("CARGO_BIN_EXE_rss"));
     let exe = rss.parent().unwrap().join("examples").join("dump");
     let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "--example", "dump"]);
+    build.args(["build", "--quiet", "-p", "rss", "--example", "dump"]);
     if rss.parent().unwrap().ends_with("release") {
         build.arg("--release");
     }
