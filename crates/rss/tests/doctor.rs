@@ -122,8 +122,7 @@ fn sampler_matches_sockets_across_samples() {
 // ---------------------------------------------------------------------------
 // The lab's scenarios, diagnosed at every step
 
-#[path = "../examples/lab/scenarios.rs"]
-mod scenarios;
+use lab::scenarios;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;

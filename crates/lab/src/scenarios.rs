@@ -5,7 +5,7 @@
 //! `iptables`, netfilter rules) inside a fresh anonymous [`NetNs`], waits
 //! through the library until the kernel reached the situation, and hands
 //! each [`Step`] to an [`Observer`]: the lab prints what rss shows, the
-//! tests (`tests/lab.rs`, which includes this file) assert every expected
+//! tests (`crates/rss/tests/lab.rs`) assert every expected
 //! row through the library, the system `ss` and rss. The scenario returns a
 //! [`Report`]: the values it measured and an explanation quoting them.
 //!
