@@ -2,14 +2,12 @@
 //! completions, and `examples/dump` in a pipe.
 //!
 //! The man pages and completions are generated here by the very code of
-//! `examples/gen_docs.rs` (included as a module), into a fresh directory.
+//! `cargo xtask gen-docs` (`xtask::gen_docs`), into a fresh directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-#[allow(dead_code)] // `main` is the example's own.
-#[path = "../examples/gen_docs.rs"]
-mod gen_docs;
+use xtask::gen_docs;
 
 /// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
 /// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
