@@ -890,7 +890,7 @@ fn doctor_validator() -> jsonschema::Validator {
 
 /// `schema/rss-doctor.schema.json` is generated from the library's types
 /// (`sockdiag::diagnose::report_schema`); regenerate it with
-/// `RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema`. Real
+/// `RSS_UPDATE_SCHEMA=1 cargo test --test main doctor::doctor_schema`. Real
 /// output is validated against it in every lab scenario above.
 #[test]
 fn committed_doctor_schema_is_the_generated_one() {
@@ -901,7 +901,7 @@ fn committed_doctor_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(doctor_schema_path()).unwrap_or_default();
     assert!(
         committed == generated,
-        "schema/rss-doctor.schema.json is stale: RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema"
+        "schema/rss-doctor.schema.json is stale: RSS_UPDATE_SCHEMA=1 cargo test --test main doctor::doctor_schema"
     );
     // Every kind and severity is in it, by its stable name.
     for k in Kind::ALL {

@@ -5,7 +5,7 @@
 //! The tests run the examples' own code in-process: both binaries are thin
 //! wrappers around `lab::echo` (`crates/lab/src/echo.rs`), used here. Spawning the
 //! example executables instead would need them built first, and
-//! `cargo test --test echo` does not build examples, so a test could pick up
+//! `cargo test --test main` does not build examples, so a test could pick up
 //! a stale binary or none; in-process, the code under test is always the
 //! code just compiled. What the binaries add — the `PID:` banner, the Ctrl-C
 //! handler, `std::process::exit` — is a few lines in each `main`.

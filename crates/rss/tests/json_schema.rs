@@ -3,9 +3,9 @@
 //! `schema/rss-socket.schema.json`, and checked against real output.
 //!
 //! After changing the model, regenerate the file with
-//! `RSS_UPDATE_SCHEMA=1 cargo test --test json_schema`.
+//! `RSS_UPDATE_SCHEMA=1 cargo test --test main json_schema::`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
@@ -25,7 +25,7 @@ fn committed_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(schema_path()).unwrap();
     assert!(
         committed == generated,
-        "schema/rss-socket.schema.json is stale: regenerate it with RSS_UPDATE_SCHEMA=1 cargo test --test json_schema"
+        "schema/rss-socket.schema.json is stale: regenerate it with RSS_UPDATE_SCHEMA=1 cargo test --test main json_schema::"
     );
 }
 
