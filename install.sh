@@ -4,5 +4,5 @@
 # go to both `cargo install`s, e.g. ./install.sh --root /usr/local
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-cargo install --locked --path "$here" "$@"
+cargo install --locked --path "$here/crates/rss" "$@"
 cargo install --locked --path "$here/crates/rss-exporter" "$@"

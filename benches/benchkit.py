@@ -46,7 +46,7 @@ def preflight(script, ns, tools=(), build=True):
         sys.exit(f"{script}: /run/netns/{ns} exists: another farm is running")
     if build:
         log("building rss and the farm (release)")
-        subprocess.run(["cargo", "build", "--release", "--bin", "rss", "--example", "farm"],
+        subprocess.run(["cargo", "build", "--release", "-p", "rss", "--bin", "rss", "--example", "farm"],
                        cwd=ROOT, check=True)
 
 

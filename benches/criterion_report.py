@@ -139,7 +139,7 @@ def main():
     args = ap.parse_args()
     if args.run:
         for bench in args.bench or BENCHES:
-            subprocess.run(["cargo", "bench", "--bench", bench], cwd=ROOT, check=True)
+            subprocess.run(["cargo", "bench", "-p", "rss", "--bench", bench], cwd=ROOT, check=True)
     rows = collect()
     if not rows:
         sys.exit("criterion_report: no results under target/criterion (run with --run)")

@@ -16,7 +16,7 @@ pub use crate::filter::{SS_ALL, SS_CONN};
 
 // The filter grammar, one rule per line: `--help` prints it after the
 // options, and the man page's FILTER section lays it out the same
-// (`examples/gen_docs.rs`, through `FILTER_GRAMMAR`).
+// (`crates/xtask/src/gen_docs.rs`, through `FILTER_GRAMMAR`).
 macro_rules! filter_grammar {
     () => {
         "FILTER := [ state STATE-FILTER | exclude STATE-FILTER ]...

@@ -5,7 +5,7 @@
 //!
 //! [`SUBCOMMANDS`] is the one list: [`run()`] dispatches on it,
 //! `rss --help` lists it ([`help_template`]), and the man pages and shell
-//! completions (`examples/gen_docs.rs`) are generated from it. Each
+//! completions (`crates/xtask/src/gen_docs.rs`) are generated from it. Each
 //! subcommand lives in a file of its own with a clap parser.
 //!
 //! A subcommand is taken only when it is the first argument, spelled

@@ -1,8 +1,8 @@
-//! Generates the man pages and shell completions from the CLI's own clap
+//! The man pages and shell completions, generated from the CLI's own clap
 //! definitions, so they never drift from `rss --help`.
 //!
 //! ```text
-//! cargo run --example gen_docs -- target/docs
+//! cargo xtask gen-docs target/docs
 //! man -l target/docs/rss.1
 //! ```
 //!
@@ -17,25 +17,6 @@ use std::path::{Path, PathBuf};
 use clap::builder::PossibleValuesParser;
 use clap::{CommandFactory, ValueHint};
 use clap_complete::Shell;
-
-fn main() {
-    let dir = PathBuf::from(
-        std::env::args_os()
-            .nth(1)
-            .unwrap_or_else(|| "target/docs".into()),
-    );
-    match generate(&dir) {
-        Ok(paths) => {
-            for p in paths {
-                println!("{}", p.display());
-            }
-        }
-        Err(e) => {
-            eprintln!("gen_docs: {}: {e}", dir.display());
-            std::process::exit(1);
-        }
-    }
-}
 
 /// The `rss` command as the documentation shows it: the parser `rss` runs,
 /// plus what only the documentation needs. The subcommands are dispatched

@@ -1,6 +1,6 @@
 //! The echo pair of the seed's experiments: `server_loop.py` and
-//! `client_loop.py` in Rust, shared by `examples/echo_server.rs`,
-//! `examples/echo_client.rs` and `tests/echo.rs`.
+//! `client_loop.py` in Rust, shared by rss's examples `echo_server` and
+//! `echo_client` and its test `crates/rss/tests/echo.rs`.
 //!
 //! The binaries are thin: they parse arguments, print the `PID:…` banner,
 //! install the Ctrl-C handler and call [`serve`] or [`converse`]. Everything

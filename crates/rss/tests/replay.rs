@@ -5,7 +5,7 @@
 //! own `testsuite/tests/ss/*.t` pass against rss run exactly as its
 //! Makefile runs them, and broken files are clear errors.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

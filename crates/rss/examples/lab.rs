@@ -14,11 +14,10 @@
 //! namespace. The host's sockets, netfilter rules and sysctls are never
 //! touched.
 //!
-//! The scenarios live in `examples/lab/scenarios.rs`, which `tests/lab.rs`
-//! includes too: the tests assert, row by row, what this prints.
+//! The scenarios live in the `lab` crate (`lab::scenarios`), which
+//! `tests/lab.rs` runs too: the tests assert, row by row, what this prints.
 
-#[path = "lab/scenarios.rs"]
-mod scenarios;
+use lab::scenarios;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

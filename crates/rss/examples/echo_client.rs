@@ -8,11 +8,10 @@
 //! cargo run --example echo_client -- --help   # each knob and the state it makes
 //! ```
 //!
-//! Its logic lives in `examples/lab/echo.rs`, shared with the server and
-//! with `tests/echo.rs`.
+//! Its logic lives in the `lab` crate (`lab::echo`), shared with the server
+//! and with `tests/echo.rs`.
 
-#[path = "lab/echo.rs"]
-mod echo;
+use lab::echo;
 
 use clap::Parser;
 

@@ -3,16 +3,17 @@
 //! `schema/rss-socket.schema.json`, and checked against real output.
 //!
 //! After changing the model, regenerate the file with
-//! `RSS_UPDATE_SCHEMA=1 cargo test --test json_schema`.
+//! `RSS_UPDATE_SCHEMA=1 cargo test --test main json_schema::`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
 use testkit::require_privileged;
 
 fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/rss-socket.schema.json")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("schema/rss-socket.schema.json")
 }
 
 #[test]
@@ -24,7 +25,7 @@ fn committed_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(schema_path()).unwrap();
     assert!(
         committed == generated,
-        "schema/rss-socket.schema.json is stale: regenerate it with RSS_UPDATE_SCHEMA=1 cargo test --test json_schema"
+        "schema/rss-socket.schema.json is stale: regenerate it with RSS_UPDATE_SCHEMA=1 cargo test --test main json_schema::"
     );
 }
 

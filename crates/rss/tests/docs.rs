@@ -2,14 +2,12 @@
 //! completions, and `examples/dump` in a pipe.
 //!
 //! The man pages and completions are generated here by the very code of
-//! `examples/gen_docs.rs` (included as a module), into a fresh directory.
+//! `cargo xtask gen-docs` (`xtask::gen_docs`), into a fresh directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-#[allow(dead_code)] // `main` is the example's own.
-#[path = "../examples/gen_docs.rs"]
-mod gen_docs;
+use xtask::gen_docs;
 
 /// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
 /// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
@@ -348,7 +346,7 @@ fn dump_example() -> PathBuf {
     let rss = Path::new(env!("CARGO_BIN_EXE_rss"));
     let exe = rss.parent().unwrap().join("examples").join("dump");
     let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "--example", "dump"]);
+    build.args(["build", "--quiet", "-p", "rss", "--example", "dump"]);
     if rss.parent().unwrap().ends_with("release") {
         build.arg("--release");
     }

@@ -5,7 +5,7 @@
 //! `iptables`, netfilter rules) inside a fresh anonymous [`NetNs`], waits
 //! through the library until the kernel reached the situation, and hands
 //! each [`Step`] to an [`Observer`]: the lab prints what rss shows, the
-//! tests (`tests/lab.rs`, which includes this file) assert every expected
+//! tests (`crates/rss/tests/lab.rs`) assert every expected
 //! row through the library, the system `ss` and rss. The scenario returns a
 //! [`Report`]: the values it measured and an explanation quoting them.
 //!
@@ -344,7 +344,7 @@ impl Lab {
     pub fn tcp_ext(&self, key: &'static str) -> Result<i64> {
         let text = self
             .ns
-            .run(|| std::fs::read_to_string("/proc/thread-self/net/netstat"))?;
+            .run(|| std::io::read_to_string(sockdiag::host::open_proc_net("netstat")?))?;
         Ok(sockdiag::snmp_field(&text, "TcpExt", key)
             .and_then(|v| v.parse().ok())
             .unwrap_or(0))

@@ -5,7 +5,7 @@
 //! netlink socket: ...` on stderr once for each table it reads from there):
 //! stdout piped and on 80- and 200-column terminals, stderr, exit status.
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;

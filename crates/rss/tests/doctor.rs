@@ -122,8 +122,7 @@ fn sampler_matches_sockets_across_samples() {
 // ---------------------------------------------------------------------------
 // The lab's scenarios, diagnosed at every step
 
-#[path = "../examples/lab/scenarios.rs"]
-mod scenarios;
+use lab::scenarios;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -879,7 +878,8 @@ fn explain_notes_on_the_ordinary_table() {
 // The JSON schema of `rss doctor -j`
 
 fn doctor_schema_path() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/rss-doctor.schema.json")
+    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("schema/rss-doctor.schema.json")
 }
 
 fn doctor_validator() -> jsonschema::Validator {
@@ -890,7 +890,7 @@ fn doctor_validator() -> jsonschema::Validator {
 
 /// `schema/rss-doctor.schema.json` is generated from the library's types
 /// (`sockdiag::diagnose::report_schema`); regenerate it with
-/// `RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema`. Real
+/// `RSS_UPDATE_SCHEMA=1 cargo test --test main doctor::doctor_schema`. Real
 /// output is validated against it in every lab scenario above.
 #[test]
 fn committed_doctor_schema_is_the_generated_one() {
@@ -901,7 +901,7 @@ fn committed_doctor_schema_is_the_generated_one() {
     let committed = std::fs::read_to_string(doctor_schema_path()).unwrap_or_default();
     assert!(
         committed == generated,
-        "schema/rss-doctor.schema.json is stale: RSS_UPDATE_SCHEMA=1 cargo test --test doctor doctor_schema"
+        "schema/rss-doctor.schema.json is stale: RSS_UPDATE_SCHEMA=1 cargo test --test main doctor::doctor_schema"
     );
     // Every kind and severity is in it, by its stable name.
     for k in Kind::ALL {

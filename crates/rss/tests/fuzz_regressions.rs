@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "../fuzz/fuzz_targets/checks.rs"]
+#[path = "../../../fuzz/fuzz_targets/checks.rs"]
 mod checks;
 
 const TARGETS: [&str; 5] = ["decode", "replay", "procnet", "filter", "argv"];
@@ -26,7 +26,7 @@ const COMMITTED_SEEDS: usize = 26;
 const COMMITTED_REGRESSIONS: usize = 1;
 
 fn root(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("fuzz")
         .join(kind)
 }

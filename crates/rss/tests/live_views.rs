@@ -1,6 +1,6 @@
 //! `-K` (kill with SOCK_DESTROY) and `-E` (destroy events), live.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};

@@ -3,9 +3,9 @@
 //! produce.
 //!
 //! The tests run the examples' own code in-process: both binaries are thin
-//! wrappers around `examples/lab/echo.rs`, included here. Spawning the
+//! wrappers around `lab::echo` (`crates/lab/src/echo.rs`), used here. Spawning the
 //! example executables instead would need them built first, and
-//! `cargo test --test echo` does not build examples, so a test could pick up
+//! `cargo test --test main` does not build examples, so a test could pick up
 //! a stale binary or none; in-process, the code under test is always the
 //! code just compiled. What the binaries add — the `PID:` banner, the Ctrl-C
 //! handler, `std::process::exit` — is a few lines in each `main`.
@@ -14,8 +14,7 @@
 //! (port 0), which needs no privilege, so these tests run everywhere; the
 //! state checks look only at the sockets of those ports.
 
-#[path = "../examples/lab/echo.rs"]
-mod echo;
+use lab::echo;
 
 use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,5 +1,5 @@
 //! The lab's scenarios as tests: each builds its situation with the very
-//! code `cargo run --example lab` runs (`examples/lab/scenarios.rs`), and at
+//! code `cargo run --example lab` runs (`crates/lab/src/scenarios.rs`), and at
 //! every step asserts each expected row (exact state, Recv-Q, Send-Q, timer
 //! kind, retransmissions, expiry within a bound) through the library, then
 //! that the system `ss` and rss (`rss::run -N <namespace>`) in the same
@@ -15,8 +15,7 @@
 //! v7.1 (REFERENCE.md §2); [`parse_expiry`] reads both. Nothing else is
 //! normalised.
 
-#[path = "../examples/lab/scenarios.rs"]
-mod scenarios;
+use lab::scenarios;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -14,7 +14,7 @@
 //! Without an oracle the tests print SKIP (a failure under
 //! `RSS_REQUIRE_PRIVILEGED=1`).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

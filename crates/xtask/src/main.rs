@@ -1,0 +1,47 @@
+//! `cargo xtask TASK [ARGS]`: the repository's generators.
+//!
+//! ```text
+//! cargo xtask gen-docs [DIR]   # man pages and completions into DIR (default target/docs)
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask gen-docs [DIR]\n\n\
+    gen-docs [DIR]   rss's man pages and shell completions into DIR (default target/docs)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["gen-docs"] => gen_docs(PathBuf::from("target/docs")),
+        ["gen-docs", dir] => gen_docs(PathBuf::from(dir)),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn gen_docs(dir: PathBuf) -> ExitCode {
+    match xtask::gen_docs::generate(&dir) {
+        Ok(paths) => {
+            for p in paths {
+                println!("{}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask gen-docs: {}: {e}", dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}
