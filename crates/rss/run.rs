@@ -211,42 +211,32 @@ fn print_sockets<W: Write>(
     out: &mut W,
 ) -> Result<(), Failure> {
     let a = &config.args;
-    let mut killer = if a.kill {
+    let killer = if a.kill {
         Some(sockdiag::Killer::open(netns)?)
     } else {
         None
     };
-    let processes = process_map(config, conn, query)?;
+    let mut shown = Shown {
+        killer,
+        processes: process_map(config, conn, query)?,
+        json_fields: a.json.then(|| json_asked(config)),
+    };
     let mut sink = output(config, netns, &mut *out)?;
-    let json_fields = a.json.then(|| json_asked(config));
     let mut failure = None;
     let mut pushed = false;
     for s in conn.dump(query) {
         match s {
-            Ok(mut s) => {
-                // -K: an inet socket is shown once the kernel closed it;
-                // one it cannot close (or already closed) is passed over.
-                if let Some(k) = killer.as_mut()
-                    && s.netid.is_inet()
-                {
-                    match k.kill(&s) {
-                        Ok(true) => {}
-                        Ok(false) => continue,
-                        Err(e) => {
-                            failure = Some(e);
-                            break;
-                        }
-                    }
+            Ok(mut s) => match shown.ready(&mut s) {
+                Ok(true) => {
+                    sink.push(&s)?;
+                    pushed = true;
                 }
-                if let Some(map) = &processes {
-                    map.attach(&mut s);
+                Ok(false) => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
                 }
-                if let Some(asked) = &json_fields {
-                    crate::json::strip_unasked(&mut s, asked);
-                }
-                sink.push(&s)?;
-                pushed = true;
-            }
+            },
             // A table the kernel cannot show at all prints nothing, as in ss.
             Err(Error::Unsupported { .. }) => {}
             Err(e) => {
@@ -264,6 +254,35 @@ fn print_sockets<W: Write>(
     match failure {
         Some(e) => Err(Failure::Diag(e)),
         None => Ok(()),
+    }
+}
+
+/// What each dumped socket goes through before it is shown: `-K` closes
+/// it, `-p` attaches its holders, `-j` drops the fields not asked for.
+struct Shown {
+    killer: Option<sockdiag::Killer>,
+    processes: Option<ProcessMap>,
+    json_fields: Option<crate::json::Asked>,
+}
+
+impl Shown {
+    /// Readies `s` to be shown. `Ok(false)`: `-K` passes it over (an inet
+    /// socket is shown once the kernel closed it; one it cannot close, or
+    /// already closed, is not).
+    fn ready(&mut self, s: &mut Socket) -> Result<bool, Error> {
+        if let Some(k) = self.killer.as_mut()
+            && s.netid.is_inet()
+            && !k.kill(s)?
+        {
+            return Ok(false);
+        }
+        if let Some(map) = &self.processes {
+            map.attach(s);
+        }
+        if let Some(asked) = &self.json_fields {
+            crate::json::strip_unasked(s, asked);
+        }
+        Ok(true)
     }
 }
 
