@@ -13,6 +13,7 @@ pub use crate::plan::{build_query, json_asked, render_options};
 use crate::plan::{filter_in, missing_note};
 use crate::render::{Names, TableRenderer};
 
+/// `-N`'s namespace, opened; `None` for the caller's own.
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
     match ns {
         Namespace::Current => Ok(None),
