@@ -579,6 +579,97 @@ impl Selection {
         Ok(())
     }
 
+    /// The tables and families the table and family flags (`-t`, `-x`,
+    /// `-4`, `-f`, ...) select, each with its default states.
+    fn from_flags(args: &Args) -> Result<Selection, UsageError> {
+        let mut sel = Selection {
+            do_default: true,
+            ..Selection::default()
+        };
+        for (on, t) in [
+            (args.tcp, Tables::TCP),
+            (args.udp, Tables::UDP),
+            (args.raw, Tables::RAW),
+            (args.mptcp, Tables::MPTCP),
+            (args.netlink, Tables::NETLINK),
+        ] {
+            if on {
+                sel.db(Db::Have(t));
+            }
+        }
+        for (on, m) in [(args.sctp, Missing::Sctp), (args.dccp, Missing::Dccp)] {
+            if on {
+                sel.db(Db::Missing(m));
+            }
+        }
+        for (on, f) in [
+            (args.unix, "unix"),
+            (args.ipv4, "inet"),
+            (args.ipv6, "inet6"),
+            (args.packet, "link"),
+            (args.vsock, "vsock"),
+            (args.tipc, "tipc"),
+            (args.xdp, "xdp"),
+        ] {
+            if on {
+                sel.family(f)?;
+            }
+        }
+        for f in &args.family {
+            sel.family(f)?;
+        }
+        Ok(sel)
+    }
+
+    /// `-A`: the first replaces the tables chosen so far (and, when no
+    /// `-a`/`-l` set `state_filter`, the states become `SS_CONN`); each
+    /// word adds its tables, `!word` removes them.
+    fn query(&mut self, query: &[String], state_filter: &mut States) -> Result<(), UsageError> {
+        if query.is_empty() {
+            return Ok(());
+        }
+        self.dbs = Tables::empty();
+        self.missing.clear();
+        if state_filter.is_empty() {
+            *state_filter = SS_CONN;
+        }
+        self.do_default = false;
+        for q in query {
+            for word in q.split(',') {
+                let (neg, w) = match word.strip_prefix('!') {
+                    Some(w) => (true, w),
+                    None => (false, word),
+                };
+                for db in query_dbs(w)? {
+                    match (neg, db) {
+                        (false, db) => self.db(db),
+                        (true, Db::Have(t)) => self.dbs &= !t,
+                        (true, Db::Missing(m)) => self.missing.retain(|x| *x != m),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The final states and tables: with no table, family or `-A` option,
+    /// every table in connected states; a non-empty `state_filter` (from
+    /// `-a`, `-l`, `state`, `exclude`) replaces the tables' defaults; then
+    /// [`Selection::merge`].
+    fn settle(&mut self, mut state_filter: States) {
+        if self.do_default {
+            if state_filter.is_empty() {
+                state_filter = SS_CONN;
+            }
+            self.dbs = Tables::all();
+            self.states |= SS_CONN;
+        }
+        if !state_filter.is_empty() {
+            self.states = state_filter;
+        }
+        self.merge();
+    }
+
     /// `filter_merge_defaults`: a table whose families are all unselected
     /// adds its families; a family with no selected table adds its tables.
     fn merge(&mut self) {
@@ -614,6 +705,108 @@ impl Selection {
         if f.netlink {
             self.dbs |= Tables::NETLINK;
         }
+    }
+}
+
+/// The states `-B`, `-a` or `-l` start from (empty without them).
+fn flag_states(args: &Args) -> States {
+    if args.bound_inactive {
+        States::BOUND_INACTIVE
+    } else if args.all {
+        SS_ALL
+    } else if args.listening {
+        States::LISTEN | States::CLOSE
+    } else {
+        States::empty()
+    }
+}
+
+/// The filter's words: the expression left after the leading `state` and
+/// `exclude` words (which update `state_filter`), split as `ss` splits
+/// them, then the words of `-F`'s file (read by [`filter::read_filter_file`]).
+fn filter_words(args: &Args, state_filter: &mut States) -> Result<Vec<String>, UsageError> {
+    let rest = filter::parse_states(&args.filter, state_filter)?;
+    // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
+    let mut words: Vec<String> = rest
+        .iter()
+        .flat_map(|w| sockdiag::ss::split_words(w))
+        .collect();
+    if let Some(path) = &args.filter_file {
+        words.extend(filter::read_filter_file(path)?);
+    }
+    Ok(words)
+}
+
+/// Parses the filter expression and compiles it for the caller's namespace;
+/// for another namespace (`elsewhere`) only its syntax is checked, and the
+/// compilation is deferred to `plan::filter_in`.
+fn compile_or_defer(
+    words: &[String],
+    elsewhere: bool,
+) -> Result<(Option<sockdiag::Expr>, Option<sockdiag::Filter>), UsageError> {
+    let usage = |e: sockdiag::FilterError| UsageError(format!("filter: {e}"));
+    let expr = if elsewhere {
+        sockdiag::filter::parse_with(words, &filter::NsResolver::SyntaxOnly)
+    } else {
+        sockdiag::filter::parse_with(words, &sockdiag::filter::SystemResolver)
+    }
+    .map_err(usage)?;
+    let compiled = match &expr {
+        Some(e) if !elsewhere => Some(sockdiag::Filter::new(e.clone()).map_err(usage)?),
+        _ => None,
+    };
+    Ok((expr, compiled))
+}
+
+/// The inet families asked of the kernel: both unless the selection names
+/// one, and only the last of `-4`/`-6` when that was the last family option
+/// (`last_family`).
+fn inet_families(sel: &Selection, last_family: Option<&str>) -> (bool, bool) {
+    let (mut v4, mut v6) = match (sel.fams.inet, sel.fams.inet6) {
+        (false, false) => (true, true),
+        f => f,
+    };
+    // ss asks the kernel for IPv4 only or IPv6 only when the last family
+    // option given was -4 or -6 (`-4 -6` shows IPv6, `-6 -4` IPv4).
+    match last_family {
+        Some("inet") => v6 = false,
+        Some("inet6") => v4 = false,
+        _ => {}
+    }
+    (v4, v6)
+}
+
+/// `-N`'s namespace: a name under `/run/netns`, or a path when it has a `/`.
+fn namespace(args: &Args) -> Result<Namespace, UsageError> {
+    Ok(match &args.net {
+        None => Namespace::Current,
+        Some(n) => {
+            let s = n.to_string_lossy().into_owned();
+            if s.is_empty() {
+                return Err(UsageError("-N: empty namespace name".into()));
+            }
+            if s.contains('/') {
+                Namespace::Path(PathBuf::from(n))
+            } else {
+                Namespace::Named(s)
+            }
+        }
+    })
+}
+
+/// `--watch`'s interval.
+fn watch_interval(args: &Args) -> Result<Option<std::time::Duration>, UsageError> {
+    match &args.watch {
+        None => Ok(None),
+        Some(w) => crate::exit::parse_interval(w).map(Some).map_err(UsageError),
+    }
+}
+
+/// `--all-netns`'s scope.
+fn all_netns_scope(args: &Args) -> Result<Option<Scope>, UsageError> {
+    match &args.all_netns {
+        None => Ok(None),
+        Some(s) => Scope::parse(s, args).map(Some).map_err(UsageError),
     }
 }
 
@@ -671,143 +864,21 @@ impl Config {
     /// `-a`/`-l`/`state`/`exclude` replace them; with no table or family
     /// flag every table is shown, connected states only.
     pub fn resolve_args(args: Args) -> Result<Config, UsageError> {
-        let mut sel = Selection {
-            do_default: true,
-            ..Selection::default()
-        };
-        let mut state_filter = States::empty();
-        if args.bound_inactive {
-            state_filter = States::BOUND_INACTIVE;
-        } else if args.all {
-            state_filter = SS_ALL;
-        } else if args.listening {
-            state_filter = States::LISTEN | States::CLOSE;
-        }
-        for (on, t) in [
-            (args.tcp, Tables::TCP),
-            (args.udp, Tables::UDP),
-            (args.raw, Tables::RAW),
-            (args.mptcp, Tables::MPTCP),
-            (args.netlink, Tables::NETLINK),
-        ] {
-            if on {
-                sel.db(Db::Have(t));
-            }
-        }
-        for (on, m) in [(args.sctp, Missing::Sctp), (args.dccp, Missing::Dccp)] {
-            if on {
-                sel.db(Db::Missing(m));
-            }
-        }
-        for (on, f) in [
-            (args.unix, "unix"),
-            (args.ipv4, "inet"),
-            (args.ipv6, "inet6"),
-            (args.packet, "link"),
-            (args.vsock, "vsock"),
-            (args.tipc, "tipc"),
-            (args.xdp, "xdp"),
-        ] {
-            if on {
-                sel.family(f)?;
-            }
-        }
-        for f in &args.family {
-            sel.family(f)?;
-        }
-        if !args.query.is_empty() {
-            // The first -A replaces the tables chosen so far.
-            sel.dbs = Tables::empty();
-            sel.missing.clear();
-            if state_filter.is_empty() {
-                state_filter = SS_CONN;
-            }
-            sel.do_default = false;
-            for q in &args.query {
-                for word in q.split(',') {
-                    let (neg, w) = match word.strip_prefix('!') {
-                        Some(w) => (true, w),
-                        None => (false, word),
-                    };
-                    for db in query_dbs(w)? {
-                        match (neg, db) {
-                            (false, db) => sel.db(db),
-                            (true, Db::Have(t)) => sel.dbs &= !t,
-                            (true, Db::Missing(m)) => sel.missing.retain(|x| *x != m),
-                        }
-                    }
-                }
-            }
-        }
-        let rest = filter::parse_states(&args.filter, &mut state_filter)?;
-        // ss splits every argument on spaces and tabs too: 'dport = :22' is three words.
-        let mut words: Vec<String> = rest
-            .iter()
-            .flat_map(|w| sockdiag::ss::split_words(w))
-            .collect();
-        if let Some(path) = &args.filter_file {
-            words.extend(filter::read_filter_file(path)?);
-        }
+        let mut state_filter = flag_states(&args);
+        let mut sel = Selection::from_flags(&args)?;
+        sel.query(&args.query, &mut state_filter)?;
+        let words = filter_words(&args, &mut state_filter)?;
         // Under -N, interface names and the local port range belong to that
         // namespace: check the syntax here, and let `plan::filter_in`
         // resolve `dev` names and compile the filter inside it.
         let elsewhere = args.net.is_some() || args.all_netns.is_some();
-        let usage = |e: sockdiag::FilterError| UsageError(format!("filter: {e}"));
-        let expr = if elsewhere {
-            sockdiag::filter::parse_with(&words, &filter::NsResolver::SyntaxOnly)
-        } else {
-            sockdiag::filter::parse_with(&words, &sockdiag::filter::SystemResolver)
-        }
-        .map_err(usage)?;
-        let compiled = match &expr {
-            Some(e) if !elsewhere => Some(sockdiag::Filter::new(e.clone()).map_err(usage)?),
-            _ => None,
-        };
+        let (expr, compiled) = compile_or_defer(&words, elsewhere)?;
         let default_selection = sel.do_default;
-        if sel.do_default {
-            if state_filter.is_empty() {
-                state_filter = SS_CONN;
-            }
-            sel.dbs = Tables::all();
-            sel.states |= SS_CONN;
-        }
-        if !state_filter.is_empty() {
-            sel.states = state_filter;
-        }
-        sel.merge();
-        let (mut v4, mut v6) = match (sel.fams.inet, sel.fams.inet6) {
-            (false, false) => (true, true),
-            f => f,
-        };
-        // ss asks the kernel for IPv4 only or IPv6 only when the last family
-        // option given was -4 or -6 (`-4 -6` shows IPv6, `-6 -4` IPv4).
-        match args.last_family.as_deref() {
-            Some("inet") => v6 = false,
-            Some("inet6") => v4 = false,
-            _ => {}
-        }
-        let netns = match &args.net {
-            None => Namespace::Current,
-            Some(n) => {
-                let s = n.to_string_lossy().into_owned();
-                if s.is_empty() {
-                    return Err(UsageError("-N: empty namespace name".into()));
-                }
-                if s.contains('/') {
-                    Namespace::Path(PathBuf::from(n))
-                } else {
-                    Namespace::Named(s)
-                }
-            }
-        };
-        let watch = match &args.watch {
-            None => None,
-            Some(w) => Some(crate::exit::parse_interval(w).map_err(UsageError)?),
-        };
-        let all_netns = match &args.all_netns {
-            None => None,
-            Some(s) => Some(Scope::parse(s, &args).map_err(UsageError)?),
-        };
+        sel.settle(state_filter);
+        let (v4, v6) = inet_families(&sel, args.last_family.as_deref());
+        let netns = namespace(&args)?;
+        let watch = watch_interval(&args)?;
+        let all_netns = all_netns_scope(&args)?;
         Ok(Config {
             watch,
             all_netns,

@@ -1,5 +1,6 @@
 //! From a parsed command line to printed sockets.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
@@ -12,6 +13,7 @@ pub use crate::plan::{build_query, json_asked, render_options};
 use crate::plan::{filter_in, missing_note};
 use crate::render::{Names, TableRenderer};
 
+/// `-N`'s namespace, opened; `None` for the caller's own.
 fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
     match ns {
         Namespace::Current => Ok(None),
@@ -80,13 +82,40 @@ fn no_netlink_notes(
     Ok(())
 }
 
+/// One `ss` run: the refusals, the namespace and its filter, `-s`, the notes
+/// of tables this kernel cannot show, the connection, then the `-D`, `-E`
+/// or table/JSON path (`-K` included).
 pub(crate) fn execute(
     config: &Config,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
+    refuse_before_opening(config)?;
+    let netns = open_netns(&config.netns)?;
+    let config = with_filter_in(config, netns.as_ref())?;
+    let config: &Config = &config;
+    let a = &config.args;
+    let mut out = io::BufWriter::with_capacity(16 * 1024, out);
+    if a.summary && print_summary(config, netns.as_ref(), &mut out)? {
+        return Ok(());
+    }
+    write_missing_notes(config, err)?;
+    let query = build_query(config);
+    let mut conn = open_connection(config, netns.as_ref(), err)?;
+    if let Some(path) = &a.diag {
+        return dump_raw(config, &mut conn, path, &mut out, err);
+    }
+    if a.events {
+        return follow_events(config, &query, netns.as_ref(), &mut out, err);
+    }
+    print_sockets(config, &query, &mut conn, netns.as_ref(), &mut out)
+}
+
+/// What is refused before anything is opened: `-Z`/`-z` (as ss: without
+/// SELinux, an error before anything else), and a `-K` that is not narrow
+/// or lacks `CAP_NET_ADMIN` (a refused -K closes nothing).
+fn refuse_before_opening(config: &Config) -> Result<(), Failure> {
     if config.args.context || config.args.contexts {
-        // As ss: without SELinux, -Z/-z is an error before anything else.
         return Err(Failure::Refused(if sockdiag::host::selinux_enabled() {
             "SELinux security contexts (-Z/-z) are not supported".into()
         } else {
@@ -94,7 +123,6 @@ pub(crate) fn execute(
         }));
     }
     if config.args.kill {
-        // Before anything is opened: a refused -K closes nothing.
         if let Some(why) = crate::kill::refusal(config) {
             return Err(Failure::Usage(why));
         }
@@ -102,126 +130,114 @@ pub(crate) fn execute(
             return Err(Failure::Refused(crate::kill::NO_CAP.into()));
         }
     }
-    let netns = open_netns(&config.netns)?;
-    let resolved;
-    let config = match &netns {
+    Ok(())
+}
+
+/// The configuration with its filter compiled inside `-N`'s namespace
+/// (`dev` names resolved there); unchanged in the caller's namespace or
+/// without a filter.
+fn with_filter_in<'a>(
+    config: &'a Config,
+    netns: Option<&NetNs>,
+) -> Result<Cow<'a, Config>, Failure> {
+    match netns {
         Some(ns) if config.filter_expr.is_some() => {
             let mut c = config.clone();
             c.filter = filter_in(config, ns).map_err(|e| Failure::Usage(format!("filter: {e}")))?;
-            resolved = c;
-            &resolved
+            Ok(Cow::Owned(c))
         }
-        _ => config,
-    };
-    let a = &config.args;
-    let mut out = io::BufWriter::with_capacity(16 * 1024, out);
-    if a.summary {
-        let summary = match &netns {
-            None => sockdiag::Summary::read()?,
-            Some(ns) => sockdiag::Summary::read_in(ns)?,
-        };
-        if a.json {
-            serde_json::to_writer(&mut out, &summary).map_err(io::Error::from)?;
-            out.write_all(b"\n")?;
-        } else {
-            crate::summary::render_summary(&mut out, &summary)?;
-        }
-        // ss: `if (do_default && argc == 0) exit(0)` after the summary.
-        if config.default_selection && a.filter.is_empty() {
-            out.flush()?;
-            return Ok(());
-        }
+        _ => Ok(Cow::Borrowed(config)),
     }
+}
+
+/// `-s`: the counters as `ss -s` prints them (one JSON object under `-j`).
+/// Returns whether the run ends there: ss's `if (do_default && argc == 0)
+/// exit(0)` after the summary.
+fn print_summary<W: Write>(
+    config: &Config,
+    netns: Option<&NetNs>,
+    out: &mut W,
+) -> Result<bool, Failure> {
+    let summary = match netns {
+        None => sockdiag::Summary::read()?,
+        Some(ns) => sockdiag::Summary::read_in(ns)?,
+    };
+    if config.args.json {
+        serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from)?;
+        out.write_all(b"\n")?;
+    } else {
+        crate::summary::render_summary(&mut *out, &summary)?;
+    }
+    if config.default_selection && config.args.filter.is_empty() {
+        out.flush()?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// One stderr note for each table asked for by name that this kernel has
+/// no diag module for (asked of the kernel, not assumed: a dump request).
+fn write_missing_notes(config: &Config, err: &mut dyn Write) -> io::Result<()> {
     for m in &config.missing {
-        // Asked of the kernel, not assumed: a dump request for the table.
         let note = missing_note(*m);
         writeln!(err, "{note}")?;
     }
-    let query = build_query(config);
-    // Without a NETLINK_SOCK_DIAG socket every table comes from /proc/net.
-    let mut conn = Connection::open(netns.as_ref())?;
-    if !conn.has_netlink() && a.diag.is_none() && !a.events {
-        no_netlink_notes(config, netns.as_ref(), err)?;
+    Ok(())
+}
+
+/// The connection in the namespace. Without a `NETLINK_SOCK_DIAG` socket
+/// every table comes from /proc/net, and ss's notes say so on stderr
+/// (not for `-D` and `-E`).
+fn open_connection(
+    config: &Config,
+    netns: Option<&NetNs>,
+    err: &mut dyn Write,
+) -> Result<Connection, Failure> {
+    let conn = Connection::open(netns)?;
+    if !conn.has_netlink() && config.args.diag.is_none() && !config.args.events {
+        no_netlink_notes(config, netns, err)?;
     }
-    if let Some(path) = &a.diag {
-        return dump_raw(config, &mut conn, path, &mut out, err);
-    }
-    if a.events {
-        return follow_events(config, &query, netns.as_ref(), &mut out, err);
-    }
-    let mut killer = if a.kill {
-        Some(sockdiag::Killer::open(netns.as_ref())?)
+    Ok(conn)
+}
+
+/// The table or JSON path: each socket of the dump, closed first under
+/// `-K` (shown only once the kernel closed it) and given its holders under
+/// `-p`, pushed to the table or JSON. A failure before the first socket
+/// prints only the error: no header, no empty JSON array.
+fn print_sockets<W: Write>(
+    config: &Config,
+    query: &Query,
+    conn: &mut Connection,
+    netns: Option<&NetNs>,
+    out: &mut W,
+) -> Result<(), Failure> {
+    let a = &config.args;
+    let killer = if a.kill {
+        Some(sockdiag::Killer::open(netns)?)
     } else {
         None
     };
-    let processes = if a.processes {
-        // A narrow selection: a first pass collects the inodes that will be
-        // printed, so the /proc walk records nothing else. Otherwise the walk
-        // records every socket: cheaper than a second dump.
-        let wanted = narrow_selection(config).then(|| {
-            let mut wanted = HashSet::new();
-            for s in conn.dump(&query) {
-                match s {
-                    Ok(s) if s.inode != 0 => {
-                        wanted.insert(s.inode);
-                    }
-                    _ => {}
-                }
-            }
-            wanted
-        });
-        let opts = ProcessMapOptions {
-            wanted,
-            threads: a.threads,
-            ..ProcessMapOptions::default()
-        };
-        Some(ProcessMap::build(&opts)?)
-    } else {
-        None
+    let mut shown = Shown {
+        killer,
+        processes: process_map(config, conn, query)?,
+        json_fields: a.json.then(|| json_asked(config)),
     };
-    let tty = is_stdout_tty();
-    let mut sink = if a.json {
-        Output::Json(JsonWriter::new(&mut out)?)
-    } else {
-        let opts = render_options(config, tty);
-        match &netns {
-            Some(ns) => Output::Table(TableRenderer::with_names(
-                &mut out,
-                opts,
-                names_in(ns, a.numeric),
-            )),
-            None => Output::Table(TableRenderer::new(&mut out, opts)),
-        }
-    };
-    let json_fields = a.json.then(|| json_asked(config));
+    let mut sink = output(config, netns, &mut *out)?;
     let mut failure = None;
     let mut pushed = false;
-    for s in conn.dump(&query) {
+    for s in conn.dump(query) {
         match s {
-            Ok(mut s) => {
-                // -K: an inet socket is shown once the kernel closed it;
-                // one it cannot close (or already closed) is passed over.
-                if let Some(k) = killer.as_mut()
-                    && s.netid.is_inet()
-                {
-                    match k.kill(&s) {
-                        Ok(true) => {}
-                        Ok(false) => continue,
-                        Err(e) => {
-                            failure = Some(e);
-                            break;
-                        }
-                    }
+            Ok(mut s) => match shown.ready(&mut s) {
+                Ok(true) => {
+                    sink.push(&s)?;
+                    pushed = true;
                 }
-                if let Some(map) = &processes {
-                    map.attach(&mut s);
+                Ok(false) => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
                 }
-                if let Some(asked) = &json_fields {
-                    crate::json::strip_unasked(&mut s, asked);
-                }
-                sink.push(&s)?;
-                pushed = true;
-            }
+            },
             // A table the kernel cannot show at all prints nothing, as in ss.
             Err(Error::Unsupported { .. }) => {}
             Err(e) => {
@@ -230,8 +246,6 @@ pub(crate) fn execute(
             }
         }
     }
-    // A failure before the first socket prints only the error: no header,
-    // no empty JSON array.
     if failure.is_none() || pushed {
         sink.finish()?;
     } else {
@@ -242,6 +256,90 @@ pub(crate) fn execute(
         Some(e) => Err(Failure::Diag(e)),
         None => Ok(()),
     }
+}
+
+/// What each dumped socket goes through before it is shown: `-K` closes
+/// it, `-p` attaches its holders, `-j` drops the fields not asked for.
+struct Shown {
+    killer: Option<sockdiag::Killer>,
+    processes: Option<ProcessMap>,
+    json_fields: Option<crate::json::Asked>,
+}
+
+impl Shown {
+    /// Readies `s` to be shown. `Ok(false)`: `-K` passes it over (an inet
+    /// socket is shown once the kernel closed it; one it cannot close, or
+    /// already closed, is not).
+    fn ready(&mut self, s: &mut Socket) -> Result<bool, Error> {
+        if let Some(k) = self.killer.as_mut()
+            && s.netid.is_inet()
+            && !k.kill(s)?
+        {
+            return Ok(false);
+        }
+        if let Some(map) = &self.processes {
+            map.attach(s);
+        }
+        if let Some(asked) = &self.json_fields {
+            crate::json::strip_unasked(s, asked);
+        }
+        Ok(true)
+    }
+}
+
+/// `-p`'s map from socket inodes to the processes holding them; `None`
+/// without `-p`. A narrow selection ([`narrow_selection`]) records only the
+/// inodes a first dump selects; otherwise the walk records every socket:
+/// cheaper than a second dump.
+fn process_map(
+    config: &Config,
+    conn: &mut Connection,
+    query: &Query,
+) -> Result<Option<ProcessMap>, Failure> {
+    if !config.args.processes {
+        return Ok(None);
+    }
+    let wanted = narrow_selection(config).then(|| selected_inodes(conn, query));
+    let opts = ProcessMapOptions {
+        wanted,
+        threads: config.args.threads,
+        ..ProcessMapOptions::default()
+    };
+    Ok(Some(ProcessMap::build(&opts)?))
+}
+
+/// The inodes of the sockets `query` selects (a dump whose errors and
+/// inode-less sockets are passed over).
+fn selected_inodes(conn: &mut Connection, query: &Query) -> HashSet<u64> {
+    let mut wanted = HashSet::new();
+    for s in conn.dump(query) {
+        match s {
+            Ok(s) if s.inode != 0 => {
+                wanted.insert(s.inode);
+            }
+            _ => {}
+        }
+    }
+    wanted
+}
+
+/// Where the sockets go: JSON under `-j`, else ss's table, with the
+/// interface names and port range of `-N`'s namespace.
+fn output<W: Write>(config: &Config, netns: Option<&NetNs>, out: W) -> Result<Output<W>, Failure> {
+    let tty = is_stdout_tty();
+    Ok(if config.args.json {
+        Output::Json(JsonWriter::new(out)?)
+    } else {
+        let opts = render_options(config, tty);
+        match netns {
+            Some(ns) => Output::Table(TableRenderer::with_names(
+                out,
+                opts,
+                names_in(ns, config.args.numeric),
+            )),
+            None => Output::Table(TableRenderer::new(out, opts)),
+        }
+    })
 }
 
 /// Whether `-p` should dump twice: once to learn which sockets will be
