@@ -148,5 +148,14 @@ mod tests {
                 .unwrap()
                 .connected
         );
+        // A FLAGS attribute shorter than its u32 is passed over: the flags
+        // of the valid one before it stay.
+        let mut short = m.clone();
+        crate::wire::push_attr(&mut short, NETLINK_DIAG_FLAGS, &[0xff, 0xff]);
+        let flags = decode(&short)
+            .unwrap()
+            .detail()
+            .and_then(|d| d.netlink.as_ref().map(|n| n.flags));
+        assert_eq!(flags, Some(0x15));
     }
 }

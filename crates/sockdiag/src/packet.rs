@@ -164,4 +164,34 @@ mod tests {
         // One byte short of the struct: an error.
         assert!(decode(&m[..PACKET_DIAG_MSG_LEN - 1]).is_err());
     }
+
+    #[test]
+    fn attributes_shorter_than_their_struct_are_passed_over() {
+        // A PACKET_DIAG_INFO that holds the ifindex but not the rest of
+        // struct packet_diag_info, and FANOUT and UID of 2 bytes: none of
+        // them is read, so the socket has no info, no fanout and no uid.
+        let mut m = vec![17u8, SOCK_DGRAM];
+        m.extend_from_slice(&0x0806u16.to_ne_bytes());
+        for v in [4321u32, 1, 0] {
+            m.extend_from_slice(&v.to_ne_bytes());
+        }
+        let mut info = Vec::new();
+        for v in [2u32, 3] {
+            info.extend_from_slice(&v.to_ne_bytes());
+        }
+        assert!(info.len() < PACKET_DIAG_INFO_LEN);
+        crate::wire::push_attr(&mut m, PACKET_DIAG_INFO, &info);
+        crate::wire::push_attr(&mut m, PACKET_DIAG_FANOUT, &[1, 2]);
+        crate::wire::push_attr(&mut m, PACKET_DIAG_UID, &[3, 4]);
+        let s = decode(&m).unwrap().expect("a packet socket");
+        assert_eq!(
+            s.local,
+            Endpoint::Packet {
+                protocol: 0x0806,
+                ifindex: 0
+            }
+        );
+        assert_eq!(s.uid, None);
+        assert_eq!(s.detail().and_then(|d| d.packet.clone()), None);
+    }
 }
