@@ -40,6 +40,8 @@
 
 mod ast;
 mod bytecode;
+#[cfg(test)]
+mod bytecode_tests;
 mod context;
 mod eval;
 mod parse;
