@@ -44,6 +44,8 @@ mod bytecode;
 mod bytecode_tests;
 mod context;
 mod eval;
+#[cfg(test)]
+mod eval_tests;
 mod parse;
 #[cfg(test)]
 mod port_boundary_tests;
