@@ -39,6 +39,8 @@
 #![deny(unsafe_code)]
 
 mod ast;
+#[cfg(test)]
+mod ast_tests;
 mod bytecode;
 #[cfg(test)]
 mod bytecode_tests;
