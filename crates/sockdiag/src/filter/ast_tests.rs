@@ -122,3 +122,16 @@ fn context_ranges() {
     );
     assert_eq!(FilterContext::parse_port_range("nonsense"), None);
 }
+
+/// `FilterContext::current` reads the calling thread's namespace: a fresh
+/// one with its own range gives that range, not the host's (which is the
+/// kernel default here, the same as `FilterContext::default()`).
+#[test]
+fn context_current_reads_its_namespace() {
+    testkit::require_privileged!();
+    let ns = testkit::NetNs::new().unwrap();
+    ns.sysctl("net.ipv4.ip_local_port_range", "40000 40009")
+        .unwrap();
+    let c = ns.run(FilterContext::current);
+    assert_eq!(c.local_port_range(), (40000, 40009));
+}
