@@ -14,8 +14,6 @@ pub(super) fn op(code: u8, yes: usize, no: usize) -> [u8; 4] {
 
 pub(super) fn hostcond_bytes(code: u8, c: &HostCond) -> Vec<u8> {
     let (fam, alen) = match c.family {
-        CondFamily::Inet if c.prefix_len > 0 => (AF_INET, 4),
-        CondFamily::Inet6 if c.prefix_len > 0 => (AF_INET6, 16),
         CondFamily::Inet => (AF_INET, 4),
         CondFamily::Inet6 => (AF_INET6, 16),
         _ => (0u8, 0),

@@ -39,9 +39,15 @@
 #![deny(unsafe_code)]
 
 mod ast;
+#[cfg(test)]
+mod ast_tests;
 mod bytecode;
+#[cfg(test)]
+mod bytecode_tests;
 mod context;
 mod eval;
+#[cfg(test)]
+mod eval_tests;
 mod parse;
 #[cfg(test)]
 mod port_boundary_tests;
