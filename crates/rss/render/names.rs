@@ -545,6 +545,14 @@ dup\t\t22/tcp
         assert_eq!(n.service(58, Transport::Raw), "ipv6-icmp");
         assert_eq!(n.service(253, Transport::Raw), "ipproto-253");
         assert_eq!(Names::new(true).service(1, Transport::Raw), "1");
+        // The table given replaces /etc/protocols.
+        n.set_protocols("rss-test-proto 1\n");
+        assert_eq!(n.service(1, Transport::Raw), "rss-test-proto");
+        assert_eq!(n.service(58, Transport::Raw), "ipproto-58");
+        assert!(!n.numeric());
+        assert!(Names::new(true).numeric());
+        n.set_numeric(true);
+        assert!(n.numeric());
     }
 
     #[test]
