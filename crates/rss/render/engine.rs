@@ -912,6 +912,24 @@ mod tests {
         // Too short to pack: length byte + 23.
         t.push(COL_EXT, b"12345678901234567890123");
         assert_eq!(t.len(), 347);
+        // 24 digits: 25 nibbles, 13 bytes, after PACKED and the u16.
+        t.push(COL_EXT, b"123456789012345678901234");
+        assert_eq!(t.len(), 363);
+        // 253 bytes (PACKED itself) take LONG and a u16 length.
+        t.push(COL_EXT, &[0; 253]);
+        assert_eq!(t.len(), 619);
+        let mut back = Vec::new();
+        t.each(
+            &[
+                COL_STATE, COL_STATE, COL_EXT, COL_EXT, COL_EXT, COL_EXT, COL_EXT,
+            ],
+            |b| {
+                back.push(b.len());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(back, [5, 5, 31, 300, 23, 24, 253]);
         // Segments of 64 KiB: 3,000 literal tokens of 21 bytes fit in one,
         // 3,200 do not.
         let mut t = Tokens::default();
