@@ -105,10 +105,20 @@ impl Default for RenderOptions {
 /// `ss`'s `render_screen_width`: the terminal's columns when standard output
 /// is one, else a positive `$COLUMNS`, else `None`.
 pub fn screen_width(tty: bool) -> Option<usize> {
-    if tty && let Some(cols) = crate::sys::stdout_columns() {
+    let tty_cols = if tty {
+        crate::sys::stdout_columns()
+    } else {
+        None
+    };
+    width_from(tty_cols, std::env::var_os("COLUMNS").as_deref())
+}
+
+/// [`screen_width`] from the terminal's columns (if any) and `$COLUMNS`.
+fn width_from(tty_cols: Option<u16>, columns: Option<&std::ffi::OsStr>) -> Option<usize> {
+    if let Some(cols) = tty_cols {
         return Some(usize::from(cols));
     }
-    let c = atoi(std::env::var_os("COLUMNS")?.as_encoded_bytes());
+    let c = atoi(columns?.as_encoded_bytes());
     (c > 0).then_some((c as usize).min(MAX_SCREEN_WIDTH))
 }
 
@@ -845,6 +855,171 @@ mod tests {
         assert_eq!(atoi(b"-5"), -5);
         assert_eq!(atoi(b"abc"), 0);
         assert_eq!(atoi(b""), 0);
+        assert_eq!(atoi(b"+7"), 7);
+        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
+    }
+
+    #[test]
+    fn screen_width_from_terminal_or_columns() {
+        use std::ffi::OsStr;
+        assert_eq!(width_from(Some(132), Some(OsStr::new("80"))), Some(132));
+        assert_eq!(width_from(Some(0), None), Some(0));
+        assert_eq!(width_from(None, Some(OsStr::new("80"))), Some(80));
+        assert_eq!(width_from(None, Some(OsStr::new("1"))), Some(1));
+        assert_eq!(width_from(None, Some(OsStr::new("0"))), None);
+        assert_eq!(width_from(None, Some(OsStr::new("-5"))), None);
+        assert_eq!(width_from(None, Some(OsStr::new("x"))), None);
+        assert_eq!(width_from(None, None), None);
+        assert_eq!(
+            width_from(None, Some(OsStr::new("99999999999"))),
+            Some(MAX_SCREEN_WIDTH)
+        );
+        assert_eq!(MAX_SCREEN_WIDTH, 65_535);
+        // Not a terminal: `$COLUMNS` of this process decides.
+        let env = std::env::var_os("COLUMNS");
+        assert_eq!(screen_width(false), width_from(None, env.as_deref()));
+    }
+
+    /// Skeletons are bounded at 65,536 bytes; a known one keeps its index.
+    #[test]
+    fn skeletons_are_bounded() {
+        assert_eq!(SKELETON_BYTES, 65_536);
+        let mut k = Skeletons::default();
+        assert_eq!(k.id(&[b'a'; 40_000]), Some(0));
+        assert_eq!(k.id(&[b'b'; 30_000]), None);
+        assert_eq!(k.id(&[b'c'; 25_536]), Some(1));
+        assert_eq!(k.id(b"d"), None);
+        assert_eq!(k.id(&[b'a'; 40_000]), Some(0));
+        assert_eq!((k.list.len(), k.bytes), (2, 65_536));
+    }
+
+    /// Bytes held, worked by hand from the layout described on [`Tokens`].
+    #[test]
+    fn tokens_take_the_bytes_described() {
+        let mut t = Tokens::default();
+        t.push(COL_STATE, b"ESTAB"); // length byte + 5
+        assert_eq!(t.len(), 6);
+        t.push(COL_STATE, b"ESTAB"); // REPEAT
+        assert_eq!(t.len(), 7);
+        // 31 bytes, six runs of digits (0, 01, 0, 005, 40, 32768): 14
+        // digits and 6 ends are 20 nibbles, 10 bytes, after PACKED and the
+        // skeleton's u16.
+        t.push(COL_EXT, b"rtt:0.01/0.005 ato:40 mss:32768");
+        assert_eq!(t.len(), 20);
+        // A NUL byte keeps it literal: LONG, u16, 300 bytes.
+        t.push(COL_EXT, &[0; 300]);
+        assert_eq!(t.len(), 323);
+        // Too short to pack: length byte + 23.
+        t.push(COL_EXT, b"12345678901234567890123");
+        assert_eq!(t.len(), 347);
+        // 24 digits: 25 nibbles, 13 bytes, after PACKED and the u16.
+        t.push(COL_EXT, b"123456789012345678901234");
+        assert_eq!(t.len(), 363);
+        // 253 bytes (PACKED itself) take LONG and a u16 length.
+        t.push(COL_EXT, &[0; 253]);
+        assert_eq!(t.len(), 619);
+        let mut back = Vec::new();
+        t.each(
+            &[
+                COL_STATE, COL_STATE, COL_EXT, COL_EXT, COL_EXT, COL_EXT, COL_EXT,
+            ],
+            |b| {
+                back.push(b.len());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(back, [5, 5, 31, 300, 23, 24, 253]);
+        // Segments of 64 KiB: 3,000 literal tokens of 21 bytes fit in one,
+        // 3,200 do not.
+        let mut t = Tokens::default();
+        for i in 0..3200 {
+            t.push(
+                COL_STATE,
+                if i % 2 == 0 {
+                    b"aaaaaaaaaaaaaaaaaaaa"
+                } else {
+                    b"bbbbbbbbbbbbbbbbbbbb"
+                },
+            );
+            if i == 2999 {
+                assert_eq!((t.used, t.len()), (1, 63_000));
+            }
+        }
+        assert_eq!((t.used, t.len()), (2, 67_200));
+        t.clear();
+        assert_eq!((t.used, t.len(), t.count, t.sim.chunks), (0, 0, 0, 0));
+    }
+
+    /// `ss`'s buffer accounting (`buf_update`, `field_flush`), worked by
+    /// hand: a 1 MiB chunk holds 1,048,560 bytes after its header; a token
+    /// is a 2-byte length and its bytes, padded to even; a token that does
+    /// not fit moves, length and all, to a new chunk unless it starts its
+    /// chunk; a token is cut at 65,535 bytes; a new chunk starts when the
+    /// next length does not fit.
+    #[test]
+    fn chunk_accounting_like_ss() {
+        assert_eq!(CHUNK_DATA, 1_048_560);
+        let state = |s: &ChunkSim| (s.chunks, s.used, s.cur_len, s.cur_first);
+        let mut s = ChunkSim::default();
+        s.write(10);
+        assert_eq!(state(&s), (1, 12, 10, true));
+        s.flush();
+        assert_eq!(state(&s), (1, 14, 0, false));
+        s.write(5);
+        s.flush();
+        assert_eq!(state(&s), (1, 22, 0, false));
+        // Fifteen tokens of 65,534 bytes (65,536 each with the next length).
+        let mut s = ChunkSim::default();
+        for _ in 0..15 {
+            s.write(65_534);
+            s.flush();
+        }
+        assert_eq!(state(&s), (1, 983_042, 0, false));
+        // 65,518 bytes are left: 65,517 fit, one more does not.
+        s.write(65_517);
+        assert_eq!(state(&s), (1, 1_048_559, 65_517, false));
+        s.write(1);
+        assert_eq!(state(&s), (2, 65_520, 65_518, true));
+        // Cut at 65,535 bytes.
+        s.write(100);
+        assert_eq!(state(&s), (2, 65_537, 65_535, true));
+        s.write(5);
+        assert_eq!(state(&s), (2, 65_537, 65_535, true));
+        s.flush();
+        assert_eq!(state(&s), (2, 65_540, 0, false));
+        // The cut holds over all of a token's writes.
+        let mut s = ChunkSim::default();
+        s.write(65_535);
+        s.write(1);
+        assert_eq!(state(&s), (1, 65_537, 65_535, true));
+        // An empty first token.
+        let mut s = ChunkSim::default();
+        s.flush();
+        assert_eq!(state(&s), (1, 4, 0, false));
+        // Next to the chunk's end: the padding counts, and two bytes left
+        // hold the next length.
+        let near = |used, cur_len| ChunkSim {
+            active: true,
+            chunks: 1,
+            used,
+            cur_len,
+            cur_first: false,
+        };
+        let mut s = near(CHUNK_DATA - 3, 1);
+        s.flush();
+        assert_eq!(state(&s), (1, CHUNK_DATA, 0, false));
+        s.flush();
+        assert_eq!(state(&s), (2, 2, 0, true));
+        let mut s = near(CHUNK_DATA - 2, 1);
+        s.flush();
+        assert_eq!(state(&s), (2, 2, 0, true));
+        let mut s = near(CHUNK_DATA - 2, 2);
+        s.flush();
+        assert_eq!(state(&s), (1, CHUNK_DATA, 0, false));
+        s.reset();
+        assert_eq!(state(&s), (0, 0, 0, false));
+        assert!(!s.active);
     }
 
     #[test]

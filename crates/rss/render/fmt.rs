@@ -535,5 +535,21 @@ mod tests {
         assert_eq!((dev_major(0x80_0001), dev_minor(0x80_0001)), (0, 2049));
         assert_eq!((dev_major(0x801), dev_minor(0x801)), (8, 1));
         assert_eq!((dev_major(25), dev_minor(25)), (0, 25));
+        // 64-bit dev_t values, as glibc's major()/minor() split them
+        // (printed by a C program on this machine).
+        assert_eq!(
+            (
+                dev_major(0x1234_5678_9abc_def0),
+                dev_minor(0x1234_5678_9abc_def0)
+            ),
+            (305_421_534, 1_737_075_696)
+        );
+        assert_eq!(
+            (
+                dev_major(0xfedc_ba98_7654_3210),
+                dev_minor(0xfedc_ba98_7654_3210)
+            ),
+            (4_275_876_914, 2_844_222_736)
+        );
     }
 }

@@ -545,6 +545,14 @@ dup\t\t22/tcp
         assert_eq!(n.service(58, Transport::Raw), "ipv6-icmp");
         assert_eq!(n.service(253, Transport::Raw), "ipproto-253");
         assert_eq!(Names::new(true).service(1, Transport::Raw), "1");
+        // The table given replaces /etc/protocols.
+        n.set_protocols("rss-test-proto 1\n");
+        assert_eq!(n.service(1, Transport::Raw), "rss-test-proto");
+        assert_eq!(n.service(58, Transport::Raw), "ipproto-58");
+        assert!(!n.numeric());
+        assert!(Names::new(true).numeric());
+        n.set_numeric(true);
+        assert!(n.numeric());
     }
 
     #[test]
@@ -617,6 +625,121 @@ dup\t\t22/tcp
         assert_eq!(n.cgroup_path(77), "/system.slice");
         assert_eq!(n.cgroup_path(0xdead_beef_0000), "unreachable:deadbeef0000");
         assert_eq!(unescape_mount("/a\\040b"), "/a b");
+    }
+
+    /// `ss` prints `procname[64]`: the command, `/` and the pid cut at 63
+    /// bytes by `snprintf`; rss cuts at the char boundary at or below that.
+    #[test]
+    fn netlink_port_names_are_cut_at_63_bytes() {
+        let dir = std::env::temp_dir().join(format!("rss-names-cut-{}", std::process::id()));
+        let long = "c".repeat(60);
+        let wide = format!("{}\u{e9}", "w".repeat(62));
+        for (pid, comm) in [(4242, &long), (4243, &wide)] {
+            std::fs::create_dir_all(dir.join(pid.to_string())).unwrap();
+            std::fs::write(
+                dir.join(format!("{pid}/stat")),
+                format!("{pid} ({comm}) S 1\n"),
+            )
+            .unwrap();
+        }
+        let mut n = Names::new(false);
+        n.set_proc_root(&dir);
+        assert_eq!(n.netlink_port(4242), format!("{long}/42"));
+        assert_eq!(n.netlink_port(4243), "w".repeat(62));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn text_files_read_lossily_or_as_empty() {
+        let path = std::env::temp_dir().join(format!("rss-names-text-{}", std::process::id()));
+        std::fs::write(&path, b"tcp 6 TCP\n\xff\n").unwrap();
+        assert_eq!(read_text(&path), "tcp 6 TCP\n\u{fffd}\n");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read_text(&path), "");
+    }
+
+    /// Unset, the ephemeral range is the running kernel's
+    /// `ip_local_port_range`, bounds included.
+    #[test]
+    fn ephemeral_range_is_the_kernels() {
+        let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+        let mut it = text.split_whitespace().map(|v| v.parse::<i64>().unwrap());
+        let (lo, hi) = (it.next().unwrap(), it.next().unwrap());
+        assert_eq!(read_ephemeral_range(), (lo, hi));
+        let mut n = Names::new(false);
+        n.set_ephemeral_range(1000, 2000);
+        assert!(!n.is_ephemeral(999));
+        assert!(n.is_ephemeral(1000));
+        assert!(n.is_ephemeral(2000));
+        assert!(!n.is_ephemeral(2001));
+    }
+
+    #[test]
+    fn protocols_and_services_files() {
+        let p = parse_protocols("# c\nicmp 1 ICMP # x\nbad\nnan x\nother 1\n  tcp\t6\n");
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[&1].as_ref(), "icmp");
+        assert_eq!(p[&6].as_ref(), "tcp");
+        let s = parse_services(SERVICES);
+        assert_eq!(s.len(), 6);
+        assert_eq!(s[&(22, Transport::Tcp)].as_ref(), "ssh");
+        assert_eq!(s[&(53, Transport::Udp)].as_ref(), "domain");
+    }
+
+    #[test]
+    fn rt_tab_skips_blank_lines_and_ids_out_of_range() {
+        let mut tab: Vec<Option<Box<str>>> = vec![None; 256];
+        apply_rt_tab(&mut tab, "\n\t# c\n-1 neg\n256 big\n0x1f hex\n17 last\n");
+        assert_eq!(tab[31].as_deref(), Some("hex"));
+        assert_eq!(tab[17].as_deref(), Some("last"));
+        assert_eq!(tab.iter().flatten().count(), 2);
+        // The built-in names, with /etc/iproute2/nl_protos applied over them.
+        let tab = load_nl_protos();
+        assert_eq!(tab[0].as_deref(), Some("rtnl"));
+        assert_eq!(tab[21].as_deref(), Some("crypto"));
+        assert_eq!(tab[17], None);
+    }
+
+    #[test]
+    fn mount_points_unescape_octal() {
+        assert_eq!(unescape_mount("/a\\040b\\011c"), "/a b\tc");
+        assert_eq!(unescape_mount("\\134x\\012"), "\\x\n");
+        assert_eq!(unescape_mount("/a\\04"), "/a\\04");
+        assert_eq!(unescape_mount("/a\\089"), "/a\\089");
+    }
+
+    /// The cgroup2 mount's root is `/` and a cgroup made under it is named
+    /// by its path from there.
+    #[test]
+    fn cgroups_are_walked_from_the_cgroup2_mount() {
+        use std::os::unix::fs::MetadataExt;
+        testkit::require_privileged!();
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+        let mnt = mounts
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(unescape_mount(f[1])))
+            })
+            .expect("a cgroup2 mount");
+        let sub = mnt.join(format!("rss-names-{}", std::process::id()));
+        let inner = sub.join("inner");
+        std::fs::create_dir_all(&inner).unwrap();
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        let (root, sub_ino, inner_ino) = (ino(&mnt), ino(&sub), ino(&inner));
+        let map = load_cgroups();
+        std::fs::remove_dir(&inner).unwrap();
+        std::fs::remove_dir(&sub).unwrap();
+        assert_eq!(map.get(&root).map(AsRef::as_ref), Some("/"));
+        let name = sub.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            map.get(&sub_ino).map(AsRef::as_ref),
+            Some(&*format!("/{name}"))
+        );
+        assert_eq!(
+            map.get(&inner_ino).map(AsRef::as_ref),
+            Some(&*format!("/{name}/inner"))
+        );
     }
 
     #[test]
