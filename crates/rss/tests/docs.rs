@@ -9,40 +9,6 @@ use std::process::{Command, Stdio};
 
 use xtask::gen_docs;
 
-/// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
-/// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
-/// --workspace`) build both into one directory; when this file's tests run
-/// alone and it was never built there, it is built (once per process) with
-/// the cargo running the tests.
-fn exporter_beside_rss() {
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    BUILT.call_once(|| {
-        let dir = Path::new(env!("CARGO_BIN_EXE_rss")).parent().unwrap();
-        if dir.join("rss-exporter").exists() {
-            return;
-        }
-        let mut build = Command::new(env!("CARGO"));
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "rss-exporter",
-            "--bin",
-            "rss-exporter",
-        ]);
-        if dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let o = build.output().expect("run cargo build -p rss-exporter");
-        assert!(
-            o.status.success(),
-            "cargo build -p rss-exporter: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(dir.join("rss-exporter").exists(), "not built in {dir:?}");
-    });
-}
-
 fn rss(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_rss"))
         .args(args)
@@ -113,7 +79,7 @@ fn help_lists_every_subcommand_with_its_own_about_line() {
         assert_eq!(commands, want, "{help}");
     }
     // Each one answers its own --help on stdout, exit 0.
-    exporter_beside_rss();
+    crate::common::exporter_beside_rss();
     for (name, _) in subcommands() {
         let o = rss(&[name, "--help"]);
         assert!(o.status.success(), "rss {name} --help");

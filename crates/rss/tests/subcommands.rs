@@ -4,7 +4,6 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Once;
 
 use testkit::require_oracle;
 
@@ -15,47 +14,13 @@ fn rss(args: &[&str]) -> Output {
         .expect("run rss")
 }
 
-/// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
-/// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
-/// --workspace`) build both into one directory; when this file's tests run
-/// alone and it was never built there, it is built (once per process) with
-/// the cargo running the tests.
-fn exporter_beside_rss() {
-    static BUILT: Once = Once::new();
-    BUILT.call_once(|| {
-        let dir = Path::new(env!("CARGO_BIN_EXE_rss")).parent().unwrap();
-        if dir.join("rss-exporter").exists() {
-            return;
-        }
-        let mut build = Command::new(env!("CARGO"));
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "rss-exporter",
-            "--bin",
-            "rss-exporter",
-        ]);
-        if dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let o = build.output().expect("run cargo build -p rss-exporter");
-        assert!(
-            o.status.success(),
-            "cargo build -p rss-exporter: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(dir.join("rss-exporter").exists(), "not built in {dir:?}");
-    });
-}
-
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
 fn each_subcommand_prints_its_own_parsers_help() {
-    exporter_beside_rss();
+    crate::common::exporter_beside_rss();
     for s in rss::commands::SUBCOMMANDS {
         for flag in ["--help", "-h"] {
             // What the subcommand's parser answers on its own.
@@ -76,7 +41,7 @@ fn each_subcommand_prints_its_own_parsers_help() {
 
 #[test]
 fn each_subcommand_reports_an_unknown_option_as_its_own() {
-    exporter_beside_rss();
+    crate::common::exporter_beside_rss();
     for s in rss::commands::SUBCOMMANDS {
         let o = rss(&[s.name, "--no-such-option"]);
         assert_eq!(o.status.code(), Some(2), "rss {}", s.name);

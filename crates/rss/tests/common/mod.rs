@@ -648,3 +648,39 @@ pub fn oracle_compare(ns: &NetNs, oracle: &std::path::Path, args: &[&str]) {
         panic!("{d}");
     }
 }
+
+/// Makes sure `rss-exporter` is beside the `rss` under test, where `rss
+/// exporter` runs it from. `cargo nextest run --workspace` (and `cargo test
+/// --workspace`) build both into one directory; when these tests run
+/// alone and it was never built there, it is built (once per process) with
+/// the cargo running the tests.
+pub fn exporter_beside_rss() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let dir = std::path::Path::new(env!("CARGO_BIN_EXE_rss"))
+            .parent()
+            .unwrap();
+        if dir.join("rss-exporter").exists() {
+            return;
+        }
+        let mut build = Command::new(env!("CARGO"));
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "rss-exporter",
+            "--bin",
+            "rss-exporter",
+        ]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let o = build.output().expect("run cargo build -p rss-exporter");
+        assert!(
+            o.status.success(),
+            "cargo build -p rss-exporter: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(dir.join("rss-exporter").exists(), "not built in {dir:?}");
+    });
+}
