@@ -7,9 +7,9 @@
 
 use std::net::IpAddr;
 
+use super::tests::tcp as sock;
 use super::*;
 use crate::consts::*;
-use crate::model::{Endpoint, Family, Socket, State, Table};
 
 /// An op header: code, `yes`, `no` (native endian, as the kernel reads it).
 fn o(code: u8, yes: u8, no: u16) -> Vec<u8> {
@@ -46,26 +46,6 @@ fn ctx() -> FilterContext {
 
 fn bc(e: &Expr) -> Vec<u8> {
     compile(e, &ctx()).unwrap()
-}
-
-fn sock(l: &str, r: &str) -> Socket {
-    let l: std::net::SocketAddr = l.parse().unwrap();
-    let r: std::net::SocketAddr = r.parse().unwrap();
-    let fam = if l.is_ipv4() {
-        Family::Inet
-    } else {
-        Family::Inet6
-    };
-    let mut s = Socket::new(Table::Tcp, fam, State::Established);
-    s.local = Endpoint::Inet {
-        addr: l.ip(),
-        port: l.port(),
-    };
-    s.peer = Endpoint::Inet {
-        addr: r.ip(),
-        port: r.port(),
-    };
-    s
 }
 
 #[test]

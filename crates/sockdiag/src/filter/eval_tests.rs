@@ -4,28 +4,9 @@
 
 use std::net::IpAddr;
 
+use super::tests::tcp as sock;
 use super::*;
 use crate::model::{Endpoint, Family, Socket, State, Table, UnixName};
-
-fn sock(l: &str, r: &str) -> Socket {
-    let l: std::net::SocketAddr = l.parse().unwrap();
-    let r: std::net::SocketAddr = r.parse().unwrap();
-    let fam = if l.is_ipv4() {
-        Family::Inet
-    } else {
-        Family::Inet6
-    };
-    let mut s = Socket::new(Table::Tcp, fam, State::Established);
-    s.local = Endpoint::Inet {
-        addr: l.ip(),
-        port: l.port(),
-    };
-    s.peer = Endpoint::Inet {
-        addr: r.ip(),
-        port: r.port(),
-    };
-    s
-}
 
 fn ctx() -> FilterContext {
     FilterContext::new((1000, 2000))

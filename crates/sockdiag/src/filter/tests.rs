@@ -37,7 +37,9 @@ fn parse(s: &str) -> Result<Option<Expr>, FilterError> {
     parse_with(&split_words(s), &Fake)
 }
 
-fn tcp(l: &str, r: &str) -> Socket {
+/// A TCP socket in ESTABLISHED from `local` to `remote` (`ADDR:PORT`),
+/// for the filter's test modules.
+pub(super) fn tcp(l: &str, r: &str) -> Socket {
     let l: std::net::SocketAddr = l.parse().unwrap();
     let r: std::net::SocketAddr = r.parse().unwrap();
     let fam = if l.is_ipv4() {
