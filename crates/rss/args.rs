@@ -351,11 +351,11 @@ pub struct Config {
     pub netns: Namespace,
     /// The filter expression (after the state words and `-F`'s file),
     /// parsed.
-    pub filter_expr: Option<sockdiag::Expr>,
+    pub filter_expr: Option<sockdiag::filter::Expr>,
     /// The filter compiled for the caller's namespace; `None` under `-N` and
     /// `--all-netns`, where it is compiled once per namespace, in it
     /// (`plan::filter_in`).
-    pub filter: Option<sockdiag::Filter>,
+    pub filter: Option<sockdiag::filter::Filter>,
     /// The expression's words, for resolving names again inside `-N`'s namespace.
     pub filter_words: Vec<String>,
     /// No table, family or `-A` option was given (ss's `do_default`): `-s`
@@ -743,8 +743,14 @@ fn filter_words(args: &Args, state_filter: &mut States) -> Result<Vec<String>, U
 fn compile_or_defer(
     words: &[String],
     elsewhere: bool,
-) -> Result<(Option<sockdiag::Expr>, Option<sockdiag::Filter>), UsageError> {
-    let usage = |e: sockdiag::FilterError| UsageError(format!("filter: {e}"));
+) -> Result<
+    (
+        Option<sockdiag::filter::Expr>,
+        Option<sockdiag::filter::Filter>,
+    ),
+    UsageError,
+> {
+    let usage = |e: sockdiag::filter::FilterError| UsageError(format!("filter: {e}"));
     let expr = if elsewhere {
         sockdiag::filter::parse_with(words, &filter::NsResolver::SyntaxOnly)
     } else {
@@ -752,7 +758,7 @@ fn compile_or_defer(
     }
     .map_err(usage)?;
     let compiled = match &expr {
-        Some(e) if !elsewhere => Some(sockdiag::Filter::new(e.clone()).map_err(usage)?),
+        Some(e) if !elsewhere => Some(sockdiag::filter::Filter::new(e.clone()).map_err(usage)?),
         _ => None,
     };
     Ok((expr, compiled))

@@ -29,8 +29,9 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Serialize;
 use sockdiag::diagnose::{Finding, Options, Severity, SocketRef, Thresholds, diagnose};
+use sockdiag::filter::Filter;
 use sockdiag::sample::{Sample, SampleOptions, Sampler, track};
-use sockdiag::{Filter, Query, Socket, State, States, Table, Tables};
+use sockdiag::{Query, Socket, State, States, Table, Tables};
 
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: i32 = 0;
@@ -712,7 +713,7 @@ mod conn {
     }
 
     fn end(side: &Side<'_>, s: &Socket) -> End {
-        let key = sockdiag::SocketKey::of(s);
+        let key = sockdiag::sample::SocketKey::of(s);
         let tracks = track(side.samples);
         let t = tracks.iter().find(|t| t.key == key);
         End {

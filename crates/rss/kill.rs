@@ -75,7 +75,7 @@ pub const NO_CAP: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sockdiag::Filter;
+    use sockdiag::filter::Filter;
 
     fn words(s: &str) -> Expr {
         Filter::parse_str(s).unwrap().expr().clone()

@@ -5,7 +5,8 @@
 use std::io;
 
 use sockdiag::filter::FilterContext;
-use sockdiag::{Extensions, Filter, FilterError, InetFamilies, NetNs, Query};
+use sockdiag::filter::{Filter, FilterError};
+use sockdiag::{Extensions, InetFamilies, NetNs, Query};
 
 use crate::args::{Config, Missing};
 use crate::filter::NsResolver;

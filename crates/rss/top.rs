@@ -9,7 +9,7 @@
 //! cancels), `g` groups by process, up/down (or `k`/`j`) select the
 //! connection shown in the detail pane, `q`, Esc or Ctrl-C quit.
 //!
-//! [`run`] checks the arguments; `screen` runs the terminal. Samples come from [`sockdiag::Sampler`] (one dump per refresh, with
+//! [`run`] checks the arguments; `screen` runs the terminal. Samples come from [`sockdiag::sample::Sampler`] (one dump per refresh, with
 //! `tcp_info` and processes); the view state is the pure [`model::Model`]
 //! and the screen is drawn by `ui::draw`, so both are tested without a
 //! terminal. The terminal is restored on quit, on error, on Ctrl-C or

@@ -1,7 +1,7 @@
 //! `--watch[=INTERVAL]`: the query again every interval, with what changed
 //! since the previous sample.
 //!
-//! Samples come from [`sockdiag::Sampler`], one dump each; sockets are
+//! Samples come from [`sockdiag::sample::Sampler`], one dump each; sockets are
 //! matched across samples by [`SocketKey`] (the kernel's cookie, or table,
 //! inode and addresses where the source has none), never by address and
 //! port alone, so a port reused by a new connection shows as one socket
@@ -27,8 +27,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use sockdiag::Socket;
 use sockdiag::sample::Delta;
-use sockdiag::{Sample, SampleOptions, Sampler, Socket, SocketKey};
+use sockdiag::sample::{Sample, SampleOptions, Sampler, SocketKey};
 
 use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};

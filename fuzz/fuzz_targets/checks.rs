@@ -151,7 +151,7 @@ pub fn check_procnet(data: &[u8]) {
 /// `replay`: the bytes as a `TCPDIAG_FILE` at `path`, through `Query`.
 pub fn check_replay(data: &[u8], path: &std::path::Path) {
     std::fs::write(path, data).unwrap();
-    let filter = sockdiag::Filter::parse_str("sport = :22 or dst 10.0.0.0/8").unwrap();
+    let filter = sockdiag::filter::Filter::parse_str("sport = :22 or dst 10.0.0.0/8").unwrap();
     let mut out = Vec::new();
     for q in [
         sockdiag::Query::tcp().tcp_from_file(path),
@@ -187,7 +187,7 @@ pub fn check_filter(data: &[u8]) {
         return;
     };
     let ctx = FilterContext::new((32768, 60999));
-    let filter = match sockdiag::Filter::in_context(expr.clone(), ctx) {
+    let filter = match sockdiag::filter::Filter::in_context(expr.clone(), ctx) {
         Ok(f) => f,
         // Only size may stop a program: one the audit refuses is a compiler bug.
         Err(e) => {

@@ -59,7 +59,7 @@ pub fn build_query(words: &[String]) -> Result<Query, String> {
         .map_err(|e| format!("filter: {e}"))?;
     let mut q = Query::new(Tables::all()).states(states).with_info();
     if let Some(e) = expr {
-        q = q.filter(sockdiag::Filter::new(e).map_err(|e| format!("filter: {e}"))?);
+        q = q.filter(sockdiag::filter::Filter::new(e).map_err(|e| format!("filter: {e}"))?);
     }
     Ok(q)
 }

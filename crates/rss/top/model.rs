@@ -5,7 +5,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use sockdiag::{Filter, Sample, Socket, SocketKey, States};
+use sockdiag::filter::Filter;
+use sockdiag::sample::{Sample, SocketKey};
+use sockdiag::{Socket, States};
 
 use crate::socket_metrics::{Metrics, Rates};
 

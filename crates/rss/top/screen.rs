@@ -6,7 +6,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-use sockdiag::{Query, Sample, SampleOptions, Sampler, States};
+use sockdiag::sample::{Sample, SampleOptions, Sampler};
+use sockdiag::{Query, States};
 
 use super::TopArgs;
 use super::model::{Model, SortKey};

@@ -94,7 +94,7 @@ pub mod filter;
 mod fixture_tests;
 pub mod host;
 mod inet;
-pub mod live;
+mod live;
 mod model;
 mod netlink;
 mod netns;
@@ -110,9 +110,6 @@ mod schema_impls;
 #[cfg(feature = "serde")]
 mod serde_impls;
 pub mod ss;
-/// Another name for [`ss`].
-#[doc(hidden)]
-pub use ss as ss_conventions;
 mod summary;
 #[allow(unsafe_code)]
 mod sys;
@@ -121,14 +118,19 @@ mod unix;
 mod wire;
 
 pub use error::{Error, Request, Result};
-pub use filter::{Expr, Filter, FilterError};
 pub use inet::Extensions;
 pub use live::{Events, Killer};
-pub use model::*;
+pub use model::{
+    BbrInfo, CC_INFO_IN_DETAIL, DctcpInfo, Detail, Endpoint, Family, InlineBytes, MemInfo,
+    MptcpSubflowInfo, NetlinkInfo, PacketInfo, Process, ShortName, Shutdown, SkMemInfo, SockFilter,
+    SockOpt, Socket, State, States, Table, Tables, Timer, TimerKind, TlsInfo, UnixInfo, UnixName,
+    UnixNameRef, UnixVfs, VegasInfo,
+};
 pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
-pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
-pub use sample::{Counters, Limits, Sample, SampleOptions, Sampler, SocketKey};
+pub use query::builder::{InetFamilies, Query, collect};
+pub use query::connection::Connection;
+pub use query::dump::{Dump, Source};
 #[cfg(feature = "schema")]
 pub use schema_impls::socket_list_schema;
 pub use summary::{Summary, TcpCounters, snmp_field};

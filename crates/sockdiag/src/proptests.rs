@@ -700,8 +700,8 @@ proptest! {
         c in proptest::collection::vec(any::<u8>(), 0..300),
     ) {
         let (a, b, c) = (text_of(&a), text_of(&b), text_of(&c));
-        let _ = crate::Counters::parse(&a, &b, &c);
-        let _ = crate::Limits::parse(&a, &b);
+        let _ = crate::sample::Counters::parse(&a, &b, &c);
+        let _ = crate::sample::Limits::parse(&a, &b);
         let _ = crate::Summary::parse(&a, &b, &c);
         let _ = crate::TcpCounters::parse(&a, &b);
         let _ = crate::snmp_field(&a, &b, &c);
@@ -747,7 +747,7 @@ proptest! {
                 }
             }
         }
-        let got = crate::Counters::parse(&netstat_text, &snmp_text, &snmp6_text);
+        let got = crate::sample::Counters::parse(&netstat_text, &snmp_text, &snmp6_text);
         let got: std::collections::BTreeMap<String, u64> =
             got.iter().map(|(k, v)| (k.to_owned(), v)).collect();
         prop_assert_eq!(got, want);
@@ -806,7 +806,7 @@ proptest! {
     #[test]
     fn limits_parse_back(tw in any::<u32>(), lo in any::<u16>(), hi in any::<u16>()) {
         // `proc_dointvec` prints one value per line, a vector tab-separated.
-        let l = crate::Limits::parse(&format!("{tw}\n"), &format!("{lo}\t{hi}\n"));
+        let l = crate::sample::Limits::parse(&format!("{tw}\n"), &format!("{lo}\t{hi}\n"));
         prop_assert_eq!(l.tcp_max_tw_buckets, Some(u64::from(tw)));
         prop_assert_eq!(l.ip_local_port_range, Some((lo, hi)));
         let ctx = FilterContext::parse_port_range(&format!("{lo}\t{hi}\n"));

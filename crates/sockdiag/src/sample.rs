@@ -57,7 +57,7 @@ use crate::error::{Error, Result};
 use crate::model::{Endpoint, Socket, Table};
 use crate::netns::NetNs;
 use crate::process::{ProcessMap, ProcessMapOptions};
-use crate::query::{Connection, Query, Source};
+use crate::{Connection, Query, Source};
 
 /// What a [`Sampler`] asks for besides the sockets themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]

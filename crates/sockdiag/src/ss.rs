@@ -33,7 +33,7 @@
 //! let words: Vec<String> = argv.iter().flat_map(|a| split_words(a)).collect();
 //! assert_eq!(words.len(), 7);
 //! assert!(Filter::parse(&words)?.is_some());
-//! # Ok::<(), sockdiag::FilterError>(())
+//! # Ok::<(), sockdiag::filter::FilterError>(())
 //! ```
 #![deny(unsafe_code)]
 

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
-use sockdiag::{Connection, Filter, NetNs as DiagNs, Query, States};
+use sockdiag::filter::Filter;
+use sockdiag::{Connection, NetNs as DiagNs, Query, States};
 use testkit::{NetNs, require_privileged};
 
 struct Rng(u64);

@@ -46,7 +46,7 @@ pub enum CondFamily {
 /// // A prefix longer than the address is refused, not run.
 /// assert!(Filter::new(Expr::Dst(HostCond::ip("10.0.0.0".parse().unwrap(), 40, None))).is_err());
 /// assert_eq!(HostCond::any_port(Some(22)).port, Some(22));
-/// # Ok::<(), sockdiag::FilterError>(())
+/// # Ok::<(), sockdiag::filter::FilterError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -39,7 +39,7 @@ fn around(n: u16) -> Vec<u16> {
 /// Checks `text` on the socket with `port` on the side it names, the other
 /// side on a port no operand is near, against `want`.
 fn check(text: &str, src: bool, port: u16, want: bool) {
-    let words = crate::ss_conventions::split_words(text);
+    let words = crate::ss::split_words(text);
     let e = parse_with(&words, &SystemResolver)
         .unwrap_or_else(|e| panic!("{text}: {e}"))
         .expect("an expression");
@@ -132,14 +132,14 @@ fn the_compiled_operand_is_the_port_written() {
             (format!("dport >= :{n}"), crate::consts::INET_DIAG_BC_D_GE),
             (format!("dport <= :{n}"), crate::consts::INET_DIAG_BC_D_LE),
         ] {
-            let words = crate::ss_conventions::split_words(&text);
+            let words = crate::ss::split_words(&text);
             let e = parse_with(&words, &SystemResolver).unwrap().unwrap();
             let bc = compile(&e, &ctx).unwrap();
             assert_eq!(bc.len(), 8, "{text}");
             assert_eq!(bc[0], code, "{text}");
             assert_eq!(u16::from_ne_bytes([bc[6], bc[7]]), n, "{text}");
         }
-        let words = crate::ss_conventions::split_words(&format!("dport = :{n}"));
+        let words = crate::ss::split_words(&format!("dport = :{n}"));
         let e = parse_with(&words, &SystemResolver).unwrap().unwrap();
         let bc = compile(&e, &ctx).unwrap();
         assert_eq!(bc[0], crate::consts::INET_DIAG_BC_D_COND);

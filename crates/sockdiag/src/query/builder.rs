@@ -475,3 +475,8 @@ impl Part {
         }
     }
 }
+
+/// Convenience: runs `query` and collects every socket (stops at the first error).
+pub fn collect(query: &Query) -> Result<Vec<Socket>> {
+    query.dump()?.collect()
+}

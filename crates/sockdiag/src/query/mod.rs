@@ -1,7 +1,7 @@
 //! Queries and the streaming dump.
 //!
-//! A [`Query`] says what to ask; a [`Connection`] owns the netlink socket
-//! and one reusable receive buffer; a [`Dump`] walks the answer one kernel
+//! A [`Query`](crate::Query) says what to ask; a [`Connection`](crate::Connection) owns the netlink socket
+//! and one reusable receive buffer; a [`Dump`](crate::Dump) walks the answer one kernel
 //! batch at a time, so memory stays flat however many sockets there are.
 //! This module owns every request and reply on the netlink socket (the
 //! syscalls themselves are in `sys.rs`).
@@ -10,23 +10,23 @@
 //! ([`crate::decode`]): the sources do the I/O and only yield bytes, the
 //! dump decodes each message as [`crate::decode::decode_datagram`] does and
 //! decides what to yield. So any dump runs on recorded bytes too
-//! ([`Connection::from_datagrams`]), which is how its logic is tested.
+//! ([`Connection::from_datagrams`](crate::Connection::from_datagrams)), which is how its logic is tested.
 //!
-//! - `builder`: [`Query`], and the requests (parts) it makes;
-//! - `connection`: [`Connection`], a source of replies and its buffer;
+//! - `builder`: [`Query`](crate::Query), and the requests (parts) it makes;
+//! - `connection`: [`Connection`](crate::Connection), a source of replies and its buffer;
 //! - `source`: the datagram sources: a netlink socket, recorded datagrams;
 //!   the crate's one opener of a `NETLINK_SOCK_DIAG` socket and its one
 //!   receive loop, which `live` uses too;
-//! - `dump`: [`Dump`], the state machine that walks the replies;
+//! - `dump`: [`Dump`](crate::Dump), the state machine that walks the replies;
 //! - `procfs`: the `/proc/net` fallback of a part (rows, not datagrams);
 //! - `replay`: reading a file of raw replies (`TCPDIAG_FILE`);
 //! - `probe`: whether the kernel has a diag module for a family this crate
 //!   does not decode ([`probe_diag_module`]).
 #![deny(unsafe_code)]
 
-mod builder;
-mod connection;
-mod dump;
+pub(crate) mod builder;
+pub(crate) mod connection;
+pub(crate) mod dump;
 mod probe;
 mod procfs;
 mod replay;
@@ -34,14 +34,8 @@ mod source;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{InetFamilies, Query};
-pub use connection::Connection;
-pub use dump::{Dump, Source};
 pub use probe::{DiagModule, ProbedFamily, probe_answer, probe_diag_module, probe_request};
 pub(crate) use source::{DiagSocket, Inbox};
-
-use crate::error::Result;
-use crate::model::Socket;
 
 /// Most bytes of IPv6 replies a single-walk TCP dump holds back so that
 /// IPv4 sockets come first, as in `ss` (memory stays bounded).
@@ -60,8 +54,3 @@ pub(crate) const DEFERRED_V6_MAX: usize = 512 * 1024;
 /// `SKB_WITH_OVERHEAD(32768)`), so 32 KiB always holds one; `MSG_TRUNC`
 /// would catch a kernel that sent more.
 pub(crate) const RECV_BUF_LEN: usize = 32 * 1024;
-
-/// Convenience: runs `query` and collects every socket (stops at the first error).
-pub fn collect(query: &Query) -> Result<Vec<Socket>> {
-    query.dump()?.collect()
-}

@@ -6,11 +6,14 @@
 use super::*;
 use crate::consts::*;
 use crate::decode::{Message, decode_datagram};
+use crate::error::Result;
 use crate::error::{Error, Request};
 use crate::fixture_tests::fixtures::{NETLINK, PACKET, TCP4, TCP6, UNIX};
 use crate::inet::TCPDIAG_GETSOCK;
+use crate::model::Socket;
 use crate::model::{Family, Table, Tables};
 use crate::wire::NlMsgs;
+use crate::{Connection, Query, Source};
 
 /// One netlink message: header, payload, padding.
 fn msg(ty: u16, flags: u16, payload: &[u8]) -> Vec<u8> {
