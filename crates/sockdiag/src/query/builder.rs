@@ -7,11 +7,7 @@ use crate::error::{Error, Request, Result};
 use crate::filter::Filter;
 use crate::inet::{self, Extensions};
 use crate::model::{Family, Socket, States, Table, Tables};
-use crate::netns::NetNs;
 use crate::{netlink, packet, unix};
-
-use super::connection::{Connection, Slot};
-use super::dump::Dump;
 
 /// Which address families an inet query covers.
 ///
@@ -280,26 +276,6 @@ impl Query {
     /// The inet extensions asked for.
     pub fn extension_set(&self) -> Extensions {
         self.ext
-    }
-
-    /// Runs the query on a new connection in the current namespace.
-    pub fn dump(&self) -> Result<Dump<'static>> {
-        let conn = if self.fallback {
-            Connection::open(None)?
-        } else {
-            Connection::new()?
-        };
-        Ok(Dump::new(Slot::Owned(conn), self.clone()))
-    }
-
-    /// Runs the query inside a network namespace.
-    pub fn dump_in(&self, ns: &NetNs) -> Result<Dump<'static>> {
-        let conn = if self.fallback {
-            Connection::open(Some(ns))?
-        } else {
-            Connection::in_netns(ns)?
-        };
-        Ok(Dump::new(Slot::Owned(conn), self.clone()))
     }
 
     /// The sub-requests, in `ss`'s output order: netlink, packet, unix, raw,

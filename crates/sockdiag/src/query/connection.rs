@@ -5,7 +5,6 @@ use crate::error::{Error, Request, Result};
 use crate::netns::NetNs;
 
 use super::builder::{Part, PartKind, Query};
-use super::dump::Dump;
 use super::source::{Inbox, Transport};
 use super::{DEFERRED_V6_MAX, RECV_BUF_LEN};
 
@@ -110,7 +109,7 @@ impl Connection {
     /// Opens a connection in `ns` (or the caller's namespace), and when the
     /// `NETLINK_SOCK_DIAG` socket cannot be opened (a seccomp filter, a
     /// kernel without sock_diag), a connection that answers every table
-    /// from `/proc/net` instead. [`Dump::sources`] says which answered.
+    /// from `/proc/net` instead. [`Dump::sources`](crate::Dump::sources) says which answered.
     pub fn open(ns: Option<&NetNs>) -> Result<Connection> {
         let opened = match ns {
             None => Connection::new(),
@@ -130,11 +129,6 @@ impl Connection {
     /// ([`Connection::from_datagrams`]).
     pub fn has_netlink(&self) -> bool {
         self.transport.answers()
-    }
-
-    /// Runs a query on this connection.
-    pub fn dump<'c>(&'c mut self, query: &Query) -> Dump<'c> {
-        Dump::new(Slot::Borrowed(self), query.clone())
     }
 
     /// Sends every request of `query` and hands each raw reply datagram to
@@ -228,19 +222,5 @@ impl Connection {
                 .run(crate::filter::FilterContext::current)
                 .unwrap_or_default(),
         })
-    }
-}
-
-pub(super) enum Slot<'c> {
-    Owned(Connection),
-    Borrowed(&'c mut Connection),
-}
-
-impl Slot<'_> {
-    pub(super) fn get(&mut self) -> &mut Connection {
-        match self {
-            Slot::Owned(c) => c,
-            Slot::Borrowed(c) => c,
-        }
     }
 }

@@ -13,10 +13,11 @@ use crate::consts::*;
 use crate::decode::{Message, decode_message};
 use crate::error::{Error, Request, Result};
 use crate::model::{Family, Socket, Table};
+use crate::netns::NetNs;
 use crate::wire::{NlMsgs, align4};
 
 use super::builder::{Part, PartKind, Query};
-use super::connection::Slot;
+use super::connection::Connection;
 use super::replay::ReplayFile;
 
 /// Where the sockets of one part of a dump came from.
@@ -541,5 +542,51 @@ impl Iterator for Dump<'_> {
 impl Drop for Dump<'_> {
     fn drop(&mut self) {
         self.drain();
+    }
+}
+
+// ------------------------------------------------------ where a dump starts
+
+/// The connection a dump runs on: its own, or one lent by the caller.
+pub(super) enum Slot<'c> {
+    Owned(Connection),
+    Borrowed(&'c mut Connection),
+}
+
+impl Slot<'_> {
+    pub(super) fn get(&mut self) -> &mut Connection {
+        match self {
+            Slot::Owned(c) => c,
+            Slot::Borrowed(c) => c,
+        }
+    }
+}
+
+impl Query {
+    /// Runs the query on a new connection in the current namespace.
+    pub fn dump(&self) -> Result<Dump<'static>> {
+        let conn = if self.fallback {
+            Connection::open(None)?
+        } else {
+            Connection::new()?
+        };
+        Ok(Dump::new(Slot::Owned(conn), self.clone()))
+    }
+
+    /// Runs the query inside a network namespace.
+    pub fn dump_in(&self, ns: &NetNs) -> Result<Dump<'static>> {
+        let conn = if self.fallback {
+            Connection::open(Some(ns))?
+        } else {
+            Connection::in_netns(ns)?
+        };
+        Ok(Dump::new(Slot::Owned(conn), self.clone()))
+    }
+}
+
+impl Connection {
+    /// Runs a query on this connection.
+    pub fn dump<'c>(&'c mut self, query: &Query) -> Dump<'c> {
+        Dump::new(Slot::Borrowed(self), query.clone())
     }
 }
