@@ -6,9 +6,9 @@ use std::io::Write;
 
 use sockdiag::{Endpoint, Family, Socket, Table, UnixNameRef, ss};
 
-use super::engine::*;
 use super::fmt;
 use super::names::{Names, Transport};
+use super::options::*;
 use super::tcpinfo::{mptcp_stats, tcp_stats};
 
 /// `ss`'s Netid spellings.

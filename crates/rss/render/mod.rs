@@ -17,10 +17,14 @@ pub mod engine;
 pub mod fields;
 pub mod fmt;
 pub mod names;
+pub mod options;
 pub mod tcpinfo;
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{RenderOptions, TableRenderer, screen_width};
+pub use engine::TableRenderer;
 pub use fields::netid_name;
 pub use names::{Names, Transport};
+pub use options::{RenderOptions, screen_width};

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use sockdiag::{Socket, State, TcpInfo};
 
-use super::engine::RenderOptions;
 use super::fmt;
+use super::options::RenderOptions;
 
 const TCPI_OPT_TIMESTAMPS: u8 = 1;
 const TCPI_OPT_SACK: u8 = 2;

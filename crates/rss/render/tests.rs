@@ -7,6 +7,8 @@
 use super::engine::*;
 use super::fields::*;
 use super::names::Names;
+use super::options::*;
+use super::test_support::*;
 use sockdiag::{
     BbrInfo, DctcpInfo, MemInfo, NetlinkInfo, PacketInfo, Process, ShortName, Shutdown, SkMemInfo,
     Timer, TimerKind, UnixInfo, UnixVfs,
@@ -22,16 +24,6 @@ macro_rules! with {
     }};
 }
 
-pub(super) fn names() -> Names {
-    let mut n = Names::new(false);
-    n.set_services("ssh 22/tcp\ndomain 53/tcp\ndomain 53/udp\nhttp 80/tcp\nhttps 443/tcp\nipp 631/tcp\nhttp-alt 8080/tcp\n");
-    n.set_ephemeral_range(32768, 60999);
-    n.set_ifname(1, "lo");
-    n.set_ifname(2, "eth0");
-    n.set_cgroup(1, "/");
-    n
-}
-
 fn render_with(names: Names, opts: RenderOptions, socks: &[Socket]) -> String {
     let mut r = TableRenderer::with_names(Vec::new(), opts, names);
     for s in socks {
@@ -44,48 +36,9 @@ fn render(opts: RenderOptions, socks: &[Socket]) -> String {
     render_with(names(), opts, socks)
 }
 
-/// `ss … | cat` (no `COLUMNS`): compact output.
-fn piped() -> RenderOptions {
-    RenderOptions {
-        width: Some(0),
-        ..Default::default()
-    }
-}
-
-/// Only the address columns, one row, no header: for field formats.
-pub(super) fn fields() -> RenderOptions {
-    RenderOptions {
-        show_netid: false,
-        show_state: false,
-        queues: false,
-        header: false,
-        numeric: true,
-        ..piped()
-    }
-}
-
 fn row(opts: RenderOptions, s: &Socket) -> String {
     let out = render(opts, std::slice::from_ref(s));
     out.strip_suffix('\n').unwrap().to_string()
-}
-
-fn inet(table: Table, state: State, local: &str, lport: u16, peer: &str, pport: u16) -> Socket {
-    let v6 = local.contains(':');
-    let mut s = Socket::new(table, if v6 { Family::Inet6 } else { Family::Inet }, state);
-    s.local = Endpoint::Inet {
-        addr: local.parse().unwrap(),
-        port: lport,
-    };
-    s.peer = Endpoint::Inet {
-        addr: peer.parse().unwrap(),
-        port: pport,
-    };
-    s.uid = Some(0);
-    s
-}
-
-pub(super) fn tcp(state: State, local: &str, lport: u16, peer: &str, pport: u16) -> Socket {
-    inet(Table::Tcp, state, local, lport, peer, pport)
 }
 
 /// The five listeners of the lab, in the order of the dump.
