@@ -217,7 +217,7 @@ impl Names {
             // inet_proto_n2a: getprotobynumber, else "ipproto-N".
             let protos = self
                 .protocols
-                .get_or_insert_with(|| parse_protocols(&read_text("/etc/protocols")));
+                .get_or_insert_with(|| parse_protocols(&sockdiag::host::read_protocols()));
             return match protos.get(&port) {
                 Some(n) => Cow::Borrowed(&**n),
                 None => Cow::Owned(format!("ipproto-{port}")),
@@ -363,15 +363,7 @@ fn parse_services(text: &str) -> HashMap<(u16, Transport), Box<str>> {
 /// `/etc/protocols`: `name number aliases…`; the first line for a number wins.
 fn parse_protocols(text: &str) -> HashMap<u16, Box<str>> {
     let mut m = HashMap::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut it = line.split_whitespace();
-        let (Some(name), Some(num)) = (it.next(), it.next()) else {
-            continue;
-        };
-        let Ok(num) = num.parse::<u16>() else {
-            continue;
-        };
+    for (num, name) in sockdiag::host::parse_protocols(text) {
         m.entry(num).or_insert_with(|| name.into());
     }
     m
@@ -409,10 +401,8 @@ fn load_nl_protos() -> Vec<Option<Box<str>>> {
     for &(id, n) in NL_PROTO_NAMES {
         tab[id as usize] = Some(n.into());
     }
-    let text = std::fs::read("/etc/iproute2/nl_protos")
-        .or_else(|_| std::fs::read("/usr/share/iproute2/nl_protos"));
-    if let Ok(text) = text {
-        apply_rt_tab(&mut tab, &String::from_utf8_lossy(&text));
+    if let Some(text) = sockdiag::host::read_nl_protos() {
+        apply_rt_tab(&mut tab, &text);
     }
     tab
 }
@@ -440,66 +430,14 @@ fn apply_rt_tab(tab: &mut [Option<Box<str>>], text: &str) {
     }
 }
 
-/// The cgroup2 mount (first in `/proc/mounts`) walked without crossing
-/// mounts, as iproute2's `cg_init_map` does with `nftw(FTW_MOUNT)`. A
-/// cgroup's id is its directory's inode number on cgroupfs.
+/// iproute2's `cg_init_map`: every cgroup v2 id and its path
+/// ([`sockdiag::host::cgroup_paths`]); the first path of an id wins.
 fn load_cgroups() -> HashMap<u64, Box<str>> {
     let mut map = HashMap::new();
-    let mounts = read_text("/proc/mounts");
-    let Some(mnt) = mounts.lines().find_map(|l| {
-        let mut f = l.split_whitespace();
-        let (_, dir, ty) = (f.next()?, f.next()?, f.next()?);
-        (ty == "cgroup2").then(|| unescape_mount(dir))
-    }) else {
-        return map;
-    };
-    use std::os::unix::fs::MetadataExt;
-    let Ok(root) = std::fs::symlink_metadata(&mnt) else {
-        return map;
-    };
-    let dev = root.dev();
-    let mut stack = vec![PathBuf::from(&mnt)];
-    while let Some(dir) = stack.pop() {
-        let Ok(md) = std::fs::symlink_metadata(&dir) else {
-            continue;
-        };
-        if !md.is_dir() || md.dev() != dev {
-            continue;
-        }
-        let rel = dir
-            .strip_prefix(&mnt)
-            .map(|r| format!("/{}", r.display()))
-            .unwrap_or_else(|_| "/".into());
-        map.entry(md.ino()).or_insert_with(|| rel.into_boxed_str());
-        if let Ok(rd) = std::fs::read_dir(&dir) {
-            for e in rd.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    stack.push(e.path());
-                }
-            }
-        }
+    for (id, path) in sockdiag::host::cgroup_paths() {
+        map.entry(id).or_insert_with(|| path.into_boxed_str());
     }
     map
-}
-
-/// `/proc/mounts` escapes space, tab, newline and backslash as `\ooo`.
-fn unescape_mount(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 4 <= b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -624,7 +562,6 @@ dup\t\t22/tcp
         n.set_cgroup(77, "/system.slice");
         assert_eq!(n.cgroup_path(77), "/system.slice");
         assert_eq!(n.cgroup_path(0xdead_beef_0000), "unreachable:deadbeef0000");
-        assert_eq!(unescape_mount("/a\\040b"), "/a b");
     }
 
     /// `ss` prints `procname[64]`: the command, `/` and the pid cut at 63
@@ -700,14 +637,6 @@ dup\t\t22/tcp
         assert_eq!(tab[17], None);
     }
 
-    #[test]
-    fn mount_points_unescape_octal() {
-        assert_eq!(unescape_mount("/a\\040b\\011c"), "/a b\tc");
-        assert_eq!(unescape_mount("\\134x\\012"), "\\x\n");
-        assert_eq!(unescape_mount("/a\\04"), "/a\\04");
-        assert_eq!(unescape_mount("/a\\089"), "/a\\089");
-    }
-
     /// The cgroup2 mount's root is `/` and a cgroup made under it is named
     /// by its path from there.
     #[test]
@@ -715,13 +644,8 @@ dup\t\t22/tcp
         use std::os::unix::fs::MetadataExt;
         testkit::require_privileged!();
         let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
-        let mnt = mounts
-            .lines()
-            .find_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(unescape_mount(f[1])))
-            })
-            .expect("a cgroup2 mount");
+        let mnt =
+            PathBuf::from(sockdiag::host::parse_cgroup2_mount(&mounts).expect("a cgroup2 mount"));
         let sub = mnt.join(format!("rss-names-{}", std::process::id()));
         let inner = sub.join("inner");
         std::fs::create_dir_all(&inner).unwrap();

@@ -2,8 +2,12 @@
 //! place, behind a pure parser tested on literal text where it has text:
 //! the local port range (`/proc/sys/net/ipv4/ip_local_port_range`) and the
 //! other sysctls, the service names (`/etc/services`), the calling thread's
-//! `/proc/net` directory, cgroup v2 ids (`/sys/fs/cgroup`) and whether
-//! SELinux is on (`/sys/fs/selinux`).
+//! `/proc/net` directory, cgroup v2 ids (`/sys/fs/cgroup`) and the cgroup2
+//! hierarchy (from `/proc/mounts`), whether SELinux is on
+//! (`/sys/fs/selinux`), IP protocol names (`/etc/protocols`), iproute2's
+//! netlink protocol names (`nl_protos`) and this process's effective
+//! capabilities (`/proc/self/status`). The walk of processes' descriptors
+//! for `ss -p` is [`ProcessMap`](crate::ProcessMap)'s own.
 //!
 //! `/proc/net` is a link to `/proc/self/net`, which follows the namespace of
 //! the thread group leader; [`PROC_NET`] (`/proc/thread-self/net`) follows
@@ -163,6 +167,162 @@ pub fn parse_services(text: &str) -> impl Iterator<Item = Service<'_>> {
     })
 }
 
+// ----------------------------------------------------------- /etc/protocols
+
+/// The IP protocol names file.
+pub const PROTOCOLS_FILE: &str = "/etc/protocols";
+
+/// The text of `/etc/protocols`, empty when it cannot be read (bytes that
+/// are not UTF-8 are replaced).
+pub fn read_protocols() -> String {
+    read_lossy(PROTOCOLS_FILE).unwrap_or_default()
+}
+
+/// The `(number, name)` entries of a protocols file's text, in order: `name
+/// number aliases… # comment`; a line whose number is not a `u16` is
+/// skipped. The first entry of a number is the one `getprotobynumber` gives.
+///
+/// ```
+/// let text = "# c\nicmp 1 ICMP # x\ntcp 6 TCP\nbad\n";
+/// let all: Vec<_> = sockdiag::host::parse_protocols(text).collect();
+/// assert_eq!(all, [(1, "icmp"), (6, "tcp")]);
+/// ```
+pub fn parse_protocols(text: &str) -> impl Iterator<Item = (u16, &str)> {
+    text.lines().filter_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut it = line.split_whitespace();
+        let (name, num) = (it.next()?, it.next()?);
+        Some((num.parse().ok()?, name))
+    })
+}
+
+// ------------------------------------------------------ iproute2 nl_protos
+
+/// iproute2's netlink protocol names, in the order it looks for them: the
+/// first that can be read is used.
+pub const NL_PROTOS_FILES: [&str; 2] = ["/etc/iproute2/nl_protos", "/usr/share/iproute2/nl_protos"];
+
+/// The text of the first of [`NL_PROTOS_FILES`] that can be read (`ID NAME`
+/// lines), `None` when neither can.
+pub fn read_nl_protos() -> Option<String> {
+    NL_PROTOS_FILES.iter().find_map(|p| read_lossy(p))
+}
+
+// --------------------------------------------------------- cgroup v2 (/sys)
+
+/// The mount table.
+pub const MOUNTS_FILE: &str = "/proc/mounts";
+
+/// The first cgroup2 mount point in a mount table's text (`/proc/mounts`
+/// syntax: `SOURCE DIR TYPE …`, with space, tab, newline and backslash in
+/// DIR written as `\ooo`).
+///
+/// ```
+/// let text = "proc /proc proc rw 0 0\ncgroup2 /sys/fs/cg\\040x cgroup2 rw 0 0\n";
+/// assert_eq!(sockdiag::host::parse_cgroup2_mount(text).as_deref(), Some("/sys/fs/cg x"));
+/// ```
+pub fn parse_cgroup2_mount(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        let (_, dir, ty) = (f.next()?, f.next()?, f.next()?);
+        (ty == "cgroup2").then(|| unescape_mount(dir))
+    })
+}
+
+/// Every cgroup v2 directory as `(id, path)`: the id is the directory's
+/// inode number on cgroupfs (what `sock_diag` reports), the path is relative
+/// to the cgroup2 mount (`/` for its root). The hierarchy is walked from
+/// the first cgroup2 mount in [`MOUNTS_FILE`] without crossing into other
+/// mounts, as iproute2's `cg_init_map` does (`nftw(FTW_MOUNT)`); empty when
+/// there is no cgroup2 mount.
+pub fn cgroup_paths() -> Vec<(u64, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let Some(mnt) = read_lossy(MOUNTS_FILE).and_then(|t| parse_cgroup2_mount(&t)) else {
+        return out;
+    };
+    let Ok(root) = std::fs::symlink_metadata(&mnt) else {
+        return out;
+    };
+    let dev = root.dev();
+    let mut stack = vec![PathBuf::from(&mnt)];
+    while let Some(dir) = stack.pop() {
+        let Ok(md) = std::fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        if !md.is_dir() || md.dev() != dev {
+            continue;
+        }
+        let rel = dir
+            .strip_prefix(&mnt)
+            .map(|r| format!("/{}", r.display()))
+            .unwrap_or_else(|_| "/".into());
+        out.push((md.ino(), rel));
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(e.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `/proc/mounts` escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 4 <= b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ------------------------------------------------------------- capabilities
+
+/// The calling process's status file.
+pub const SELF_STATUS_FILE: &str = "/proc/self/status";
+
+/// The effective capability set of this process (`CapEff` in
+/// [`SELF_STATUS_FILE`]), bit N for capability N (`CAP_NET_ADMIN` is 12);
+/// `None` when it cannot be read.
+pub fn effective_capabilities() -> Option<u64> {
+    parse_cap_eff(&read_lossy(SELF_STATUS_FILE)?)
+}
+
+/// `CapEff` of a `/proc/PID/status` text, as a bit set.
+///
+/// ```
+/// let status = "Name:\trss\nCapEff:\t0000000000001000\n";
+/// assert_eq!(sockdiag::host::parse_cap_eff(status), Some(1 << 12));
+/// ```
+pub fn parse_cap_eff(status: &str) -> Option<u64> {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// A file's text, bytes that are not UTF-8 replaced; `None` when it cannot
+/// be read.
+fn read_lossy(path: &str) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +365,42 @@ mod tests {
             (all[2].name, all[2].port, all[2].protocol),
             ("domain", 53, "udp")
         );
+    }
+
+    #[test]
+    fn protocols() {
+        let all: Vec<_> =
+            parse_protocols("# c\nicmp 1 ICMP # x\nbad\nnan x\nother 1\n  tcp\t6\nbig 70000\n")
+                .collect();
+        assert_eq!(all, [(1, "icmp"), (1, "other"), (6, "tcp")]);
+    }
+
+    #[test]
+    fn mount_points_unescape_octal() {
+        assert_eq!(unescape_mount("/a\\040b\\011c"), "/a b\tc");
+        assert_eq!(unescape_mount("\\134x\\012"), "\\x\n");
+        assert_eq!(unescape_mount("/a\\04"), "/a\\04");
+        assert_eq!(unescape_mount("/a\\089"), "/a\\089");
+        let t =
+            "none /x tmpfs rw 0 0\ncgroup2 /c\\0401 cgroup2 rw 0 0\ncgroup2 /d cgroup2 rw 0 0\n";
+        assert_eq!(parse_cgroup2_mount(t).as_deref(), Some("/c 1"));
+        assert_eq!(
+            parse_cgroup2_mount("cgroup /sys/fs/cgroup/cpu cgroup rw 0 0\n"),
+            None
+        );
+        assert_eq!(parse_cgroup2_mount("cgroup2 /c\n"), None);
+    }
+
+    #[test]
+    fn capability_bits() {
+        let s = "Name:\trss\nCapPrm:\t0\nCapEff:\t000001fffeffffff\n";
+        assert_eq!(parse_cap_eff(s), Some(0x1fffeffffff));
+        assert_eq!(parse_cap_eff("CapEff:\t0000000000000000\n"), Some(0));
+        assert_eq!(parse_cap_eff("CapEff:\t1000\n"), Some(1 << 12));
+        assert_eq!(parse_cap_eff("CapEff:\tzz\n"), None);
+        assert_eq!(parse_cap_eff("Name:\tx\n"), None);
+        // This process's own set is readable and parses.
+        assert!(effective_capabilities().is_some());
     }
 
     #[test]
