@@ -35,7 +35,7 @@ use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};
 use crate::namespaces::{prefix_lines, targets};
 use crate::plan::{build_query, query_in, render_options};
-use crate::render::{TableRenderer, netid_name};
+use crate::render::TableRenderer;
 use crate::socket_metrics::{Metrics, Rates, end_text, human, utc_text};
 use sockdiag::ss::{Side, state_label};
 
@@ -86,7 +86,7 @@ fn key_text(s: &Socket) -> String {
 fn who(s: &Socket) -> String {
     format!(
         "{:<5} {:<10} {:<22} {:<22}",
-        netid_name(s.netid),
+        sockdiag::ss::netid_label(s.netid),
         state_label(s.state),
         end_text(s, Side::Local),
         end_text(s, Side::Peer)

@@ -11,30 +11,13 @@ use super::names::{Names, Transport};
 use super::options::*;
 use super::tcpinfo::{mptcp_stats, tcp_stats};
 
-/// `ss`'s Netid spellings.
-pub fn netid_name(t: Table) -> &'static str {
-    match t {
-        Table::Tcp => "tcp",
-        Table::Udp => "udp",
-        Table::Raw => "raw",
-        Table::Mptcp => "mptcp",
-        Table::UnixStream => "u_str",
-        Table::UnixDgram => "u_dgr",
-        Table::UnixSeqpacket => "u_seq",
-        Table::PacketRaw => "p_raw",
-        Table::PacketDgram => "p_dgr",
-        Table::Netlink => "nl",
-        _ => "unknown",
-    }
-}
-
 pub(super) fn build_row(
     row: &mut [Vec<u8>; COL_MAX],
     names: &mut Names,
     opts: &RenderOptions,
     s: &Socket,
 ) {
-    row[COL_NETID].extend_from_slice(netid_name(s.netid).as_bytes());
+    row[COL_NETID].extend_from_slice(ss::netid_label(s.netid).as_bytes());
     row[COL_STATE].extend_from_slice(ss::socket_state_label(s).as_bytes());
     if opts.queues {
         // ss never fills Send-Q for packet sockets.

@@ -25,6 +25,5 @@ mod test_support;
 mod tests;
 
 pub use engine::TableRenderer;
-pub use fields::netid_name;
 pub use names::{Names, Transport};
 pub use options::{RenderOptions, screen_width};

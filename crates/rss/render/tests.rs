@@ -5,7 +5,6 @@
 //!   v7.1 differs, the documented rule applied is named;
 //! - `ss.c`'s rules, worked by hand for fields no live socket here shows.
 use super::engine::*;
-use super::fields::*;
 use super::names::Names;
 use super::options::*;
 use super::test_support::*;
@@ -467,42 +466,6 @@ fn header_variants() {
         "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
     );
     assert_eq!(render(RenderOptions { header: false, ..o }, &[]), "");
-}
-
-#[test]
-fn states_and_netids() {
-    for (st, name) in [
-        (State::Established, "ESTAB"),
-        (State::SynSent, "SYN-SENT"),
-        (State::SynRecv, "SYN-RECV"),
-        (State::NewSynRecv, "SYN-RECV"),
-        (State::FinWait1, "FIN-WAIT-1"),
-        (State::FinWait2, "FIN-WAIT-2"),
-        (State::TimeWait, "TIME-WAIT"),
-        (State::Close, "UNCONN"),
-        (State::BoundInactive, "UNCONN"),
-        (State::CloseWait, "CLOSE-WAIT"),
-        (State::LastAck, "LAST-ACK"),
-        (State::Listen, "LISTEN"),
-        (State::Closing, "CLOSING"),
-        (State::Other(0), "UNKNOWN"),
-    ] {
-        assert_eq!(sockdiag::ss::state_label(st), name);
-    }
-    for (tb, name) in [
-        (Table::Tcp, "tcp"),
-        (Table::Udp, "udp"),
-        (Table::Raw, "raw"),
-        (Table::Mptcp, "mptcp"),
-        (Table::UnixStream, "u_str"),
-        (Table::UnixDgram, "u_dgr"),
-        (Table::UnixSeqpacket, "u_seq"),
-        (Table::PacketRaw, "p_raw"),
-        (Table::PacketDgram, "p_dgr"),
-        (Table::Netlink, "nl"),
-    ] {
-        assert_eq!(netid_name(tb), name);
-    }
 }
 
 #[test]

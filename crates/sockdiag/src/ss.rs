@@ -40,7 +40,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::model::{Endpoint, Family, Socket, State, UnixName, UnixNameRef};
+use crate::model::{Endpoint, Family, Socket, State, Table, UnixName, UnixNameRef};
 
 /// The label `ss` prints in its State column (`sstate_name`): `ESTAB`,
 /// `SYN-SENT`, `UNCONN`, ... Request sockets (`NewSynRecv`) print as
@@ -69,6 +69,29 @@ pub fn state_label(s: State) -> &'static str {
         State::Listen => "LISTEN",
         State::Closing => "CLOSING",
         State::Other(_) => "UNKNOWN",
+    }
+}
+
+/// The Netid column of a table, as `ss` spells it: `tcp`, `udp`, `raw`,
+/// `mptcp`, `u_str`, `u_dgr`, `u_seq`, `p_raw`, `p_dgr`, `nl`.
+///
+/// ```
+/// use sockdiag::Table;
+/// assert_eq!(sockdiag::ss::netid_label(Table::UnixStream), "u_str");
+/// assert_eq!(sockdiag::ss::netid_label(Table::Netlink), "nl");
+/// ```
+pub fn netid_label(t: Table) -> &'static str {
+    match t {
+        Table::Tcp => "tcp",
+        Table::Udp => "udp",
+        Table::Raw => "raw",
+        Table::Mptcp => "mptcp",
+        Table::UnixStream => "u_str",
+        Table::UnixDgram => "u_dgr",
+        Table::UnixSeqpacket => "u_seq",
+        Table::PacketRaw => "p_raw",
+        Table::PacketDgram => "p_dgr",
+        Table::Netlink => "nl",
     }
 }
 
@@ -898,6 +921,25 @@ mod tests {
         ] {
             assert_eq!(state_label(st), label, "{st:?}");
         }
+    }
+
+    #[test]
+    fn netid_labels_as_ss() {
+        for (t, label) in [
+            (Table::Tcp, "tcp"),
+            (Table::Udp, "udp"),
+            (Table::Raw, "raw"),
+            (Table::Mptcp, "mptcp"),
+            (Table::UnixStream, "u_str"),
+            (Table::UnixDgram, "u_dgr"),
+            (Table::UnixSeqpacket, "u_seq"),
+            (Table::PacketRaw, "p_raw"),
+            (Table::PacketDgram, "p_dgr"),
+            (Table::Netlink, "nl"),
+        ] {
+            assert_eq!(netid_label(t), label, "{t:?}");
+        }
+        assert_eq!(Table::ALL.len(), 10, "a new table needs its label here");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sockdiag::{
     Connection, Endpoint, Extensions, Family, Query, Socket, Source, State, States, Table, Tables,
-    TimerKind, UnixName, UnixNameRef,
+    TimerKind, UnixName,
 };
 use socket2::{Domain, Protocol, SockAddr, Socket as RawSocket, Type};
 use testkit::{require_privileged, require_tool, wait_until};
@@ -137,100 +137,12 @@ fn parse_ss(out: &str) -> Vec<Row> {
     rows
 }
 
-fn ss_netid(t: Table) -> &'static str {
-    match t {
-        Table::Tcp => "tcp",
-        Table::Udp => "udp",
-        Table::Raw => "raw",
-        Table::Mptcp => "mptcp",
-        Table::UnixStream => "u_str",
-        Table::UnixDgram => "u_dgr",
-        Table::UnixSeqpacket => "u_seq",
-        Table::PacketRaw => "p_raw",
-        Table::PacketDgram => "p_dgr",
-        Table::Netlink => "nl",
-        _ => "?",
-    }
-}
-
-fn ss_state(s: State) -> &'static str {
-    match s {
-        State::Established => "ESTAB",
-        State::SynSent => "SYN-SENT",
-        State::SynRecv | State::NewSynRecv => "SYN-RECV",
-        State::FinWait1 => "FIN-WAIT-1",
-        State::FinWait2 => "FIN-WAIT-2",
-        State::TimeWait => "TIME-WAIT",
-        State::Close | State::BoundInactive => "UNCONN",
-        State::CloseWait => "CLOSE-WAIT",
-        State::LastAck => "LAST-ACK",
-        State::Listen => "LISTEN",
-        State::Closing => "CLOSING",
-        _ => "UNKNOWN",
-    }
-}
-
-/// An endpoint as `ss -n` prints it (REFERENCE §2).
-fn ss_endpoint(e: &Endpoint, v6only: Option<bool>, peer: bool) -> String {
-    match e {
-        &Endpoint::Inet { addr, port } => {
-            let port = if port == 0 {
-                "*".to_owned()
-            } else {
-                port.to_string()
-            };
-            let addr = match addr {
-                IpAddr::V4(a) => a.to_string(),
-                // `*` for the IPv6 any address unless the socket is v6only.
-                IpAddr::V6(a) if a.is_unspecified() && v6only != Some(true) => "*".to_owned(),
-                IpAddr::V6(a) => format!("[{a}]"),
-            };
-            format!("{addr}:{port}")
-        }
-        Endpoint::Unix { name, inode } => {
-            let name = match name.view() {
-                _ if peer => "*".to_owned(),
-                UnixNameRef::Unnamed => "*".to_owned(),
-                UnixNameRef::Path(p) => String::from_utf8_lossy(p).into_owned(),
-                UnixNameRef::Abstract(a) => format!("@{}", String::from_utf8_lossy(a)),
-            };
-            format!("{name} {inode}")
-        }
-        &Endpoint::Packet { protocol, ifindex } => {
-            if peer {
-                return "*".to_owned();
-            }
-            let proto = if protocol == 3 {
-                "*".to_owned()
-            } else {
-                format!("[{protocol}]")
-            };
-            let dev = if ifindex == 0 {
-                "*".to_owned()
-            } else {
-                format!("if{ifindex}")
-            };
-            format!("{proto}:{dev}")
-        }
-        Endpoint::Netlink {
-            protocol, portid, ..
-        } => {
-            if peer {
-                "*".to_owned()
-            } else {
-                format!("{protocol}:{portid}")
-            }
-        }
-        _ => "*".to_owned(),
-    }
-}
-
 fn ss_local(s: &Socket) -> String {
-    ss_endpoint(&s.local, s.v6only, false)
+    sockdiag::ss::local(s).to_string()
 }
 
 fn ss_peer(s: &Socket) -> String {
-    ss_endpoint(&s.peer, s.v6only, true)
+    sockdiag::ss::peer(s).to_string()
 }
 
 /// Finds `s`'s row in `rows` (by netid, local and peer) and compares state,
@@ -240,7 +152,11 @@ fn assert_row(s: &Socket, rows: &[Row]) -> Row {
     let found: Vec<&Row> = rows
         .iter()
         .filter(|r| r.local == local && r.peer == peer)
-        .filter(|r| r.netid.as_deref().is_none_or(|n| n == ss_netid(s.netid)))
+        .filter(|r| {
+            r.netid
+                .as_deref()
+                .is_none_or(|n| n == sockdiag::ss::netid_label(s.netid))
+        })
         .collect();
     assert_eq!(
         found.len(),
@@ -248,7 +164,11 @@ fn assert_row(s: &Socket, rows: &[Row]) -> Row {
         "one ss row for {local} {peer} ({s:?}) in {rows:#?}"
     );
     let r = found[0];
-    assert_eq!(r.state, ss_state(s.state), "state of {local} {peer}");
+    assert_eq!(
+        r.state,
+        sockdiag::ss::state_label(s.state),
+        "state of {local} {peer}"
+    );
     assert_eq!(r.recv_q, u64::from(s.recv_q), "Recv-Q of {local} {peer}");
     assert_eq!(r.send_q, u64::from(s.send_q), "Send-Q of {local} {peer}");
     // (For unix sockets `ino:` is the bound file's inode, not the socket's.)
@@ -1078,7 +998,20 @@ fn json_row(v: &serde_json::Value) -> (String, String, u64, u64, String, String)
         }
         let addr: IpAddr = e["addr"].as_str().unwrap().parse().unwrap();
         let port = e["port"].as_u64().unwrap() as u16;
-        ss_endpoint(&Endpoint::Inet { addr, port }, v6only, peer)
+        let family = if addr.is_ipv4() {
+            Family::Inet
+        } else {
+            Family::Inet6
+        };
+        let mut s = Socket::new(Table::Tcp, family, State::Established);
+        s.v6only = v6only;
+        if peer {
+            s.peer = Endpoint::Inet { addr, port };
+            sockdiag::ss::peer(&s).to_string()
+        } else {
+            s.local = Endpoint::Inet { addr, port };
+            sockdiag::ss::local(&s).to_string()
+        }
     };
     (
         netid.to_owned(),
