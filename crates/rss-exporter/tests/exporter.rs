@@ -195,6 +195,154 @@ fn slow_clients_never_stall_a_scrape() {
     }
 }
 
+/// Whether the exporter at `server` still holds an ESTABLISHED connection
+/// from the client port `client` (the server's side, as sock_diag sees it).
+fn server_holds(server: SocketAddr, client: u16) -> bool {
+    let q = sockdiag::Query::new(sockdiag::Tables::TCP).states(sockdiag::States::ESTABLISHED);
+    let port = |e: &sockdiag::Endpoint| match e {
+        sockdiag::Endpoint::Inet { port, .. } => Some(*port),
+        _ => None,
+    };
+    q.dump()
+        .expect("dump")
+        .filter_map(Result::ok)
+        .any(|s| port(&s.local) == Some(server.port()) && port(&s.peer) == Some(client))
+}
+
+#[test]
+fn a_scrape_is_answered_while_300_idle_connections_are_held() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    // A hostile client holds 300 connections that never send a byte, more
+    // than the exporter's 256, and opens a new one for each the exporter
+    // closes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reopened = Arc::new(AtomicUsize::new(0));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let hostile = {
+        let (stop, reopened) = (Arc::clone(&stop), Arc::clone(&reopened));
+        std::thread::spawn(move || {
+            let open = || {
+                let s = TcpStream::connect(addr).expect("connect");
+                s.set_nonblocking(true).unwrap();
+                s
+            };
+            let mut held: Vec<TcpStream> = (0..300).map(|_| open()).collect();
+            let _ = ready_tx.send(());
+            while !stop.load(Ordering::Relaxed) {
+                for s in held.iter_mut() {
+                    let mut b = [0u8; 64];
+                    match s.read(&mut b) {
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        _ => {
+                            *s = open();
+                            reopened.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    ready_rx
+        .recv()
+        .expect("the hostile client opened its connections");
+    // Each scrape is one GET, answered within the 30 s read timeout of
+    // `send` (a liveness bound: what it waits for is the response).
+    for _ in 0..3 {
+        let r = get(addr, "/metrics", "");
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.body.contains("# TYPE rss_sockets gauge"), "{}", r.body);
+    }
+    // Room was made by closing the hostile client's idle connections (the
+    // hostile client saw them closed and reopened them).
+    assert!(reopened.load(Ordering::Relaxed) > 0);
+    stop.store(true, Ordering::Relaxed);
+    hostile.join().unwrap();
+}
+
+#[test]
+fn a_client_pipelining_without_reading_is_cut_off() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    // 2,000 pipelined scrapes from a client that never reads a response.
+    let mut greedy = TcpStream::connect(addr).expect("connect");
+    let one = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    let all = one.repeat(2000);
+    let port = greedy.local_addr().unwrap().port();
+    let writer = std::thread::spawn(move || {
+        // The server stops reading at some point: the write may fail when
+        // it closes the connection.
+        let _ = greedy.write_all(all.as_bytes());
+        greedy
+    });
+    // Other clients are answered meanwhile.
+    let r = get(addr, "/metrics", "");
+    assert_eq!(r.status, 200, "{r:?}");
+    // The exporter closes the greedy connection without its client reading
+    // anything (a liveness wait: a generous 60 s for the connection to be
+    // gone from the server's side).
+    assert!(
+        wait_until(Duration::from_secs(60), || !server_holds(addr, port)),
+        "the exporter still holds the pipelining connection after 60 s"
+    );
+    let mut greedy = writer.join().unwrap();
+    // It had answered at most 10 of the 2,000 requests.
+    greedy
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    let _ = greedy.read_to_end(&mut bytes);
+    let answered = String::from_utf8_lossy(&bytes)
+        .matches("HTTP/1.1 200 OK")
+        .count();
+    assert!(answered <= 10, "{answered} responses");
+    // And the server is still fine.
+    assert_eq!(get(addr, "/metrics", "").status, 200);
+}
+
+/// A keep-alive connection is closed after 10 requests: the 10th response
+/// says so.
+#[test]
+fn a_connection_answers_at_most_10_requests() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for i in 1..=11 {
+        if s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+            assert_eq!(i, 11, "the connection closed after {} requests", i - 1);
+            break;
+        }
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            let n = r.read_line(&mut line).unwrap_or(0);
+            if n == 0 || line == "\r\n" {
+                break;
+            }
+            head.push_str(&line.to_ascii_lowercase());
+        }
+        if i == 11 {
+            assert_eq!(head, "", "an 11th request was answered");
+            break;
+        }
+        assert!(head.starts_with("http/1.1 200"), "request {i}: {head:?}");
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no content-length: {head:?}"));
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        assert_eq!(
+            head.contains("connection: close"),
+            i == 10,
+            "request {i}: {head:?}"
+        );
+    }
+}
+
 #[test]
 fn formats_landing_page_and_head() {
     let (_ex, addr) = exporter(&["--sample-interval", "0"]);
