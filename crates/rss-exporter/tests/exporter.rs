@@ -54,7 +54,13 @@ fn rss_binary() -> PathBuf {
 /// Starts `rss-exporter --listen 127.0.0.1:0 ARGS` and returns it with the
 /// address it printed.
 fn exporter(args: &[&str]) -> (Guard, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+    exporter_from(Command::new(env!("CARGO_BIN_EXE_rss-exporter")), args)
+}
+
+/// `cmd` (the exporter, or a wrapper that execs it) with `--listen
+/// 127.0.0.1:0 ARGS`, started; returns it with the address it printed.
+fn exporter_from(mut cmd: Command, args: &[&str]) -> (Guard, SocketAddr) {
+    let mut child = cmd
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::null())
@@ -75,6 +81,49 @@ fn exporter(args: &[&str]) -> (Guard, SocketAddr) {
         .parse()
         .expect("address");
     (guard, addr)
+}
+
+/// The exporter as `nobody`, with no supplementary groups and no
+/// capabilities (through setpriv, which execs it).
+fn as_nobody() -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        env!("CARGO_BIN_EXE_rss-exporter"),
+    ]);
+    c
+}
+
+/// A named network namespace (/run/netns/NAME, made by `ip netns add`),
+/// deleted on drop.
+struct NamedNs(String);
+
+impl NamedNs {
+    fn new(tag: &str) -> NamedNs {
+        let name = format!("h20exp-{tag}-{}", std::process::id());
+        let out = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .expect("ip netns add");
+        assert!(out.status.success(), "ip netns add {name}: {out:?}");
+        NamedNs(name)
+    }
+}
+
+impl Drop for NamedNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+/// The sample lines of a metrics text (no comments).
+fn samples(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.starts_with('#')).collect()
 }
 
 /// A response: status, head (lower-cased), body.
@@ -911,4 +960,178 @@ fn all_netns_labels_each_namespace() {
     // The exporter's own namespace is there too.
     assert!(text.contains("rss_sockets{netns=\"host\","), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scrape that reads nothing fails: `-N` of a file that is no namespace
+/// (root), of a namespace this user cannot enter (nobody). `--textfile`
+/// writes `rss_namespace_up 0` and no socket or counter series, and exits
+/// 1 with a message; serving does not start.
+#[test]
+fn nothing_read_is_a_failure() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let ns = NamedNs::new("unread");
+    let dir = scratch("unread");
+    // nobody writes the textfile too.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let path = dir.join("rss.prom");
+    let root = || Command::new(env!("CARGO_BIN_EXE_rss-exporter"));
+    for (who, mut cmd, target) in [
+        ("root", root(), "/etc/passwd"),
+        ("nobody", as_nobody(), "/etc/passwd"),
+        ("nobody", as_nobody(), ns.0.as_str()),
+    ] {
+        let _ = std::fs::remove_file(&path);
+        let out = cmd
+            .args(["-N", target, "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{who} -N {target}: {err}");
+        assert!(
+            err.starts_with("rss: exporter: cannot read any network namespace: "),
+            "{who} -N {target}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines = samples(&text);
+        assert!(
+            lines.contains(&"rss_namespace_up 0"),
+            "{who} -N {target}: {text}"
+        );
+        assert!(lines.contains(&"rss_exporter_namespaces 0"), "{text}");
+        for l in &lines {
+            assert!(
+                !l.starts_with("rss_sockets")
+                    && !l.starts_with("rss_tcp_")
+                    && !l.starts_with("rss_listener_"),
+                "{who} -N {target}: a series for a namespace not read: {l}"
+            );
+        }
+    }
+    // Serving does not start either.
+    for (who, mut cmd, target) in [
+        ("root", root(), "/etc/passwd"),
+        ("nobody", as_nobody(), ns.0.as_str()),
+    ] {
+        let out = cmd
+            .args(["--listen", "127.0.0.1:0", "-N", target])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{who} -N {target}: {err}");
+        assert!(
+            err.starts_with("rss: exporter: cannot read any network namespace: "),
+            "{who} -N {target}: {err}"
+        );
+        assert!(!err.contains("listening"), "{err}");
+    }
+    // What can be read still exits 0: root in that namespace, nobody in
+    // its own.
+    for (who, mut cmd, args) in [
+        ("root", root(), vec!["-N", ns.0.as_str()]),
+        ("nobody", as_nobody(), vec![]),
+    ] {
+        let out = cmd
+            .args(&args)
+            .arg("--textfile")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{who} {args:?}: {out:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(samples(&text).contains(&"rss_namespace_up 1"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Served with `--all-netns` as nobody, a namespace it cannot enter is
+/// `rss_namespace_up{netns=NAME} 0` and has no other series; its own is up.
+#[test]
+fn a_namespace_not_read_is_down_not_zero() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let ns = NamedNs::new("down");
+    let (_ex, addr) = exporter_from(
+        as_nobody(),
+        &[
+            "--all-netns",
+            "--sample-interval",
+            "0",
+            "--process-refresh",
+            "0",
+        ],
+    );
+    let r = get(addr, "/metrics", "");
+    assert_eq!(r.status, 200);
+    let lines = samples(&r.body);
+    let label = format!("netns=\"{}\"", ns.0);
+    let ours: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains(&label))
+        .collect();
+    assert_eq!(
+        ours,
+        [format!("rss_namespace_up{{{label}}} 0")],
+        "{}",
+        r.body
+    );
+    assert!(
+        lines.contains(&"rss_namespace_up{netns=\"host\"} 1"),
+        "{}",
+        r.body
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rss_sockets{netns=\"host\",")),
+        "{}",
+        r.body
+    );
+}
+
+/// Served with `-N NAME` (root), a namespace that goes away turns
+/// `rss_namespace_up` to 0 and its series vanish.
+#[test]
+fn a_namespace_gone_is_down() {
+    require_privileged!();
+    let ns = NamedNs::new("gone");
+    let (_ex, addr) = exporter(&[
+        "-N",
+        &ns.0,
+        "--sample-interval",
+        "0",
+        "--process-refresh",
+        "0",
+    ]);
+    let before = get(addr, "/metrics", "");
+    let lines = samples(&before.body);
+    assert!(lines.contains(&"rss_namespace_up 1"), "{}", before.body);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rss_tcp_listen_overflows_total ")),
+        "{}",
+        before.body
+    );
+    drop(ns);
+    let after = get(addr, "/metrics", "");
+    assert_eq!(after.status, 200);
+    let lines = samples(&after.body);
+    assert!(lines.contains(&"rss_namespace_up 0"), "{}", after.body);
+    assert!(
+        lines.contains(&"rss_exporter_namespaces 0"),
+        "{}",
+        after.body
+    );
+    for l in &lines {
+        assert!(
+            !l.starts_with("rss_sockets")
+                && !l.starts_with("rss_tcp_")
+                && !l.starts_with("rss_listener_"),
+            "a series for a namespace gone: {l}"
+        );
+    }
 }
