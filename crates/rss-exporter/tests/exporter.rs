@@ -726,6 +726,101 @@ fn dashboard_queries() -> Vec<(String, String)> {
     out
 }
 
+/// The identifiers in `expr` that start with `prefix`, each with the text
+/// after it (from the next character).
+fn words_after<'a>(expr: &'a str, prefix: &str) -> Vec<(&'a str, &'a str)> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = expr[from..].find(prefix).map(|i| i + from) {
+        let end = expr[i..]
+            .find(|c: char| !ident(c))
+            .map_or(expr.len(), |e| i + e);
+        let starts_word = expr[..i].chars().next_back().is_none_or(|c| !ident(c));
+        if starts_word {
+            out.push((&expr[i..end], &expr[end..]));
+        }
+        from = end;
+    }
+    out
+}
+
+/// With `--all-netns` every socket series has a `netns` label: each panel
+/// selects the namespaces of the dashboard's `netns` variable and keeps
+/// them apart (every aggregation keeps `netns`). Only the exporter's own
+/// health series (`rss_exporter_*`) have no namespace.
+#[test]
+fn dashboard_keeps_namespaces_apart() {
+    let text = std::fs::read_to_string(repo().join("deploy/grafana/rss-dashboard.json"))
+        .expect("dashboard");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("dashboard JSON");
+    let vars = v["templating"]["list"].as_array().expect("variables");
+    let netns = vars
+        .iter()
+        .find(|x| x["name"] == "netns")
+        .expect("a netns variable");
+    assert_eq!(
+        netns["definition"],
+        "label_values(rss_namespace_up{instance=~\"$instance\"}, netns)"
+    );
+    assert_eq!(netns["includeAll"], true);
+    assert_eq!(netns["multi"], true);
+    // All matches series without the label too (an exporter without
+    // --all-netns).
+    assert_eq!(netns["allValue"], ".*");
+    let mut checked = 0;
+    for p in v["panels"].as_array().expect("panels") {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"].as_str().expect("expr");
+            let title = &p["title"];
+            let mut of_namespaces = false;
+            for (metric, rest) in words_after(expr, "rss_") {
+                if metric.starts_with("rss_exporter_") {
+                    continue;
+                }
+                of_namespaces = true;
+                let selector = rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.split_once('}'))
+                    .map_or("", |(s, _)| s);
+                assert!(
+                    selector.split(',').any(|m| m == "netns=~\"$netns\""),
+                    "panel {title}: {metric} does not select $netns: {expr}"
+                );
+            }
+            if !of_namespaces {
+                continue;
+            }
+            for op in ["sum", "avg", "min", "max", "count", "topk", "bottomk"] {
+                for (word, rest) in words_after(expr, op) {
+                    if word != op {
+                        continue;
+                    }
+                    let labels = rest
+                        .trim_start()
+                        .strip_prefix("by")
+                        .and_then(|r| r.trim_start().strip_prefix('('))
+                        .and_then(|r| r.split_once(')'))
+                        .map(|(l, _)| l);
+                    assert!(
+                        labels.is_some_and(|l| l.split(',').any(|x| x.trim() == "netns")),
+                        "panel {title}: {op} adds namespaces up: {expr}"
+                    );
+                }
+            }
+            checked += 1;
+            assert!(
+                t["legendFormat"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("{{netns}}"),
+                "panel {title}: the legend does not name the namespace"
+            );
+        }
+    }
+    assert!(checked >= 10, "{checked} queries checked");
+}
+
 #[test]
 fn alert_rules_pass_promtool() {
     require_tool!("promtool");
@@ -902,9 +997,17 @@ fn prometheus_scrapes_a_full_accept_queue() {
         same,
         "Prometheus {prom_kinds:?}, rss doctor {doctor_kinds:?}"
     );
-    // The alert for it is at least pending (its `for:` is 2 minutes).
-    let alerts = results(prom_addr, "ALERTS{alertname=\"RssDoctorListenQueueFull\"}");
-    assert!(!alerts.is_empty(), "no RssDoctorListenQueueFull alert");
+    // The alert for it is at least pending (its `for:` is 2 minutes), once
+    // Prometheus has evaluated the rules on the finding (a liveness wait:
+    // a generous 30 s for one rule evaluation).
+    let pending = wait_until(Duration::from_secs(30), || {
+        !results(prom_addr, "ALERTS{alertname=\"RssDoctorListenQueueFull\"}").is_empty()
+    });
+    assert!(pending, "no RssDoctorListenQueueFull alert");
+    // The namespace was read.
+    let up = results(prom_addr, "rss_namespace_up{job=\"rss\"}");
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(value_of(&up[0]), 1.0, "{up:?}");
 
     // Every dashboard panel's query, once enough samples exist for rates.
     std::thread::sleep(Duration::from_secs(3));
