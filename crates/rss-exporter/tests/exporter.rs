@@ -1238,3 +1238,96 @@ fn a_namespace_gone_is_down() {
         );
     }
 }
+
+/// Which capabilities name the process of another user's socket: the
+/// exporter as nobody, with each set, looks at a listener held by this
+/// (root) test process. Only both CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH
+/// name it, and the systemd unit grants exactly those.
+#[test]
+fn process_labels_need_sys_ptrace_and_dac_read_search() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let dir = scratch("caps");
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let path = dir.join("rss.prom");
+    let want = format!("rss_listener_backlog{{address=\"127.0.0.1\",port=\"{port}\",process=");
+    let mut named = Vec::new();
+    for caps in [
+        "",
+        "+sys_ptrace",
+        "+dac_read_search",
+        "+sys_ptrace,+dac_read_search",
+    ] {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        if caps.is_empty() {
+            cmd.arg("--inh-caps=-all");
+        } else {
+            cmd.arg(format!("--inh-caps=-all,{caps}"))
+                .arg(format!("--ambient-caps=-all,{caps}"));
+        }
+        let out = cmd
+            .args(["--", env!("CARGO_BIN_EXE_rss-exporter")])
+            .args(["--sample-interval", "0", "--textfile"])
+            .arg(&path)
+            .args(["sport", "=", &format!(":{port}")])
+            .output()
+            .expect("setpriv");
+        assert!(out.status.success(), "caps {caps:?}: {out:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&want))
+            .unwrap_or_else(|| panic!("caps {caps:?}: no {want} in\n{text}"));
+        let process = &line[want.len()..];
+        if process.starts_with(&format!("\"{}\"}}", comm.trim())) {
+            named.push(caps);
+        } else {
+            assert!(process.starts_with("\"\"}"), "caps {caps:?}: {line}");
+        }
+    }
+    assert_eq!(named, ["+sys_ptrace,+dac_read_search"]);
+    let unit = std::fs::read_to_string(repo().join("deploy/systemd/rss-exporter.service")).unwrap();
+    let lines: Vec<&str> = unit.lines().collect();
+    for key in ["AmbientCapabilities", "CapabilityBoundingSet"] {
+        let line = format!("{key}=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH");
+        assert!(lines.contains(&line.as_str()), "the unit has no {line}");
+    }
+    drop(l);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The systemd unit parses: `systemd-analyze verify` (with ExecStart
+/// pointed at the binary under test) says nothing.
+#[test]
+fn systemd_unit_verifies() {
+    require_tool!("systemd-analyze");
+    let unit = std::fs::read_to_string(repo().join("deploy/systemd/rss-exporter.service")).unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/rss-exporter "),
+        "{unit}"
+    );
+    assert!(unit.lines().any(|l| l == "MemoryMax=512M"), "{unit}");
+    let dir = scratch("unit");
+    let path = dir.join("rss-exporter.service");
+    let unit = unit.replace(
+        "/usr/local/bin/rss-exporter",
+        env!("CARGO_BIN_EXE_rss-exporter"),
+    );
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
