@@ -35,7 +35,8 @@ pub const ABOUT: &str = "Serve socket statistics as Prometheus metrics";
         Every scrape of /metrics dumps the sockets afresh (the socket-to-process map is \
         cached and rebuilt in the background). Filter words are those of rss/ss \
         (state WORD, exclude WORD, then an expression). Exit status: 0 after --textfile \
-        wrote its file, 1 when the system refuses, 2 on bad usage.\n\n\
+        wrote its file, 1 when the system refuses or no namespace can be read (at start; \
+        --textfile still writes its file, with rss_namespace_up 0), 2 on bad usage.\n\n\
         The server is the binary rss-exporter, installed beside rss: rss exporter runs it \
         with these arguments, and it can be run as rss-exporter too."
 )]

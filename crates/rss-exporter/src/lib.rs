@@ -12,8 +12,10 @@
 //! cached, [`metrics`] for the families and their bounded labels.
 //!
 //! Exit status: 0 after `--textfile` wrote its file; 1 when the system
-//! refuses (address in use, namespace or file not accessible); 2 on bad
-//! usage. Serving never ends by itself.
+//! refuses (address in use, namespace or file not accessible), or when no
+//! namespace could be read (at start when serving; `--textfile` still
+//! writes its file, with `rss_namespace_up 0`); 2 on bad usage. Serving
+//! never ends by itself.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -109,13 +111,20 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if let Some(path) = &args.textfile {
         // One shot: no background threads.
         let ex = Exporter::new(query, scope, limits, lookup, None);
-        let text = encode::encode(ex.scrape(), Format::Text);
-        return match write_atomically(path, text.as_bytes()) {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                let _ = writeln!(err, "rss: {}: {e}", path.display());
+        let (families, outcome) = ex.scrape_outcome();
+        let text = encode::encode(families, Format::Text);
+        // Written even when nothing could be read: its rss_namespace_up 0
+        // replaces series that would otherwise look current.
+        if let Err(e) = write_atomically(path, text.as_bytes()) {
+            let _ = writeln!(err, "rss: {}: {e}", path.display());
+            return EXIT_FAILURE;
+        }
+        return match nothing_read(&outcome) {
+            Some(msg) => {
+                let _ = writeln!(err, "rss: exporter: {msg}");
                 EXIT_FAILURE
             }
+            None => EXIT_OK,
         };
     }
 
@@ -126,6 +135,20 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             return EXIT_FAILURE;
         }
     };
+    // Nothing to serve when no namespace can be read (a namespace this user
+    // cannot enter, a file that is no namespace).
+    let ex = Exporter::new(
+        query.clone(),
+        scope.clone(),
+        limits,
+        ProcessLookup::Off,
+        None,
+    );
+    if let Err(e) = ex.probe() {
+        let _ = writeln!(err, "rss: exporter: cannot read any network namespace: {e}");
+        return EXIT_FAILURE;
+    }
+    drop(ex);
     let findings = findings::start(
         &scope,
         &query,
@@ -144,6 +167,18 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
             EXIT_FAILURE
         }
     }
+}
+
+/// The message for a scrape that read no namespace at all.
+fn nothing_read(outcome: &scrape::Outcome) -> Option<String> {
+    if outcome.read > 0 {
+        return None;
+    }
+    let why = match outcome.unread.first() {
+        Some((_, e)) => e.as_str(),
+        None => "no namespace to read",
+    };
+    Some(format!("cannot read any network namespace: {why}"))
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query};
+use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, States, Tables};
 
 use crate::findings::Findings;
 use crate::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
@@ -74,9 +74,28 @@ const HEALTH_PROC_AGE: Def = (
 );
 const HEALTH_NAMESPACES: Def = (
     "rss_exporter_namespaces",
-    "Network namespaces this scrape dumped.",
+    "Network namespaces this scrape dumped (those with rss_namespace_up 1).",
     Kind::Gauge,
 );
+const NAMESPACE_UP: Def = (
+    "rss_namespace_up",
+    "1 when this scrape dumped the namespace's sockets, 0 when it could not (not entered, refused); a namespace at 0 has no other series.",
+    Kind::Gauge,
+);
+
+/// A namespace to dump (`None`: the exporter's own), or why its file
+/// could not be opened.
+type Target = Result<Option<NetNs>, Error>;
+
+/// What one scrape could read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Namespaces whose sockets were dumped.
+    pub read: usize,
+    /// Namespaces that could not be dumped: label (empty without
+    /// `--all-netns`) and why.
+    pub unread: Vec<(String, String)>,
+}
 
 impl Exporter {
     /// An exporter over `scope` with `query`, looking processes up as
@@ -142,24 +161,21 @@ impl Exporter {
         self.last_error.lock().ok().and_then(|l| l.clone())
     }
 
-    /// The namespaces to dump, with their `netns` label.
-    fn targets(&self) -> Vec<(Option<String>, Option<NetNs>)> {
+    /// The namespaces to dump, with their `netns` label; a namespace file
+    /// that cannot be opened is a target that failed.
+    fn targets(&self) -> Vec<(Option<String>, Target)> {
         match &self.scope {
-            Scope::Current => vec![(None, None)],
-            Scope::One(p) => match NetNs::from_path(p.clone()) {
-                Ok(ns) => vec![(None, Some(ns))],
-                Err(e) => {
-                    self.fail("netns", &e);
-                    Vec::new()
-                }
-            },
+            Scope::Current => vec![(None, Ok(None))],
+            Scope::One(p) => vec![(None, NetNs::from_path(p.clone()).map(Some))],
             Scope::All => {
-                let mut v = vec![(Some("host".to_owned()), None)];
+                let mut v = vec![(Some("host".to_owned()), Ok(None))];
                 for (label, path) in all_namespaces() {
                     match NetNs::from_path(path) {
-                        Ok(ns) => v.push((Some(label), Some(ns))),
+                        Ok(ns) => v.push((Some(label), Ok(Some(ns)))),
                         // A process that exited between listing and opening.
-                        Err(_) => continue,
+                        Err(Error::Namespace { source, .. })
+                            if source.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => v.push((Some(label), Err(e))),
                     }
                 }
                 v
@@ -167,8 +183,72 @@ impl Exporter {
         }
     }
 
+    /// Dumps one namespace into `agg`; an error means its sockets are
+    /// unknown (none written).
+    fn dump(
+        &self,
+        ns: &Result<Option<NetNs>, Error>,
+        agg: &mut Aggregate,
+        holders: &dyn metrics::Holders,
+    ) -> Result<(), String> {
+        let ns = ns.as_ref().map_err(|e| {
+            self.fail("netns", e);
+            e.to_string()
+        })?;
+        let mut conn = Connection::open(ns.as_ref()).map_err(|e| {
+            self.fail("dump", &e);
+            e.to_string()
+        })?;
+        for s in conn.dump(&self.query) {
+            match s {
+                Ok(s) => agg.push(&s, holders),
+                // A table this kernel cannot dump is not an error.
+                Err(Error::Unsupported { .. }) => {}
+                Err(e) => {
+                    self.fail("dump", &e);
+                    return Err(e.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the sockets of at least one target namespace can be dumped
+    /// (entering each and dumping its TCP listeners): the check at start.
+    /// The error is that of the first namespace that could not.
+    pub fn probe(&self) -> Result<(), String> {
+        let query = Query::new(Tables::TCP).states(States::LISTEN);
+        let mut first = None;
+        for (_, ns) in self.targets() {
+            let tried = ns.and_then(|ns| {
+                let mut conn = Connection::open(ns.as_ref())?;
+                for s in conn.dump(&query) {
+                    match s {
+                        Ok(_) | Err(Error::Unsupported { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            });
+            match tried {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    first.get_or_insert(e.to_string());
+                }
+            }
+        }
+        Err(first.unwrap_or_else(|| "no namespace to read".to_owned()))
+    }
+
     /// Takes a fresh dump and returns every family.
     pub fn scrape(&self) -> Vec<Family> {
+        self.scrape_outcome().0
+    }
+
+    /// Takes a fresh dump and returns every family, and what could be
+    /// read. A namespace that could not be dumped gets
+    /// `rss_namespace_up 0` and no socket or counter series.
+    pub fn scrape_outcome(&self) -> (Vec<Family>, Outcome) {
         let start = Instant::now();
         self.scrapes.fetch_add(1, Ordering::Relaxed);
         let mut out = Families::new();
@@ -181,6 +261,7 @@ impl Exporter {
             metrics::SEND_Q,
             metrics::SEND_Q_MAX,
             metrics::CLOSE_WAIT,
+            NAMESPACE_UP,
         ] {
             out.declare(def);
         }
@@ -194,6 +275,7 @@ impl Exporter {
             None => &metrics::NoHolders,
         };
         let targets = self.targets();
+        let mut outcome = Outcome::default();
         let mut seen = 0;
         let mut folded: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut counters = Vec::new();
@@ -201,27 +283,20 @@ impl Exporter {
             let prefix: Vec<(&'static str, String)> =
                 label.iter().map(|l| ("netns", l.clone())).collect();
             let mut agg = Aggregate::new();
-            match Connection::open(ns.as_ref()) {
-                Ok(mut conn) => {
-                    for s in conn.dump(&self.query) {
-                        match s {
-                            Ok(s) => agg.push(&s, holders),
-                            // A table this kernel cannot dump is not an error.
-                            Err(Error::Unsupported { .. }) => {}
-                            Err(e) => {
-                                self.fail("dump", &e);
-                                break;
-                            }
-                        }
-                    }
-                }
-                Err(e) => self.fail("dump", &e),
+            let dumped = self.dump(ns, &mut agg, holders);
+            out.get(NAMESPACE_UP)
+                .push(prefix.clone(), Value::Int(i64::from(dumped.is_ok())));
+            if let Err(e) = dumped {
+                outcome.unread.push((label.clone().unwrap_or_default(), e));
+                continue;
             }
+            outcome.read += 1;
             seen += agg.seen();
             for (name, n) in agg.write(&prefix, self.limits, &mut out) {
                 *folded.entry(name).or_default() += n;
             }
-            match read_counters(ns.as_ref()) {
+            let ns = ns.as_ref().ok().and_then(Option::as_ref);
+            match read_counters(ns) {
                 Ok(texts) => counters.push((prefix, texts)),
                 Err(e) => self.fail("counters", &e),
             }
@@ -238,7 +313,7 @@ impl Exporter {
             .push(vec![], Value::Float(start.elapsed().as_secs_f64()));
         out.get(HEALTH_SEEN).push(vec![], Value::Int(seen as i64));
         out.get(HEALTH_NAMESPACES)
-            .push(vec![], Value::Int(targets.len() as i64));
+            .push(vec![], Value::Int(outcome.read as i64));
         out.get(HEALTH_SCRAPES)
             .push(vec![], Value::Count(self.scrapes.load(Ordering::Relaxed)));
         for (i, stage) in STAGES.iter().enumerate() {
@@ -256,7 +331,7 @@ impl Exporter {
             out.get(HEALTH_PROC_AGE)
                 .push(vec![], Value::Float(built.elapsed().as_secs_f64()));
         }
-        out.into_vec()
+        (out.into_vec(), outcome)
     }
 }
 

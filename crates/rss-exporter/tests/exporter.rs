@@ -54,7 +54,13 @@ fn rss_binary() -> PathBuf {
 /// Starts `rss-exporter --listen 127.0.0.1:0 ARGS` and returns it with the
 /// address it printed.
 fn exporter(args: &[&str]) -> (Guard, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rss-exporter"))
+    exporter_from(Command::new(env!("CARGO_BIN_EXE_rss-exporter")), args)
+}
+
+/// `cmd` (the exporter, or a wrapper that execs it) with `--listen
+/// 127.0.0.1:0 ARGS`, started; returns it with the address it printed.
+fn exporter_from(mut cmd: Command, args: &[&str]) -> (Guard, SocketAddr) {
+    let mut child = cmd
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::null())
@@ -75,6 +81,49 @@ fn exporter(args: &[&str]) -> (Guard, SocketAddr) {
         .parse()
         .expect("address");
     (guard, addr)
+}
+
+/// The exporter as `nobody`, with no supplementary groups and no
+/// capabilities (through setpriv, which execs it).
+fn as_nobody() -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        env!("CARGO_BIN_EXE_rss-exporter"),
+    ]);
+    c
+}
+
+/// A named network namespace (/run/netns/NAME, made by `ip netns add`),
+/// deleted on drop.
+struct NamedNs(String);
+
+impl NamedNs {
+    fn new(tag: &str) -> NamedNs {
+        let name = format!("h20exp-{tag}-{}", std::process::id());
+        let out = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .expect("ip netns add");
+        assert!(out.status.success(), "ip netns add {name}: {out:?}");
+        NamedNs(name)
+    }
+}
+
+impl Drop for NamedNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+/// The sample lines of a metrics text (no comments).
+fn samples(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.starts_with('#')).collect()
 }
 
 /// A response: status, head (lower-cased), body.
@@ -192,6 +241,154 @@ fn slow_clients_never_stall_a_scrape() {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
             Err(e) => panic!("a slow client was not disconnected within 60 s: {e}"),
         }
+    }
+}
+
+/// Whether the exporter at `server` still holds an ESTABLISHED connection
+/// from the client port `client` (the server's side, as sock_diag sees it).
+fn server_holds(server: SocketAddr, client: u16) -> bool {
+    let q = sockdiag::Query::new(sockdiag::Tables::TCP).states(sockdiag::States::ESTABLISHED);
+    let port = |e: &sockdiag::Endpoint| match e {
+        sockdiag::Endpoint::Inet { port, .. } => Some(*port),
+        _ => None,
+    };
+    q.dump()
+        .expect("dump")
+        .filter_map(Result::ok)
+        .any(|s| port(&s.local) == Some(server.port()) && port(&s.peer) == Some(client))
+}
+
+#[test]
+fn a_scrape_is_answered_while_300_idle_connections_are_held() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    // A hostile client holds 300 connections that never send a byte, more
+    // than the exporter's 256, and opens a new one for each the exporter
+    // closes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reopened = Arc::new(AtomicUsize::new(0));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let hostile = {
+        let (stop, reopened) = (Arc::clone(&stop), Arc::clone(&reopened));
+        std::thread::spawn(move || {
+            let open = || {
+                let s = TcpStream::connect(addr).expect("connect");
+                s.set_nonblocking(true).unwrap();
+                s
+            };
+            let mut held: Vec<TcpStream> = (0..300).map(|_| open()).collect();
+            let _ = ready_tx.send(());
+            while !stop.load(Ordering::Relaxed) {
+                for s in held.iter_mut() {
+                    let mut b = [0u8; 64];
+                    match s.read(&mut b) {
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        _ => {
+                            *s = open();
+                            reopened.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    ready_rx
+        .recv()
+        .expect("the hostile client opened its connections");
+    // Each scrape is one GET, answered within the 30 s read timeout of
+    // `send` (a liveness bound: what it waits for is the response).
+    for _ in 0..3 {
+        let r = get(addr, "/metrics", "");
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.body.contains("# TYPE rss_sockets gauge"), "{}", r.body);
+    }
+    // Room was made by closing the hostile client's idle connections (the
+    // hostile client saw them closed and reopened them).
+    assert!(reopened.load(Ordering::Relaxed) > 0);
+    stop.store(true, Ordering::Relaxed);
+    hostile.join().unwrap();
+}
+
+#[test]
+fn a_client_pipelining_without_reading_is_cut_off() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    // 2,000 pipelined scrapes from a client that never reads a response.
+    let mut greedy = TcpStream::connect(addr).expect("connect");
+    let one = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    let all = one.repeat(2000);
+    let port = greedy.local_addr().unwrap().port();
+    let writer = std::thread::spawn(move || {
+        // The server stops reading at some point: the write may fail when
+        // it closes the connection.
+        let _ = greedy.write_all(all.as_bytes());
+        greedy
+    });
+    // Other clients are answered meanwhile.
+    let r = get(addr, "/metrics", "");
+    assert_eq!(r.status, 200, "{r:?}");
+    // The exporter closes the greedy connection without its client reading
+    // anything (a liveness wait: a generous 60 s for the connection to be
+    // gone from the server's side).
+    assert!(
+        wait_until(Duration::from_secs(60), || !server_holds(addr, port)),
+        "the exporter still holds the pipelining connection after 60 s"
+    );
+    let mut greedy = writer.join().unwrap();
+    // It had answered at most 10 of the 2,000 requests.
+    greedy
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    let _ = greedy.read_to_end(&mut bytes);
+    let answered = String::from_utf8_lossy(&bytes)
+        .matches("HTTP/1.1 200 OK")
+        .count();
+    assert!(answered <= 10, "{answered} responses");
+    // And the server is still fine.
+    assert_eq!(get(addr, "/metrics", "").status, 200);
+}
+
+/// A keep-alive connection is closed after 10 requests: the 10th response
+/// says so.
+#[test]
+fn a_connection_answers_at_most_10_requests() {
+    let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for i in 1..=11 {
+        if s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+            assert_eq!(i, 11, "the connection closed after {} requests", i - 1);
+            break;
+        }
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            let n = r.read_line(&mut line).unwrap_or(0);
+            if n == 0 || line == "\r\n" {
+                break;
+            }
+            head.push_str(&line.to_ascii_lowercase());
+        }
+        if i == 11 {
+            assert_eq!(head, "", "an 11th request was answered");
+            break;
+        }
+        assert!(head.starts_with("http/1.1 200"), "request {i}: {head:?}");
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no content-length: {head:?}"));
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        assert_eq!(
+            head.contains("connection: close"),
+            i == 10,
+            "request {i}: {head:?}"
+        );
     }
 }
 
@@ -529,6 +726,101 @@ fn dashboard_queries() -> Vec<(String, String)> {
     out
 }
 
+/// The identifiers in `expr` that start with `prefix`, each with the text
+/// after it (from the next character).
+fn words_after<'a>(expr: &'a str, prefix: &str) -> Vec<(&'a str, &'a str)> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = expr[from..].find(prefix).map(|i| i + from) {
+        let end = expr[i..]
+            .find(|c: char| !ident(c))
+            .map_or(expr.len(), |e| i + e);
+        let starts_word = expr[..i].chars().next_back().is_none_or(|c| !ident(c));
+        if starts_word {
+            out.push((&expr[i..end], &expr[end..]));
+        }
+        from = end;
+    }
+    out
+}
+
+/// With `--all-netns` every socket series has a `netns` label: each panel
+/// selects the namespaces of the dashboard's `netns` variable and keeps
+/// them apart (every aggregation keeps `netns`). Only the exporter's own
+/// health series (`rss_exporter_*`) have no namespace.
+#[test]
+fn dashboard_keeps_namespaces_apart() {
+    let text = std::fs::read_to_string(repo().join("deploy/grafana/rss-dashboard.json"))
+        .expect("dashboard");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("dashboard JSON");
+    let vars = v["templating"]["list"].as_array().expect("variables");
+    let netns = vars
+        .iter()
+        .find(|x| x["name"] == "netns")
+        .expect("a netns variable");
+    assert_eq!(
+        netns["definition"],
+        "label_values(rss_namespace_up{instance=~\"$instance\"}, netns)"
+    );
+    assert_eq!(netns["includeAll"], true);
+    assert_eq!(netns["multi"], true);
+    // All matches series without the label too (an exporter without
+    // --all-netns).
+    assert_eq!(netns["allValue"], ".*");
+    let mut checked = 0;
+    for p in v["panels"].as_array().expect("panels") {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"].as_str().expect("expr");
+            let title = &p["title"];
+            let mut of_namespaces = false;
+            for (metric, rest) in words_after(expr, "rss_") {
+                if metric.starts_with("rss_exporter_") {
+                    continue;
+                }
+                of_namespaces = true;
+                let selector = rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.split_once('}'))
+                    .map_or("", |(s, _)| s);
+                assert!(
+                    selector.split(',').any(|m| m == "netns=~\"$netns\""),
+                    "panel {title}: {metric} does not select $netns: {expr}"
+                );
+            }
+            if !of_namespaces {
+                continue;
+            }
+            for op in ["sum", "avg", "min", "max", "count", "topk", "bottomk"] {
+                for (word, rest) in words_after(expr, op) {
+                    if word != op {
+                        continue;
+                    }
+                    let labels = rest
+                        .trim_start()
+                        .strip_prefix("by")
+                        .and_then(|r| r.trim_start().strip_prefix('('))
+                        .and_then(|r| r.split_once(')'))
+                        .map(|(l, _)| l);
+                    assert!(
+                        labels.is_some_and(|l| l.split(',').any(|x| x.trim() == "netns")),
+                        "panel {title}: {op} adds namespaces up: {expr}"
+                    );
+                }
+            }
+            checked += 1;
+            assert!(
+                t["legendFormat"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("{{netns}}"),
+                "panel {title}: the legend does not name the namespace"
+            );
+        }
+    }
+    assert!(checked >= 10, "{checked} queries checked");
+}
+
 #[test]
 fn alert_rules_pass_promtool() {
     require_tool!("promtool");
@@ -705,9 +997,17 @@ fn prometheus_scrapes_a_full_accept_queue() {
         same,
         "Prometheus {prom_kinds:?}, rss doctor {doctor_kinds:?}"
     );
-    // The alert for it is at least pending (its `for:` is 2 minutes).
-    let alerts = results(prom_addr, "ALERTS{alertname=\"RssDoctorListenQueueFull\"}");
-    assert!(!alerts.is_empty(), "no RssDoctorListenQueueFull alert");
+    // The alert for it is at least pending (its `for:` is 2 minutes), once
+    // Prometheus has evaluated the rules on the finding (a liveness wait:
+    // a generous 30 s for one rule evaluation).
+    let pending = wait_until(Duration::from_secs(30), || {
+        !results(prom_addr, "ALERTS{alertname=\"RssDoctorListenQueueFull\"}").is_empty()
+    });
+    assert!(pending, "no RssDoctorListenQueueFull alert");
+    // The namespace was read.
+    let up = results(prom_addr, "rss_namespace_up{job=\"rss\"}");
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(value_of(&up[0]), 1.0, "{up:?}");
 
     // Every dashboard panel's query, once enough samples exist for rates.
     std::thread::sleep(Duration::from_secs(3));
@@ -762,5 +1062,272 @@ fn all_netns_labels_each_namespace() {
     assert!(line.ends_with(" 7"), "{line}");
     // The exporter's own namespace is there too.
     assert!(text.contains("rss_sockets{netns=\"host\","), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scrape that reads nothing fails: `-N` of a file that is no namespace
+/// (root), of a namespace this user cannot enter (nobody). `--textfile`
+/// writes `rss_namespace_up 0` and no socket or counter series, and exits
+/// 1 with a message; serving does not start.
+#[test]
+fn nothing_read_is_a_failure() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let ns = NamedNs::new("unread");
+    let dir = scratch("unread");
+    // nobody writes the textfile too.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let path = dir.join("rss.prom");
+    let root = || Command::new(env!("CARGO_BIN_EXE_rss-exporter"));
+    for (who, mut cmd, target) in [
+        ("root", root(), "/etc/passwd"),
+        ("nobody", as_nobody(), "/etc/passwd"),
+        ("nobody", as_nobody(), ns.0.as_str()),
+    ] {
+        let _ = std::fs::remove_file(&path);
+        let out = cmd
+            .args(["-N", target, "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{who} -N {target}: {err}");
+        assert!(
+            err.starts_with("rss: exporter: cannot read any network namespace: "),
+            "{who} -N {target}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines = samples(&text);
+        assert!(
+            lines.contains(&"rss_namespace_up 0"),
+            "{who} -N {target}: {text}"
+        );
+        assert!(lines.contains(&"rss_exporter_namespaces 0"), "{text}");
+        for l in &lines {
+            assert!(
+                !l.starts_with("rss_sockets")
+                    && !l.starts_with("rss_tcp_")
+                    && !l.starts_with("rss_listener_"),
+                "{who} -N {target}: a series for a namespace not read: {l}"
+            );
+        }
+    }
+    // Serving does not start either.
+    for (who, mut cmd, target) in [
+        ("root", root(), "/etc/passwd"),
+        ("nobody", as_nobody(), ns.0.as_str()),
+    ] {
+        let out = cmd
+            .args(["--listen", "127.0.0.1:0", "-N", target])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{who} -N {target}: {err}");
+        assert!(
+            err.starts_with("rss: exporter: cannot read any network namespace: "),
+            "{who} -N {target}: {err}"
+        );
+        assert!(!err.contains("listening"), "{err}");
+    }
+    // What can be read still exits 0: root in that namespace, nobody in
+    // its own.
+    for (who, mut cmd, args) in [
+        ("root", root(), vec!["-N", ns.0.as_str()]),
+        ("nobody", as_nobody(), vec![]),
+    ] {
+        let out = cmd
+            .args(&args)
+            .arg("--textfile")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{who} {args:?}: {out:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(samples(&text).contains(&"rss_namespace_up 1"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Served with `--all-netns` as nobody, a namespace it cannot enter is
+/// `rss_namespace_up{netns=NAME} 0` and has no other series; its own is up.
+#[test]
+fn a_namespace_not_read_is_down_not_zero() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let ns = NamedNs::new("down");
+    let (_ex, addr) = exporter_from(
+        as_nobody(),
+        &[
+            "--all-netns",
+            "--sample-interval",
+            "0",
+            "--process-refresh",
+            "0",
+        ],
+    );
+    let r = get(addr, "/metrics", "");
+    assert_eq!(r.status, 200);
+    let lines = samples(&r.body);
+    let label = format!("netns=\"{}\"", ns.0);
+    let ours: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains(&label))
+        .collect();
+    assert_eq!(
+        ours,
+        [format!("rss_namespace_up{{{label}}} 0")],
+        "{}",
+        r.body
+    );
+    assert!(
+        lines.contains(&"rss_namespace_up{netns=\"host\"} 1"),
+        "{}",
+        r.body
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rss_sockets{netns=\"host\",")),
+        "{}",
+        r.body
+    );
+}
+
+/// Served with `-N NAME` (root), a namespace that goes away turns
+/// `rss_namespace_up` to 0 and its series vanish.
+#[test]
+fn a_namespace_gone_is_down() {
+    require_privileged!();
+    let ns = NamedNs::new("gone");
+    let (_ex, addr) = exporter(&[
+        "-N",
+        &ns.0,
+        "--sample-interval",
+        "0",
+        "--process-refresh",
+        "0",
+    ]);
+    let before = get(addr, "/metrics", "");
+    let lines = samples(&before.body);
+    assert!(lines.contains(&"rss_namespace_up 1"), "{}", before.body);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rss_tcp_listen_overflows_total ")),
+        "{}",
+        before.body
+    );
+    drop(ns);
+    let after = get(addr, "/metrics", "");
+    assert_eq!(after.status, 200);
+    let lines = samples(&after.body);
+    assert!(lines.contains(&"rss_namespace_up 0"), "{}", after.body);
+    assert!(
+        lines.contains(&"rss_exporter_namespaces 0"),
+        "{}",
+        after.body
+    );
+    for l in &lines {
+        assert!(
+            !l.starts_with("rss_sockets")
+                && !l.starts_with("rss_tcp_")
+                && !l.starts_with("rss_listener_"),
+            "a series for a namespace gone: {l}"
+        );
+    }
+}
+
+/// Which capabilities name the process of another user's socket: the
+/// exporter as nobody, with each set, looks at a listener held by this
+/// (root) test process. Only both CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH
+/// name it, and the systemd unit grants exactly those.
+#[test]
+fn process_labels_need_sys_ptrace_and_dac_read_search() {
+    require_privileged!();
+    require_tool!("setpriv");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let dir = scratch("caps");
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let path = dir.join("rss.prom");
+    let want = format!("rss_listener_backlog{{address=\"127.0.0.1\",port=\"{port}\",process=");
+    let mut named = Vec::new();
+    for caps in [
+        "",
+        "+sys_ptrace",
+        "+dac_read_search",
+        "+sys_ptrace,+dac_read_search",
+    ] {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+        if caps.is_empty() {
+            cmd.arg("--inh-caps=-all");
+        } else {
+            cmd.arg(format!("--inh-caps=-all,{caps}"))
+                .arg(format!("--ambient-caps=-all,{caps}"));
+        }
+        let out = cmd
+            .args(["--", env!("CARGO_BIN_EXE_rss-exporter")])
+            .args(["--sample-interval", "0", "--textfile"])
+            .arg(&path)
+            .args(["sport", "=", &format!(":{port}")])
+            .output()
+            .expect("setpriv");
+        assert!(out.status.success(), "caps {caps:?}: {out:?}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&want))
+            .unwrap_or_else(|| panic!("caps {caps:?}: no {want} in\n{text}"));
+        let process = &line[want.len()..];
+        if process.starts_with(&format!("\"{}\"}}", comm.trim())) {
+            named.push(caps);
+        } else {
+            assert!(process.starts_with("\"\"}"), "caps {caps:?}: {line}");
+        }
+    }
+    assert_eq!(named, ["+sys_ptrace,+dac_read_search"]);
+    let unit = std::fs::read_to_string(repo().join("deploy/systemd/rss-exporter.service")).unwrap();
+    let lines: Vec<&str> = unit.lines().collect();
+    for key in ["AmbientCapabilities", "CapabilityBoundingSet"] {
+        let line = format!("{key}=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH");
+        assert!(lines.contains(&line.as_str()), "the unit has no {line}");
+    }
+    drop(l);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The systemd unit parses: `systemd-analyze verify` (with ExecStart
+/// pointed at the binary under test) says nothing.
+#[test]
+fn systemd_unit_verifies() {
+    require_tool!("systemd-analyze");
+    let unit = std::fs::read_to_string(repo().join("deploy/systemd/rss-exporter.service")).unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/rss-exporter "),
+        "{unit}"
+    );
+    assert!(unit.lines().any(|l| l == "MemoryMax=512M"), "{unit}");
+    let dir = scratch("unit");
+    let path = dir.join("rss-exporter.service");
+    let unit = unit.replace(
+        "/usr/local/bin/rss-exporter",
+        env!("CARGO_BIN_EXE_rss-exporter"),
+    );
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
 }
