@@ -23,6 +23,119 @@ pub fn open_proc_net(name: &str) -> io::Result<File> {
     File::open(Path::new(PROC_NET).join(name))
 }
 
+// --------------------------------------------------- paths given by users
+
+/// What a path given by a user (`-F FILE`, `-N PATH`, a replay file, a
+/// textfile's directory) must be, checked by [`open_checked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A regular file.
+    Regular,
+    /// A directory.
+    Directory,
+    /// A network namespace file: a file of the `nsfs` filesystem
+    /// (`/run/netns/NAME`, `/proc/PID/ns/net`) of type `CLONE_NEWNET`.
+    NetNamespace,
+}
+
+/// `f_type` of the `nsfs` filesystem (`NSFS_MAGIC`).
+pub const NSFS_MAGIC: i64 = 0x6e73_6673;
+
+/// What a file type is, in words, for messages: `a FIFO`, `a directory`, ...
+pub fn describe_type(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+fn wrong_kind(kind: FileKind, what: &str) -> io::Error {
+    let want = match kind {
+        FileKind::Regular => "a regular file",
+        FileKind::Directory => "a directory",
+        FileKind::NetNamespace => "a network namespace file",
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not {want} (it is {what})"),
+    )
+}
+
+/// Opens `path` for reading, as a user's path must be opened: the type is
+/// checked before the open (`stat`, so that no device or FIFO is ever
+/// opened) and again on the open file (`fstat`, the same file); the open
+/// itself never blocks (`O_NONBLOCK`, with `O_NOCTTY` and `O_CLOEXEC`). A
+/// FIFO, socket, device, or a file of the wrong kind is refused with
+/// [`io::ErrorKind::InvalidInput`] and a message that says what it is.
+/// Links are followed (`/run/netns` entries and `/proc/self/fd` are
+/// links); the file reached is what is checked. `O_NONBLOCK` stays set on
+/// the returned file, which changes nothing for regular files, directories
+/// and namespace files.
+///
+/// ```
+/// use sockdiag::host::{FileKind, open_checked};
+/// use std::path::Path;
+/// assert!(open_checked(Path::new("/proc/self/ns/net"), FileKind::NetNamespace).is_ok());
+/// let e = open_checked(Path::new("/dev/null"), FileKind::Regular).unwrap_err();
+/// assert_eq!(e.to_string(), "not a regular file (it is a character device)");
+/// let e = open_checked(Path::new("/etc/hostname"), FileKind::NetNamespace).unwrap_err();
+/// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+pub fn open_checked(path: &Path, kind: FileKind) -> io::Result<File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let fits = |m: &std::fs::Metadata| match kind {
+        FileKind::Regular | FileKind::NetNamespace => m.file_type().is_file(),
+        FileKind::Directory => m.file_type().is_dir(),
+    };
+    let before = std::fs::metadata(path)?;
+    if !fits(&before) {
+        return Err(wrong_kind(kind, describe_type(&before.file_type())));
+    }
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    if kind == FileKind::Directory {
+        flags |= libc::O_DIRECTORY;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)?;
+    let after = file.metadata()?;
+    if !fits(&after) {
+        return Err(wrong_kind(kind, describe_type(&after.file_type())));
+    }
+    if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "replaced while being opened",
+        ));
+    }
+    if kind == FileKind::NetNamespace {
+        let fd = std::os::fd::AsFd::as_fd(&file);
+        if crate::sys::fs_type(fd)? != NSFS_MAGIC {
+            return Err(wrong_kind(kind, "a file of another filesystem"));
+        }
+        if crate::sys::ns_type(fd)? != libc::CLONE_NEWNET {
+            return Err(wrong_kind(kind, "another kind of namespace"));
+        }
+    }
+    Ok(file)
+}
+
 // ------------------------------------------------------------------ sysctls
 
 /// The file of the sysctl `key` (`net.ipv4.tcp_max_tw_buckets`) under
