@@ -16,6 +16,7 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query};
 use crate::findings::Findings;
 use crate::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
 use crate::targets::STAGES;
+use crate::targets::find_namespaces;
 pub use crate::targets::{Errors, Scope, all_namespaces};
 
 /// How process labels are found.
@@ -70,6 +71,11 @@ const HEALTH_FOLDED: Def = (
 const HEALTH_PROC_AGE: Def = (
     "rss_exporter_process_map_age_seconds",
     "Age of the cached socket-to-process map used for process labels (absent when process lookup is off).",
+    Kind::Gauge,
+);
+const HEALTH_NS_FOLDED: Def = (
+    "rss_exporter_namespaces_folded",
+    "Network namespaces found but left out of this scrape, beyond the bound of --all-netns.",
     Kind::Gauge,
 );
 const HEALTH_NAMESPACES: Def = (
@@ -142,27 +148,29 @@ impl Exporter {
         self.last_error.lock().ok().and_then(|l| l.clone())
     }
 
-    /// The namespaces to dump, with their `netns` label.
-    fn targets(&self) -> Vec<(Option<String>, Option<NetNs>)> {
+    /// The namespaces to dump, with their `netns` label, and how many were
+    /// left out beyond the bound.
+    fn targets(&self) -> (Vec<(Option<String>, Option<NetNs>)>, usize) {
         match &self.scope {
-            Scope::Current => vec![(None, None)],
+            Scope::Current => (vec![(None, None)], 0),
             Scope::One(p) => match NetNs::from_path(p.clone()) {
-                Ok(ns) => vec![(None, Some(ns))],
+                Ok(ns) => (vec![(None, Some(ns))], 0),
                 Err(e) => {
                     self.fail("netns", &e);
-                    Vec::new()
+                    (Vec::new(), 0)
                 }
             },
             Scope::All => {
                 let mut v = vec![(Some("host".to_owned()), None)];
-                for (label, path) in all_namespaces() {
+                let (found, folded) = find_namespaces();
+                for (label, path) in found {
                     match NetNs::from_path(path) {
                         Ok(ns) => v.push((Some(label), Some(ns))),
                         // A process that exited between listing and opening.
                         Err(_) => continue,
                     }
                 }
-                v
+                (v, folded)
             }
         }
     }
@@ -193,7 +201,7 @@ impl Exporter {
             Some((m, _)) => &**m,
             None => &metrics::NoHolders,
         };
-        let targets = self.targets();
+        let (targets, ns_folded) = self.targets();
         let mut seen = 0;
         let mut folded: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut counters = Vec::new();
@@ -239,6 +247,8 @@ impl Exporter {
         out.get(HEALTH_SEEN).push(vec![], Value::Int(seen as i64));
         out.get(HEALTH_NAMESPACES)
             .push(vec![], Value::Int(targets.len() as i64));
+        out.get(HEALTH_NS_FOLDED)
+            .push(vec![], Value::Int(ns_folded as i64));
         out.get(HEALTH_SCRAPES)
             .push(vec![], Value::Count(self.scrapes.load(Ordering::Relaxed)));
         for (i, stage) in STAGES.iter().enumerate() {
