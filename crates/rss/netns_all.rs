@@ -15,7 +15,7 @@ use sockdiag::{Connection, ProcessMap, ProcessMapOptions, Socket};
 
 use crate::args::Config;
 pub use crate::args::Scope;
-use crate::exit::{Failure, is_stdout_tty};
+use crate::exit::{Failure, is_stdout_tty, shown};
 use crate::namespaces::{Target, prefix_lines, survey};
 use crate::plan::{missing_note, query_for, render_options};
 use crate::render::TableRenderer;
@@ -49,12 +49,12 @@ pub(crate) fn run(
     let found = survey(scope);
     let mut failed = !found.errors.is_empty();
     for e in &found.errors {
-        writeln!(err, "rss: {e}")?;
+        writeln!(err, "rss: {}", shown(e))?;
     }
     // Entries that are not namespaces, and those beyond the bound, are
     // notes: what could be read still is.
     for e in &found.ignored {
-        writeln!(err, "rss: {e}")?;
+        writeln!(err, "rss: {}", shown(e))?;
     }
     if found.folded > 0 {
         writeln!(err, "rss: {}", found.folded_note())?;
@@ -69,7 +69,7 @@ pub(crate) fn run(
         match collect(config, t) {
             Ok(v) => all.extend(v.into_iter().map(|s| (i, s))),
             Err(e) => {
-                writeln!(err, "rss: {}", t.failure(&e))?;
+                writeln!(err, "rss: {}", shown(&t.failure(&e)))?;
                 failed = true;
             }
         }

@@ -265,3 +265,87 @@ fn all_netns_without_privileges_reads_its_own_namespace() {
     assert_eq!(got, want, "{err}");
     drop(l);
 }
+
+#[test]
+fn messages_never_echo_a_file_nor_control_characters() {
+    let dir = scratch("messages");
+    // A file that is not a filter, with a secret in its first line.
+    let secret = dir.join("shadow");
+    std::fs::write(
+        &secret,
+        "root:$y$j9T$SECRETHASH:20228:0:99999:7:::\nbin:*:20228::::::\n",
+    )
+    .unwrap();
+    let o = run_bounded(rss(&["-tn", "-F", secret.to_str().unwrap()]));
+    assert_refused(&o, 2, "not a valid filter (its words are not shown");
+    let err = text(&o.stderr);
+    for leak in ["root", "SECRET", "20228", "bin"] {
+        assert!(!err.contains(leak), "{leak:?} echoed: {err}");
+    }
+    // Escape sequences in a filter file, and on the command line.
+    let esc = dir.join("esc");
+    std::fs::write(&esc, "sport = \x1b]0;pwned\x07\x1b[31mRED\u{9b}2J\n").unwrap();
+    let o = run_bounded(rss(&["-tn", "-F", esc.to_str().unwrap()]));
+    assert_refused(&o, 2, "not a valid filter");
+    let o = run_bounded(rss(&[
+        "-tn",
+        "sport",
+        "=",
+        "\x1b]0;pwned\x07\x1b[31mRED\u{9b}2J",
+    ]));
+    assert_refused(
+        &o,
+        2,
+        r"found '\e]0;pwned\a\e[31mRED\u{9b}2J' (not a number or a known service)",
+    );
+    // In a path, too.
+    let o = run_bounded(rss(&["-tn", "-F", "/nonexistent/\x1b[31m\x07"]));
+    assert_refused(&o, 2, r"-F /nonexistent/\e[31m\a: No such file");
+    let o = run_bounded(rss(&["-tn", "-N", "\x1b[2J"]));
+    assert_refused(&o, 1, r"/run/netns/\e[2J: No such file");
+    // A long word: at most 32 characters of it.
+    let long = format!("{}SECRET", "a".repeat(40));
+    let o = run_bounded(rss(&["-tn", "sport", "=", &long]));
+    assert_refused(&o, 2, &format!("found '{}…'", "a".repeat(32)));
+    assert!(!text(&o.stderr).contains("SECRET"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_denied_namespace_file_is_not_blamed_on_capabilities() {
+    require_privileged!();
+    require_tool!("setpriv");
+    // Root without the capabilities that override file permissions, but
+    // with CAP_SYS_ADMIN, opening a namespace through a directory only
+    // nobody may search: EACCES, not EPERM.
+    let ns = NetNs::new().unwrap();
+    let dir = scratch("eacces");
+    let private = dir.join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::os::unix::fs::symlink(ns.path(), private.join("ns")).unwrap();
+    std::os::unix::fs::chown(&private, Some(65534), Some(65534)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--inh-caps=-dac_override,-dac_read_search",
+        "--bounding-set=-dac_override,-dac_read_search",
+        "--",
+        env!("CARGO_BIN_EXE_rss"),
+        "-tn",
+        "-N",
+    ])
+    .arg(private.join("ns"));
+    let o = run_bounded(c);
+    assert_refused(
+        &o,
+        1,
+        "Permission denied (os error 13) (opening the file was denied",
+    );
+    assert!(
+        !text(&o.stderr).contains("needs CAP_SYS_ADMIN"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

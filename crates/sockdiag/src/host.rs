@@ -136,6 +136,36 @@ pub fn open_checked(path: &Path, kind: FileKind) -> io::Result<File> {
     Ok(file)
 }
 
+// ------------------------------------------------------------ capabilities
+
+/// `CAP_SYS_ADMIN`, the capability `setns(2)` needs.
+pub const CAP_SYS_ADMIN: u32 = 21;
+
+/// Whether capability `cap` (a `CAP_*` number) is in the `CapEff:` line of
+/// a `/proc/PID/status` text; `None` when there is no such line.
+///
+/// ```
+/// use sockdiag::host::{CAP_SYS_ADMIN, capability_in_status};
+/// assert_eq!(capability_in_status("CapEff:\t000001fffeffffff\n", CAP_SYS_ADMIN), Some(true));
+/// assert_eq!(capability_in_status("CapEff:\t0000000000000000\n", CAP_SYS_ADMIN), Some(false));
+/// assert_eq!(capability_in_status("Name:\trss\n", CAP_SYS_ADMIN), None);
+/// ```
+pub fn capability_in_status(status: &str, cap: u32) -> Option<bool> {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    let bits = u64::from_str_radix(hex, 16).ok()?;
+    Some(cap < 64 && bits & (1u64 << cap) != 0)
+}
+
+/// Whether the calling thread holds capability `cap` in its effective set
+/// (`/proc/thread-self/status`); `None` when that cannot be read.
+pub fn has_capability(cap: u32) -> Option<bool> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    capability_in_status(&status, cap)
+}
+
 // ------------------------------------------------------------------ sysctls
 
 /// The file of the sysctl `key` (`net.ipv4.tcp_max_tw_buckets`) under
