@@ -84,6 +84,10 @@ const HEALTH_NAMESPACES: Def = (
     Kind::Gauge,
 );
 
+/// A namespace to dump: its `netns` label (none for a single namespace)
+/// and the namespace to enter (none for the exporter's own).
+type Target = (Option<String>, Option<NetNs>);
+
 impl Exporter {
     /// An exporter over `scope` with `query`, looking processes up as
     /// `lookup` says.
@@ -150,7 +154,7 @@ impl Exporter {
 
     /// The namespaces to dump, with their `netns` label, and how many were
     /// left out beyond the bound.
-    fn targets(&self) -> (Vec<(Option<String>, Option<NetNs>)>, usize) {
+    fn targets(&self) -> (Vec<Target>, usize) {
         match &self.scope {
             Scope::Current => (vec![(None, None)], 0),
             Scope::One(p) => match NetNs::from_path(p.clone()) {

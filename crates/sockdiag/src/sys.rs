@@ -61,7 +61,10 @@ pub(crate) fn fs_type(fd: BorrowedFd<'_>) -> io::Result<i64> {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: fstatfs succeeded and filled the struct (zeroed before).
-    Ok(unsafe { st.assume_init() }.f_type as i64)
+    let f_type = unsafe { st.assume_init() }.f_type;
+    // `f_type` is a long on some targets, an int on others.
+    #[allow(clippy::unnecessary_cast)]
+    Ok(f_type as i64)
 }
 
 /// The namespace type (`CLONE_NEWNET`, ...) of a namespace file
