@@ -737,6 +737,14 @@ fn filter_words(args: &Args, state_filter: &mut States) -> Result<Vec<String>, U
     Ok(words)
 }
 
+/// Whether `message` quotes one of `words` (as a filter error quotes the
+/// word at fault).
+fn quotes_a_word(message: &str, words: &[String]) -> bool {
+    words
+        .iter()
+        .any(|w| message.contains(&format!("'{}", sockdiag::ss::shown_word(w))))
+}
+
 /// Parses the filter expression and compiles it for the caller's namespace;
 /// for another namespace (`elsewhere`) only its syntax is checked, and the
 /// compilation is deferred to `plan::filter_in`.
@@ -878,7 +886,17 @@ impl Config {
         // namespace: check the syntax here, and let `plan::filter_in`
         // resolve `dev` names and compile the filter inside it.
         let elsewhere = args.net.is_some() || args.all_netns.is_some();
-        let (expr, compiled) = compile_or_defer(&words, elsewhere)?;
+        let (expr, compiled) = compile_or_defer(&words, elsewhere).map_err(|e| {
+            // A filter file's words are not echoed: it may be any file
+            // (`-F /etc/shadow`).
+            match &args.filter_file {
+                Some(path) if path.as_os_str() != "-" && quotes_a_word(&e.0, &words) => UsageError(format!(
+                    "-F {}: not a valid filter (its words are not shown; give them as arguments to see the one at fault)",
+                    path.display()
+                )),
+                _ => e,
+            }
+        })?;
         let default_selection = sel.do_default;
         sel.settle(state_filter);
         let (v4, v6) = inet_families(&sel, args.last_family.as_deref());

@@ -40,11 +40,16 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
                 return EXIT_OK;
             }
             let first = crate::exit::first_line(&e);
+            let first = sockdiag::ss::escape_controls(&first);
             let _ = writeln!(err, "rss: {first}\nTry 'rss --help' for more information.");
             return EXIT_USAGE;
         }
         Err(ParseError::Usage(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(
+                err,
+                "rss: {}",
+                sockdiag::ss::escape_controls(&e.to_string())
+            );
             return EXIT_USAGE;
         }
     };

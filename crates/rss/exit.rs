@@ -53,26 +53,52 @@ pub(crate) fn exit_status(result: Result<(), Failure>, err: &mut dyn Write) -> i
             EXIT_FAILURE
         }
         Err(Failure::Diag(e)) => {
-            let _ = writeln!(err, "rss: {e}{}", privilege_hint(&e));
+            let _ = writeln!(err, "rss: {}{}", shown(&e), privilege_hint(&e));
             EXIT_FAILURE
         }
         Err(Failure::Usage(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(err, "rss: {}", shown(&e));
             EXIT_USAGE
         }
         Err(Failure::Refused(e)) => {
-            let _ = writeln!(err, "rss: {e}");
+            let _ = writeln!(err, "rss: {}", shown(&e));
             EXIT_FAILURE
         }
         Err(Failure::Quiet) => EXIT_FAILURE,
     }
 }
 
-/// What a refused operation needs, for the error line.
+/// A message as printed: control characters escaped, so that no escape
+/// sequence from a path or a word reaches the terminal.
+pub(crate) fn shown(e: &dyn std::fmt::Display) -> String {
+    sockdiag::ss::escape_controls(&e.to_string()).into_owned()
+}
+
+/// What a refused operation needs, for the error line, matched to the
+/// errno and to the capabilities held: `EPERM` from `setns` is a missing
+/// `CAP_SYS_ADMIN` only when it is missing; `EACCES` is the file's
+/// permissions (or a ptrace or security module rule), never a capability.
 fn privilege_hint(e: &Error) -> &'static str {
-    let denied = matches!(e.errno(), Some(libc::EPERM | libc::EACCES));
-    match e {
-        Error::Namespace { .. } if denied => " (entering a network namespace needs CAP_SYS_ADMIN)",
+    use sockdiag::host::{CAP_SYS_ADMIN, has_capability};
+    let Error::Namespace { .. } = e else {
+        return "";
+    };
+    namespace_hint(e.errno(), has_capability(CAP_SYS_ADMIN))
+}
+
+/// The hint of [`privilege_hint`] for a namespace failure with `errno`,
+/// when `CAP_SYS_ADMIN` is held (`Some(true)`), not held, or unknown.
+fn namespace_hint(errno: Option<i32>, sys_admin: Option<bool>) -> &'static str {
+    match (errno, sys_admin) {
+        (Some(libc::EPERM), Some(false) | None) => {
+            " (entering a network namespace needs CAP_SYS_ADMIN)"
+        }
+        (Some(libc::EPERM), Some(true)) => {
+            " (refused although CAP_SYS_ADMIN is held: the namespace's owner or a security module forbids it)"
+        }
+        (Some(libc::EACCES), _) => {
+            " (opening the file was denied: its permissions, /proc's ptrace rules or a security module)"
+        }
         _ => "",
     }
 }
@@ -89,7 +115,7 @@ pub fn clap_failure(name: &str, e: &clap::Error, out: &mut dyn Write, err: &mut 
     let _ = writeln!(
         err,
         "rss: {name}: {}\nTry 'rss {name} --help' for more information.",
-        first_line(e)
+        shown(&first_line(e))
     );
     EXIT_USAGE
 }
@@ -159,6 +185,21 @@ pub(crate) fn is_stdout_tty() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespace_hints_match_the_errno_and_the_capabilities_held() {
+        let needs = " (entering a network namespace needs CAP_SYS_ADMIN)";
+        assert_eq!(namespace_hint(Some(libc::EPERM), Some(false)), needs);
+        assert_eq!(namespace_hint(Some(libc::EPERM), None), needs);
+        for held in [Some(true), Some(false), None] {
+            let h = namespace_hint(Some(libc::EACCES), held);
+            assert!(h.contains("denied") && !h.contains("needs"), "{h}");
+            assert_eq!(namespace_hint(Some(libc::ENOENT), held), "");
+            assert_eq!(namespace_hint(None, held), "");
+        }
+        let h = namespace_hint(Some(libc::EPERM), Some(true));
+        assert!(h.contains("although CAP_SYS_ADMIN is held"), "{h}");
+    }
 
     #[test]
     fn intervals() {

@@ -37,7 +37,9 @@ pub fn read_filter_file(path: &std::path::Path) -> Result<Vec<String>, UsageErro
     let r = if path.as_os_str() == "-" {
         std::io::stdin().take(limit).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        // A FIFO, device or directory is refused without blocking.
+        sockdiag::host::open_checked(path, sockdiag::host::FileKind::Regular)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
     let fail = |e: &dyn std::fmt::Display| UsageError(format!("-F {}: {e}", path.display()));
     r.map_err(|e| fail(&e))?;

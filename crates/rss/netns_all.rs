@@ -11,20 +11,22 @@
 
 use std::io::{self, Write};
 
-use sockdiag::{Connection, NetNs, ProcessMap, ProcessMapOptions, Socket};
+use sockdiag::{Connection, ProcessMap, ProcessMapOptions, Socket};
 
 use crate::args::Config;
 pub use crate::args::Scope;
-use crate::exit::{Failure, is_stdout_tty};
-use crate::namespaces::{Target, prefix_lines, targets};
-use crate::plan::{missing_note, query_in, render_options};
+use crate::exit::{Failure, is_stdout_tty, shown};
+use crate::namespaces::{Target, prefix_lines, survey};
+use crate::plan::{missing_note, query_for, render_options};
 use crate::render::TableRenderer;
 
-/// The sockets of one namespace that the configuration selects.
+/// The sockets of one namespace that the configuration selects. The
+/// caller's own namespace is read without entering it (no privilege
+/// needed).
 fn collect(config: &Config, t: &Target) -> Result<Vec<Socket>, sockdiag::Error> {
-    let ns = NetNs::from_path(t.path())?;
-    let query = query_in(config, &ns)?;
-    let mut conn = Connection::open(Some(&ns))?;
+    let ns = t.netns()?;
+    let query = query_for(config, ns.as_ref())?;
+    let mut conn = Connection::open(ns.as_ref())?;
     let mut sockets = Vec::new();
     for s in conn.dump(&query) {
         match s {
@@ -44,11 +46,20 @@ pub(crate) fn run(
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
     let scope = config.all_netns.unwrap_or(Scope::Named);
-    let (targets, errors) = targets(scope);
-    let mut failed = !errors.is_empty();
-    for e in &errors {
-        writeln!(err, "rss: {e}")?;
+    let found = survey(scope);
+    let mut failed = !found.errors.is_empty();
+    for e in &found.errors {
+        writeln!(err, "rss: {}", shown(e))?;
     }
+    // Entries that are not namespaces, and those beyond the bound, are
+    // notes: what could be read still is.
+    for e in &found.ignored {
+        writeln!(err, "rss: {}", shown(e))?;
+    }
+    if found.folded > 0 {
+        writeln!(err, "rss: {}", found.folded_note())?;
+    }
+    let targets = found.targets;
     for m in &config.missing {
         writeln!(err, "{}", missing_note(*m))?;
     }
@@ -58,7 +69,7 @@ pub(crate) fn run(
         match collect(config, t) {
             Ok(v) => all.extend(v.into_iter().map(|s| (i, s))),
             Err(e) => {
-                writeln!(err, "rss: {}", t.failure(&e))?;
+                writeln!(err, "rss: {}", shown(&t.failure(&e)))?;
                 failed = true;
             }
         }

@@ -4,8 +4,7 @@
 
 use std::io;
 
-use sockdiag::filter::FilterContext;
-use sockdiag::filter::{Filter, FilterError};
+use sockdiag::filter::{Filter, FilterContext, FilterError, SystemResolver};
 use sockdiag::{Extensions, InetFamilies, NetNs, Query};
 
 use crate::args::{Config, Missing};
@@ -113,6 +112,26 @@ pub(crate) fn query_in(config: &Config, ns: &NetNs) -> Result<Query, sockdiag::E
             context: "resolving the filter in the namespace",
             source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
         })?;
+    }
+    Ok(build_query(&c))
+}
+
+/// The query of `config` for `ns`, or for the caller's own namespace
+/// (`None`: names resolved here, without entering anything).
+pub(crate) fn query_for(config: &Config, ns: Option<&NetNs>) -> Result<Query, sockdiag::Error> {
+    if let Some(ns) = ns {
+        return query_in(config, ns);
+    }
+    let mut c = config.clone();
+    if let Some(expr) = &config.filter_expr {
+        let bad = |e: FilterError| sockdiag::Error::Io {
+            context: "resolving the filter",
+            source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
+        };
+        let expr = sockdiag::filter::parse_with(&config.filter_words, &SystemResolver)
+            .map_err(bad)?
+            .unwrap_or_else(|| expr.clone());
+        c.filter = Some(Filter::new(expr).map_err(bad)?);
     }
     Ok(build_query(&c))
 }

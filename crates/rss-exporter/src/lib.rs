@@ -181,25 +181,58 @@ fn nothing_read(outcome: &scrape::Outcome) -> Option<String> {
     Some(format!("cannot read any network namespace: {why}"))
 }
 
+/// The mode of a written textfile: readable by node_exporter running as
+/// another user.
+pub const TEXTFILE_MODE: u32 = 0o644;
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`, so that a reader sees the old file or the new one, never half.
-/// The temporary name does not end in `.prom`, which node_exporter skips.
+///
+/// The temporary file is created exclusively (`O_CREAT | O_EXCL`, which
+/// never follows a link) under an unpredictable name (`tempfile`), so
+/// nothing planted in the directory can redirect the write or hand the file
+/// to another owner: it belongs to the writer, gets mode
+/// [`TEXTFILE_MODE`] (set on the open file, whatever the umask), is synced,
+/// then renamed over `path` (a link at `path` is replaced, not followed),
+/// and the directory is synced. The temporary name starts with `.` and
+/// ends in `.tmp`, which node_exporter's collector skips. `path`'s
+/// directory must be a directory, and `path`, when it exists, a regular
+/// file or a link.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    use std::os::unix::fs::PermissionsExt;
     let name = path
         .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir_file = sockdiag::host::open_checked(dir, sockdiag::host::FileKind::Directory)?;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !(m.file_type().is_file() || m.file_type().is_symlink()) => {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "not a regular file (it is {}); not replaced",
+                    sockdiag::host::describe_type(&m.file_type())
+                ),
+            ));
+        }
+        _ => {}
     }
-    result
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(TEXTFILE_MODE))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    // On failure the temporary file is removed when `tmp` drops.
+    tmp.persist(path).map_err(|e| e.error)?;
+    dir_file.sync_all()
 }

@@ -16,6 +16,7 @@ use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, S
 use crate::findings::Findings;
 use crate::metrics::{self, Aggregate, Def, Families, Family, Kind, Limits, Value};
 use crate::targets::STAGES;
+use crate::targets::find_namespaces;
 pub use crate::targets::{Errors, Scope, all_namespaces};
 
 /// How process labels are found.
@@ -70,6 +71,11 @@ const HEALTH_FOLDED: Def = (
 const HEALTH_PROC_AGE: Def = (
     "rss_exporter_process_map_age_seconds",
     "Age of the cached socket-to-process map used for process labels (absent when process lookup is off).",
+    Kind::Gauge,
+);
+const HEALTH_NS_FOLDED: Def = (
+    "rss_exporter_namespaces_folded",
+    "Network namespaces found but left out of this scrape, beyond the bound of --all-netns.",
     Kind::Gauge,
 );
 const HEALTH_NAMESPACES: Def = (
@@ -161,15 +167,17 @@ impl Exporter {
         self.last_error.lock().ok().and_then(|l| l.clone())
     }
 
-    /// The namespaces to dump, with their `netns` label; a namespace file
-    /// that cannot be opened is a target that failed.
-    fn targets(&self) -> Vec<(Option<String>, Target)> {
+    /// The namespaces to dump, with their `netns` label (a namespace file
+    /// that cannot be opened is a target that failed), and how many were
+    /// left out beyond the bound.
+    fn targets(&self) -> (Vec<(Option<String>, Target)>, usize) {
         match &self.scope {
-            Scope::Current => vec![(None, Ok(None))],
-            Scope::One(p) => vec![(None, NetNs::from_path(p.clone()).map(Some))],
+            Scope::Current => (vec![(None, Ok(None))], 0),
+            Scope::One(p) => (vec![(None, NetNs::from_path(p.clone()).map(Some))], 0),
             Scope::All => {
                 let mut v = vec![(Some("host".to_owned()), Ok(None))];
-                for (label, path) in all_namespaces() {
+                let (found, folded) = find_namespaces();
+                for (label, path) in found {
                     match NetNs::from_path(path) {
                         Ok(ns) => v.push((Some(label), Ok(Some(ns)))),
                         // A process that exited between listing and opening.
@@ -178,7 +186,7 @@ impl Exporter {
                         Err(e) => v.push((Some(label), Err(e))),
                     }
                 }
-                v
+                (v, folded)
             }
         }
     }
@@ -219,7 +227,7 @@ impl Exporter {
     pub fn probe(&self) -> Result<(), String> {
         let query = Query::new(Tables::TCP).states(States::LISTEN);
         let mut first = None;
-        for (_, ns) in self.targets() {
+        for (_, ns) in self.targets().0 {
             let tried = ns.and_then(|ns| {
                 let mut conn = Connection::open(ns.as_ref())?;
                 for s in conn.dump(&query) {
@@ -274,7 +282,7 @@ impl Exporter {
             Some((m, _)) => &**m,
             None => &metrics::NoHolders,
         };
-        let targets = self.targets();
+        let (targets, ns_folded) = self.targets();
         let mut outcome = Outcome::default();
         let mut seen = 0;
         let mut folded: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -314,6 +322,8 @@ impl Exporter {
         out.get(HEALTH_SEEN).push(vec![], Value::Int(seen as i64));
         out.get(HEALTH_NAMESPACES)
             .push(vec![], Value::Int(outcome.read as i64));
+        out.get(HEALTH_NS_FOLDED)
+            .push(vec![], Value::Int(ns_folded as i64));
         out.get(HEALTH_SCRAPES)
             .push(vec![], Value::Count(self.scrapes.load(Ordering::Relaxed)));
         for (i, stage) in STAGES.iter().enumerate() {

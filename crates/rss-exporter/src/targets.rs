@@ -1,7 +1,6 @@
 //! Which namespaces the exporter covers, and its error counts by stage:
 //! shared by the scrape and the findings sampler.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -38,25 +37,29 @@ impl Errors {
 }
 
 /// Namespaces other than the caller's: `/run/netns/NAME` by name, then
-/// those of running processes by `net:[INODE]`, each once (by inode).
+/// those of running processes by `net:[INODE]`, each once (by inode), only
+/// network namespace files (see [`rss::namespaces::survey`]), at most
+/// [`rss::namespaces::MAX_NAMESPACES`] with the caller's.
 pub fn all_namespaces() -> Vec<(String, PathBuf)> {
-    let own = std::fs::metadata("/proc/thread-self/ns/net")
-        .map(|m| (m.dev(), m.ino()))
-        .ok();
-    let mut seen: std::collections::HashSet<(u64, u64)> = own.into_iter().collect();
-    let mut out = Vec::new();
-    for (origin, path) in rss::namespaces::namespace_files(true) {
-        let Ok(m) = std::fs::metadata(&path) else {
-            continue;
-        };
-        if !seen.insert((m.dev(), m.ino())) {
-            continue;
-        }
-        let label = match origin {
-            NsOrigin::Named(name) => name,
-            NsOrigin::Pid(_) => format!("net:[{}]", m.ino()),
-        };
-        out.push((label, path));
-    }
-    out
+    find_namespaces().0
+}
+
+/// [`all_namespaces`], and how many distinct namespaces were left out
+/// beyond the bound.
+pub fn find_namespaces() -> (Vec<(String, PathBuf)>, usize) {
+    let found = rss::namespaces::survey(rss::args::Scope::Pids);
+    let list = found
+        .targets
+        .iter()
+        .filter(|t| !t.is_own())
+        .filter_map(|t| {
+            let label = match &t.origin {
+                NsOrigin::Named(name) => name.clone(),
+                NsOrigin::Pid(_) => format!("net:[{}]", t.ino),
+                NsOrigin::Host => return None,
+            };
+            Some((label, t.origin_path().to_path_buf()))
+        })
+        .collect();
+    (list, found.folded)
 }

@@ -434,7 +434,7 @@ fn matrix(dir: &Path) -> Vec<Case> {
         case(
             "-F directory",
             &["-t", "-F", &unreadable_dir],
-            Usage("Is a directory"),
+            Usage("not a regular file (it is a directory)"),
         ),
         case(
             "-F binary file",
@@ -444,7 +444,7 @@ fn matrix(dir: &Path) -> Vec<Case> {
         case(
             "-F /dev/zero",
             &["-t", "-F", "/dev/zero"],
-            Usage("too long"),
+            Usage("-F /dev/zero: not a regular file (it is a character device)"),
         ),
         case(
             "-F huge nesting",
@@ -468,7 +468,9 @@ fn matrix(dir: &Path) -> Vec<Case> {
         case(
             "-N not a namespace",
             &["-t", "-N", "/etc/hostname"],
-            Refused("network namespace /etc/hostname"),
+            Refused(
+                "network namespace /etc/hostname: not a network namespace file (it is a file of another filesystem)",
+            ),
         ),
         case(
             "-D into a missing directory",
@@ -488,24 +490,44 @@ fn matrix(dir: &Path) -> Vec<Case> {
         .env("TCPDIAG_FILE", truncated_later),
         case("TCPDIAG_FILE corrupt", &["-tan"], Refused("corrupt")).env("TCPDIAG_FILE", corrupt),
         case("TCPDIAG_FILE 2 GiB message", &["-tan"], Refused("corrupt")).env("TCPDIAG_FILE", huge),
-        case("TCPDIAG_FILE /dev/zero", &["-tan"], Refused("corrupt"))
-            .env("TCPDIAG_FILE", "/dev/zero"),
+        // Only regular files are replayed: a device, a directory or a FIFO
+        // (on which ss blocks forever) is refused before any read.
+        case(
+            "TCPDIAG_FILE /dev/zero",
+            &["-tan"],
+            Refused("/dev/zero: not a regular file (it is a character device)"),
+        )
+        .env("TCPDIAG_FILE", "/dev/zero"),
         case(
             "TCPDIAG_FILE a directory",
             &["-tan"],
-            Refused("Is a directory"),
+            Refused("not a regular file (it is a directory)"),
         )
         .env("TCPDIAG_FILE", dir.to_str().unwrap()),
-        // An empty file, and a FIFO nobody writes to, say so (as ss says
-        // "Unexpected EOF reading $TCPDIAG_FILE"; ss blocks forever on the
-        // FIFO): issue #10.
+        // An empty file says so, as ss says "Unexpected EOF reading
+        // $TCPDIAG_FILE".
         case("TCPDIAG_FILE empty", &["-tan"], Refused("empty file")).env("TCPDIAG_FILE", empty),
         case(
-            "TCPDIAG_FILE FIFO without writer",
+            "TCPDIAG_FILE FIFO",
             &["-tan"],
-            Refused("empty file"),
+            Refused("fifo: not a regular file (it is a FIFO)"),
         )
-        .env("TCPDIAG_FILE", fifo),
+        .env("TCPDIAG_FILE", fifo.clone()),
+        case(
+            "-F FIFO",
+            &["-tan", "-F", &fifo],
+            Usage("fifo: not a regular file (it is a FIFO)"),
+        ),
+        case(
+            "-N FIFO",
+            &["-tan", "-N", &fifo],
+            Refused("fifo: not a network namespace file (it is a FIFO)"),
+        ),
+        case(
+            "-E -N FIFO",
+            &["-E", "-N", &fifo],
+            Refused("fifo: not a network namespace file (it is a FIFO)"),
+        ),
         case("TCPDIAG_FILE good", &["-tan"], Ok(400)).env("TCPDIAG_FILE", good_file.clone()),
         // Absurd environments: accepted, bounded.
         case("COLUMNS absurd", &["-tan"], Ok(200 * 65536))

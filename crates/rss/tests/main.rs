@@ -18,6 +18,7 @@ mod docs;
 mod doctor;
 mod echo;
 mod fallback;
+mod files;
 mod fuzz_regressions;
 mod json_schema;
 mod json_values;

@@ -220,13 +220,52 @@ fn namespaces_say_what_they_need() {
     require_privileged!();
     require_tool!("setpriv");
     let ns = NetNs::new().unwrap();
-    let path = ns.path().to_str().unwrap().to_string();
-    let path = path.as_str();
-    let o = rss_as_nobody(&["-tan", "-N", path]);
+    // A process of nobody's in the namespace: nobody may open its
+    // namespace file, and entering it needs CAP_SYS_ADMIN (EPERM).
+    let sleeper = Reaped(
+        ns.command("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "sleep",
+                "60",
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("setpriv sleep in the namespace"),
+    );
+    let pid = sleeper.0.id();
+    let status = format!("/proc/{pid}/status");
+    let as_nobody = || {
+        std::fs::read_to_string(&status)
+            .is_ok_and(|s| s.contains("Name:\tsleep") && s.contains("Uid:\t65534"))
+    };
+    assert!(
+        testkit::wait_until(Duration::from_secs(30), as_nobody),
+        "the sleeper never ran as nobody"
+    );
+    let path = format!("/proc/{pid}/ns/net");
+    let o = rss_as_nobody(&["-tan", "-N", &path]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("rss: network namespace "), "{err}");
-    assert!(err.contains("needs CAP_SYS_ADMIN"), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "rss: network namespace {path}: Operation not permitted (os error 1) (entering a network namespace needs CAP_SYS_ADMIN)\n"
+        )
+    );
+    // The test's own namespace file (root's /proc/PID/fd) cannot even be
+    // opened by nobody: EACCES, which no capability hint explains.
+    let path = ns.path().to_str().unwrap().to_string();
+    let o = rss_as_nobody(&["-tan", "-N", &path]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "rss: network namespace {path}: Permission denied (os error 13) (opening the file was denied: its permissions, /proc's ptrace rules or a security module)\n"
+        )
+    );
 }

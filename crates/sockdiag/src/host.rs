@@ -5,8 +5,9 @@
 //! `/proc/net` directory, cgroup v2 ids (`/sys/fs/cgroup`) and the cgroup2
 //! hierarchy (from `/proc/mounts`), whether SELinux is on
 //! (`/sys/fs/selinux`), IP protocol names (`/etc/protocols`), iproute2's
-//! netlink protocol names (`nl_protos`) and this process's effective
-//! capabilities (`/proc/self/status`). The walk of processes' descriptors
+//! netlink protocol names (`nl_protos`) and the calling thread's effective
+//! capabilities (`/proc/thread-self/status`); and [`open_checked`], the one
+//! opener of a path given by a user. The walk of processes' descriptors
 //! for `ss -p` is [`ProcessMap`](crate::ProcessMap)'s own.
 //!
 //! `/proc/net` is a link to `/proc/self/net`, which follows the namespace of
@@ -25,6 +26,152 @@ pub const PROC_NET: &str = "/proc/thread-self/net";
 /// Opens `name` (`tcp`, `sockstat`, …) in the calling thread's `/proc/net`.
 pub fn open_proc_net(name: &str) -> io::Result<File> {
     File::open(Path::new(PROC_NET).join(name))
+}
+
+// --------------------------------------------------- paths given by users
+
+/// What a path given by a user (`-F FILE`, `-N PATH`, a replay file, a
+/// textfile's directory) must be, checked by [`open_checked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A regular file.
+    Regular,
+    /// A directory.
+    Directory,
+    /// A network namespace file: a file of the `nsfs` filesystem
+    /// (`/run/netns/NAME`, `/proc/PID/ns/net`) of type `CLONE_NEWNET`.
+    NetNamespace,
+}
+
+/// `f_type` of the `nsfs` filesystem (`NSFS_MAGIC`).
+pub const NSFS_MAGIC: i64 = 0x6e73_6673;
+
+/// What a file type is, in words, for messages: `a FIFO`, `a directory`, ...
+pub fn describe_type(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+fn wrong_kind(kind: FileKind, what: &str) -> io::Error {
+    let want = match kind {
+        FileKind::Regular => "a regular file",
+        FileKind::Directory => "a directory",
+        FileKind::NetNamespace => "a network namespace file",
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not {want} (it is {what})"),
+    )
+}
+
+/// Opens `path` for reading, as a user's path must be opened: the type is
+/// checked before the open (`stat`, so that no device or FIFO is ever
+/// opened) and again on the open file (`fstat`, the same file); the open
+/// itself never blocks (`O_NONBLOCK`, with `O_NOCTTY` and `O_CLOEXEC`). A
+/// FIFO, socket, device, or a file of the wrong kind is refused with
+/// [`io::ErrorKind::InvalidInput`] and a message that says what it is.
+/// Links are followed (`/run/netns` entries and `/proc/self/fd` are
+/// links); the file reached is what is checked. `O_NONBLOCK` stays set on
+/// the returned file, which changes nothing for regular files, directories
+/// and namespace files.
+///
+/// ```
+/// use sockdiag::host::{FileKind, open_checked};
+/// use std::path::Path;
+/// assert!(open_checked(Path::new("/proc/self/ns/net"), FileKind::NetNamespace).is_ok());
+/// let e = open_checked(Path::new("/dev/null"), FileKind::Regular).unwrap_err();
+/// assert_eq!(e.to_string(), "not a regular file (it is a character device)");
+/// let e = open_checked(Path::new("/etc/hostname"), FileKind::NetNamespace).unwrap_err();
+/// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+pub fn open_checked(path: &Path, kind: FileKind) -> io::Result<File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let fits = |m: &std::fs::Metadata| match kind {
+        FileKind::Regular | FileKind::NetNamespace => m.file_type().is_file(),
+        FileKind::Directory => m.file_type().is_dir(),
+    };
+    let before = std::fs::metadata(path)?;
+    if !fits(&before) {
+        return Err(wrong_kind(kind, describe_type(&before.file_type())));
+    }
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    if kind == FileKind::Directory {
+        flags |= libc::O_DIRECTORY;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)?;
+    let after = file.metadata()?;
+    if !fits(&after) {
+        return Err(wrong_kind(kind, describe_type(&after.file_type())));
+    }
+    if (after.dev(), after.ino()) != (before.dev(), before.ino()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "replaced while being opened",
+        ));
+    }
+    if kind == FileKind::NetNamespace {
+        let fd = std::os::fd::AsFd::as_fd(&file);
+        if crate::sys::fs_type(fd)? != NSFS_MAGIC {
+            return Err(wrong_kind(kind, "a file of another filesystem"));
+        }
+        if crate::sys::ns_type(fd)? != libc::CLONE_NEWNET {
+            return Err(wrong_kind(kind, "another kind of namespace"));
+        }
+    }
+    Ok(file)
+}
+
+// ------------------------------------------------------------ capabilities
+
+/// `CAP_NET_ADMIN`, the capability `SOCK_DESTROY` (`ss -K`) needs.
+pub const CAP_NET_ADMIN: u32 = 12;
+
+/// `CAP_SYS_ADMIN`, the capability `setns(2)` needs.
+pub const CAP_SYS_ADMIN: u32 = 21;
+
+/// Whether capability `cap` (a `CAP_*` number) is in the `CapEff:` line of
+/// a `/proc/PID/status` text; `None` when there is no such line.
+///
+/// ```
+/// use sockdiag::host::{CAP_SYS_ADMIN, capability_in_status};
+/// assert_eq!(capability_in_status("CapEff:\t000001fffeffffff\n", CAP_SYS_ADMIN), Some(true));
+/// assert_eq!(capability_in_status("CapEff:\t0000000000000000\n", CAP_SYS_ADMIN), Some(false));
+/// assert_eq!(capability_in_status("Name:\trss\n", CAP_SYS_ADMIN), None);
+/// ```
+pub fn capability_in_status(status: &str, cap: u32) -> Option<bool> {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    let bits = u64::from_str_radix(hex, 16).ok()?;
+    Some(cap < 64 && bits & (1u64 << cap) != 0)
+}
+
+/// Whether the calling thread holds capability `cap` in its effective set
+/// (`/proc/thread-self/status`); `None` when that cannot be read.
+pub fn has_capability(cap: u32) -> Option<bool> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    capability_in_status(&status, cap)
 }
 
 // ------------------------------------------------------------------ sysctls
@@ -289,32 +436,6 @@ fn unescape_mount(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-// ------------------------------------------------------------- capabilities
-
-/// The calling process's status file.
-pub const SELF_STATUS_FILE: &str = "/proc/self/status";
-
-/// The effective capability set of this process (`CapEff` in
-/// [`SELF_STATUS_FILE`]), bit N for capability N (`CAP_NET_ADMIN` is 12);
-/// `None` when it cannot be read.
-pub fn effective_capabilities() -> Option<u64> {
-    parse_cap_eff(&read_lossy(SELF_STATUS_FILE)?)
-}
-
-/// `CapEff` of a `/proc/PID/status` text, as a bit set.
-///
-/// ```
-/// let status = "Name:\trss\nCapEff:\t0000000000001000\n";
-/// assert_eq!(sockdiag::host::parse_cap_eff(status), Some(1 << 12));
-/// ```
-pub fn parse_cap_eff(status: &str) -> Option<u64> {
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))?
-        .trim();
-    u64::from_str_radix(hex, 16).ok()
-}
-
 /// A file's text, bytes that are not UTF-8 replaced; `None` when it cannot
 /// be read.
 fn read_lossy(path: &str) -> Option<String> {
@@ -394,13 +515,27 @@ mod tests {
     #[test]
     fn capability_bits() {
         let s = "Name:\trss\nCapPrm:\t0\nCapEff:\t000001fffeffffff\n";
-        assert_eq!(parse_cap_eff(s), Some(0x1fffeffffff));
-        assert_eq!(parse_cap_eff("CapEff:\t0000000000000000\n"), Some(0));
-        assert_eq!(parse_cap_eff("CapEff:\t1000\n"), Some(1 << 12));
-        assert_eq!(parse_cap_eff("CapEff:\tzz\n"), None);
-        assert_eq!(parse_cap_eff("Name:\tx\n"), None);
-        // This process's own set is readable and parses.
-        assert!(effective_capabilities().is_some());
+        assert_eq!(capability_in_status(s, CAP_NET_ADMIN), Some(true));
+        assert_eq!(
+            capability_in_status("CapEff:\t1000\n", CAP_NET_ADMIN),
+            Some(true)
+        );
+        assert_eq!(
+            capability_in_status("CapEff:\t0800\n", CAP_NET_ADMIN),
+            Some(false)
+        );
+        assert_eq!(
+            capability_in_status("CapEff:\t200000\n", CAP_SYS_ADMIN),
+            Some(true)
+        );
+        assert_eq!(
+            capability_in_status("CapEff:\tffffffffffffffff\n", 64),
+            Some(false)
+        );
+        assert_eq!(capability_in_status("CapEff:\tzz\n", CAP_NET_ADMIN), None);
+        assert_eq!(capability_in_status("Name:\tx\n", CAP_NET_ADMIN), None);
+        // This thread's own set is readable.
+        assert!(has_capability(CAP_NET_ADMIN).is_some());
     }
 
     #[test]

@@ -34,13 +34,17 @@ impl NetNs {
         NetNs::from_path(Path::new("/run/netns").join(name))
     }
 
-    /// Opens any network namespace file.
+    /// Opens any network namespace file. Anything else (a FIFO, a regular
+    /// file, another kind of namespace) is refused without blocking (see
+    /// [`open_checked`](crate::host::open_checked)).
     pub fn from_path(path: impl Into<PathBuf>) -> Result<NetNs> {
         let path = path.into();
-        let file = File::open(&path).map_err(|source| Error::Namespace {
-            path: path.clone(),
-            source,
-        })?;
+        let file = crate::host::open_checked(&path, crate::host::FileKind::NetNamespace).map_err(
+            |source| Error::Namespace {
+                path: path.clone(),
+                source,
+            },
+        )?;
         Ok(NetNs { file, path })
     }
 

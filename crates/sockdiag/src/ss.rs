@@ -631,6 +631,62 @@ pub fn words_from_file_text(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Most characters of a word quoted in a message ([`shown_word`]).
+pub const SHOWN_WORD_MAX: usize = 32;
+
+/// A word from the user (or a file) as a message quotes it: at most
+/// [`SHOWN_WORD_MAX`] characters (then `…`), with control characters
+/// escaped ([`escape_controls`]), so that no escape sequence reaches a
+/// terminal and no long text is echoed.
+///
+/// ```
+/// use sockdiag::ss::shown_word;
+/// assert_eq!(shown_word("bogus"), "bogus");
+/// assert_eq!(shown_word("\x1b]0;x\x07"), "\\e]0;x\\a");
+/// assert_eq!(shown_word(&"a".repeat(40)), format!("{}…", "a".repeat(32)));
+/// ```
+pub fn shown_word(word: impl AsRef<str>) -> String {
+    let word = word.as_ref();
+    let mut cut: String = word.chars().take(SHOWN_WORD_MAX).collect();
+    if cut.len() < word.len() {
+        cut.push('…');
+    }
+    escape_controls(&cut).into_owned()
+}
+
+/// `text` with every control character (C0, DEL, C1) written as an escape:
+/// `\e`, `\a`, `\n`, `\t`, `\r`, or `\xNN` / `\u{NN}`; other text unchanged.
+///
+/// ```
+/// use sockdiag::ss::escape_controls;
+/// assert_eq!(escape_controls("a\x1b[31mb\u{9b}"), "a\\e[31mb\\u{9b}");
+/// assert_eq!(escape_controls("plain"), "plain");
+/// ```
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\x07' => out.push_str("\\a"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     //! Expected strings are `ss` 7.1's (`ss -tan`, `-uan`, `-xa`) for

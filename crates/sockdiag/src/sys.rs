@@ -51,16 +51,33 @@ pub(crate) fn getsockopt_u32s(
     Ok(len as usize)
 }
 
-/// Clears `O_NONBLOCK` on `fd`.
-pub(crate) fn set_blocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: F_GETFL/F_SETFL on a borrowed, open descriptor.
-    unsafe {
-        let fl = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-        if fl == -1 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) == -1 {
-            return Err(io::Error::last_os_error());
-        }
+/// The filesystem type (`f_type` of `fstatfs(2)`) of the file behind `fd`.
+pub(crate) fn fs_type(fd: BorrowedFd<'_>) -> io::Result<i64> {
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `st` is a writable `struct statfs` for the call; the fd is
+    // borrowed and open.
+    let rc = unsafe { libc::fstatfs(fd.as_raw_fd(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
     }
-    Ok(())
+    // SAFETY: fstatfs succeeded and filled the struct (zeroed before).
+    let f_type = unsafe { st.assume_init() }.f_type;
+    // `f_type` is a long on some targets, an int on others.
+    #[allow(clippy::unnecessary_cast)]
+    Ok(f_type as i64)
+}
+
+/// The namespace type (`CLONE_NEWNET`, ...) of a namespace file
+/// (`ioctl(NS_GET_NSTYPE)`, Linux 4.11).
+pub(crate) fn ns_type(fd: BorrowedFd<'_>) -> io::Result<libc::c_int> {
+    // _IO(0xb7, 0x3): no argument.
+    const NS_GET_NSTYPE: libc::c_ulong = (0xb7 << 8) | 0x3;
+    // SAFETY: NS_GET_NSTYPE takes no argument and only reads the fd.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE as _) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(rc)
 }
 
 /// `if_nametoindex(3)`; `None` for no such interface.

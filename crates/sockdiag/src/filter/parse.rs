@@ -3,6 +3,7 @@
 use std::net::{IpAddr, ToSocketAddrs};
 
 use super::*;
+use crate::ss::shown_word as shown;
 
 /// Resolves names while parsing: services, interfaces, hosts, cgroups.
 /// The default reads `/etc/services`, asks the kernel for interface
@@ -161,7 +162,7 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                 let e = self.expr()?;
                 match self.next() {
                     Some(")") => Ok(e),
-                    Some(other) => err(format!("expected ')', found '{other}'")),
+                    Some(other) => err(format!("expected ')', found '{}'", shown(other))),
                     None => err("expected ')', found the end (unbalanced parentheses)"),
                 }
             }
@@ -171,7 +172,10 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     self.pos += 1;
                 }
                 let Some(h) = self.next().map(str::to_owned) else {
-                    return err(format!("expected an address after '{w}', found the end"));
+                    return err(format!(
+                        "expected an address after '{}', found the end",
+                        shown(&w)
+                    ));
                 };
                 let conds = self.host(&h, &w)?;
                 let mk = |c: HostCond| {
@@ -201,7 +205,7 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                 let ctx = if op == Op::Eq && op_of(opword).is_none() {
                     w.clone()
                 } else {
-                    format!("{w} {opword}")
+                    format!("{} {opword}", shown(&w))
                 };
                 let Some(p) = self.next().map(str::to_owned) else {
                     return err(format!("expected a port after '{ctx}', found the end"));
@@ -258,7 +262,10 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     _ => false,
                 };
                 let Some(v) = self.next().map(str::to_owned) else {
-                    return err(format!("expected a value after '{w}', found the end"));
+                    return err(format!(
+                        "expected a value after '{}', found the end",
+                        shown(&w)
+                    ));
                 };
                 let e = match w.as_str() {
                     "dev" => Expr::Dev(self.dev(&v)?),
@@ -266,7 +273,10 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                     _ => match self.resolver.cgroup(&v) {
                         Some(id) => Expr::Cgroup(id),
                         None => {
-                            return err(format!("cgroup: no cgroup '{v}' under /sys/fs/cgroup"));
+                            return err(format!(
+                                "cgroup: no cgroup '{}' under /sys/fs/cgroup",
+                                shown(v)
+                            ));
                         }
                     },
                 };
@@ -274,7 +284,8 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             }
             "autobound" => Ok(Expr::Autobound),
             other => err(format!(
-                "expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, 'not' or '(', found '{other}'"
+                "expected src, dst, sport, dport, dev, fwmark, cgroup, autobound, 'not' or '(', found '{}'",
+                shown(other)
             )),
         }
     }
@@ -285,7 +296,7 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         }
         match v.parse::<u32>() {
             Ok(i) if i > 0 => Ok(i),
-            _ => err(format!("dev: no interface '{v}'")),
+            _ => err(format!("dev: no interface '{}'", shown(v))),
         }
     }
 
@@ -296,20 +307,25 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             return Ok(None);
         }
         if p.is_empty() {
-            return err(format!("expected a port after '{ctx}', found '{w}'"));
+            return err(format!(
+                "expected a port after '{ctx}', found '{}'",
+                shown(w)
+            ));
         }
         if p.bytes().all(|b| b.is_ascii_digit()) {
             return match p.parse::<u16>() {
                 Ok(n) => Ok(Some(n)),
                 Err(_) => err(format!(
-                    "expected a port after '{ctx}', found '{w}' (ports are 0-65535)"
+                    "expected a port after '{ctx}', found '{}' (ports are 0-65535)",
+                    shown(w)
                 )),
             };
         }
         match self.resolver.service(p) {
             Some(n) => Ok(Some(n)),
             None => err(format!(
-                "expected a port after '{ctx}', found '{w}' (not a number or a known service)"
+                "expected a port after '{ctx}', found '{}' (not a number or a known service)",
+                shown(w)
             )),
         }
     }
@@ -330,7 +346,10 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
                 }]);
             }
             Some((f @ ("link" | "netlink" | "vsock" | "packet"), _)) => {
-                return err(format!("{ctx}: '{f}:' addresses are not supported"));
+                return err(format!(
+                    "{ctx}: '{}:' addresses are not supported",
+                    shown(f)
+                ));
             }
             // A path or an abstract name: a unix address even without
             // `unix:` (as `ss -x src /run/x.sock` reads it).
@@ -351,7 +370,7 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         // [v6addr[/prefix]][/prefix][:port]
         let (addr_part, port_part): (&str, Option<&str>) = if let Some(r) = rest.strip_prefix('[') {
             let Some((inner, after)) = r.split_once(']') else {
-                return err(format!("expected ']' in '{w}'"));
+                return err(format!("expected ']' in '{}'", shown(w)));
             };
             let (prefix_after, port) = match after.split_once(':') {
                 Some((pre, port)) => (pre, Some(port)),
@@ -359,7 +378,9 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             };
             if !prefix_after.is_empty() && !prefix_after.starts_with('/') {
                 return err(format!(
-                    "expected ':port' after ']' in '{w}', found '{after}'"
+                    "expected ':port' after ']' in '{}', found '{}'",
+                    shown(w),
+                    shown(after)
                 ));
             }
             let joined = if prefix_after.is_empty() {
@@ -389,7 +410,7 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
     ) -> Result<Vec<HostCond>, FilterError> {
         let port = match port {
             None => None,
-            Some(p) => self.port(p, &format!("{ctx} {word}"))?,
+            Some(p) => self.port(p, &format!("{ctx} {}", shown(word)))?,
         };
         if addr.is_empty() || addr == "*" {
             let mut c = family_only(family);
@@ -399,7 +420,7 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         let (a, prefix) = match addr.split_once('/') {
             Some((a, p)) => {
                 let n: u8 = p.parse().map_err(|_| FilterError {
-                    message: format!("bad prefix length '/{p}' in '{word}'"),
+                    message: format!("bad prefix length '/{}' in '{}'", shown(p), shown(word)),
                 })?;
                 (a, Some(n))
             }
@@ -410,12 +431,14 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             Err(_) => {
                 if prefix.is_some() {
                     return err(format!(
-                        "expected an address before the prefix in '{word}', found '{a}'"
+                        "expected an address before the prefix in '{}', found '{}'",
+                        shown(word),
+                        shown(a)
                     ));
                 }
                 let v = self.resolver.host(a);
                 if v.is_empty() {
-                    return err(format!("{ctx}: cannot resolve host '{a}'"));
+                    return err(format!("{ctx}: cannot resolve host '{}'", shown(a)));
                 }
                 v
             }
@@ -426,7 +449,8 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             let len = prefix.unwrap_or(max);
             if len > max {
                 return err(format!(
-                    "bad prefix length '/{len}' in '{word}' (at most {max})"
+                    "bad prefix length '/{len}' in '{}' (at most {max})",
+                    shown(word)
                 ));
             }
             let c = HostCond::ip(ip, len, port);
@@ -437,7 +461,8 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
         }
         if out.is_empty() {
             return err(format!(
-                "{ctx}: '{word}' has no address of the requested family"
+                "{ctx}: '{}' has no address of the requested family",
+                shown(word)
             ));
         }
         Ok(out)
@@ -463,11 +488,11 @@ pub(super) fn parse_mark(v: &str) -> Result<Expr, FilterError> {
         None => (v, None),
     };
     let mark = parse_u32(m).ok_or_else(|| FilterError {
-        message: format!("fwmark: expected MARK[/MASK], found '{v}'"),
+        message: format!("fwmark: expected MARK[/MASK], found '{}'", shown(v)),
     })?;
     let mask = match mask {
         Some(k) => parse_u32(k).ok_or_else(|| FilterError {
-            message: format!("fwmark: bad mask in '{v}'"),
+            message: format!("fwmark: bad mask in '{}'", shown(v)),
         })?,
         None => u32::MAX,
     };
@@ -499,7 +524,10 @@ pub fn parse_with(
         if w == ")" {
             return err("unexpected ')' (unbalanced parentheses)");
         }
-        return err(format!("unexpected '{w}' after a complete expression"));
+        return err(format!(
+            "unexpected '{}' after a complete expression",
+            shown(w)
+        ));
     }
     Ok(Some(e))
 }

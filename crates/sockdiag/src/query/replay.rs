@@ -10,18 +10,6 @@ use crate::wire::align4;
 
 use super::RECV_BUF_LEN;
 
-/// Opens a replay file without blocking on a FIFO that has no writer (which
-/// then reads as empty); reads block as usual afterwards.
-fn open_replay(path: &std::path::Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    crate::sys::set_blocking(std::os::fd::AsFd::as_fd(&f))?;
-    Ok(f)
-}
-
 /// Largest message accepted from a replay file: a netlink datagram is at
 /// most 32 KiB, so anything bigger is corruption, not data.
 const MAX_REPLAY_MSG: usize = RECV_BUF_LEN;
@@ -36,9 +24,11 @@ pub(super) struct ReplayFile {
 }
 
 impl ReplayFile {
-    /// Opens `path` (see [`open_replay`]).
+    /// Opens `path`, a regular file (see
+    /// [`open_checked`](crate::host::open_checked): a FIFO, device or
+    /// directory is refused without blocking).
     pub(super) fn open(path: PathBuf) -> std::io::Result<ReplayFile> {
-        let f = open_replay(&path)?;
+        let f = crate::host::open_checked(&path, crate::host::FileKind::Regular)?;
         Ok(ReplayFile {
             reader: BufReader::with_capacity(RECV_BUF_LEN, f),
             offset: 0,
