@@ -21,6 +21,7 @@ mod fallback;
 mod fuzz_regressions;
 mod json_schema;
 mod json_values;
+mod kill;
 mod lab;
 mod live_views;
 mod privileges;
