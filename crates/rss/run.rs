@@ -229,7 +229,13 @@ fn print_sockets<W: Write>(
     let mut sink = output(config, netns, &mut *out)?;
     let mut failure = None;
     let mut pushed = false;
-    for s in conn.dump(query) {
+    // `-K` closes what the whole dump selected, once it is complete: no
+    // close runs while the kernel still walks its tables for the dump.
+    let dump: Box<dyn Iterator<Item = Result<Socket, Error>>> = match shown.kill {
+        Kill::Yes(_) => Box::new(conn.dump(query).collect::<Vec<_>>().into_iter()),
+        _ => Box::new(conn.dump(query)),
+    };
+    for s in dump {
         match s {
             Ok(mut s) => match shown.ready(&mut s) {
                 Ok(true) => {
@@ -281,8 +287,10 @@ enum Kill {
     /// `-K --dry-run`: the sockets `-K` would try to close are shown and
     /// counted, and none is closed.
     DryRun(usize),
-    /// `-K`: each socket is closed, by the id and cookie the dump gave it,
-    /// and shown once the kernel closed it.
+    /// `-K`: once the dump is complete, each socket it selected is closed
+    /// by the id and cookie the dump gave it (a socket that took the same
+    /// addresses and ports since is not touched), and shown once the kernel
+    /// closed it.
     Yes(sockdiag::Killer),
 }
 

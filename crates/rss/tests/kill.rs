@@ -186,6 +186,11 @@ fn a_kill_with_a_wrong_cookie_closes_nothing() {
     assert!(!killer.kill(&s).unwrap(), "closed with a wrong cookie");
     assert_eq!(dumped(&diag_ns, 41001).cookie, Some(cookie), "it is gone");
     assert_eq!(dumped(&diag_ns, 41001).state, sockdiag::State::Established);
+    // No cookie (a socket read from /proc/net has none): by its addresses
+    // alone it could be a newer connection, and it is not closed.
+    s.cookie = None;
+    assert!(!killer.kill(&s).unwrap(), "closed without a cookie");
+    assert_eq!(dumped(&diag_ns, 41001).state, sockdiag::State::Established);
     // The right cookie closes it (the socket, bound to its port and still
     // held, may stay listed, but no longer established).
     s.cookie = Some(cookie);
@@ -249,4 +254,41 @@ fn a_socket_made_after_the_dump_survives_the_kill() {
     assert_eq!(dumped(&diag_ns, 41001).cookie, new.cookie);
     use std::io::Write;
     (&second).write_all(b"still open").unwrap();
+}
+
+/// Many connections closed in one run: each selected connection is closed
+/// and shown exactly once.
+#[test]
+fn one_kill_closes_each_selected_connection_once() {
+    require_privileged!();
+    require_tool!("/usr/bin/ss");
+    const N: usize = 300;
+    let ns = NetNs::new().unwrap();
+    let _held = ns.run(|| {
+        let l = listener("127.0.0.1:5000".parse().unwrap(), N as i32, None).unwrap();
+        let mut held: Vec<Box<dyn Send>> = Vec::new();
+        for _ in 0..N {
+            let c = TcpStream::connect("127.0.0.1:5000").unwrap();
+            let (s, _) = l.accept().unwrap();
+            held.push(Box::new(c));
+            held.push(Box::new(s));
+        }
+        held.push(Box::new(l));
+        held
+    });
+    let out = rss_in(&ns, &["-tnHK", "dport = :5000"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut shown: Vec<&str> = text.lines().collect();
+    assert_eq!(shown.len(), N, "{text}");
+    shown.sort_unstable();
+    shown.dedup();
+    assert_eq!(shown.len(), N, "a connection shown twice");
+    let left = ns.ss(&["-tnH", "state", "established", "dport = :5000"]);
+    assert_eq!(left.lines().count(), 0, "{left}");
 }

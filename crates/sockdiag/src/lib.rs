@@ -123,7 +123,7 @@ mod wire;
 pub use error::{Error, Request, Result};
 pub use filter::{Expr, Filter, FilterError};
 pub use inet::Extensions;
-pub use live::{Events, Killer};
+pub use live::{Events, Killer, SocketId};
 pub use model::*;
 pub use netns::NetNs;
 pub use process::{ProcessMap, ProcessMapOptions};
