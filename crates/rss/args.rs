@@ -215,7 +215,7 @@ pub struct Args {
     )]
     pub query: Vec<String>,
 
-    /// Forcibly close sockets, display what was closed
+    /// Forcibly close sockets, display what was closed; a filter covering half or more of the ports, addresses, marks, devices or cgroups is refused without --kill-all
     #[arg(short = 'K', long, help_heading = "Actions")]
     pub kill: bool,
     /// Continually display sockets as they are destroyed
