@@ -258,6 +258,57 @@ mod tests {
         assert_eq!(c("sport = :1 and sport = :2"), 0.0);
     }
 
+    /// On one port, the measure is exact: it is the share of ports, over
+    /// 0–65535 and over the ephemeral range, on which the filter's own
+    /// evaluator accepts a socket.
+    #[test]
+    fn port_measures_agree_with_the_evaluator() {
+        use sockdiag::filter::FilterContext;
+        use sockdiag::{Endpoint, Family, Socket, State, Table};
+        let ctx = FilterContext::default();
+        let at = |local: u16, remote: u16| {
+            let mut s = Socket::new(Table::Tcp, Family::Inet, State::Established);
+            let ip = std::net::IpAddr::from([10, 0, 0, 1]);
+            s.local = Endpoint::Inet {
+                addr: ip,
+                port: local,
+            };
+            s.peer = Endpoint::Inet {
+                addr: ip,
+                port: remote,
+            };
+            s
+        };
+        for f in [
+            "sport >= :1",
+            "sport > :0",
+            "sport <= :65534",
+            "sport = :*",
+            "sport != :22",
+            "sport >= :30000 and sport <= :35000",
+            "not ( sport >= :100 and sport <= :40000 )",
+            "sport = :80 or sport = :443 or sport >= :60000",
+            "sport < :1024 or sport > :50000",
+            "dport >= :1024",
+            "dport = :1 or dport >= :32769",
+            "not dport = :1",
+        ] {
+            let e = words(f);
+            let on_sport = f.starts_with("sport") || f.contains("( sport");
+            let share = |lo: u16, hi: u16| {
+                let hits = (lo..=hi)
+                    .filter(|&p| {
+                        let s = if on_sport { at(p, 5) } else { at(5, p) };
+                        e.matches(&s, &ctx)
+                    })
+                    .count();
+                hits as f64 / (f64::from(hi - lo) + 1.0)
+            };
+            let exact = share(0, u16::MAX).max(share(cover::EPHEMERAL.0, cover::EPHEMERAL.1));
+            assert_eq!(cover::coverage(&e, false), exact, "{f}");
+        }
+    }
+
     /// The table of examples in docs/guide.md: every row's verdict is
     /// this module's.
     #[test]
