@@ -126,11 +126,11 @@ impl Killer {
     /// `CAP_NET_ADMIN`).
     ///
     /// When no connection has the id, the kernel's lookup falls back to a
-    /// listener on the local address and port. So, without a cookie, the
-    /// socket is first looked up (`SOCK_DIAG_BY_FAMILY` for that one id)
-    /// and closed, by the cookie found, only when its ends are the id's: the
-    /// id of a server-side connection that has gone never closes its
-    /// listener.
+    /// listener on the local address and port (TCP), or to an unconnected
+    /// socket bound there (UDP). So, without a cookie, the socket is first
+    /// looked up (`SOCK_DIAG_BY_FAMILY` for that one id) and closed, by the
+    /// cookie found, only when its ends are the id's: the id of a
+    /// server-side connection that has gone never closes its listener.
     ///
     /// ```no_run
     /// use sockdiag::{Killer, SocketId};
@@ -170,7 +170,17 @@ impl Killer {
     /// The cookie of the socket the kernel finds for `id`, when its ends
     /// are `id`'s (not a listener it fell back to); `None` otherwise.
     fn find(&mut self, id: &SocketId) -> Result<Option<u64>> {
-        match self.ask(SOCK_DIAG_BY_FAMILY, 0, id, None)? {
+        // udp_dump_one looks the id up with its ends swapped ("for
+        // historical reasons", says the kernel); udp_diag_destroy does not.
+        let asked = match id.table {
+            Table::Udp => SocketId {
+                local: id.remote,
+                remote: id.local,
+                ..*id
+            },
+            _ => *id,
+        };
+        match self.ask(SOCK_DIAG_BY_FAMILY, 0, &asked, None)? {
             Answer::Socket(s) => Ok(SocketId::of(&s)
                 .filter(|found| found.same_ends(id))
                 .and_then(|found| found.cookie)),

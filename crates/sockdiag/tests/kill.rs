@@ -203,3 +203,42 @@ fn kill_by_id_never_closes_the_listener_of_a_gone_connection() {
     assert!(listening, "the listener was closed");
     drop(l);
 }
+
+/// UDP: a connected socket is closed by its id (its next call fails with
+/// ECONNABORTED, and it is no longer connected); an unconnected one, which the kernel's lookup
+/// returns for any remote end on its port, is not closed by an id naming a
+/// remote end it does not have.
+#[test]
+fn kill_by_id_of_udp_sockets() {
+    require_privileged!();
+    let lab = Lab::new();
+    let (server, client) = lab.ns.run(|| {
+        let server = std::net::UdpSocket::bind("127.0.0.1:5007").unwrap();
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect("127.0.0.1:5007").unwrap();
+        (server, client)
+    });
+    let mut killer = lab.killer();
+    // The server is not connected: its id has no remote end.
+    let wrong = SocketId::udp(server.local_addr().unwrap(), client.local_addr().unwrap());
+    assert!(
+        !killer.kill_id(&wrong).unwrap(),
+        "closed the unconnected server"
+    );
+    let id = SocketId::udp(client.local_addr().unwrap(), client.peer_addr().unwrap());
+    assert!(killer.kill_id(&id).unwrap());
+    // The abort is reported once, then the socket is no longer connected.
+    client.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 4];
+    let e = client.recv(&mut buf).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::ECONNABORTED), "{e}");
+    let e = client.send(b"x").unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EDESTADDRREQ), "{e}");
+    server.set_nonblocking(true).unwrap();
+    let e = server.recv(&mut buf).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::WouldBlock,
+        "the server was closed: {e}"
+    );
+}
