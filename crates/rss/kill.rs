@@ -137,6 +137,11 @@ mod tests {
             "dport = :443 or not dport = :443",
             "not ( dport = :443 and sport = :40000 )",
             "( sport >= :1 and dport >= :1 ) and not ( dst 10.0.0.0/8 and src 10.0.0.0/8 )",
+            // Sides on the same dimensions are not independent: each is a
+            // quarter of IPv4, together half (a product would say 44%).
+            "( sport >= :1 and dst 0.0.0.0/2 ) or ( sport >= :1 and dst 64.0.0.0/2 )",
+            // The same half twice is still half (a product would say 25%).
+            "( sport >= :1 and dst 0.0.0.0/1 ) and ( sport >= :1 and dst 0.0.0.0/1 )",
         ] {
             let e = words(f);
             assert!(
