@@ -215,7 +215,7 @@ pub struct Args {
     )]
     pub query: Vec<String>,
 
-    /// Forcibly close sockets, display what was closed
+    /// Forcibly close sockets, display what was closed; a filter covering half or more of the ports, addresses, marks, devices or cgroups is refused without --kill-all
     #[arg(short = 'K', long, help_heading = "Actions")]
     pub kill: bool,
     /// Continually display sockets as they are destroyed
@@ -229,9 +229,12 @@ pub struct Args {
         help_heading = "Actions"
     )]
     pub diag: Option<PathBuf>,
-    /// With -K: close every selected socket even when the filter does not narrow by address, port, device, mark or cgroup
-    #[arg(long = "kill-all", help_heading = "Actions")]
+    /// With -K: close every selected socket even when the filter is broad (covers at least half of the ports, addresses, marks, devices or cgroups it ranges on) or absent
+    #[arg(long = "kill-all", requires = "kill", help_heading = "Actions")]
     pub kill_all: bool,
+    /// With -K: print the sockets that would be closed and how many (on stderr), close nothing
+    #[arg(long = "dry-run", requires = "kill", help_heading = "Actions")]
+    pub dry_run: bool,
     /// Re-run every INTERVAL (default 1s; only as --watch=2s) and show what changed, keyed by socket cookie
     #[arg(
         long,

@@ -108,12 +108,13 @@ pub(crate) fn execute(
     if a.events {
         return follow_events(config, &query, netns.as_ref(), &mut out, err);
     }
-    print_sockets(config, &query, &mut conn, netns.as_ref(), &mut out)
+    print_sockets(config, &query, &mut conn, netns.as_ref(), &mut out, err)
 }
 
 /// What is refused before anything is opened: `-Z`/`-z` (as ss: without
 /// SELinux, an error before anything else), and a `-K` that is not narrow
-/// or lacks `CAP_NET_ADMIN` (a refused -K closes nothing).
+/// or lacks `CAP_NET_ADMIN` (a refused -K closes nothing; `--dry-run`
+/// closes nothing either, and is refused only when `-K` would be).
 fn refuse_before_opening(config: &Config) -> Result<(), Failure> {
     if config.args.context || config.args.contexts {
         return Err(Failure::Refused(if sockdiag::host::selinux_enabled() {
@@ -126,7 +127,7 @@ fn refuse_before_opening(config: &Config) -> Result<(), Failure> {
         if let Some(why) = crate::kill::refusal(config) {
             return Err(Failure::Usage(why));
         }
-        if crate::kill::has_net_admin() == Some(false) {
+        if !config.args.dry_run && crate::kill::has_net_admin() == Some(false) {
             return Err(Failure::Refused(crate::kill::NO_CAP.into()));
         }
     }
@@ -203,29 +204,38 @@ fn open_connection(
 /// The table or JSON path: each socket of the dump, closed first under
 /// `-K` (shown only once the kernel closed it) and given its holders under
 /// `-p`, pushed to the table or JSON. A failure before the first socket
-/// prints only the error: no header, no empty JSON array.
+/// prints only the error: no header, no empty JSON array. `-K --dry-run`
+/// shows the sockets `-K` would try to close, closes none, and says how
+/// many on `err`.
 fn print_sockets<W: Write>(
     config: &Config,
     query: &Query,
     conn: &mut Connection,
     netns: Option<&NetNs>,
     out: &mut W,
+    err: &mut dyn Write,
 ) -> Result<(), Failure> {
     let a = &config.args;
-    let killer = if a.kill {
-        Some(sockdiag::Killer::open(netns)?)
-    } else {
-        None
+    let kill = match (a.kill, a.dry_run) {
+        (false, _) => Kill::No,
+        (true, true) => Kill::DryRun(0),
+        (true, false) => Kill::Yes(sockdiag::Killer::open(netns)?),
     };
     let mut shown = Shown {
-        killer,
+        kill,
         processes: process_map(config, conn, query)?,
         json_fields: a.json.then(|| json_asked(config)),
     };
     let mut sink = output(config, netns, &mut *out)?;
     let mut failure = None;
     let mut pushed = false;
-    for s in conn.dump(query) {
+    // `-K` closes what the whole dump selected, once it is complete: no
+    // close runs while the kernel still walks its tables for the dump.
+    let dump: Box<dyn Iterator<Item = Result<Socket, Error>>> = match shown.kill {
+        Kill::Yes(_) => Box::new(conn.dump(query).collect::<Vec<_>>().into_iter()),
+        _ => Box::new(conn.dump(query)),
+    };
+    for s in dump {
         match s {
             Ok(mut s) => match shown.ready(&mut s) {
                 Ok(true) => {
@@ -252,16 +262,42 @@ fn print_sockets<W: Write>(
         drop(sink);
     }
     out.flush()?;
+    if let Kill::DryRun(n) = shown.kill {
+        let what = if n == 1 { "socket" } else { "sockets" };
+        let done = if failure.is_some() {
+            " before the dump failed"
+        } else {
+            ""
+        };
+        writeln!(
+            err,
+            "-K --dry-run: {n} {what} would be closed{done}; nothing was closed"
+        )?;
+    }
     match failure {
         Some(e) => Err(Failure::Diag(e)),
         None => Ok(()),
     }
 }
 
+/// What `-K` does to each dumped socket.
+enum Kill {
+    /// No `-K`: every socket is shown.
+    No,
+    /// `-K --dry-run`: the sockets `-K` would try to close are shown and
+    /// counted, and none is closed.
+    DryRun(usize),
+    /// `-K`: once the dump is complete, each socket it selected is closed
+    /// by the id and cookie the dump gave it (a socket that took the same
+    /// addresses and ports since is not touched), and shown once the kernel
+    /// closed it.
+    Yes(sockdiag::Killer),
+}
+
 /// What each dumped socket goes through before it is shown: `-K` closes
 /// it, `-p` attaches its holders, `-j` drops the fields not asked for.
 struct Shown {
-    killer: Option<sockdiag::Killer>,
+    kill: Kill,
     processes: Option<ProcessMap>,
     json_fields: Option<crate::json::Asked>,
 }
@@ -271,11 +307,16 @@ impl Shown {
     /// socket is shown once the kernel closed it; one it cannot close, or
     /// already closed, is not).
     fn ready(&mut self, s: &mut Socket) -> Result<bool, Error> {
-        if let Some(k) = self.killer.as_mut()
-            && s.netid.is_inet()
-            && !k.kill(s)?
-        {
-            return Ok(false);
+        // Only an inet socket can be closed (`inet_diag`'s SOCK_DESTROY);
+        // the others are shown as ss shows them.
+        match &mut self.kill {
+            Kill::No => {}
+            Kill::DryRun(n) => *n += usize::from(s.netid.is_inet()),
+            Kill::Yes(k) => {
+                if s.netid.is_inet() && !k.kill(s)? {
+                    return Ok(false);
+                }
+            }
         }
         if let Some(map) = &self.processes {
             map.attach(s);

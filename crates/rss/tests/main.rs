@@ -22,6 +22,7 @@ mod files;
 mod fuzz_regressions;
 mod json_schema;
 mod json_values;
+mod kill;
 mod lab;
 mod live_views;
 mod privileges;

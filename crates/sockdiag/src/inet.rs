@@ -298,13 +298,18 @@ pub(crate) fn table_of(msg: &[u8]) -> Option<Table> {
 }
 
 /// Appends the `inet_diag_req_v2` that names exactly one socket, for
-/// `SOCK_DESTROY`: its addresses, ports, interface and cookie.
-pub(crate) fn encode_exact(out: &mut Vec<u8>, s: &Socket) -> Option<()> {
-    let (&Endpoint::Inet { addr: la, port: lp }, &Endpoint::Inet { addr: ra, port: rp }) =
-        (&s.local, &s.peer)
-    else {
-        return None;
-    };
+/// `SOCK_DESTROY`: its table and family, addresses, ports, interface and
+/// cookie (`None`: `INET_DIAG_NOCOOKIE`, the kernel checks none).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_exact(
+    out: &mut Vec<u8>,
+    table: Table,
+    family: Family,
+    (la, lp): (IpAddr, u16),
+    (ra, rp): (IpAddr, u16),
+    interface: u32,
+    cookie: Option<u64>,
+) {
     let bytes = |a: IpAddr| -> [u8; 16] {
         let mut b = [0u8; 16];
         match a {
@@ -313,8 +318,8 @@ pub(crate) fn encode_exact(out: &mut Vec<u8>, s: &Socket) -> Option<()> {
         }
         b
     };
-    out.push(s.family.af());
-    out.push(protocol(s.netid) as u8);
+    out.push(family.af());
+    out.push(protocol(table) as u8);
     out.push(0);
     out.push(0);
     out.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
@@ -322,18 +327,13 @@ pub(crate) fn encode_exact(out: &mut Vec<u8>, s: &Socket) -> Option<()> {
     out.extend_from_slice(&rp.to_be_bytes());
     out.extend_from_slice(&bytes(la));
     out.extend_from_slice(&bytes(ra));
-    out.extend_from_slice(&s.interface.to_ne_bytes());
-    let cookie = s.cookie.unwrap_or(u64::MAX);
+    out.extend_from_slice(&interface.to_ne_bytes());
+    let cookie = cookie.unwrap_or(u64::MAX);
     out.extend_from_slice(&(cookie as u32).to_ne_bytes());
     out.extend_from_slice(&((cookie >> 32) as u32).to_ne_bytes());
-    if protocol(s.netid) > 255 {
-        push_attr(
-            out,
-            INET_DIAG_REQ_PROTOCOL,
-            &protocol(s.netid).to_ne_bytes(),
-        );
+    if protocol(table) > 255 {
+        push_attr(out, INET_DIAG_REQ_PROTOCOL, &protocol(table).to_ne_bytes());
     }
-    Some(())
 }
 
 #[cfg(test)]

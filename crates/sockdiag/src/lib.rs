@@ -119,7 +119,7 @@ mod wire;
 
 pub use error::{Error, Request, Result};
 pub use inet::Extensions;
-pub use live::{Events, Killer};
+pub use live::{Events, Killer, SocketId};
 pub use model::{
     BbrInfo, CC_INFO_IN_DETAIL, DctcpInfo, Detail, Endpoint, Family, InlineBytes, MemInfo,
     MptcpSubflowInfo, NetlinkInfo, PacketInfo, Process, ShortName, Shutdown, SkMemInfo, SockFilter,

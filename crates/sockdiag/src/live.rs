@@ -12,11 +12,12 @@
 use crate::consts::*;
 use crate::decode::{Message, decode_message};
 use crate::error::{Error, Request, Result};
-use crate::model::{Family, Socket, Table, Tables};
+use crate::model::{Endpoint, Family, Socket, Table, Tables};
 use crate::netns::NetNs;
 use crate::query::{DiagSocket, Inbox};
 use crate::wire::u32_ne;
 use crate::{Query, inet};
+use std::net::{IpAddr, SocketAddr};
 
 /// `SOCK_DESTROY` (`<linux/sock_diag.h>`).
 const SOCK_DESTROY: u16 = 21;
@@ -51,7 +52,32 @@ fn open(ns: Option<&NetNs>, groups: u32) -> Result<DiagSocket> {
 
 /// Closes sockets with `SOCK_DESTROY`, as `ss -K` does: a TCP socket is
 /// aborted (its peer gets a reset), a UDP or raw socket's pending calls
-/// fail with `ECONNABORTED`.
+/// fail with `ECONNABORTED`. Needs `CAP_NET_ADMIN` in the socket's
+/// namespace.
+///
+/// The kernel finds the socket by its id, a [`SocketId`]: table, family,
+/// local and remote address and port, and interface; then, when the id
+/// carries a cookie, it checks the cookie, and closes nothing on a
+/// mismatch. [`Killer::kill`] closes a socket of a dump, by the id and
+/// cookie the dump gave it: a connection that took the same addresses and
+/// ports after the dump is never touched. [`Killer::kill_id`] closes a
+/// connection a tool knows by its addresses and ports, without a dump.
+///
+/// Closing by cookie alone is a dump, filtered to that cookie, followed by
+/// [`Killer::kill`]:
+///
+/// ```no_run
+/// use sockdiag::{Killer, Query};
+/// # fn main() -> sockdiag::Result<()> {
+/// let cookie: u64 = 0x2a;
+/// let mut killer = Killer::open(None)?;
+/// for s in Query::tcp().dump()?.flatten().filter(|s| s.cookie == Some(cookie)) {
+///     let closed = killer.kill(&s)?;
+///     println!("{}: {}", s.local, if closed { "closed" } else { "gone already" });
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct Killer {
     sock: DiagSocket,
     seq: u32,
@@ -77,28 +103,119 @@ impl Killer {
         })
     }
 
-    /// Destroys `s`. `Ok(true)` when the kernel closed it; `Ok(false)` when
-    /// it cannot be closed or is already gone (`EOPNOTSUPP`, `ENOENT`), which
-    /// `ss -K` passes over silently; errors otherwise (`EPERM` without
-    /// `CAP_NET_ADMIN`).
+    /// Destroys `s`, a socket of a dump, by its id and cookie
+    /// ([`SocketId::of`]). `Ok(true)` when the kernel closed it;
+    /// `Ok(false)` when it cannot be closed, is already gone, or its id now
+    /// names another socket (another cookie), which `ss -K` passes over
+    /// silently, and for a socket with no id (not inet) or no cookie (read
+    /// from `/proc/net`: by its addresses alone it could be a newer
+    /// connection; [`Killer::kill_id`] closes by addresses when that is
+    /// meant). Errors otherwise (`EPERM` without `CAP_NET_ADMIN`).
     pub fn kill(&mut self, s: &Socket) -> Result<bool> {
+        match SocketId::of(s) {
+            Some(id) if id.cookie.is_some() => self.kill_id(&id),
+            _ => Ok(false),
+        }
+    }
+
+    /// Destroys the socket `id` names: the kernel looks it up by table,
+    /// family, addresses, ports and interface, then checks the cookie when
+    /// `id` has one. `Ok(true)` when the kernel closed it; `Ok(false)` when
+    /// no socket has this id (or it has another cookie), or it cannot be
+    /// closed (`ENOENT`, `EOPNOTSUPP`); errors otherwise (`EPERM` without
+    /// `CAP_NET_ADMIN`).
+    ///
+    /// When no connection has the id, the kernel's lookup falls back to a
+    /// listener on the local address and port (TCP), or to an unconnected
+    /// socket bound there (UDP). So, without a cookie, the socket is first
+    /// looked up (`SOCK_DIAG_BY_FAMILY` for that one id) and closed, by the
+    /// cookie found, only when its ends are the id's: the id of a
+    /// server-side connection that has gone never closes its listener.
+    ///
+    /// ```no_run
+    /// use sockdiag::{Killer, SocketId};
+    /// # fn main() -> sockdiag::Result<()> {
+    /// // The connection from 10.0.0.2:40000 to 10.0.0.1:5432 on this host.
+    /// let id = SocketId::tcp("10.0.0.2:40000".parse().unwrap(), "10.0.0.1:5432".parse().unwrap());
+    /// let mut killer = Killer::open(None)?;
+    /// if !killer.kill_id(&id)? {
+    ///     eprintln!("no such connection");
+    /// }
+    /// // Only if it is still the connection seen before (its cookie), and
+    /// // on the socket bound to interface 3:
+    /// let exact = id.with_interface(3).with_cookie(0x2a);
+    /// killer.kill_id(&exact)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn kill_id(&mut self, id: &SocketId) -> Result<bool> {
+        let cookie = match id.cookie {
+            Some(c) => c,
+            None => match self.find(id)? {
+                Some(c) => c,
+                None => return Ok(false),
+            },
+        };
+        match self.ask(SOCK_DESTROY, NLM_F_ACK, id, Some(cookie))? {
+            Answer::Errno(0) => Ok(true),
+            // ENOENT: no such socket, or (the kernel's answer to a cookie
+            // mismatch) not the one asked for; ESTALE is what
+            // sock_diag_check_cookie itself returns.
+            Answer::Errno(libc::EOPNOTSUPP | libc::ENOENT | libc::ESTALE) => Ok(false),
+            Answer::Errno(errno) => Err(errno_error(id, errno)),
+            Answer::Socket(_) => Ok(false),
+        }
+    }
+
+    /// The cookie of the socket the kernel finds for `id`, when its ends
+    /// are `id`'s (not a listener it fell back to); `None` otherwise.
+    fn find(&mut self, id: &SocketId) -> Result<Option<u64>> {
+        // udp_dump_one looks the id up with its ends swapped ("for
+        // historical reasons", says the kernel); udp_diag_destroy does not.
+        let asked = match id.table {
+            Table::Udp => SocketId {
+                local: id.remote,
+                remote: id.local,
+                ..*id
+            },
+            _ => *id,
+        };
+        match self.ask(SOCK_DIAG_BY_FAMILY, 0, &asked, None)? {
+            Answer::Socket(s) => Ok(SocketId::of(&s)
+                .filter(|found| found.same_ends(id))
+                .and_then(|found| found.cookie)),
+            Answer::Errno(0 | libc::ENOENT | libc::EOPNOTSUPP) => Ok(None),
+            Answer::Errno(errno) => Err(errno_error(id, errno)),
+        }
+    }
+
+    /// Sends one request of type `ty` naming `id` (with `cookie`), and
+    /// returns its answer: an error code, or the socket found.
+    fn ask(&mut self, ty: u16, flags: u16, id: &SocketId, cookie: Option<u64>) -> Result<Answer> {
         let request = Request {
-            table: s.netid,
-            family: s.family,
+            table: id.table,
+            family: id.family(),
         };
         self.seq = self.seq.wrapping_add(1);
         self.req.clear();
         self.req.extend_from_slice(&[0u8; NLMSG_HDRLEN]);
-        if inet::encode_exact(&mut self.req, s).is_none() {
-            return Ok(false);
-        }
+        let (local, remote) = id.ends();
+        inet::encode_exact(
+            &mut self.req,
+            id.table,
+            id.family(),
+            local,
+            remote,
+            id.interface,
+            cookie,
+        );
         let len = self.req.len() as u32;
         self.req[0..4].copy_from_slice(&len.to_ne_bytes());
-        self.req[4..6].copy_from_slice(&SOCK_DESTROY.to_ne_bytes());
-        self.req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        self.req[4..6].copy_from_slice(&ty.to_ne_bytes());
+        self.req[6..8].copy_from_slice(&(NLM_F_REQUEST | flags).to_ne_bytes());
         self.req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
         self.sock.send(&self.req).map_err(|source| Error::Io {
-            context: "sending SOCK_DESTROY",
+            context: "sending a SOCK_DESTROY request",
             source,
         })?;
         loop {
@@ -111,18 +228,193 @@ impl Killer {
                 })?;
             while let Some(msg) = self.inbox.take() {
                 let (msg, _) = msg.map_err(|error| Error::Decode { request, error })?;
-                if msg.seq != self.seq || msg.ty != NLMSG_ERROR {
+                if msg.seq != self.seq {
                     continue;
                 }
-                let code = u32_ne(msg.payload, 0) as i32;
-                return match -code {
-                    0 => Ok(true),
-                    libc::EOPNOTSUPP | libc::ENOENT => Ok(false),
-                    libc::EPERM | libc::EACCES => Err(Error::PermissionDenied { request }),
-                    errno => Err(Error::Kernel { request, errno }),
-                };
+                if msg.ty == NLMSG_ERROR {
+                    let code = u32_ne(msg.payload, 0) as i32;
+                    return Ok(Answer::Errno(code.checked_neg().unwrap_or(i32::MAX)));
+                }
+                if msg.ty == SOCK_DIAG_BY_FAMILY {
+                    return match decode_message(id.table, &msg) {
+                        Ok(Message::Socket(s)) => Ok(Answer::Socket(Box::new(s))),
+                        Ok(_) => Ok(Answer::Errno(libc::ENOENT)),
+                        Err(error) => Err(Error::Decode { request, error }),
+                    };
+                }
             }
         }
+    }
+}
+
+/// The kernel's answer to one request of a [`Killer`].
+enum Answer {
+    /// An error code (0: done), positive.
+    Errno(i32),
+    /// The socket found.
+    Socket(Box<Socket>),
+}
+
+/// The error for `errno` answering a request about `id`.
+fn errno_error(id: &SocketId, errno: i32) -> Error {
+    let request = Request {
+        table: id.table,
+        family: id.family(),
+    };
+    match errno {
+        libc::EPERM | libc::EACCES => Error::PermissionDenied { request },
+        errno => Error::Kernel { request, errno },
+    }
+}
+
+/// The id `SOCK_DESTROY` finds an inet socket by (`inet_diag_sockid`):
+/// its table, local and remote address and port, the interface it is bound
+/// to, and optionally its cookie, checked by the kernel after the lookup.
+///
+/// The family is the addresses': IPv4 when both are IPv4, IPv6 otherwise
+/// (an IPv4 address beside an IPv6 one is taken as IPv4-mapped,
+/// `::ffff:a.b.c.d`, as a dual-stack socket reports it).
+///
+/// ```
+/// use sockdiag::{SocketId, Table};
+/// let id = SocketId::tcp("127.0.0.1:40000".parse().unwrap(), "127.0.0.1:5000".parse().unwrap());
+/// assert_eq!(id.table(), Table::Tcp);
+/// assert_eq!(id.cookie(), None);
+/// assert_eq!(id.with_cookie(7).cookie(), Some(7));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SocketId {
+    table: Table,
+    local: SocketAddr,
+    remote: SocketAddr,
+    interface: u32,
+    cookie: Option<u64>,
+}
+
+impl SocketId {
+    /// The TCP connection from `local` to `remote`, on no interface in
+    /// particular, with no cookie check.
+    pub fn tcp(local: SocketAddr, remote: SocketAddr) -> SocketId {
+        SocketId {
+            table: Table::Tcp,
+            local,
+            remote,
+            interface: 0,
+            cookie: None,
+        }
+    }
+
+    /// The UDP socket bound to `local` and connected to `remote` (for an
+    /// unconnected one, the unspecified address and port 0), on no
+    /// interface in particular, with no cookie check.
+    pub fn udp(local: SocketAddr, remote: SocketAddr) -> SocketId {
+        SocketId {
+            table: Table::Udp,
+            ..SocketId::tcp(local, remote)
+        }
+    }
+
+    /// The id of `s`, a socket of a dump: its table, ends, interface and
+    /// cookie. `None` for a socket that is not inet or has no addresses.
+    pub fn of(s: &Socket) -> Option<SocketId> {
+        let (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: ra, port: rp }) =
+            (&s.local, &s.peer)
+        else {
+            return None;
+        };
+        if !s.netid.is_inet() {
+            return None;
+        }
+        // A dump reports both ends in the socket's own family.
+        let fix = |a: IpAddr| match (s.family, a) {
+            (Family::Inet6, IpAddr::V4(v)) => IpAddr::V6(v.to_ipv6_mapped()),
+            (Family::Inet, IpAddr::V6(v)) => v.to_ipv4_mapped().map_or(a, IpAddr::V4),
+            _ => a,
+        };
+        Some(SocketId {
+            table: s.netid,
+            local: SocketAddr::new(fix(*la), *lp),
+            remote: SocketAddr::new(fix(*ra), *rp),
+            interface: s.interface,
+            cookie: s.cookie,
+        })
+    }
+
+    /// The same id, on the socket bound to interface `ifindex` (a socket
+    /// bound with `SO_BINDTODEVICE`, or an IPv6 link-local one, is found
+    /// only by its interface).
+    pub fn with_interface(self, ifindex: u32) -> SocketId {
+        SocketId {
+            interface: ifindex,
+            ..self
+        }
+    }
+
+    /// The same id, closing the socket only if its cookie is `cookie`.
+    pub fn with_cookie(self, cookie: u64) -> SocketId {
+        SocketId {
+            cookie: Some(cookie),
+            ..self
+        }
+    }
+
+    /// The table.
+    pub fn table(&self) -> Table {
+        self.table
+    }
+
+    /// The local address and port.
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The remote address and port.
+    pub fn remote(&self) -> SocketAddr {
+        self.remote
+    }
+
+    /// The interface index, 0 for none.
+    pub fn interface(&self) -> u32 {
+        self.interface
+    }
+
+    /// The cookie the kernel checks, if any.
+    pub fn cookie(&self) -> Option<u64> {
+        self.cookie
+    }
+
+    /// The family: IPv4 when both ends are IPv4.
+    pub fn family(&self) -> Family {
+        match (self.local, self.remote) {
+            (SocketAddr::V4(_), SocketAddr::V4(_)) => Family::Inet,
+            _ => Family::Inet6,
+        }
+    }
+
+    /// The same table, addresses and ports as `other` (an IPv4 address
+    /// and its IPv4-mapped IPv6 form are the same).
+    fn same_ends(&self, other: &SocketId) -> bool {
+        let canon = |a: SocketAddr| {
+            let ip = match a.ip() {
+                IpAddr::V4(v) => v.to_ipv6_mapped(),
+                IpAddr::V6(v) => v,
+            };
+            (ip, a.port())
+        };
+        self.table == other.table
+            && canon(self.local) == canon(other.local)
+            && canon(self.remote) == canon(other.remote)
+    }
+
+    /// Both ends as the family writes them (an IPv4 end of an IPv6 id as
+    /// IPv4-mapped).
+    fn ends(&self) -> ((IpAddr, u16), (IpAddr, u16)) {
+        let v6 = self.family() == Family::Inet6;
+        let end = |a: SocketAddr| match a.ip() {
+            IpAddr::V4(v) if v6 => (IpAddr::V6(v.to_ipv6_mapped()), a.port()),
+            ip => (ip, a.port()),
+        };
+        (end(self.local), end(self.remote))
     }
 }
 

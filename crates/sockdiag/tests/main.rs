@@ -6,6 +6,7 @@
 //! `Cargo.toml`; `scripts/check-test-targets` fails on one that is neither.
 
 mod filter_property;
+mod kill;
 mod live;
 mod ss_text;
 mod tcp_single_walk;
