@@ -373,11 +373,9 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
 fn take_samples(args: &Args, query: Query, ns: Option<PathBuf>) -> Result<Vec<Sample>, Failure> {
     // Processes once, after the samples: the /proc walk is slow on a host
     // with many descriptors and would stretch the intervals.
-    let mut opts = SampleOptions::default().processes(false);
-    if let Some(p) = ns {
-        opts = opts.netns(p);
-    }
-    let mut sampler = Sampler::new(query, opts)?;
+    let opts = SampleOptions::default().processes(false);
+    let ns = ns.map(sockdiag::NetNs::from_path).transpose()?;
+    let mut sampler = Sampler::new(query, ns.as_ref(), opts)?;
     let mut samples = sampler.take(args.samples as usize, args.interval)?;
     if !args.no_processes {
         sockdiag::sample::attach_processes(&mut samples)?;
@@ -606,11 +604,12 @@ mod conn {
             namespaces.iter().map(Some).collect()
         };
         for ns in &list {
-            let mut opts = SampleOptions::default().processes(false).counters(false);
-            if let Some(p) = ns {
-                opts = opts.netns(*p);
-            }
-            samplers.push((*ns, Sampler::new(unfiltered.clone(), opts)?));
+            let opts = SampleOptions::default().processes(false).counters(false);
+            let handle = ns.map(sockdiag::NetNs::from_path).transpose()?;
+            samplers.push((
+                *ns,
+                Sampler::new(unfiltered.clone(), handle.as_ref(), opts)?,
+            ));
         }
         for (ns, _) in &samplers {
             all.push((*ns, Vec::new()));

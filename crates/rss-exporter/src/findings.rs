@@ -68,11 +68,14 @@ pub fn start(
                 let mut skipped = Vec::new();
                 for (label, path) in targets {
                     if !samplers.contains_key(&label) {
-                        let mut opts = SampleOptions::default();
-                        if let Some(p) = &path {
-                            opts = opts.netns(p.clone());
-                        }
-                        match Sampler::new(query.clone(), opts) {
+                        let made = path
+                            .as_ref()
+                            .map(sockdiag::NetNs::from_path)
+                            .transpose()
+                            .and_then(|ns| {
+                                Sampler::new(query.clone(), ns.as_ref(), SampleOptions::default())
+                            });
+                        match made {
                             Ok(s) => {
                                 samplers.insert(label.clone(), (s, Vec::new()));
                             }
