@@ -3,6 +3,7 @@
 //! ```text
 //! rss doctor [FILTER]... [-N NS] [--interval 1s] [--samples 3] [-j] [--since-boot] [THRESHOLDS]
 //! rss doctor --conn FILTER... [-N NS [-N NS]]
+//! rss doctor --watch [FILTER]... [-N NS] [--interval 1s] [--samples 3] [-j]
 //! ```
 //!
 //! Takes `--samples` samples `--interval` apart through
@@ -17,9 +18,13 @@
 //! visible (loopback, or two namespaces given with `-N` twice): the seed's
 //! four checks and a diagram of where the bytes sit.
 //!
-//! Exit status: 0 nothing found (with `--conn`: no bytes stuck), 1 findings
-//! (bytes stuck, or no connection matched), 2 bad usage, 3 the system
-//! refused (namespace, permission, netlink). A broken pipe ends quietly.
+//! `--watch` runs until stopped, printing each finding when it opens,
+//! changes severity and resolves ([`watch`]).
+//!
+//! Exit status: 0 nothing found (with `--conn`: no bytes stuck; with
+//! `--watch`: stopped by SIGINT or SIGTERM), 1 findings (bytes stuck, or no
+//! connection matched), 2 bad usage, 3 the system refused (namespace,
+//! permission, netlink). A broken pipe ends quietly.
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -31,6 +36,8 @@ use serde::Serialize;
 use sockdiag::diagnose::{Finding, Options, Severity, SocketRef, Thresholds, diagnose};
 use sockdiag::sample::{Sample, SampleOptions, Sampler, track};
 use sockdiag::{Filter, Query, Socket, State, States, Table, Tables};
+
+mod watch;
 
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: i32 = 0;
@@ -53,8 +60,9 @@ pub const ABOUT: &str =
     name = "rss doctor",
     bin_name = "rss doctor",
     about = ABOUT,
-    after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
-                  connection), 2 bad usage, 3 the system refused.\n\
+    after_help = "Exit status: 0 nothing found (--watch: stopped by SIGINT or SIGTERM), \
+                  1 findings (--conn: bytes stuck or no connection), 2 bad usage, 3 the \
+                  system refused.\n\
                   Thresholds: every rule's threshold has an option below; see docs/guide.md \
                   (\"Kinds and thresholds\") for what each means."
 )]
@@ -82,6 +90,11 @@ struct Args {
     /// Follow the bytes of the connection(s) the filter selects, both ends.
     #[arg(long)]
     conn: bool,
+    /// Run until stopped: diagnose the last --samples samples after each
+    /// sample, and print a line when a finding opens, changes severity or
+    /// resolves (JSON Lines with -j).
+    #[arg(long, conflicts_with = "conn")]
+    watch: bool,
     /// Only TCP.
     #[arg(short = 't', long)]
     tcp: bool,
@@ -255,7 +268,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         Err(e) => return crate::exit::clap_failure("doctor", &e, out, err),
     };
     let mut buf = io::BufWriter::new(out);
-    let result = execute(&args, &mut buf).and_then(|code| {
+    let result = execute(&args, &mut buf, err).and_then(|code| {
         buf.flush()?;
         Ok(code)
     });
@@ -312,7 +325,7 @@ fn use_color(args: &Args) -> bool {
     }
 }
 
-fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
+fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Failure> {
     let thresholds = args.thresholds().map_err(Failure::Usage)?;
     let query = build_query(args)?;
     let namespaces: Vec<PathBuf> = args.net.iter().map(ns_path).collect::<Result<_, _>>()?;
@@ -333,10 +346,14 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
         ));
     }
     let ns = namespaces.into_iter().next();
-    let samples = take_samples(args, query, ns.clone())?;
     let opts = Options::new()
         .thresholds(thresholds)
         .since_boot(args.since_boot);
+    if args.watch {
+        watch::run(args, query, ns.as_deref(), opts, out, err)?;
+        return Ok(EXIT_CLEAN);
+    }
+    let samples = take_samples(args, query, ns.clone())?;
     let findings = diagnose(&samples, &opts);
     let sockets = samples.last().map_or(0, |s| s.sockets.len());
     if args.json {

@@ -21,11 +21,10 @@
 //! The severity a watcher reports for a finding is the highest it had in
 //! the last `hold` diagnoses, and a finding is resolved only when none of
 //! them had it. The default hold is twice the window: one sample without
-//! the problem spoils the `window` diagnoses that include it, so a finding
-//! stays open, and quiet, through a gap of up to `window` samples (a queue
-//! that drains for a moment, a counter that did not rise in one interval),
-//! and resolves when the problem was absent from `window + 1` samples in a
-//! row. A worse severity is reported at once, a better one only after the
+//! the problem spoils the `window` diagnoses that include it (for a rule
+//! that wants the problem in every sample), so a finding stays open, and
+//! quiet, through a gap of up to `window` samples (a queue that drains for
+//! a moment, a counter that did not rise in one interval). A worse severity is reported at once, a better one only after the
 //! worse has been absent for `hold` diagnoses. A finding is never reported
 //! open twice: after `Opened` it is reported again only when its severity
 //! changes or when it resolves.
