@@ -286,6 +286,101 @@ fn doctor_watch_opens_and_resolves_a_full_accept_queue() {
     assert_eq!(stderr, "", "JSON Lines mode says nothing on stderr");
 }
 
+/// `n` connections accepted by `listener` whose clients closed: the server
+/// ends, held by this process, wait in CLOSE-WAIT.
+fn close_waits(lab: &Lab, listener: &socket2::Socket, n: usize) -> Vec<socket2::Socket> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let client = lab.connect(SERVER).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let port = client.local_addr().unwrap();
+        drop(client);
+        lab.wait_socket("the server end in CLOSE-WAIT", SERVER, port, |s| {
+            s.state == sockdiag::State::CloseWait
+        })
+        .unwrap();
+        held.push(server);
+    }
+    held
+}
+
+/// A process leaks CLOSE-WAIT sockets: one, the finding opens as a
+/// warning naming this process; three (`--close-wait-critical 3`), the same
+/// finding changes to critical, once; all closed, it resolves, once.
+#[test]
+fn doctor_watch_reports_a_severity_change_once() {
+    require_privileged!();
+    let lab = Lab::new().unwrap();
+    let ns = lab.ns.path();
+    let (mut w, rx) = doctor_watch(
+        &ns,
+        &[
+            "--interval",
+            "200ms",
+            "--samples",
+            "3",
+            "--close-wait-critical",
+            "3",
+            "-j",
+        ],
+    );
+    let mut lines = Vec::new();
+    let listener = lab.listen(&mut Quiet, 16).unwrap();
+    let me = format!(" pid {}", std::process::id());
+    let is_leak = |l: &str, change: &str| {
+        let v = json(l);
+        v["change"] == change
+            && v["kind"] == "close_wait_leak"
+            && v["subject"].as_str().is_some_and(|s| s.ends_with(&me))
+    };
+
+    let mut held = close_waits(&lab, &listener, 1);
+    let opened = wait_line(&rx, &mut lines, "close_wait_leak opened", |l| {
+        is_leak(l, "opened")
+    });
+    assert_eq!(json(&opened)["severity"], "warning", "{opened}");
+    held.extend(close_waits(&lab, &listener, 2));
+    let changed = wait_line(&rx, &mut lines, "close_wait_leak critical", |l| {
+        is_leak(l, "severity_changed")
+    });
+    let v = json(&changed);
+    assert_eq!(
+        (v["severity"].as_str(), v["previous_severity"].as_str()),
+        (Some("critical"), Some("warning")),
+        "{changed}"
+    );
+    assert_eq!(v["subject"], json(&opened)["subject"], "one finding");
+    assert_eq!(
+        v["finding"]["sockets"].as_array().unwrap().len(),
+        3,
+        "{changed}"
+    );
+    drop(held);
+    wait_line(&rx, &mut lines, "close_wait_leak resolved", |l| {
+        is_leak(l, "resolved")
+    });
+    w.signal(libc::SIGTERM);
+    assert_eq!(w.wait_exit("doctor --watch").code(), Some(0));
+    lines.extend(rx.try_iter());
+    check_protocol(&lines);
+    // This process's leak. (Closing races the /proc walk that follows each
+    // dump: a socket closed in between is seen in CLOSE-WAIT held by no
+    // process, another subject.)
+    let of_leak: Vec<String> = lines
+        .iter()
+        .map(|l| json(l))
+        .filter(|v| v["kind"] == "close_wait_leak" && v["subject"] == json(&opened)["subject"])
+        .map(|v| v["change"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        of_leak,
+        ["opened", "severity_changed", "resolved"],
+        "{}",
+        lines.join("\n")
+    );
+    drop(listener);
+}
+
 /// Every committed schema under `schema/` (among them
 /// `rss-doctor-watch.schema.json`) is what `cargo xtask gen-schemas` writes
 /// from the library's types; the watch schema names every change.
