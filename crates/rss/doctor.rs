@@ -77,7 +77,8 @@ struct Args {
     /// Time between samples (`1s`, `500ms`, `0.2s`; a bare number is seconds).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     interval: Duration,
-    /// Number of samples (at least 1; rules about draining need 2).
+    /// Number of samples (with --watch, the window diagnosed after each
+    /// sample; at least 1; rules about draining need 2).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     samples: u32,
     /// Print JSON.

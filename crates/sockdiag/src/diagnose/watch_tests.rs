@@ -62,7 +62,14 @@ const LQF: &str = "listen_queue_full 127.0.0.1:5000";
 
 #[test]
 fn opened_once_then_quiet_while_open() {
+    assert_eq!(Transitions::new(0).hold(), 1, "at least 1");
+    assert_eq!(
+        Watcher::new(Options::new(), 0).window_size(),
+        1,
+        "at least 1"
+    );
     let mut t = Transitions::new(3);
+    assert_eq!(t.hold(), 3);
     let e = t.update(0, vec![full(6)]);
     assert_eq!(
         changes(&e),
