@@ -19,7 +19,8 @@
 //! four checks and a diagram of where the bytes sit.
 //!
 //! `--watch` runs until stopped, printing each finding when it opens,
-//! changes severity and resolves ([`watch`]).
+//! changes severity and resolves (`doctor/watch.rs`; the watcher is
+//! [`sockdiag::diagnose::Watcher`]).
 //!
 //! Exit status: 0 nothing found (with `--conn`: no bytes stuck; with
 //! `--watch`: stopped by SIGINT or SIGTERM), 1 findings (bytes stuck, or no

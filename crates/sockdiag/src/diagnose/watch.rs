@@ -1,51 +1,4 @@
-//! Diagnosis over time: a sliding window of samples, and the findings it
-//! opens, changes and resolves.
-//!
-//! A [`Watcher`] owns the last `window` samples of one namespace. Each
-//! [`Watcher::push`] adds a sample (dropping the oldest), runs every rule
-//! over the window once it is full ([`diagnose`]) and returns what changed
-//! since the previous diagnosis, as [`Event`]s:
-//!
-//! - [`Change::Opened`]: a finding that was not open is found;
-//! - [`Change::SeverityChanged`]: an open finding's severity is now another;
-//! - [`Change::Resolved`]: an open finding was absent from the last `hold`
-//!   diagnoses.
-//!
-//! A finding is the same finding from one diagnosis to the next when its
-//! [`FindingKey`] is: its kind and its subject (the listener, the
-//! connection, the destination, the process; see [`Finding::key`]), never
-//! its wording or its numbers, which change as the problem evolves.
-//!
-//! # Hold: no flapping
-//!
-//! The severity a watcher reports for a finding is the highest it had in
-//! the last `hold` diagnoses, and a finding is resolved only when none of
-//! them had it. The default hold is twice the window: one sample without
-//! the problem spoils the `window` diagnoses that include it (for a rule
-//! that wants the problem in every sample), so a finding stays open, and
-//! quiet, through a gap of up to `window` samples (a queue that drains for
-//! a moment, a counter that did not rise in one interval). A worse severity is reported at once, a better one only after the
-//! worse has been absent for `hold` diagnoses. A finding is never reported
-//! open twice: after `Opened` it is reported again only when its severity
-//! changes or when it resolves.
-//!
-//! The watcher is pure apart from what the caller gives it: the same
-//! samples in the same order always give the same events.
-//!
-//! ```
-//! use std::time::Duration;
-//! use sockdiag::diagnose::{Options, Watcher};
-//! use sockdiag::sample::Sample;
-//!
-//! let mut w = Watcher::new(Options::new(), 3);
-//! for i in 0..5u64 {
-//!     let sample = Sample::new(i, Duration::from_secs(i), Vec::new());
-//!     for event in w.push(sample) {
-//!         println!("{} {} {}", event.change, event.kind, event.subject);
-//!     }
-//! }
-//! assert_eq!(w.open().count(), 0);
-//! ```
+//! Diagnosis over time: [`Watcher`], [`Transitions`] and their [`Event`]s.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -324,9 +277,55 @@ impl Transitions {
     }
 }
 
-/// A sliding window of samples of one namespace, diagnosed after each new
-/// sample, reporting the findings it opens, changes and resolves (see the
-/// [module](self) documentation).
+/// Diagnosis over time: a sliding window of samples of one namespace, and
+/// the findings it opens, changes and resolves.
+///
+/// A watcher owns the last `window` samples. Each
+/// [`Watcher::push`] adds a sample (dropping the oldest), runs every rule
+/// over the window once it is full ([`diagnose`]) and returns what changed
+/// since the previous diagnosis, as [`Event`]s:
+///
+/// - [`Change::Opened`]: a finding that was not open is found;
+/// - [`Change::SeverityChanged`]: an open finding's severity is now another;
+/// - [`Change::Resolved`]: an open finding was absent from the last `hold`
+///   diagnoses.
+///
+/// A finding is the same finding from one diagnosis to the next when its
+/// [`FindingKey`] is: its kind and its subject (the listener, the
+/// connection, the destination, the process; see [`Finding::key`]), never
+/// its wording or its numbers, which change as the problem evolves.
+///
+/// # Hold: no flapping
+///
+/// The severity a watcher reports for a finding is the highest it had in
+/// the last `hold` diagnoses, and a finding is resolved only when none of
+/// them had it. The default hold is twice the window: one sample without
+/// the problem spoils the `window` diagnoses that include it (for a rule
+/// that wants the problem in every sample), so a finding stays open, and
+/// quiet, through a gap of up to `window` samples (a queue that drains for
+/// a moment, a counter that did not rise in one interval). A worse
+/// severity is reported at once, a better one only after the worse has
+/// been absent for `hold` diagnoses. A finding is never reported open
+/// twice: after `Opened` it is reported again only when its severity
+/// changes or when it resolves.
+///
+/// The watcher is pure apart from what the caller gives it: the same
+/// samples in the same order always give the same events.
+///
+/// ```
+/// use std::time::Duration;
+/// use sockdiag::diagnose::{Options, Watcher};
+/// use sockdiag::sample::Sample;
+///
+/// let mut w = Watcher::new(Options::new(), 3);
+/// for i in 0..5u64 {
+///     let sample = Sample::new(i, Duration::from_secs(i), Vec::new());
+///     for event in w.push(sample) {
+///         println!("{} {} {}", event.change, event.kind, event.subject);
+///     }
+/// }
+/// assert_eq!(w.open().count(), 0);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Watcher {
     opts: Options,
