@@ -397,6 +397,54 @@ fn watcher_flapping_queue_stays_one_finding() {
     );
 }
 
+fn close_wait(cookie: u64) -> Socket {
+    let mut s = Socket::new(Table::Tcp, Family::Inet, State::CloseWait);
+    s.cookie = Some(cookie);
+    s.inode = 100 + cookie;
+    s.local = Endpoint::Inet {
+        addr: "127.0.0.1".parse().unwrap(),
+        port: 5000,
+    };
+    s.peer = Endpoint::Inet {
+        addr: "127.0.0.1".parse().unwrap(),
+        port: 40000 + cookie as u16,
+    };
+    s
+}
+
+#[test]
+fn watcher_reports_severity_both_ways_on_samples() {
+    // close_wait_leak: a warning from 1 socket, critical from 3.
+    let t = Thresholds {
+        close_wait_critical: 3,
+        ..Thresholds::default()
+    };
+    let mut w = Watcher::new(Options::new().thresholds(t), 2);
+    let cw = |n: u64| (1..=n).map(close_wait).collect::<Vec<_>>();
+    let counts = [1, 1, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+    let mut got = Vec::new();
+    for (seq, &n) in counts.iter().enumerate() {
+        let sample = Sample::new(seq as u64, Duration::from_secs(seq as u64), cw(n));
+        for e in w.push(sample) {
+            assert_eq!(e.key().to_string(), "close_wait_leak no process");
+            got.push((e.seq, e.change, e.severity, e.previous_severity));
+        }
+    }
+    use Severity::{Critical, Warning};
+    assert_eq!(
+        got,
+        vec![
+            (1, Change::Opened, Warning, None),
+            // Three in both samples of the window ending at 3.
+            (3, Change::SeverityChanged, Critical, Some(Warning)),
+            // Critical last found at 3: better after 4 diagnoses without.
+            (7, Change::SeverityChanged, Warning, Some(Critical)),
+            // Last found at 7 (the window ending at 8 holds an empty sample).
+            (11, Change::Resolved, Warning, None),
+        ]
+    );
+}
+
 #[test]
 fn watcher_window_cleared_waits_for_a_full_one() {
     let mut w = Watcher::new(Options::new(), 3);
