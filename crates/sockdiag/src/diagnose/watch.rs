@@ -31,7 +31,8 @@ impl Finding {
     ///
     /// | kind | subject |
     /// |---|---|
-    /// | `listen_queue_full`, `unix_backlog_full`, `udp_drops`, `syn_recv_pileup` | the local end of its first socket (the listener, the UDP socket, the address handshakes wait on) |
+    /// | `listen_queue_full`, `unix_backlog_full`, `udp_drops` | the local end of its first socket (the listener, the UDP socket) |
+    /// | `syn_recv_pileup` | the local end of its first socket not in LISTEN: the address the handshakes wait on (its listener, first when known, may be a wildcard one shared by several) |
     /// | `syn_sent_stuck` | the destination (peer of its first socket) |
     /// | `recv_queue_growing`, `send_queue_stuck`, `zero_window` | the connection: `LOCAL PEER` of its first socket |
     /// | `retransmissions` | `STATE PEER` of its first socket |
@@ -49,10 +50,12 @@ impl Finding {
         let peer = || first.map_or_else(String::new, |s| s.peer.clone());
         let ends = || first.map_or_else(String::new, |s| format!("{} {}", s.local, s.peer));
         match self.kind {
-            Kind::ListenQueueFull
-            | Kind::UnixBacklogFull
-            | Kind::UdpDrops
-            | Kind::SynRecvPileup => local(),
+            Kind::ListenQueueFull | Kind::UnixBacklogFull | Kind::UdpDrops => local(),
+            Kind::SynRecvPileup => self
+                .sockets
+                .iter()
+                .find(|s| s.state != "listen")
+                .map_or_else(local, |s| s.local.clone()),
             Kind::SynSentStuck => peer(),
             Kind::RecvQueueGrowing | Kind::SendQueueStuck | Kind::ZeroWindow => ends(),
             Kind::Retransmissions => {

@@ -298,6 +298,15 @@ fn subject_of_each_kind() {
             }
         );
     }
+    // SYN-RECV handshakes on two addresses of one wildcard listener: two
+    // findings, whose first socket is that listener.
+    for addr in ["127.0.0.1:5000", "10.0.0.1:5000"] {
+        let mut sr = f(Kind::SynRecvPileup, addr, p);
+        sr.sockets[0].state = "syn_recv".into();
+        sr.sockets
+            .insert(0, sref("0.0.0.0:5000", "0.0.0.0:*", "listen"));
+        assert_eq!(sr.subject(), addr);
+    }
     let mut cw = f(Kind::CloseWaitLeak, l, p);
     cw.sockets[0].processes.push(ProcessRef {
         command: "server".into(),
