@@ -3,6 +3,7 @@
 //! ```text
 //! rss doctor [FILTER]... [-N NS] [--interval 1s] [--samples 3] [-j] [--since-boot] [THRESHOLDS]
 //! rss doctor --conn FILTER... [-N NS [-N NS]]
+//! rss doctor --watch [FILTER]... [-N NS] [--interval 1s] [--samples 3] [-j]
 //! ```
 //!
 //! Takes `--samples` samples `--interval` apart through
@@ -17,9 +18,14 @@
 //! visible (loopback, or two namespaces given with `-N` twice): the seed's
 //! four checks and a diagram of where the bytes sit.
 //!
-//! Exit status: 0 nothing found (with `--conn`: no bytes stuck), 1 findings
-//! (bytes stuck, or no connection matched), 2 bad usage, 3 the system
-//! refused (namespace, permission, netlink). A broken pipe ends quietly.
+//! `--watch` runs until stopped, printing each finding when it opens,
+//! changes severity and resolves (`doctor/watch.rs`; the watcher is
+//! [`sockdiag::diagnose::Watcher`]).
+//!
+//! Exit status: 0 nothing found (with `--conn`: no bytes stuck; with
+//! `--watch`: stopped by SIGINT or SIGTERM), 1 findings (bytes stuck, or no
+//! connection matched), 2 bad usage, 3 the system refused (namespace,
+//! permission, netlink). A broken pipe ends quietly.
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -32,6 +38,8 @@ use sockdiag::diagnose::{Finding, Options, Severity, SocketRef, Thresholds, diag
 use sockdiag::filter::Filter;
 use sockdiag::sample::{Sample, SampleOptions, Sampler, track};
 use sockdiag::{Query, Socket, State, States, Table, Tables};
+
+mod watch;
 
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: i32 = 0;
@@ -54,8 +62,9 @@ pub const ABOUT: &str =
     name = "rss doctor",
     bin_name = "rss doctor",
     about = ABOUT,
-    after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
-                  connection), 2 bad usage, 3 the system refused.\n\
+    after_help = "Exit status: 0 nothing found (--watch: stopped by SIGINT or SIGTERM), \
+                  1 findings (--conn: bytes stuck or no connection), 2 bad usage, 3 the \
+                  system refused.\n\
                   Thresholds: every rule's threshold has an option below; see docs/guide.md \
                   (\"Kinds and thresholds\") for what each means."
 )]
@@ -70,7 +79,8 @@ struct Args {
     /// Time between samples (`1s`, `500ms`, `0.2s`; a bare number is seconds).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     interval: Duration,
-    /// Number of samples (at least 1; rules about draining need 2).
+    /// Number of samples (with --watch, the window diagnosed after each
+    /// sample; at least 1; rules about draining need 2).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     samples: u32,
     /// Print JSON.
@@ -83,6 +93,11 @@ struct Args {
     /// Follow the bytes of the connection(s) the filter selects, both ends.
     #[arg(long)]
     conn: bool,
+    /// Run until stopped: diagnose the last --samples samples after each
+    /// sample, and print a line when a finding opens, changes severity or
+    /// resolves (JSON Lines with -j).
+    #[arg(long, conflicts_with = "conn")]
+    watch: bool,
     /// Only TCP.
     #[arg(short = 't', long)]
     tcp: bool,
@@ -256,7 +271,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         Err(e) => return crate::exit::clap_failure("doctor", &e, out, err),
     };
     let mut buf = io::BufWriter::new(out);
-    let result = execute(&args, &mut buf).and_then(|code| {
+    let result = execute(&args, &mut buf, err).and_then(|code| {
         buf.flush()?;
         Ok(code)
     });
@@ -313,7 +328,7 @@ fn use_color(args: &Args) -> bool {
     }
 }
 
-fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
+fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Failure> {
     let thresholds = args.thresholds().map_err(Failure::Usage)?;
     let query = build_query(args)?;
     let namespaces: Vec<PathBuf> = args.net.iter().map(ns_path).collect::<Result<_, _>>()?;
@@ -334,10 +349,14 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
         ));
     }
     let ns = namespaces.into_iter().next();
-    let samples = take_samples(args, query, ns.clone())?;
     let opts = Options::new()
         .thresholds(thresholds)
         .since_boot(args.since_boot);
+    if args.watch {
+        watch::run(args, query, ns.as_deref(), opts, out, err)?;
+        return Ok(EXIT_CLEAN);
+    }
+    let samples = take_samples(args, query, ns.clone())?;
     let findings = diagnose(&samples, &opts);
     let sockets = samples.last().map_or(0, |s| s.sockets.len());
     if args.json {
@@ -374,11 +393,9 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
 fn take_samples(args: &Args, query: Query, ns: Option<PathBuf>) -> Result<Vec<Sample>, Failure> {
     // Processes once, after the samples: the /proc walk is slow on a host
     // with many descriptors and would stretch the intervals.
-    let mut opts = SampleOptions::default().processes(false);
-    if let Some(p) = ns {
-        opts = opts.netns(p);
-    }
-    let mut sampler = Sampler::new(query, opts)?;
+    let opts = SampleOptions::default().processes(false);
+    let ns = ns.map(sockdiag::NetNs::from_path).transpose()?;
+    let mut sampler = Sampler::new(query, ns.as_ref(), opts)?;
     let mut samples = sampler.take(args.samples as usize, args.interval)?;
     if !args.no_processes {
         sockdiag::sample::attach_processes(&mut samples)?;
@@ -607,11 +624,12 @@ mod conn {
             namespaces.iter().map(Some).collect()
         };
         for ns in &list {
-            let mut opts = SampleOptions::default().processes(false).counters(false);
-            if let Some(p) = ns {
-                opts = opts.netns(*p);
-            }
-            samplers.push((*ns, Sampler::new(unfiltered.clone(), opts)?));
+            let opts = SampleOptions::default().processes(false).counters(false);
+            let handle = ns.map(sockdiag::NetNs::from_path).transpose()?;
+            samplers.push((
+                *ns,
+                Sampler::new(unfiltered.clone(), handle.as_ref(), opts)?,
+            ));
         }
         for (ns, _) in &samplers {
             all.push((*ns, Vec::new()));

@@ -299,18 +299,16 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
         .counters(false)
         .processes(a.processes || a.threads);
     let Some(scope) = config.all_netns else {
-        let mut opts = opts;
-        let query = match netns_path(&config.netns) {
+        let sampler = match netns_path(&config.netns) {
             Some(p) => {
                 let ns = sockdiag::NetNs::from_path(&p)?;
-                opts = opts.netns(p);
-                query_in(config, &ns)?
+                Sampler::new(query_in(config, &ns)?, Some(&ns), opts)?
             }
-            None => build_query(config),
+            None => Sampler::new(build_query(config), None, opts)?,
         };
         return Ok(vec![Watched {
             label: None,
-            sampler: Sampler::new(query, opts)?,
+            sampler,
             prev: None,
         }]);
     };
@@ -320,11 +318,11 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
     }
     let mut out = Vec::new();
     for t in &targets {
-        // The sampler opens its own handle on the namespace, so the target
-        // may be dropped afterwards.
-        let made = sockdiag::NetNs::from_path(t.path())
-            .and_then(|ns| query_in(config, &ns))
-            .and_then(|q| Sampler::new(q, opts.clone().netns(t.path())));
+        // What the sampler opens stays in the namespace, so the target may
+        // be dropped afterwards.
+        let made = sockdiag::NetNs::from_path(t.path()).and_then(|ns| {
+            query_in(config, &ns).and_then(|q| Sampler::new(q, Some(&ns), opts.clone()))
+        });
         match made {
             Ok(sampler) => out.push(Watched {
                 label: Some(t.label.clone()),

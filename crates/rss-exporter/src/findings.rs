@@ -1,8 +1,11 @@
 //! `rss doctor` findings as a gauge per kind, from a background sampler.
 //!
 //! Findings need samples over time, so a thread of their own takes them and
-//! publishes the latest count per kind here; a scrape only reads the last
-//! published counts and never waits for the sampler.
+//! feeds each namespace's [`Watcher`] (the one behind `rss doctor --watch`:
+//! the same window, the same rules, the same findings opened and resolved),
+//! then publishes the open findings and the openings and resolutions per
+//! kind here; a scrape only reads what was last published and never waits
+//! for the sampler.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sockdiag::Query;
-use sockdiag::diagnose::{Kind as FindingKind, Options, diagnose};
-use sockdiag::sample::{Sample, SampleOptions, Sampler};
+use sockdiag::diagnose::{Change, Kind as FindingKind, Options, Watcher};
+use sockdiag::sample::{SampleOptions, Sampler};
 
 use crate::metrics::{Def, Families, Kind, Value};
 use crate::targets::{Errors, Scope, all_namespaces};
@@ -22,8 +25,10 @@ pub const WINDOW: usize = 3;
 
 /// Starts the background sampler over `scope`, one sample of each
 /// namespace every `interval` (zero: no sampler), and returns where it
-/// publishes. Each round runs the doctor's rules over the last [`WINDOW`]
-/// samples of each namespace.
+/// publishes. Each round gives each namespace's [`Watcher`] a sample: it
+/// runs the doctor's rules over the last [`WINDOW`] samples, as `rss doctor
+/// --watch --samples 3` does, and a finding stays open until it was absent
+/// from `2 × WINDOW` diagnoses.
 ///
 /// A sample of more than `max_sockets` sockets is not diagnosed (the
 /// namespace is reported in `rss_doctor_skipped`): the rules' cost grows
@@ -45,8 +50,8 @@ pub fn start(
     std::thread::Builder::new()
         .name("rss-doctor-sampler".into())
         .spawn(move || {
-            // netns label (None without --all-netns) -> its sampler and window.
-            let mut samplers: BTreeMap<Option<String>, (Sampler, Vec<Sample>)> = BTreeMap::new();
+            // netns label (None without --all-netns) -> its sampler and watcher.
+            let mut samplers: BTreeMap<Option<String>, (Sampler, Watcher)> = BTreeMap::new();
             loop {
                 let Some(findings) = weak.upgrade() else {
                     return;
@@ -64,17 +69,22 @@ pub fn start(
                 };
                 samplers.retain(|k, _| targets.iter().any(|(l, _)| l == k));
                 let mut found = Vec::new();
+                let mut changes = Vec::new();
                 let mut sampled = Vec::new();
                 let mut skipped = Vec::new();
                 for (label, path) in targets {
                     if !samplers.contains_key(&label) {
-                        let mut opts = SampleOptions::default();
-                        if let Some(p) = &path {
-                            opts = opts.netns(p.clone());
-                        }
-                        match Sampler::new(query.clone(), opts) {
+                        let made = path
+                            .as_ref()
+                            .map(sockdiag::NetNs::from_path)
+                            .transpose()
+                            .and_then(|ns| {
+                                Sampler::new(query.clone(), ns.as_ref(), SampleOptions::default())
+                            });
+                        match made {
                             Ok(s) => {
-                                samplers.insert(label.clone(), (s, Vec::new()));
+                                let watcher = Watcher::new(Options::new(), WINDOW);
+                                samplers.insert(label.clone(), (s, watcher));
                             }
                             Err(_) => {
                                 findings.failed();
@@ -82,20 +92,19 @@ pub fn start(
                             }
                         }
                     }
-                    let Some((sampler, window)) = samplers.get_mut(&label) else {
+                    let Some((sampler, watcher)) = samplers.get_mut(&label) else {
                         continue;
                     };
                     match sampler.sample() {
                         Ok(s) if s.sockets.len() > max_sockets => {
-                            window.clear();
+                            watcher.clear_window();
                             skipped.push(label);
                         }
                         Ok(s) => {
-                            if window.len() == WINDOW {
-                                window.remove(0);
+                            for e in watcher.push(s) {
+                                changes.push((label.clone(), e.change, e.kind.name()));
                             }
-                            window.push(s);
-                            for f in diagnose(window, &Options::new()) {
+                            for f in watcher.open() {
                                 found.push((label.clone(), f.kind.name()));
                             }
                             sampled.push(label);
@@ -107,6 +116,7 @@ pub fn start(
                     }
                 }
                 findings.publish(sampled, found);
+                findings.count(changes);
                 findings.skip(skipped);
                 drop(findings);
                 std::thread::sleep(interval);
@@ -118,8 +128,18 @@ pub fn start(
 
 const FINDINGS: Def = (
     "rss_doctor_findings",
-    "Findings of the rss doctor rules in the last diagnosis, by kind (0 for a known kind with none).",
+    "Findings of the rss doctor rules open now, by kind (0 for a known kind with none); as rss doctor --watch --samples 3 opens and resolves them.",
     Kind::Gauge,
+);
+const OPENED: Def = (
+    "rss_doctor_findings_opened",
+    "Findings of the rss doctor rules opened since the exporter started, by kind.",
+    Kind::Counter,
+);
+const RESOLVED: Def = (
+    "rss_doctor_findings_resolved",
+    "Findings of the rss doctor rules resolved since the exporter started, by kind.",
+    Kind::Counter,
 );
 const AGE: Def = (
     "rss_doctor_last_diagnosis_age_seconds",
@@ -144,6 +164,9 @@ struct Latest {
     /// Namespaces not diagnosed: too many sockets.
     skipped: Vec<Option<String>>,
     by_kind: BTreeMap<(Option<String>, String), u64>,
+    /// Findings opened and resolved so far, by namespace and kind.
+    opened: BTreeMap<(Option<String>, String), u64>,
+    resolved: BTreeMap<(Option<String>, String), u64>,
     at: Option<Instant>,
     rounds: u64,
     failures: u64,
@@ -185,6 +208,21 @@ impl Findings {
         }
     }
 
+    /// Counts findings opened and resolved (severity changes are not
+    /// counted): the namespace, the change and the kind of each.
+    pub fn count<'a>(&self, changes: impl IntoIterator<Item = (Option<String>, Change, &'a str)>) {
+        if let Ok(mut l) = self.latest.lock() {
+            for (ns, change, kind) in changes {
+                let to = match change {
+                    Change::Opened => &mut l.opened,
+                    Change::Resolved => &mut l.resolved,
+                    _ => continue,
+                };
+                *to.entry((ns, kind.to_owned())).or_insert(0) += 1;
+            }
+        }
+    }
+
     /// Records the namespaces whose last sample was too large to diagnose.
     pub fn skip(&self, namespaces: Vec<Option<String>>) {
         if let Ok(mut l) = self.latest.lock() {
@@ -222,6 +260,15 @@ impl Findings {
                     ns.iter().map(|n| ("netns", n.clone())).collect();
                 labels.push(("kind", k.to_owned()));
                 out.get(FINDINGS).push(labels, Value::Int(count as i64));
+            }
+        }
+        for (def, counts) in [(OPENED, &l.opened), (RESOLVED, &l.resolved)] {
+            out.declare(def);
+            for ((ns, k), n) in counts {
+                let mut labels: Vec<(&'static str, String)> =
+                    ns.iter().map(|n| ("netns", n.clone())).collect();
+                labels.push(("kind", k.clone()));
+                out.get(def).push(labels, Value::Count(*n));
             }
         }
         for ns in &l.skipped {
@@ -283,6 +330,35 @@ mod tests {
                 (l("web", "a"), Value::Int(0)),
                 (l("web", "b"), Value::Int(2)),
             ]
+        );
+        // Openings and resolutions: counters, a series once counted.
+        assert!(samples(&mut out, OPENED.0).is_empty());
+        f.count([
+            (Some("web".to_owned()), Change::Opened, "b"),
+            (Some("web".to_owned()), Change::SeverityChanged, "b"),
+            (Some("web".to_owned()), Change::Opened, "b"),
+            (Some("web".to_owned()), Change::Resolved, "b"),
+            (Some("host".to_owned()), Change::Opened, "c"),
+        ]);
+        let mut out = Families::new();
+        f.write(&mut out, &errors);
+        let counters = |out: &mut Families, name| -> Vec<(Vec<(&'static str, String)>, Value)> {
+            out.get((name, "", Kind::Counter))
+                .samples
+                .iter()
+                .map(|s| (s.labels.clone(), s.value.clone()))
+                .collect()
+        };
+        assert_eq!(
+            counters(&mut out, OPENED.0),
+            vec![
+                (l("host", "c"), Value::Count(1)),
+                (l("web", "b"), Value::Count(2))
+            ]
+        );
+        assert_eq!(
+            counters(&mut out, RESOLVED.0),
+            vec![(l("web", "b"), Value::Count(1))]
         );
         assert_eq!(
             errors

@@ -24,10 +24,12 @@ fn sampler_counters_are_the_namespace_examined() {
     require_privileged!();
     let busy = NetNs::new().unwrap();
     let idle = NetNs::new().unwrap();
-    let mut s_busy =
-        Sampler::new(Query::tcp(), SampleOptions::default().netns(busy.path())).unwrap();
-    let mut s_idle =
-        Sampler::new(Query::tcp(), SampleOptions::default().netns(idle.path())).unwrap();
+    let busy_ns = sockdiag::NetNs::from_path(busy.path()).unwrap();
+    let idle_ns = sockdiag::NetNs::from_path(idle.path()).unwrap();
+    let mut s_busy = Sampler::new(Query::tcp(), Some(&busy_ns), SampleOptions::default()).unwrap();
+    let mut s_idle = Sampler::new(Query::tcp(), Some(&idle_ns), SampleOptions::default()).unwrap();
+    // The sampler keeps what it opened in the namespace, not the handle.
+    drop((busy_ns, idle_ns));
     let before = s_busy.sample().unwrap();
     for _ in 0..3 {
         let e = busy
@@ -67,9 +69,11 @@ fn sampler_matches_sockets_across_samples() {
     let c1 = ns
         .run(|| TcpStream::connect(addr("127.0.0.1:5000")))
         .unwrap();
+    let handle = sockdiag::NetNs::from_path(ns.path()).unwrap();
     let mut sampler = Sampler::new(
         Query::tcp(),
-        SampleOptions::default().netns(ns.path()).processes(true),
+        Some(&handle),
+        SampleOptions::default().processes(true),
     )
     .unwrap();
     let c1_port = c1.local_addr().unwrap().port();
@@ -228,8 +232,8 @@ impl Observer for Doctor {
                     Tables::TCP | Tables::UDP | Tables::UNIX_STREAM | Tables::UNIX_SEQPACKET,
                 )
                 .states(States::ALL);
-                let mut sampler =
-                    Sampler::new(query, SampleOptions::default().netns(&path)).unwrap();
+                let ns = sockdiag::NetNs::from_path(&path).unwrap();
+                let mut sampler = Sampler::new(query, Some(&ns), SampleOptions::default()).unwrap();
                 let mut samples = sampler
                     .take(SAMPLES, Duration::from_millis(INTERVAL_MS))
                     .unwrap();

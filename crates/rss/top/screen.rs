@@ -32,27 +32,32 @@ pub(super) fn run(
             "needs a terminal (stdout is not one); use rss --watch when piped".into(),
         );
     }
-    let mut opts = SampleOptions::default().counters(false).processes(true);
-    if let Some(n) = &args.net {
-        let s = n.to_string_lossy();
-        opts = opts.netns(if s.contains('/') {
-            std::path::PathBuf::from(n)
-        } else {
-            std::path::Path::new("/run/netns").join(n)
-        });
-    }
+    let opts = SampleOptions::default().counters(false).processes(true);
+    let ns = args
+        .net
+        .as_ref()
+        .map(|n| {
+            let s = n.to_string_lossy();
+            sockdiag::NetNs::from_path(if s.contains('/') {
+                std::path::PathBuf::from(n)
+            } else {
+                std::path::Path::new("/run/netns").join(n)
+            })
+        })
+        .transpose();
     let states = if args.all {
         crate::filter::SS_ALL
     } else {
         States::CONNECTED
     };
-    let sampler = match Sampler::new(Query::tcp().states(states), opts) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "rss: top: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+    let sampler =
+        match ns.and_then(|ns| Sampler::new(Query::tcp().states(states), ns.as_ref(), opts)) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "rss: top: {e}");
+                return EXIT_FAILURE;
+            }
+        };
     crate::sys::catch_stop_signals();
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,

@@ -32,7 +32,7 @@
 //! use sockdiag::sample::{SampleOptions, Sampler, track};
 //! use sockdiag::Query;
 //!
-//! let mut sampler = Sampler::new(Query::tcp(), SampleOptions::default())?;
+//! let mut sampler = Sampler::new(Query::tcp(), None, SampleOptions::default())?;
 //! let samples = sampler.take(3, Duration::from_secs(1))?;
 //! for t in track(&samples).iter().filter(|t| t.persisted()) {
 //!     let last = t.latest().unwrap();
@@ -47,7 +47,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[cfg(feature = "serde")]
@@ -63,9 +63,6 @@ use crate::{Connection, Query, Source};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SampleOptions {
-    /// The network namespace to examine (a file such as `/run/netns/NAME`
-    /// or `/proc/PID/ns/net`); `None` for the caller's.
-    pub netns: Option<PathBuf>,
     /// Ask for `tcp_info`, congestion control and Vegas info (default on).
     pub info: bool,
     /// Ask for socket memory, `skmem` (default on).
@@ -84,7 +81,6 @@ pub struct SampleOptions {
 impl Default for SampleOptions {
     fn default() -> Self {
         SampleOptions {
-            netns: None,
             info: true,
             memory: true,
             unix_icons: false,
@@ -95,12 +91,6 @@ impl Default for SampleOptions {
 }
 
 impl SampleOptions {
-    /// Examines the namespace behind this file.
-    pub fn netns(mut self, path: impl Into<PathBuf>) -> Self {
-        self.netns = Some(path.into());
-        self
-    }
-
     /// Attaches processes to every sample.
     pub fn processes(mut self, on: bool) -> Self {
         self.processes = on;
@@ -584,7 +574,9 @@ fn reread(file: &mut Option<File>, name: &str) -> Result<String> {
 /// Takes [`Sample`]s of one query in one namespace: one dump per sample.
 ///
 /// The connection and the counter files are opened once, in the namespace,
-/// by [`Sampler::new`]; a namespace or permission problem shows there.
+/// by [`Sampler::new`]; a namespace or permission problem shows there. The
+/// sampler does not keep the [`NetNs`]: what it opened stays bound to the
+/// namespace.
 #[derive(Debug)]
 pub struct Sampler {
     query: Query,
@@ -596,9 +588,21 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    /// A sampler of `query` as `opts` say (extensions are added to the
-    /// query: `tcp_info` and memory unless turned off).
-    pub fn new(query: Query, opts: SampleOptions) -> Result<Sampler> {
+    /// A sampler of `query` in `ns` (or the caller's namespace), as `opts`
+    /// say (extensions are added to the query: `tcp_info` and memory unless
+    /// turned off).
+    ///
+    /// ```no_run
+    /// use sockdiag::sample::{SampleOptions, Sampler};
+    /// use sockdiag::{NetNs, Query};
+    ///
+    /// let ns = NetNs::named("lab")?;
+    /// let mut sampler = Sampler::new(Query::tcp(), Some(&ns), SampleOptions::default())?;
+    /// let sample = sampler.sample()?;
+    /// println!("{} sockets in {}", sample.sockets.len(), ns.path().display());
+    /// # Ok::<(), sockdiag::Error>(())
+    /// ```
+    pub fn new(query: Query, ns: Option<&NetNs>, opts: SampleOptions) -> Result<Sampler> {
         let mut query = query;
         if opts.info {
             query = query.with_info();
@@ -609,10 +613,9 @@ impl Sampler {
         if opts.unix_icons {
             query = query.with_unix_icons();
         }
-        let ns = opts.netns.as_ref().map(NetNs::from_path).transpose()?;
-        let conn = Connection::open(ns.as_ref())?;
+        let conn = Connection::open(ns)?;
         let files = if opts.counters {
-            Some(match &ns {
+            Some(match ns {
                 Some(ns) => ns.run(CounterFiles::open)??,
                 None => CounterFiles::open()?,
             })

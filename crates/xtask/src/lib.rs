@@ -4,5 +4,7 @@
 //!
 //! - [`gen_docs`]: `rss.1`, one `rss-NAME.1` per subcommand, and the bash,
 //!   zsh and fish completions.
+//! - [`gen_schemas`]: the JSON Schemas under `schema/`.
 
 pub mod gen_docs;
+pub mod gen_schemas;

@@ -32,6 +32,11 @@
 mod rules;
 #[cfg(test)]
 mod tests;
+mod watch;
+#[cfg(test)]
+mod watch_tests;
+
+pub use watch::{Change, Event, FindingKey, Transitions, Watcher};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -405,6 +410,12 @@ impl Options {
     }
 }
 
+/// The version of the doctor's JSON forms ([`Report`] and [`WatchLine`]),
+/// carried in each as `schema_version`. It grows by one with every change
+/// a reader may notice: a field removed, renamed or retyped, a value's
+/// meaning changed. Adding a field does not change it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// What `rss doctor -j` prints: how the samples were taken, then the
 /// findings. Its JSON Schema is `report_schema()` (feature `schema`),
 /// committed as `schema/rss-doctor.schema.json`.
@@ -413,6 +424,8 @@ impl Options {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Report {
+    /// The version of this form ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
     /// The namespace file examined, or null for the caller's.
     pub namespace: Option<String>,
     /// Samples taken.
@@ -437,6 +450,7 @@ impl Report {
         findings: Vec<Finding>,
     ) -> Report {
         Report {
+            schema_version: SCHEMA_VERSION,
             namespace,
             samples: samples.len(),
             interval_ms,
@@ -447,11 +461,52 @@ impl Report {
     }
 }
 
+/// One line of `rss doctor --watch -j` (JSON Lines): a [`Event`] with the
+/// form's version, where and when. Its JSON Schema is `watch_schema()`
+/// (feature `schema`), committed as `schema/rss-doctor-watch.schema.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct WatchLine {
+    /// The version of this form ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The namespace file watched, or null for the caller's.
+    pub namespace: Option<String>,
+    /// When the sample that made the change was taken, ms since the epoch.
+    pub time_ms: u64,
+    /// The change.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub event: Event,
+}
+
+impl WatchLine {
+    /// The line of `event`, made from the sample taken at `time_ms`.
+    pub fn new(namespace: Option<String>, time_ms: u64, event: Event) -> WatchLine {
+        WatchLine {
+            schema_version: SCHEMA_VERSION,
+            namespace,
+            time_ms,
+            event,
+        }
+    }
+}
+
 /// The JSON Schema of [`Report`] (what `rss doctor -j` prints), as
 /// pretty-printed text ending in a newline.
 #[cfg(feature = "schema")]
 pub fn report_schema() -> String {
     let schema = schemars::schema_for!(Report);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of [`WatchLine`] (each line `rss doctor --watch -j`
+/// prints), as pretty-printed text ending in a newline.
+#[cfg(feature = "schema")]
+pub fn watch_schema() -> String {
+    let schema = schemars::schema_for!(WatchLine);
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
