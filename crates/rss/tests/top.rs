@@ -16,6 +16,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
+        Tmux::start_sized(cmd, 140, 40)
+    }
+
+    fn start_sized(cmd: &str, cols: u16, rows: u16) -> Tmux {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let session = format!("rss-top-{}-{n}", std::process::id());
@@ -30,9 +34,9 @@ impl Tmux {
                     "-s",
                     &session,
                     "-x",
-                    "140",
+                    &cols.to_string(),
                     "-y",
-                    "40",
+                    &rows.to_string(),
                     cmd,
                 ])
                 .output()
@@ -261,4 +265,66 @@ fn watch_on_a_terminal_redraws_in_place() {
     t.keys(&["C-c"]);
     let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
     assert!(s.contains("rss-exit=0"), "{s}");
+}
+
+/// `--watch` on a terminal smaller than its table (60 listeners, 80×20):
+/// every frame fits the screen, the status line stays on top and the
+/// change lines under it are visible, the rows left out are counted, and
+/// `q` quits (exit 0, the shell's next line below the frame).
+#[test]
+fn watch_on_a_small_terminal_shows_the_changes_and_quits_on_q() {
+    require_privileged!();
+    require_tool!("tmux");
+    let ns = NetNs::new().unwrap();
+    let listeners: Vec<socket2::Socket> = ns.run(|| {
+        (0..60)
+            .map(|i| {
+                let a: std::net::SocketAddr = format!("127.0.0.1:{}", 6000 + i).parse().unwrap();
+                listener(a, 8, None).unwrap()
+            })
+            .collect()
+    });
+    let t = Tmux::start_sized(
+        &format!(
+            "{} -N {} --watch=200ms -tan; echo rss-exit=$?; sleep 60",
+            env!("CARGO_BIN_EXE_rss"),
+            ns.path().display()
+        ),
+        80,
+        20,
+    );
+    let fits = |s: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines.len() <= 20, "{s}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{s}");
+        assert!(s.starts_with("--- "), "the status line is not on top:\n{s}");
+    };
+    let s = t.wait("a frame of the 60 listeners", |s| {
+        s.contains("60 sockets  +0 new  -0 gone")
+    });
+    fits(&s);
+    assert!(
+        s.contains("more row(s) of 61 not shown (q quits"),
+        "no count of the rows left out:\n{s}"
+    );
+    // A new connection: the change lines show under the status line,
+    // although the table does not fit.
+    let _c = ns.run(|| TcpStream::connect("127.0.0.1:6000").unwrap());
+    let s = t.wait("the new pair", |s| s.contains("+ new   tcp   ESTAB"));
+    fits(&s);
+    assert!(s.contains("62 sockets  +2 new  -0 gone"), "{s}");
+    assert_eq!(
+        s.lines()
+            .filter(|l| l.contains("+ new   tcp   ESTAB"))
+            .count(),
+        2,
+        "{s}"
+    );
+    t.keys(&["q"]);
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(
+        s.lines().any(|l| l == "rss-exit=0"),
+        "q did not quit cleanly, or the prompt shares the frame's line:\n{s}"
+    );
+    drop(listeners);
 }
