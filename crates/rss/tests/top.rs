@@ -138,7 +138,7 @@ fn top_draws_sorts_filters_and_quits() {
             && s.contains("127.0.0.1:5000        127.0.0.1:41002       100 ")
     });
     assert!(s.starts_with("rss top "), "{s}");
-    assert!(s.contains("4 of 4 sockets"), "{s}");
+    assert!(s.contains("5 of 5 sockets"), "{s}");
     // `1`: by Recv-Q, largest first.
     t.keys(&["1"]);
     let s = t.wait("sort by Recv-Q", |s| s.contains("sort Recv-Qv"));
@@ -160,7 +160,7 @@ fn top_draws_sorts_filters_and_quits() {
     t.wait("the prompt", |s| s.contains("filter> _"));
     t.keys(&["-l", "sport = :41002"]);
     t.keys(&["Enter"]);
-    let s = t.wait("the filter applied", |s| s.contains("1 of 4 sockets"));
+    let s = t.wait("the filter applied", |s| s.contains("1 of 5 sockets"));
     assert!(s.contains("filter: sport = :41002"), "{s}");
     assert!(s.contains("127.0.0.1:41002       127.0.0.1:5000"), "{s}");
     assert!(!s.contains("127.0.0.1:41001"), "{s}");
@@ -169,6 +169,98 @@ fn top_draws_sorts_filters_and_quits() {
     let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
     assert!(s.contains("rss-exit=0"), "{s}");
     assert!(!s.contains("rss top "), "the screen was not restored:\n{s}");
+}
+
+/// By default LISTEN is shown (with its accept queue) and TIME-WAIT
+/// hidden; `t` shows TIME-WAIT. The prompt, opened on a filter in force,
+/// edits like a shell line: typing replaces the filter, Ctrl-U and Ctrl-W
+/// delete, the arrows move the cursor.
+#[test]
+fn top_shows_listeners_hides_time_wait_and_edits_the_filter_line() {
+    require_privileged!();
+    require_tool!("tmux");
+    let ns = NetNs::new().unwrap();
+    // A listener with one connection waiting in its accept queue, and a
+    // connection closed client first: the client's end in TIME-WAIT.
+    let _held = ns.run(|| {
+        let l = listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap();
+        let bound = |port: u16| {
+            use socket2::{Domain, Socket, Type};
+            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            let from: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            c.bind(&from.into()).unwrap();
+            c.connect(
+                &"127.0.0.1:5000"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+            TcpStream::from(c)
+        };
+        let closed = bound(41003);
+        let (s, _) = l.accept().unwrap();
+        drop(closed);
+        drop(s);
+        let waiting = bound(41004);
+        let held: Vec<Box<dyn Send>> = vec![Box::new(l), Box::new(waiting)];
+        held
+    });
+    let t = Tmux::start(&format!(
+        "{} top -N {} --interval=200ms; echo rss-exit=$?; sleep 60",
+        env!("CARGO_BIN_EXE_rss"),
+        ns.path().display()
+    ));
+    let s = t.wait("the listener and the waiting client", |s| {
+        s.contains("LISTEN") && s.contains("127.0.0.1:41004") && s.contains("TIME-WAIT hidden (t)")
+    });
+    assert!(s.contains("127.0.0.1:5000        0.0.0.0:*"), "{s}");
+    let tw_row = |s: &str| {
+        s.lines()
+            .any(|l| l.starts_with(" TIME-WAIT") || l.starts_with(">TIME-WAIT"))
+    };
+    assert!(!tw_row(&s), "TIME-WAIT shown by default:\n{s}");
+    assert!(!s.contains("127.0.0.1:41003"), "{s}");
+    t.keys(&["t"]);
+    let s = t.wait("TIME-WAIT shown", |s| s.contains("TIME-WAIT shown (t)"));
+    let s = if s.contains("127.0.0.1:41003") {
+        s
+    } else {
+        t.wait("the TIME-WAIT row", |s| s.contains("127.0.0.1:41003"))
+    };
+    assert!(tw_row(&s), "{s}");
+    // A filter, then the prompt again: pre-filled, typing replaces it.
+    t.keys(&["/"]);
+    t.keys(&["-l", "sport = :41004"]);
+    t.keys(&["Enter"]);
+    t.wait("the filter applied", |s| {
+        s.contains("filter: sport = :41004")
+    });
+    t.keys(&["/"]);
+    t.wait("the pre-filled prompt", |s| {
+        s.contains("filter> sport = :41004_   (type to replace;")
+    });
+    t.keys(&["-l", "dport = :5000"]);
+    t.wait("the filter replaced", |s| {
+        s.contains("filter> dport = :5000_")
+    });
+    // Ctrl-W deletes the last word, Ctrl-U the whole line.
+    t.keys(&["C-w"]);
+    t.wait("a word deleted", |s| s.contains("filter> dport = _"));
+    t.keys(&["C-u"]);
+    t.wait("the line deleted", |s| s.contains("filter> _"));
+    // Arrows move the cursor: insert before the last word.
+    t.keys(&["-l", "sport = 41004"]);
+    t.keys(&["Left", "Left", "Left", "Left", "Left"]);
+    t.keys(&["-l", ":"]);
+    t.keys(&["Enter"]);
+    let s = t.wait("the edited filter applied", |s| {
+        s.contains("filter: sport = :41004")
+    });
+    assert!(s.contains("1 of "), "{s}");
+    t.keys(&["q"]);
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(s.contains("rss-exit=0"), "{s}");
 }
 
 #[test]
