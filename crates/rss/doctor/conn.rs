@@ -1522,13 +1522,23 @@ fn render_many(
             );
             vec![l.trim_end().to_string()]
         } else {
-            // Too wide: the ends on one line, states and place below.
-            vec![
-                format!("  {:<a$}  {} → {}", r[0], r[1], r[2], a = w[0]),
+            // Too wide: the ends on one line (or one each), states and
+            // place below.
+            let ends = format!("  {:<a$}  {} → {}", r[0], r[1], r[2], a = w[0]);
+            let mut v = if ends.chars().count() <= width {
+                vec![ends]
+            } else {
+                vec![
+                    format!("  {:<a$}  {}", r[0], r[1], a = w[0]),
+                    format!("  {:<a$}  → {}", "", r[2], a = w[0]),
+                ]
+            };
+            v.push(
                 format!("  {:<a$}  {}  {}", "", r[3], r[4], a = w[0])
                     .trim_end()
                     .to_string(),
-            ]
+            );
+            v
         }
     };
     if total <= width {
@@ -1683,6 +1693,48 @@ mod tests {
         let client = end(State::SynSent, &[0, 0, 0], &[1, 1, 1]);
         let c = conn(Some(client), None, Some(listening(6, 5)));
         assert_eq!(c.stuck_at, Some("listener.accept_queue"));
+    }
+
+    #[test]
+    fn the_summary_table_fits_narrow_screens() {
+        let long = |port: u16| format!("[2001:db8:1234:5678:9abc:def0:1234:5678]:{port}");
+        let mut conns = Vec::new();
+        for port in [40000, 40001, 40002] {
+            let mut c = conn(
+                Some(end(State::SynSent, &[0, 0], &[1, 1])),
+                None,
+                Some(listening(0, 5)),
+            );
+            c.addrs = (long(port), long(443));
+            conns.push(c);
+        }
+        let mut c = conn(
+            Some(end(State::Established, &[0, 0], &[0, 0])),
+            Some(end(State::Established, &[7, 7], &[0, 0])),
+            None,
+        );
+        c.addrs = (long(40003), long(443));
+        conns.push(c);
+        for width in [40, 60, 80, 200] {
+            let mut out = Vec::new();
+            render_many(&mut out, &conns, "2 samples 1 s apart", width).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            // An address longer than the screen stands alone on its line;
+            // every other line fits.
+            for l in text.lines() {
+                let words: Vec<&str> = l
+                    .split_whitespace()
+                    .filter(|w| *w != "→" && !(w.starts_with('[') && w.ends_with(']')))
+                    .collect();
+                assert!(
+                    l.chars().count() <= width || words.len() == 1,
+                    "{width}: {l:?}\n{text}"
+                );
+            }
+            assert!(text.contains("3 clients"), "{text}");
+            assert!(text.contains("server Recv-Q"), "{text}");
+            assert_eq!(text.matches("[1] ").count(), 2, "{text}");
+        }
     }
 
     #[test]
