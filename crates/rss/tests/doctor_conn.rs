@@ -401,3 +401,37 @@ fn many_syn_sent_are_one_table() {
     }
     drop((listener, clients));
 }
+
+/// On a terminal the width is the terminal's (`TIOCGWINSZ`), `$COLUMNS`
+/// aside: a stalled reader drawn on a 60-column pseudo-terminal.
+#[test]
+fn the_terminal_width_is_the_terminals() {
+    privileged!();
+    use std::io::Write;
+    let lab = Lab::new().unwrap();
+    let listener = lab.listen(&mut Quiet, 5).unwrap();
+    let mut client = lab.connect(SERVER).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    client.write_all(&[b'x'; 3000]).unwrap();
+    let caddr = client.local_addr().unwrap();
+    lab.wait_socket("3000 unread bytes", SERVER, caddr, |s| s.recv_q == 3000)
+        .unwrap();
+    let mut cmd = Command::new(rss_bin());
+    cmd.args(["doctor", "-N"])
+        .arg(lab.ns.path())
+        .args(["--conn", "--interval", "100ms", "--color", "never"])
+        .arg(format!("sport = :{}", caddr.port()))
+        .env("COLUMNS", "200");
+    let (out, _) = testkit::output_on_tty(cmd, 60).unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("<== (2)"), "{text}");
+    for l in text.lines() {
+        assert!(l.chars().count() <= 60, "wider than 60: {l:?}\n{text}");
+    }
+    assert!(
+        text.lines().any(|l| l.chars().count() > 50),
+        "not laid out for 60 columns:\n{text}"
+    );
+    drop((client, server, listener));
+}
