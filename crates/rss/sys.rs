@@ -160,12 +160,16 @@ pub(crate) struct KeyInput {
 }
 
 impl KeyInput {
-    /// Takes keys from standard input when it is a terminal.
+    /// Takes keys from standard input when it is a terminal and this
+    /// process is in its foreground (a background job changing the
+    /// terminal's settings would be stopped by SIGTTOU).
     pub(crate) fn open() -> Option<KeyInput> {
-        // SAFETY: isatty on a descriptor number; tcgetattr fills the
-        // zeroed termios (plain integers) or fails.
+        // SAFETY: isatty, tcgetpgrp and getpgrp on a descriptor number and
+        // this process; tcgetattr fills the zeroed termios (plain
+        // integers) or fails.
         let mut t: libc::termios = unsafe { std::mem::zeroed() };
         if unsafe { libc::isatty(libc::STDIN_FILENO) } != 1
+            || unsafe { libc::tcgetpgrp(libc::STDIN_FILENO) } != unsafe { libc::getpgrp() }
             || unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) } != 0
         {
             return None;
