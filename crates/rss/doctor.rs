@@ -14,17 +14,17 @@
 //! first; `-j` prints them as JSON. This file only parses and renders:
 //! every rule lives in the library.
 //!
-//! `--conn` follows the bytes of one connection whose two ends are both
-//! visible (loopback, or two namespaces given with `-N` twice): the seed's
-//! four checks and a diagram of where the bytes sit.
+//! `--conn` follows the connections the filter selects through both ends
+//! (loopback, or two namespaces given with `-N` twice) in whatever state
+//! they are: the handshake, where the bytes sit, the close (`conn`).
 //!
 //! `--watch` runs until stopped, printing each finding when it opens,
 //! changes severity and resolves (`doctor/watch.rs`; the watcher is
 //! [`sockdiag::diagnose::Watcher`]).
 //!
-//! Exit status: 0 nothing found (with `--conn`: no bytes stuck; with
-//! `--watch`: stopped by SIGINT or SIGTERM), 1 findings (bytes stuck, or no
-//! connection matched), 2 bad usage, 3 the system refused (namespace,
+//! Exit status: 0 nothing found (with `--conn`: nothing held up; with
+//! `--watch`: stopped by SIGINT or SIGTERM), 1 findings (a connection held
+//! up, or none matched), 2 bad usage, 3 the system refused (namespace,
 //! permission, netlink). A broken pipe ends quietly.
 
 use std::ffi::OsString;
@@ -33,17 +33,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use serde::Serialize;
 use sockdiag::diagnose::{Finding, Options, Severity, SocketRef, Thresholds, diagnose};
 use sockdiag::filter::Filter;
-use sockdiag::sample::{Sample, SampleOptions, Sampler, track};
-use sockdiag::{Query, Socket, State, States, Table, Tables};
+use sockdiag::sample::{Sample, SampleOptions, Sampler};
+use sockdiag::{Query, State, States, Tables};
 
 mod watch;
 
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: i32 = 0;
-/// Exit status: findings (or, with `--conn`, bytes stuck or no connection).
+/// Exit status: findings (or, with `--conn`, a connection held up or none).
 pub const EXIT_FINDINGS: i32 = 1;
 /// Exit status: bad usage.
 pub const EXIT_USAGE: i32 = 2;
@@ -63,8 +62,8 @@ pub const ABOUT: &str =
     bin_name = "rss doctor",
     about = ABOUT,
     after_help = "Exit status: 0 nothing found (--watch: stopped by SIGINT or SIGTERM), \
-                  1 findings (--conn: bytes stuck or no connection), 2 bad usage, 3 the \
-                  system refused.\n\
+                  1 findings (--conn: a connection held up, or none matched), 2 bad usage, \
+                  3 the system refused.\n\
                   Thresholds: every rule's threshold has an option below; see docs/guide.md \
                   (\"Kinds and thresholds\") for what each means."
 )]
@@ -90,7 +89,8 @@ struct Args {
     /// during sampling (a namespace or host just set up).
     #[arg(long)]
     since_boot: bool,
-    /// Follow the bytes of the connection(s) the filter selects, both ends.
+    /// Follow the connection(s) the filter selects through both ends: the
+    /// handshake, where the bytes sit, the close.
     #[arg(long)]
     conn: bool,
     /// Run until stopped: diagnose the last --samples samples after each
@@ -561,534 +561,8 @@ fn write_wrapped(out: &mut dyn Write, lead: &str, text: &str) -> io::Result<()> 
     writeln!(out, "{line}")
 }
 
-/// `--conn`: both ends of a connection and the four checks.
-mod conn {
-    use super::*;
-
-    /// One end of a connection, with its values over the samples.
-    #[derive(Serialize)]
-    struct End {
-        socket: SocketRef,
-        /// The socket's state, `None` when that end is not visible.
-        #[serde(skip)]
-        state: Option<State>,
-        namespace: Option<String>,
-        /// Recv-Q in each sample.
-        recv_q: Vec<u32>,
-        /// Send-Q in each sample.
-        send_q: Vec<u32>,
-    }
-
-    /// One of the seed's four checks.
-    #[derive(Serialize)]
-    struct Check {
-        step: u8,
-        question: &'static str,
-        /// `client.send_q`, `server.recv_q`, `server.send_q`, `client.recv_q`.
-        place: &'static str,
-        /// The bytes there in each sample (empty when that end is not visible).
-        bytes: Vec<u32>,
-        answer: String,
-        stuck: bool,
-    }
-
-    #[derive(Serialize)]
-    struct Connection {
-        client: End,
-        server: Option<End>,
-        checks: Vec<Check>,
-        /// The first place bytes sit in every sample, or null.
-        stuck_at: Option<&'static str>,
-        verdict: String,
-    }
-
-    struct Side<'a> {
-        ns: Option<&'a PathBuf>,
-        samples: &'a [Sample],
-    }
-
-    pub(super) fn run(
-        args: &Args,
-        query: Query,
-        namespaces: &[PathBuf],
-        out: &mut dyn Write,
-    ) -> Result<i32, Failure> {
-        // Every namespace sampled in step: the filter selects the ends to
-        // follow, the peers are searched in everything sampled.
-        let mut all: Vec<(Option<&PathBuf>, Vec<Sample>)> = Vec::new();
-        let unfiltered = Query::tcp().states(States::ALL);
-        let mut samplers = Vec::new();
-        let list: Vec<Option<&PathBuf>> = if namespaces.is_empty() {
-            vec![None]
-        } else {
-            namespaces.iter().map(Some).collect()
-        };
-        for ns in &list {
-            let opts = SampleOptions::default().processes(false).counters(false);
-            let handle = ns.map(sockdiag::NetNs::from_path).transpose()?;
-            samplers.push((
-                *ns,
-                Sampler::new(unfiltered.clone(), handle.as_ref(), opts)?,
-            ));
-        }
-        for (ns, _) in &samplers {
-            all.push((*ns, Vec::new()));
-        }
-        for i in 0..args.samples {
-            if i > 0 {
-                std::thread::sleep(args.interval);
-            }
-            for (k, (_, s)) in samplers.iter_mut().enumerate() {
-                all[k].1.push(s.sample()?);
-            }
-        }
-        if !args.no_processes {
-            for (_, samples) in &mut all {
-                sockdiag::sample::attach_processes(samples)?;
-            }
-        }
-        let sides: Vec<Side<'_>> = all
-            .iter()
-            .map(|(ns, samples)| Side { ns: *ns, samples })
-            .collect();
-        let mut conns = Vec::new();
-        let mut seen: Vec<(u64, u64)> = Vec::new();
-        for (si, side) in sides.iter().enumerate() {
-            let Some(last) = side.samples.last() else {
-                continue;
-            };
-            for s in &last.sockets {
-                if !query.selects(s)
-                    || s.netid != Table::Tcp
-                    || matches!(s.state, State::Listen | State::Close)
-                {
-                    continue;
-                }
-                let peer = find_peer(&sides, si, s);
-                let key = {
-                    let a = s.cookie.unwrap_or(s.inode);
-                    let b = peer.map_or(0, |(_, p)| p.cookie.unwrap_or(p.inode));
-                    (a.min(b), a.max(b))
-                };
-                if peer.is_some() && seen.contains(&key) {
-                    continue;
-                }
-                seen.push(key);
-                conns.push(follow(&sides, si, s, peer));
-            }
-        }
-        if args.json {
-            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "connections": conns }))
-                .map_err(io::Error::from)?;
-            writeln!(out)?;
-        } else if conns.is_empty() {
-            writeln!(
-                out,
-                "rss doctor --conn: no TCP connection matches the filter."
-            )?;
-        } else {
-            for (i, c) in conns.iter().enumerate() {
-                if i > 0 {
-                    writeln!(out)?;
-                }
-                render(out, c, args.samples as usize, args.interval)?;
-            }
-        }
-        Ok(
-            if conns.is_empty() || conns.iter().any(|c| c.stuck_at.is_some()) {
-                EXIT_FINDINGS
-            } else {
-                EXIT_CLEAN
-            },
-        )
-    }
-
-    /// The other end of `s`, in any sampled namespace, last sample.
-    fn find_peer<'a>(sides: &'a [Side<'a>], own: usize, s: &Socket) -> Option<(usize, &'a Socket)> {
-        let (l, p) = (s.local_addr()?, s.peer_addr()?);
-        // Its own namespace first (loopback), then the others.
-        let order = std::iter::once(own).chain((0..sides.len()).filter(move |&i| i != own));
-        for i in order {
-            let last = sides[i].samples.last()?;
-            if let Some(o) = last.sockets.iter().find(|o| {
-                o.netid == Table::Tcp
-                    && o.local_addr() == Some(p)
-                    && o.peer_addr() == Some(l)
-                    && !(i == own && o.cookie == s.cookie)
-            }) {
-                return Some((i, o));
-            }
-        }
-        None
-    }
-
-    fn is_listening_port(side: &Side<'_>, port: u16) -> bool {
-        side.samples.last().is_some_and(|l| {
-            l.sockets
-                .iter()
-                .any(|o| o.state == State::Listen && o.local_port() == Some(port))
-        })
-    }
-
-    fn end(side: &Side<'_>, s: &Socket) -> End {
-        let key = sockdiag::sample::SocketKey::of(s);
-        let tracks = track(side.samples);
-        let t = tracks.iter().find(|t| t.key == key);
-        End {
-            socket: SocketRef::of(s),
-            state: Some(s.state),
-            namespace: side.ns.map(|p| p.display().to_string()),
-            recv_q: t.map_or_else(|| vec![s.recv_q], |t| t.values(|s| s.recv_q)),
-            send_q: t.map_or_else(|| vec![s.send_q], |t| t.values(|s| s.send_q)),
-        }
-    }
-
-    fn follow(
-        sides: &[Side<'_>],
-        si: usize,
-        s: &Socket,
-        peer: Option<(usize, &Socket)>,
-    ) -> Connection {
-        // The server is the end whose port a listener holds (else the lower port).
-        let s_is_server = match peer {
-            Some((pi, p)) => {
-                let mine = s
-                    .local_port()
-                    .is_some_and(|port| is_listening_port(&sides[si], port));
-                let theirs = p
-                    .local_port()
-                    .is_some_and(|port| is_listening_port(&sides[pi], port));
-                match (mine, theirs) {
-                    (true, false) => true,
-                    (false, true) => false,
-                    _ => s.local_port() < p.local_port(),
-                }
-            }
-            None => s
-                .local_port()
-                .is_some_and(|port| is_listening_port(&sides[si], port)),
-        };
-        let (client, server) = match (peer, s_is_server) {
-            (Some((pi, p)), true) => (end(&sides[pi], p), Some(end(&sides[si], s))),
-            (Some((pi, p)), false) => (end(&sides[si], s), Some(end(&sides[pi], p))),
-            (None, true) => {
-                // Only the server end is visible: show it as the server.
-                let e = end(&sides[si], s);
-                return checks(None, Some(e));
-            }
-            (None, false) => (end(&sides[si], s), None),
-        };
-        checks(Some(client), server)
-    }
-
-    /// A place holds bytes in every sample.
-    fn sits(v: &[u32], fin: u32) -> bool {
-        !v.is_empty() && v.iter().all(|&b| b > fin)
-    }
-
-    /// The FIN's sequence number counted in a queue ([`State::fin_in_send_q`],
-    /// [`State::fin_in_recv_q`]); none for an end not visible.
-    fn fin_in_send(state: Option<State>) -> u32 {
-        state.map_or(0, State::fin_in_send_q)
-    }
-
-    fn fin_in_recv(state: Option<State>) -> u32 {
-        state.map_or(0, State::fin_in_recv_q)
-    }
-
-    fn checks(client: Option<End>, server: Option<End>) -> Connection {
-        let get = |e: &Option<End>, send: bool| -> Vec<u32> {
-            e.as_ref().map_or_else(Vec::new, |e| {
-                if send {
-                    e.send_q.clone()
-                } else {
-                    e.recv_q.clone()
-                }
-            })
-        };
-        let state = |e: &Option<End>| e.as_ref().and_then(|e| e.state);
-        let (cs, ss) = (state(&client), state(&server));
-        let c_send = get(&client, true);
-        let s_recv = get(&server, false);
-        let s_send = get(&server, true);
-        let c_recv = get(&client, false);
-        let last = |v: &[u32]| v.last().copied().unwrap_or(0);
-        let unseen = "that end is not visible here: run rss doctor --conn on its host";
-        let mut list = Vec::new();
-        let mut add =
-            |step, question, place, bytes: Vec<u32>, fin: u32, yes: String, no: String| {
-                let stuck = sits(&bytes, fin);
-                let answer = if bytes.is_empty() {
-                    unseen.to_string()
-                } else if last(&bytes) > fin {
-                    yes
-                } else {
-                    no
-                };
-                list.push(Check {
-                    step,
-                    question,
-                    place,
-                    bytes,
-                    answer,
-                    stuck,
-                });
-            };
-        let n = last(&c_send).saturating_sub(fin_in_send(cs));
-        add(
-            1,
-            "did the client's kernel send it?",
-            "client.send_q",
-            c_send.clone(),
-            fin_in_send(cs),
-            format!(
-                "{n} byte(s) written by the client are not acknowledged by the server's kernel \
-                 (Send-Q): not sent yet (zero window) or lost on the way"
-            ),
-            "yes: the client's Send-Q is empty, everything it wrote was acknowledged".into(),
-        );
-        let n = last(&s_recv).saturating_sub(fin_in_recv(ss));
-        add(
-            2,
-            "did the server's kernel receive it?",
-            "server.recv_q",
-            s_recv.clone(),
-            fin_in_recv(ss),
-            format!(
-                "yes, and {n} byte(s) wait in the server's Recv-Q: the server application has \
-                 not read them"
-            ),
-            if last(&s_recv) > 0 {
-                "only the client's FIN waits in the server's Recv-Q: the server application has \
-                 not read the end of file"
-                    .into()
-            } else {
-                "the server's Recv-Q is empty: whatever arrived was read by the application".into()
-            },
-        );
-        let n = last(&s_send).saturating_sub(fin_in_send(ss));
-        add(
-            3,
-            "did the server answer?",
-            "server.send_q",
-            s_send.clone(),
-            fin_in_send(ss),
-            format!(
-                "the server wrote an answer and {n} byte(s) of it are not acknowledged by the \
-                 client's kernel (Send-Q)"
-            ),
-            "the server's Send-Q is empty: whatever it wrote was acknowledged (if it wrote \
-             nothing, see its application)"
-                .into(),
-        );
-        let n = last(&c_recv).saturating_sub(fin_in_recv(cs));
-        add(
-            4,
-            "did the client receive it?",
-            "client.recv_q",
-            c_recv.clone(),
-            fin_in_recv(cs),
-            format!(
-                "yes, and {n} byte(s) of the answer wait in the client's Recv-Q: the client \
-                 application has not read them"
-            ),
-            if last(&c_recv) > 0 {
-                "only the server's FIN waits in the client's Recv-Q: the client application has \
-                 not read the end of file"
-                    .into()
-            } else {
-                "the client's Recv-Q is empty: whatever arrived was read".into()
-            },
-        );
-        let stuck_at = list.iter().find(|c| c.stuck).map(|c| c.place);
-        let verdict = match stuck_at {
-            Some("client.send_q") => "bytes are stuck in the client's Send-Q: the server's kernel \
-                does not acknowledge them (its window is closed because its application does \
-                not read, or the path drops them)"
-                .to_string(),
-            Some("server.recv_q") => "bytes are stuck in the server's Recv-Q: they arrived, and \
-                the server application does not read them"
-                .to_string(),
-            Some("server.send_q") => "bytes are stuck in the server's Send-Q: the client's \
-                kernel does not acknowledge the answer (window closed: the client does not \
-                read; or the path drops it)"
-                .to_string(),
-            Some(_) => "bytes are stuck in the client's Recv-Q: the answer arrived and the \
-                client application does not read it"
-                .to_string(),
-            None => "no bytes sit anywhere through every sample: the data moves (or nothing \
-                was sent)"
-                .to_string(),
-        };
-        let client = client.unwrap_or_else(|| End {
-            socket: SocketRef {
-                netid: "tcp".into(),
-                state: "unknown".into(),
-                local: server
-                    .as_ref()
-                    .map_or("?".into(), |s| s.socket.peer.clone()),
-                peer: server
-                    .as_ref()
-                    .map_or("?".into(), |s| s.socket.local.clone()),
-                recv_q: 0,
-                send_q: 0,
-                inode: 0,
-                cookie: None,
-                processes: Vec::new(),
-            },
-            state: None,
-            namespace: None,
-            recv_q: Vec::new(),
-            send_q: Vec::new(),
-        });
-        Connection {
-            client,
-            server,
-            checks: list,
-            stuck_at,
-            verdict,
-        }
-    }
-
-    fn who(e: &End) -> String {
-        let p = e.socket.processes.first().map_or_else(
-            || "no process".to_string(),
-            |p| format!("{:?} pid {}", p.command, p.pid),
-        );
-        let state = e.state.map_or("UNKNOWN", sockdiag::ss::state_label);
-        format!("{}, {p}", state)
-    }
-
-    fn values(v: &[u32]) -> String {
-        if v.is_empty() {
-            return "?".into();
-        }
-        let s: Vec<String> = v.iter().map(u32::to_string).collect();
-        s.join("→")
-    }
-
-    fn render(
-        out: &mut dyn Write,
-        c: &Connection,
-        samples: usize,
-        interval: Duration,
-    ) -> io::Result<()> {
-        let server_local = c
-            .server
-            .as_ref()
-            .map_or_else(|| c.client.socket.peer.clone(), |s| s.socket.local.clone());
-        writeln!(
-            out,
-            "connection {} → {} ({samples} sample(s) {} apart)",
-            c.client.socket.local,
-            server_local,
-            fmt_duration(interval)
-        )?;
-        writeln!(out)?;
-        let w = 32;
-        let col = |s: &str| format!("{s:<w$}");
-        let client_who = if c.client.recv_q.is_empty() {
-            "not visible here".to_string()
-        } else {
-            who(&c.client)
-        };
-        let server_who = c.server.as_ref().map_or("not visible here".into(), who);
-        let mark = |place: &str| {
-            if c.stuck_at == Some(place) {
-                "  <== stuck"
-            } else {
-                ""
-            }
-        };
-        let cell = |label: &str, v: &[u32]| {
-            let text = format!("{label} {}", values(v));
-            format!("| {text:<width$} |", width = 22)
-        };
-        let empty: Vec<u32> = Vec::new();
-        let s_recv = c.server.as_ref().map_or(&empty, |s| &s.recv_q);
-        let s_send = c.server.as_ref().map_or(&empty, |s| &s.send_q);
-        writeln!(out, "  {}server", col("client"))?;
-        writeln!(out, "  {}{server_local}", col(&c.client.socket.local))?;
-        writeln!(out, "  {}{server_who}", col(&client_who))?;
-        let border = format!("+{}+", "-".repeat(24));
-        writeln!(out, "  {border}      {border}")?;
-        writeln!(
-            out,
-            "  {} ---> {}{}",
-            cell("(1) Send-Q", &c.client.send_q),
-            cell("(2) Recv-Q", s_recv),
-            if mark("client.send_q").is_empty() {
-                mark("server.recv_q")
-            } else {
-                "  <== stuck in the client's Send-Q"
-            }
-        )?;
-        writeln!(
-            out,
-            "  {} <--- {}{}",
-            cell("(4) Recv-Q", &c.client.recv_q),
-            cell("(3) Send-Q", s_send),
-            if mark("client.recv_q").is_empty() {
-                mark("server.send_q")
-            } else {
-                "  <== stuck in the client's Recv-Q"
-            }
-        )?;
-        writeln!(out, "  {border}      {border}")?;
-        writeln!(out)?;
-        for ch in &c.checks {
-            writeln!(out, "  ({}) {}", ch.step, ch.question)?;
-            write_wrapped(out, "      ", &ch.answer)?;
-        }
-        writeln!(out)?;
-        write_wrapped(out, "  verdict: ", &c.verdict)?;
-        Ok(())
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        fn end(state: State, recv_q: &[u32], send_q: &[u32]) -> End {
-            End {
-                socket: SocketRef::of(&Socket::new(Table::Tcp, sockdiag::Family::Inet, state)),
-                state: Some(state),
-                namespace: None,
-                recv_q: recv_q.to_vec(),
-                send_q: send_q.to_vec(),
-            }
-        }
-
-        #[test]
-        fn a_fin_in_a_queue_is_no_stuck_byte() {
-            // The client closed (its FIN unacknowledged in Send-Q), the
-            // server has not read the end of file (the FIN in Recv-Q).
-            let c = checks(
-                Some(end(State::FinWait1, &[0, 0], &[1, 1])),
-                Some(end(State::CloseWait, &[1, 1], &[0, 0])),
-            );
-            assert_eq!(c.stuck_at, None);
-            assert!(c.checks[1].answer.starts_with("only the client's FIN"));
-            // The same byte counts in states without a FIN there.
-            let c = checks(
-                Some(end(State::Established, &[0, 0], &[1, 1])),
-                Some(end(State::Established, &[1, 1], &[0, 0])),
-            );
-            assert_eq!(c.stuck_at, Some("client.send_q"));
-            // LAST-ACK holds both: the peer's FIN read or not, and its own.
-            let c = checks(
-                Some(end(State::FinWait2, &[0, 0], &[0, 0])),
-                Some(end(State::LastAck, &[1, 1], &[1, 1])),
-            );
-            assert_eq!(c.stuck_at, None);
-            let c = checks(
-                Some(end(State::FinWait2, &[0, 0], &[0, 0])),
-                Some(end(State::LastAck, &[2, 2], &[0, 0])),
-            );
-            assert_eq!(c.stuck_at, Some("server.recv_q"));
-        }
-    }
-}
+/// `--conn`: both ends of a connection, the checks along the way, a verdict.
+mod conn;
 
 #[cfg(test)]
 mod tests {

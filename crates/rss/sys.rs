@@ -153,6 +153,75 @@ pub(crate) fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
+/// Single keys from a terminal on standard input: canonical mode and echo
+/// off (signals stay on: Ctrl-C still stops), restored on drop.
+pub(crate) struct KeyInput {
+    saved: libc::termios,
+}
+
+impl KeyInput {
+    /// Takes keys from standard input when it is a terminal and this
+    /// process is in its foreground (a background job changing the
+    /// terminal's settings would be stopped by SIGTTOU).
+    pub(crate) fn open() -> Option<KeyInput> {
+        // SAFETY: isatty, tcgetpgrp and getpgrp on a descriptor number and
+        // this process; tcgetattr fills the zeroed termios (plain
+        // integers) or fails.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::isatty(libc::STDIN_FILENO) } != 1
+            || unsafe { libc::tcgetpgrp(libc::STDIN_FILENO) } != unsafe { libc::getpgrp() }
+            || unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) } != 0
+        {
+            return None;
+        }
+        let saved = t;
+        t.c_lflag &= !(libc::ICANON | libc::ECHO);
+        t.c_cc[libc::VMIN] = 1;
+        t.c_cc[libc::VTIME] = 0;
+        // SAFETY: a termios read from this terminal, two flags changed.
+        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &t) } != 0 {
+            return None;
+        }
+        Some(KeyInput { saved })
+    }
+
+    /// The next key typed within `timeout`, if any.
+    pub(crate) fn key(&self, timeout: std::time::Duration) -> Option<u8> {
+        let mut pfd = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n != 1 {
+            return None;
+        }
+        let mut b = 0u8;
+        if pfd.revents & libc::POLLIN != 0 {
+            // SAFETY: reads at most one byte into `b`.
+            let r = unsafe { libc::read(libc::STDIN_FILENO, (&raw mut b).cast(), 1) };
+            if r == 1 {
+                return Some(b);
+            }
+        }
+        // Hung up or at end of file: nothing more will come; wait out the
+        // time instead of spinning.
+        std::thread::sleep(timeout);
+        None
+    }
+}
+
+impl Drop for KeyInput {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read in `open`.
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &self.saved);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,14 @@
 //!
 //! Keys: `1`..`6` sort by Recv-Q, Send-Q, send rate, receive rate,
 //! retransmits, RTT (the same key again flips the order), `s` next sort
-//! column, `/` types a filter in ss's language (Enter applies, Esc
-//! cancels), `g` groups by process, up/down (or `k`/`j`) select the
-//! connection shown in the detail pane, `q`, Esc or Ctrl-C quit.
+//! column, `/` types a filter in ss's language at a prompt that edits like
+//! a shell line ([`model::LineEdit`]: typing replaces the filter in force,
+//! arrows, Home/End, Ctrl-A/E/U/W/K; Enter applies, Esc cancels), `t`
+//! shows or hides TIME-WAIT, `g` groups by process, up/down (or `k`/`j`)
+//! select the connection shown in the detail pane, `q`, Esc or Ctrl-C
+//! quit. LISTEN is shown (a listener's Recv-Q is its accept queue) and
+//! TIME-WAIT hidden unless `-a`, `t` or a filter naming states says
+//! otherwise.
 //!
 //! [`run`] checks the arguments; `screen` runs the terminal. Samples come from [`sockdiag::sample::Sampler`] (one dump per refresh, with
 //! `tcp_info` and processes); the view state is the pure [`model::Model`]
@@ -50,8 +55,9 @@ pub const ABOUT: &str = "Full-screen view of the busiest TCP connections, refres
     bin_name = "rss top",
     about = ABOUT,
     after_help = "Keys: 1-6 sort by Recv-Q, Send-Q, Send/s, Recv/s, Retrans, RTT (again: reverse), \
-                  s next sort, / filter (ss language; Enter applies, Esc cancels), g group by process, \
-                  up/down select, q quit.\n\n\
+                  s next sort, / filter (ss language; typing replaces the filter, arrows and \
+                  Ctrl-U/W/K edit, Enter applies, Esc cancels), t show/hide TIME-WAIT, \
+                  g group by process, up/down select, q quit.\n\n\
                   Exit status: 0 success, 1 the system refused (namespace, permission), 2 bad usage."
 )]
 pub struct TopArgs {
@@ -67,7 +73,7 @@ pub struct TopArgs {
     /// Start grouped by process
     #[arg(short = 'g', long)]
     pub group: bool,
-    /// Also show listening and closed sockets
+    /// Also show TIME-WAIT, closed and bound-inactive sockets (LISTEN is always shown)
     #[arg(short = 'a', long)]
     pub all: bool,
     /// Initial filter, in ss's language (state words, then an expression)
@@ -100,6 +106,9 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     };
     let mut model = Model::new(sort);
     model.grouped = args.group;
+    if args.all {
+        model.hidden = sockdiag::States::empty();
+    }
     if let Err(e) = model.set_filter(&args.filter.join(" ")) {
         return usage(err, e);
     }

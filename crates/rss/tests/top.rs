@@ -16,6 +16,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Tmux {
+        Tmux::start_sized(cmd, 140, 40)
+    }
+
+    fn start_sized(cmd: &str, cols: u16, rows: u16) -> Tmux {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let session = format!("rss-top-{}-{n}", std::process::id());
@@ -30,9 +34,9 @@ impl Tmux {
                     "-s",
                     &session,
                     "-x",
-                    "140",
+                    &cols.to_string(),
                     "-y",
-                    "40",
+                    &rows.to_string(),
                     cmd,
                 ])
                 .output()
@@ -134,7 +138,7 @@ fn top_draws_sorts_filters_and_quits() {
             && s.contains("127.0.0.1:5000        127.0.0.1:41002       100 ")
     });
     assert!(s.starts_with("rss top "), "{s}");
-    assert!(s.contains("4 of 4 sockets"), "{s}");
+    assert!(s.contains("5 of 5 sockets"), "{s}");
     // `1`: by Recv-Q, largest first.
     t.keys(&["1"]);
     let s = t.wait("sort by Recv-Q", |s| s.contains("sort Recv-Qv"));
@@ -156,7 +160,7 @@ fn top_draws_sorts_filters_and_quits() {
     t.wait("the prompt", |s| s.contains("filter> _"));
     t.keys(&["-l", "sport = :41002"]);
     t.keys(&["Enter"]);
-    let s = t.wait("the filter applied", |s| s.contains("1 of 4 sockets"));
+    let s = t.wait("the filter applied", |s| s.contains("1 of 5 sockets"));
     assert!(s.contains("filter: sport = :41002"), "{s}");
     assert!(s.contains("127.0.0.1:41002       127.0.0.1:5000"), "{s}");
     assert!(!s.contains("127.0.0.1:41001"), "{s}");
@@ -165,6 +169,98 @@ fn top_draws_sorts_filters_and_quits() {
     let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
     assert!(s.contains("rss-exit=0"), "{s}");
     assert!(!s.contains("rss top "), "the screen was not restored:\n{s}");
+}
+
+/// By default LISTEN is shown (with its accept queue) and TIME-WAIT
+/// hidden; `t` shows TIME-WAIT. The prompt, opened on a filter in force,
+/// edits like a shell line: typing replaces the filter, Ctrl-U and Ctrl-W
+/// delete, the arrows move the cursor.
+#[test]
+fn top_shows_listeners_hides_time_wait_and_edits_the_filter_line() {
+    require_privileged!();
+    require_tool!("tmux");
+    let ns = NetNs::new().unwrap();
+    // A listener with one connection waiting in its accept queue, and a
+    // connection closed client first: the client's end in TIME-WAIT.
+    let _held = ns.run(|| {
+        let l = listener("127.0.0.1:5000".parse().unwrap(), 8, None).unwrap();
+        let bound = |port: u16| {
+            use socket2::{Domain, Socket, Type};
+            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            let from: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            c.bind(&from.into()).unwrap();
+            c.connect(
+                &"127.0.0.1:5000"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+            TcpStream::from(c)
+        };
+        let closed = bound(41003);
+        let (s, _) = l.accept().unwrap();
+        drop(closed);
+        drop(s);
+        let waiting = bound(41004);
+        let held: Vec<Box<dyn Send>> = vec![Box::new(l), Box::new(waiting)];
+        held
+    });
+    let t = Tmux::start(&format!(
+        "{} top -N {} --interval=200ms; echo rss-exit=$?; sleep 60",
+        env!("CARGO_BIN_EXE_rss"),
+        ns.path().display()
+    ));
+    let s = t.wait("the listener and the waiting client", |s| {
+        s.contains("LISTEN") && s.contains("127.0.0.1:41004") && s.contains("TIME-WAIT hidden (t)")
+    });
+    assert!(s.contains("127.0.0.1:5000        0.0.0.0:*"), "{s}");
+    let tw_row = |s: &str| {
+        s.lines()
+            .any(|l| l.starts_with(" TIME-WAIT") || l.starts_with(">TIME-WAIT"))
+    };
+    assert!(!tw_row(&s), "TIME-WAIT shown by default:\n{s}");
+    assert!(!s.contains("127.0.0.1:41003"), "{s}");
+    t.keys(&["t"]);
+    let s = t.wait("TIME-WAIT shown", |s| s.contains("TIME-WAIT shown (t)"));
+    let s = if s.contains("127.0.0.1:41003") {
+        s
+    } else {
+        t.wait("the TIME-WAIT row", |s| s.contains("127.0.0.1:41003"))
+    };
+    assert!(tw_row(&s), "{s}");
+    // A filter, then the prompt again: pre-filled, typing replaces it.
+    t.keys(&["/"]);
+    t.keys(&["-l", "sport = :41004"]);
+    t.keys(&["Enter"]);
+    t.wait("the filter applied", |s| {
+        s.contains("filter: sport = :41004")
+    });
+    t.keys(&["/"]);
+    t.wait("the pre-filled prompt", |s| {
+        s.contains("filter> sport = :41004_   (type to replace;")
+    });
+    t.keys(&["-l", "dport = :5000"]);
+    t.wait("the filter replaced", |s| {
+        s.contains("filter> dport = :5000_")
+    });
+    // Ctrl-W deletes the last word, Ctrl-U the whole line.
+    t.keys(&["C-w"]);
+    t.wait("a word deleted", |s| s.contains("filter> dport = _"));
+    t.keys(&["C-u"]);
+    t.wait("the line deleted", |s| s.contains("filter> _"));
+    // Arrows move the cursor: insert before the last word.
+    t.keys(&["-l", "sport = 41004"]);
+    t.keys(&["Left", "Left", "Left", "Left", "Left"]);
+    t.keys(&["-l", ":"]);
+    t.keys(&["Enter"]);
+    let s = t.wait("the edited filter applied", |s| {
+        s.contains("filter: sport = :41004")
+    });
+    assert!(s.contains("1 of "), "{s}");
+    t.keys(&["q"]);
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(s.contains("rss-exit=0"), "{s}");
 }
 
 #[test]
@@ -261,4 +357,66 @@ fn watch_on_a_terminal_redraws_in_place() {
     t.keys(&["C-c"]);
     let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
     assert!(s.contains("rss-exit=0"), "{s}");
+}
+
+/// `--watch` on a terminal smaller than its table (60 listeners, 80×20):
+/// every frame fits the screen, the status line stays on top and the
+/// change lines under it are visible, the rows left out are counted, and
+/// `q` quits (exit 0, the shell's next line below the frame).
+#[test]
+fn watch_on_a_small_terminal_shows_the_changes_and_quits_on_q() {
+    require_privileged!();
+    require_tool!("tmux");
+    let ns = NetNs::new().unwrap();
+    let listeners: Vec<socket2::Socket> = ns.run(|| {
+        (0..60)
+            .map(|i| {
+                let a: std::net::SocketAddr = format!("127.0.0.1:{}", 6000 + i).parse().unwrap();
+                listener(a, 8, None).unwrap()
+            })
+            .collect()
+    });
+    let t = Tmux::start_sized(
+        &format!(
+            "{} -N {} --watch=200ms -tan; echo rss-exit=$?; sleep 60",
+            env!("CARGO_BIN_EXE_rss"),
+            ns.path().display()
+        ),
+        80,
+        20,
+    );
+    let fits = |s: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines.len() <= 20, "{s}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{s}");
+        assert!(s.starts_with("--- "), "the status line is not on top:\n{s}");
+    };
+    let s = t.wait("a frame of the 60 listeners", |s| {
+        s.contains("60 sockets  +0 new  -0 gone")
+    });
+    fits(&s);
+    assert!(
+        s.contains("more row(s) of 61 not shown (q quits"),
+        "no count of the rows left out:\n{s}"
+    );
+    // A new connection: the change lines show under the status line,
+    // although the table does not fit.
+    let _c = ns.run(|| TcpStream::connect("127.0.0.1:6000").unwrap());
+    let s = t.wait("the new pair", |s| s.contains("+ new   tcp   ESTAB"));
+    fits(&s);
+    assert!(s.contains("62 sockets  +2 new  -0 gone"), "{s}");
+    assert_eq!(
+        s.lines()
+            .filter(|l| l.contains("+ new   tcp   ESTAB"))
+            .count(),
+        2,
+        "{s}"
+    );
+    t.keys(&["q"]);
+    let s = t.wait("rss to exit", |s| s.contains("rss-exit="));
+    assert!(
+        s.lines().any(|l| l == "rss-exit=0"),
+        "q did not quit cleanly, or the prompt shares the frame's line:\n{s}"
+    );
+    drop(listeners);
 }

@@ -122,6 +122,124 @@ pub struct Point {
     pub rate: f64,
 }
 
+/// A key for the prompt's line editor ([`LineEdit::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKey {
+    /// A printable character.
+    Char(char),
+    /// Delete the character before the cursor.
+    Backspace,
+    /// Delete the character under the cursor.
+    Delete,
+    /// Cursor one character left.
+    Left,
+    /// Cursor one character right.
+    Right,
+    /// Cursor to the start (Home, Ctrl-A).
+    Home,
+    /// Cursor to the end (End, Ctrl-E).
+    End,
+    /// Delete from the start to the cursor (Ctrl-U).
+    KillStart,
+    /// Delete from the cursor to the end (Ctrl-K).
+    KillEnd,
+    /// Delete the word before the cursor (Ctrl-W): blanks, then non-blanks.
+    KillWord,
+}
+
+/// One line being edited as a shell edits it. Opened pre-filled (the
+/// filter in force), the text is *fresh*: a character typed first replaces
+/// it; any editing key (arrows, Home/End, Backspace, Ctrl-U/W/K) keeps it
+/// and edits it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineEdit {
+    text: Vec<char>,
+    cursor: usize,
+    fresh: bool,
+}
+
+impl LineEdit {
+    /// A line holding `text`, the cursor at its end, fresh if not empty.
+    pub fn prefilled(text: &str) -> LineEdit {
+        let text: Vec<char> = text.chars().collect();
+        LineEdit {
+            cursor: text.len(),
+            fresh: !text.is_empty(),
+            text,
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> String {
+        self.text.iter().collect()
+    }
+
+    /// The cursor, in characters from the start.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Whether the pre-filled text is untouched (the next character
+    /// replaces it).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Applies one key.
+    pub fn key(&mut self, k: EditKey) {
+        let fresh = std::mem::take(&mut self.fresh);
+        match k {
+            EditKey::Char(c) => {
+                if fresh {
+                    self.text.clear();
+                    self.cursor = 0;
+                }
+                self.text.insert(self.cursor, c);
+                self.cursor += 1;
+            }
+            EditKey::Backspace => {
+                if self.cursor > 0 {
+                    self.cursor -= 1;
+                    self.text.remove(self.cursor);
+                }
+            }
+            EditKey::Delete => {
+                if self.cursor < self.text.len() {
+                    self.text.remove(self.cursor);
+                }
+            }
+            EditKey::Left => self.cursor = self.cursor.saturating_sub(1),
+            EditKey::Right => self.cursor = (self.cursor + 1).min(self.text.len()),
+            EditKey::Home => self.cursor = 0,
+            EditKey::End => self.cursor = self.text.len(),
+            EditKey::KillStart => {
+                self.text.drain(..self.cursor);
+                self.cursor = 0;
+            }
+            EditKey::KillEnd => self.text.truncate(self.cursor),
+            EditKey::KillWord => {
+                let mut start = self.cursor;
+                while start > 0 && self.text[start - 1].is_whitespace() {
+                    start -= 1;
+                }
+                while start > 0 && !self.text[start - 1].is_whitespace() {
+                    start -= 1;
+                }
+                self.text.drain(start..self.cursor);
+                self.cursor = start;
+            }
+        }
+    }
+}
+
+/// The states hidden by default when the filter names none: TIME-WAIT
+/// (the connections already closed; `t` shows them), CLOSE and
+/// bound-inactive sockets. LISTEN is shown: a listener's Recv-Q is its
+/// accept queue.
+pub const HIDDEN_BY_DEFAULT: States = States::TIME_WAIT
+    .union(States::CLOSE)
+    .union(States::BOUND_INACTIVE);
+
 /// The state of the view.
 #[derive(Debug, Default)]
 pub struct Model {
@@ -140,7 +258,10 @@ pub struct Model {
     filter: Option<Filter>,
     states: Option<States>,
     /// The filter being typed at the prompt, when it is open.
-    pub prompt: Option<String>,
+    pub prompt: Option<LineEdit>,
+    /// States not shown when the filter names none ([`HIDDEN_BY_DEFAULT`],
+    /// or none with `-a`; `t` toggles TIME-WAIT).
+    pub hidden: States,
     /// A one-line message (a bad filter).
     pub message: Option<String>,
     /// Sockets in the last sample before filtering.
@@ -161,8 +282,25 @@ impl Model {
     pub fn new(sort: SortKey) -> Model {
         Model {
             sort,
+            hidden: HIDDEN_BY_DEFAULT,
             ..Model::default()
         }
+    }
+
+    /// Shows TIME-WAIT if hidden, hides it if shown (`t`).
+    pub fn toggle_time_wait(&mut self) {
+        self.hidden.toggle(States::TIME_WAIT);
+        self.selected = 0;
+    }
+
+    /// Whether TIME-WAIT rows are hidden (when the filter names no state).
+    pub fn time_wait_hidden(&self) -> bool {
+        self.hidden.contains(States::TIME_WAIT)
+    }
+
+    /// Whether the filter names states (then it alone decides which show).
+    pub fn filter_names_states(&self) -> bool {
+        self.states.is_some()
     }
 
     /// Sets the filter from ss words (`state established dport = :443`);
@@ -181,8 +319,11 @@ impl Model {
     }
 
     fn selects(&self, s: &Socket) -> bool {
-        self.states.is_none_or(|st| st.contains(s.state.bit()))
-            && self.filter.as_ref().is_none_or(|f| f.matches(s))
+        let shown = match self.states {
+            Some(st) => st.contains(s.state.bit()),
+            None => !self.hidden.intersects(s.state.bit()),
+        };
+        shown && self.filter.as_ref().is_none_or(|f| f.matches(s))
     }
 
     /// Takes in a new sample (`prev` the one before, for rates).
@@ -404,6 +545,128 @@ pub(crate) mod tests {
                 .push(Process::new(command, pid, 3));
         }
         s
+    }
+
+    fn typed(line: &mut LineEdit, text: &str) {
+        for c in text.chars() {
+            line.key(EditKey::Char(c));
+        }
+    }
+
+    #[test]
+    fn typing_replaces_a_prefilled_line() {
+        let mut l = LineEdit::prefilled("state time-wait");
+        assert!(l.is_fresh());
+        typed(&mut l, "dport = :443");
+        assert_eq!(l.text(), "dport = :443");
+        assert!(!l.is_fresh());
+        // Empty: nothing to replace.
+        let mut l = LineEdit::prefilled("");
+        assert!(!l.is_fresh());
+        typed(&mut l, "sport");
+        assert_eq!(l.text(), "sport");
+    }
+
+    #[test]
+    fn editing_keys_keep_a_prefilled_line() {
+        // An arrow first: the text stays, typing inserts at the cursor.
+        let mut l = LineEdit::prefilled("dport = :443");
+        l.key(EditKey::Left);
+        l.key(EditKey::Left);
+        l.key(EditKey::Left);
+        typed(&mut l, "8");
+        assert_eq!(l.text(), "dport = :8443");
+        assert_eq!(l.cursor(), 10);
+        // Backspace first: deletes one, keeps the rest.
+        let mut l = LineEdit::prefilled("dport = :443");
+        l.key(EditKey::Backspace);
+        assert_eq!(l.text(), "dport = :44");
+        typed(&mut l, "5");
+        assert_eq!(l.text(), "dport = :445");
+        // Home, Delete, End, Right at the end.
+        l.key(EditKey::Home);
+        l.key(EditKey::Delete);
+        assert_eq!(l.text(), "port = :445");
+        typed(&mut l, "s");
+        assert_eq!(l.text(), "sport = :445");
+        l.key(EditKey::End);
+        l.key(EditKey::Right);
+        assert_eq!(l.cursor(), 12);
+        l.key(EditKey::Left);
+        l.key(EditKey::Right);
+        l.key(EditKey::Right);
+        assert_eq!(l.cursor(), 12);
+    }
+
+    #[test]
+    fn ctrl_u_w_and_k_delete_as_a_shell_does() {
+        let mut l = LineEdit::prefilled("state established dport = :443");
+        // Ctrl-W: the word before the cursor, and the blanks before it.
+        l.key(EditKey::KillWord);
+        assert_eq!(l.text(), "state established dport = ");
+        l.key(EditKey::KillWord);
+        assert_eq!(l.text(), "state established dport ");
+        l.key(EditKey::KillWord);
+        l.key(EditKey::KillWord);
+        assert_eq!(l.text(), "state ");
+        // Ctrl-U from the middle: the start up to the cursor.
+        let mut l = LineEdit::prefilled("state established dport = :443");
+        for _ in 0..12 {
+            l.key(EditKey::Left);
+        }
+        l.key(EditKey::KillStart);
+        assert_eq!(l.text(), "dport = :443");
+        assert_eq!(l.cursor(), 0);
+        // Ctrl-K: from the cursor to the end.
+        l.key(EditKey::Right);
+        l.key(EditKey::KillEnd);
+        assert_eq!(l.text(), "d");
+        // At the start, Ctrl-W and Backspace do nothing.
+        l.key(EditKey::Home);
+        l.key(EditKey::KillWord);
+        l.key(EditKey::Backspace);
+        assert_eq!(l.text(), "d");
+        // Not ASCII: characters, not bytes.
+        let mut l = LineEdit::prefilled("src café");
+        l.key(EditKey::Backspace);
+        l.key(EditKey::Left);
+        typed(&mut l, "é");
+        assert_eq!(l.text(), "src caéf");
+    }
+
+    #[test]
+    fn listeners_shown_and_time_wait_hidden_by_default() {
+        let mut listen = sock(10, 5000, 7, 0, 0, 0, "");
+        listen.state = State::Listen;
+        let mut tw = sock(11, 40010, 0, 0, 0, 0, "");
+        tw.state = State::TimeWait;
+        let est = sock(12, 40011, 0, 0, 0, 0, "");
+        let sample = Sample::new(0, Duration::ZERO, vec![listen, tw, est]);
+        let shown = |m: &Model| -> Vec<u64> {
+            let mut v: Vec<u64> = m.rows().iter().map(|r| r.socket.cookie.unwrap()).collect();
+            v.sort_unstable();
+            v
+        };
+        let mut m = Model::new(SortKey::RecvQ);
+        m.update(&sample, None);
+        assert_eq!(shown(&m), [10, 12]);
+        assert!(m.time_wait_hidden());
+        // `t` shows TIME-WAIT, again hides it.
+        m.toggle_time_wait();
+        m.update(&sample, None);
+        assert_eq!(shown(&m), [10, 11, 12]);
+        m.toggle_time_wait();
+        m.update(&sample, None);
+        assert_eq!(shown(&m), [10, 12]);
+        // A filter that names states decides alone.
+        m.set_filter("state time-wait").unwrap();
+        m.update(&sample, None);
+        assert_eq!(shown(&m), [11]);
+        m.set_filter("").unwrap();
+        m.update(&sample, None);
+        assert_eq!(shown(&m), [10, 12]);
+        // The listener's accept queue sorts first by Recv-Q.
+        assert_eq!(m.rows()[0].socket.cookie, Some(10));
     }
 
     pub(crate) fn scene() -> (Sample, Sample) {

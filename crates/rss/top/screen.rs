@@ -6,11 +6,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use sockdiag::Query;
 use sockdiag::sample::{Sample, SampleOptions, Sampler};
-use sockdiag::{Query, States};
 
 use super::TopArgs;
-use super::model::{Model, SortKey};
+use super::model::{EditKey, LineEdit, Model, SortKey};
 use super::ui;
 use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
@@ -45,11 +45,8 @@ pub(super) fn run(
             })
         })
         .transpose();
-    let states = if args.all {
-        crate::filter::SS_ALL
-    } else {
-        States::CONNECTED
-    };
+    // Every state is sampled; the model hides some (TIME-WAIT by default).
+    let states = crate::filter::SS_ALL;
     let sampler =
         match ns.and_then(|ns| Sampler::new(Query::tcp().states(states), ns.as_ref(), opts)) {
             Ok(s) => s,
@@ -83,19 +80,38 @@ fn on_key(model: &mut Model, code: KeyCode, mods: KeyModifiers) -> bool {
         return false;
     }
     if let Some(p) = &mut model.prompt {
-        match code {
+        let ctrl = mods.contains(KeyModifiers::CONTROL);
+        let edit = match code {
             KeyCode::Enter => {
-                let text = p.clone();
+                let text = p.text();
                 model.prompt = None;
                 model.message = model.set_filter(&text).err().map(|e| format!("rss: {e}"));
+                return true;
             }
-            KeyCode::Esc => model.prompt = None,
-            KeyCode::Backspace => {
-                p.pop();
+            KeyCode::Esc => {
+                model.prompt = None;
+                return true;
             }
-            KeyCode::Char(c) => p.push(c),
-            _ => {}
-        }
+            KeyCode::Char('u') if ctrl => EditKey::KillStart,
+            KeyCode::Char('w') if ctrl => EditKey::KillWord,
+            KeyCode::Char('k') if ctrl => EditKey::KillEnd,
+            KeyCode::Char('a') if ctrl => EditKey::Home,
+            KeyCode::Char('e') if ctrl => EditKey::End,
+            KeyCode::Char('b') if ctrl => EditKey::Left,
+            KeyCode::Char('f') if ctrl => EditKey::Right,
+            KeyCode::Char('h') if ctrl => EditKey::Backspace,
+            // Other control keys are no text.
+            KeyCode::Char(_) if ctrl || mods.contains(KeyModifiers::ALT) => return true,
+            KeyCode::Char(c) => EditKey::Char(c),
+            KeyCode::Backspace => EditKey::Backspace,
+            KeyCode::Delete => EditKey::Delete,
+            KeyCode::Left => EditKey::Left,
+            KeyCode::Right => EditKey::Right,
+            KeyCode::Home => EditKey::Home,
+            KeyCode::End => EditKey::End,
+            _ => return true,
+        };
+        p.key(edit);
         return true;
     }
     model.message = None;
@@ -112,9 +128,10 @@ fn on_key(model: &mut Model, code: KeyCode, mods: KeyModifiers) -> bool {
             model.sort_by(SortKey::ALL[(i + 1) % SortKey::ALL.len()]);
         }
         KeyCode::Char('/') | KeyCode::Char('f') => {
-            model.prompt = Some(model.filter_text.clone());
+            model.prompt = Some(LineEdit::prefilled(&model.filter_text));
         }
         KeyCode::Char('g') => model.toggle_grouping(),
+        KeyCode::Char('t') => model.toggle_time_wait(),
         KeyCode::Up | KeyCode::Char('k') => model.move_selection(-1),
         KeyCode::Down | KeyCode::Char('j') => model.move_selection(1),
         KeyCode::PageUp => model.move_selection(-10),

@@ -6,15 +6,15 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
 
-use super::model::{Model, SortKey};
+use super::model::{LineEdit, Model, SortKey};
 use crate::socket_metrics::{Metrics, Rates, end_text, human, utc_text};
 use sockdiag::ss::{Side, state_label};
 
 /// The key help shown on the status line.
-pub const HELP: &str = "1-6 sort  / filter  g group  up/down select  q quit";
+pub const HELP: &str = "1-6 sort  / filter  t TIME-WAIT  g group  up/down select  q quit";
 
 fn title(m: &Model, k: SortKey) -> String {
     if m.sort == k {
@@ -65,11 +65,33 @@ pub fn draw(f: &mut Frame<'_>, m: &Model) {
         draw_detail(f, m, chunks[2]);
     }
     let bottom = match (&m.prompt, &m.message) {
-        (Some(p), _) => format!("filter> {p}_"),
-        (None, Some(msg)) => msg.clone(),
-        (None, None) => HELP.to_string(),
+        (Some(p), _) => prompt_line(p),
+        (None, Some(msg)) => Line::from(msg.clone()),
+        (None, None) => Line::from(HELP),
     };
     f.render_widget(Paragraph::new(bottom), chunks[3]);
+}
+
+/// `filter> TEXT`: the cursor a reversed cell (`_` at the end), and a
+/// hint while the pre-filled text is untouched.
+fn prompt_line(p: &LineEdit) -> Line<'static> {
+    let chars: Vec<char> = p.text().chars().collect();
+    let at = p.cursor().min(chars.len());
+    let before: String = chars[..at].iter().collect();
+    let mut spans = vec![Span::raw("filter> "), Span::raw(before)];
+    let reversed = Style::default().add_modifier(Modifier::REVERSED);
+    if at < chars.len() {
+        spans.push(Span::styled(chars[at].to_string(), reversed));
+        spans.push(Span::raw(chars[at + 1..].iter().collect::<String>()));
+    } else {
+        spans.push(Span::styled("_", reversed));
+    }
+    if p.is_fresh() {
+        spans.push(Span::raw(
+            "   (type to replace; arrows, Ctrl-U, Ctrl-W edit; Enter applies, Esc cancels)",
+        ));
+    }
+    Line::from(spans)
 }
 
 fn draw_status(f: &mut Frame<'_>, m: &Model, area: Rect) {
@@ -82,8 +104,15 @@ fn draw_status(f: &mut Frame<'_>, m: &Model, area: Rect) {
     } else {
         m.filter_text.clone()
     };
+    let tw = if m.filter_names_states() {
+        ""
+    } else if m.time_wait_hidden() {
+        "  TIME-WAIT hidden (t)"
+    } else {
+        "  TIME-WAIT shown (t)"
+    };
     let text = format!(
-        "rss top  {when}  {} of {} sockets  sort {}  filter: {filter}{}",
+        "rss top  {when}  {} of {} sockets  sort {}  filter: {filter}{}{tw}",
         m.rows().len(),
         m.total,
         title(m, m.sort),
@@ -268,6 +297,7 @@ fn draw_detail(f: &mut Frame<'_>, m: &Model, area: Rect) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::EditKey;
     use super::super::model::tests::scene;
     use super::*;
     use ratatui::Terminal;
@@ -360,9 +390,16 @@ mod tests {
     #[test]
     fn prompt_and_message_lines() {
         let mut m = Model::new(SortKey::RecvQ);
-        m.prompt = Some("dport = :44".into());
+        m.prompt = Some(LineEdit::prefilled("dport = :44"));
         let s = screen(&m);
-        assert_eq!(s[29].trim_end(), "filter> dport = :44_");
+        assert!(
+            s[29].starts_with("filter> dport = :44_   (type to replace;"),
+            "{}",
+            s[29]
+        );
+        m.prompt.as_mut().unwrap().key(EditKey::Backspace);
+        let s = screen(&m);
+        assert_eq!(s[29].trim_end(), "filter> dport = :4_");
         m.prompt = None;
         m.message = Some("rss: filter: bad".into());
         let s = screen(&m);
