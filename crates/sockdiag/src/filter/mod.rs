@@ -52,6 +52,8 @@ mod parse;
 #[cfg(test)]
 mod port_boundary_tests;
 #[cfg(test)]
+mod resolver_tests;
+#[cfg(test)]
 mod tests;
 
 pub use ast::{CondFamily, Expr, FilterError, HostCond};
