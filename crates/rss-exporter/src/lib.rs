@@ -97,6 +97,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     let limits = metrics::Limits {
         listeners: args.max_listeners.max(1),
         processes: args.max_processes.max(1),
+        namespaces: args.max_namespaces.max(1),
     };
     let lookup = if args.process_refresh == 0 {
         ProcessLookup::Off

@@ -349,3 +349,68 @@ fn a_denied_namespace_file_is_not_blamed_on_capabilities() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_exporter_dumps_at_most_max_namespaces_and_counts_the_rest() {
+    require_privileged!();
+    require_tool!("unshare");
+    crate::common::exporter_beside_rss();
+    std::fs::create_dir_all("/run/netns").unwrap();
+    let ns = NetNs::new().unwrap();
+    let dir = scratch("exporter-bound");
+    let prom = dir.join("x.prom");
+    // Three more named namespaces than `blue`: with room for two, the host
+    // and the first name in order (`blue`) are dumped, the other named ones
+    // (and every process's own namespace) are counted.
+    let script = r#"set -e
+mount -t tmpfs rss-files /run/netns
+touch /run/netns/blue
+mount --bind "$1" /run/netns/blue
+for n in c1 c2 c3; do touch /run/netns/$n; unshare --net=/run/netns/$n true; done
+shift
+exec "$@""#;
+    let mut c = Command::new("unshare");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ])
+    .arg(ns.path())
+    .args([
+        env!("CARGO_BIN_EXE_rss"),
+        "exporter",
+        "--all-netns",
+        "--max-namespaces",
+        "2",
+        "--process-refresh",
+        "0",
+        "--sample-interval",
+        "0",
+        "--textfile",
+    ])
+    .arg(&prom);
+    let o = run_bounded(c);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let t = std::fs::read_to_string(&prom).unwrap();
+    let mut netns: Vec<&str> = t
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| Some(l.split("netns=\"").nth(1)?.split('"').next().unwrap()))
+        .collect();
+    netns.sort();
+    netns.dedup();
+    assert_eq!(netns, ["blue", "host"], "{t:.3000}");
+    assert!(t.contains("\nrss_exporter_namespaces 2\n"), "{t:.3000}");
+    let folded: u64 = t
+        .lines()
+        .find_map(|l| l.strip_prefix("rss_exporter_namespaces_folded "))
+        .unwrap_or_else(|| panic!("no rss_exporter_namespaces_folded in {t:.3000}"))
+        .parse()
+        .unwrap();
+    assert!(folded >= 3, "c1, c2 and c3 are not counted: {folded}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
