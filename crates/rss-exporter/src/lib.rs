@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use sockdiag::filter::SystemResolver;
+use sockdiag::ss::escape_controls;
 use sockdiag::{Query, States, Tables};
 
 use rss::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
@@ -41,7 +42,8 @@ use scrape::{Exporter, ProcessLookup, Scope};
 fn usage(err: &mut dyn Write, msg: &str) -> i32 {
     let _ = writeln!(
         err,
-        "rss: exporter: {msg}\nTry 'rss exporter --help' for more information."
+        "rss: exporter: {}\nTry 'rss exporter --help' for more information.",
+        escape_controls(msg)
     );
     EXIT_USAGE
 }
@@ -91,7 +93,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if let Scope::One(p) = &scope
         && let Err(e) = sockdiag::NetNs::from_path(p.clone())
     {
-        let _ = writeln!(err, "rss: {e}");
+        let _ = writeln!(err, "rss: {}", escape_controls(&e.to_string()));
         return EXIT_FAILURE;
     }
     let limits = metrics::Limits {
@@ -114,7 +116,8 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         return match write_atomically(path, text.as_bytes()) {
             Ok(()) => EXIT_OK,
             Err(e) => {
-                let _ = writeln!(err, "rss: {}: {e}", path.display());
+                let msg = format!("{}: {e}", path.display());
+                let _ = writeln!(err, "rss: {}", escape_controls(&msg));
                 EXIT_FAILURE
             }
         };

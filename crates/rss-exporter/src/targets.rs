@@ -54,7 +54,7 @@ pub fn find_namespaces(max: usize) -> (Vec<(String, PathBuf)>, usize) {
         .filter(|t| !t.is_own())
         .filter_map(|t| {
             let label = match &t.origin {
-                NsOrigin::Named(name) => name.clone(),
+                NsOrigin::Named(_) => t.label.clone(),
                 NsOrigin::Pid(_) => format!("net:[{}]", t.ino),
                 NsOrigin::Host => return None,
             };

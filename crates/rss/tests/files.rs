@@ -107,9 +107,10 @@ fn a_fifo_is_refused_by_the_subcommands() {
 
 /// `unshare --mount` running `argv` with a private `/run/netns` holding:
 /// `blue` (a bind mount of `ns`), `junk` (a regular file), `fifo`,
-/// `aaa-passwd` (a link to /etc/passwd) and `aaa-link` (a link to `blue`,
-/// sorting first).
-fn with_private_run_netns(ns: &Path, argv: &[&str]) -> Command {
+/// `aaa-passwd` (a link to /etc/passwd), `aaa-link` (a link to `blue`,
+/// sorting first) and `ESC[31mred` (a bind mount of `red`, its name with
+/// an escape sequence).
+fn with_private_run_netns(ns: &Path, red: &Path, argv: &[&str]) -> Command {
     let script = r#"set -e
 mount -t tmpfs rss-files /run/netns
 touch /run/netns/blue
@@ -118,7 +119,10 @@ echo junk > /run/netns/junk
 mkfifo /run/netns/fifo
 ln -s /etc/passwd /run/netns/aaa-passwd
 ln -s /run/netns/blue /run/netns/aaa-link
-shift
+esc=$(printf '\033[31mred')
+touch "/run/netns/$esc"
+mount --bind "$2" "/run/netns/$esc"
+shift 2
 exec "$@""#;
     let mut c = Command::new("unshare");
     c.args([
@@ -131,6 +135,7 @@ exec "$@""#;
         "sh",
     ])
     .arg(ns)
+    .arg(red)
     .args(argv)
     .env_remove("TCPDIAG_FILE");
     c
@@ -153,8 +158,12 @@ fn run_netns_counts_only_namespaces_each_once() {
     let l = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
     let port = l.local_addr().unwrap().port();
     let nsp = ns.path();
+    let red = NetNs::new().unwrap();
+    let red_l = red.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let redp = red.path();
     let o = run_bounded(with_private_run_netns(
         &nsp,
+        &redp,
         &[env!("CARGO_BIN_EXE_rss"), "--all-netns", "-tln"],
     ));
     let (out, err) = (text(&o.stdout), text(&o.stderr));
@@ -167,7 +176,8 @@ fn run_netns_counts_only_namespaces_each_once() {
         .skip(1)
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(labels, ["blue", "host"].into(), "{out}");
+    assert_eq!(labels, ["blue", "host", r"\e[31mred"].into(), "{out}");
+    assert!(!out.contains('\x1b'), "{out}");
     let local = format!("127.0.0.1:{port}");
     assert!(
         out.lines()
@@ -181,6 +191,7 @@ fn run_netns_counts_only_namespaces_each_once() {
     let prom = dir.join("x.prom");
     let o = run_bounded(with_private_run_netns(
         &nsp,
+        &redp,
         &[
             env!("CARGO_BIN_EXE_rss"),
             "exporter",
@@ -205,7 +216,9 @@ fn run_netns_counts_only_namespaces_each_once() {
         .into_iter()
         .filter(|n| !n.starts_with("net:["))
         .collect();
-    assert_eq!(named, ["blue", "host"], "{t:.3000}");
+    // Prometheus's text format writes the label's backslash as two.
+    assert_eq!(named, ["\\\\e[31mred", "blue", "host"], "{t:.3000}");
+    assert!(!t.contains('\x1b'), "{t:.3000}");
     assert!(
         t.lines().any(|l| l
             .starts_with("rss_listener_backlog{netns=\"blue\",address=\"127.0.0.1\"")
@@ -216,7 +229,7 @@ fn run_netns_counts_only_namespaces_each_once() {
         t.contains("\nrss_exporter_namespaces_folded 0\n"),
         "{t:.3000}"
     );
-    drop(l);
+    drop((l, red_l));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -230,8 +243,10 @@ fn all_netns_without_privileges_reads_its_own_namespace() {
     // A listener in the host namespace (where the test runs).
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let local = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
+    let red = NetNs::new().unwrap();
     let o = run_bounded(with_private_run_netns(
         &ns.path(),
+        &red.path(),
         &[
             "setpriv",
             "--reuid=65534",
@@ -255,10 +270,10 @@ fn all_netns_without_privileges_reads_its_own_namespace() {
         "no host row of {local}:\n{out}\n{err}"
     );
     let mut want: Vec<&str> = IGNORED.to_vec();
-    want.insert(
-        0,
+    want.extend([
         "rss: netns blue: cannot enter /run/netns/blue: Operation not permitted (os error 1)",
-    );
+        r"rss: netns \e[31mred: cannot enter /run/netns/\e[31mred: Operation not permitted (os error 1)",
+    ]);
     let mut got: Vec<&str> = err.lines().collect();
     got.sort();
     want.sort();
@@ -303,6 +318,22 @@ fn messages_never_echo_a_file_nor_control_characters() {
     assert_refused(&o, 2, r"-F /nonexistent/\e[31m\a: No such file");
     let o = run_bounded(rss(&["-tn", "-N", "\x1b[2J"]));
     assert_refused(&o, 1, r"/run/netns/\e[2J: No such file");
+    // The subcommands' messages, too.
+    crate::common::exporter_beside_rss();
+    let bad = "/nonexistent/\x1b[31m\x07";
+    let o = run_bounded(rss(&["doctor", "-N", bad]));
+    assert_refused(&o, 3, r"/nonexistent/\e[31m\a: No such file");
+    let prom = dir.join("x.prom");
+    let o = run_bounded(rss(&[
+        "exporter",
+        "-N",
+        bad,
+        "--textfile",
+        prom.to_str().unwrap(),
+    ]));
+    assert_refused(&o, 1, r"/nonexistent/\e[31m\a: No such file");
+    let o = run_bounded(rss(&["exporter", "--textfile", &format!("{bad}/x.prom")]));
+    assert_refused(&o, 1, r"/nonexistent/\e[31m\a/x.prom: No such file");
     // A long word: at most 32 characters of it.
     let long = format!("{}SECRET", "a".repeat(40));
     let o = run_bounded(rss(&["-tn", "sport", "=", &long]));
