@@ -445,3 +445,44 @@ exec "$@""#;
     assert!(folded >= 3, "c1, c2 and c3 are not counted: {folded}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_replay_streams_through_a_pipe() {
+    // A FIFO with a writer is a stream to replay (`ss -D - | TCPDIAG_FILE=
+    // /dev/stdin rss`); without one it is an empty file (bad_input).
+    let dir = scratch("pipe");
+    let dump = dir.join("dump");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let o = run_bounded(rss(&["-tl", "-D", dump.to_str().unwrap()]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let from_file = run_bounded({
+        let mut c = rss(&["-tan"]);
+        c.env("TCPDIAG_FILE", &dump);
+        c
+    });
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let port = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
+    assert!(
+        text(&from_file.stdout).contains(&port),
+        "{}",
+        text(&from_file.stdout)
+    );
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        "cat \"$1\" | TCPDIAG_FILE=/dev/stdin \"$2\" -tan",
+        "sh",
+    ])
+    .arg(&dump)
+    .arg(env!("CARGO_BIN_EXE_rss"));
+    let piped = run_bounded(c);
+    assert_eq!(piped.status.code(), Some(0), "{}", text(&piped.stderr));
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), text(&from_file.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
