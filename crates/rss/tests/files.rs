@@ -486,3 +486,81 @@ fn a_replay_streams_through_a_pipe() {
     assert_eq!(text(&piped.stdout), text(&from_file.stdout));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn watch_all_netns_without_privileges_samples_its_own_namespace() {
+    use std::io::BufRead;
+    require_privileged!();
+    require_tool!("unshare");
+    require_tool!("setpriv");
+    std::fs::create_dir_all("/run/netns").unwrap();
+    let (ns, red) = (NetNs::new().unwrap(), NetNs::new().unwrap());
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let filter = format!("sport = :{port}");
+    let mut c = with_private_run_netns(
+        &ns.path(),
+        &red.path(),
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+            env!("CARGO_BIN_EXE_rss"),
+            "--all-netns",
+            "--watch=300ms",
+            "-tlnj",
+            &filter,
+        ],
+    );
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The liveness bound: the watch runs until killed, by the test once it
+    // has what it waits for, or by the watchdog after HANG_GUARD.
+    let pid = child.id();
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let dog = std::thread::spawn(move || {
+        if wait.recv_timeout(HANG_GUARD).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut host = None;
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["type"] == "snapshot" && v["netns"] == "host" {
+            host = Some(v);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    let _ = done.send(());
+    dog.join().unwrap();
+    let err = text(&o.stderr);
+    let host = host.unwrap_or_else(|| {
+        panic!("no snapshot of the host namespace within {HANG_GUARD:?}: {err}")
+    });
+    let sockets = host["sockets"].as_array().unwrap();
+    assert!(
+        sockets
+            .iter()
+            .any(|s| s["state"] == "listen" && s["local"]["port"] == u64::from(port)),
+        "the host's listener {port} is missing: {host}"
+    );
+    assert!(!err.contains("netns host"), "{err}");
+    assert!(
+        err.contains("rss: netns blue: cannot enter /run/netns/blue: Operation not permitted"),
+        "{err}"
+    );
+    drop(l);
+}
