@@ -278,11 +278,11 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     match result {
         Ok(code) => code,
         Err(Failure::Usage(m)) => {
-            let _ = writeln!(err, "rss: doctor: {m}");
+            let _ = writeln!(err, "rss: doctor: {}", crate::exit::shown(&m));
             EXIT_USAGE
         }
         Err(Failure::System(m)) => {
-            let _ = writeln!(err, "rss: doctor: {m}");
+            let _ = writeln!(err, "rss: doctor: {}", crate::exit::shown(&m));
             EXIT_SYSTEM
         }
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_CLEAN,

@@ -67,6 +67,10 @@ pub struct ExporterArgs {
     /// Most process series per namespace (CLOSE-WAIT by process); the rest fold
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_processes: usize,
+    /// With --all-netns, most namespaces dumped, the exporter's own included;
+    /// the others are counted in rss_exporter_namespaces_folded
+    #[arg(long, value_name = "N", default_value_t = crate::namespaces::MAX_NAMESPACES)]
+    pub max_namespaces: usize,
     /// Seconds between rebuilds of the socket-to-process map (0: no process labels)
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub process_refresh: u64,

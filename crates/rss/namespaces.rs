@@ -21,7 +21,8 @@ pub const MAX_NAMESPACES: usize = 256;
 /// One namespace to query: its label and its open file.
 #[derive(Debug)]
 pub struct Target {
-    /// `host`, the name under `/run/netns`, or `pid:PID`.
+    /// `host`, the name under `/run/netns` (control characters escaped), or
+    /// `pid:PID`.
     pub label: String,
     /// Where it was found.
     pub origin: NsOrigin,
@@ -148,7 +149,8 @@ fn survey_of(candidates: impl IntoIterator<Item = (NsOrigin, PathBuf)>, max: usi
     let mut found = Survey::default();
     for (origin, path) in candidates {
         let label = match &origin {
-            NsOrigin::Named(n) => n.clone(),
+            // A label is printed as is: no control character in it.
+            NsOrigin::Named(n) => sockdiag::ss::escape_controls(n).into_owned(),
             NsOrigin::Pid(pid) => format!("pid:{pid}"),
             NsOrigin::Host => "host".into(),
         };

@@ -35,7 +35,7 @@ use sockdiag::sample::{Sample, SampleOptions, Sampler, SocketKey};
 use crate::args::{Config, Namespace};
 use crate::exit::{Failure, is_stdout_tty};
 use crate::namespaces::{prefix_lines, targets};
-use crate::plan::{build_query, query_in, render_options};
+use crate::plan::{build_query, query_for, query_in, render_options};
 use crate::render::TableRenderer;
 use crate::socket_metrics::{Metrics, Rates, end_text, human, utc_text};
 use sockdiag::ss::{Side, state_label};
@@ -372,14 +372,16 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
     };
     let (targets, errors) = targets(scope);
     for e in errors {
-        writeln!(err, "rss: {e}")?;
+        writeln!(err, "rss: {}", crate::exit::shown(&e))?;
     }
     let mut out = Vec::new();
     for t in &targets {
-        // What the sampler opens stays in the namespace, so the target may
-        // be dropped afterwards.
-        let made = sockdiag::NetNs::from_path(t.path()).and_then(|ns| {
-            query_in(config, &ns).and_then(|q| Sampler::new(q, Some(&ns), opts.clone()))
+        // The sampler opens its own handle on the namespace, so the target
+        // may be dropped afterwards; the caller's own namespace is sampled
+        // without entering it (no privilege needed).
+        let made = t.netns().and_then(|ns| {
+            let q = query_for(config, ns.as_ref())?;
+            Sampler::new(q, ns.as_ref(), opts.clone())
         });
         match made {
             Ok(sampler) => out.push(Watched {
@@ -387,7 +389,7 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
                 sampler,
                 prev: None,
             }),
-            Err(e) => writeln!(err, "rss: {}", t.failure(&e))?,
+            Err(e) => writeln!(err, "rss: {}", crate::exit::shown(&t.failure(&e)))?,
         }
     }
     Ok(out)

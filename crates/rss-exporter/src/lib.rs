@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use clap::Parser as _;
 use sockdiag::filter::SystemResolver;
+use sockdiag::ss::escape_controls;
 use sockdiag::{Query, States, Tables};
 
 use rss::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
@@ -43,7 +44,8 @@ use scrape::{Exporter, ProcessLookup, Scope};
 fn usage(err: &mut dyn Write, msg: &str) -> i32 {
     let _ = writeln!(
         err,
-        "rss: exporter: {msg}\nTry 'rss exporter --help' for more information."
+        "rss: exporter: {}\nTry 'rss exporter --help' for more information.",
+        escape_controls(msg)
     );
     EXIT_USAGE
 }
@@ -93,12 +95,13 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
     if let Scope::One(p) = &scope
         && let Err(e) = sockdiag::NetNs::from_path(p.clone())
     {
-        let _ = writeln!(err, "rss: {e}");
+        let _ = writeln!(err, "rss: {}", escape_controls(&e.to_string()));
         return EXIT_FAILURE;
     }
     let limits = metrics::Limits {
         listeners: args.max_listeners.max(1),
         processes: args.max_processes.max(1),
+        namespaces: args.max_namespaces.max(1),
     };
     let lookup = if args.process_refresh == 0 {
         ProcessLookup::Off
@@ -116,12 +119,13 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         // Written even when nothing could be read: its rss_namespace_up 0
         // replaces series that would otherwise look current.
         if let Err(e) = write_atomically(path, text.as_bytes()) {
-            let _ = writeln!(err, "rss: {}: {e}", path.display());
+            let msg = format!("{}: {e}", path.display());
+            let _ = writeln!(err, "rss: {}", escape_controls(&msg));
             return EXIT_FAILURE;
         }
         return match nothing_read(&outcome) {
             Some(msg) => {
-                let _ = writeln!(err, "rss: exporter: {msg}");
+                let _ = writeln!(err, "rss: exporter: {}", escape_controls(&msg));
                 EXIT_FAILURE
             }
             None => EXIT_OK,

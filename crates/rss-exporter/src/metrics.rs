@@ -29,6 +29,9 @@ pub struct Limits {
     pub listeners: usize,
     /// Most process series per namespace for per-process families.
     pub processes: usize,
+    /// With `--all-netns`, most namespaces dumped (the exporter's own
+    /// included); the others are counted in `rss_exporter_namespaces_folded`.
+    pub namespaces: usize,
 }
 
 impl Default for Limits {
@@ -36,6 +39,7 @@ impl Default for Limits {
         Limits {
             listeners: 500,
             processes: 200,
+            namespaces: rss::namespaces::MAX_NAMESPACES,
         }
     }
 }
@@ -606,6 +610,7 @@ mod tests {
             Limits {
                 listeners: 2,
                 processes: 1,
+                ..Limits::default()
             },
             &mut out,
         );

@@ -75,7 +75,7 @@ const HEALTH_PROC_AGE: Def = (
 );
 const HEALTH_NS_FOLDED: Def = (
     "rss_exporter_namespaces_folded",
-    "Network namespaces found but left out of this scrape, beyond the bound of --all-netns.",
+    "Network namespaces found but left out of this scrape, beyond --max-namespaces.",
     Kind::Gauge,
 );
 const HEALTH_NAMESPACES: Def = (
@@ -176,7 +176,7 @@ impl Exporter {
             Scope::One(p) => (vec![(None, NetNs::from_path(p.clone()).map(Some))], 0),
             Scope::All => {
                 let mut v = vec![(Some("host".to_owned()), Ok(None))];
-                let (found, folded) = find_namespaces();
+                let (found, folded) = find_namespaces(self.limits.namespaces);
                 for (label, path) in found {
                     match NetNs::from_path(path) {
                         Ok(ns) => v.push((Some(label), Ok(Some(ns)))),

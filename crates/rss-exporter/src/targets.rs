@@ -41,20 +41,20 @@ impl Errors {
 /// network namespace files (see [`rss::namespaces::survey`]), at most
 /// [`rss::namespaces::MAX_NAMESPACES`] with the caller's.
 pub fn all_namespaces() -> Vec<(String, PathBuf)> {
-    find_namespaces().0
+    find_namespaces(rss::namespaces::MAX_NAMESPACES).0
 }
 
-/// [`all_namespaces`], and how many distinct namespaces were left out
-/// beyond the bound.
-pub fn find_namespaces() -> (Vec<(String, PathBuf)>, usize) {
-    let found = rss::namespaces::survey(rss::args::Scope::Pids);
+/// [`all_namespaces`] with at most `max` namespaces (the caller's
+/// included), and how many distinct ones were left out beyond.
+pub fn find_namespaces(max: usize) -> (Vec<(String, PathBuf)>, usize) {
+    let found = rss::namespaces::survey_at_most(rss::args::Scope::Pids, max);
     let list = found
         .targets
         .iter()
         .filter(|t| !t.is_own())
         .filter_map(|t| {
             let label = match &t.origin {
-                NsOrigin::Named(name) => name.clone(),
+                NsOrigin::Named(_) => t.label.clone(),
                 NsOrigin::Pid(_) => format!("net:[{}]", t.ino),
                 NsOrigin::Host => return None,
             };

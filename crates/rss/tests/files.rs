@@ -107,9 +107,10 @@ fn a_fifo_is_refused_by_the_subcommands() {
 
 /// `unshare --mount` running `argv` with a private `/run/netns` holding:
 /// `blue` (a bind mount of `ns`), `junk` (a regular file), `fifo`,
-/// `aaa-passwd` (a link to /etc/passwd) and `aaa-link` (a link to `blue`,
-/// sorting first).
-fn with_private_run_netns(ns: &Path, argv: &[&str]) -> Command {
+/// `aaa-passwd` (a link to /etc/passwd), `aaa-link` (a link to `blue`,
+/// sorting first) and `ESC[31mred` (a bind mount of `red`, its name with
+/// an escape sequence).
+fn with_private_run_netns(ns: &Path, red: &Path, argv: &[&str]) -> Command {
     let script = r#"set -e
 mount -t tmpfs rss-files /run/netns
 touch /run/netns/blue
@@ -118,7 +119,10 @@ echo junk > /run/netns/junk
 mkfifo /run/netns/fifo
 ln -s /etc/passwd /run/netns/aaa-passwd
 ln -s /run/netns/blue /run/netns/aaa-link
-shift
+esc=$(printf '\033[31mred')
+touch "/run/netns/$esc"
+mount --bind "$2" "/run/netns/$esc"
+shift 2
 exec "$@""#;
     let mut c = Command::new("unshare");
     c.args([
@@ -131,6 +135,7 @@ exec "$@""#;
         "sh",
     ])
     .arg(ns)
+    .arg(red)
     .args(argv)
     .env_remove("TCPDIAG_FILE");
     c
@@ -153,8 +158,12 @@ fn run_netns_counts_only_namespaces_each_once() {
     let l = ns.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
     let port = l.local_addr().unwrap().port();
     let nsp = ns.path();
+    let red = NetNs::new().unwrap();
+    let red_l = red.run(|| TcpListener::bind("127.0.0.1:0").unwrap());
+    let redp = red.path();
     let o = run_bounded(with_private_run_netns(
         &nsp,
+        &redp,
         &[env!("CARGO_BIN_EXE_rss"), "--all-netns", "-tln"],
     ));
     let (out, err) = (text(&o.stdout), text(&o.stderr));
@@ -167,7 +176,8 @@ fn run_netns_counts_only_namespaces_each_once() {
         .skip(1)
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(labels, ["blue", "host"].into(), "{out}");
+    assert_eq!(labels, ["blue", "host", r"\e[31mred"].into(), "{out}");
+    assert!(!out.contains('\x1b'), "{out}");
     let local = format!("127.0.0.1:{port}");
     assert!(
         out.lines()
@@ -181,6 +191,7 @@ fn run_netns_counts_only_namespaces_each_once() {
     let prom = dir.join("x.prom");
     let o = run_bounded(with_private_run_netns(
         &nsp,
+        &redp,
         &[
             env!("CARGO_BIN_EXE_rss"),
             "exporter",
@@ -205,7 +216,9 @@ fn run_netns_counts_only_namespaces_each_once() {
         .into_iter()
         .filter(|n| !n.starts_with("net:["))
         .collect();
-    assert_eq!(named, ["blue", "host"], "{t:.3000}");
+    // Prometheus's text format writes the label's backslash as two.
+    assert_eq!(named, ["\\\\e[31mred", "blue", "host"], "{t:.3000}");
+    assert!(!t.contains('\x1b'), "{t:.3000}");
     assert!(
         t.lines().any(|l| l
             .starts_with("rss_listener_backlog{netns=\"blue\",address=\"127.0.0.1\"")
@@ -216,7 +229,7 @@ fn run_netns_counts_only_namespaces_each_once() {
         t.contains("\nrss_exporter_namespaces_folded 0\n"),
         "{t:.3000}"
     );
-    drop(l);
+    drop((l, red_l));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -230,8 +243,10 @@ fn all_netns_without_privileges_reads_its_own_namespace() {
     // A listener in the host namespace (where the test runs).
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let local = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
+    let red = NetNs::new().unwrap();
     let o = run_bounded(with_private_run_netns(
         &ns.path(),
+        &red.path(),
         &[
             "setpriv",
             "--reuid=65534",
@@ -255,10 +270,10 @@ fn all_netns_without_privileges_reads_its_own_namespace() {
         "no host row of {local}:\n{out}\n{err}"
     );
     let mut want: Vec<&str> = IGNORED.to_vec();
-    want.insert(
-        0,
+    want.extend([
         "rss: netns blue: cannot enter /run/netns/blue: Operation not permitted (os error 1)",
-    );
+        r"rss: netns \e[31mred: cannot enter /run/netns/\e[31mred: Operation not permitted (os error 1)",
+    ]);
     let mut got: Vec<&str> = err.lines().collect();
     got.sort();
     want.sort();
@@ -303,6 +318,22 @@ fn messages_never_echo_a_file_nor_control_characters() {
     assert_refused(&o, 2, r"-F /nonexistent/\e[31m\a: No such file");
     let o = run_bounded(rss(&["-tn", "-N", "\x1b[2J"]));
     assert_refused(&o, 1, r"/run/netns/\e[2J: No such file");
+    // The subcommands' messages, too.
+    crate::common::exporter_beside_rss();
+    let bad = "/nonexistent/\x1b[31m\x07";
+    let o = run_bounded(rss(&["doctor", "-N", bad]));
+    assert_refused(&o, 3, r"/nonexistent/\e[31m\a: No such file");
+    let prom = dir.join("x.prom");
+    let o = run_bounded(rss(&[
+        "exporter",
+        "-N",
+        bad,
+        "--textfile",
+        prom.to_str().unwrap(),
+    ]));
+    assert_refused(&o, 1, r"/nonexistent/\e[31m\a: No such file");
+    let o = run_bounded(rss(&["exporter", "--textfile", &format!("{bad}/x.prom")]));
+    assert_refused(&o, 1, r"/nonexistent/\e[31m\a/x.prom: No such file");
     // A long word: at most 32 characters of it.
     let long = format!("{}SECRET", "a".repeat(40));
     let o = run_bounded(rss(&["-tn", "sport", "=", &long]));
@@ -348,4 +379,188 @@ fn a_denied_namespace_file_is_not_blamed_on_capabilities() {
         text(&o.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_exporter_dumps_at_most_max_namespaces_and_counts_the_rest() {
+    require_privileged!();
+    require_tool!("unshare");
+    crate::common::exporter_beside_rss();
+    std::fs::create_dir_all("/run/netns").unwrap();
+    let ns = NetNs::new().unwrap();
+    let dir = scratch("exporter-bound");
+    let prom = dir.join("x.prom");
+    // Three more named namespaces than `blue`: with room for two, the host
+    // and the first name in order (`blue`) are dumped, the other named ones
+    // (and every process's own namespace) are counted.
+    let script = r#"set -e
+mount -t tmpfs rss-files /run/netns
+touch /run/netns/blue
+mount --bind "$1" /run/netns/blue
+for n in c1 c2 c3; do touch /run/netns/$n; unshare --net=/run/netns/$n true; done
+shift
+exec "$@""#;
+    let mut c = Command::new("unshare");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ])
+    .arg(ns.path())
+    .args([
+        env!("CARGO_BIN_EXE_rss"),
+        "exporter",
+        "--all-netns",
+        "--max-namespaces",
+        "2",
+        "--process-refresh",
+        "0",
+        "--sample-interval",
+        "0",
+        "--textfile",
+    ])
+    .arg(&prom);
+    let o = run_bounded(c);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let t = std::fs::read_to_string(&prom).unwrap();
+    let mut netns: Vec<&str> = t
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| Some(l.split("netns=\"").nth(1)?.split('"').next().unwrap()))
+        .collect();
+    netns.sort();
+    netns.dedup();
+    assert_eq!(netns, ["blue", "host"], "{t:.3000}");
+    assert!(t.contains("\nrss_exporter_namespaces 2\n"), "{t:.3000}");
+    let folded: u64 = t
+        .lines()
+        .find_map(|l| l.strip_prefix("rss_exporter_namespaces_folded "))
+        .unwrap_or_else(|| panic!("no rss_exporter_namespaces_folded in {t:.3000}"))
+        .parse()
+        .unwrap();
+    assert!(folded >= 3, "c1, c2 and c3 are not counted: {folded}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_replay_streams_through_a_pipe() {
+    // A FIFO with a writer is a stream to replay (`ss -D - | TCPDIAG_FILE=
+    // /dev/stdin rss`); without one it is an empty file (bad_input).
+    let dir = scratch("pipe");
+    let dump = dir.join("dump");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let o = run_bounded(rss(&["-tl", "-D", dump.to_str().unwrap()]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let from_file = run_bounded({
+        let mut c = rss(&["-tan"]);
+        c.env("TCPDIAG_FILE", &dump);
+        c
+    });
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let port = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
+    assert!(
+        text(&from_file.stdout).contains(&port),
+        "{}",
+        text(&from_file.stdout)
+    );
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        "cat \"$1\" | TCPDIAG_FILE=/dev/stdin \"$2\" -tan",
+        "sh",
+    ])
+    .arg(&dump)
+    .arg(env!("CARGO_BIN_EXE_rss"));
+    let piped = run_bounded(c);
+    assert_eq!(piped.status.code(), Some(0), "{}", text(&piped.stderr));
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), text(&from_file.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn watch_all_netns_without_privileges_samples_its_own_namespace() {
+    use std::io::BufRead;
+    require_privileged!();
+    require_tool!("unshare");
+    require_tool!("setpriv");
+    std::fs::create_dir_all("/run/netns").unwrap();
+    let (ns, red) = (NetNs::new().unwrap(), NetNs::new().unwrap());
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let filter = format!("sport = :{port}");
+    let mut c = with_private_run_netns(
+        &ns.path(),
+        &red.path(),
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+            env!("CARGO_BIN_EXE_rss"),
+            "--all-netns",
+            "--watch=300ms",
+            "-tlnj",
+            &filter,
+        ],
+    );
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The liveness bound: the watch runs until killed, by the test once it
+    // has what it waits for, or by the watchdog after HANG_GUARD.
+    let pid = child.id();
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let dog = std::thread::spawn(move || {
+        if wait.recv_timeout(HANG_GUARD).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut host = None;
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["type"] == "snapshot" && v["netns"] == "host" {
+            host = Some(v);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    let _ = done.send(());
+    dog.join().unwrap();
+    let err = text(&o.stderr);
+    let host = host.unwrap_or_else(|| {
+        panic!("no snapshot of the host namespace within {HANG_GUARD:?}: {err}")
+    });
+    let sockets = host["sockets"].as_array().unwrap();
+    assert!(
+        sockets
+            .iter()
+            .any(|s| s["state"] == "listen" && s["local"]["port"] == u64::from(port)),
+        "the host's listener {port} is missing: {host}"
+    );
+    assert!(!err.contains("netns host"), "{err}");
+    assert!(
+        err.contains("rss: netns blue: cannot enter /run/netns/blue: Operation not permitted"),
+        "{err}"
+    );
+    drop(l);
 }

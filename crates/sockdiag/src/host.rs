@@ -37,6 +37,11 @@ pub fn open_proc_net(name: &str) -> io::Result<File> {
 pub enum FileKind {
     /// A regular file.
     Regular,
+    /// A regular file, or a FIFO (a pipe from another process, as
+    /// `/dev/stdin` may be), read as a stream: the open does not wait for
+    /// a writer (without one the FIFO reads as empty), reads then block
+    /// as usual.
+    Stream,
     /// A directory.
     Directory,
     /// A network namespace file: a file of the `nsfs` filesystem
@@ -72,6 +77,7 @@ pub fn describe_type(t: &std::fs::FileType) -> &'static str {
 fn wrong_kind(kind: FileKind, what: &str) -> io::Error {
     let want = match kind {
         FileKind::Regular => "a regular file",
+        FileKind::Stream => "a regular file or a FIFO",
         FileKind::Directory => "a directory",
         FileKind::NetNamespace => "a network namespace file",
     };
@@ -89,8 +95,8 @@ fn wrong_kind(kind: FileKind, what: &str) -> io::Error {
 /// [`io::ErrorKind::InvalidInput`] and a message that says what it is.
 /// Links are followed (`/run/netns` entries and `/proc/self/fd` are
 /// links); the file reached is what is checked. `O_NONBLOCK` stays set on
-/// the returned file, which changes nothing for regular files, directories
-/// and namespace files.
+/// the returned file (but for a FIFO of [`FileKind::Stream`]), which
+/// changes nothing for regular files, directories and namespace files.
 ///
 /// ```
 /// use sockdiag::host::{FileKind, open_checked};
@@ -102,9 +108,11 @@ fn wrong_kind(kind: FileKind, what: &str) -> io::Error {
 /// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
 /// ```
 pub fn open_checked(path: &Path, kind: FileKind) -> io::Result<File> {
+    use std::os::unix::fs::FileTypeExt;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let fits = |m: &std::fs::Metadata| match kind {
         FileKind::Regular | FileKind::NetNamespace => m.file_type().is_file(),
+        FileKind::Stream => m.file_type().is_file() || m.file_type().is_fifo(),
         FileKind::Directory => m.file_type().is_dir(),
     };
     let before = std::fs::metadata(path)?;
@@ -128,6 +136,9 @@ pub fn open_checked(path: &Path, kind: FileKind) -> io::Result<File> {
             io::ErrorKind::InvalidInput,
             "replaced while being opened",
         ));
+    }
+    if kind == FileKind::Stream && after.file_type().is_fifo() {
+        crate::sys::set_blocking(std::os::fd::AsFd::as_fd(&file))?;
     }
     if kind == FileKind::NetNamespace {
         let fd = std::os::fd::AsFd::as_fd(&file);

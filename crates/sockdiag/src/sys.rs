@@ -51,6 +51,18 @@ pub(crate) fn getsockopt_u32s(
     Ok(len as usize)
 }
 
+/// Clears `O_NONBLOCK` on `fd`.
+pub(crate) fn set_blocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL on a borrowed, open descriptor.
+    unsafe {
+        let fl = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if fl == -1 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// The filesystem type (`f_type` of `fstatfs(2)`) of the file behind `fd`.
 pub(crate) fn fs_type(fd: BorrowedFd<'_>) -> io::Result<i64> {
     let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();

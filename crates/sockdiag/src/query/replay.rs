@@ -24,11 +24,13 @@ pub(super) struct ReplayFile {
 }
 
 impl ReplayFile {
-    /// Opens `path`, a regular file (see
-    /// [`open_checked`](crate::host::open_checked): a FIFO, device or
-    /// directory is refused without blocking).
+    /// Opens `path`, a regular file or a FIFO (see
+    /// [`open_checked`](crate::host::open_checked) and
+    /// [`FileKind::Stream`](crate::host::FileKind::Stream): a device or
+    /// directory is refused, and a FIFO without writer reads as empty
+    /// instead of blocking).
     pub(super) fn open(path: PathBuf) -> std::io::Result<ReplayFile> {
-        let f = crate::host::open_checked(&path, crate::host::FileKind::Regular)?;
+        let f = crate::host::open_checked(&path, crate::host::FileKind::Stream)?;
         Ok(ReplayFile {
             reader: BufReader::with_capacity(RECV_BUF_LEN, f),
             offset: 0,
