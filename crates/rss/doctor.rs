@@ -97,6 +97,10 @@ struct Args {
     /// Colour: auto (a terminal and NO_COLOR unset), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Print what each kind of finding means, when it is raised and the
+    /// options that set its thresholds; sample nothing.
+    #[arg(long)]
+    explain: bool,
 
     /// listen_queue_full: full at this share of the backlog.
     #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
@@ -104,9 +108,15 @@ struct Args {
     /// listen_queue_full: ListenOverflows/ListenDrops rise.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     listen_drops: Option<u64>,
-    /// syn_sent_stuck: SYN retransmissions.
+    /// listen_queue_full: warning from this many drops per second.
+    #[arg(long, value_name = "PER_S", help_heading = "Thresholds")]
+    listen_drop_rate: Option<f64>,
+    /// syn_sent_stuck: SYN retransmissions of a socket, in any sample.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     syn_retransmits: Option<u8>,
+    /// syn_sent_stuck: TCPSynRetrans per second (with SYN-SENT sockets seen).
+    #[arg(long, value_name = "PER_S", help_heading = "Thresholds")]
+    syn_retrans_rate: Option<f64>,
     /// syn_recv_pileup: SYN-ACK retransmissions.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     synack_retransmits: Option<u8>,
@@ -128,15 +138,33 @@ struct Args {
     /// close_wait_leak: critical from this many.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     close_wait_critical: Option<usize>,
-    /// retransmissions: consecutive retransmissions, or total rise.
+    /// retransmissions: a connection is stalled when its head segment was
+    /// retransmitted this many times in a row, nothing acknowledged.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    consecutive_retransmits: Option<u32>,
+    /// Deprecated: use --consecutive-retransmits (the rise of a
+    /// connection's retransmissions is judged as a share: --retrans-ratio).
+    #[arg(long, value_name = "N", hide = true)]
     retransmits: Option<u32>,
+    /// retransmissions: info from this share of segments retransmitted.
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    retrans_info_ratio: Option<f64>,
+    /// retransmissions: warning from this share of segments retransmitted
+    /// (0.2 and more is always a warning).
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    retrans_ratio: Option<f64>,
+    /// retransmissions: judge shares from this many segments sent.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    retrans_min_segments: Option<u64>,
     /// Critical from this many consecutive retransmissions.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     critical_retransmits: Option<u8>,
     /// resets: reset/abort counter rise.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     resets: Option<u64>,
+    /// resets: warning from this many resets and aborts per second.
+    #[arg(long, value_name = "PER_S", help_heading = "Thresholds")]
+    reset_rate: Option<f64>,
     /// time_wait_pressure: share of tcp_max_tw_buckets.
     #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
     time_wait_ratio: Option<f64>,
@@ -174,10 +202,49 @@ impl Args {
             close_wait_count,
             close_wait_critical,
             retransmits,
+            retrans_min_segments,
             critical_retransmits,
             resets,
             udp_drops
         );
+        if let Some(v) = self.consecutive_retransmits {
+            t.retransmits = v;
+        }
+        for (name, v, field) in [
+            (
+                "--retrans-info-ratio",
+                self.retrans_info_ratio,
+                &mut t.retrans_info_ratio,
+            ),
+            ("--retrans-ratio", self.retrans_ratio, &mut t.retrans_ratio),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                    return Err(format!("{name}: {v} is not a share above 0 and at most 1"));
+                }
+                *field = v;
+            }
+        }
+        for (name, v, field) in [
+            (
+                "--listen-drop-rate",
+                self.listen_drop_rate,
+                &mut t.listen_drop_rate,
+            ),
+            (
+                "--syn-retrans-rate",
+                self.syn_retrans_rate,
+                &mut t.syn_retrans_rate,
+            ),
+            ("--reset-rate", self.reset_rate, &mut t.reset_rate),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(format!("{name}: {v} is not a rate per second"));
+                }
+                *field = v;
+            }
+        }
         for (name, v, field) in [
             (
                 "--listen-queue-ratio",
@@ -254,6 +321,22 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         Ok(a) => a,
         Err(e) => return crate::exit::clap_failure("doctor", &e, out, err),
     };
+    if args.retransmits.is_some() {
+        let _ = writeln!(
+            err,
+            "rss: doctor: --retransmits is deprecated: it sets --consecutive-retransmits (a \
+             stalled connection's retransmissions in a row); a connection's retransmissions \
+             over the samples are judged as a share of segments sent (--retrans-info-ratio, \
+             --retrans-ratio)"
+        );
+        if args.consecutive_retransmits.is_some() {
+            let _ = writeln!(
+                err,
+                "rss: doctor: --retransmits and --consecutive-retransmits: give one"
+            );
+            return EXIT_USAGE;
+        }
+    }
     let mut buf = io::BufWriter::new(out);
     let result = execute(&args, &mut buf).and_then(|code| {
         buf.flush()?;
@@ -312,7 +395,32 @@ fn use_color(args: &Args) -> bool {
     }
 }
 
+/// `rss doctor --explain`: every kind, what raises it and its options.
+fn explain(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "rss doctor: the kinds of finding, in the order the rules run."
+    )?;
+    write_wrapped(
+        out,
+        "",
+        "Severities: info (worth knowing), warning (something is wrong), critical \
+         (connections fail now). Defaults of every threshold: docs/guide.md, \
+         \"Kinds and thresholds\". For one row of the ordinary table, `rss --explain`.",
+    )?;
+    for k in sockdiag::diagnose::Kind::ALL {
+        writeln!(out)?;
+        writeln!(out, "{}", k.name())?;
+        write_wrapped(out, "  ", k.description())?;
+    }
+    Ok(())
+}
+
 fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, Failure> {
+    if args.explain {
+        explain(out)?;
+        return Ok(EXIT_CLEAN);
+    }
     let thresholds = args.thresholds().map_err(Failure::Usage)?;
     let query = build_query(args)?;
     let namespaces: Vec<PathBuf> = args.net.iter().map(ns_path).collect::<Result<_, _>>()?;
@@ -435,6 +543,8 @@ fn render_findings(
         h.ns.map_or_else(|| "this namespace".to_string(), |p| p.display().to_string());
     let counters = if h.since_boot {
         "counters since boot"
+    } else if h.samples < 2 {
+        "counters not judged: one sample has no rise (--since-boot counts what they hold)"
     } else {
         "counter rises"
     };
@@ -475,7 +585,11 @@ fn render_findings(
         if !f.evidence.is_empty() {
             writeln!(out, "  evidence:")?;
             for e in &f.evidence {
-                let who = e.socket.map_or(String::new(), |i| format!("[{i}] "));
+                let who = match (e.socket, e.count) {
+                    (Some(i), n) if n > 1 => format!("[{i}] and {} more alike: ", n - 1),
+                    (Some(i), _) => format!("[{i}] "),
+                    (None, _) => String::new(),
+                };
                 let values: Vec<String> = e.values.iter().map(u64::to_string).collect();
                 writeln!(
                     out,
@@ -903,19 +1017,13 @@ mod conn {
         };
         let client = client.unwrap_or_else(|| End {
             socket: SocketRef {
-                netid: "tcp".into(),
-                state: "unknown".into(),
                 local: server
                     .as_ref()
                     .map_or("?".into(), |s| s.socket.peer.clone()),
                 peer: server
                     .as_ref()
                     .map_or("?".into(), |s| s.socket.local.clone()),
-                recv_q: 0,
-                send_q: 0,
-                inode: 0,
-                cookie: None,
-                processes: Vec::new(),
+                ..SocketRef::default()
             },
             state: None,
             namespace: None,
