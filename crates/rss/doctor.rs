@@ -322,6 +322,14 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         Err(e) => return crate::exit::clap_failure("doctor", &e, out, err),
     };
     if args.retransmits.is_some() {
+        if args.consecutive_retransmits.is_some() {
+            let _ = writeln!(
+                err,
+                "rss: doctor: --retransmits is deprecated for --consecutive-retransmits: give \
+                 only --consecutive-retransmits"
+            );
+            return EXIT_USAGE;
+        }
         let _ = writeln!(
             err,
             "rss: doctor: --retransmits is deprecated: it sets --consecutive-retransmits (a \
@@ -329,13 +337,6 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
              over the samples are judged as a share of segments sent (--retrans-info-ratio, \
              --retrans-ratio)"
         );
-        if args.consecutive_retransmits.is_some() {
-            let _ = writeln!(
-                err,
-                "rss: doctor: --retransmits and --consecutive-retransmits: give one"
-            );
-            return EXIT_USAGE;
-        }
     }
     let mut buf = io::BufWriter::new(out);
     let result = execute(&args, &mut buf).and_then(|code| {
@@ -1195,6 +1196,84 @@ mod tests {
         assert!(parse_duration("-1s").is_err());
     }
 
+    fn run_doctor(argv: &[&str]) -> (i32, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut v = vec!["rss", "doctor"];
+        v.extend(argv);
+        let code = run(v.iter().map(OsString::from).collect(), &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    /// `rss doctor --explain` describes every kind and names the options
+    /// of its thresholds; it samples nothing.
+    #[test]
+    fn explain_lists_every_kind() {
+        let (code, out, err) = run_doctor(&["--explain"]);
+        assert_eq!((code, err.as_str()), (EXIT_CLEAN, ""));
+        for k in sockdiag::diagnose::Kind::ALL {
+            assert!(
+                out.lines().any(|l| l == k.name()),
+                "{} missing: {out}",
+                k.name()
+            );
+        }
+        for opt in ["--retrans-ratio", "--syn-retrans-rate", "--reset-rate"] {
+            assert!(out.contains(opt), "{opt}: {out}");
+        }
+        assert!(out.lines().all(|l| l.chars().count() <= 78), "{out}");
+    }
+
+    /// `--retransmits` keeps working, and says what it became.
+    #[test]
+    fn retransmits_is_deprecated_with_a_message() {
+        let (code, out, err) = run_doctor(&["--retransmits", "2", "--explain"]);
+        assert_eq!(code, EXIT_CLEAN);
+        assert!(out.contains("never_accepted"));
+        assert!(
+            err.starts_with(
+                "rss: doctor: --retransmits is deprecated: it sets --consecutive-retransmits"
+            ),
+            "{err}"
+        );
+        let a = Args::try_parse_from(["doctor", "--retransmits", "4"]).unwrap();
+        assert_eq!(a.thresholds().unwrap().retransmits, 4);
+        let a = Args::try_parse_from(["doctor", "--consecutive-retransmits", "5"]).unwrap();
+        let t = a.thresholds().unwrap();
+        assert_eq!(t.retransmits, 5);
+        let a = Args::try_parse_from([
+            "doctor",
+            "--retrans-ratio",
+            "0.1",
+            "--retrans-info-ratio",
+            "0.02",
+            "--retrans-min-segments",
+            "7",
+            "--reset-rate",
+            "0",
+            "--syn-retrans-rate",
+            "3",
+            "--listen-drop-rate",
+            "2.5",
+        ])
+        .unwrap();
+        let t = a.thresholds().unwrap();
+        assert_eq!(
+            (
+                t.retrans_ratio,
+                t.retrans_info_ratio,
+                t.retrans_min_segments,
+                t.reset_rate,
+                t.syn_retrans_rate,
+                t.listen_drop_rate
+            ),
+            (0.1, 0.02, 7, 0.0, 3.0, 2.5)
+        );
+    }
+
     #[test]
     fn usage_errors_exit_2() {
         for argv in [
@@ -1203,6 +1282,20 @@ mod tests {
             vec!["rss", "doctor", "--bogus"],
             vec!["rss", "doctor", "dport", "=", ":notaport"],
             vec!["rss", "doctor", "--port-ratio", "0"],
+            vec!["rss", "doctor", "--retrans-ratio", "0"],
+            vec!["rss", "doctor", "--retrans-info-ratio", "1.5"],
+            vec!["rss", "doctor", "--reset-rate", "-1"],
+            vec!["rss", "doctor", "--syn-retrans-rate", "nan"],
+            vec!["rss", "doctor", "--listen-drop-rate", "inf"],
+            vec!["rss", "doctor", "--retrans-min-segments", "-3"],
+            vec![
+                "rss",
+                "doctor",
+                "--retransmits",
+                "2",
+                "--consecutive-retransmits",
+                "2",
+            ],
             vec!["rss", "doctor", "-N", "a", "-N", "b"],
             vec!["rss", "doctor", "--conn"],
             vec!["rss", "doctor", "state", "nonsense"],

@@ -670,6 +670,25 @@ fn counters_are_read_from_the_namespace_examined() {
     });
 }
 
+/// One sample has no counter rise: the header says counters are not
+/// judged, never "counter rises".
+#[test]
+fn one_sample_does_not_claim_counter_rises() {
+    require_privileged!();
+    let ns = NetNs::new().unwrap();
+    let (code, out, err) = doctor_cli(&ns, &["--samples", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("1 sample, counters not judged: one sample has no rise"),
+        "{out}"
+    );
+    assert!(!out.contains("counter rises"), "{out}");
+    let (_, out, _) = doctor_cli(&ns, &["--samples", "2", "--interval", "10ms"]);
+    assert!(out.contains("counter rises"), "{out}");
+    let (_, out, _) = doctor_cli(&ns, &["--samples", "1", "--since-boot"]);
+    assert!(out.contains("counters since boot"), "{out}");
+}
+
 /// `port_exhaustion` and `time_wait_pressure` against the namespace's own
 /// sysctls: 9 connections to one destination with 10 ephemeral ports, and
 /// TIME-WAIT sockets past `tcp_max_tw_buckets`.
