@@ -1226,6 +1226,9 @@ struct Retrans {
     /// Stalled: `head` at the threshold and nothing acknowledged between
     /// the last two samples.
     stalled: bool,
+    /// Stalled through the whole window: nothing acknowledged from the
+    /// first appearance to the last (one sample: `stalled`).
+    stalled_all: bool,
     /// Segments retransmitted and sent during the window (or since the
     /// connection began, with `since_boot`).
     retrans: u64,
@@ -1277,6 +1280,15 @@ fn conn_retrans(ctx: &Ctx<'_>, tr: &Track<'_>, last: &Socket) -> Retrans {
                     None => u32::from(consecutive(a)) >= t.retransmits,
                 }
             }));
+    let stalled_all = stalled
+        && (single
+            || match (v.first(), v.last()) {
+                (Some(a), Some(b)) => match acked_between(a, b) {
+                    Some(acked) => acked == 0,
+                    None => v.iter().all(|s| u32::from(consecutive(s)) >= t.retransmits),
+                },
+                _ => false,
+            });
     let total = |s: &Socket| {
         s.tcp_info
             .and_then(|i| i.total_retrans())
@@ -1296,6 +1308,7 @@ fn conn_retrans(ctx: &Ctx<'_>, tr: &Track<'_>, last: &Socket) -> Retrans {
     Retrans {
         head,
         stalled,
+        stalled_all,
         retrans,
         sent,
     }
@@ -1326,11 +1339,16 @@ fn retransmissions(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
         let r = conn_retrans(ctx, tr, last);
         let by_ratio = ratio_severity(t, r.retrans, r.sent);
-        let by_stall = r.stalled.then_some(if r.head >= t.critical_retransmits {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        });
+        // Critical only when nothing moved through the whole window: a
+        // lossy path stalls now and then and recovers, which is a warning
+        // whatever the sample caught.
+        let by_stall = r
+            .stalled
+            .then_some(if r.stalled_all && r.head >= t.critical_retransmits {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            });
         let Some(severity) = by_ratio.max(by_stall) else {
             continue;
         };

@@ -633,6 +633,36 @@ fn retransmission_ratio_per_connection() {
     assert_eq!(severities(&flow_over(50, 100), &o), r(Severity::Warning));
     let floor = thresholds(|t| t.retrans_min_segments = 50);
     assert_eq!(severities(&flow_over(40, 80), &floor), r(Severity::Warning));
+    // A lossy flow that stalls at the last sample (3 in a row, nothing
+    // acknowledged since the sample before) but moved earlier in the
+    // window: a warning, not critical.
+    let stalls = |r: u8, acked: u64| {
+        with_timer(
+            with_info(
+                flow(0, 0, acked),
+                &[
+                    (RETRANSMITS, 1, u64::from(r)),
+                    (BYTES_ACKED, 8, acked),
+                    (SND_WND, 4, 65535),
+                ],
+            ),
+            TimerKind::On,
+            r,
+        )
+    };
+    let s = run(vec![
+        vec![stalls(0, 1000)],
+        vec![stalls(2, 5000)],
+        vec![stalls(3, 5000)],
+    ]);
+    assert_eq!(severities(&s, &o), r(Severity::Warning));
+    // Nothing moved through the whole window: critical.
+    let s = run(vec![
+        vec![stalls(1, 5000)],
+        vec![stalls(2, 5000)],
+        vec![stalls(3, 5000)],
+    ]);
+    assert_eq!(severities(&s, &o), r(Severity::Critical));
     // The same flow in every run keeps its severity: no timer count, no
     // sample-to-sample noise in the verdict.
     for _ in 0..3 {
