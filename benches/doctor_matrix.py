@@ -356,9 +356,10 @@ def sh(*argv, check=True):
 class Scene:
     """One scenario set up in namespace h23r-<name>, torn down on exit."""
 
-    def __init__(self, sc, bindir, tmp):
+    def __init__(self, sc, bindir, tmp, tag=""):
         self.sc = sc
-        self.ns = "h23r-" + "".join(ch for ch in sc["name"] if ch.isalnum() or ch == "-")[:20]
+        name = "".join(ch for ch in sc["name"] if ch.isalnum() or ch == "-")[:20]
+        self.ns = f"h23r{tag}-{name}"
         self.bindir = bindir
         self.tmp = tmp
         self.procs = []
@@ -426,7 +427,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--rss", default=os.path.join(ROOT, "target", "debug", "rss"))
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="scenarios to run, comma-separated")
+    ap.add_argument("--tag", default="", help="namespace names are h23rTAG-SCENARIO (two runs at once)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--role", nargs=argparse.REMAINDER)
     a = ap.parse_args()
@@ -441,6 +443,8 @@ def main():
     if not os.access(a.rss, os.X_OK):
         sys.exit(f"doctor_matrix: {a.rss}: not built (cargo build -p rss)")
     os.nice(10)
+    # SIGTERM tears the current scene down like an error does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("doctor_matrix: terminated"))
     only = set(filter(None, a.only.split(",")))
     rows = []
     with tempfile.TemporaryDirectory(prefix="h23r-") as tmp:
@@ -454,7 +458,7 @@ def main():
             found = alarms = 0
             seen = {}
             log(f"[{sc['name']}] setting up")
-            with Scene(sc, bindir, tmp) as scene:
+            with Scene(sc, bindir, tmp, a.tag) as scene:
                 for i in range(a.runs):
                     r = sh(a.rss, "doctor", "-N", scene.ns, "-j", check=False)
                     if r.returncode not in (0, 1):

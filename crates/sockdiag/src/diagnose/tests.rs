@@ -327,10 +327,20 @@ fn syn_recv_pileup_names_the_listener() {
         vec![Kind::SynRecvPileup]
     );
     assert!(found(&run(vec![pile(2), pile(1)]), &two).is_empty());
+    // The SYN-ACK retransmission threshold.
+    let t2 = thresholds(|t| t.synack_retransmits = 2);
+    let at = |r| run(vec![vec![l.clone(), req(2, r)], vec![l.clone(), req(2, r)]]);
+    assert!(found(&at(1), &t2).is_empty());
+    assert_eq!(found(&at(2), &t2), vec![Kind::SynRecvPileup]);
     // Syncookies rising, no request socket left to see.
     let mut s = run(vec![vec![l.clone()], vec![l.clone()]]);
     s[1].counters = counters(&[("TcpExt.SyncookiesSent", 3)]);
     assert_eq!(found(&s, &o), vec![Kind::SynRecvPileup]);
+    assert_eq!(
+        found(&s, &thresholds(|t| t.syncookies = 3)),
+        vec![Kind::SynRecvPileup]
+    );
+    assert!(found(&s, &thresholds(|t| t.syncookies = 4)).is_empty());
 }
 
 #[test]
@@ -744,6 +754,9 @@ fn time_wait_near_the_bucket_limit() {
     let o = Options::new();
     assert_eq!(found(&s(8), &o), vec![Kind::TimeWaitPressure]);
     assert!(found(&s(7), &o).is_empty());
+    let half = thresholds(|t| t.time_wait_ratio = 0.5);
+    assert_eq!(found(&s(5), &half), vec![Kind::TimeWaitPressure]);
+    assert!(found(&s(4), &half).is_empty());
     // The overflow counter is critical.
     let mut v = run(vec![vec![], vec![]]);
     v[1].counters = counters(&[("TcpExt.TCPTimeWaitOverflow", 1)]);
@@ -791,6 +804,10 @@ fn port_exhaustion_to_one_destination() {
     assert!(found(&s(v), &o).is_empty());
     let all: Vec<Socket> = (0..10).map(|i| c(i, State::Established)).collect();
     assert_eq!(diagnose(&s(all), &o)[0].severity, Severity::Critical);
+    let half = thresholds(|t| t.port_ratio = 0.5);
+    let five: Vec<Socket> = (0..5).map(|i| c(i, State::Established)).collect();
+    assert_eq!(found(&s(five.clone()), &half), vec![Kind::PortExhaustion]);
+    assert!(found(&s(five[..4].to_vec()), &half).is_empty());
 }
 
 #[test]
@@ -848,6 +865,9 @@ fn unix_backlog_full_at_the_backlog() {
     assert_eq!(f[0].kind, Kind::UnixBacklogFull);
     assert_eq!(f[0].sockets[0].local, "/run/app.sock 555");
     assert!(found(&same(2, l(1)), &o).is_empty());
+    let half = thresholds(|t| t.unix_queue_ratio = 0.5);
+    assert_eq!(found(&same(2, l(1)), &half), vec![Kind::UnixBacklogFull]);
+    assert!(found(&same(2, l(0)), &half).is_empty());
 }
 
 #[cfg(feature = "serde")]
