@@ -52,8 +52,11 @@
 //! waiting than sending. 20 % and more is always at least a warning, at
 //! any setting of `retrans_ratio` below it. A connection whose head segment
 //! is retransmitted again and again with nothing acknowledged in between
-//! is stalled, whatever its ratio: `warning`, `critical` from
-//! [`Thresholds::critical_retransmits`] in a row.
+//! is stalled, whatever its ratio: `warning`; `critical` from
+//! [`Thresholds::critical_retransmits`] in a row when nothing was
+//! acknowledged through the whole window (a lossy path that stalls and
+//! recovers stays a warning, so its severity does not flip from run to
+//! run).
 //!
 //! # One cause, one finding
 //!
@@ -210,7 +213,8 @@ impl Kind {
                  --retrans-min-segments were sent: info from --retrans-info-ratio (1 %), \
                  warning from --retrans-ratio (5 %). A connection whose head segment is \
                  retransmitted --consecutive-retransmits times in a row with nothing \
-                 acknowledged is stalled: warning, critical from --critical-retransmits."
+                 acknowledged is stalled: warning; critical from --critical-retransmits when \
+                 nothing was acknowledged through the whole window."
             }
             Kind::Resets => {
                 "Reset and abort counters rising: warning from --reset-rate per second, info \
