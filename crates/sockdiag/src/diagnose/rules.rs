@@ -882,6 +882,11 @@ fn recv_queue_growing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) -> HashMap<Ends, us
     if ctx.samples.len() < 2 || t.recv_q_bytes == 0 {
         return readers;
     }
+    // One finding per reader: the holding process and the address it
+    // serves (a listener's, or the connection's own end), so a server
+    // that stopped reading all its connections is one finding.
+    type Key = (Option<i32>, Option<SocketAddr>, String);
+    let mut groups: BTreeMap<Key, Vec<&Track<'_>>> = BTreeMap::new();
     for tr in ctx.persisting(|s| s.netid == Table::Tcp && data_state(s)) {
         let Some(last) = tr.latest() else { continue };
         if !tr.present().all(|s| unread(s) >= t.recv_q_bytes) {
@@ -894,51 +899,96 @@ fn recv_queue_growing(ctx: &Ctx<'_>, out: &mut Vec<Finding>) -> HashMap<Ends, us
         if !not_read {
             continue;
         }
-        let values = tr.values(|s| u64::from(unread(s)));
-        let grew = values.last() > values.first();
-        let mut sockets = vec![SocketRef::of(last)];
-        if let Some(p) = ctx.peer_of(last) {
-            sockets.push(SocketRef::of(p));
-        }
-        let local = ss::local(last).to_string();
-        let peer = ss::peer(last).to_string();
-        if let (Some(l), Some(p)) = (inet(&last.local), inet(&last.peer)) {
-            readers.insert((l, p), out.len());
-        }
-        out.push(Finding {
-            kind: Kind::RecvQueueGrowing,
-            severity: Severity::Warning,
-            summary: format!(
-                "{local} ← {peer}: {} unread byte(s) in Recv-Q, {} ({})",
-                unread(last),
-                if grew { "growing" } else { "not draining" },
-                holders(last)
-            ),
-            sockets,
-            evidence: vec![sock_evidence(
+        let pid = last.processes().first().map(|p| p.pid);
+        let served = inet(&last.local)
+            .and_then(|l| ctx.listener_of(l))
+            .and_then(|l| inet(&l.local));
+        let key = match (pid, served) {
+            (Some(_), Some(_)) => (pid, served, String::new()),
+            _ => (pid, None, format!("{} {}", ss::local(last), ss::peer(last))),
+        };
+        groups.entry(key).or_default().push(tr);
+    }
+    for (_, tracks) in groups {
+        let Some(first) = tracks.first().and_then(|t| t.latest()) else {
+            continue;
+        };
+        let mut sockets = Vec::new();
+        let mut evidence = Vec::new();
+        let mut total = 0u64;
+        let mut grew = false;
+        for tr in &tracks {
+            let Some(last) = tr.latest() else { continue };
+            let values = tr.values(|s| u64::from(unread(s)));
+            grew |= values.last() > values.first();
+            total += u64::from(unread(last));
+            if let (Some(l), Some(p)) = (inet(&last.local), inet(&last.peer)) {
+                readers.insert((l, p), out.len());
+            }
+            evidence.push(sock_evidence(
                 "unread_bytes",
-                0,
-                values.clone(),
+                sockets.len(),
+                values,
                 format!(
                     ">= {} in every sample, none read between samples",
                     t.recv_q_bytes
                 ),
-            )],
+            ));
+            sockets.push(SocketRef::of(last));
+            if let Some(p) = ctx.peer_of(last) {
+                sockets.push(SocketRef::of(p));
+            }
+        }
+        let n = tracks.len();
+        let local = ss::local(first).to_string();
+        let peer = ss::peer(first).to_string();
+        let state = if grew { "growing" } else { "not draining" };
+        let (summary, subject) = if n == 1 {
+            (
+                format!(
+                    "{local} ← {peer}: {total} unread byte(s) in Recv-Q, {state} ({})",
+                    holders(first)
+                ),
+                format!("connection {local} {peer}"),
+            )
+        } else {
+            (
+                format!(
+                    "{n} connections on {local} not read: {total} unread byte(s) in their \
+                     Recv-Q, {state} ({})",
+                    holders(first)
+                ),
+                format!("reader {local}"),
+            )
+        };
+        let what = if n == 1 {
+            format!(
+                "here {}",
+                arrow(&tracks[0].values(|s| u64::from(unread(s))))
+            )
+        } else {
+            format!("here {total} bytes over {n} connections")
+        };
+        out.push(Finding {
+            kind: Kind::RecvQueueGrowing,
+            severity: Severity::Warning,
+            summary,
+            sockets,
+            evidence,
             explanation: format!(
                 "Recv-Q on a connection counts bytes the kernel received and acknowledged but \
-                 the application has not read: here {}, and the application read nothing \
+                 the application has not read: {what}, and the application read nothing \
                  between samples. The data reached this host; the problem is the application \
                  (blocked elsewhere, busy, or no longer reading this socket). When the receive \
-                 buffer fills, the window closes and the sender stalls.",
-                arrow(&values)
+                 buffer fills, the window closes and the sender stalls."
             ),
             next_check: format!(
                 "What is {} doing? `strace -p PID -e trace=read,recvfrom,recvmsg` shows whether \
                  it reads; a stack dump (`cat /proc/PID/task/*/stack`, `gdb -p`, `py-spy dump`) \
                  where it waits.",
-                holders(last)
+                holders(first)
             ),
-            subject: format!("connection {local} {peer}"),
+            subject,
         });
     }
     readers
@@ -1017,28 +1067,38 @@ fn send_queue(ctx: &Ctx<'_>, out: &mut Vec<Finding>, readers: &HashMap<Ends, usi
                     wnd,
                     "0 in every sample".into(),
                 ));
-                f.evidence.push(sock_evidence(
-                    "persist_probes",
-                    me,
-                    probes,
-                    "persist timer".into(),
-                ));
+                if probes.iter().any(|&p| p > 0) {
+                    f.evidence.push(sock_evidence(
+                        "persist_probes",
+                        me,
+                        probes,
+                        "persist timer".into(),
+                    ));
+                }
             }
             let what = match (stuck, is_zero) {
-                (true, true) => "its Send-Q is stuck and the window offered to it is zero",
-                (true, false) => "its Send-Q is stuck",
-                _ => "the window offered to it is zero",
+                (true, true) => ", none acknowledged, and the window offered to it is zero",
+                (true, false) => ", none acknowledged",
+                _ => " and the window offered to it is zero",
             };
-            f.summary.push_str(&format!(
-                "; the sender {local} has {} byte(s) waiting",
-                unacked_data(last)
-            ));
-            f.explanation.push_str(&format!(
-                " The sender is on this host: {local} ({}) has {} byte(s) in Send-Q and \
-                 {what} (the reader's side is the cause, this is the effect).",
-                holders(last),
-                unacked_data(last)
-            ));
+            if f.subject.starts_with("connection ") {
+                f.summary.push_str(&format!(
+                    "; the sender {local} has {} byte(s) waiting",
+                    unacked_data(last)
+                ));
+                f.explanation.push_str(&format!(
+                    " The sender is on this host: {local} ({}) has {} byte(s) in Send-Q{what}: \
+                     the reader's side is the cause, this the effect.",
+                    holders(last),
+                    unacked_data(last)
+                ));
+            } else if !f.explanation.contains("The senders are on this host") {
+                f.explanation.push_str(&format!(
+                    " The senders are on this host ({}): their Send-Q waits for the reader, the \
+                     cause; their evidence is here.",
+                    holders(last)
+                ));
+            }
             continue;
         }
         let sockets = vec![SocketRef::of(last)];
@@ -1054,12 +1114,14 @@ fn send_queue(ctx: &Ctx<'_>, out: &mut Vec<Finding>, readers: &HashMap<Ends, usi
                     "> 0".into(),
                 ));
             }
-            evidence.push(sock_evidence(
-                "persist_probes",
-                0,
-                probes,
-                "persist timer".into(),
-            ));
+            if probes.iter().any(|&p| p > 0) {
+                evidence.push(sock_evidence(
+                    "persist_probes",
+                    0,
+                    probes,
+                    "persist timer".into(),
+                ));
+            }
             out.push(Finding {
                 kind: Kind::ZeroWindow,
                 severity: Severity::Warning,

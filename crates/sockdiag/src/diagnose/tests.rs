@@ -1131,3 +1131,91 @@ fn socket_refs_are_typed() {
     let back: SocketRef = serde_json::from_value(v).unwrap();
     assert_eq!(back, r);
 }
+
+/// A server that stopped reading all its connections is one finding,
+/// carrying every connection's two ends.
+#[test]
+fn one_reader_one_finding() {
+    let l = held_by(tcp(1, State::Listen, SERVER, ANY, (0, 128)), 42, "server");
+    let srv = |cookie, port: u16| {
+        held_by(
+            tcp(
+                cookie,
+                State::Established,
+                SERVER,
+                &format!("127.0.0.1:{port}"),
+                (4096, 0),
+            ),
+            42,
+            "server",
+        )
+    };
+    let cli = |cookie, port: u16| {
+        held_by(
+            with_timer(
+                with_info(
+                    tcp(
+                        cookie,
+                        State::Established,
+                        &format!("127.0.0.1:{port}"),
+                        SERVER,
+                        (0, 1000),
+                    ),
+                    &[(BYTES_ACKED, 8, 50), (SND_WND, 4, 0)],
+                ),
+                TimerKind::Persist,
+                1,
+            ),
+            9,
+            "client",
+        )
+    };
+    let socks = vec![
+        l,
+        srv(2, 41000),
+        srv(3, 41001),
+        cli(4, 41000),
+        cli(5, 41001),
+    ];
+    let f = diagnose(&run(vec![socks.clone(), socks]), &Options::new());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let r = &f[0];
+    assert_eq!(r.kind, Kind::RecvQueueGrowing);
+    assert_eq!(r.subject, "reader 127.0.0.1:5000");
+    assert!(
+        r.summary
+            .starts_with("2 connections on 127.0.0.1:5000 not read: 8192 unread"),
+        "{}",
+        r.summary
+    );
+    let states: Vec<(&str, &str)> = r
+        .sockets
+        .iter()
+        .map(|s| (s.local.as_str(), s.peer.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (SERVER, "127.0.0.1:41000"),
+            ("127.0.0.1:41000", SERVER),
+            (SERVER, "127.0.0.1:41001"),
+            ("127.0.0.1:41001", SERVER),
+        ]
+    );
+    // Identical values on the two connections: one line each, counted.
+    let counted: Vec<(&str, Option<usize>, usize)> = r
+        .evidence
+        .iter()
+        .map(|e| (e.name.as_str(), e.socket, e.count))
+        .collect();
+    assert_eq!(
+        counted,
+        vec![
+            ("unread_bytes", Some(0), 2),
+            ("unacked_bytes", Some(1), 2),
+            ("snd_wnd", Some(1), 2),
+            ("persist_probes", Some(1), 2),
+        ]
+    );
+    assert!(r.explanation.contains("The senders are on this host"));
+}
