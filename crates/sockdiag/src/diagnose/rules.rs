@@ -1659,6 +1659,24 @@ fn resets(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|(n, why)| ctx.counter_evidence(n, t.resets).map(|(a, e)| (a, e, *why)))
         .collect();
+    // Connection attempts that failed while handshakes are found stuck
+    // (SYNs unanswered, a full listener, SYN-RECV piling up) are that
+    // finding's: a SYN that times out counts in Tcp.AttemptFails too.
+    let handshake = out.iter().position(|f| {
+        matches!(
+            f.kind,
+            Kind::SynSentStuck | Kind::ListenQueueFull | Kind::SynRecvPileup
+        )
+    });
+    let mut hits = hits;
+    if let Some(i) = handshake
+        && let Some(k) = hits
+            .iter()
+            .position(|(_, e, _)| e.name == "Tcp.AttemptFails")
+    {
+        let (_, e, _) = hits.remove(k);
+        out[i].evidence.push(e);
+    }
     if hits.is_empty() {
         return;
     }

@@ -1219,3 +1219,38 @@ fn one_reader_one_finding() {
     );
     assert!(r.explanation.contains("The senders are on this host"));
 }
+
+/// Failed attempts while SYNs go unanswered are the SYN finding's (a SYN
+/// that times out counts in Tcp.AttemptFails), not a reset.
+#[test]
+fn attempt_failures_belong_to_the_handshake_finding() {
+    let c = with_timer(
+        tcp(7, State::SynSent, "127.0.0.1:40000", SERVER, (0, 1)),
+        TimerKind::On,
+        2,
+    );
+    let mut s = same(2, c);
+    s[0].counters = counters(&[("Tcp.AttemptFails", 10), ("Tcp.OutRsts", 5)]);
+    s[1].counters = counters(&[("Tcp.AttemptFails", 13), ("Tcp.OutRsts", 5)]);
+    let f = diagnose(&s, &Options::new());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].kind, Kind::SynSentStuck);
+    let e = f[0]
+        .evidence
+        .iter()
+        .find(|e| e.name == "Tcp.AttemptFails")
+        .unwrap();
+    assert_eq!(e.values, vec![10, 13]);
+    // Resets besides are still resets.
+    s[1].counters = counters(&[("Tcp.AttemptFails", 13), ("Tcp.OutRsts", 9)]);
+    let kinds: Vec<Kind> = diagnose(&s, &Options::new())
+        .iter()
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(kinds, vec![Kind::SynSentStuck, Kind::Resets]);
+    // No handshake trouble: failed attempts are resets (refused connects).
+    let mut s = run(vec![vec![], vec![]]);
+    s[0].counters = counters(&[("Tcp.AttemptFails", 10)]);
+    s[1].counters = counters(&[("Tcp.AttemptFails", 13)]);
+    assert_eq!(found(&s, &Options::new()), vec![Kind::Resets]);
+}
