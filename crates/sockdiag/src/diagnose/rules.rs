@@ -450,6 +450,11 @@ fn listen_queue_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) -> HashSet<SocketAdd
         } else {
             String::new()
         };
+        let seen = if n > 0 {
+            format!(" ({n} of them seen here, held by no process: never accepted)")
+        } else {
+            String::new()
+        };
         let clients_note = if clients.is_empty() {
             String::new()
         } else {
@@ -472,9 +477,8 @@ fn listen_queue_full(ctx: &Ctx<'_>, out: &mut Vec<Finding>) -> HashSet<SocketAdd
             explanation: format!(
                 "The LISTEN row's Recv-Q is the number of connections that finished the \
                  handshake and wait for accept(); its Send-Q is the backlog given to listen(). \
-                 {local} has {} waiting with a backlog of {} in every sample ({n} of them seen \
-                 here, held by no process: never accepted): the application is not calling \
-                 accept() (or not fast enough). While the queue is full the kernel drops new \
+                 {local} has {} waiting with a backlog of {} in every sample{seen}: the \
+                 application is not calling accept() (or not fast enough). While the queue is full the kernel drops new \
                  SYNs and final ACKs silently (TcpExt ListenOverflows), so clients wait in \
                  SYN-SENT and retry instead of being refused.{closed_note}{clients_note}",
                 last.recv_q, last.send_q
