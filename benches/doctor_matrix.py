@@ -365,6 +365,13 @@ class Scene:
         self.procs = []
 
     def __enter__(self):
+        try:
+            return self._setup()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _setup(self):
         sh("ip", "netns", "del", self.ns, check=False)
         sh("ip", "netns", "add", self.ns)
         ex = ["ip", "netns", "exec", self.ns]

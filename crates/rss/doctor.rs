@@ -55,8 +55,9 @@ pub const ABOUT: &str =
     about = ABOUT,
     after_help = "Exit status: 0 nothing found, 1 findings (--conn: bytes stuck or no \
                   connection), 2 bad usage, 3 the system refused.\n\
-                  Thresholds: every rule's threshold has an option below; see docs/guide.md \
-                  (\"Kinds and thresholds\") for what each means."
+                  Thresholds: every rule's threshold has an option above; `rss doctor \
+                  --explain` prints each kind of finding, when it is raised and its options \
+                  (docs/guide.md, \"Kinds and thresholds\", has the defaults)."
 )]
 struct Args {
     /// Filter, as for rss itself (`state established`, `dport = :5000`, ...).
@@ -138,8 +139,7 @@ struct Args {
     /// close_wait_leak: critical from this many.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     close_wait_critical: Option<usize>,
-    /// retransmissions: a connection is stalled when its head segment was
-    /// retransmitted this many times in a row, nothing acknowledged.
+    /// retransmissions: stalled at this many head retransmissions in a row.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     consecutive_retransmits: Option<u32>,
     /// Deprecated: use --consecutive-retransmits (the rise of a
