@@ -1665,7 +1665,8 @@ fn resets(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .collect();
     // Connection attempts that failed while handshakes are found stuck
     // (SYNs unanswered, a full listener, SYN-RECV piling up) are that
-    // finding's: a SYN that times out counts in Tcp.AttemptFails too.
+    // finding's: a SYN that times out counts in Tcp.AttemptFails (and in
+    // TCPAbortOnTimeout), it is no reset.
     let handshake = out.iter().position(|f| {
         matches!(
             f.kind,
@@ -1678,8 +1679,17 @@ fn resets(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .iter()
             .position(|(_, e, _)| e.name == "Tcp.AttemptFails")
     {
-        let (_, e, _) = hits.remove(k);
+        let (failed, e, _) = hits.remove(k);
         out[i].evidence.push(e);
+        // A SYN that times out counts in TCPAbortOnTimeout too: no more
+        // of those than failed attempts are the same connections.
+        if let Some(k) = hits
+            .iter()
+            .position(|(a, e, _)| e.name == "TcpExt.TCPAbortOnTimeout" && *a <= failed)
+        {
+            let (_, e, _) = hits.remove(k);
+            out[i].evidence.push(e);
+        }
     }
     if hits.is_empty() {
         return;

@@ -1241,6 +1241,22 @@ fn attempt_failures_belong_to_the_handshake_finding() {
         .find(|e| e.name == "Tcp.AttemptFails")
         .unwrap();
     assert_eq!(e.values, vec![10, 13]);
+    // The SYNs timed out: as many aborts on timeout as failed attempts
+    // are the same connections; more are others (established ones).
+    s[1].counters = counters(&[("Tcp.AttemptFails", 13), ("TcpExt.TCPAbortOnTimeout", 3)]);
+    let f = diagnose(&s, &Options::new());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].evidence
+            .iter()
+            .any(|e| e.name == "TcpExt.TCPAbortOnTimeout")
+    );
+    s[1].counters = counters(&[("Tcp.AttemptFails", 13), ("TcpExt.TCPAbortOnTimeout", 4)]);
+    let kinds: Vec<Kind> = diagnose(&s, &Options::new())
+        .iter()
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(kinds, vec![Kind::SynSentStuck, Kind::Resets]);
     // Resets besides are still resets.
     s[1].counters = counters(&[("Tcp.AttemptFails", 13), ("Tcp.OutRsts", 9)]);
     let kinds: Vec<Kind> = diagnose(&s, &Options::new())
