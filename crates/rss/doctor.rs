@@ -64,8 +64,9 @@ pub const ABOUT: &str =
     after_help = "Exit status: 0 nothing found (--watch: stopped by SIGINT or SIGTERM), \
                   1 findings (--conn: a connection held up, or none matched), 2 bad usage, \
                   3 the system refused.\n\
-                  Thresholds: every rule's threshold has an option below; see docs/guide.md \
-                  (\"Kinds and thresholds\") for what each means."
+                  Thresholds: every rule's threshold has an option above; `rss doctor \
+                  --explain` prints each kind of finding, when it is raised and its options \
+                  (docs/guide.md, \"Kinds and thresholds\", has the defaults)."
 )]
 struct Args {
     /// Filter, as for rss itself (`state established`, `dport = :5000`, ...).
@@ -113,6 +114,10 @@ struct Args {
     /// Colour: auto (a terminal and NO_COLOR unset), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Print what each kind of finding means, when it is raised and the
+    /// options that set its thresholds; sample nothing.
+    #[arg(long)]
+    explain: bool,
 
     /// listen_queue_full: full at this share of the backlog.
     #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
@@ -120,9 +125,15 @@ struct Args {
     /// listen_queue_full: ListenOverflows/ListenDrops rise.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     listen_drops: Option<u64>,
-    /// syn_sent_stuck: SYN retransmissions.
+    /// listen_queue_full: warning from this many drops per second.
+    #[arg(long, value_name = "PER_S", help_heading = "Thresholds")]
+    listen_drop_rate: Option<f64>,
+    /// syn_sent_stuck: SYN retransmissions of a socket, in any sample.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     syn_retransmits: Option<u8>,
+    /// syn_sent_stuck: TCPSynRetrans per second (with SYN-SENT sockets seen).
+    #[arg(long, value_name = "PER_S", help_heading = "Thresholds")]
+    syn_retrans_rate: Option<f64>,
     /// syn_recv_pileup: SYN-ACK retransmissions.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     synack_retransmits: Option<u8>,
@@ -144,15 +155,32 @@ struct Args {
     /// close_wait_leak: critical from this many.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     close_wait_critical: Option<usize>,
-    /// retransmissions: consecutive retransmissions, or total rise.
+    /// retransmissions: stalled at this many head retransmissions in a row.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    consecutive_retransmits: Option<u32>,
+    /// Deprecated: use --consecutive-retransmits (the rise of a
+    /// connection's retransmissions is judged as a share: --retrans-ratio).
+    #[arg(long, value_name = "N", hide = true)]
     retransmits: Option<u32>,
+    /// retransmissions: info from this share of segments retransmitted.
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    retrans_info_ratio: Option<f64>,
+    /// retransmissions: warning from this share of segments retransmitted
+    /// (0.2 and more is always a warning).
+    #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
+    retrans_ratio: Option<f64>,
+    /// retransmissions: judge shares from this many segments sent.
+    #[arg(long, value_name = "N", help_heading = "Thresholds")]
+    retrans_min_segments: Option<u64>,
     /// Critical from this many consecutive retransmissions.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     critical_retransmits: Option<u8>,
     /// resets: reset/abort counter rise.
     #[arg(long, value_name = "N", help_heading = "Thresholds")]
     resets: Option<u64>,
+    /// resets: warning from this many resets and aborts per second.
+    #[arg(long, value_name = "PER_S", help_heading = "Thresholds")]
+    reset_rate: Option<f64>,
     /// time_wait_pressure: share of tcp_max_tw_buckets.
     #[arg(long, value_name = "RATIO", help_heading = "Thresholds")]
     time_wait_ratio: Option<f64>,
@@ -190,10 +218,49 @@ impl Args {
             close_wait_count,
             close_wait_critical,
             retransmits,
+            retrans_min_segments,
             critical_retransmits,
             resets,
             udp_drops
         );
+        if let Some(v) = self.consecutive_retransmits {
+            t.retransmits = v;
+        }
+        for (name, v, field) in [
+            (
+                "--retrans-info-ratio",
+                self.retrans_info_ratio,
+                &mut t.retrans_info_ratio,
+            ),
+            ("--retrans-ratio", self.retrans_ratio, &mut t.retrans_ratio),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                    return Err(format!("{name}: {v} is not a share above 0 and at most 1"));
+                }
+                *field = v;
+            }
+        }
+        for (name, v, field) in [
+            (
+                "--listen-drop-rate",
+                self.listen_drop_rate,
+                &mut t.listen_drop_rate,
+            ),
+            (
+                "--syn-retrans-rate",
+                self.syn_retrans_rate,
+                &mut t.syn_retrans_rate,
+            ),
+            ("--reset-rate", self.reset_rate, &mut t.reset_rate),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(format!("{name}: {v} is not a rate per second"));
+                }
+                *field = v;
+            }
+        }
         for (name, v, field) in [
             (
                 "--listen-queue-ratio",
@@ -270,6 +337,23 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         Ok(a) => a,
         Err(e) => return crate::exit::clap_failure("doctor", &e, out, err),
     };
+    if args.retransmits.is_some() {
+        if args.consecutive_retransmits.is_some() {
+            let _ = writeln!(
+                err,
+                "rss: doctor: --retransmits is deprecated for --consecutive-retransmits: give \
+                 only --consecutive-retransmits"
+            );
+            return EXIT_USAGE;
+        }
+        let _ = writeln!(
+            err,
+            "rss: doctor: --retransmits is deprecated: it sets --consecutive-retransmits (a \
+             stalled connection's retransmissions in a row); a connection's retransmissions \
+             over the samples are judged as a share of segments sent (--retrans-info-ratio, \
+             --retrans-ratio)"
+        );
+    }
     let mut buf = io::BufWriter::new(out);
     let result = execute(&args, &mut buf, err).and_then(|code| {
         buf.flush()?;
@@ -328,7 +412,32 @@ fn use_color(args: &Args) -> bool {
     }
 }
 
+/// `rss doctor --explain`: every kind, what raises it and its options.
+fn explain(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "rss doctor: the kinds of finding, in the order the rules run."
+    )?;
+    write_wrapped(
+        out,
+        "",
+        "Severities: info (worth knowing), warning (something is wrong), critical \
+         (connections fail now). Defaults of every threshold: docs/guide.md, \
+         \"Kinds and thresholds\". For one row of the ordinary table, `rss --explain`.",
+    )?;
+    for k in sockdiag::diagnose::Kind::ALL {
+        writeln!(out)?;
+        writeln!(out, "{}", k.name())?;
+        write_wrapped(out, "  ", k.description())?;
+    }
+    Ok(())
+}
+
 fn execute(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Failure> {
+    if args.explain {
+        explain(out)?;
+        return Ok(EXIT_CLEAN);
+    }
     let thresholds = args.thresholds().map_err(Failure::Usage)?;
     let query = build_query(args)?;
     let namespaces: Vec<PathBuf> = args.net.iter().map(ns_path).collect::<Result<_, _>>()?;
@@ -453,6 +562,8 @@ fn render_findings(
         h.ns.map_or_else(|| "this namespace".to_string(), |p| p.display().to_string());
     let counters = if h.since_boot {
         "counters since boot"
+    } else if h.samples < 2 {
+        "counters not judged: one sample has no rise (--since-boot counts what they hold)"
     } else {
         "counter rises"
     };
@@ -493,7 +604,11 @@ fn render_findings(
         if !f.evidence.is_empty() {
             writeln!(out, "  evidence:")?;
             for e in &f.evidence {
-                let who = e.socket.map_or(String::new(), |i| format!("[{i}] "));
+                let who = match (e.socket, e.count) {
+                    (Some(i), n) if n > 1 => format!("[{i}] and {} more alike: ", n - 1),
+                    (Some(i), _) => format!("[{i}] "),
+                    (None, _) => String::new(),
+                };
                 let values: Vec<String> = e.values.iter().map(u64::to_string).collect();
                 writeln!(
                     out,
@@ -580,6 +695,84 @@ mod tests {
         assert!(parse_duration("-1s").is_err());
     }
 
+    fn run_doctor(argv: &[&str]) -> (i32, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut v = vec!["rss", "doctor"];
+        v.extend(argv);
+        let code = run(v.iter().map(OsString::from).collect(), &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    /// `rss doctor --explain` describes every kind and names the options
+    /// of its thresholds; it samples nothing.
+    #[test]
+    fn explain_lists_every_kind() {
+        let (code, out, err) = run_doctor(&["--explain"]);
+        assert_eq!((code, err.as_str()), (EXIT_CLEAN, ""));
+        for k in sockdiag::diagnose::Kind::ALL {
+            assert!(
+                out.lines().any(|l| l == k.name()),
+                "{} missing: {out}",
+                k.name()
+            );
+        }
+        for opt in ["--retrans-ratio", "--syn-retrans-rate", "--reset-rate"] {
+            assert!(out.contains(opt), "{opt}: {out}");
+        }
+        assert!(out.lines().all(|l| l.chars().count() <= 78), "{out}");
+    }
+
+    /// `--retransmits` keeps working, and says what it became.
+    #[test]
+    fn retransmits_is_deprecated_with_a_message() {
+        let (code, out, err) = run_doctor(&["--retransmits", "2", "--explain"]);
+        assert_eq!(code, EXIT_CLEAN);
+        assert!(out.contains("never_accepted"));
+        assert!(
+            err.starts_with(
+                "rss: doctor: --retransmits is deprecated: it sets --consecutive-retransmits"
+            ),
+            "{err}"
+        );
+        let a = Args::try_parse_from(["doctor", "--retransmits", "4"]).unwrap();
+        assert_eq!(a.thresholds().unwrap().retransmits, 4);
+        let a = Args::try_parse_from(["doctor", "--consecutive-retransmits", "5"]).unwrap();
+        let t = a.thresholds().unwrap();
+        assert_eq!(t.retransmits, 5);
+        let a = Args::try_parse_from([
+            "doctor",
+            "--retrans-ratio",
+            "0.1",
+            "--retrans-info-ratio",
+            "0.02",
+            "--retrans-min-segments",
+            "7",
+            "--reset-rate",
+            "0",
+            "--syn-retrans-rate",
+            "3",
+            "--listen-drop-rate",
+            "2.5",
+        ])
+        .unwrap();
+        let t = a.thresholds().unwrap();
+        assert_eq!(
+            (
+                t.retrans_ratio,
+                t.retrans_info_ratio,
+                t.retrans_min_segments,
+                t.reset_rate,
+                t.syn_retrans_rate,
+                t.listen_drop_rate
+            ),
+            (0.1, 0.02, 7, 0.0, 3.0, 2.5)
+        );
+    }
+
     #[test]
     fn usage_errors_exit_2() {
         for argv in [
@@ -588,6 +781,20 @@ mod tests {
             vec!["rss", "doctor", "--bogus"],
             vec!["rss", "doctor", "dport", "=", ":notaport"],
             vec!["rss", "doctor", "--port-ratio", "0"],
+            vec!["rss", "doctor", "--retrans-ratio", "0"],
+            vec!["rss", "doctor", "--retrans-info-ratio", "1.5"],
+            vec!["rss", "doctor", "--reset-rate", "-1"],
+            vec!["rss", "doctor", "--syn-retrans-rate", "nan"],
+            vec!["rss", "doctor", "--listen-drop-rate", "inf"],
+            vec!["rss", "doctor", "--retrans-min-segments", "-3"],
+            vec![
+                "rss",
+                "doctor",
+                "--retransmits",
+                "2",
+                "--consecutive-retransmits",
+                "2",
+            ],
             vec!["rss", "doctor", "-N", "a", "-N", "b"],
             vec!["rss", "doctor", "--conn"],
             vec!["rss", "doctor", "state", "nonsense"],

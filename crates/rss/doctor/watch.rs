@@ -139,6 +139,7 @@ mod tests {
             evidence: Vec::new(),
             explanation: String::new(),
             next_check: String::new(),
+            subject: "namespace".into(),
         }
     }
 

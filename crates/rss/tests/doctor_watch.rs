@@ -194,7 +194,7 @@ fn doctor_watch_opens_and_resolves_a_full_accept_queue() {
     let (mut jlines, mut tlines) = (Vec::new(), Vec::new());
 
     let (listener, clients) = full_listener(&lab);
-    let subject = SERVER.to_string();
+    let subject = format!("listener {SERVER}");
     let opened = wait_line(&jrx, &mut jlines, "listen_queue_full opened", |l| {
         is_event(l, "opened", "listen_queue_full", &subject)
     });
@@ -204,7 +204,7 @@ fn doctor_watch_opens_and_resolves_a_full_accept_queue() {
     assert_eq!(v["severity"], "critical");
     assert!(v["time_ms"].as_u64().unwrap() > 1_600_000_000_000, "{v}");
     let listener_ref = &v["finding"]["sockets"][0];
-    assert_eq!(listener_ref["local"], subject);
+    assert_eq!(listener_ref["local"], SERVER.to_string());
     assert_eq!(listener_ref["state"], "listen");
     let me = std::process::id();
     assert!(
@@ -225,10 +225,7 @@ fn doctor_watch_opens_and_resolves_a_full_accept_queue() {
         time.starts_with("20") && time.as_bytes()[10] == b' ',
         "{text_opened}"
     );
-    assert!(
-        text_opened.contains(&format!("listener {subject}")),
-        "{text_opened}"
-    );
+    assert!(text_opened.contains(&subject), "{text_opened}");
 
     // The problem stays for several windows: nothing more about it.
     std::thread::sleep(Duration::from_secs(2));
@@ -522,7 +519,7 @@ fn doctor_watch_and_exporter_open_and_resolve_the_same_finding() {
     let gauge = r#"rss_doctor_findings{kind="listen_queue_full"}"#;
     let opened = r#"rss_doctor_findings_opened_total{kind="listen_queue_full"}"#;
     let resolved = r#"rss_doctor_findings_resolved_total{kind="listen_queue_full"}"#;
-    let subject = SERVER.to_string();
+    let subject = format!("listener {SERVER}");
     let mut lines = Vec::new();
 
     let (listener, clients) = full_listener(&lab);

@@ -27,72 +27,16 @@ impl fmt::Display for FindingKey {
 }
 
 impl Finding {
-    /// What the finding is about, stable while the problem lasts:
-    ///
-    /// | kind | subject |
-    /// |---|---|
-    /// | `listen_queue_full`, `unix_backlog_full`, `udp_drops` | the local end of its first socket (the listener, the UDP socket) |
-    /// | `syn_recv_pileup` | the local end of its first socket not in LISTEN: the address the handshakes wait on (its listener, first when known, may be a wildcard one shared by several) |
-    /// | `syn_sent_stuck` | the destination (peer of its first socket) |
-    /// | `recv_queue_growing`, `send_queue_stuck`, `zero_window` | the connection: `LOCAL PEER` of its first socket |
-    /// | `retransmissions` | `STATE PEER` of its first socket |
-    /// | `close_wait_leak` | the holder of its first socket, `COMMAND pid PID`, or `no process` |
-    /// | `port_exhaustion` | `SOURCE -> DESTINATION`, from its summary |
-    /// | `resets`, `time_wait_pressure` | empty: the namespace |
-    ///
-    /// A finding of a socket-less kind made from counters alone (a
-    /// `listen_queue_full` from `ListenOverflows` with no full listener
-    /// sampled) has an empty subject; another kind has `LOCAL PEER` of its
-    /// first socket, or is empty without sockets.
-    pub fn subject(&self) -> String {
-        let first = self.sockets.first();
-        let local = || first.map_or_else(String::new, |s| s.local.clone());
-        let peer = || first.map_or_else(String::new, |s| s.peer.clone());
-        let ends = || first.map_or_else(String::new, |s| format!("{} {}", s.local, s.peer));
-        match self.kind {
-            Kind::ListenQueueFull | Kind::UnixBacklogFull | Kind::UdpDrops => local(),
-            Kind::SynRecvPileup => self
-                .sockets
-                .iter()
-                .find(|s| s.state != "listen")
-                .map_or_else(local, |s| s.local.clone()),
-            Kind::SynSentStuck => peer(),
-            Kind::RecvQueueGrowing | Kind::SendQueueStuck | Kind::ZeroWindow => ends(),
-            Kind::Retransmissions => {
-                first.map_or_else(String::new, |s| format!("{} {}", s.state, s.peer))
-            }
-            Kind::CloseWaitLeak => match first.and_then(|s| s.processes.first()) {
-                Some(p) => format!("{} pid {}", p.command, p.pid),
-                None if first.is_some() => "no process".into(),
-                None => String::new(),
-            },
-            Kind::PortExhaustion => port_pair(&self.summary).unwrap_or_default(),
-            Kind::Resets | Kind::TimeWaitPressure => String::new(),
-            #[allow(unreachable_patterns)]
-            _ => ends(),
-        }
-    }
-
-    /// The finding's identity across diagnoses: kind and [`subject`](Self::subject).
+    /// The finding's identity across diagnoses: its kind and its
+    /// [`subject`](Finding::subject), which its rule sets to what the
+    /// finding is about (the listener, the destination, the connection,
+    /// the reader, the namespace), never to its wording or its numbers.
     pub fn key(&self) -> FindingKey {
         FindingKey {
             kind: self.kind,
-            subject: self.subject(),
+            subject: self.subject.clone(),
         }
     }
-}
-
-/// `SOURCE -> DESTINATION` from a port_exhaustion summary (`N connections
-/// from SRC to DST use …`).
-fn port_pair(summary: &str) -> Option<String> {
-    let mut words = summary.split_whitespace();
-    words.find(|w| *w == "from")?;
-    let src = words.next()?;
-    if words.next()? != "to" {
-        return None;
-    }
-    let dst = words.next()?;
-    Some(format!("{src} -> {dst}"))
 }
 
 /// How a finding changed.

@@ -17,6 +17,7 @@ fn sref(local: &str, peer: &str, state: &str) -> SocketRef {
         inode: 1,
         cookie: Some(1),
         processes: Vec::new(),
+        ..SocketRef::default()
     }
 }
 
@@ -31,17 +32,21 @@ fn finding(kind: Kind, severity: Severity, local: &str, peer: &str, n: u32) -> F
         evidence: Vec::new(),
         explanation: String::new(),
         next_check: String::new(),
+        subject: format!("{local} {peer}"),
     }
 }
 
 fn full(n: u32) -> Finding {
-    finding(
+    let mut f = finding(
         Kind::ListenQueueFull,
         Severity::Critical,
         "127.0.0.1:5000",
         "0.0.0.0:*",
         n,
-    )
+    );
+    // As the rule names it.
+    f.subject = "listener 127.0.0.1:5000".into();
+    f
 }
 
 fn changes(events: &[Event]) -> Vec<(Change, String, Severity, Option<Severity>)> {
@@ -58,7 +63,7 @@ fn changes(events: &[Event]) -> Vec<(Change, String, Severity, Option<Severity>)
         .collect()
 }
 
-const LQF: &str = "listen_queue_full 127.0.0.1:5000";
+const LQF: &str = "listen_queue_full listener 127.0.0.1:5000";
 
 #[test]
 fn opened_once_then_quiet_while_open() {
@@ -270,71 +275,6 @@ fn subjects_keep_findings_apart() {
     );
 }
 
-#[test]
-fn subject_of_each_kind() {
-    let f = |kind, local: &str, peer: &str| finding(kind, Severity::Warning, local, peer, 1);
-    let l = "10.0.0.1:5000";
-    let p = "10.0.0.2:40000";
-    for (kind, want) in [
-        (Kind::ListenQueueFull, l.to_string()),
-        (Kind::UnixBacklogFull, l.to_string()),
-        (Kind::UdpDrops, l.to_string()),
-        (Kind::SynRecvPileup, l.to_string()),
-        (Kind::SynSentStuck, p.to_string()),
-        (Kind::RecvQueueGrowing, format!("{l} {p}")),
-        (Kind::SendQueueStuck, format!("{l} {p}")),
-        (Kind::ZeroWindow, format!("{l} {p}")),
-        (Kind::Retransmissions, format!("established {p}")),
-        (Kind::CloseWaitLeak, "no process".to_string()),
-        (Kind::Resets, String::new()),
-        (Kind::TimeWaitPressure, String::new()),
-    ] {
-        assert_eq!(f(kind, l, p).subject(), want, "{kind}");
-        assert_eq!(
-            f(kind, l, p).key(),
-            FindingKey {
-                kind,
-                subject: want
-            }
-        );
-    }
-    // SYN-RECV handshakes on two addresses of one wildcard listener: two
-    // findings, whose first socket is that listener.
-    for addr in ["127.0.0.1:5000", "10.0.0.1:5000"] {
-        let mut sr = f(Kind::SynRecvPileup, addr, p);
-        sr.sockets[0].state = "syn_recv".into();
-        sr.sockets
-            .insert(0, sref("0.0.0.0:5000", "0.0.0.0:*", "listen"));
-        assert_eq!(sr.subject(), addr);
-    }
-    let mut cw = f(Kind::CloseWaitLeak, l, p);
-    cw.sockets[0].processes.push(ProcessRef {
-        command: "server".into(),
-        pid: 42,
-        fd: 7,
-    });
-    assert_eq!(cw.subject(), "server pid 42");
-    // Socket-less findings (counters alone) are about the namespace.
-    let mut bare = f(Kind::ListenQueueFull, l, p);
-    bare.sockets.clear();
-    assert_eq!(bare.subject(), "");
-    assert_eq!(bare.key().to_string(), "listen_queue_full");
-    bare.kind = Kind::CloseWaitLeak;
-    assert_eq!(bare.subject(), "");
-    // port_exhaustion names its pair in the summary only.
-    let mut pe = f(Kind::PortExhaustion, l, p);
-    pe.sockets.clear();
-    pe.summary = "9 connections from 10.0.0.1 to 10.0.0.2:80 use 9 of the 10 local ports \
-                  (40000-40009); 0 in TIME-WAIT"
-        .into();
-    assert_eq!(pe.subject(), "10.0.0.1 -> 10.0.0.2:80");
-    pe.summary = "something else".into();
-    assert_eq!(pe.subject(), "");
-}
-
-// ---------------------------------------------------------------------------
-// The window, on samples
-
 fn listener(recv_q: u32) -> Socket {
     let mut s = Socket::new(Table::Tcp, Family::Inet, State::Listen);
     s.cookie = Some(7);
@@ -435,7 +375,7 @@ fn watcher_reports_severity_both_ways_on_samples() {
     for (seq, &n) in counts.iter().enumerate() {
         let sample = Sample::new(seq as u64, Duration::from_secs(seq as u64), cw(n));
         for e in w.push(sample) {
-            assert_eq!(e.key().to_string(), "close_wait_leak no process");
+            assert_eq!(e.key().to_string(), "close_wait_leak process unknown");
             got.push((e.seq, e.change, e.severity, e.previous_severity));
         }
     }
@@ -500,7 +440,7 @@ fn events_serialise_with_stable_names() {
     assert_eq!(v["time_ms"], 1234);
     assert_eq!(v["change"], "opened");
     assert_eq!(v["kind"], "listen_queue_full");
-    assert_eq!(v["subject"], "127.0.0.1:5000");
+    assert_eq!(v["subject"], "listener 127.0.0.1:5000");
     assert_eq!(v["severity"], "critical");
     assert_eq!(v["seq"], 4);
     assert!(v.get("previous_severity").is_none());
