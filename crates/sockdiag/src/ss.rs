@@ -506,9 +506,10 @@ impl fmt::Display for Endpoint {
     /// inet `HOST:PORT` ([`inet_host`], [`port_text`]: `10.0.0.1:22`,
     /// `[::1]:443`, `0.0.0.0:*` for port 0, and `*:PORT` for `::`, as `ss`
     /// prints a socket that is not `IPV6_V6ONLY`); unix `NAME INODE` (`*`
-    /// for no name); packet `PROTOCOL:IFINDEX` (`*` for all protocols or
-    /// all interfaces, the index a number); netlink `PROTOCOL:PORTID` (`*`
-    /// for port id -1) and `/GROUP` when a group is set; `*` for none.
+    /// for no name); packet `[PROTOCOL]:IFINDEX` (the protocol in decimal,
+    /// `*` for `ETH_P_ALL`; `*` for all interfaces, else the index as a
+    /// number); netlink `PROTOCOL:PORTID` (the port id signed, `*` for -1)
+    /// and `/GROUP` when a group is set; `*` for [`Endpoint::None`].
     ///
     /// What it cannot know without the socket: whether it is `IPV6_V6ONLY`
     /// (`ss` then prints `::` as `[::]`), the interface it is bound to
@@ -524,6 +525,11 @@ impl fmt::Display for Endpoint {
     /// assert_eq!(e("0.0.0.0", 0).to_string(), "0.0.0.0:*");
     /// assert_eq!(e("::", 80).to_string(), "*:80");
     /// assert_eq!(Endpoint::None.to_string(), "*");
+    /// let packet = |protocol, ifindex| Endpoint::Packet { protocol, ifindex };
+    /// assert_eq!(packet(3, 0).to_string(), "*:*");
+    /// assert_eq!(packet(0x88cc, 2).to_string(), "[35020]:2");
+    /// let netlink = Endpoint::Netlink { protocol: 0, portid: u32::MAX, group: 1 };
+    /// assert_eq!(netlink.to_string(), "0:*/1");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
