@@ -123,6 +123,7 @@ mod wire;
 pub use error::{Error, Request, Result};
 pub use filter::{Expr, Filter, FilterError};
 pub use inet::Extensions;
+pub use live::EventsStopper;
 pub use live::{Events, Killer};
 pub use model::*;
 pub use netns::NetNs;

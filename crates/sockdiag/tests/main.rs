@@ -5,6 +5,7 @@
 //! Every `.rs` file here is a module below or a `[[test]]` of its own in
 //! `Cargo.toml`; `scripts/check-test-targets` fails on one that is neither.
 
+mod events;
 mod filter_property;
 mod live;
 mod ss_text;
