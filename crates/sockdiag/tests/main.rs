@@ -8,5 +8,6 @@
 mod events;
 mod filter_property;
 mod live;
+mod process_privilege;
 mod ss_text;
 mod tcp_single_walk;
