@@ -207,7 +207,9 @@ impl EventsStopper {
 }
 
 impl AsFd for Events {
-    /// The netlink socket the events arrive on.
+    /// The netlink socket the events arrive on: the same descriptor, open,
+    /// for the `Events`' whole life (what tokio's `AsyncFd::register` asks
+    /// of it).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.sock.fd()
     }

@@ -6,6 +6,7 @@
 //! `Cargo.toml`; `scripts/check-test-targets` fails on one that is neither.
 
 mod events;
+mod examples;
 mod filter_property;
 mod live;
 mod process_privilege;
