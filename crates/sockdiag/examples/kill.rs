@@ -17,8 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: kill LOCAL-ADDR:PORT PEER-ADDR:PORT".into());
     };
     // The filter language of ss, parsed by the library.
-    let words = ss::split_words(&format!("src {local} and dst {peer}"));
-    let filter = Filter::parse(&words)?.ok_or("an empty filter")?;
+    let filter = Filter::parse_str(&format!("src {local} and dst {peer}"))?;
     let mut killer = Killer::open(None)?;
     let mut killed = 0;
     for s in Query::tcp().filter(filter).dump()? {

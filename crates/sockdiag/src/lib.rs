@@ -132,6 +132,8 @@ pub use query::{Connection, Dump, InetFamilies, Query, Source, collect};
 pub use sample::{Counters, Limits, Sample, SampleOptions, Sampler, SocketKey};
 #[cfg(feature = "schema")]
 pub use schema_impls::socket_list_schema;
+#[cfg(feature = "serde")]
+pub use serde_impls::from_json_strict;
 pub use summary::{Summary, TcpCounters, snmp_field};
 pub use tcp_info::{MPTCP_INFO_LEN, MptcpInfo, TCP_INFO_LEN, TcpInfo};
 pub use wire::DecodeError;

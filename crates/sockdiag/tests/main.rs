@@ -8,6 +8,7 @@
 mod events;
 mod examples;
 mod filter_property;
+mod json;
 mod live;
 mod process_privilege;
 mod ss_text;
