@@ -4,9 +4,10 @@
 //! Both need `CAP_NET_ADMIN`, and each owns its own `NETLINK_SOCK_DIAG`
 //! socket: a kill must not interleave with the dump that selected it, and
 //! an event subscription is a socket that only listens. The sockets are
-//! opened, and their replies received, as a dump's are (`query`'s
-//! `DiagSocket` and `Inbox`); events are decoded by the public decoder's
-//! step.
+//! opened, and their replies received, as a dump's are; events are
+//! decoded by the public decoder ([`crate::decode`]). [`Events`] can be
+//! waited for with a timeout, stopped from another thread, and polled
+//! (`AsFd`).
 #![deny(unsafe_code)]
 
 use crate::consts::*;

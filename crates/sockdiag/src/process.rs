@@ -37,8 +37,8 @@
 //! shows threads prints `tid=` + the pid for it.
 //!
 //! The command name comes from `/proc/PID/comm`, whole; `ss` reads
-//! `/proc/PID/stat` and cuts the name at its first `)`. Escaping belongs to
-//! renderers.
+//! `/proc/PID/stat` and cuts the name at its first `)`: printing it as `ss`
+//! does (cut and escaped) is `ss::command_text`'s job.
 //!
 //! # Errors and races
 //!
@@ -128,7 +128,24 @@ impl ProcessMapOptions {
     }
 }
 
-/// Socket inode → the processes holding it, from one walk of `/proc/*/fd`.
+/// Socket inode → the processes holding it, from one walk of `/proc/*/fd`
+/// (what `ss -p` prints).
+///
+/// [`get`](ProcessMap::get) returns a socket's holders in `ss`'s order:
+/// every (process, descriptor) pair, in the reverse of a walk by ascending
+/// pid then descriptor (so a listener shared by a master and its workers
+/// lists the workers first). With [`ProcessMapOptions::threads`] (`ss -p
+/// -T`) each thread's descriptor table is walked too, and each holder
+/// appears once per thread, named after the thread; the leader's own
+/// entry has [`Process::tid`] `None`. [`Process::command`] is
+/// `/proc/PID/comm`, raw: print it with
+/// [`ss::command_text`](crate::ss::command_text).
+///
+/// A process that exits during the walk is skipped; one whose descriptors
+/// the caller may not read (another user's, without root) is skipped and
+/// counted ([`hidden`](ProcessMap::hidden), [`is_partial`](ProcessMap::is_partial)).
+/// The map is a snapshot: a descriptor opened or closed during the walk
+/// may or may not be in it.
 ///
 /// ```no_run
 /// use sockdiag::{ProcessMap, ProcessMapOptions};
