@@ -125,8 +125,6 @@ fn listeners_prints_what_ss_tlnp_prints() {
     let dir = std::env::temp_dir().join(format!("sockdiag-ex-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir(&dir).unwrap();
-    let link = dir.join("web)\u{1b}[2J");
-    std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
     let held = ns.run(|| {
         let s = RawSocket::new(Domain::IPV4, Type::STREAM, None).unwrap();
         s.bind(&"127.0.0.1:7301".parse::<SocketAddr>().unwrap().into())
@@ -135,7 +133,8 @@ fn listeners_prints_what_ss_tlnp_prints() {
         s.set_cloexec(false).unwrap();
         s
     });
-    let mut child = Command::new(&link).arg("60").spawn().expect("sleep runs");
+    let mut child = testkit::spawn_named(&dir, "web)\u{1b}[2J", "/bin/sleep", &["60"])
+        .expect("sleep runs renamed");
     drop(held);
     let out = ns.command(&bin).output().expect("the example runs");
     let want = oracle(&ns, &ss, &["-tlnpH"]);

@@ -188,8 +188,6 @@ fn command_names_are_ss_7_1_text() {
     ];
     let mut children = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let link = dir.join(name);
-        std::os::unix::fs::symlink(sleep, &link).unwrap();
         let port = 7100 + i as u16;
         let l = ns.run(move || {
             bound(
@@ -202,9 +200,7 @@ fn command_names_are_ss_7_1_text() {
         });
         l.set_cloexec(false).unwrap();
         let fd = l.as_raw_fd();
-        let child = std::process::Command::new(&link)
-            .arg("60")
-            .spawn()
+        let child = testkit::spawn_named(&dir, name, sleep, &["60"])
             .expect("sleep runs under its new name");
         drop(l);
         children.push((fd, port, child));
