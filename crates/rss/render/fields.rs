@@ -84,7 +84,7 @@ fn users(buf: &mut Vec<u8>, opts: &RenderOptions, s: &Socket) {
             buf.push(b',');
         }
         buf.extend_from_slice(b"(\"");
-        fmt::escape_comm(buf, &p.command);
+        ss::push_command(buf, &p.command);
         out!(buf, "\",pid={},", p.pid);
         if opts.threads {
             out!(buf, "tid={},", p.tid.unwrap_or(p.pid));

@@ -297,22 +297,6 @@ pub fn alt_hex(v: u32) -> String {
     }
 }
 
-/// iproute2's `escape_str` in the C locale (`ss` never calls `setlocale`):
-/// control characters and DEL become `.`, bytes ≥ 0x80 become `?`, the rest
-/// is kept. This is how `ss` v7.0+ prints command names.
-pub fn escape_comm(out: &mut Vec<u8>, name: &str) {
-    for c in name.chars() {
-        match c {
-            '\0' => break,
-            '\u{1}'..='\u{1f}' | '\u{7f}' => out.push(b'.'),
-            // One byte that was not UTF-8 (see sockdiag's process map).
-            char::REPLACEMENT_CHARACTER => out.push(b'?'),
-            c if !c.is_ascii() => out.extend(std::iter::repeat_n(b'?', c.len_utf8())),
-            c => out.push(c as u8),
-        }
-    }
-}
-
 /// glibc's `major()` of a `dev_t` (applied by `ss` to the kernel's raw
 /// `s_dev`, as `ss` does).
 pub fn dev_major(dev: u64) -> u32 {
@@ -528,9 +512,6 @@ mod tests {
     fn hex_escape_and_dev() {
         assert_eq!(alt_hex(0), "0");
         assert_eq!(alt_hex(0x10), "0x10");
-        let mut b = Vec::new();
-        escape_comm(&mut b, "a\tb\x7f(\u{e9})\"x");
-        assert_eq!(b, b"a.b.(??)\"x");
         // kernel dev_t 8:1 (8 << 20 | 1) as glibc's major/minor see it
         assert_eq!((dev_major(0x80_0001), dev_minor(0x80_0001)), (0, 2049));
         assert_eq!((dev_major(0x801), dev_minor(0x801)), (8, 1));

@@ -772,3 +772,50 @@ fn json_values_match_the_table_and_the_library() {
         serde_json::from_str(&common::rss(&w, &["-tano", "-j", "state", "time-wait"])).unwrap();
     assert_eq!(tw[0]["timer"]["kind"], "timewait", "{tw}");
 }
+
+/// Command names a process chose to be hostile (a `)`, a leading `)`, an
+/// escape sequence, a newline, a quote, a non-ASCII letter) print in
+/// `users:((...))` exactly as `ss` prints them: cut at the first `)` and
+/// escaped (`sockdiag::ss::command_text`).
+#[test]
+fn hostile_command_names_as_ss() {
+    use std::os::fd::IntoRawFd;
+    require_privileged!();
+    let oracle = require_oracle!();
+    let ns = testkit::NetNs::new().expect("a private network namespace");
+    let dir = std::env::temp_dir().join(format!("rss-comm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let names = ["a)b", ")x", "e\u{1b}[31mz", "n\nl", "q\"u", "caf\u{e9}"];
+    let mut children = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let port = 7400 + i as u16;
+        // A listener without close-on-exec, inherited by `sleep` run under
+        // the hostile name, then closed here.
+        let fd = ns.run(move || {
+            let s =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            s.bind(&addr.into()).unwrap();
+            s.listen(4).unwrap();
+            s.set_cloexec(false).unwrap();
+            s.into_raw_fd()
+        });
+        children.push(
+            testkit::spawn_named(&dir, name, "/bin/sleep", &["60"]).expect("sleep runs renamed"),
+        );
+        // SAFETY: `fd` is the listener's descriptor, owned here alone.
+        drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        oracle_compare(&ns, &oracle, &["-tlnp"])
+    }));
+    for mut c in children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -13,7 +13,8 @@
 //! `/proc/net` is a link to `/proc/self/net`, which follows the namespace of
 //! the thread group leader; [`PROC_NET`] (`/proc/thread-self/net`) follows
 //! the calling thread, which is what [`NetNs::run`](crate::NetNs::run)
-//! moves. The rows of its socket tables are read by `procnet.rs`.
+//! moves. A dump reads the rows of its socket tables when a diag module
+//! is missing ([`Source`](crate::Source)).
 #![deny(unsafe_code)]
 
 use std::fs::File;

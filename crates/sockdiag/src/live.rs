@@ -4,9 +4,10 @@
 //! Both need `CAP_NET_ADMIN`, and each owns its own `NETLINK_SOCK_DIAG`
 //! socket: a kill must not interleave with the dump that selected it, and
 //! an event subscription is a socket that only listens. The sockets are
-//! opened, and their replies received, as a dump's are (`query`'s
-//! `DiagSocket` and `Inbox`); events are decoded by the public decoder's
-//! step.
+//! opened, and their replies received, as a dump's are; events are
+//! decoded by the public decoder ([`crate::decode`]). [`Events`] can be
+//! waited for with a timeout, stopped from another thread, and polled
+//! (`AsFd`).
 #![deny(unsafe_code)]
 
 use crate::consts::*;
@@ -18,6 +19,10 @@ use crate::query::{DiagSocket, Inbox};
 use crate::wire::u32_ne;
 use crate::{Query, inet};
 use std::net::{IpAddr, SocketAddr};
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// `SOCK_DESTROY` (`<linux/sock_diag.h>`).
 const SOCK_DESTROY: u16 = 21;
@@ -421,15 +426,91 @@ impl SocketId {
 /// A subscription to the kernel's socket destroy events (`ss -E`): every
 /// TCP or UDP socket of the selected families that closes is reported
 /// once, with state `Close` (UNCONN) and its last queues and timer.
+///
+/// # Threads, timeouts and async
+///
+/// `Events` is `Send` and `Sync`. As an [`Iterator`], [`next`](Iterator::next)
+/// blocks until an event the query selects arrives, and ends (`None`) once
+/// the subscription is stopped: [`Events::stopper`] hands out an
+/// [`EventsStopper`] that another thread calls to wake and end a thread
+/// blocked in `next`. [`Events::next_timeout`] waits at most a given time;
+/// with [`Duration::ZERO`] it never blocks and returns what is already
+/// queued.
+///
+/// `Events` implements [`AsFd`] and [`AsRawFd`]: the descriptor is the
+/// netlink socket, readable when events are queued, for `poll(2)`, `epoll`
+/// or tokio's `AsyncFd` (wait until readable, then call
+/// `next_timeout(Duration::ZERO)` until it returns `Ok(None)`, which means
+/// the socket is drained; `crates/sockdiag/examples/async_events.rs` is the
+/// whole recipe). Reading the descriptor directly would steal events.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sockdiag::{Events, Query};
+///
+/// let mut events = Events::subscribe(&Query::tcp(), None)?;
+/// let stopper = events.stopper();
+/// let watcher = std::thread::spawn(move || events.by_ref().filter_map(Result::ok).count());
+/// std::thread::sleep(Duration::from_secs(10));
+/// stopper.stop()?; // the watcher's `next` returns None
+/// println!("{} sockets closed", watcher.join().unwrap());
+/// # Ok::<(), sockdiag::Error>(())
+/// ```
 pub struct Events {
     sock: DiagSocket,
     inbox: Inbox,
     query: Query,
+    /// An eventfd, readable once the subscription is stopped.
+    stop: Arc<OwnedFd>,
+    stopped: bool,
 }
 
 impl std::fmt::Debug for Events {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Events").finish()
+        f.debug_struct("Events")
+            .field("stopped", &self.stopped)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stops an [`Events`] subscription from any thread: the thread blocked in
+/// its [`next`](Iterator::next) (or [`Events::next_timeout`]) wakes and
+/// gets `None` (`Ok(None)`), and so does every later call. Cloning it is
+/// cheap; it keeps no socket open, only the wake-up descriptor.
+#[derive(Clone)]
+pub struct EventsStopper {
+    stop: Arc<OwnedFd>,
+}
+
+impl std::fmt::Debug for EventsStopper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsStopper").finish_non_exhaustive()
+    }
+}
+
+impl EventsStopper {
+    /// Stops the subscription. Stopping twice, or after the [`Events`] is
+    /// dropped, does nothing more.
+    pub fn stop(&self) -> Result<()> {
+        crate::sys::eventfd_signal(self.stop.as_fd()).map_err(|source| Error::Io {
+            context: "waking the event subscription (eventfd)",
+            source,
+        })
+    }
+}
+
+impl AsFd for Events {
+    /// The netlink socket the events arrive on: the same descriptor, open,
+    /// for the `Events`' whole life (what tokio's `AsyncFd::register` asks
+    /// of it).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.fd()
+    }
+}
+
+impl AsRawFd for Events {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.fd().as_raw_fd()
     }
 }
 
@@ -452,12 +533,141 @@ impl Events {
             }
         }
         let sock = open(ns, groups)?;
+        let stop = crate::sys::eventfd().map_err(Error::Open)?;
         Ok(Events {
             sock,
             inbox: Inbox::new(crate::query::RECV_BUF_LEN),
             query: query.clone(),
+            stop: Arc::new(stop),
+            stopped: false,
         })
     }
+
+    /// A handle that stops this subscription from another thread.
+    pub fn stopper(&self) -> EventsStopper {
+        EventsStopper {
+            stop: Arc::clone(&self.stop),
+        }
+    }
+
+    /// Whether the subscription was stopped ([`EventsStopper::stop`]).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// The next event the query selects, waiting at most `timeout`:
+    /// `Ok(None)` when none arrived in time, or when the subscription is
+    /// stopped ([`Events::is_stopped`] tells which). With
+    /// [`Duration::ZERO`] it never blocks: it returns an event already
+    /// queued, or `Ok(None)` once the socket holds nothing more.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let mut events = sockdiag::Events::subscribe(&sockdiag::Query::tcp(), None)?;
+    /// match events.next_timeout(Duration::from_secs(1))? {
+    ///     Some(s) => println!("closed: {} -> {}", s.local, s.peer),
+    ///     None => println!("nothing closed for a second"),
+    /// }
+    /// # Ok::<(), sockdiag::Error>(())
+    /// ```
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Socket>> {
+        let deadline = Instant::now().checked_add(timeout);
+        self.next_until(Some(deadline.unwrap_or_else(far_future)))
+    }
+
+    /// The next selected event before `deadline` (`None`: no deadline);
+    /// `Ok(None)` when the deadline passed or the subscription is stopped.
+    fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<Socket>> {
+        loop {
+            if self.stopped {
+                return Ok(None);
+            }
+            if self.inbox.is_read() && !self.receive(deadline)? {
+                return Ok(None);
+            }
+            // Bytes that cannot be framed: the rest of the datagram is dropped.
+            let Some(Ok((msg, _))) = self.inbox.take() else {
+                continue;
+            };
+            if msg.ty != SOCK_DIAG_BY_FAMILY {
+                continue;
+            }
+            let Some(table) = inet::table_of(msg.payload) else {
+                continue;
+            };
+            match decode_message(table, &msg) {
+                Ok(Message::Socket(s)) if self.query.selects(&s) => return Ok(Some(s)),
+                Ok(_) => continue,
+                Err(error) => {
+                    let request = Request {
+                        table,
+                        family: Family::Inet,
+                    };
+                    return Err(Error::Decode { request, error });
+                }
+            }
+        }
+    }
+
+    /// Waits for the socket or the stopper until `deadline`, then receives
+    /// one datagram into the inbox. `Ok(false)`: the deadline passed, or
+    /// the subscription was stopped (`self.stopped` set).
+    fn receive(&mut self, deadline: Option<Instant>) -> Result<bool> {
+        loop {
+            let timeout_ms = match deadline {
+                None => -1,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    // Rounded up: poll(2) would return early, and a wait
+                    // under a millisecond would spin.
+                    let ms = left.as_micros().div_ceil(1000);
+                    ms.min(libc::c_int::MAX as u128) as libc::c_int
+                }
+            };
+            let mut ready = [false; 2];
+            crate::sys::poll_in(&[self.sock.fd(), self.stop.as_fd()], timeout_ms, &mut ready)
+                .map_err(|source| Error::Io {
+                    context: "waiting for destroy events (poll)",
+                    source,
+                })?;
+            if ready[1] {
+                self.stopped = true;
+                return Ok(false);
+            }
+            if ready[0] {
+                let sock = &self.sock;
+                match self.inbox.fill(|buf| sock.recv_nowait(buf)) {
+                    Ok(_) => return Ok(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    // The kernel dropped events: say so and go on.
+                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                        let request = Request {
+                            table: Table::Tcp,
+                            family: Family::Inet,
+                        };
+                        return Err(Error::Kernel {
+                            request,
+                            errno: libc::ENOBUFS,
+                        });
+                    }
+                    Err(source) => {
+                        return Err(Error::Io {
+                            context: "receiving destroy events",
+                            source,
+                        });
+                    }
+                }
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
+        }
+    }
+}
+
+/// A deadline no wait reaches (for a timeout too large to add to now).
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
 }
 
 impl Events {
@@ -484,53 +694,10 @@ impl Events {
 impl Iterator for Events {
     type Item = Result<Socket>;
 
-    /// Blocks until the next event that the query selects.
+    /// Blocks until the next event that the query selects; `None` once the
+    /// subscription is stopped ([`Events::stopper`]). An `ENOBUFS` error
+    /// (events lost, see [`Events::drops`]) does not end the iteration.
     fn next(&mut self) -> Option<Result<Socket>> {
-        loop {
-            if self.inbox.is_read() {
-                let sock = &self.sock;
-                match self.inbox.fill(|buf| sock.recv(buf)) {
-                    Ok(_) => {}
-                    // The kernel dropped events: say so and go on.
-                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                        let request = Request {
-                            table: Table::Tcp,
-                            family: Family::Inet,
-                        };
-                        return Some(Err(Error::Kernel {
-                            request,
-                            errno: libc::ENOBUFS,
-                        }));
-                    }
-                    Err(source) => {
-                        return Some(Err(Error::Io {
-                            context: "receiving destroy events",
-                            source,
-                        }));
-                    }
-                }
-            }
-            // Bytes that cannot be framed: the rest of the datagram is dropped.
-            let Some(Ok((msg, _))) = self.inbox.take() else {
-                continue;
-            };
-            if msg.ty != SOCK_DIAG_BY_FAMILY {
-                continue;
-            }
-            let Some(table) = inet::table_of(msg.payload) else {
-                continue;
-            };
-            match decode_message(table, &msg) {
-                Ok(Message::Socket(s)) if self.query.selects(&s) => return Some(Ok(s)),
-                Ok(_) => continue,
-                Err(error) => {
-                    let request = Request {
-                        table,
-                        family: Family::Inet,
-                    };
-                    return Some(Err(Error::Decode { request, error }));
-                }
-            }
-        }
+        self.next_until(None).transpose()
     }
 }

@@ -1270,7 +1270,17 @@ pub struct NetlinkInfo {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Process {
-    /// Command name (`/proc/PID/comm`).
+    /// Command name: `/proc/PID/comm` (or the thread's), raw. It is
+    /// whatever the process set with `prctl(PR_SET_NAME)` or its program
+    /// file's name: up to 15 bytes that may hold newlines, quotes, `)` or
+    /// terminal escapes (`ESC[31m`); each byte that is not UTF-8 is one
+    /// U+FFFD. Never print it as is: [`ss::command_text`](crate::ss::command_text)
+    /// gives the text `ss -p` prints, printable ASCII only.
+    ///
+    /// ```
+    /// let p = sockdiag::Process::new("evil\x1b[2J\n", 7, 3);
+    /// assert_eq!(sockdiag::ss::command_text(&p.command), "evil.[2J.");
+    /// ```
     pub command: String,
     /// Process id.
     pub pid: i32,

@@ -37,15 +37,17 @@
 //! shows threads prints `tid=` + the pid for it.
 //!
 //! The command name comes from `/proc/PID/comm`, whole; `ss` reads
-//! `/proc/PID/stat` and cuts the name at its first `)`. Escaping belongs to
-//! renderers.
+//! `/proc/PID/stat` and cuts the name at its first `)`: printing it as `ss`
+//! does (cut and escaped) is `ss::command_text`'s job.
 //!
 //! # Errors and races
 //!
 //! Processes come and go during the walk: a process or thread that vanishes
 //! (`ENOENT`, `ESRCH`) and a directory this caller may not read (`EACCES`,
-//! `EPERM`: an unprivileged caller silently sees only its own processes)
-//! are skipped. Only an unreadable `proc_root` and resource exhaustion
+//! `EPERM`: an unprivileged caller sees only its own processes) are
+//! skipped. The processes skipped for want of privilege are counted
+//! ([`ProcessMap::hidden`], [`ProcessMap::is_partial`]), so a tool can say
+//! that the list is partial and that root would see more. Only an unreadable `proc_root` and resource exhaustion
 //! (`EMFILE`, `ENFILE`, `ENOMEM`), which would silently truncate the map,
 //! are errors. The map is a snapshot: a descriptor opened or closed during
 //! the walk may or may not be in it.
@@ -126,7 +128,24 @@ impl ProcessMapOptions {
     }
 }
 
-/// Socket inode → the processes holding it, from one walk of `/proc/*/fd`.
+/// Socket inode → the processes holding it, from one walk of `/proc/*/fd`
+/// (what `ss -p` prints).
+///
+/// [`get`](ProcessMap::get) returns a socket's holders in `ss`'s order:
+/// every (process, descriptor) pair, in the reverse of a walk by ascending
+/// pid then descriptor (so a listener shared by a master and its workers
+/// lists the workers first). With [`ProcessMapOptions::threads`] (`ss -p
+/// -T`) each thread's descriptor table is walked too, and each holder
+/// appears once per thread, named after the thread; the leader's own
+/// entry has [`Process::tid`] `None`. [`Process::command`] is
+/// `/proc/PID/comm`, raw: print it with
+/// [`ss::command_text`](crate::ss::command_text).
+///
+/// A process that exits during the walk is skipped; one whose descriptors
+/// the caller may not read (another user's, without root) is skipped and
+/// counted ([`hidden`](ProcessMap::hidden), [`is_partial`](ProcessMap::is_partial)).
+/// The map is a snapshot: a descriptor opened or closed during the walk
+/// may or may not be in it.
 ///
 /// ```no_run
 /// use sockdiag::{ProcessMap, ProcessMapOptions};
@@ -145,13 +164,17 @@ pub struct ProcessMap {
     processes: Vec<Process>,
     /// Distinct inodes.
     distinct: usize,
+    /// Processes whose descriptors this caller may not read.
+    hidden: usize,
 }
 
 impl ProcessMap {
     /// Walks `opts.proc_root` and records who holds which socket.
     ///
     /// Fails only when the root cannot be listed or the process runs out of
-    /// descriptors or memory; see the module documentation.
+    /// descriptors or memory. A process that exits during the walk is
+    /// skipped; one whose descriptors this caller may not read is skipped
+    /// and counted in [`ProcessMap::hidden`].
     pub fn build(opts: &ProcessMapOptions) -> Result<ProcessMap> {
         if opts.wanted.as_ref().is_some_and(HashSet::is_empty) {
             return Ok(ProcessMap::default());
@@ -221,6 +244,31 @@ impl ProcessMap {
         }
     }
 
+    /// How many processes the walk skipped because this caller may not
+    /// read their descriptors (`/proc/PID/fd`: `EACCES` or `EPERM`). Without
+    /// root (strictly: `CAP_SYS_PTRACE` and `CAP_DAC_READ_SEARCH`) that is
+    /// every process of another user, and their sockets have no holders
+    /// in this map. Processes procfs does not list at all (mounted with
+    /// `hidepid=invisible`) are not counted.
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// True when some processes were [`hidden`](ProcessMap::hidden): the
+    /// map is partial, and a tool may say "run as root to see every
+    /// process".
+    ///
+    /// ```no_run
+    /// let map = sockdiag::ProcessMap::build(&sockdiag::ProcessMapOptions::new())?;
+    /// if map.is_partial() {
+    ///     eprintln!("{} processes not shown: run as root to see them", map.hidden());
+    /// }
+    /// # Ok::<(), sockdiag::Error>(())
+    /// ```
+    pub fn is_partial(&self) -> bool {
+        self.hidden > 0
+    }
+
     /// Number of distinct sockets with at least one holder.
     pub fn len(&self) -> usize {
         self.distinct
@@ -248,7 +296,9 @@ impl ProcessMap {
     fn assemble(blocks: impl Iterator<Item = Block>) -> ProcessMap {
         let mut raw = Vec::new();
         let mut comms: Vec<String> = Vec::new();
+        let mut hidden = 0;
         for block in blocks {
+            hidden += block.hidden;
             let base = comms.len() as u32;
             comms.extend(block.comms);
             raw.extend(block.entries.into_iter().map(|mut e| {
@@ -275,6 +325,7 @@ impl ProcessMap {
             inodes,
             processes,
             distinct,
+            hidden,
         }
     }
 }
@@ -302,6 +353,8 @@ struct Raw {
 struct Block {
     entries: Vec<Raw>,
     comms: Vec<String>,
+    /// Processes whose `fd` directory this caller may not read.
+    hidden: usize,
 }
 
 /// The shared, read-only state of one walk.
@@ -366,7 +419,7 @@ impl Walk<'_> {
                     return Err(e);
                 }
             }
-            if !block.entries.is_empty() {
+            if !block.entries.is_empty() || block.hidden > 0 {
                 out.push((b, block));
             }
         }
@@ -415,8 +468,15 @@ impl Walk<'_> {
         dents: &mut Dents,
         out: &mut Block,
     ) -> Result<()> {
-        let Some(dir) = self.open_dir(prefix, b"fd")? else {
-            return Ok(());
+        let dir = match self.open_dir_or_denied(prefix, b"fd")? {
+            Ok(dir) => dir,
+            Err(denied) => {
+                // A process counts once, not once per thread.
+                if denied && tid == pid {
+                    out.hidden += 1;
+                }
+                return Ok(());
+            }
         };
         let mut comm = None;
         let dirfd = dir.as_fd();
@@ -454,19 +514,32 @@ impl Walk<'_> {
     /// Opens `<prefix><leaf>` as a directory; `None` when it vanished or may
     /// not be read.
     fn open_dir(&self, prefix: &Name, leaf: &[u8]) -> Result<Option<OwnedFd>> {
+        Ok(self.open_dir_or_denied(prefix, leaf)?.ok())
+    }
+
+    /// [`Walk::open_dir`], saying why a directory was not opened:
+    /// `Err(true)` when this caller may not read it (`EACCES`, `EPERM`).
+    fn open_dir_or_denied(
+        &self,
+        prefix: &Name,
+        leaf: &[u8],
+    ) -> Result<std::result::Result<OwnedFd, bool>> {
         let mut buf = *prefix;
         let Some(path) = buf.with(leaf) else {
-            return Ok(None);
+            return Ok(Err(false));
         };
         match open_at(self.root.as_fd(), path, libc::O_RDONLY | libc::O_DIRECTORY) {
-            Ok(fd) => Ok(Some(fd)),
+            Ok(fd) => Ok(Ok(fd)),
             Err(e) if is_exhaustion(&e) => Err(Error::File {
                 path: self
                     .root_path
                     .join(String::from_utf8_lossy(path.to_bytes()).as_ref()),
                 source: e,
             }),
-            Err(_) => Ok(None),
+            Err(e) => Ok(Err(matches!(
+                e.raw_os_error(),
+                Some(libc::EACCES | libc::EPERM)
+            ))),
         }
     }
 

@@ -13,6 +13,8 @@ use crate::tcp_info::{MptcpInfo, TcpInfo};
 /// text (pretty-printed, ending in a newline). The repository keeps it in
 /// `schema/rss-socket.schema.json`.
 ///
+/// Only with the feature `schema` (not default).
+///
 /// ```
 /// let text = sockdiag::socket_list_schema();
 /// assert!(text.contains("\"unknown\""));

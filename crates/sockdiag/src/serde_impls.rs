@@ -23,6 +23,94 @@ use crate::model::{
 };
 use crate::tcp_info::{MptcpInfo, TcpInfo};
 
+/// Reads a `T` (a [`Socket`](crate::Socket), a `Vec<Socket>`, a
+/// [`diagnose::Report`](crate::diagnose::Report), ...) from JSON, and fails
+/// when reading would drop a field this version of the library does not
+/// know, naming where it is: `unknown field at [0].from_the_future
+/// (written by a newer version?)`. Feature `serde` (default).
+///
+/// Plain `Deserialize` (`serde_json::from_str`) is the lenient reader: an
+/// object of the model skips fields it does not know, so the output of a
+/// newer writer still reads, and the fields it added are lost without a
+/// word. Where a key decides what a value is (an [`Endpoint`]'s keys give
+/// its kind; a [`Timer`](crate::Timer)), an unknown key is an error in both
+/// readers. A tool that must not lose data reads with this function.
+///
+/// It reads `text` leniently, writes the value back, and looks for a key
+/// of `text` that the value does not write: one holding anything but
+/// `null`, `false`, `0`, `""`, `[]` or `{}` (what the model leaves out
+/// when it is empty) was dropped.
+///
+/// ```
+/// use sockdiag::{Socket, from_json_strict};
+/// let text = r#"[{"netid":"tcp","family":"inet","state":"listen",
+///     "local":{"addr":"0.0.0.0","port":22},"peer":{"addr":"0.0.0.0","port":0},
+///     "recv_q":0,"send_q":128,"inode":1,"from_the_future":7}]"#;
+/// // Lenient: the unknown field is dropped.
+/// let sockets: Vec<Socket> = serde_json::from_str(text)?;
+/// assert_eq!(sockets[0].send_q, 128);
+/// // Strict: it is an error that says where.
+/// let err = from_json_strict::<Vec<Socket>>(text).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "unknown field at [0].from_the_future (written by a newer version?)"
+/// );
+/// // What this version writes reads back strictly.
+/// let again: Vec<Socket> = from_json_strict(&serde_json::to_string(&sockets)?)?;
+/// assert_eq!(again, sockets);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn from_json_strict<T>(text: &str) -> Result<T, serde_json::Error>
+where
+    T: serde::de::DeserializeOwned + Serialize,
+{
+    use serde::de::Error as _;
+    let input: serde_json::Value = serde_json::from_str(text)?;
+    let value = T::deserialize(&input)?;
+    let written = serde_json::to_value(&value)?;
+    let mut path = String::new();
+    match dropped_key(&input, &written, &mut path) {
+        false => Ok(value),
+        true => Err(serde_json::Error::custom(format!(
+            "unknown field at {path} (written by a newer version?)"
+        ))),
+    }
+}
+
+/// Whether `input` has a key that `written` lacks and that holds more than
+/// an empty value; `path` is then left naming it (`[0].a.b`).
+fn dropped_key(input: &serde_json::Value, written: &serde_json::Value, path: &mut String) -> bool {
+    use serde_json::Value;
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    };
+    let len = path.len();
+    match (input, written) {
+        (Value::Object(a), Value::Object(b)) => a.iter().any(|(k, v)| {
+            path.truncate(len);
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+            match b.get(k) {
+                None => !empty(v),
+                Some(w) => dropped_key(v, w, path),
+            }
+        }),
+        (Value::Array(a), Value::Array(b)) => a.iter().zip(b).enumerate().any(|(i, (v, w))| {
+            path.truncate(len);
+            path.push_str(&format!("[{i}]"));
+            dropped_key(v, w, path)
+        }),
+        _ => false,
+    }
+}
+
 /// A name, or a number the library does not know.
 #[derive(Deserialize)]
 #[serde(untagged)]

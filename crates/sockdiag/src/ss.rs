@@ -1,6 +1,7 @@
 //! `ss`'s spellings, in one place: the State column's labels, the text of
-//! a socket's local and peer ends as `ss -n` prints them, and how `ss`
-//! splits filter text into words and reads a `-F` filter file.
+//! a socket's local and peer ends as `ss -n` prints them, a process's
+//! command name as `ss -p` prints it (escaped, safe for a terminal), and
+//! how `ss` splits filter text into words and reads a `-F` filter file.
 //!
 //! Everything here is numeric and does no I/O: service and host names
 //! (`ss` without `-n`, or with `-r`) are the caller's business, and so are
@@ -528,9 +529,10 @@ impl fmt::Display for Endpoint {
     /// inet `HOST:PORT` ([`inet_host`], [`port_text`]: `10.0.0.1:22`,
     /// `[::1]:443`, `0.0.0.0:*` for port 0, and `*:PORT` for `::`, as `ss`
     /// prints a socket that is not `IPV6_V6ONLY`); unix `NAME INODE` (`*`
-    /// for no name); packet `PROTOCOL:IFINDEX` (`*` for all protocols or
-    /// all interfaces, the index a number); netlink `PROTOCOL:PORTID` (`*`
-    /// for port id -1) and `/GROUP` when a group is set; `*` for none.
+    /// for no name); packet `[PROTOCOL]:IFINDEX` (the protocol in decimal,
+    /// `*` for `ETH_P_ALL`; `*` for all interfaces, else the index as a
+    /// number); netlink `PROTOCOL:PORTID` (the port id signed, `*` for -1)
+    /// and `/GROUP` when a group is set; `*` for [`Endpoint::None`].
     ///
     /// What it cannot know without the socket: whether it is `IPV6_V6ONLY`
     /// (`ss` then prints `::` as `[::]`), the interface it is bound to
@@ -546,6 +548,11 @@ impl fmt::Display for Endpoint {
     /// assert_eq!(e("0.0.0.0", 0).to_string(), "0.0.0.0:*");
     /// assert_eq!(e("::", 80).to_string(), "*:80");
     /// assert_eq!(Endpoint::None.to_string(), "*");
+    /// let packet = |protocol, ifindex| Endpoint::Packet { protocol, ifindex };
+    /// assert_eq!(packet(3, 0).to_string(), "*:*");
+    /// assert_eq!(packet(0x88cc, 2).to_string(), "[35020]:2");
+    /// let netlink = Endpoint::Netlink { protocol: 0, portid: u32::MAX, group: 1 };
+    /// assert_eq!(netlink.to_string(), "0:*/1");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -575,6 +582,54 @@ impl fmt::Display for Endpoint {
             Endpoint::None => f.write_str("*"),
         }
     }
+}
+
+/// Appends a process's command name ([`Process::command`](crate::Process::command)) as `ss -p`
+/// prints it inside `users:(("NAME",...))`, safe to write to a terminal or
+/// a table: `ss` reads the name from `/proc/PID/stat`, so it ends before
+/// the first `)` (a name that starts with `)` is empty), and escapes it
+/// with iproute2's `escape_str` in the C locale (`ss` never calls
+/// `setlocale`): every control character (`\n`, `\t`, `ESC`, ...) and DEL
+/// becomes `.`, every byte of a non-ASCII character `?`, and an
+/// undecodable byte (read as U+FFFD, see [`Process::command`](crate::Process::command)) one `?`.
+/// Quotes, backslashes and spaces are kept, as `ss` keeps them. The output
+/// is printable ASCII only.
+///
+/// ```
+/// use sockdiag::ss::push_command;
+/// let mut out = Vec::new();
+/// push_command(&mut out, "evil\x1b[31m\n");
+/// assert_eq!(out, b"evil.[31m.");
+/// ```
+pub fn push_command(out: &mut Vec<u8>, name: &str) {
+    let name = name.split(')').next().unwrap_or("");
+    for c in name.chars() {
+        match c {
+            '\0' => break,
+            '\u{1}'..='\u{1f}' | '\u{7f}' => out.push(b'.'),
+            // One byte that was not UTF-8.
+            char::REPLACEMENT_CHARACTER => out.push(b'?'),
+            c if !c.is_ascii() => out.extend(std::iter::repeat_n(b'?', c.len_utf8())),
+            c => out.push(c as u8),
+        }
+    }
+}
+
+/// [`push_command`] as a `String`: the command name as `ss -p` prints it.
+///
+/// ```
+/// use sockdiag::ss::command_text;
+/// assert_eq!(command_text("nginx"), "nginx");
+/// assert_eq!(command_text("a\tb\u{7f}"), "a.b.");
+/// assert_eq!(command_text("caf\u{e9}"), "caf??");
+/// assert_eq!(command_text("web (1)"), "web (1");
+/// assert_eq!(command_text("q\"u"), "q\"u");
+/// ```
+pub fn command_text(name: &str) -> String {
+    let mut out = Vec::with_capacity(name.len());
+    push_command(&mut out, name);
+    // Printable ASCII only.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Splits filter text into words as `ss` does: on spaces, tabs and line
@@ -954,6 +1009,25 @@ mod tests {
             ifindex: 2,
         };
         assert_eq!(p.to_string(), "*:2");
+    }
+
+    #[test]
+    fn command_names_as_ss_p() {
+        // ss 7.1 `-tlnp` for a listener whose thread name was set with
+        // PR_SET_NAME to each of these.
+        for (name, want) in [
+            ("a)b", "a"),
+            (")zz", ""),
+            ("x\x1b[31my", "x.[31my"),
+            ("q\"u", "q\"u"),
+            ("caf\u{e9}", "caf??"),
+            ("c\u{fffd}m", "c?m"),
+            ("tab\there\n", "tab.here."),
+            ("back\\slash", "back\\slash"),
+            ("", ""),
+        ] {
+            assert_eq!(command_text(name), want, "{name:?}");
+        }
     }
 
     #[test]

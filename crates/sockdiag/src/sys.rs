@@ -27,6 +27,119 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], trunc: bool) -> io::Resul
     }
 }
 
+/// `recv(2)` with `MSG_DONTWAIT | MSG_TRUNC`: never blocks, whatever the
+/// descriptor's mode (`WouldBlock` when nothing is queued).
+pub(crate) fn recv_nowait(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: as in `recv`.
+        let n = unsafe {
+            libc::recv(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// `poll(2)` for input on each of `fds`, waiting at most `timeout_ms`
+/// (-1: forever); `EINTR` is a wait that saw nothing. `ready[i]` tells
+/// whether `fds[i]` has input or an error pending.
+pub(crate) fn poll_in(
+    fds: &[BorrowedFd<'_>],
+    timeout_ms: libc::c_int,
+    ready: &mut [bool],
+) -> io::Result<()> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `pfds` is an initialised array of `pfds.len()` pollfds that
+    // outlives the call; the descriptors are borrowed and open.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    for (r, p) in ready.iter_mut().zip(&pfds) {
+        *r = rc > 0 && p.revents != 0;
+    }
+    Ok(())
+}
+
+/// A new `eventfd(2)` (close-on-exec, counter 0).
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers; a non-negative result is a new
+    // descriptor that nothing else owns.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by eventfd and is owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Adds 1 to an eventfd's counter, which makes it readable.
+pub(crate) fn eventfd_signal(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let one = 1u64.to_ne_bytes();
+    loop {
+        // SAFETY: writes the 8 bytes of `one`, borrowed for the call.
+        let n = unsafe { libc::write(fd.as_raw_fd(), one.as_ptr().cast(), one.len()) };
+        if n == one.len() as isize {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// `setsockopt(SOL_SOCKET, SO_RCVTIMEO)`: a blocking `recv` fails with
+/// `EAGAIN` after `timeout` (`None`, or zero: wait forever).
+pub(crate) fn set_recv_timeout(
+    fd: BorrowedFd<'_>,
+    timeout: Option<std::time::Duration>,
+) -> io::Result<()> {
+    let t = timeout.unwrap_or_default();
+    let mut tv = libc::timeval {
+        tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_usec: t.subsec_micros() as libc::suseconds_t,
+    };
+    if t != std::time::Duration::ZERO && tv.tv_sec == 0 && tv.tv_usec == 0 {
+        // Below a microsecond: the shortest wait, not "forever".
+        tv.tv_usec = 1;
+    }
+    // SAFETY: `tv` is a valid timeval for the call's duration.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&raw const tv).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// `getsockopt(SOL_SOCKET, name)` into `out`; returns the bytes written.
 pub(crate) fn getsockopt_u32s(
     fd: BorrowedFd<'_>,

@@ -5,8 +5,12 @@
 //! Every `.rs` file here is a module below or a `[[test]]` of its own in
 //! `Cargo.toml`; `scripts/check-test-targets` fails on one that is neither.
 
+mod events;
+mod examples;
 mod filter_property;
+mod json;
 mod kill;
 mod live;
+mod process_privilege;
 mod ss_text;
 mod tcp_single_walk;

@@ -157,3 +157,121 @@ fn states_and_ends_are_ss_7_1_text() {
     assert!(want.iter().any(|(_, l, _)| l.starts_with("@ss-text@abs ")));
     assert_eq!(got, want);
 }
+
+/// `ss::command_text` against `ss -p`: processes whose command names hold
+/// `)`, an escape sequence, a newline, a quote and a non-ASCII letter each
+/// hold a listener; the oracle's `users:(("NAME",...))` is the library's
+/// text of `Process::command` for every one.
+#[test]
+fn command_names_are_ss_7_1_text() {
+    use std::os::fd::AsRawFd;
+    require_privileged!();
+    let oracle = require_oracle!();
+    let ns = testkit::NetNs::new().expect("a private network namespace");
+    let dir = std::env::temp_dir().join(format!("sockdiag-comm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).expect("a temporary directory");
+    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("sleep(1) is installed");
+    // The kernel names a process after the file it executes (15 bytes at
+    // most): a symlink to sleep under each name.
+    let names = [
+        "a)b",
+        ")lead",
+        "x\u{1b}[31my",
+        "nl\nx",
+        "q\"u",
+        "caf\u{e9}",
+        "plain",
+    ];
+    let mut children = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let port = 7100 + i as u16;
+        let l = ns.run(move || {
+            bound(
+                Type::STREAM,
+                &format!("127.0.0.1:{port}"),
+                None,
+                false,
+                true,
+            )
+        });
+        l.set_cloexec(false).unwrap();
+        let fd = l.as_raw_fd();
+        let child = testkit::spawn_named(&dir, name, sleep, &["60"])
+            .expect("sleep runs under its new name");
+        drop(l);
+        children.push((fd, port, child));
+    }
+    let diag = sockdiag::NetNs::from_path(ns.path()).expect("the namespace file opens");
+    let mut sockets: Vec<Socket> = Query::tcp()
+        .states(sockdiag::States::LISTEN)
+        .dump_in(&diag)
+        .expect("dump starts")
+        .collect::<Result<_, _>>()
+        .expect("dump completes");
+    let map =
+        sockdiag::ProcessMap::build(&sockdiag::ProcessMapOptions::new()).expect("/proc walks");
+    for s in &mut sockets {
+        map.attach(s);
+    }
+    let out = ns
+        .command(&oracle)
+        .arg("-tlnpH")
+        .output()
+        .expect("the oracle runs");
+    for (_, _, mut child) in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).expect("ss printed ASCII");
+    let mut want: Vec<(String, String)> = text
+        .lines()
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (
+                w[3].to_string(),
+                l[l.find("users:").expect("a process")..].to_string(),
+            )
+        })
+        .collect();
+    let mut got: Vec<(String, String)> = sockets
+        .iter()
+        .map(|s| {
+            let users: Vec<String> = s
+                .processes()
+                .iter()
+                .map(|p| {
+                    format!(
+                        "(\"{}\",pid={},fd={})",
+                        ss::command_text(&p.command),
+                        p.pid,
+                        p.fd
+                    )
+                })
+                .collect();
+            (
+                ss::local(s).to_string(),
+                format!("users:({})", users.join(",")),
+            )
+        })
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(want.len(), names.len(), "{text}");
+    for cooked in [
+        "\"a\"",
+        "\"\"",
+        "\"x.[31my\"",
+        "\"nl.x\"",
+        "\"q\"u\"",
+        "\"caf??\"",
+    ] {
+        assert!(text.contains(cooked), "ss printed no {cooked}: {text}");
+    }
+    assert_eq!(got, want);
+}

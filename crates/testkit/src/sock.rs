@@ -61,6 +61,35 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Runs `program` (with `args`) under the command name `name`: through a
+/// symlink called `name` in `dir`, as the kernel names a process after the
+/// file it executes. Returns once the child has executed it (its
+/// `/proc/PID/comm` is `name`, cut to 15 bytes), so what the child holds
+/// is shown under that name from then on. The child inherits the
+/// descriptors without close-on-exec, as any child does.
+pub fn spawn_named(
+    dir: &std::path::Path,
+    name: &str,
+    program: &str,
+    args: &[&str],
+) -> io::Result<std::process::Child> {
+    let link = dir.join(name);
+    std::os::unix::fs::symlink(program, &link)?;
+    let child = std::process::Command::new(&link).args(args).spawn()?;
+    let want = &name.as_bytes()[..name.len().min(15)];
+    let comm = format!("/proc/{}/comm", child.id());
+    let named = wait_until(Duration::from_secs(60), || {
+        std::fs::read(&comm).is_ok_and(|c| c.strip_suffix(b"\n") == Some(want))
+    });
+    if !named {
+        return Err(io::Error::other(format!(
+            "waited for pid {} to run as {name:?}",
+            child.id()
+        )));
+    }
+    Ok(child)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -742,6 +742,8 @@ impl WatchLine {
 
 /// The JSON Schema of [`Report`] (what `rss doctor -j` prints), as
 /// pretty-printed text ending in a newline.
+///
+/// Only with the feature `schema` (not default).
 #[cfg(feature = "schema")]
 pub fn report_schema() -> String {
     let schema = schemars::schema_for!(Report);

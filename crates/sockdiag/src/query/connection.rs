@@ -1,5 +1,8 @@
 //! [`Connection`]: the `NETLINK_SOCK_DIAG` socket and its receive buffer.
 
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
+
 use crate::consts::*;
 use crate::error::{Error, Request, Result};
 use crate::netns::NetNs;
@@ -129,6 +132,47 @@ impl Connection {
     /// ([`Connection::from_datagrams`]).
     pub fn has_netlink(&self) -> bool {
         self.transport.answers()
+    }
+
+    /// The `NETLINK_SOCK_DIAG` socket's descriptor, for socket options or
+    /// `poll(2)`; `None` for a connection without one (recorded replies,
+    /// or every table read from `/proc/net`: see [`Connection::open`]).
+    /// That is why `Connection` does not implement `AsFd`. A dump is a
+    /// request and its replies on this one socket: reading the descriptor
+    /// directly would take replies from the dump.
+    ///
+    /// A dump blocks the calling thread while the kernel answers (well under
+    /// a second for 100,000 sockets); an async program runs it on a thread
+    /// of its own (tokio's `spawn_blocking`, as
+    /// `crates/sockdiag/examples/async_events.rs` shows).
+    pub fn netlink_fd(&self) -> Option<BorrowedFd<'_>> {
+        match &self.transport {
+            Transport::Netlink(sock) => Some(sock.fd()),
+            Transport::Recorded { .. } | Transport::Missing => None,
+        }
+    }
+
+    /// Bounds how long one receive of a dump on this connection waits for
+    /// the kernel (`SO_RCVTIMEO`); `None` waits forever (the default). A
+    /// dump whose reply does not come in time ends with an
+    /// [`Error::Io`] whose source is `WouldBlock`. Does nothing on a
+    /// connection without a netlink socket ([`Connection::netlink_fd`]).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let mut conn = sockdiag::Connection::new()?;
+    /// conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    /// let n = conn.dump(&sockdiag::Query::tcp()).count();
+    /// # Ok::<(), sockdiag::Error>(())
+    /// ```
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let Some(fd) = self.netlink_fd() else {
+            return Ok(());
+        };
+        crate::sys::set_recv_timeout(fd, timeout).map_err(|source| Error::Io {
+            context: "setting the receive timeout (SO_RCVTIMEO)",
+            source,
+        })
     }
 
     /// Sends every request of `query` and hands each raw reply datagram to

@@ -3,8 +3,7 @@
 //! A [`Query`](crate::Query) says what to ask; a [`Connection`](crate::Connection) owns the netlink socket
 //! and one reusable receive buffer; a [`Dump`](crate::Dump) walks the answer one kernel
 //! batch at a time, so memory stays flat however many sockets there are.
-//! This module owns every request and reply on the netlink socket (the
-//! syscalls themselves are in `sys.rs`).
+//! Every request and reply on the netlink socket goes through here.
 //!
 //! A dump is a datagram source composed with the public decoder
 //! ([`crate::decode`]): the sources do the I/O and only yield bytes, the
@@ -12,16 +11,14 @@
 //! decides what to yield. So any dump runs on recorded bytes too
 //! ([`Connection::from_datagrams`](crate::Connection::from_datagrams)), which is how its logic is tested.
 //!
-//! - `builder`: [`Query`](crate::Query), and the requests (parts) it makes;
-//! - `connection`: [`Connection`](crate::Connection), a source of replies and its buffer;
-//! - `source`: the datagram sources: a netlink socket, recorded datagrams;
-//!   the crate's one opener of a `NETLINK_SOCK_DIAG` socket and its one
-//!   receive loop, which `live` uses too;
-//! - `dump`: [`Dump`](crate::Dump), the state machine that walks the replies;
-//! - `procfs`: the `/proc/net` fallback of a part (rows, not datagrams);
-//! - `replay`: reading a file of raw replies (`TCPDIAG_FILE`);
-//! - `probe`: whether the kernel has a diag module for a family this crate
-//!   does not decode ([`probe_diag_module`]).
+//! - [`Query`](crate::Query): what to ask (tables, families, states, extensions, filter);
+//! - [`Connection`](crate::Connection): the netlink socket (or recorded replies) and its
+//!   buffer; [`Connection::raw_dump`](crate::Connection::raw_dump) hands over the replies unparsed;
+//! - [`Dump`](crate::Dump): the iterator that walks the replies, and [`Source`](crate::Source), which
+//!   says whether a table came from netlink or from `/proc/net` (the
+//!   fallback when a diag module is missing);
+//! - [`probe_diag_module`]: whether the kernel has a diag module for a
+//!   family this crate does not decode.
 #![deny(unsafe_code)]
 
 pub(crate) mod builder;

@@ -57,6 +57,12 @@ impl DiagSocket {
         crate::sys::recv(self.sock.as_fd(), buf, true)
     }
 
+    /// [`DiagSocket::recv`] without blocking: `WouldBlock` when nothing is
+    /// queued.
+    pub(crate) fn recv_nowait(&self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::sys::recv_nowait(self.sock.as_fd(), buf)
+    }
+
     /// The socket's descriptor, borrowed for a call.
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
