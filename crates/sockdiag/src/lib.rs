@@ -50,11 +50,12 @@
 //! # Ok::<(), sockdiag::Error>(())
 //! ```
 //!
-//! **Filter** with `ss`'s language ([`Filter`]): compiled to the kernel's
+//! **Filter** with `ss`'s language ([`filter::Filter`]): compiled to the kernel's
 //! bytecode where it can be, judged in user space otherwise.
 //!
 //! ```no_run
-//! use sockdiag::{Filter, Query};
+//! use sockdiag::Query;
+//! use sockdiag::filter::Filter;
 //! let query = Query::tcp().filter(Filter::parse_str("dport = :443 or sport = :443")?);
 //! let n = query.dump()?.count();
 //! # Ok::<(), sockdiag::Error>(())
@@ -81,13 +82,14 @@
 //! # Ok::<(), sockdiag::Error>(())
 //! ```
 //!
-//! **Sample** a namespace over time ([`Sampler`]: sockets, counters and
-//! limits at one instant, keyed by [`SocketKey`]) and **diagnose** the
+//! **Sample** a namespace over time ([`sample::Sampler`]: sockets, counters
+//! and limits at one instant, keyed by [`sample::SocketKey`]) and **diagnose** the
 //! samples ([`diagnose`]: pure rules, samples in, findings out):
 //!
 //! ```no_run
-//! use sockdiag::{Query, SampleOptions, Sampler, diagnose};
-//! let mut sampler = Sampler::new(Query::tcp().with_info(), SampleOptions::default())?;
+//! use sockdiag::sample::{SampleOptions, Sampler};
+//! use sockdiag::{Query, diagnose};
+//! let mut sampler = Sampler::new(Query::tcp().with_info(), None, SampleOptions::default())?;
 //! let first = sampler.sample()?;
 //! std::thread::sleep(std::time::Duration::from_secs(1));
 //! let samples = [first, sampler.sample()?];
@@ -97,19 +99,15 @@
 //! # Ok::<(), sockdiag::Error>(())
 //! ```
 //!
-//! **Kill** a socket (`ss -K`, `CAP_NET_ADMIN`) with a [`Killer`]: dump
-//! with a filter that selects it, then destroy what the dump found. To
-//! close a socket known by its cookie, filter on its addresses and ports
-//! and check [`Socket::cookie`].
+//! **Kill** a socket (`ss -K`, `CAP_NET_ADMIN`) with a [`Killer`]: by its
+//! ends ([`SocketId`]: table, addresses, ports, optional interface and
+//! cookie), or what a filtered dump found (each by its id and cookie).
 //!
 //! ```no_run
-//! use sockdiag::{Filter, Killer, Query};
-//! let mut killer = Killer::open(None)?;
-//! let filter = Filter::parse_str("src 127.0.0.1:40000 and dst 127.0.0.1:5000")?;
-//! for s in Query::tcp().filter(filter).dump()? {
-//!     killer.kill(&s?)?;
-//! }
-//! # Ok::<(), sockdiag::Error>(())
+//! use sockdiag::{Killer, SocketId};
+//! let id = SocketId::tcp("127.0.0.1:40000".parse()?, "127.0.0.1:5000".parse()?);
+//! let closed = Killer::open(None)?.kill_id(&id)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! **Events** (`ss -E`): [`Events`] yields every TCP or UDP socket that
@@ -127,7 +125,7 @@
 //!
 //! # Threads and async
 //!
-//! [`Connection`], [`Dump`], [`Events`], [`Sampler`] and [`Killer`] are
+//! [`Connection`], [`Dump`], [`Events`], [`sample::Sampler`] and [`Killer`] are
 //! `Send` and `Sync`; a [`NetNs`] runs a closure on a thread of its own in
 //! the namespace, and sockets opened there stay in it wherever they are
 //! used. Everything here blocks the calling thread:
