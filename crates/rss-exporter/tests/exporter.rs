@@ -311,6 +311,81 @@ fn a_scrape_is_answered_while_300_idle_connections_are_held() {
     hostile.join().unwrap();
 }
 
+/// The exporter's peak resident memory (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"))
+}
+
+/// 300 connections that each send `GET /metrics` and never read (more than
+/// the exporter's 256, all of them waiting for a scrape at once) neither
+/// refuse a new client's scrape nor make the exporter build 300 results:
+/// requests that arrive during a scrape share its result.
+#[test]
+fn a_flood_of_scrapes_that_never_read_starves_no_one() {
+    require_privileged!();
+    // A namespace with 3,000 listeners, all exported: a large response
+    // (several hundred KiB), so that one copy per connection would show.
+    let ns = NetNs::new().expect("namespace");
+    let _listeners: Vec<_> = ns.run(|| {
+        (0..3000u16)
+            .map(|i| {
+                let a = SocketAddr::from(([127, 0, 0, 1], 20000 + i));
+                testkit::listener(a, 1, None).expect("listener")
+            })
+            .collect()
+    });
+    let nspath = ns.path();
+    let (ex, addr) = exporter(&[
+        "--sample-interval",
+        "0",
+        "--process-refresh",
+        "0",
+        "--max-listeners",
+        "3000",
+        "-N",
+        nspath.to_str().unwrap(),
+    ]);
+    let first = get(addr, "/metrics", "");
+    assert_eq!(first.status, 200, "{:?}", first.head);
+    let body = first.body.len() as u64;
+    assert!(body > 300 * 1024, "a response of {body} bytes only");
+    let before = peak_rss_kib(ex.0.id());
+    let flood: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            // Refused or cut off: what counts is the fresh client below.
+            let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            s
+        })
+        .collect();
+    // A fresh client gets its scrape, whole, within `send`'s 30 s read
+    // timeout (a liveness bound: what it waits for is the response).
+    let r = get(addr, "/metrics", "");
+    assert_eq!(r.status, 200, "{:?}", r.head);
+    assert!(r.body.contains("rss_exporter_scrapes_total "), "{}", r.body);
+    assert!(
+        r.body
+            .contains("rss_listener_backlog{address=\"127.0.0.1\",port=\"22999\","),
+        "{}",
+        r.body
+    );
+    // One result shared: the peak grew by far less than 300 responses (or
+    // the 256 the exporter holds at once) would take; a tenth of that is
+    // room for the connections' own buffers.
+    let grown = peak_rss_kib(ex.0.id()).saturating_sub(before);
+    assert!(
+        grown * 1024 < 30 * body,
+        "peak memory grew by {grown} KiB for responses of {} KiB",
+        body / 1024
+    );
+    drop(flood);
+}
+
 #[test]
 fn a_client_pipelining_without_reading_is_cut_off() {
     let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
