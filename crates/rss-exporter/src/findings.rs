@@ -17,7 +17,7 @@ use sockdiag::diagnose::{Change, Kind as FindingKind, Options, Watcher};
 use sockdiag::sample::{SampleOptions, Sampler};
 
 use crate::metrics::{Def, Families, Kind, Value};
-use crate::targets::{Errors, Scope, all_namespaces};
+use crate::targets::{Errors, Scope, find_namespaces};
 
 /// Samples a diagnosis looks at: the doctor's default (3 samples), spread
 /// over two sampling intervals.
@@ -32,12 +32,15 @@ pub const WINDOW: usize = 3;
 ///
 /// A sample of more than `max_sockets` sockets is not diagnosed (the
 /// namespace is reported in `rss_doctor_skipped`): the rules' cost grows
-/// faster than the socket count.
+/// faster than the socket count. With [`Scope::All`], the namespaces are
+/// those a scrape covers: at most `max_namespaces`, the exporter's own
+/// included (`--max-namespaces`).
 pub fn start(
     scope: &Scope,
     query: &Query,
     interval: Duration,
     max_sockets: usize,
+    max_namespaces: usize,
 ) -> Option<Arc<Findings>> {
     if interval.is_zero() {
         return None;
@@ -61,7 +64,8 @@ pub fn start(
                     Scope::One(p) => vec![(None, Some(p.clone()))],
                     Scope::All => std::iter::once((Some("host".to_owned()), None))
                         .chain(
-                            all_namespaces()
+                            find_namespaces(max_namespaces)
+                                .0
                                 .into_iter()
                                 .map(|(l, p)| (Some(l), Some(p))),
                         )

@@ -1406,3 +1406,80 @@ fn systemd_unit_verifies() {
     assert!(out.status.success() && said.trim().is_empty(), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The `netns` labels of the series of `metric` in `text`, sorted, once each.
+fn netns_labels(text: &str, metric: &str) -> Vec<String> {
+    let mut v: Vec<String> = samples(text)
+        .into_iter()
+        .filter(|l| l.starts_with(&format!("{metric}{{")))
+        .filter_map(|l| {
+            let rest = l.split_once("netns=\"")?.1;
+            Some(rest.split_once('"')?.0.to_owned())
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The value of the unlabelled sample `metric` in `text`.
+fn value(text: &str, metric: &str) -> Option<f64> {
+    samples(text)
+        .into_iter()
+        .find_map(|l| l.strip_prefix(&format!("{metric} "))?.parse().ok())
+}
+
+/// The findings sampler covers the namespaces a scrape covers, no more:
+/// with `--max-namespaces 2` and three named namespaces (a private
+/// `/run/netns`), findings are exported for the exporter's own namespace
+/// and the one other a scrape reads, not for those left out.
+#[test]
+fn findings_honour_max_namespaces() {
+    require_privileged!();
+    require_tool!("unshare");
+    let nss: Vec<NetNs> = (0..3).map(|_| NetNs::new().expect("namespace")).collect();
+    let script = r#"set -e
+mount -t tmpfs h20exp2-netns /run/netns
+for n in a b c; do touch /run/netns/h20exp2-$n; mount --bind "$1" /run/netns/h20exp2-$n; shift; done
+exec "$@""#;
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ])
+    .args(nss.iter().map(|n| n.path()))
+    .arg(env!("CARGO_BIN_EXE_rss-exporter"));
+    let (_ex, addr) = exporter_from(
+        cmd,
+        &[
+            "--all-netns",
+            "--max-namespaces",
+            "2",
+            "--sample-interval",
+            "1",
+            "--process-refresh",
+            "0",
+        ],
+    );
+    // A liveness wait: a generous 60 s for the sampler's first diagnosis.
+    let mut text = String::new();
+    let diagnosed = wait_until(Duration::from_secs(60), || {
+        text = get(addr, "/metrics", "").body;
+        value(&text, "rss_doctor_diagnoses_total").is_some_and(|n| n >= 1.0)
+    });
+    assert!(diagnosed, "no diagnosis published in 60 s:\n{text}");
+    let read = netns_labels(&text, "rss_namespace_up");
+    assert_eq!(read.len(), 2, "{read:?}");
+    assert_eq!(read[0], "h20exp2-a", "{read:?}");
+    assert_eq!(read[1], "host", "{read:?}");
+    assert!(
+        value(&text, "rss_exporter_namespaces_folded").is_some_and(|n| n >= 2.0),
+        "{text}"
+    );
+    assert_eq!(netns_labels(&text, "rss_doctor_findings"), read, "{text}");
+}
