@@ -23,9 +23,10 @@
 //!   listen backlog, in arrival order, until one is not: every request
 //!   waits for at most the scrape in flight and the next one, so a
 //!   connection is soon free;
-//! - a connection that makes no progress for [`IDLE_TIMEOUT`] while no
-//!   request of it is being answered, or whose response cannot be written
-//!   for [`WRITE_TIMEOUT`] (a client that does not read), is closed;
+//! - a connection whose response cannot be written for [`WRITE_TIMEOUT`]
+//!   (a client that does not read) is closed; so is one that, no write
+//!   waiting, makes no progress for [`IDLE_TIMEOUT`] while no request of
+//!   it is being answered;
 //! - a connection answers at most [`MAX_REQUESTS`] requests, pipelined or
 //!   not: the last response says `Connection: close` and the requests
 //!   after it are discarded;
@@ -68,7 +69,7 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// accepted.
 pub const MAX_CONNECTIONS: usize = 256;
 /// A connection with no byte read or written for this long, while none of
-/// its requests is being answered, is closed.
+/// its requests is being answered and no write waits, is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection whose response could not be written for this long (the
 /// client does not read) is closed.
@@ -174,12 +175,12 @@ impl Activity {
     }
 
     /// Whether the connection is to be closed at `now`: a write waited
-    /// [`WRITE_TIMEOUT`], or nothing moved for [`IDLE_TIMEOUT`] while no
-    /// request was being answered.
+    /// [`WRITE_TIMEOUT`], or, no write waiting, nothing moved for
+    /// [`IDLE_TIMEOUT`] while no request was being answered.
     fn stalled(&self, now: u64) -> bool {
         let waits = self.write_waits.load(Ordering::Relaxed);
-        if waits != 0 && now.saturating_sub(waits - 1) >= millis(WRITE_TIMEOUT) {
-            return true;
+        if waits != 0 {
+            return now.saturating_sub(waits - 1) >= millis(WRITE_TIMEOUT);
         }
         let idle = now.saturating_sub(self.progress.load(Ordering::Relaxed));
         !self.answering.load(Ordering::Relaxed) && idle >= millis(IDLE_TIMEOUT)
@@ -588,6 +589,11 @@ mod tests {
         assert!(!a.stalled(5_000 + write - 1));
         assert!(a.stalled(5_000 + write));
         a.answering.store(false, Ordering::Relaxed);
+        // A write waiting: the write timeout decides, not the idle one.
+        let c = activity(0);
+        c.write_waits.store(idle + 1, Ordering::Relaxed);
+        assert!(!c.stalled(idle + write - 1));
+        assert!(c.stalled(idle + write));
         let b = activity(100_000);
         b.write_waits.store(100_001, Ordering::Relaxed);
         assert!(!b.stalled(100_000 + write - 1));

@@ -1407,6 +1407,82 @@ fn systemd_unit_verifies() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A client that reads a response's head, then stops reading its body, is
+/// cut off in the middle of the body by the write timeout: the only one
+/// that applies (the idle timeout does not while a write waits, the head
+/// timeout only once a response is written whole, and the 300 s lifetime
+/// ends a connection between requests, after this test's 60 s bound).
+#[test]
+fn a_client_that_stops_reading_a_body_is_cut_off() {
+    require_privileged!();
+    // The exporter serves in a namespace of 3,000 listeners whose TCP send
+    // buffers stay small, and the client's receive buffer is small too: the
+    // kernels cannot take the whole body off the exporter's hands.
+    let ns = NetNs::new().expect("namespace");
+    ns.sysctl("net.ipv4.tcp_wmem", "4096 16384 16384").unwrap();
+    let _listeners: Vec<_> = ns.run(|| {
+        (0..3000u16)
+            .map(|i| {
+                let a = SocketAddr::from(([127, 0, 0, 1], 20000 + i));
+                testkit::listener(a, 1, None).expect("listener")
+            })
+            .collect()
+    });
+    let (_ex, addr) = exporter_from(
+        ns.command(env!("CARGO_BIN_EXE_rss-exporter")),
+        &[
+            "--sample-interval",
+            "0",
+            "--process-refresh",
+            "0",
+            "--max-listeners",
+            "3000",
+        ],
+    );
+    let mut s: TcpStream = ns.run(move || {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.connect(&addr.into()).expect("connect");
+        sock.into()
+    });
+    let port = s.local_addr().unwrap().port();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut r = BufReader::with_capacity(1, s.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "closed in the head");
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line.to_ascii_lowercase());
+    }
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no content-length: {head:?}"));
+    assert!(len > 300 * 1024, "a body of {len} bytes only");
+    // The client stops reading. A liveness wait: a generous 60 s for the
+    // server to close the stalled connection.
+    assert!(
+        wait_until(Duration::from_secs(60), || !ns
+            .run(move || server_holds(addr, port))),
+        "the exporter still holds a connection whose client stopped reading after 60 s"
+    );
+    // What the client receives then is the body's beginning, not all of it.
+    let mut body = Vec::new();
+    let _ = r.read_to_end(&mut body);
+    assert!(
+        body.len() < len,
+        "the whole body ({len} bytes) was written: no stall to cut off"
+    );
+}
+
 /// The `netns` labels of the series of `metric` in `text`, sorted, once each.
 fn netns_labels(text: &str, metric: &str) -> Vec<String> {
     let mut v: Vec<String> = samples(text)
