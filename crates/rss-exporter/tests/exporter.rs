@@ -1140,10 +1140,11 @@ fn all_netns_labels_each_namespace() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A scrape that reads nothing fails: `-N` of a file that is no namespace
-/// (root), of a namespace this user cannot enter (nobody). `--textfile`
-/// writes `rss_namespace_up 0` and no socket or counter series, and exits
-/// 1 with a message; serving does not start.
+/// A scrape that reads nothing fails: `-N` of a namespace this user cannot
+/// enter (nobody): `--textfile` writes `rss_namespace_up 0` and no socket
+/// or counter series, and exits 1 with a message; serving does not start.
+/// `-N` of a file that is no namespace is refused before anything is read
+/// or written (root or nobody): exit 1, no textfile.
 #[test]
 fn nothing_read_is_a_failure() {
     require_privileged!();
@@ -1154,11 +1155,20 @@ fn nothing_read_is_a_failure() {
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let path = dir.join("rss.prom");
     let root = || Command::new(env!("CARGO_BIN_EXE_rss-exporter"));
-    for (who, mut cmd, target) in [
-        ("root", root(), "/etc/passwd"),
-        ("nobody", as_nobody(), "/etc/passwd"),
-        ("nobody", as_nobody(), ns.0.as_str()),
-    ] {
+    let not_ns = "rss: network namespace /etc/passwd: not a network namespace file";
+    for (who, mut cmd) in [("root", root()), ("nobody", as_nobody())] {
+        let _ = std::fs::remove_file(&path);
+        let out = cmd
+            .args(["-N", "/etc/passwd", "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{who}: {err}");
+        assert!(err.starts_with(not_ns), "{who}: {err}");
+        assert!(!path.exists(), "{who}: a textfile was written");
+    }
+    for (who, mut cmd, target) in [("nobody", as_nobody(), ns.0.as_str())] {
         let _ = std::fs::remove_file(&path);
         let out = cmd
             .args(["-N", target, "--textfile"])
@@ -1189,9 +1199,10 @@ fn nothing_read_is_a_failure() {
         }
     }
     // Serving does not start either.
-    for (who, mut cmd, target) in [
-        ("root", root(), "/etc/passwd"),
-        ("nobody", as_nobody(), ns.0.as_str()),
+    let unread = "rss: exporter: cannot read any network namespace: ";
+    for (who, mut cmd, target, says) in [
+        ("root", root(), "/etc/passwd", not_ns),
+        ("nobody", as_nobody(), ns.0.as_str(), unread),
     ] {
         let out = cmd
             .args(["--listen", "127.0.0.1:0", "-N", target])
@@ -1199,10 +1210,7 @@ fn nothing_read_is_a_failure() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{who} -N {target}: {err}");
-        assert!(
-            err.starts_with("rss: exporter: cannot read any network namespace: "),
-            "{who} -N {target}: {err}"
-        );
+        assert!(err.starts_with(says), "{who} -N {target}: {err}");
         assert!(!err.contains("listening"), "{err}");
     }
     // What can be read still exits 0: root in that namespace, nobody in
