@@ -417,6 +417,43 @@ mod tests {
     }
 
     #[test]
+    fn a_sample_over_max_sockets_is_skipped() {
+        // Each source gives samples of as many full listeners as its path
+        // says; at most 1 socket is diagnosed.
+        let f = Findings::new(FindingKind::ALL.iter().map(|k| k.name().to_owned()));
+        let mut w: Watched<(usize, u64)> = Watched::default();
+        let ns = |l: &str, n: &str| (Some(l.to_owned()), Some(PathBuf::from(n)));
+        for _ in 0..WINDOW {
+            w.round(
+                vec![ns("big", "2"), ns("fits", "1")],
+                1,
+                &f,
+                |p| {
+                    let n = p.and_then(|p| p.to_str()?.parse().ok()).ok_or(())?;
+                    Ok::<_, ()>((n, 0))
+                },
+                |(n, seq)| {
+                    *seq += 1;
+                    Ok::<_, ()>(Sample::new(
+                        *seq,
+                        Duration::from_secs(*seq),
+                        vec![listener(6); *n],
+                    ))
+                },
+            );
+        }
+        let l = f.latest.lock().unwrap();
+        assert_eq!(l.skipped, [Some("big".to_owned())]);
+        assert_eq!(l.namespaces, [Some("fits".to_owned())]);
+        let kinds: Vec<_> = l.by_kind.keys().collect();
+        assert_eq!(
+            kinds,
+            [&(Some("fits".to_owned()), "listen_queue_full".to_owned())]
+        );
+        assert_eq!(l.failures, 0);
+    }
+
+    #[test]
     fn every_known_kind_is_a_series_per_namespace() {
         let f = Findings::new(["a".to_owned(), "b".to_owned()]);
         let errors = Errors::default();
