@@ -641,6 +641,30 @@ mod tests {
     }
 
     #[test]
+    fn full_is_the_limit_with_every_connection_answered() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut reg = Registry::default();
+            for id in 0..MAX_CONNECTIONS as u64 {
+                let a = activity(id);
+                a.answering.store(true, Ordering::Relaxed);
+                let h = tokio::spawn(std::future::pending::<()>()).abort_handle();
+                reg.conns.insert(id, (a, h));
+            }
+            assert!(reg.full());
+            // One not being answered: room, by evicting it.
+            reg.conns[&7].0.answering.store(false, Ordering::Relaxed);
+            assert!(!reg.full());
+            reg.conns[&7].0.answering.store(true, Ordering::Relaxed);
+            // One fewer than the limit: room.
+            reg.conns.remove(&0);
+            assert!(!reg.full());
+        });
+    }
+
+    #[test]
     fn landing_page_escapes_the_last_error() {
         let page = landing(Some("dump: <b>&\"".into()));
         assert!(
