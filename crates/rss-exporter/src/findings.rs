@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use sockdiag::Query;
 use sockdiag::diagnose::{Change, Kind as FindingKind, Options, Watcher};
-use sockdiag::sample::{SampleOptions, Sampler};
+use sockdiag::sample::{Sample, SampleOptions, Sampler};
 
 use crate::metrics::{Def, Families, Kind, Value};
-use crate::targets::{Errors, Scope, all_namespaces};
+use crate::targets::{Errors, Scope, find_namespaces};
 
 /// Samples a diagnosis looks at: the doctor's default (3 samples), spread
 /// over two sampling intervals.
@@ -32,12 +32,15 @@ pub const WINDOW: usize = 3;
 ///
 /// A sample of more than `max_sockets` sockets is not diagnosed (the
 /// namespace is reported in `rss_doctor_skipped`): the rules' cost grows
-/// faster than the socket count.
+/// faster than the socket count. With [`Scope::All`], the namespaces are
+/// those a scrape covers: at most `max_namespaces`, the exporter's own
+/// included (`--max-namespaces`).
 pub fn start(
     scope: &Scope,
     query: &Query,
     interval: Duration,
     max_sockets: usize,
+    max_namespaces: usize,
 ) -> Option<Arc<Findings>> {
     if interval.is_zero() {
         return None;
@@ -50,8 +53,7 @@ pub fn start(
     std::thread::Builder::new()
         .name("rss-doctor-sampler".into())
         .spawn(move || {
-            // netns label (None without --all-netns) -> its sampler and watcher.
-            let mut samplers: BTreeMap<Option<String>, (Sampler, Watcher)> = BTreeMap::new();
+            let mut watched = Watched::default();
             loop {
                 let Some(findings) = weak.upgrade() else {
                     return;
@@ -61,69 +63,107 @@ pub fn start(
                     Scope::One(p) => vec![(None, Some(p.clone()))],
                     Scope::All => std::iter::once((Some("host".to_owned()), None))
                         .chain(
-                            all_namespaces()
+                            find_namespaces(max_namespaces)
+                                .0
                                 .into_iter()
                                 .map(|(l, p)| (Some(l), Some(p))),
                         )
                         .collect(),
                 };
-                samplers.retain(|k, _| targets.iter().any(|(l, _)| l == k));
-                let mut found = Vec::new();
-                let mut changes = Vec::new();
-                let mut sampled = Vec::new();
-                let mut skipped = Vec::new();
-                for (label, path) in targets {
-                    if !samplers.contains_key(&label) {
-                        let made = path
-                            .as_ref()
-                            .map(sockdiag::NetNs::from_path)
-                            .transpose()
-                            .and_then(|ns| {
-                                Sampler::new(query.clone(), ns.as_ref(), SampleOptions::default())
-                            });
-                        match made {
-                            Ok(s) => {
-                                let watcher = Watcher::new(Options::new(), WINDOW);
-                                samplers.insert(label.clone(), (s, watcher));
-                            }
-                            Err(_) => {
-                                findings.failed();
-                                continue;
-                            }
-                        }
-                    }
-                    let Some((sampler, watcher)) = samplers.get_mut(&label) else {
-                        continue;
-                    };
-                    match sampler.sample() {
-                        Ok(s) if s.sockets.len() > max_sockets => {
-                            watcher.clear_window();
-                            skipped.push(label);
-                        }
-                        Ok(s) => {
-                            for e in watcher.push(s) {
-                                changes.push((label.clone(), e.change, e.kind.name()));
-                            }
-                            for f in watcher.open() {
-                                found.push((label.clone(), f.kind.name()));
-                            }
-                            sampled.push(label);
-                        }
-                        Err(_) => {
-                            findings.failed();
-                            samplers.remove(&label);
-                        }
-                    }
-                }
-                findings.publish(sampled, found);
-                findings.count(changes);
-                findings.skip(skipped);
+                watched.round(
+                    targets,
+                    max_sockets,
+                    &findings,
+                    |path| {
+                        let ns = path.map(sockdiag::NetNs::from_path).transpose()?;
+                        Sampler::new(query.clone(), ns.as_ref(), SampleOptions::default())
+                    },
+                    Sampler::sample,
+                );
                 drop(findings);
                 std::thread::sleep(interval);
             }
         })
         .ok()?;
     Some(findings)
+}
+
+/// The namespaces the sampler watches, by `netns` label (`None` without
+/// `--all-netns`): the source of each one's samples (a [`Sampler`]) and its
+/// [`Watcher`].
+#[derive(Debug)]
+struct Watched<S> {
+    by_label: BTreeMap<Option<String>, (S, Watcher)>,
+}
+
+impl<S> Default for Watched<S> {
+    fn default() -> Self {
+        Watched {
+            by_label: BTreeMap::new(),
+        }
+    }
+}
+
+impl<S> Watched<S> {
+    /// One round: a sample of each of `targets` (label and namespace file,
+    /// `None` for the exporter's own), taken by `sample` from the source
+    /// `open` made for it, given to its watcher; then the open findings,
+    /// the changes and the skipped namespaces are published to
+    /// `findings`. A namespace no longer among `targets` is forgotten. A
+    /// source that cannot be made, or a sample that fails, is counted as
+    /// a failure; the namespace keeps its source and its watcher (its
+    /// window and open findings), and the next round resumes with them.
+    fn round<E, F>(
+        &mut self,
+        targets: Vec<(Option<String>, Option<PathBuf>)>,
+        max_sockets: usize,
+        findings: &Findings,
+        mut open: impl FnMut(Option<PathBuf>) -> Result<S, E>,
+        mut sample: impl FnMut(&mut S) -> Result<Sample, F>,
+    ) {
+        self.by_label
+            .retain(|k, _| targets.iter().any(|(l, _)| l == k));
+        let mut found = Vec::new();
+        let mut changes = Vec::new();
+        let mut sampled = Vec::new();
+        let mut skipped = Vec::new();
+        for (label, path) in targets {
+            if !self.by_label.contains_key(&label) {
+                match open(path) {
+                    Ok(s) => {
+                        let watcher = Watcher::new(Options::new(), WINDOW);
+                        self.by_label.insert(label.clone(), (s, watcher));
+                    }
+                    Err(_) => {
+                        findings.failed();
+                        continue;
+                    }
+                }
+            }
+            let Some((source, watcher)) = self.by_label.get_mut(&label) else {
+                continue;
+            };
+            match sample(source) {
+                Ok(s) if s.sockets.len() > max_sockets => {
+                    watcher.clear_window();
+                    skipped.push(label);
+                }
+                Ok(s) => {
+                    for e in watcher.push(s) {
+                        changes.push((label.clone(), e.change, e.kind.name()));
+                    }
+                    for f in watcher.open() {
+                        found.push((label.clone(), f.kind.name()));
+                    }
+                    sampled.push(label);
+                }
+                Err(_) => findings.failed(),
+            }
+        }
+        findings.publish(sampled, found);
+        findings.count(changes);
+        findings.skip(skipped);
+    }
 }
 
 const FINDINGS: Def = (
@@ -297,6 +337,120 @@ mod tests {
             .iter()
             .map(|s| (s.labels.clone(), s.value.clone()))
             .collect()
+    }
+
+    /// A TCP listener on 127.0.0.1:5000 with backlog 5 and `queued`
+    /// connections in its accept queue.
+    fn listener(queued: u32) -> sockdiag::Socket {
+        use sockdiag::{Endpoint, Family, Socket, State, Table};
+        let mut s = Socket::new(Table::Tcp, Family::Inet, State::Listen);
+        s.cookie = Some(7);
+        s.inode = 77;
+        s.local = Endpoint::Inet {
+            addr: "127.0.0.1".parse().unwrap(),
+            port: 5000,
+        };
+        s.peer = Endpoint::Inet {
+            addr: "0.0.0.0".parse().unwrap(),
+            port: 0,
+        };
+        (s.recv_q, s.send_q) = (queued, 5);
+        s
+    }
+
+    #[test]
+    fn a_failed_sample_keeps_the_namespace_watcher() {
+        use std::cell::RefCell;
+        use std::collections::VecDeque;
+        use std::rc::Rc;
+        // Sources of samples, all on one sequence: each round takes the
+        // next; `None` fails.
+        type Source = Rc<RefCell<(u64, VecDeque<Option<u32>>)>>;
+        let take = |src: &mut Source| -> Result<Sample, &'static str> {
+            let mut src = src.borrow_mut();
+            let seq = src.0;
+            src.0 += 1;
+            match src.1.pop_front().flatten() {
+                Some(q) => Ok(Sample::new(
+                    seq,
+                    Duration::from_secs(seq),
+                    vec![listener(q)],
+                )),
+                None => Err("dump failed"),
+            }
+        };
+        let f = Findings::new(FindingKind::ALL.iter().map(|k| k.name().to_owned()));
+        let mut w: Watched<Source> = Watched::default();
+        let mut opened = 0;
+        // A full accept queue in every sample but the fourth, which fails.
+        let levels = [Some(6), Some(6), Some(6), None, Some(6), Some(6), Some(6)];
+        let source: Source = Rc::new(RefCell::new((0, levels.into_iter().collect())));
+        let mut opens = 0;
+        for round in 0..levels.len() {
+            w.round(
+                vec![(Some("web".into()), None)],
+                1000,
+                &f,
+                |_| {
+                    opens += 1;
+                    Ok::<_, ()>(Rc::clone(&source))
+                },
+                take,
+            );
+            let l = f.latest.lock().unwrap();
+            opened = l
+                .opened
+                .get(&(Some("web".into()), "listen_queue_full".into()))
+                .copied()
+                .unwrap_or(0);
+            // Opened once the window holds 3 samples; still open after.
+            assert_eq!(opened, u64::from(round >= 2), "round {round}");
+            let open = l
+                .by_kind
+                .contains_key(&(Some("web".into()), "listen_queue_full".into()));
+            assert_eq!(open, round >= 2 && round != 3, "round {round}");
+            assert!(l.resolved.is_empty(), "round {round}: {:?}", l.resolved);
+            assert_eq!(l.failures, u64::from(round >= 3), "round {round}");
+        }
+        assert_eq!(opened, 1);
+        assert_eq!(opens, 1, "the source was made again");
+    }
+
+    #[test]
+    fn a_sample_over_max_sockets_is_skipped() {
+        // Each source gives samples of as many full listeners as its path
+        // says; at most 1 socket is diagnosed.
+        let f = Findings::new(FindingKind::ALL.iter().map(|k| k.name().to_owned()));
+        let mut w: Watched<(usize, u64)> = Watched::default();
+        let ns = |l: &str, n: &str| (Some(l.to_owned()), Some(PathBuf::from(n)));
+        for _ in 0..WINDOW {
+            w.round(
+                vec![ns("big", "2"), ns("fits", "1")],
+                1,
+                &f,
+                |p| {
+                    let n = p.and_then(|p| p.to_str()?.parse().ok()).ok_or(())?;
+                    Ok::<_, ()>((n, 0))
+                },
+                |(n, seq)| {
+                    *seq += 1;
+                    Ok::<_, ()>(Sample::new(
+                        *seq,
+                        Duration::from_secs(*seq),
+                        vec![listener(6); *n],
+                    ))
+                },
+            );
+        }
+        let l = f.latest.lock().unwrap();
+        assert_eq!(l.skipped, [Some("big".to_owned())]);
+        assert_eq!(l.namespaces, [Some("fits".to_owned())]);
+        let kinds: Vec<_> = l.by_kind.keys().collect();
+        assert_eq!(
+            kinds,
+            [&(Some("fits".to_owned()), "listen_queue_full".to_owned())]
+        );
+        assert_eq!(l.failures, 0);
     }
 
     #[test]

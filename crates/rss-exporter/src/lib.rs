@@ -158,6 +158,7 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         &query,
         Duration::from_secs(args.sample_interval),
         args.sample_max_sockets,
+        limits.namespaces,
     );
     let ex = Exporter::new(query, scope, limits, lookup, findings);
     if let Ok(addr) = listener.local_addr() {

@@ -3,6 +3,10 @@
 //!
 //! Each connection is its own task, and each scrape runs on tokio's
 //! blocking pool, so a slow or hostile client never stalls a scrape.
+//! Scrapes are single-flight: one runs at a time per exposition format,
+//! and the `/metrics` requests that arrive while it runs wait for it and
+//! are answered with its result (one response body, shared), so a flood of
+//! requests costs one scrape and one body, not one each.
 //! hyper enforces the request limits: request heads larger than
 //! [`MAX_HEAD`] get `431`, malformed ones `400`, and a client that does not
 //! send a complete request head within [`HEAD_TIMEOUT`] (counted from the
@@ -14,11 +18,15 @@
 //! - at most [`MAX_CONNECTIONS`] connections are open; when a new one
 //!   arrives at that limit, the connection that made no progress (no byte
 //!   read or written) for the longest time and is not being answered is
-//!   closed to make room (a scrape in progress is never evicted); only
-//!   when every connection is being answered is the new one refused;
-//! - a connection that makes no progress for [`IDLE_TIMEOUT`] while no
-//!   request of it is being answered, or whose response cannot be written
-//!   for [`WRITE_TIMEOUT`] (a client that does not read), is closed;
+//!   closed to make room (a request being answered is never evicted);
+//!   when every connection is being answered, new connections wait in the
+//!   listen backlog, in arrival order, until one is not: every request
+//!   waits for at most the scrape in flight and the next one, so a
+//!   connection is soon free;
+//! - a connection whose response cannot be written for [`WRITE_TIMEOUT`]
+//!   (a client that does not read) is closed; so is one that, no write
+//!   waiting, makes no progress for [`IDLE_TIMEOUT`] while no request of
+//!   it is being answered;
 //! - a connection answers at most [`MAX_REQUESTS`] requests, pipelined or
 //!   not: the last response says `Connection: close` and the requests
 //!   after it are discarded;
@@ -43,10 +51,11 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Semaphore;
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use crate::encode::{Format, encode};
+
 use crate::scrape::Exporter;
 
 /// Largest request head (request line and headers) accepted, in bytes.
@@ -56,10 +65,11 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections open at once. At the limit, a new connection closes the one
 /// that has made no progress for the longest time and is not being
-/// answered; it is refused only when every connection is being answered.
+/// answered; when every connection is being answered, new ones wait to be
+/// accepted.
 pub const MAX_CONNECTIONS: usize = 256;
 /// A connection with no byte read or written for this long, while none of
-/// its requests is being answered, is closed.
+/// its requests is being answered and no write waits, is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection whose response could not be written for this long (the
 /// client does not read) is closed.
@@ -67,12 +77,15 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests answered on one connection, pipelined or not; the last
 /// response says `Connection: close`.
 pub const MAX_REQUESTS: u64 = 10;
-/// Scrapes that run at once; more wait for a free slot.
-pub const MAX_SCRAPES: usize = 4;
+/// Scrapes that run at once: one per exposition format (single-flight).
+pub const MAX_SCRAPES: usize = 2;
 /// A connection is closed after this long, between two requests.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(300);
 /// How often idle and stalled connections are looked for.
 const REAP_EVERY: Duration = Duration::from_secs(1);
+/// How often a full server whose every connection is being answered looks
+/// again for one that is not.
+const FULL_RETRY: Duration = Duration::from_millis(10);
 
 const LANDING: &str = "<!DOCTYPE html>
 <html><head><title>rss exporter</title></head>
@@ -162,12 +175,12 @@ impl Activity {
     }
 
     /// Whether the connection is to be closed at `now`: a write waited
-    /// [`WRITE_TIMEOUT`], or nothing moved for [`IDLE_TIMEOUT`] while no
-    /// request was being answered.
+    /// [`WRITE_TIMEOUT`], or, no write waiting, nothing moved for
+    /// [`IDLE_TIMEOUT`] while no request was being answered.
     fn stalled(&self, now: u64) -> bool {
         let waits = self.write_waits.load(Ordering::Relaxed);
-        if waits != 0 && now.saturating_sub(waits - 1) >= millis(WRITE_TIMEOUT) {
-            return true;
+        if waits != 0 {
+            return now.saturating_sub(waits - 1) >= millis(WRITE_TIMEOUT);
         }
         let idle = now.saturating_sub(self.progress.load(Ordering::Relaxed));
         !self.answering.load(Ordering::Relaxed) && idle >= millis(IDLE_TIMEOUT)
@@ -298,6 +311,17 @@ impl Registry {
         self.conns.remove(&id).map(|(_, h)| h)
     }
 
+    /// Whether [`MAX_CONNECTIONS`] are open and every one is being
+    /// answered: no room for a new one until one is not.
+    fn full(&mut self) -> bool {
+        self.prune();
+        self.conns.len() >= MAX_CONNECTIONS
+            && self
+                .conns
+                .values()
+                .all(|(a, _)| a.answering.load(Ordering::Relaxed))
+    }
+
     /// Takes out the connections idle or stalled too long.
     fn stalled(&mut self, now: u64) -> Vec<AbortHandle> {
         let ids: Vec<u64> = self
@@ -332,7 +356,7 @@ impl Drop for Deregister {
 async fn handle(
     req: Request<Incoming>,
     ex: Arc<Exporter>,
-    scrapes: Arc<Semaphore>,
+    scrapes: Arc<Flights>,
     act: Arc<Activity>,
 ) -> Result<Response<Body>, Infallible> {
     let n = act.requests.fetch_add(1, Ordering::Relaxed) + 1;
@@ -348,7 +372,7 @@ async fn handle(
 async fn answer(
     req: Request<Incoming>,
     ex: Arc<Exporter>,
-    scrapes: Arc<Semaphore>,
+    scrapes: Arc<Flights>,
 ) -> Response<Body> {
     let path = req.uri().path();
     if path != "/" && path != "/metrics" {
@@ -372,13 +396,51 @@ async fn answer(
         .get(hyper::header::ACCEPT)
         .and_then(|v| v.to_str().ok());
     let format = Format::negotiate(accept);
-    let Ok(_slot) = scrapes.acquire_owned().await else {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n");
-    };
-    let scraped = tokio::task::spawn_blocking(move || encode(ex.scrape(), format)).await;
-    match scraped {
-        Ok(text) => reply(StatusCode::OK, format.content_type(), text),
-        Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "scrape failed\n"),
+    let mut flight = Flights::join(&scrapes, &ex, format);
+    let landed = flight.wait_for(Option::is_some).await.map(|b| b.clone());
+    match landed {
+        Ok(Some(text)) => reply(StatusCode::OK, format.content_type(), text),
+        _ => plain(StatusCode::INTERNAL_SERVER_ERROR, "scrape failed\n"),
+    }
+}
+
+/// The scrape of a format in flight: its result, once there (the sender
+/// dropped without one: the scrape failed).
+type Flight = watch::Receiver<Option<Bytes>>;
+
+/// The scrapes in flight, at most one per format.
+#[derive(Debug, Default)]
+struct Flights(Mutex<Vec<(Format, Flight)>>);
+
+/// Takes a landed (or failed) scrape out of [`Flights`], so that the next
+/// request starts a fresh one.
+struct Landed(Arc<Flights>, Format);
+
+impl Drop for Landed {
+    fn drop(&mut self) {
+        let mut f = self.0.0.lock().unwrap_or_else(|e| e.into_inner());
+        f.retain(|(g, _)| *g != self.1);
+    }
+}
+
+impl Flights {
+    /// The scrape of `format` in flight, started when there is none.
+    fn join(flights: &Arc<Flights>, ex: &Arc<Exporter>, format: Format) -> Flight {
+        let mut f = flights.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, flight)) = f.iter().find(|(g, _)| *g == format) {
+            return flight.clone();
+        }
+        let (tx, flight) = watch::channel(None);
+        f.push((format, flight.clone()));
+        drop(f);
+        let (landed, ex) = (Landed(Arc::clone(flights), format), Arc::clone(ex));
+        // Runs to its end even when every waiting connection is gone.
+        tokio::task::spawn_blocking(move || {
+            let text = Bytes::from(encode(ex.scrape(), format));
+            drop(landed);
+            let _ = tx.send(Some(text));
+        });
+        flight
     }
 }
 
@@ -387,7 +449,7 @@ async fn connection(
     stream: tokio::net::TcpStream,
     act: Arc<Activity>,
     ex: Arc<Exporter>,
-    scrapes: Arc<Semaphore>,
+    scrapes: Arc<Flights>,
 ) {
     let io = Watched {
         inner: stream,
@@ -411,14 +473,15 @@ async fn connection(
 }
 
 /// Starts serving `stream`, closing the longest idle connection first
-/// when [`MAX_CONNECTIONS`] are open (or dropping `stream` when every
-/// connection is being answered).
+/// when [`MAX_CONNECTIONS`] are open. The accept loop checks that one is
+/// not being answered first ([`Registry::full`]); should every one have
+/// become answered since, `stream` is served anyway, one over the limit.
 fn admit(
     reg: &Shared,
     stream: tokio::net::TcpStream,
     clock: Clock,
     ex: &Arc<Exporter>,
-    scrapes: &Arc<Semaphore>,
+    scrapes: &Arc<Flights>,
 ) {
     let act = Arc::new(Activity::new(clock));
     let mut r = lock(reg);
@@ -426,10 +489,6 @@ fn admit(
     let mut victim = None;
     if r.conns.len() >= MAX_CONNECTIONS {
         victim = r.evict();
-        // Every connection is being answered.
-        if victim.is_none() {
-            return;
-        }
     }
     let id = r.next;
     r.next += 1;
@@ -466,7 +525,7 @@ pub fn serve(listener: TcpListener, ex: Arc<Exporter>) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let clock = Clock(Instant::now());
         let reg: Shared = Arc::default();
-        let scrapes = Arc::new(Semaphore::new(MAX_SCRAPES));
+        let scrapes = Arc::new(Flights::default());
         let reaper = Arc::clone(&reg);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(REAP_EVERY);
@@ -483,6 +542,12 @@ pub fn serve(listener: TcpListener, ex: Arc<Exporter>) -> std::io::Result<()> {
             }
         });
         loop {
+            // New connections wait in the listen backlog, in arrival
+            // order, while every open one is being answered (requests wait
+            // for at most two scrapes).
+            while lock(&reg).full() {
+                tokio::time::sleep(FULL_RETRY).await;
+            }
             let stream = match listener.accept().await {
                 Ok((s, _)) => s,
                 // EMFILE and friends: wait for connections to close.
@@ -524,6 +589,11 @@ mod tests {
         assert!(!a.stalled(5_000 + write - 1));
         assert!(a.stalled(5_000 + write));
         a.answering.store(false, Ordering::Relaxed);
+        // A write waiting: the write timeout decides, not the idle one.
+        let c = activity(0);
+        c.write_waits.store(idle + 1, Ordering::Relaxed);
+        assert!(!c.stalled(idle + write - 1));
+        assert!(c.stalled(idle + write));
         let b = activity(100_000);
         b.write_waits.store(100_001, Ordering::Relaxed);
         assert!(!b.stalled(100_000 + write - 1));
@@ -567,6 +637,30 @@ mod tests {
             let now = millis(IDLE_TIMEOUT) + 5;
             assert_eq!(reg.stalled(now).len(), 1);
             assert_eq!(reg.conns.keys().copied().collect::<Vec<_>>(), [1]);
+        });
+    }
+
+    #[test]
+    fn full_is_the_limit_with_every_connection_answered() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut reg = Registry::default();
+            for id in 0..MAX_CONNECTIONS as u64 {
+                let a = activity(id);
+                a.answering.store(true, Ordering::Relaxed);
+                let h = tokio::spawn(std::future::pending::<()>()).abort_handle();
+                reg.conns.insert(id, (a, h));
+            }
+            assert!(reg.full());
+            // One not being answered: room, by evicting it.
+            reg.conns[&7].0.answering.store(false, Ordering::Relaxed);
+            assert!(!reg.full());
+            reg.conns[&7].0.answering.store(true, Ordering::Relaxed);
+            // One fewer than the limit: room.
+            reg.conns.remove(&0);
+            assert!(!reg.full());
         });
     }
 

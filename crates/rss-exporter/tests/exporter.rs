@@ -311,6 +311,88 @@ fn a_scrape_is_answered_while_300_idle_connections_are_held() {
     hostile.join().unwrap();
 }
 
+/// The exporter's peak resident memory (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"))
+}
+
+/// 300 connections that each send `GET /metrics` and never read (more than
+/// the exporter's 256, all of them waiting for a scrape at once) neither
+/// refuse a new client's scrape nor make the exporter build 300 results:
+/// requests that arrive during a scrape share its result.
+#[test]
+fn a_flood_of_scrapes_that_never_read_starves_no_one() {
+    require_privileged!();
+    // A namespace with 3,000 listeners, all exported: a large response
+    // (several hundred KiB), so that one copy per connection would show.
+    let ns = NetNs::new().expect("namespace");
+    let _listeners: Vec<_> = ns.run(|| {
+        (0..3000u16)
+            .map(|i| {
+                let a = SocketAddr::from(([127, 0, 0, 1], 20000 + i));
+                testkit::listener(a, 1, None).expect("listener")
+            })
+            .collect()
+    });
+    let nspath = ns.path();
+    let (ex, addr) = exporter(&[
+        "--sample-interval",
+        "0",
+        "--process-refresh",
+        "0",
+        "--max-listeners",
+        "3000",
+        "-N",
+        nspath.to_str().unwrap(),
+    ]);
+    let first = get(addr, "/metrics", "");
+    assert_eq!(first.status, 200, "{:?}", first.head);
+    let body = first.body.len() as u64;
+    assert!(body > 300 * 1024, "a response of {body} bytes only");
+    assert_eq!(value(&first.body, "rss_exporter_scrapes_total"), Some(1.0));
+    let before = peak_rss_kib(ex.0.id());
+    let flood: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            // Refused or cut off: what counts is the fresh client below.
+            let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            s
+        })
+        .collect();
+    // A fresh client gets its scrape, whole, within `send`'s 30 s read
+    // timeout (a liveness bound: what it waits for is the response).
+    let r = get(addr, "/metrics", "");
+    assert_eq!(r.status, 200, "{:?}", r.head);
+    // A scrape taken after the first one landed, not the first one's
+    // result again.
+    assert!(
+        value(&r.body, "rss_exporter_scrapes_total").is_some_and(|n| n >= 2.0),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("rss_listener_backlog{address=\"127.0.0.1\",port=\"22999\","),
+        "{}",
+        r.body
+    );
+    // One result shared: the peak grew by far less than 300 responses (or
+    // the 256 the exporter holds at once) would take; a tenth of that is
+    // room for the connections' own buffers.
+    let grown = peak_rss_kib(ex.0.id()).saturating_sub(before);
+    assert!(
+        grown * 1024 < 30 * body,
+        "peak memory grew by {grown} KiB for responses of {} KiB",
+        body / 1024
+    );
+    drop(flood);
+}
+
 #[test]
 fn a_client_pipelining_without_reading_is_cut_off() {
     let (_ex, addr) = exporter(&["--sample-interval", "0", "--process-refresh", "0"]);
@@ -1065,10 +1147,11 @@ fn all_netns_labels_each_namespace() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A scrape that reads nothing fails: `-N` of a file that is no namespace
-/// (root), of a namespace this user cannot enter (nobody). `--textfile`
-/// writes `rss_namespace_up 0` and no socket or counter series, and exits
-/// 1 with a message; serving does not start.
+/// A scrape that reads nothing fails: `-N` of a namespace this user cannot
+/// enter (nobody): `--textfile` writes `rss_namespace_up 0` and no socket
+/// or counter series, and exits 1 with a message; serving does not start.
+/// `-N` of a file that is no namespace is refused before anything is read
+/// or written (root or nobody): exit 1, no textfile.
 #[test]
 fn nothing_read_is_a_failure() {
     require_privileged!();
@@ -1079,11 +1162,20 @@ fn nothing_read_is_a_failure() {
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let path = dir.join("rss.prom");
     let root = || Command::new(env!("CARGO_BIN_EXE_rss-exporter"));
-    for (who, mut cmd, target) in [
-        ("root", root(), "/etc/passwd"),
-        ("nobody", as_nobody(), "/etc/passwd"),
-        ("nobody", as_nobody(), ns.0.as_str()),
-    ] {
+    let not_ns = "rss: network namespace /etc/passwd: not a network namespace file";
+    for (who, mut cmd) in [("root", root()), ("nobody", as_nobody())] {
+        let _ = std::fs::remove_file(&path);
+        let out = cmd
+            .args(["-N", "/etc/passwd", "--textfile"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{who}: {err}");
+        assert!(err.starts_with(not_ns), "{who}: {err}");
+        assert!(!path.exists(), "{who}: a textfile was written");
+    }
+    for (who, mut cmd, target) in [("nobody", as_nobody(), ns.0.as_str())] {
         let _ = std::fs::remove_file(&path);
         let out = cmd
             .args(["-N", target, "--textfile"])
@@ -1114,9 +1206,10 @@ fn nothing_read_is_a_failure() {
         }
     }
     // Serving does not start either.
-    for (who, mut cmd, target) in [
-        ("root", root(), "/etc/passwd"),
-        ("nobody", as_nobody(), ns.0.as_str()),
+    let unread = "rss: exporter: cannot read any network namespace: ";
+    for (who, mut cmd, target, says) in [
+        ("root", root(), "/etc/passwd", not_ns),
+        ("nobody", as_nobody(), ns.0.as_str(), unread),
     ] {
         let out = cmd
             .args(["--listen", "127.0.0.1:0", "-N", target])
@@ -1124,10 +1217,7 @@ fn nothing_read_is_a_failure() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{who} -N {target}: {err}");
-        assert!(
-            err.starts_with("rss: exporter: cannot read any network namespace: "),
-            "{who} -N {target}: {err}"
-        );
+        assert!(err.starts_with(says), "{who} -N {target}: {err}");
         assert!(!err.contains("listening"), "{err}");
     }
     // What can be read still exits 0: root in that namespace, nobody in
@@ -1330,4 +1420,157 @@ fn systemd_unit_verifies() {
     );
     assert!(out.status.success() && said.trim().is_empty(), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client that reads a response's head, then stops reading its body, is
+/// cut off in the middle of the body by the write timeout: the only one
+/// that applies (the idle timeout does not while a write waits, the head
+/// timeout only once a response is written whole, and the 300 s lifetime
+/// ends a connection between requests, after this test's 60 s bound).
+#[test]
+fn a_client_that_stops_reading_a_body_is_cut_off() {
+    require_privileged!();
+    // The exporter serves in a namespace of 3,000 listeners whose TCP send
+    // buffers stay small, and the client's receive buffer is small too: the
+    // kernels cannot take the whole body off the exporter's hands.
+    let ns = NetNs::new().expect("namespace");
+    ns.sysctl("net.ipv4.tcp_wmem", "4096 16384 16384").unwrap();
+    let _listeners: Vec<_> = ns.run(|| {
+        (0..3000u16)
+            .map(|i| {
+                let a = SocketAddr::from(([127, 0, 0, 1], 20000 + i));
+                testkit::listener(a, 1, None).expect("listener")
+            })
+            .collect()
+    });
+    let (_ex, addr) = exporter_from(
+        ns.command(env!("CARGO_BIN_EXE_rss-exporter")),
+        &[
+            "--sample-interval",
+            "0",
+            "--process-refresh",
+            "0",
+            "--max-listeners",
+            "3000",
+        ],
+    );
+    let mut s: TcpStream = ns.run(move || {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.connect(&addr.into()).expect("connect");
+        sock.into()
+    });
+    let port = s.local_addr().unwrap().port();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut r = BufReader::with_capacity(1, s.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "closed in the head");
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line.to_ascii_lowercase());
+    }
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no content-length: {head:?}"));
+    assert!(len > 300 * 1024, "a body of {len} bytes only");
+    // The client stops reading. A liveness wait: a generous 60 s for the
+    // server to close the stalled connection.
+    assert!(
+        wait_until(Duration::from_secs(60), || !ns
+            .run(move || server_holds(addr, port))),
+        "the exporter still holds a connection whose client stopped reading after 60 s"
+    );
+    // What the client receives then is the body's beginning, not all of it.
+    let mut body = Vec::new();
+    let _ = r.read_to_end(&mut body);
+    assert!(
+        body.len() < len,
+        "the whole body ({len} bytes) was written: no stall to cut off"
+    );
+}
+
+/// The `netns` labels of the series of `metric` in `text`, sorted, once each.
+fn netns_labels(text: &str, metric: &str) -> Vec<String> {
+    let mut v: Vec<String> = samples(text)
+        .into_iter()
+        .filter(|l| l.starts_with(&format!("{metric}{{")))
+        .filter_map(|l| {
+            let rest = l.split_once("netns=\"")?.1;
+            Some(rest.split_once('"')?.0.to_owned())
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The value of the unlabelled sample `metric` in `text`.
+fn value(text: &str, metric: &str) -> Option<f64> {
+    samples(text)
+        .into_iter()
+        .find_map(|l| l.strip_prefix(&format!("{metric} "))?.parse().ok())
+}
+
+/// The findings sampler covers the namespaces a scrape covers, no more:
+/// with `--max-namespaces 2` and three named namespaces (a private
+/// `/run/netns`), findings are exported for the exporter's own namespace
+/// and the one other a scrape reads, not for those left out.
+#[test]
+fn findings_honour_max_namespaces() {
+    require_privileged!();
+    require_tool!("unshare");
+    let nss: Vec<NetNs> = (0..3).map(|_| NetNs::new().expect("namespace")).collect();
+    let script = r#"set -e
+mount -t tmpfs h20exp2-netns /run/netns
+for n in a b c; do touch /run/netns/h20exp2-$n; mount --bind "$1" /run/netns/h20exp2-$n; shift; done
+exec "$@""#;
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ])
+    .args(nss.iter().map(|n| n.path()))
+    .arg(env!("CARGO_BIN_EXE_rss-exporter"));
+    let (_ex, addr) = exporter_from(
+        cmd,
+        &[
+            "--all-netns",
+            "--max-namespaces",
+            "2",
+            "--sample-interval",
+            "1",
+            "--process-refresh",
+            "0",
+        ],
+    );
+    // A liveness wait: a generous 60 s for the sampler's first diagnosis.
+    let mut text = String::new();
+    let diagnosed = wait_until(Duration::from_secs(60), || {
+        text = get(addr, "/metrics", "").body;
+        value(&text, "rss_doctor_diagnoses_total").is_some_and(|n| n >= 1.0)
+    });
+    assert!(diagnosed, "no diagnosis published in 60 s:\n{text}");
+    let read = netns_labels(&text, "rss_namespace_up");
+    assert_eq!(read.len(), 2, "{read:?}");
+    assert_eq!(read[0], "h20exp2-a", "{read:?}");
+    assert_eq!(read[1], "host", "{read:?}");
+    assert!(
+        value(&text, "rss_exporter_namespaces_folded").is_some_and(|n| n >= 2.0),
+        "{text}"
+    );
+    assert_eq!(netns_labels(&text, "rss_doctor_findings"), read, "{text}");
 }
