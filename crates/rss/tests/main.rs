@@ -24,6 +24,7 @@ mod json_values;
 mod lab;
 mod live_views;
 mod privileges;
+mod process_walk;
 mod replay;
 mod subcommands;
 mod top;
