@@ -112,7 +112,7 @@ pub fn push_g_milli(out: &mut Vec<u8>, n: u32) {
         return;
     }
     let mut digits = 3;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }
