@@ -14,8 +14,8 @@ with no connection, UDP and unix sockets) mounted at /run/netns/rss-farm,
 then for each command runs `ss -N rss-farm ARGS` and `rss -N rss-farm ARGS`:
 
 - wall time: hyperfine -N, both commands in one invocation; the runs are
-  split into rounds whose command order alternates, so a disturbance hits
-  both; medians over all rounds;
+  split into short rounds (two runs of each) whose command order
+  alternates, so a disturbance hits both; medians over all rounds;
 - peak memory: /usr/bin/time -f %M, rss and ss alternating, median of
   --mem-runs runs;
 - `rss bench` (library dump, no rendering) for the cost per socket.
@@ -150,7 +150,9 @@ def hyperfine(label, cmds, runs, warmup, size):
     # a minute per command, at least 5 runs each.
     probe = sum(one_run(shlex.split(c)) for c in cmds)
     n = max(5, min(runs, int(60 * len(cmds) / max(probe, 1e-3))))
-    rounds = max(1, min(6, n // 5))
+    # Short rounds (two runs of each command), so that a change of load
+    # on the machine falls on every command alike.
+    rounds = max(1, min(15, n // 2))
     per = max(1, round(n / rounds))
     times = {c: [] for c in cmds}
     os.makedirs(EXPORT, exist_ok=True)
