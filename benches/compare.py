@@ -145,7 +145,8 @@ def same_rows(label, ss_cmd, rss_cmd):
 def hyperfine(label, cmds, runs, warmup, size):
     """Median wall time of each of `cmds` over rounds that rotate their
     order, in the same hyperfine invocations; raw exports kept. Returns
-    ([median per command], runs per command)."""
+    ([median wall time per command], runs per command, [median CPU time
+    (user + system) per command, over the rounds' means])."""
     # A slow command (ss -tanp at 100k takes ~30 s) gets fewer runs: about
     # a minute per command, at least 5 runs each.
     probe = sum(one_run(shlex.split(c)) for c in cmds)
@@ -155,6 +156,7 @@ def hyperfine(label, cmds, runs, warmup, size):
     rounds = max(1, min(15, n // 2))
     per = max(1, round(n / rounds))
     times = {c: [] for c in cmds}
+    cpu = {c: [] for c in cmds}
     os.makedirs(EXPORT, exist_ok=True)
     for r in range(rounds):
         k = r % len(cmds)
@@ -166,7 +168,9 @@ def hyperfine(label, cmds, runs, warmup, size):
         with open(out) as f:
             for res in json.load(f)["results"]:
                 times[res["command"]].extend(res["times"])
-    return [statistics.median(times[c]) for c in cmds], len(times[cmds[0]])
+                cpu[res["command"]].append(res["user"] + res["system"])
+    return ([statistics.median(times[c]) for c in cmds], len(times[cmds[0]]),
+            [statistics.median(cpu[c]) for c in cmds])
 
 
 def peak_kib(argv, runs):
@@ -226,14 +230,15 @@ def measure_size(pairs, args, base=None):
                 same_rows(label, ss_cmd, base_cmd)
                 if rows_of(label, base_cmd) != rows_of(label, rss_cmd):
                     raise RuntimeError(f"{label}: the baseline and this tree do not print the same rows")
-                (ss_t, base_t, rss_t), n = hyperfine(
+                (ss_t, base_t, rss_t), n, (_, base_c, rss_c) = hyperfine(
                     label, [ss_cmd, base_cmd, rss_cmd], args.runs, args.warmup, pairs)
                 ss_m, base_m, rss_m = peaks([ss_cmd, base_cmd, rss_cmd], args.mem_runs)
                 rows.append({"label": label, "ss_cmd": ss_cmd, "base_cmd": base_cmd,
                              "rss_cmd": rss_cmd, "ss_s": ss_t, "base_s": base_t, "rss_s": rss_t,
-                             "runs": n, "ss_kib": ss_m, "base_kib": base_m, "rss_kib": rss_m})
+                             "runs": n, "ss_kib": ss_m, "base_kib": base_m, "rss_kib": rss_m,
+                             "base_cpu": base_c, "rss_cpu": rss_c})
                 continue
-            (ss_t, rss_t), n = hyperfine(label, [ss_cmd, rss_cmd], args.runs, args.warmup, pairs)
+            (ss_t, rss_t), n, _ = hyperfine(label, [ss_cmd, rss_cmd], args.runs, args.warmup, pairs)
             ss_m, rss_m = peaks([ss_cmd, rss_cmd], args.mem_runs)
             rows.append({"label": label, "ss_cmd": ss_cmd, "rss_cmd": rss_cmd, "target": target,
                          "ss_s": ss_t, "rss_s": rss_t, "runs": n, "ss_kib": ss_m, "rss_kib": rss_m})
@@ -360,20 +365,24 @@ def baseline_report(results, info, base, argv, started, finished, loads):
       "and this tree, both in release mode, and runs ss, the baseline's rss and this tree's rss "
       "on one farm in the same hyperfine invocations (`-N`, rounds rotating their order; "
       "medians over all runs); peak memory is `/usr/bin/time -f %M`, the three alternating, "
-      f"median of each. Target: this tree / {ref} ≤ {BASELINE_TARGET:.2f} in every mode.\n")
+      f"median of each. Target: this tree / {ref} ≤ {BASELINE_TARGET:.2f} in every mode. "
+      "*CPU* is the ratio of CPU time (user + system, hyperfine's means per round, median "
+      "over the rounds): on a loaded machine it moves less than wall time, which also "
+      "counts the waits for a core.\n")
     w(f"Machine: {info['cpu']}, {info['nproc']} cores shared with other work (load average "
       f"{loads[0]} at start, {loads[1]} at the end), kernel {info['kernel']}; {info['ss']}; "
       f"{info['hyperfine']}; {info['rustc']}. Run from {started} to {finished} (UTC), "
       f"this tree at commit {info['commit']}.\n")
     for res in results:
         w(f"### {res['pairs']:,} pairs: {res['tcp_sockets']:,} TCP sockets\n")
-        w(f"| command | ss | {ref} | this tree | this / {ref} | ≤ {BASELINE_TARGET:.2f} | this / ss "
-          f"| ss peak | {ref} peak | this peak | runs |")
-        w("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+        w(f"| command | ss | {ref} | this tree | this / {ref} | ≤ {BASELINE_TARGET:.2f} | CPU this / {ref} "
+          f"| this / ss | ss peak | {ref} peak | this peak | runs |")
+        w("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         for r in res["rows"]:
             ratio = r["rss_s"] / r["base_s"]
             w(f"| `{r['label']}` | {fmt_s(r['ss_s'])} | {fmt_s(r['base_s'])} | {fmt_s(r['rss_s'])} "
-              f"| {ratio:.2f} | {verdict(ratio <= BASELINE_TARGET)} | {r['rss_s'] / r['ss_s']:.2f} "
+              f"| {ratio:.2f} | {verdict(ratio <= BASELINE_TARGET)} "
+              f"| {r['rss_cpu'] / max(r['base_cpu'], 1e-9):.2f} | {r['rss_s'] / r['ss_s']:.2f} "
               f"| {r['ss_kib'] / 1024:.1f} MiB | {r['base_kib'] / 1024:.1f} MiB "
               f"| {r['rss_kib'] / 1024:.1f} MiB | {r['runs']} |")
         w("")
