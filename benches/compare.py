@@ -5,7 +5,7 @@
     benches/compare.py 100000              # one size
     benches/compare.py 1000 --runs 10 --out /tmp/b.md   # a quick look
     benches/compare.py --baseline 032d900  # this tree against a commit, 100k pairs
-    benches/compare.py --baseline HEAD~1 10000 --only -tani -tan   # two modes
+    benches/compare.py --baseline HEAD~1 10000 --only=-tani,-tan   # two modes
 
 Needs root (the farm is a network namespace), hyperfine and GNU time
 (`apt-get install hyperfine time`). For each size it builds
@@ -433,8 +433,8 @@ def main():
                          "with --baseline 100000)")
     ap.add_argument("--baseline", metavar="REF",
                     help="also build the commit REF and time its rss beside this tree's")
-    ap.add_argument("--only", nargs="+", metavar="LABEL",
-                    help="only these commands (their labels, e.g. -tani -tlnp)")
+    ap.add_argument("--only", metavar="LABEL,...", type=lambda v: v.split(","),
+                    help="only these commands, by label, comma-separated: --only=-tani,-tlnp")
     ap.add_argument("--ns", default=NS, help=f"the farm's namespace name (default {NS})")
     ap.add_argument("--runs", type=int, default=30, help="hyperfine runs per command (default 30)")
     ap.add_argument("--warmup", type=int, default=3)
