@@ -4,6 +4,8 @@
     benches/compare.py                     # 1k, 10k and 100k pairs -> BENCHMARKS.md
     benches/compare.py 100000              # one size
     benches/compare.py 1000 --runs 10 --out /tmp/b.md   # a quick look
+    benches/compare.py --baseline 032d900  # this tree against a commit, 100k pairs
+    benches/compare.py --baseline HEAD~1 10000 --only=-tani,-tan   # two modes
 
 Needs root (the farm is a network namespace), hyperfine and GNU time
 (`apt-get install hyperfine time`). For each size it builds
@@ -12,8 +14,8 @@ with no connection, UDP and unix sockets) mounted at /run/netns/rss-farm,
 then for each command runs `ss -N rss-farm ARGS` and `rss -N rss-farm ARGS`:
 
 - wall time: hyperfine -N, both commands in one invocation; the runs are
-  split into rounds whose command order alternates, so a disturbance hits
-  both; medians over all rounds;
+  split into short rounds (two runs of each) whose command order
+  alternates, so a disturbance hits both; medians over all rounds;
 - peak memory: /usr/bin/time -f %M, rss and ss alternating, median of
   --mem-runs runs;
 - `rss bench` (library dump, no rendering) for the cost per socket.
@@ -21,6 +23,15 @@ then for each command runs `ss -N rss-farm ARGS` and `rss -N rss-farm ARGS`:
 Output goes to /dev/null. Raw hyperfine exports are kept under
 target/compare/. The report (machine, command, tables, targets) is written
 to --out (default BENCHMARKS.md at the repository root).
+
+With --baseline REF it builds REF too (release, in a git worktree at
+target/baseline/SHA, its own target directory target/baseline/target) and
+times ss, REF's rss and this tree's rss in the same hyperfine invocations
+(rounds rotate their order), on the same farm: a ratio table per size
+(this tree / REF, target 1.05, and this tree / ss), printed and written
+between the `baseline:begin` / `baseline:end` markers of --out (the rest of
+the file is kept). Before timing, REF and this tree must print the same
+rows.
 """
 
 import argparse
@@ -29,6 +40,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +48,7 @@ import time
 
 from benchkit import RSS, ROOT, Farm, log, machine, preflight
 
-NS = "rss-farm"
+NS = "rss-farm"  # --ns
 # The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
 # testdata/oracle/build-ss.sh target/ss-oracle), else the system's.
 SS = os.environ.get("RSS_SS_ORACLE") or (
@@ -57,6 +69,9 @@ COMMANDS = [
     ("-tan sport = :PORT", "-tan sport = :{port}", "-tan sport = :{port}", 1.05),
     ("-tan -j (vs ss -tan)", "-tan", "-tan -j", 1.0),
 ]
+# --baseline: every mode within this ratio of the baseline's time.
+BASELINE_TARGET = 1.05
+BASE_DIR = os.path.join(ROOT, "target", "baseline")
 # Streaming output: peak memory at the largest size within 4 MiB of the smallest.
 FLAT = [("-tan -j", "-tan -j"), ("-tanH", "-tanH")]
 FLAT_SLACK_KIB = 4 * 1024
@@ -99,6 +114,17 @@ def rows(text):
     return sorted(out)
 
 
+def rows_of(label, cmd):
+    """What two versions of rss must print alike: `rows`, the length of a
+    JSON array, or for -s the counter names."""
+    out = subprocess.run(shlex.split(cmd), check=True, text=True, capture_output=True).stdout
+    if " -j" in cmd:
+        return len(json.loads(out))
+    if label == "-s":
+        return [l.split(":")[0] for l in out.splitlines()]
+    return rows(out)
+
+
 def same_rows(label, ss_cmd, rss_cmd):
     """Before timing: both print the same rows (for -j, as many sockets as
     ss has rows; for -s, the same counter lines). Raises otherwise."""
@@ -116,26 +142,35 @@ def same_rows(label, ss_cmd, rss_cmd):
         raise RuntimeError(f"{label}: rss and ss do not print the same rows; not timing them")
 
 
-def hyperfine(label, ss_cmd, rss_cmd, runs, warmup, size):
-    """Median wall times (ss, rss) over alternating rounds; raw exports kept."""
+def hyperfine(label, cmds, runs, warmup, size):
+    """Median wall time of each of `cmds` over rounds that rotate their
+    order, in the same hyperfine invocations; raw exports kept. Returns
+    ([median wall time per command], runs per command, [median CPU time
+    (user + system) per command, over the rounds' means])."""
     # A slow command (ss -tanp at 100k takes ~30 s) gets fewer runs: about
-    # two minutes per command pair, at least 5 runs each.
-    probe = one_run(shlex.split(ss_cmd)) + one_run(shlex.split(rss_cmd))
-    n = max(5, min(runs, int(120 / max(probe, 1e-3))))
-    rounds = max(1, min(6, n // 5))
+    # a minute per command, at least 5 runs each.
+    probe = sum(one_run(shlex.split(c)) for c in cmds)
+    n = max(5, min(runs, int(60 * len(cmds) / max(probe, 1e-3))))
+    # Short rounds (two runs of each command), so that a change of load
+    # on the machine falls on every command alike.
+    rounds = max(1, min(15, n // 2))
     per = max(1, round(n / rounds))
-    times = {ss_cmd: [], rss_cmd: []}
+    times = {c: [] for c in cmds}
+    cpu = {c: [] for c in cmds}
     os.makedirs(EXPORT, exist_ok=True)
     for r in range(rounds):
-        order = [ss_cmd, rss_cmd] if r % 2 == 0 else [rss_cmd, ss_cmd]
-        out = os.path.join(EXPORT, f"{size}-{slug(label)}-{r}.json")
+        k = r % len(cmds)
+        order = cmds[k:] + cmds[:k]
+        out = os.path.join(EXPORT, f"{size}-{slug(label)}-{len(cmds)}-{r}.json")
         cmd = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup if r == 0 else 1),
                "--runs", str(per), "--export-json", out, *order]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(out) as f:
             for res in json.load(f)["results"]:
                 times[res["command"]].extend(res["times"])
-    return statistics.median(times[ss_cmd]), statistics.median(times[rss_cmd]), len(times[ss_cmd])
+                cpu[res["command"]].append(res["user"] + res["system"])
+    return ([statistics.median(times[c]) for c in cmds], len(times[cmds[0]]),
+            [statistics.median(cpu[c]) for c in cmds])
 
 
 def peak_kib(argv, runs):
@@ -149,20 +184,33 @@ def peak_kib(argv, runs):
     return statistics.median(vals)
 
 
-def peaks(ss_cmd, rss_cmd, runs):
-    """Median peak RSS (KiB) of each, runs alternating."""
-    s, r = [], []
+def peaks(cmds, runs):
+    """Median peak RSS (KiB) of each of `cmds`, runs alternating."""
+    vals = [[] for _ in cmds]
     for _ in range(runs):
-        s.append(peak_kib(shlex.split(ss_cmd), 1))
-        r.append(peak_kib(shlex.split(rss_cmd), 1))
-    return statistics.median(s), statistics.median(r)
+        for v, c in zip(vals, cmds):
+            v.append(peak_kib(shlex.split(c), 1))
+    return [statistics.median(v) for v in vals]
 
 
 def slug(s):
     return "".join(c if c.isalnum() else "_" for c in s).strip("_")
 
 
-def measure_size(pairs, args):
+def selected(args):
+    """COMMANDS, or those named by --only."""
+    if not args.only:
+        return COMMANDS
+    known = [c[0] for c in COMMANDS]
+    bad = [o for o in args.only if o not in known]
+    if bad:
+        sys.exit(f"compare.py: --only {bad[0]!r}: not one of {known}")
+    return [c for c in COMMANDS if c[0] in args.only]
+
+
+def measure_size(pairs, args, base=None):
+    """One farm of `pairs` pairs; every selected command timed. With `base`
+    (the baseline's rss binary) it is timed beside this tree's and ss."""
     log(f"== {pairs} pairs: building the farm")
     extra = max(100, min(5000, pairs // 20))
     farm = Farm(pairs, NS, ["--udp", str(extra), "--unix", str(extra)])
@@ -172,15 +220,30 @@ def measure_size(pairs, args):
         log(f"   {tcp} TCP sockets, {farm.facts.get('udp_sockets')} UDP, "
             f"{farm.facts.get('unix_sockets')} unix; built in {farm.facts.get('build_seconds')} s")
         rows = []
-        for label, ss_args, rss_args, target in COMMANDS:
+        for label, ss_args, rss_args, target in selected(args):
             ss_cmd = f"{SS} -N {NS} " + ss_args.format(port=port)
             rss_cmd = f"{RSS} -N {NS} " + rss_args.format(port=port)
             log(f"   {label}")
             same_rows(label, ss_cmd, rss_cmd)
-            ss_t, rss_t, n = hyperfine(label, ss_cmd, rss_cmd, args.runs, args.warmup, pairs)
-            ss_m, rss_m = peaks(ss_cmd, rss_cmd, args.mem_runs)
+            if base:
+                base_cmd = f"{base} -N {NS} " + rss_args.format(port=port)
+                same_rows(label, ss_cmd, base_cmd)
+                if rows_of(label, base_cmd) != rows_of(label, rss_cmd):
+                    raise RuntimeError(f"{label}: the baseline and this tree do not print the same rows")
+                (ss_t, base_t, rss_t), n, (_, base_c, rss_c) = hyperfine(
+                    label, [ss_cmd, base_cmd, rss_cmd], args.runs, args.warmup, pairs)
+                ss_m, base_m, rss_m = peaks([ss_cmd, base_cmd, rss_cmd], args.mem_runs)
+                rows.append({"label": label, "ss_cmd": ss_cmd, "base_cmd": base_cmd,
+                             "rss_cmd": rss_cmd, "ss_s": ss_t, "base_s": base_t, "rss_s": rss_t,
+                             "runs": n, "ss_kib": ss_m, "base_kib": base_m, "rss_kib": rss_m,
+                             "base_cpu": base_c, "rss_cpu": rss_c})
+                continue
+            (ss_t, rss_t), n, _ = hyperfine(label, [ss_cmd, rss_cmd], args.runs, args.warmup, pairs)
+            ss_m, rss_m = peaks([ss_cmd, rss_cmd], args.mem_runs)
             rows.append({"label": label, "ss_cmd": ss_cmd, "rss_cmd": rss_cmd, "target": target,
                          "ss_s": ss_t, "rss_s": rss_t, "runs": n, "ss_kib": ss_m, "rss_kib": rss_m})
+        if base:
+            return {"pairs": pairs, "tcp_sockets": tcp, "facts": farm.facts, "rows": rows}
         flat = {}
         for label, rss_args in FLAT:
             flat[label] = peak_kib(shlex.split(f"{RSS} -N {NS} {rss_args}"), args.mem_runs)
@@ -244,7 +307,7 @@ def report(results, info, argv, started, finished, loads):
     head = "| command | " + " | ".join(f"ss {r['pairs'] // 1000}k | rss {r['pairs'] // 1000}k" for r in results) + " |"
     w(head)
     w("|---|" + "---:|" * (2 * len(results)))
-    for i, (label, *_rest) in enumerate(COMMANDS):
+    for i, label in enumerate(r["label"] for r in results[0]["rows"]):
         cells = []
         for res in results:
             row = res["rows"][i]
@@ -288,10 +351,91 @@ def report(results, info, argv, started, finished, loads):
     return "\n".join(out) + "\n"
 
 
+def baseline_report(results, info, base, argv, started, finished, loads):
+    """The `baseline:begin` section: this tree against REF and ss."""
+    ref = base["ref"]
+    out = []
+    w = out.append
+    w("<!-- baseline:begin -->\n")
+    w(f"## This tree against commit {ref}\n")
+    w("Generated by `benches/compare.py --baseline` (rerun it; it rewrites only this section). "
+      "As root, from the repository root:\n")
+    w("```\n" + " ".join(["benches/compare.py", *argv]) + "\n```\n")
+    w(f"It builds commit {ref} (`{base['sha']}`) in a git worktree under `target/baseline/` "
+      "and this tree, both in release mode, and runs ss, the baseline's rss and this tree's rss "
+      "on one farm in the same hyperfine invocations (`-N`, rounds rotating their order; "
+      "medians over all runs); peak memory is `/usr/bin/time -f %M`, the three alternating, "
+      f"median of each. Target: this tree / {ref} ≤ {BASELINE_TARGET:.2f} in every mode. "
+      "*CPU* is the ratio of CPU time (user + system, hyperfine's means per round, median "
+      "over the rounds): on a loaded machine it moves less than wall time, which also "
+      "counts the waits for a core.\n")
+    w(f"Machine: {info['cpu']}, {info['nproc']} cores shared with other work (load average "
+      f"{loads[0]} at start, {loads[1]} at the end), kernel {info['kernel']}; {info['ss']}; "
+      f"{info['hyperfine']}; {info['rustc']}. Run from {started} to {finished} (UTC), "
+      f"this tree at commit {info['commit']}.\n")
+    for res in results:
+        w(f"### {res['pairs']:,} pairs: {res['tcp_sockets']:,} TCP sockets\n")
+        w(f"| command | ss | {ref} | this tree | this / {ref} | ≤ {BASELINE_TARGET:.2f} | CPU this / {ref} "
+          f"| this / ss | ss peak | {ref} peak | this peak | runs |")
+        w("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+        for r in res["rows"]:
+            ratio = r["rss_s"] / r["base_s"]
+            w(f"| `{r['label']}` | {fmt_s(r['ss_s'])} | {fmt_s(r['base_s'])} | {fmt_s(r['rss_s'])} "
+              f"| {ratio:.2f} | {verdict(ratio <= BASELINE_TARGET)} "
+              f"| {r['rss_cpu'] / max(r['base_cpu'], 1e-9):.2f} | {r['rss_s'] / r['ss_s']:.2f} "
+              f"| {r['ss_kib'] / 1024:.1f} MiB | {r['base_kib'] / 1024:.1f} MiB "
+              f"| {r['rss_kib'] / 1024:.1f} MiB | {r['runs']} |")
+        w("")
+    w("<!-- baseline:end -->")
+    return "\n".join(out) + "\n"
+
+
+def build_baseline(ref):
+    """REF's rss, built in release mode in a worktree under target/baseline;
+    returns {"ref", "sha", "bin"}."""
+    sha = sh(["git", "-C", ROOT, "rev-parse", "--verify", f"{ref}^{{commit}}"]).strip()
+    wt = os.path.join(BASE_DIR, sha[:12])
+    if not os.path.exists(os.path.join(wt, ".git")):
+        log(f"checking out {ref} ({sha[:12]}) at {wt}")
+        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", wt, sha], check=True)
+    log(f"building {ref}'s rss (release)")
+    target = os.path.join(BASE_DIR, "target")
+    subprocess.run(["cargo", "build", "--release", "--bin", "rss"], cwd=wt, check=True,
+                   env={**os.environ, "CARGO_TARGET_DIR": target})
+    # A copy per commit: the shared target directory serves the next REF.
+    binary = os.path.join(BASE_DIR, f"rss-{sha[:12]}")
+    shutil.copy2(os.path.join(target, "release", "rss"), binary)
+    return {"ref": ref, "sha": sha, "bin": binary}
+
+
+def write_section(path, text, name):
+    """Replaces the `NAME:begin`..`NAME:end` section of `path` with `text`
+    (appends it when there is none)."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    pat = re.compile(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->\n?", re.S)
+    if pat.search(old):
+        new = pat.sub(lambda _m: text, old, count=1)
+    else:
+        new = old.rstrip("\n") + ("\n\n" if old else "") + text
+    with open(path, "w") as f:
+        f.write(new)
+
+
 def main():
+    global NS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("pairs", nargs="*", type=int, default=[1000, 10000, 100000],
-                    help="farm sizes in established pairs (default: 1000 10000 100000)")
+    ap.add_argument("pairs", nargs="*", type=int,
+                    help="farm sizes in established pairs (default: 1000 10000 100000; "
+                         "with --baseline 100000)")
+    ap.add_argument("--baseline", metavar="REF",
+                    help="also build the commit REF and time its rss beside this tree's")
+    ap.add_argument("--only", metavar="LABEL,...", type=lambda v: v.split(","),
+                    help="only these commands, by label, comma-separated: --only=-tani,-tlnp")
+    ap.add_argument("--ns", default=NS, help=f"the farm's namespace name (default {NS})")
     ap.add_argument("--runs", type=int, default=30, help="hyperfine runs per command (default 30)")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--mem-runs", type=int, default=5, help="/usr/bin/time runs per command (default 5)")
@@ -299,17 +443,30 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
     args = ap.parse_args()
+    NS = args.ns
+    pairs = args.pairs or ([100000] if args.baseline else [1000, 10000, 100000])
     preflight("compare.py", NS, ("hyperfine", "/usr/bin/time", SS), build=not args.no_build)
+    base = build_baseline(args.baseline) if args.baseline else None
     info = facts()
     started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     load0 = os.getloadavg()[0]
-    results = [measure_size(p, args) for p in sorted(args.pairs)]
+    results = [measure_size(p, args, base["bin"] if base else None) for p in sorted(pairs)]
     finished = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     loads = (f"{load0:.2f}", f"{os.getloadavg()[0]:.2f}")
     argv = sys.argv[1:]
+    os.makedirs(EXPORT, exist_ok=True)
+    if base:
+        text = baseline_report(results, info, base, argv, started, finished, loads)
+        print(text)
+        write_section(args.out, text, "baseline")
+        with open(os.path.join(EXPORT, "baseline.json"), "w") as f:
+            json.dump({"machine": info, "baseline": base, "results": results}, f, indent=1)
+        log(f"wrote {args.out}")
+        return
     text = report(results, info, argv, started, finished, loads)
-    # Sections other scripts own (scale.py's, criterion_report.py's), between
-    # `<!-- NAME:begin -->` and `<!-- NAME:end -->`, are kept as they were.
+    # Sections other scripts own (scale.py's, criterion_report.py's, the
+    # --baseline run's), between `<!-- NAME:begin -->` and `<!-- NAME:end -->`,
+    # are kept as they were.
     try:
         with open(args.out) as f:
             old = f.read()

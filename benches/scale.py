@@ -32,7 +32,12 @@ import time
 from benchkit import RSS, ROOT, Farm, log, machine, preflight
 
 NS = "rss-scale"
-SS = os.environ.get("SS", "/usr/bin/ss")
+# The ss to compare with: $SS, else the ss 7.1 oracle (RSS_SS_ORACLE, or
+# built by testdata/oracle/build-ss.sh into target/ss-oracle), else the
+# system's.
+ORACLE = os.path.join(ROOT, "target/ss-oracle/iproute2-7.1.0/misc/ss")
+SS = (os.environ.get("SS") or os.environ.get("RSS_SS_ORACLE")
+      or (ORACLE if os.path.exists(ORACLE) else "/usr/bin/ss"))
 OUT = os.path.join(ROOT, "target", "scale")
 PNG = os.path.join(ROOT, "docs", "scale.png")
 BENCH = os.path.join(ROOT, "BENCHMARKS.md")

@@ -73,7 +73,8 @@ pub const FILTER_GRAMMAR: &str = filter_grammar!();
     override_usage = "rss [OPTIONS] [FILTER]\n       rss COMMAND [OPTIONS]",
     after_help = concat!(
         filter_grammar!(),
-        "\nTCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\n\
+        "\nTCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\
+         RSS_THREADS=N walks /proc for -p on N threads (default: the cores rss may run on).\n\n\
          Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage."
     ),
     disable_help_flag = true,

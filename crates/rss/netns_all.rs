@@ -83,6 +83,7 @@ pub(crate) fn run(
                     .collect(),
             ),
             threads: a.threads,
+            parallelism: crate::run::walk_threads()?,
             ..ProcessMapOptions::default()
         };
         let map = ProcessMap::build(&opts)?;

@@ -344,9 +344,32 @@ fn process_map(
     let opts = ProcessMapOptions {
         wanted,
         threads: config.args.threads,
+        parallelism: walk_threads()?,
         ..ProcessMapOptions::default()
     };
     Ok(Some(ProcessMap::build(&opts)?))
+}
+
+/// Most threads `RSS_THREADS` may ask for.
+const MAX_WALK_THREADS: usize = 1024;
+
+/// The threads of `-p`'s walk of `/proc`: `$RSS_THREADS` when set (a whole
+/// number from 1 to [`MAX_WALK_THREADS`]), else `None` (the library's
+/// default: the cores this process may run on).
+pub(crate) fn walk_threads() -> Result<Option<std::num::NonZeroUsize>, Failure> {
+    let Some(v) = std::env::var_os("RSS_THREADS") else {
+        return Ok(None);
+    };
+    v.to_str()
+        .and_then(|t| t.parse::<std::num::NonZeroUsize>().ok())
+        .filter(|n| n.get() <= MAX_WALK_THREADS)
+        .map(Some)
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "RSS_THREADS={}: expected a number of threads from 1 to {MAX_WALK_THREADS}",
+                v.to_string_lossy().escape_debug()
+            ))
+        })
 }
 
 /// The inodes of the sockets `query` selects (a dump whose errors and

@@ -142,9 +142,16 @@ const SEGMENT: usize = 64 * 1024;
 /// previous one of its column (`ESTAB`, `0`, `127.0.0.1`, ...) is the one
 /// byte [`REPEAT`]. A long token whose text without its digits was seen
 /// before (the `-i` line: `rtt:0.01/0.005 ato:40 ...`) is [`PACKED`]: an
-/// index into [`Skeletons`] and its digits, two per byte, so it takes about
-/// a third of its length. Length bytes: below [`PACKED`] the length itself;
-/// [`LONG`] then a native `u16`.
+/// index into [`Skeletons`] and its digits, two per byte
+/// ([`code_digits`]), so it takes about a third of its length. Length
+/// bytes: below [`PACKED`] the length itself; [`LONG`] then a native `u16`.
+///
+/// Packing is one pass over the token: it is matched against the few
+/// skeletons its column packed with last ([`RECENT`]), where nearly every
+/// row's token is found; only a token that matches none of them is taken
+/// apart and looked up by hash. A table's first [`PACK_AFTER`] segments of
+/// each batch are stored literally: a small table is never packed, and a
+/// large one spends the time of packing on the rest of each batch only.
 #[derive(Debug, Default)]
 struct Tokens {
     segs: Vec<Vec<u8>>,
@@ -158,10 +165,24 @@ struct Tokens {
     sim: ChunkSim,
     /// Skeletons of packed tokens (see [`PACKED`]), kept across batches.
     skel: Skeletons,
-    /// Scratch: the skeleton and digits of the token being pushed.
+    /// The skeletons each column packed with last, most recent first.
+    recent: [[Option<u16>; RECENT]; COL_MAX],
+    /// Scratch: the skeleton and the coded digits of the token being pushed.
     scratch: Vec<u8>,
     digits: Vec<u8>,
+    /// Segments of each batch stored literally before long tokens are
+    /// packed (the table's [`PACK_AFTER`]; 0 packs from the start).
+    pack_after: usize,
 }
+
+/// Segments (64 KiB each) of a batch stored literally before packing: 1 MiB.
+/// A batch holds about 4 MiB of `ss`'s accounting; with its first MiB
+/// literal and the rest packed, `-tani` at 200,000 sockets still peaks
+/// below `ss` (BENCHMARKS.md).
+const PACK_AFTER: usize = 16;
+
+/// Skeletons remembered per column for the one-pass match.
+const RECENT: usize = 4;
 
 /// The texts of long tokens with their digits taken out (`-i` and `-e`
 /// lines differ from row to row mostly in their numbers), each stored
@@ -169,9 +190,36 @@ struct Tokens {
 /// tokens with a new skeleton are stored literally.
 #[derive(Debug, Default)]
 struct Skeletons {
-    ids: std::collections::HashMap<Box<[u8]>, u16>,
-    list: Vec<Box<[u8]>>,
+    /// Each skeleton's text, [`DIGITS`] for each run of digits, to its index.
+    ids: std::collections::HashMap<Box<[u8]>, u16, BuildFx>,
+    list: Vec<Skeleton>,
+    /// Bytes of skeleton text held (each text once in `ids`, once in `list`).
     bytes: usize,
+}
+
+/// One skeleton as its literal pieces: a run of digits stands between each
+/// two.
+#[derive(Debug)]
+struct Skeleton {
+    /// The pieces, one after the other.
+    text: Box<[u8]>,
+    /// Where each piece ends in `text`.
+    ends: Box<[usize]>,
+}
+
+impl Skeleton {
+    fn new(skel: &[u8]) -> Skeleton {
+        let mut ends = Vec::new();
+        let mut text = Vec::with_capacity(skel.len());
+        for piece in skel.split(|&c| c == DIGITS) {
+            text.extend_from_slice(piece);
+            ends.push(text.len());
+        }
+        Skeleton {
+            text: text.into(),
+            ends: ends.into(),
+        }
+    }
 }
 
 /// Most bytes of skeleton text [`Skeletons`] holds (twice: map and list).
@@ -179,8 +227,6 @@ const SKELETON_BYTES: usize = 64 * 1024;
 /// Stands for one run of digits in a skeleton; a token holding this byte
 /// is stored literally.
 const DIGITS: u8 = 0;
-/// Nibble ending a run of digits in a packed token.
-const END: u8 = 0xf;
 
 impl Skeletons {
     fn id(&mut self, skel: &[u8]) -> Option<u16> {
@@ -192,22 +238,141 @@ impl Skeletons {
         }
         let id = self.list.len() as u16;
         self.bytes += skel.len();
-        self.list.push(skel.into());
+        self.list.push(Skeleton::new(skel));
         self.ids.insert(skel.into(), id);
         Some(id)
     }
 }
+
+/// A multiply-rotate hash over 8-byte words (rustc's `FxHash`) for
+/// [`Skeletons`]: far cheaper than SipHash on texts of a few hundred bytes.
+/// The map holds at most [`SKELETON_BYTES`] of skeletons, so even crafted
+/// collisions stay cheap.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(a)).wrapping_mul(K);
+        }
+        for &b in words.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildFx = std::hash::BuildHasherDefault<Fx>;
 
 /// Length byte: the token repeats its column's previous one.
 const REPEAT: u8 = 0xff;
 /// Length byte: a `u16` length follows.
 const LONG: u8 = 0xfe;
 /// Length byte: a packed token follows: a native `u16` skeleton index
-/// ([`Skeletons`]), then the digits of each run in the skeleton, one per
-/// nibble (high nibble first), each run ended by the nibble [`END`].
+/// ([`Skeletons`]), then the digits of each run of the skeleton, coded by
+/// [`code_digits`].
 const PACKED: u8 = 0xfd;
 /// Tokens at least this long are considered for packing.
 const PACK_MIN: usize = 24;
+
+/// Digit codes: below this, two digits (`00`..`99`) and the run goes on;
+/// this plus `00`..`99`, the run's last two digits.
+const PAIR_END: u8 = 100;
+/// This plus `0`..`9`: the run's last digit, alone.
+const ONE_END: u8 = 200;
+
+/// `00` to `99` as text, for decoding two digits at a time.
+const PAIR_TEXT: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// Codes the run of digits starting at `bytes[at]` (a digit) two digits a
+/// byte: a run of n digits takes ceil(n / 2) bytes, its end marked by the
+/// last byte's code ([`PAIR_END`], [`ONE_END`]). Returns where the run ends.
+fn code_digits(bytes: &[u8], mut at: usize, out: &mut Vec<u8>) -> usize {
+    loop {
+        let high = bytes[at].wrapping_sub(b'0');
+        match bytes.get(at + 1) {
+            Some(&c) if c.is_ascii_digit() => {
+                let pair = high * 10 + (c - b'0');
+                at += 2;
+                if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+                    out.push(pair);
+                } else {
+                    out.push(PAIR_END + pair);
+                    return at;
+                }
+            }
+            _ => {
+                out.push(ONE_END + high);
+                return at + 1;
+            }
+        }
+    }
+}
+
+/// Decodes one run of digits coded by [`code_digits`] from `seg[at..]`
+/// onto `out`; returns where the run's codes end.
+fn decode_digits(seg: &[u8], mut at: usize, out: &mut Vec<u8>) -> usize {
+    loop {
+        let c = seg[at];
+        at += 1;
+        if c < PAIR_END {
+            out.extend_from_slice(&PAIR_TEXT[usize::from(c)]);
+        } else if c < ONE_END {
+            out.extend_from_slice(&PAIR_TEXT[usize::from(c - PAIR_END)]);
+            return at;
+        } else {
+            out.push(b'0' + (c - ONE_END));
+            return at;
+        }
+    }
+}
+
+/// Codes the digits of `bytes` into `digits` when `bytes` is `skel` with a
+/// run of one or more digits between each two pieces; false (and `digits`
+/// undefined) otherwise.
+fn match_skeleton(skel: &Skeleton, bytes: &[u8], digits: &mut Vec<u8>) -> bool {
+    digits.clear();
+    let mut at = 0;
+    let mut start = 0;
+    for (k, &end) in skel.ends.iter().enumerate() {
+        if k > 0 {
+            if !bytes.get(at).is_some_and(u8::is_ascii_digit) {
+                return false;
+            }
+            at = code_digits(bytes, at, digits);
+        }
+        let piece = &skel.text[start..end];
+        start = end;
+        if !same_start(&bytes[at..], piece) {
+            return false;
+        }
+        at += piece.len();
+    }
+    at == bytes.len()
+}
+
+/// `bytes.starts_with(piece)` for short texts (a skeleton's pieces, a
+/// column's tokens), without a call to `memcmp` for each.
+#[inline]
+fn same_start(bytes: &[u8], piece: &[u8]) -> bool {
+    bytes.len() >= piece.len() && bytes.iter().zip(piece).all(|(a, b)| a == b)
+}
 
 impl Tokens {
     /// Appends one token of column `col`; returns its length.
@@ -218,13 +383,14 @@ impl Tokens {
         }
         self.count += 1;
         if let Some((sg, at, len)) = self.last[col]
-            && self.segs[sg][at..at + len] == *bytes
+            && len == bytes.len()
+            && same_start(&self.segs[sg][at..at + len], bytes)
         {
             self.room(1);
             self.segs[self.used - 1].push(REPEAT);
             return bytes.len();
         }
-        if bytes.len() >= PACK_MIN && self.pack(bytes) {
+        if bytes.len() >= PACK_MIN && self.used >= self.pack_after && self.pack(col, bytes) {
             self.last[col] = None;
             return bytes.len();
         }
@@ -247,47 +413,62 @@ impl Tokens {
         bytes.len()
     }
 
-    /// Stores `bytes` packed when that is shorter; returns whether it did.
-    fn pack(&mut self, bytes: &[u8]) -> bool {
-        self.scratch.clear();
-        self.digits.clear();
-        let mut in_run = false;
-        for &b in bytes {
-            if b.is_ascii_digit() {
-                if !in_run {
-                    self.scratch.push(DIGITS);
-                    in_run = true;
-                }
-                self.digits.push(b - b'0');
-            } else {
-                if b == DIGITS {
+    /// Stores `bytes` of column `col` packed when that is shorter; returns
+    /// whether it did.
+    fn pack(&mut self, col: usize, bytes: &[u8]) -> bool {
+        let recent = self.recent[col];
+        let known = recent.iter().enumerate().find_map(|(i, id)| {
+            let id = (*id)?;
+            match_skeleton(&self.skel.list[usize::from(id)], bytes, &mut self.digits)
+                .then_some((i, id))
+        });
+        let (slot, id) = match known {
+            Some(found) => found,
+            None => {
+                let Some(id) = self.skeleton_of(bytes) else {
                     return false;
-                }
-                if in_run {
-                    self.digits.push(END);
-                    in_run = false;
-                }
-                self.scratch.push(b);
+                };
+                (RECENT - 1, id)
             }
-        }
-        if in_run {
-            self.digits.push(END);
-        }
-        let packed = 3 + self.digits.len().div_ceil(2);
+        };
+        // Most recent first.
+        self.recent[col].copy_within(..slot, 1);
+        self.recent[col][0] = Some(id);
+        let packed = 3 + self.digits.len();
         if packed >= bytes.len() {
             return false;
         }
-        let Some(id) = self.skel.id(&self.scratch) else {
-            return false;
-        };
         self.room(packed);
         let seg = &mut self.segs[self.used - 1];
         seg.push(PACKED);
         seg.extend_from_slice(&id.to_ne_bytes());
-        for pair in self.digits.chunks(2) {
-            seg.push(pair[0] << 4 | pair.get(1).copied().unwrap_or(END));
-        }
+        seg.extend_from_slice(&self.digits);
         true
+    }
+
+    /// Takes `bytes` apart into its skeleton and its coded digits; interns
+    /// the skeleton when packing gains. `None` when `bytes` holds a
+    /// [`DIGITS`] byte, would not be shorter packed, or the skeletons are
+    /// full.
+    fn skeleton_of(&mut self, bytes: &[u8]) -> Option<u16> {
+        self.scratch.clear();
+        self.digits.clear();
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            if b.is_ascii_digit() {
+                self.scratch.push(DIGITS);
+                at = code_digits(bytes, at, &mut self.digits);
+            } else if b == DIGITS {
+                return None;
+            } else {
+                self.scratch.push(b);
+                at += 1;
+            }
+        }
+        if 3 + self.digits.len() >= bytes.len() {
+            return None;
+        }
+        self.skel.id(&self.scratch)
     }
 
     /// Makes room for `need` bytes in the current segment.
@@ -331,8 +512,11 @@ impl Tokens {
         for seg in &self.segs[..self.used] {
             let mut at = 0;
             while at < seg.len() {
-                let col = cols[k % cols.len()];
+                let col = cols[k];
                 k += 1;
+                if k == cols.len() {
+                    k = 0;
+                }
                 let b = seg[at];
                 at += 1;
                 if b == REPEAT {
@@ -343,27 +527,15 @@ impl Tokens {
                     let id = u16::from_ne_bytes([seg[at], seg[at + 1]]);
                     at += 2;
                     unpacked.clear();
-                    let mut nib = 0usize;
-                    for &c in self.skel.list[usize::from(id)].iter() {
-                        if c != DIGITS {
-                            unpacked.push(c);
-                            continue;
+                    let skel = &self.skel.list[usize::from(id)];
+                    let mut start = 0;
+                    for (k, &end) in skel.ends.iter().enumerate() {
+                        if k > 0 {
+                            at = decode_digits(seg, at, &mut unpacked);
                         }
-                        loop {
-                            let byte = seg[at + nib / 2];
-                            let d = if nib.is_multiple_of(2) {
-                                byte >> 4
-                            } else {
-                                byte & 0xf
-                            };
-                            nib += 1;
-                            if d == END {
-                                break;
-                            }
-                            unpacked.push(b'0' + d);
-                        }
+                        unpacked.extend_from_slice(&skel.text[start..end]);
+                        start = end;
                     }
-                    at += nib.div_ceil(2);
                     f(&unpacked)?;
                     continue;
                 }
@@ -485,7 +657,10 @@ impl Layout {
             opts,
             names,
             cols,
-            tokens: Tokens::default(),
+            tokens: Tokens {
+                pack_after: PACK_AFTER,
+                ..Tokens::default()
+            },
             pending_ext: None,
             row: Default::default(),
             text: Vec::with_capacity(16 * 1024),
@@ -732,27 +907,32 @@ mod tests {
         assert_eq!(t.len(), 6);
         t.push(COL_STATE, b"ESTAB"); // REPEAT
         assert_eq!(t.len(), 7);
-        // 31 bytes, six runs of digits (0, 01, 0, 005, 40, 32768): 14
-        // digits and 6 ends are 20 nibbles, 10 bytes, after PACKED and the
-        // skeleton's u16.
+        // 31 bytes, six runs of digits (0, 01, 0, 005, 40, 32768), two
+        // digits a byte, each run rounded up: 1 + 1 + 1 + 2 + 1 + 3 = 9
+        // bytes after PACKED and the skeleton's u16.
         t.push(COL_EXT, b"rtt:0.01/0.005 ato:40 mss:32768");
-        assert_eq!(t.len(), 20);
+        assert_eq!(t.len(), 19);
+        // The same skeleton, found among the column's recent ones: runs 12,
+        // 5, 1, 25, 200, 65483 take 1 + 1 + 1 + 1 + 2 + 3 = 9 bytes after
+        // the 3.
+        t.push(COL_EXT, b"rtt:12.5/1.25 ato:200 mss:65483");
+        assert_eq!(t.len(), 31);
         // A NUL byte keeps it literal: LONG, u16, 300 bytes.
         t.push(COL_EXT, &[0; 300]);
-        assert_eq!(t.len(), 323);
+        assert_eq!(t.len(), 334);
         // Too short to pack: length byte + 23.
         t.push(COL_EXT, b"12345678901234567890123");
-        assert_eq!(t.len(), 347);
-        // 24 digits: 25 nibbles, 13 bytes, after PACKED and the u16.
+        assert_eq!(t.len(), 358);
+        // 24 digits: 12 bytes after PACKED and the u16.
         t.push(COL_EXT, b"123456789012345678901234");
-        assert_eq!(t.len(), 363);
+        assert_eq!(t.len(), 373);
         // 253 bytes (PACKED itself) take LONG and a u16 length.
         t.push(COL_EXT, &[0; 253]);
-        assert_eq!(t.len(), 619);
+        assert_eq!(t.len(), 629);
         let mut back = Vec::new();
         t.each(
             &[
-                COL_STATE, COL_STATE, COL_EXT, COL_EXT, COL_EXT, COL_EXT, COL_EXT,
+                COL_STATE, COL_STATE, COL_EXT, COL_EXT, COL_EXT, COL_EXT, COL_EXT, COL_EXT,
             ],
             |b| {
                 back.push(b.len());
@@ -760,7 +940,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(back, [5, 5, 31, 300, 23, 24, 253]);
+        assert_eq!(back, [5, 5, 31, 31, 300, 23, 24, 253]);
         // Segments of 64 KiB: 3,000 literal tokens of 21 bytes fit in one,
         // 3,200 do not.
         let mut t = Tokens::default();
@@ -853,6 +1033,48 @@ mod tests {
         assert!(!s.active);
     }
 
+    /// With `pack_after` segments, long tokens are stored literally until
+    /// that many segments are in use, packed after; they come back alike.
+    #[test]
+    fn packing_starts_after_the_literal_segments() {
+        let mut t = Tokens {
+            pack_after: 2,
+            ..Tokens::default()
+        };
+        let token = |i: usize| format!("rtt:{i}.5/0.25 ato:40 mss:{}", i * 7).into_bytes();
+        let mut texts = Vec::new();
+        let mut sizes = Vec::new();
+        for i in 0..6000 {
+            let (before, used) = (t.len(), t.used);
+            let b = token(i);
+            t.push(COL_EXT, &b);
+            sizes.push((used, t.len() - before, b.len()));
+            texts.push(b);
+        }
+        // Pushed with less than two segments in use: literal (length byte +
+        // text); after: PACKED, the skeleton's u16, a third of the text or
+        // less.
+        for &(used, took, len) in &sizes {
+            if used < 2 {
+                assert_eq!(took, 1 + len);
+            } else {
+                assert!(took <= 3 + len / 3, "{took} bytes for {len}");
+            }
+        }
+        assert!(sizes.iter().any(|s| s.0 >= 2));
+        let mut back = Vec::new();
+        t.each(&[COL_EXT], |b| {
+            back.push(b.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back, texts);
+        // After a batch, the next starts literal again.
+        t.clear();
+        t.push(COL_EXT, &token(1));
+        assert_eq!(t.len(), 1 + token(1).len());
+    }
+
     #[test]
     fn tokens_come_back_as_pushed() {
         // Packed (digits at either end, leading zeros, odd and even digit
@@ -873,7 +1095,31 @@ mod tests {
             b"x".repeat(300),
             b" cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:40 mss:32768 9".to_vec(),
             b"x".repeat(300),
+            // A known skeleton's text with more digits after its end, or
+            // letters where it has digits: not that skeleton.
+            b" cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:40 mss:32768 91".to_vec(),
+            b"ESTAB".to_vec(),
+            b" cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:40 mss:32768 9x".to_vec(),
+            b"ESTAB".to_vec(),
+            b" cubic wscale:7,7 rto:204 rtt:0.01/0.005 ato:x mss:32768 9".to_vec(),
+            b"ESTAB".to_vec(),
+            // Runs of every length from 1 to 41 digits, at either end.
+            (1..=41)
+                .map(|n| "9".repeat(n))
+                .collect::<Vec<_>>()
+                .join(":")
+                .into_bytes(),
         ];
+        // Six skeletons in turn in one column: more than it remembers.
+        let mut texts = texts;
+        for round in 0..3u32 {
+            for k in 0..6u32 {
+                texts.push(
+                    format!("k{k} rtt:{round}.{k}/{} ato:40 mss:{}", k * 7, 1 << k).into_bytes(),
+                );
+                texts.push(b"ESTAB".to_vec());
+            }
+        }
         let cols = [COL_STATE, COL_EXT];
         let mut t = Tokens::default();
         for (i, b) in texts.iter().enumerate() {

@@ -104,7 +104,11 @@ fn inet_host(buf: &mut Vec<u8>, names: &mut Names, opts: &RenderOptions, e: &ss:
     match opts.resolve.then(|| names.host(e.addr)).flatten() {
         Some(h) if e.addr.is_ipv6() && h.contains(':') => out!(buf, "[{h}]"),
         Some(h) => buf.extend_from_slice(h.as_bytes()),
-        None => out!(buf, "{}", e.host),
+        // The dotted quad without core::fmt: every row prints two.
+        None => match e.addr {
+            std::net::IpAddr::V4(a) => fmt::push_ipv4(buf, &a),
+            std::net::IpAddr::V6(_) => out!(buf, "{}", e.host),
+        },
     }
 }
 

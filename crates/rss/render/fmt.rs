@@ -96,6 +96,35 @@ pub fn push_g(out: &mut Vec<u8>, v: f64, prec: usize) {
     push_g_exact(out, v, p);
 }
 
+/// C's `%g` of `n / 1000.0` (ss prints microseconds as milliseconds so).
+/// Below a million the value has at most six significant digits, three
+/// after the point, so `%g` prints it exactly: the integer part, then the
+/// thousandths without their trailing zeros. Larger values take
+/// [`push_g`].
+pub fn push_g_milli(out: &mut Vec<u8>, n: u32) {
+    if n >= 1_000_000 {
+        push_g(out, f64::from(n) / 1000.0, 6);
+        return;
+    }
+    push_u64(out, u64::from(n / 1000));
+    let mut frac = n % 1000;
+    if frac == 0 {
+        return;
+    }
+    let mut digits = 3;
+    while frac.is_multiple_of(10) {
+        frac /= 10;
+        digits -= 1;
+    }
+    out.push(b'.');
+    let text = [
+        b'0' + (frac / 100 % 10) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ];
+    out.extend_from_slice(&text[3 - digits..]);
+}
+
 /// The general `%.{p}g` path: correctly rounded through `{:.*e}`.
 fn push_g_exact(out: &mut Vec<u8>, v: f64, p: usize) {
     // The exponent %e would print once rounded to `p` significant digits.
@@ -363,6 +392,39 @@ mod tests {
             taken > 100_000,
             "the fast path was taken only {taken} times"
         );
+    }
+
+    /// Milliseconds from microseconds: the integer path prints what
+    /// `%g` of `n / 1000.0` prints, below a million and above.
+    #[test]
+    fn milli_path_agrees_with_g() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let samples = (0..=120_000u32)
+            .chain([999_999, 1_000_000, 1_000_001, 1_234_567, u32::MAX])
+            .chain((0..100_000).map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed % 2_000_000) as u32
+            }));
+        for n in samples {
+            let (mut fast, mut g) = (Vec::new(), Vec::new());
+            push_g_milli(&mut fast, n);
+            push_g(&mut g, f64::from(n) / 1000.0, 6);
+            assert_eq!(fast, g, "{n} us");
+        }
+        let text = |n| {
+            let mut b = Vec::new();
+            push_g_milli(&mut b, n);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(text(0), "0");
+        assert_eq!(text(5), "0.005");
+        assert_eq!(text(50), "0.05");
+        assert_eq!(text(1_050), "1.05");
+        assert_eq!(text(204_000), "204");
+        assert_eq!(text(999_999), "999.999");
+        assert_eq!(text(1_234_567), "1234.57");
     }
 
     /// Expected values printed by glibc's printf (gcc 12, this machine):

@@ -27,12 +27,21 @@ fn kv(ext: &mut Vec<u8>, name: &str, v: impl Into<u64>) {
     fmt::push_u64(ext, v.into());
 }
 
-/// ` name:value` for a `%g` value.
-fn kg(ext: &mut Vec<u8>, name: &str, v: f64) {
+/// ` name:value` for a `%g` value of microseconds in milliseconds
+/// (`usec / 1000.0` in ss).
+fn kms(ext: &mut Vec<u8>, name: &str, usec: u32) {
     ext.push(b' ');
     ext.extend_from_slice(name.as_bytes());
     ext.push(b':');
-    fmt::push_g(ext, v, 6);
+    fmt::push_g_milli(ext, usec);
+}
+
+/// ` name:value` for a `%d` value.
+fn ki(ext: &mut Vec<u8>, name: &str, v: i32) {
+    ext.push(b' ');
+    ext.extend_from_slice(name.as_bytes());
+    ext.push(b':');
+    fmt::push_i64(ext, v.into());
 }
 
 pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti: &TcpInfo) {
@@ -61,16 +70,14 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
         ext.extend_from_slice(&b[..b.len().min(15)]);
     }
     if options & TCPI_OPT_WSCALE != 0 {
-        out!(
-            ext,
-            " wscale:{},{}",
-            ti.snd_wscale().unwrap_or(0),
-            ti.rcv_wscale().unwrap_or(0)
-        );
+        ext.extend_from_slice(b" wscale:");
+        fmt::push_u64(ext, ti.snd_wscale().unwrap_or(0).into());
+        ext.push(b',');
+        fmt::push_u64(ext, ti.rcv_wscale().unwrap_or(0).into());
     }
     let rto = z32(ti.rto());
     if rto != 0 && rto != 3_000_000 {
-        kg(ext, "rto", rto as f64 / 1000.0);
+        kms(ext, "rto", rto);
     }
     let backoff = ti.backoff().unwrap_or(0);
     if backoff != 0 {
@@ -78,13 +85,13 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
     }
     let rtt_us = z32(ti.rtt());
     if rtt_us != 0 {
-        kg(ext, "rtt", rtt_us as f64 / 1000.0);
+        kms(ext, "rtt", rtt_us);
         ext.push(b'/');
-        fmt::push_g(ext, z32(ti.rttvar()) as f64 / 1000.0, 6);
+        fmt::push_g_milli(ext, z32(ti.rttvar()));
     }
     let ato = z32(ti.ato());
     if ato != 0 {
-        kg(ext, "ato", ato as f64 / 1000.0);
+        kms(ext, "ato", ato);
     }
     let mss = z32(ti.snd_mss());
     for (name, v) in [
@@ -97,7 +104,7 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
             if name == "pmtu" {
                 kv(ext, name, v);
             } else {
-                out!(ext, " {name}:{}", v as i32);
+                ki(ext, name, v as i32);
             }
         }
     }
@@ -250,19 +257,19 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
     }
     let reordering = z32(ti.reordering());
     if reordering != 3 {
-        out!(ext, " reordering:{}", reordering as i32);
+        ki(ext, "reordering", reordering as i32);
     }
     let reord_seen = z32(ti.reord_seen());
     if reord_seen != 0 {
-        out!(ext, " reord_seen:{}", reord_seen as i32);
+        ki(ext, "reord_seen", reord_seen as i32);
     }
     let rcv_rtt = z32(ti.rcv_rtt());
     if rcv_rtt != 0 {
-        kg(ext, "rcv_rtt", rcv_rtt as f64 / 1000.0);
+        kms(ext, "rcv_rtt", rcv_rtt);
     }
     let rcv_space = z32(ti.rcv_space());
     if rcv_space != 0 {
-        out!(ext, " rcv_space:{}", rcv_space as i32);
+        ki(ext, "rcv_space", rcv_space as i32);
     }
     for (name, v) in [
         ("rcv_ssthresh", ti.rcv_ssthresh()),
@@ -275,7 +282,7 @@ pub(super) fn tcp_stats(ext: &mut Vec<u8>, opts: &RenderOptions, s: &Socket, ti:
     }
     let min_rtt = z32(ti.min_rtt());
     if min_rtt != 0 && min_rtt != u32::MAX {
-        kg(ext, "minrtt", min_rtt as f64 / 1000.0);
+        kms(ext, "minrtt", min_rtt);
     }
     for (name, v) in [
         ("rcv_ooopack", ti.rcv_ooopack()),

@@ -28,6 +28,7 @@ mod kill;
 mod lab;
 mod live_views;
 mod privileges;
+mod process_walk;
 mod replay;
 mod subcommands;
 mod top;

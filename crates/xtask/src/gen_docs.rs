@@ -124,6 +124,14 @@ fn extra_sections(w: &mut dyn Write) -> io::Result<()> {
              (as ss does)."
         )
     ));
+    s.push_str(".TP\n.B RSS_THREADS\n");
+    s.push_str(&format!(
+        "{}\n",
+        roff(
+            "Walk /proc for -p on this many threads, 1 to 1024 (default: the cores rss may \
+             run on, cgroup CPU limits included). The output is the same for any number."
+        )
+    ));
 
     s.push_str(".SH \"EXIT STATUS\"\n.TP\n.B 0\nsuccess (also when the output is closed early)\n");
     s.push_str(
