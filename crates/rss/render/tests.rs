@@ -168,7 +168,8 @@ fn users_threads_and_escaping() {
     let mut s = tcp(State::Listen, "0.0.0.0", 22, "0.0.0.0", 0);
     s.inode = 1234;
     s.detail_or_insert().processes = vec![Process::new("sshd", 812, 3), {
-        let mut p = Process::new("we\"ird)\tname\u{e9}", 9, 7);
+        // ss reads the name from /proc/PID/stat: it ends at the first `)`.
+        let mut p = Process::new("we\"ird\tname\u{e9})tail", 9, 7);
         p.tid = Some(10);
         p
     }];
@@ -179,7 +180,7 @@ fn users_threads_and_escaping() {
     // ps-style escaping in the C locale (v7.0): control → '.', high bytes → '?'.
     assert_eq!(
         row(o.clone(), &s),
-        "0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,fd=3),(\"we\"ird).name??\",pid=9,fd=7))"
+        "0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,fd=3),(\"we\"ird.name??\",pid=9,fd=7))"
     );
     // -T: tid= on every entry, the pid for a process's own entry.
     assert_eq!(
@@ -190,7 +191,7 @@ fn users_threads_and_escaping() {
             },
             &s
         ),
-        "0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,tid=812,fd=3),(\"we\"ird).name??\",pid=9,tid=10,fd=7))"
+        "0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,tid=812,fd=3),(\"we\"ird.name??\",pid=9,tid=10,fd=7))"
     );
     // No Process column (no -p): nothing, as ss prints into a disabled column.
     assert_eq!(
