@@ -927,6 +927,14 @@ fn alert_rules_pass_promtool() {
     // Every doctor kind named in the rules has an alert test.
     let rules = std::fs::read_to_string(dir.join("rss-alerts.yml")).unwrap();
     let tests = std::fs::read_to_string(dir.join("rss-alerts.test.yml")).unwrap();
+    // Every kind the doctor can find has an alert.
+    for kind in sockdiag::diagnose::Kind::ALL {
+        assert!(
+            rules.contains(&format!("rss_doctor_findings{{kind=\"{}\"}}", kind.name())),
+            "no alert for the doctor's {} findings",
+            kind.name()
+        );
+    }
     for line in rules
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- alert: "))
