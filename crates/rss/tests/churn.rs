@@ -114,6 +114,9 @@ struct Churn {
     stop: Arc<AtomicBool>,
     connections: Arc<AtomicU64>,
     forks: Arc<AtomicU64>,
+    /// Forks begun: counted just before `fork()`, where `forks` counts a
+    /// child once its pid is in `children`.
+    started: Arc<AtomicU64>,
     children: Arc<Mutex<HashSet<u32>>>,
     held: ClosedLog,
     /// The TCP and unix listeners' fds (held for the whole test, inherited
@@ -155,6 +158,23 @@ impl Churn {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+
+    /// The pids of the children forked so far, once every fork begun
+    /// before this call has recorded its child: a child that rss saw
+    /// existed before rss ended, so its fork began before this call.
+    fn children_now(&self, dump: usize) -> HashSet<u32> {
+        let begun = self.started.load(Ordering::SeqCst);
+        let start = Instant::now();
+        while self.forks.load(Ordering::SeqCst) < begun {
+            assert!(
+                start.elapsed() < GENERATOR_WAIT,
+                "after dump {dump}: the forker did not record the pids of the {begun} forks \
+                 it began within {GENERATOR_WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.children.lock().unwrap().clone()
+    }
 }
 
 /// Closes with RST (SO_LINGER 0) so that no TIME-WAIT piles up and the
@@ -195,6 +215,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
     let stop = Arc::new(AtomicBool::new(false));
     let connections = Arc::new(AtomicU64::new(0));
     let forks = Arc::new(AtomicU64::new(0));
+    let started = Arc::new(AtomicU64::new(0));
     let children = Arc::new(Mutex::new(HashSet::new()));
     let held: ClosedLog = Arc::default();
     let mut threads = Vec::new();
@@ -272,6 +293,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
     // for a moment and exits; the parent reaps it.
     {
         let (stop, forks, children) = (stop.clone(), forks.clone(), children.clone());
+        let started = started.clone();
         let upath = std::ffi::CString::new(unix_path.to_str().unwrap()).unwrap();
         // Forked children take this thread's name as their command name.
         let forker = std::thread::Builder::new().name(FORKER.into());
@@ -296,6 +318,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
                         *d = *s as libc::c_char;
                     }
                     while !stop.load(Ordering::Relaxed) {
+                        started.fetch_add(1, Ordering::SeqCst);
                         // SAFETY: the child calls only async-signal-safe functions
                         // (socket, connect, nanosleep, _exit) on memory prepared
                         // before the fork.
@@ -324,7 +347,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
                         }
                         assert!(pid > 0, "fork failed");
                         children.lock().unwrap().insert(pid as u32);
-                        forks.fetch_add(1, Ordering::Relaxed);
+                        forks.fetch_add(1, Ordering::SeqCst);
                         let mut status = 0;
                         // SAFETY: reaping our own child.
                         unsafe { libc::waitpid(pid, &mut status, 0) };
@@ -337,6 +360,7 @@ fn start_churn(tcp: SocketAddr, unix_path: std::path::PathBuf) -> Churn {
         stop,
         connections,
         forks,
+        started,
         children,
         held,
         listen_fd,
@@ -624,8 +648,9 @@ fn dumps_under_churn() {
         assert_eq!(status.code(), Some(0), "dump {dump} rss {args:?}: {err}");
         assert!(err.is_empty(), "dump {dump} rss {args:?}: {err}");
         // Pids are recorded right after fork returns: a child shown by rss
-        // may be recorded a moment after rss saw it.
-        let children = churn.children.lock().unwrap().clone();
+        // may be recorded a moment after rss saw it (its forker preempted
+        // between fork and the record, on a busy machine).
+        let children = churn.children_now(dump);
         let world = World {
             me,
             comm: &comm,
