@@ -250,6 +250,98 @@ mod tests {
         assert_eq!(c("sport = :1 and sport = :2"), 0.0);
     }
 
+    /// How chains are folded: a whole dimension in an `or` is kept (it
+    /// accepts every socket); an `and` inside an `or` is not split into the
+    /// `or`'s parts, nor an `or` inside an `and`; conditions on one
+    /// dimension fold together from anywhere in their chain.
+    #[test]
+    fn chains_fold_by_dimension() {
+        let c = |f: &str| cover::coverage(&words(f), false);
+        assert_eq!(c("dport = :80 or src *"), 1.0);
+        assert_eq!(
+            c("( src 0.0.0.0/1 and dst 0.0.0.0/1 ) or dport = :1"),
+            1.0 - (1.0 - 1.0 / 65536.0) * 0.75
+        );
+        assert!(cover::is_broad(
+            &words("( src 0.0.0.0/1 or dst 0.0.0.0/1 ) and sport >= :1"),
+            false
+        ));
+        assert_eq!(
+            c("sport >= :30000 and dport = :1 and sport <= :35000"),
+            c("sport >= :30000 and sport <= :35000 and dport = :1")
+        );
+        assert_eq!(
+            c("( src 0.0.0.0/2 or dport = :1 ) or src 64.0.0.0/2"),
+            c("src 0.0.0.0/1 or dport = :1")
+        );
+    }
+
+    /// The conditions measured on their own dimension: a cgroup is one of
+    /// 2^64 ids; a mark with bits outside its mask matches no socket; an
+    /// IPv4 condition holds the IPv4-mapped IPv6 addresses (and its
+    /// negation does not).
+    #[test]
+    fn cgroups_marks_and_mapped_addresses() {
+        let c = |f: &str| cover::coverage(&words(f), false);
+        assert_eq!(cover::coverage(&Expr::Cgroup(4242), false), 0.5f64.powi(64));
+        assert!(narrows(&Expr::Cgroup(4242), CONNECTED));
+        assert_eq!(c("fwmark = 0x3/0x1"), 0.0);
+        assert_eq!(c("fwmark = 0x1/0x1"), 0.5);
+        assert_eq!(
+            c("src 10.0.0.0/8 and src ::ffff:10.0.0.0/104"),
+            0.5f64.powi(104)
+        );
+        assert_eq!(c("not src 10.0.0.0/8 and src ::ffff:10.0.0.0/104"), 0.0);
+    }
+
+    /// Sides that share dimensions are bounded by the Fréchet bounds,
+    /// independent ones multiply, and `not` turns the lower bound into the
+    /// upper one; a dimension whose measure is certain (0 or 1) under a
+    /// population does not make sides share it.
+    #[test]
+    fn bounds_through_not_and_shared_dimensions() {
+        let c = |f: &str| cover::coverage(&words(f), false);
+        // autobound is certain under each population: the sides share no
+        // dimension, 1 - 0.5 × 0.5.
+        assert_eq!(
+            c("( autobound and src 0.0.0.0/1 ) or ( autobound and dst 0.0.0.0/1 )"),
+            0.75
+        );
+        // Independent: the lower bound of the `and` is 0.25, of the `or` 0.75.
+        assert_eq!(c("not ( sport >= :32768 and dport >= :32768 )"), 0.75);
+        assert_eq!(c("not ( sport >= :32768 or dport >= :32768 )"), 0.25);
+        assert_eq!(
+            c("not ( not ( sport >= :32768 and dport >= :32768 ) )"),
+            c("sport >= :32768 and dport >= :32768")
+        );
+        // Shared: P(A and B) >= P(A) + P(B) - 1; the truth is 4 in 2^32
+        // (both ports 0 or 1), the bound 2^-32 + 2^-30.
+        let m = c("not ( ( sport >= :1 or dport >= :1 ) and ( sport >= :2 or dport >= :2 ) )");
+        assert!(
+            (4.0 * 0.5f64.powi(32)..=6.0 * 0.5f64.powi(32)).contains(&m),
+            "{m}"
+        );
+        // An `and` or an `or` depends on both its sides' dimensions.
+        assert_eq!(
+            c(
+                "( ( src 0.0.0.0/1 or dst 0.0.0.0/1 ) and ( src 0.0.0.0/2 or dst 0.0.0.0/2 ) ) \
+               or src 128.0.0.0/2"
+            ),
+            0.6875
+        );
+        assert_eq!(
+            c("( src 0.0.0.0/1 or dst 0.0.0.0/1 ) and src 0.0.0.0/2"),
+            0.25
+        );
+        assert_eq!(
+            c(
+                "( ( src 0.0.0.0/2 and dst 0.0.0.0/2 ) or ( src 64.0.0.0/2 and dst 64.0.0.0/2 ) ) \
+               and src 0.0.0.0/2"
+            ),
+            0.125
+        );
+    }
+
     /// On one port, the measure is exact: it is the share of ports, over
     /// 0–65535 and over the ephemeral range, on which the filter's own
     /// evaluator accepts a socket.

@@ -565,4 +565,263 @@ mod tests {
             Path::new("/srv/proc/sys/net/ipv4/ip_local_port_range")
         );
     }
+
+    /// A directory of this process's own under the temporary directory,
+    /// removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let p =
+                std::env::temp_dir().join(format!("sockdiag-host-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Scratch(p)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "mkfifo {path:?}");
+    }
+
+    /// The status flags of an open file, from `flags:` (octal) in its
+    /// `/proc/self/fdinfo` entry.
+    fn open_flags(f: &File) -> i32 {
+        use std::os::fd::AsRawFd;
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", f.as_raw_fd())).unwrap();
+        let oct = info
+            .lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .unwrap()
+            .trim();
+        i32::from_str_radix(oct, 8).unwrap()
+    }
+
+    /// Each kind opens what it names, read-only, non-blocking and
+    /// close-on-exec; only a directory is opened with `O_DIRECTORY`; a
+    /// FIFO as a stream opens without a writer and is then blocking.
+    #[test]
+    fn open_checked_opens_each_kind() {
+        use std::io::Read;
+        let dir = Scratch::new("open");
+        let file = dir.0.join("file");
+        std::fs::write(&file, "text").unwrap();
+        let ns = Path::new("/proc/self/ns/net");
+        for (path, kind) in [
+            (file.as_path(), FileKind::Regular),
+            (file.as_path(), FileKind::Stream),
+            (dir.0.as_path(), FileKind::Directory),
+            (ns, FileKind::NetNamespace),
+        ] {
+            let f = open_checked(path, kind).unwrap_or_else(|e| panic!("{path:?} {kind:?}: {e}"));
+            let flags = open_flags(&f);
+            assert_eq!(flags & libc::O_ACCMODE, libc::O_RDONLY, "{kind:?}");
+            assert_ne!(flags & libc::O_NONBLOCK, 0, "{kind:?}: {flags:o}");
+            assert_ne!(flags & libc::O_CLOEXEC, 0, "{kind:?}: {flags:o}");
+            assert_eq!(
+                flags & libc::O_DIRECTORY != 0,
+                kind == FileKind::Directory,
+                "{kind:?}: {flags:o}"
+            );
+        }
+        let mut text = String::new();
+        open_checked(&file, FileKind::Regular)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "text");
+        let fifo = dir.0.join("fifo");
+        mkfifo(&fifo);
+        let f = open_checked(&fifo, FileKind::Stream).unwrap();
+        assert_eq!(open_flags(&f) & libc::O_NONBLOCK, 0, "a FIFO stream blocks");
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+            &f.metadata().unwrap().file_type()
+        ));
+    }
+
+    /// What is not of the kind asked for is refused, unopened, with a
+    /// message that says what it is.
+    #[test]
+    fn open_checked_refuses_other_kinds_and_says_what_they_are() {
+        let dir = Scratch::new("refuse");
+        let file = dir.0.join("file");
+        std::fs::write(&file, "text").unwrap();
+        let fifo = dir.0.join("fifo");
+        mkfifo(&fifo);
+        let sock = dir.0.join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let null = Path::new("/dev/null");
+        let uts = Path::new("/proc/self/ns/uts");
+        use FileKind::*;
+        for (path, kind, want) in [
+            (
+                null,
+                Regular,
+                "not a regular file (it is a character device)",
+            ),
+            (fifo.as_path(), Regular, "not a regular file (it is a FIFO)"),
+            (
+                sock.as_path(),
+                Regular,
+                "not a regular file (it is a socket)",
+            ),
+            (
+                dir.0.as_path(),
+                Regular,
+                "not a regular file (it is a directory)",
+            ),
+            (
+                null,
+                Stream,
+                "not a regular file or a FIFO (it is a character device)",
+            ),
+            (
+                dir.0.as_path(),
+                Stream,
+                "not a regular file or a FIFO (it is a directory)",
+            ),
+            (
+                file.as_path(),
+                Directory,
+                "not a directory (it is a regular file)",
+            ),
+            (fifo.as_path(), Directory, "not a directory (it is a FIFO)"),
+            (
+                file.as_path(),
+                NetNamespace,
+                "not a network namespace file (it is a file of another filesystem)",
+            ),
+            (
+                uts,
+                NetNamespace,
+                "not a network namespace file (it is another kind of namespace)",
+            ),
+            (
+                dir.0.as_path(),
+                NetNamespace,
+                "not a network namespace file (it is a directory)",
+            ),
+        ] {
+            let e = open_checked(path, kind).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{path:?} {kind:?}");
+            assert_eq!(e.to_string(), want, "{path:?} {kind:?}");
+        }
+        let e = open_checked(&dir.0.join("missing"), Regular).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// The calling thread's capabilities are its status file's `CapEff`,
+    /// for every capability number and one past the last.
+    #[test]
+    fn this_threads_capabilities() {
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        for cap in 0..=64 {
+            assert_eq!(
+                has_capability(cap),
+                capability_in_status(&status, cap),
+                "{cap}"
+            );
+        }
+    }
+
+    #[test]
+    fn port_range_files() {
+        let dir = Scratch::new("range");
+        let good = dir.0.join("good");
+        std::fs::write(&good, "1024\t2048\n").unwrap();
+        let bad = dir.0.join("bad");
+        std::fs::write(&bad, "1024\n").unwrap();
+        assert_eq!(read_port_range(&good), Some((1024, 2048)));
+        assert_eq!(read_port_range(&bad), None);
+        assert_eq!(read_port_range(&dir.0.join("missing")), None);
+        let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+        let here = parse_port_range(&text);
+        assert!(here.is_some(), "{text:?}");
+        assert_eq!(local_port_range(), here);
+    }
+
+    /// The host files read whole, as they are (or empty, or `None`, when
+    /// missing); bytes that are not UTF-8 replaced.
+    #[test]
+    fn host_files_are_read_lossily() {
+        let lossy = |p: &str| {
+            std::fs::read(p)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        assert_eq!(read_services(), lossy(SERVICES_FILE).unwrap_or_default());
+        assert_eq!(read_protocols(), lossy(PROTOCOLS_FILE).unwrap_or_default());
+        assert_eq!(
+            read_nl_protos(),
+            lossy(NL_PROTOS_FILES[0]).or_else(|| lossy(NL_PROTOS_FILES[1]))
+        );
+        let dir = Scratch::new("lossy");
+        let f = dir.0.join("f");
+        std::fs::write(&f, b"a\xffb\n").unwrap();
+        assert_eq!(
+            read_lossy(f.to_str().unwrap()).as_deref(),
+            Some("a\u{fffd}b\n")
+        );
+        assert_eq!(read_lossy(dir.0.join("missing").to_str().unwrap()), None);
+        assert_eq!(
+            selinux_enabled(),
+            Path::new("/sys/fs/selinux/enforce").exists()
+        );
+    }
+
+    /// A cgroup's id is the inode of its folder under `/sys/fs/cgroup`,
+    /// with or without a leading slash.
+    #[test]
+    fn cgroup_ids_are_inodes() {
+        use std::os::unix::fs::MetadataExt;
+        let root = Path::new("/sys/fs/cgroup");
+        assert_eq!(
+            cgroup_id("/"),
+            std::fs::metadata(root).ok().map(|m| m.ino())
+        );
+        for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = e.file_name().into_string().unwrap();
+            let ino = std::fs::metadata(e.path()).unwrap().ino();
+            assert_eq!(cgroup_id(&format!("/{name}")), Some(ino), "{name}");
+            assert_eq!(cgroup_id(&name), Some(ino), "{name}");
+        }
+        assert_eq!(cgroup_id("/sockdiag-no-such-cgroup"), None);
+    }
+
+    /// The walk starts at the cgroup2 mount (`/`) and names each cgroup
+    /// made under it by its path from there.
+    #[test]
+    fn cgroup_paths_walk_the_cgroup2_mount() {
+        use std::os::unix::fs::MetadataExt;
+        testkit::require_privileged!();
+        let mounts = std::fs::read_to_string(MOUNTS_FILE).unwrap();
+        let mnt = PathBuf::from(parse_cgroup2_mount(&mounts).expect("a cgroup2 mount"));
+        let name = format!("sockdiag-host-{}", std::process::id());
+        let sub = mnt.join(&name);
+        let inner = sub.join("inner");
+        std::fs::create_dir_all(&inner).unwrap();
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        let want = [
+            (ino(&mnt), "/".to_string()),
+            (ino(&sub), format!("/{name}")),
+            (ino(&inner), format!("/{name}/inner")),
+        ];
+        let paths = cgroup_paths();
+        std::fs::remove_dir(&inner).unwrap();
+        std::fs::remove_dir(&sub).unwrap();
+        for w in &want {
+            assert!(paths.contains(w), "{w:?} in {paths:?}");
+        }
+        assert!(paths.iter().all(|(_, p)| p.starts_with('/')), "{paths:?}");
+    }
 }

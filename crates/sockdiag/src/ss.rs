@@ -1072,6 +1072,49 @@ mod tests {
         assert_eq!(Table::ALL.len(), 10, "a new table needs its label here");
     }
 
+    /// Each control character by its class: the five named escapes, C0
+    /// and DEL as `\xNN`, C1 (U+0080 to U+009F) as `\u{NN}`; text without
+    /// one comes back borrowed; other characters, ASCII or not, unchanged.
+    #[test]
+    fn controls_escaped_by_class() {
+        use std::borrow::Cow;
+        for plain in ["", "plain", "caf\u{e9} \u{a0}\u{2028}"] {
+            assert!(
+                matches!(escape_controls(plain), Cow::Borrowed(t) if t == plain),
+                "{plain:?}"
+            );
+        }
+        for (text, want) in [
+            ("a\x1bb", "a\\eb"),
+            ("\x07\n\t\r", "\\a\\n\\t\\r"),
+            ("x\x00\x01\x1f\x7f", "x\\x00\\x01\\x1f\\x7f"),
+            ("\u{80}\u{9b}\u{9f}", "\\u{80}\\u{9b}\\u{9f}"),
+            ("\x01caf\u{e9}\u{a0}~ ", "\\x01caf\u{e9}\u{a0}~ "),
+        ] {
+            assert_eq!(escape_controls(text), want, "{text:?}");
+        }
+    }
+
+    /// A quoted word is cut at [`SHOWN_WORD_MAX`] characters (not bytes),
+    /// marked by `…` only when something was cut, then escaped.
+    #[test]
+    fn shown_words_cut_at_the_limit() {
+        let a = |n: usize| "a".repeat(n);
+        let e = |n: usize| "\u{e9}".repeat(n);
+        assert_eq!(shown_word("bogus"), "bogus");
+        assert_eq!(shown_word(""), "");
+        assert_eq!(shown_word(a(31)), a(31));
+        assert_eq!(shown_word(a(32)), a(32));
+        assert_eq!(shown_word(a(33)), format!("{}…", a(32)));
+        assert_eq!(shown_word(e(32)), e(32));
+        assert_eq!(shown_word(e(33)), format!("{}…", e(32)));
+        assert_eq!(
+            shown_word("\x1b".repeat(40)),
+            format!("{}…", "\\e".repeat(32))
+        );
+        assert_eq!(shown_word("\x1b]0;x\x07"), "\\e]0;x\\a");
+    }
+
     #[test]
     fn ipv6_like_glibc_inet_ntop() {
         // Expected strings from glibc's inet_ntop.

@@ -453,3 +453,29 @@ fn events_serialise_with_stable_names() {
         "severity_changed"
     );
 }
+
+/// Two findings with one key in one diagnosis count as one, with the
+/// higher severity, whichever comes first.
+#[test]
+fn one_key_twice_counts_once_at_the_higher_severity() {
+    for first_critical in [true, false] {
+        let mut critical = full(1);
+        let mut warning = full(2);
+        warning.severity = Severity::Warning;
+        critical.summary = "critical".into();
+        warning.summary = "warning".into();
+        let both = if first_critical {
+            vec![critical, warning]
+        } else {
+            vec![warning, critical]
+        };
+        let mut t = Transitions::new(1);
+        let e = t.update(0, both);
+        assert_eq!(
+            changes(&e),
+            vec![(Change::Opened, LQF.into(), Severity::Critical, None)],
+            "critical first: {first_critical}"
+        );
+        assert_eq!(e[0].finding.summary, "critical");
+    }
+}
