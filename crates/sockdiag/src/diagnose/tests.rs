@@ -163,6 +163,19 @@ fn listen_drops_counters_rise() {
     assert_eq!(f[0].severity, Severity::Warning);
     assert_eq!(f[0].evidence[0].values, vec![10, 11]);
     assert!(found(&s, &thresholds(|t| t.listen_drops = 2)).is_empty());
+    // 0 turns the counters off.
+    assert!(found(&s, &thresholds(|t| t.listen_drops = 0)).is_empty());
+    // A rise of 1 in 1 s is at the default rate (1 per s): a warning. Two
+    // samples taken at one instant have no rate: the same rise is only
+    // information. With since_boot, what the counters hold is a warning.
+    let mut at_once = s.clone();
+    at_once[1].elapsed = at_once[0].elapsed;
+    let f = diagnose(&at_once, &Options::new());
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::Info);
+    let f = diagnose(&s, &Options::new().since_boot(true));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::Warning);
 }
 
 #[test]
@@ -368,6 +381,11 @@ fn recv_queue_growing_when_nothing_is_read() {
         &o,
     );
     assert!(f[0].summary.contains("growing"));
+    assert!(
+        f[0].explanation.contains(": here 6 → 23 → 48, "),
+        "{}",
+        f[0].explanation
+    );
     // Busy but reading: the same Recv-Q, yet 100 bytes went through.
     assert!(found(&run(vec![vec![srv(48, 48)], vec![srv(48, 148)]]), &o).is_empty());
     // One sample cannot tell.
