@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::common::pairs;
 use testkit::{NetNs, listener, require_privileged, require_tool};
 
 fn rss_in(ns: &NetNs, args: &[&str]) -> std::process::Output {
@@ -14,28 +15,6 @@ fn rss_in(ns: &NetNs, args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// A listener on 127.0.0.1:5000 and two clients on 41001 and 41002, all
-/// accepted; the sockets, held.
-fn pairs(ns: &NetNs) -> Vec<Box<dyn Send>> {
-    ns.run(|| {
-        use socket2::{Domain, Socket, Type};
-        let to: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let l = listener(to, 8, None).unwrap();
-        let mut held: Vec<Box<dyn Send>> = Vec::new();
-        for port in [41001u16, 41002] {
-            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-            let from: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-            c.bind(&from.into()).unwrap();
-            c.connect(&to.into()).unwrap();
-            let (s, _) = l.accept().unwrap();
-            held.push(Box::new(TcpStream::from(c)));
-            held.push(Box::new(s));
-        }
-        held.push(Box::new(l));
-        held
-    })
 }
 
 /// The TCP rows of the namespace, as `ss -tanH` prints them.

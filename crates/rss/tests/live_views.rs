@@ -8,36 +8,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{OUTPUTS, Out, rss_bin, run_command, run_tool};
+use common::{OUTPUTS, Out, pairs, pairs_on, rss_bin, run_command, run_tool};
 use testkit::{NetNs, listener, require_oracle, require_privileged, require_tool};
-
-/// A listener on 127.0.0.1:5000 and two clients bound to fixed ports, all
-/// accepted: the same sockets in any namespace this builds.
-fn pairs(ns: &NetNs) -> Vec<Box<dyn Send>> {
-    pairs_on(ns, 5000, [41001, 41002])
-}
-
-/// A listener on 127.0.0.1:`port` and two clients bound to `clients`, all
-/// accepted.
-fn pairs_on(ns: &NetNs, port: u16, clients: [u16; 2]) -> Vec<Box<dyn Send>> {
-    ns.run(move || {
-        use socket2::{Domain, Socket, Type};
-        let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let l = listener(to, 8, None).unwrap();
-        let mut held: Vec<Box<dyn Send>> = Vec::new();
-        for port in clients {
-            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-            let from: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-            c.bind(&from.into()).unwrap();
-            c.connect(&to.into()).unwrap();
-            let (s, _) = l.accept().unwrap();
-            held.push(Box::new(TcpStream::from(c)));
-            held.push(Box::new(s));
-        }
-        held.push(Box::new(l));
-        held
-    })
-}
 
 #[test]
 fn kill_closes_what_the_filter_selects_like_ss() {

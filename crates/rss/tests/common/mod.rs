@@ -684,3 +684,31 @@ pub fn exporter_beside_rss() {
         assert!(dir.join("rss-exporter").exists(), "not built in {dir:?}");
     });
 }
+
+/// A listener on 127.0.0.1:5000 and two clients bound to fixed ports, all
+/// accepted: the same sockets in any namespace this builds.
+pub fn pairs(ns: &NetNs) -> Vec<Box<dyn Send>> {
+    pairs_on(ns, 5000, [41001, 41002])
+}
+
+/// A listener on 127.0.0.1:`port` and two clients bound to `clients`, all
+/// accepted.
+pub fn pairs_on(ns: &NetNs, port: u16, clients: [u16; 2]) -> Vec<Box<dyn Send>> {
+    ns.run(move || {
+        use socket2::{Domain, Socket, Type};
+        let to: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let l = listener(to, 8, None).unwrap();
+        let mut held: Vec<Box<dyn Send>> = Vec::new();
+        for port in clients {
+            let c = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            let from: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            c.bind(&from.into()).unwrap();
+            c.connect(&to.into()).unwrap();
+            let (s, _) = l.accept().unwrap();
+            held.push(Box::new(TcpStream::from(c)));
+            held.push(Box::new(s));
+        }
+        held.push(Box::new(l));
+        held
+    })
+}
