@@ -46,8 +46,10 @@ def preflight(script, ns, tools=(), build=True):
         sys.exit(f"{script}: /run/netns/{ns} exists: another farm is running")
     if build:
         log("building rss and the farm (release)")
-        subprocess.run(["cargo", "build", "--release", "-p", "rss", "--bin", "rss", "--example", "farm"],
-                       cwd=ROOT, check=True)
+        # Two builds: an example brings in the dev-dependencies' features,
+        # and rss is measured as `cargo build --release` makes it.
+        subprocess.run(["cargo", "build", "--release", "-p", "rss", "--example", "farm"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--release", "-p", "rss", "--bin", "rss"], cwd=ROOT, check=True)
 
 
 class Farm:
@@ -81,3 +83,20 @@ class Farm:
             except subprocess.TimeoutExpired:
                 self.proc.terminate()
                 self.proc.wait()
+
+
+def settle(paths):
+    """Puts the files `paths` (the binaries measured) in one page-cache state:
+    written back, evicted, then read by one run of each. Peak memory counts
+    the mapped pages of a program's file, and how many a fault maps depends
+    on how the file entered the cache (a file just written by the linker or
+    by `cp` sits in larger blocks than one read back by a run)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    for path in paths:
+        subprocess.run([path, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -17,7 +17,9 @@ then for each command runs `ss -N rss-farm ARGS` and `rss -N rss-farm ARGS`:
   split into short rounds (two runs of each) whose command order
   alternates, so a disturbance hits both; medians over all rounds;
 - peak memory: /usr/bin/time -f %M, rss and ss alternating, median of
-  --mem-runs runs;
+  --mem-runs runs, after both binaries are evicted from the page cache and
+  read back by one run each (benchkit.settle: the mapped pages counted
+  depend on how a file entered the cache);
 - `rss bench` (library dump, no rendering) for the cost per socket.
 
 Output goes to /dev/null. Raw hyperfine exports are kept under
@@ -46,7 +48,7 @@ import subprocess
 import sys
 import time
 
-from benchkit import RSS, ROOT, Farm, log, machine, preflight
+from benchkit import RSS, ROOT, Farm, log, machine, preflight, settle
 
 NS = "rss-farm"  # --ns
 # The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
@@ -63,6 +65,7 @@ COMMANDS = [
     ("-tani", "-tani", "-tani", 0.60),
     ("-tanp", "-tanp", "-tanp", 0.30),
     ("-tlnp", "-tlnp", "-tlnp", 0.30),
+    ("--version", "--version", "--version", None),
     ("-s", "-s", "-s", None),
     ("-uan", "-uan", "-uan", None),
     ("-xa", "-xa", "-xa", None),
@@ -185,7 +188,9 @@ def peak_kib(argv, runs):
 
 
 def peaks(cmds, runs):
-    """Median peak RSS (KiB) of each of `cmds`, runs alternating."""
+    """Median peak RSS (KiB) of each of `cmds`, runs alternating, after their
+    binaries are put in one page-cache state (benchkit.settle)."""
+    settle(sorted({shlex.split(c)[0] for c in cmds}))
     vals = [[] for _ in cmds]
     for _ in range(runs):
         for v, c in zip(vals, cmds):

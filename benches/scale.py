@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from benchkit import RSS, ROOT, Farm, log, machine, preflight
+from benchkit import RSS, ROOT, Farm, log, machine, preflight, settle
 
 NS = "rss-scale"
 # The ss to compare with: $SS, else the ss 7.1 oracle (RSS_SS_ORACLE, or
@@ -274,6 +274,8 @@ def main():
                     help="stop one ss run after this many seconds (ss -tanp at 1M takes very long)")
     a = ap.parse_args()
     preflight("scale.py", NS, build=not a.no_build)
+    # Both binaries in one page-cache state before any peak is read.
+    settle([RSS, SS])
     os.makedirs(OUT, exist_ok=True)
     info = machine(SS)
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
