@@ -1537,22 +1537,11 @@ fn findings_honour_max_namespaces() {
     require_privileged!();
     require_tool!("unshare");
     let nss: Vec<NetNs> = (0..3).map(|_| NetNs::new().expect("namespace")).collect();
-    let script = r#"set -e
-mount -t tmpfs h20exp2-netns /run/netns
-for n in a b c; do touch /run/netns/h20exp2-$n; mount --bind "$1" /run/netns/h20exp2-$n; shift; done
-exec "$@""#;
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .args(nss.iter().map(|n| n.path()))
-    .arg(env!("CARGO_BIN_EXE_rss-exporter"));
+    let mut cmd = testkit::with_private_run_netns(
+        r#"for n in a b c; do touch /run/netns/h20exp2-$n; mount --bind "$1" /run/netns/h20exp2-$n; shift; done"#,
+    );
+    cmd.args(nss.iter().map(|n| n.path()))
+        .arg(env!("CARGO_BIN_EXE_rss-exporter"));
     let (_ex, addr) = exporter_from(
         cmd,
         &[

@@ -111,9 +111,8 @@ fn a_fifo_is_refused_by_the_subcommands() {
 /// sorting first) and `ESC[31mred` (a bind mount of `red`, its name with
 /// an escape sequence).
 fn with_private_run_netns(ns: &Path, red: &Path, argv: &[&str]) -> Command {
-    let script = r#"set -e
-mount -t tmpfs rss-files /run/netns
-touch /run/netns/blue
+    let mut c = testkit::with_private_run_netns(
+        r#"touch /run/netns/blue
 mount --bind "$1" /run/netns/blue
 echo junk > /run/netns/junk
 mkfifo /run/netns/fifo
@@ -122,22 +121,9 @@ ln -s /run/netns/blue /run/netns/aaa-link
 esc=$(printf '\033[31mred')
 touch "/run/netns/$esc"
 mount --bind "$2" "/run/netns/$esc"
-shift 2
-exec "$@""#;
-    let mut c = Command::new("unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(ns)
-    .arg(red)
-    .args(argv)
-    .env_remove("TCPDIAG_FILE");
+shift 2"#,
+    );
+    c.arg(ns).arg(red).args(argv).env_remove("TCPDIAG_FILE");
     c
 }
 
@@ -393,37 +379,26 @@ fn the_exporter_dumps_at_most_max_namespaces_and_counts_the_rest() {
     // Three more named namespaces than `blue`: with room for two, the host
     // and the first name in order (`blue`) are dumped, the other named ones
     // (and every process's own namespace) are counted.
-    let script = r#"set -e
-mount -t tmpfs rss-files /run/netns
-touch /run/netns/blue
+    let mut c = testkit::with_private_run_netns(
+        r#"touch /run/netns/blue
 mount --bind "$1" /run/netns/blue
 for n in c1 c2 c3; do touch /run/netns/$n; unshare --net=/run/netns/$n true; done
-shift
-exec "$@""#;
-    let mut c = Command::new("unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(ns.path())
-    .args([
-        env!("CARGO_BIN_EXE_rss"),
-        "exporter",
-        "--all-netns",
-        "--max-namespaces",
-        "2",
-        "--process-refresh",
-        "0",
-        "--sample-interval",
-        "0",
-        "--textfile",
-    ])
-    .arg(&prom);
+shift"#,
+    );
+    c.arg(ns.path())
+        .args([
+            env!("CARGO_BIN_EXE_rss"),
+            "exporter",
+            "--all-netns",
+            "--max-namespaces",
+            "2",
+            "--process-refresh",
+            "0",
+            "--sample-interval",
+            "0",
+            "--textfile",
+        ])
+        .arg(&prom);
     let o = run_bounded(c);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let t = std::fs::read_to_string(&prom).unwrap();

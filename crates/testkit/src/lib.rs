@@ -44,7 +44,7 @@ mod sock;
 mod tty;
 
 pub use farm::{Farm, MAX_PAIRS_PER_CHILD, READY_TIMEOUT};
-pub use netns::{NetNs, SS_PATH};
+pub use netns::{NetNs, SS_PATH, with_private_run_netns};
 pub use oracle::{ORACLE_DEFAULT, ORACLE_ENV, oracle_path, require_oracle};
 #[doc(hidden)]
 pub use skip::__type_name_of;

@@ -330,6 +330,34 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     }
 }
 
+/// `unshare --mount --propagation private sh -c SCRIPT sh ARGS…`: a command
+/// that sees its own, empty `/run/netns` (a tmpfs mounted over it in a
+/// private mount namespace), runs the shell lines `setup` there (under
+/// `set -e`; the caller's first arguments are `$1`, `$2`, … and `setup`
+/// `shift`s them off), then `exec`s the remaining arguments. The caller
+/// appends the setup's arguments, then the program and its arguments, with
+/// [`Command::arg`]/[`Command::args`]. Needs root and `unshare(1)`.
+///
+/// ```no_run
+/// let mut c = testkit::with_private_run_netns("touch /run/netns/x");
+/// c.args(["ls", "/run/netns"]);
+/// ```
+pub fn with_private_run_netns(setup: &str) -> std::process::Command {
+    let script =
+        format!("set -e\nmount -t tmpfs rss-private-netns /run/netns\n{setup}\nexec \"$@\"");
+    let mut c = std::process::Command::new("unshare");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+        "sh",
+    ]);
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
