@@ -4,6 +4,7 @@ checks before a run."""
 
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -100,3 +101,20 @@ def settle(paths):
             os.close(fd)
     for path in paths:
         subprocess.run([path, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def write_section(path, text, name):
+    """Replaces the `NAME:begin`..`NAME:end` section of `path` with `text`
+    (appends it when there is none)."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    pat = re.compile(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->\n?", re.S)
+    if pat.search(old):
+        new = pat.sub(lambda _m: text, old, count=1)
+    else:
+        new = old.rstrip("\n") + ("\n\n" if old else "") + text
+    with open(path, "w") as f:
+        f.write(new)

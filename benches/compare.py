@@ -48,7 +48,7 @@ import subprocess
 import sys
 import time
 
-from benchkit import RSS, ROOT, Farm, log, machine, preflight, settle
+from benchkit import RSS, ROOT, Farm, log, machine, preflight, settle, write_section
 
 NS = "rss-farm"  # --ns
 # The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
@@ -411,23 +411,6 @@ def build_baseline(ref):
     binary = os.path.join(BASE_DIR, f"rss-{sha[:12]}")
     shutil.copy2(os.path.join(target, "release", "rss"), binary)
     return {"ref": ref, "sha": sha, "bin": binary}
-
-
-def write_section(path, text, name):
-    """Replaces the `NAME:begin`..`NAME:end` section of `path` with `text`
-    (appends it when there is none)."""
-    try:
-        with open(path) as f:
-            old = f.read()
-    except FileNotFoundError:
-        old = ""
-    pat = re.compile(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->\n?", re.S)
-    if pat.search(old):
-        new = pat.sub(lambda _m: text, old, count=1)
-    else:
-        new = old.rstrip("\n") + ("\n\n" if old else "") + text
-    with open(path, "w") as f:
-        f.write(new)
 
 
 def main():
