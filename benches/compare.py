@@ -125,17 +125,23 @@ def rows_of(label, cmd):
         return len(json.loads(out))
     if label == "-s":
         return [l.split(":")[0] for l in out.splitlines()]
+    if label == "--version":
+        return len(out.splitlines())
     return rows(out)
 
 
 def same_rows(label, ss_cmd, rss_cmd):
     """Before timing: both print the same rows (for -j, as many sockets as
-    ss has rows; for -s, the same counter lines). Raises otherwise."""
+    ss has rows; for -s, the same counter lines; for --version, one line).
+    Raises otherwise."""
     ss_out = subprocess.run(shlex.split(ss_cmd), check=True, text=True, capture_output=True).stdout
     rss_out = subprocess.run(shlex.split(rss_cmd), check=True, text=True, capture_output=True).stdout
     if " -j" in rss_cmd:
         n = len(json.loads(rss_out))
         ok = n == len(rows(ss_out))
+    elif label == "--version":
+        # One line each (their words differ by nature).
+        ok = len(ss_out.splitlines()) == len(rss_out.splitlines()) == 1
     elif label == "-s":
         ok = [l.split(":")[0] for l in ss_out.splitlines()] == [
             l.split(":")[0] for l in rss_out.splitlines()]
