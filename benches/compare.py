@@ -59,18 +59,19 @@ SS = os.environ.get("RSS_SS_ORACLE") or (
     else "/usr/bin/ss")
 EXPORT = os.path.join(ROOT, "target", "compare")
 
-# (label, ss args, rss args, wall-time target as rss/ss, or None)
+# (label, ss args, rss args, wall-time target as rss/ss by farm size in
+# pairs, or None). A size not listed has no target.
 COMMANDS = [
-    ("-tan", "-tan", "-tan", 0.70),
-    ("-tani", "-tani", "-tani", 0.60),
-    ("-tanp", "-tanp", "-tanp", 0.30),
-    ("-tlnp", "-tlnp", "-tlnp", 0.30),
+    ("-tan", "-tan", "-tan", {100000: 0.50}),
+    ("-tani", "-tani", "-tani", {100000: 0.55}),
+    ("-tanp", "-tanp", "-tanp", {10000: 0.25, 100000: 0.30}),
+    ("-tlnp", "-tlnp", "-tlnp", {10000: 0.30, 100000: 0.30}),
     ("--version", "--version", "--version", None),
     ("-s", "-s", "-s", None),
     ("-uan", "-uan", "-uan", None),
     ("-xa", "-xa", "-xa", None),
-    ("-tan sport = :PORT", "-tan sport = :{port}", "-tan sport = :{port}", 1.05),
-    ("-tan -j (vs ss -tan)", "-tan", "-tan -j", 1.0),
+    ("-tan sport = :PORT", "-tan sport = :{port}", "-tan sport = :{port}", {1000: 1.05, 10000: 1.05, 100000: 1.05}),
+    ("-tan -j (vs ss -tan)", "-tan", "-tan -j", {1000: 1.0, 10000: 1.0, 100000: 1.0}),
 ]
 # --baseline: every mode within this ratio of the baseline's time.
 BASELINE_TARGET = 1.05
@@ -251,7 +252,8 @@ def measure_size(pairs, args, base=None):
                 continue
             (ss_t, rss_t), n, _ = hyperfine(label, [ss_cmd, rss_cmd], args.runs, args.warmup, pairs)
             ss_m, rss_m = peaks([ss_cmd, rss_cmd], args.mem_runs)
-            rows.append({"label": label, "ss_cmd": ss_cmd, "rss_cmd": rss_cmd, "target": target,
+            rows.append({"label": label, "ss_cmd": ss_cmd, "rss_cmd": rss_cmd,
+                         "target": (target or {}).get(pairs),
                          "ss_s": ss_t, "rss_s": rss_t, "runs": n, "ss_kib": ss_m, "rss_kib": rss_m})
         if base:
             return {"pairs": pairs, "tcp_sockets": tcp, "facts": farm.facts, "rows": rows}
