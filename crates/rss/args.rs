@@ -83,27 +83,67 @@ pub const FILTER_GRAMMAR: &str = filter_grammar!();
     args_override_self = true
 )]
 pub struct Args {
+    /// `-h`, `-V`.
+    #[command(flatten)]
+    pub about: AboutFlags,
+    /// `-n`, `-r`, `-o`, `-e`, `-m`, `-p`, `-T`, `-i`, `-s`.
+    #[command(flatten)]
+    pub display: DisplayFlags,
+    /// `--tos`, `--cgroup`, … `-j`, `-b`, `-Z`, `-z`.
+    #[command(flatten)]
+    pub detail: DetailFlags,
+    /// `-a`, `-l`, `-B`, `-N`.
+    #[command(flatten)]
+    pub selection: SelectionFlags,
+    /// `-4`, `-6`, `-0`, `-t`, … `-f`, `-A`.
+    #[command(flatten)]
+    pub tables: TableFlags,
+    /// `-K`, `-E`, `-D`, `--kill-all`, `--dry-run`, `-F`.
+    #[command(flatten)]
+    pub actions: ActionFlags,
+    /// `--watch`, `--all-netns`.
+    #[command(flatten)]
+    pub live: LiveFlags,
+
+    /// The family of the last family option given (`-4`, `-6`, `-0`, `-x`,
+    /// `--vsock`, `--tipc`, `--xdp`, `-f`): `ss`'s `preferred_family`.
+    /// Set by [`Config::parse`] from the order of the command line.
+    #[arg(skip)]
+    pub last_family: Option<String>,
+
+    /// The filter words: state and exclude words, then an expression.
+    // Options may come anywhere, before or after the filter, as with ss's
+    // getopt; `--` ends the options.
+    #[arg(
+        value_name = "FILTER",
+        help = "Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'"
+    )]
+    pub filter: Vec<String>,
+}
+
+/// The "Information" options of [`Args`]: `-h` and `-V`.
+///
+/// One struct per group keeps each group's parser builder small: clap's
+/// derive for all of them in one function took a 57 KB stack frame.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AboutFlags {
     /// Print help
     #[arg(short = 'h', long, action = ArgAction::Help, help_heading = "Information")]
     help: Option<bool>,
     /// Print version
     #[arg(short = 'V', long, action = ArgAction::Version, help_heading = "Information")]
     version: Option<bool>,
+}
+
+/// The "Display" options of [`Args`]: What each row shows (the first half of "Display").
+#[derive(Debug, Clone, clap::Args)]
+pub struct DisplayFlags {
     /// Don't resolve service names
     #[arg(short = 'n', long, help_heading = "Display")]
     pub numeric: bool,
     /// Resolve host names
     #[arg(short = 'r', long, help_heading = "Display")]
     pub resolve: bool,
-    /// Display all sockets (listening, connected, bound-inactive)
-    #[arg(short = 'a', long, help_heading = "Selection")]
-    pub all: bool,
-    /// Display listening sockets
-    #[arg(short = 'l', long, help_heading = "Selection")]
-    pub listening: bool,
-    /// Display only bound-inactive TCP sockets
-    #[arg(short = 'B', long = "bound-inactive", help_heading = "Selection")]
-    pub bound_inactive: bool,
     /// Show timer information
     #[arg(short = 'o', long, help_heading = "Display")]
     pub options: bool,
@@ -125,6 +165,11 @@ pub struct Args {
     /// Show socket usage summary
     #[arg(short = 's', long, help_heading = "Display")]
     pub summary: bool,
+}
+
+/// The "Display" options of [`Args`]: More of what each row shows, and the output format (the second half of "Display").
+#[derive(Debug, Clone, clap::Args)]
+pub struct DetailFlags {
     /// Show tos and priority information
     #[arg(long, help_heading = "Display")]
     pub tos: bool,
@@ -152,6 +197,29 @@ pub struct Args {
     /// Print JSON: an array of socket objects (the sockdiag model)
     #[arg(short = 'j', long, help_heading = "Display")]
     pub json: bool,
+    /// Show bpf filter socket information (implies -o; packet sockets' classic BPF filters)
+    #[arg(short = 'b', long, help_heading = "Display")]
+    pub bpf: bool,
+    /// Display SELinux security contexts (only where SELinux is enabled; not supported there)
+    #[arg(short = 'Z', long, help_heading = "Display")]
+    pub context: bool,
+    /// Display SELinux socket contexts (only where SELinux is enabled; not supported there)
+    #[arg(short = 'z', long, help_heading = "Display")]
+    pub contexts: bool,
+}
+
+/// The "Selection" options of [`Args`]: Which sockets: states and namespace.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelectionFlags {
+    /// Display all sockets (listening, connected, bound-inactive)
+    #[arg(short = 'a', long, help_heading = "Selection")]
+    pub all: bool,
+    /// Display listening sockets
+    #[arg(short = 'l', long, help_heading = "Selection")]
+    pub listening: bool,
+    /// Display only bound-inactive TCP sockets
+    #[arg(short = 'B', long = "bound-inactive", help_heading = "Selection")]
+    pub bound_inactive: bool,
     /// Switch to the network namespace NAME (/run/netns/NAME), or a namespace file if it contains '/'
     #[arg(
         short = 'N',
@@ -160,7 +228,11 @@ pub struct Args {
         help_heading = "Selection"
     )]
     pub net: Option<OsString>,
+}
 
+/// The "Tables" options of [`Args`]: Which tables and families.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TableFlags {
     /// Display only IP version 4 sockets
     #[arg(short = '4', long, help_heading = "Tables")]
     pub ipv4: bool,
@@ -215,7 +287,11 @@ pub struct Args {
         help_heading = "Tables"
     )]
     pub query: Vec<String>,
+}
 
+/// The "Actions" options of [`Args`]: What to do besides listing.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ActionFlags {
     /// Forcibly close sockets, display what was closed; a filter covering half or more of the ports, addresses, marks, devices or cgroups is refused without --kill-all
     #[arg(short = 'K', long, help_heading = "Actions")]
     pub kill: bool,
@@ -236,6 +312,19 @@ pub struct Args {
     /// With -K: print the sockets that would be closed and how many (on stderr), close nothing
     #[arg(long = "dry-run", requires = "kill", help_heading = "Actions")]
     pub dry_run: bool,
+    /// Read the filter expression from FILE ('-' for stdin); '#' starts a comment line
+    #[arg(
+        short = 'F',
+        long = "filter",
+        value_name = "FILE",
+        help_heading = "Actions"
+    )]
+    pub filter_file: Option<PathBuf>,
+}
+
+/// The "Live" options of [`Args`]: Views that keep running.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveFlags {
     /// Re-run every INTERVAL (default 1s; only as --watch=2s) and show what changed, keyed by socket cookie
     #[arg(
         long,
@@ -256,38 +345,6 @@ pub struct Args {
         help_heading = "Live"
     )]
     pub all_netns: Option<String>,
-    /// Read the filter expression from FILE ('-' for stdin); '#' starts a comment line
-    #[arg(
-        short = 'F',
-        long = "filter",
-        value_name = "FILE",
-        help_heading = "Actions"
-    )]
-    pub filter_file: Option<PathBuf>,
-    /// Show bpf filter socket information (implies -o; packet sockets' classic BPF filters)
-    #[arg(short = 'b', long, help_heading = "Display")]
-    pub bpf: bool,
-    /// Display SELinux security contexts (only where SELinux is enabled; not supported there)
-    #[arg(short = 'Z', long, help_heading = "Display")]
-    pub context: bool,
-    /// Display SELinux socket contexts (only where SELinux is enabled; not supported there)
-    #[arg(short = 'z', long, help_heading = "Display")]
-    pub contexts: bool,
-
-    /// The family of the last family option given (`-4`, `-6`, `-0`, `-x`,
-    /// `--vsock`, `--tipc`, `--xdp`, `-f`): `ss`'s `preferred_family`.
-    /// Set by [`Config::parse`] from the order of the command line.
-    #[arg(skip)]
-    pub last_family: Option<String>,
-
-    /// The filter words: state and exclude words, then an expression.
-    // Options may come anywhere, before or after the filter, as with ss's
-    // getopt; `--` ends the options.
-    #[arg(
-        value_name = "FILTER",
-        help = "Filter: [state X] [exclude X] [EXPRESSION], e.g. state established '( dport = :443 or sport = :443 )'"
-    )]
-    pub filter: Vec<String>,
 }
 
 /// Why the command line was refused.
@@ -392,11 +449,11 @@ impl Scope {
             other => return Err(format!("--all-netns: '{other}' is not 'pids'")),
         };
         for (on, flag) in [
-            (args.net.is_some(), "-N"),
-            (args.kill, "-K"),
-            (args.events, "-E"),
-            (args.diag.is_some(), "-D"),
-            (args.summary, "-s"),
+            (args.selection.net.is_some(), "-N"),
+            (args.actions.kill, "-K"),
+            (args.actions.events, "-E"),
+            (args.actions.diag.is_some(), "-D"),
+            (args.display.summary, "-s"),
         ] {
             if on {
                 return Err(format!("--all-netns cannot be combined with {flag}"));
@@ -591,35 +648,38 @@ impl Selection {
             ..Selection::default()
         };
         for (on, t) in [
-            (args.tcp, Tables::TCP),
-            (args.udp, Tables::UDP),
-            (args.raw, Tables::RAW),
-            (args.mptcp, Tables::MPTCP),
-            (args.netlink, Tables::NETLINK),
+            (args.tables.tcp, Tables::TCP),
+            (args.tables.udp, Tables::UDP),
+            (args.tables.raw, Tables::RAW),
+            (args.tables.mptcp, Tables::MPTCP),
+            (args.tables.netlink, Tables::NETLINK),
         ] {
             if on {
                 sel.db(Db::Have(t));
             }
         }
-        for (on, m) in [(args.sctp, Missing::Sctp), (args.dccp, Missing::Dccp)] {
+        for (on, m) in [
+            (args.tables.sctp, Missing::Sctp),
+            (args.tables.dccp, Missing::Dccp),
+        ] {
             if on {
                 sel.db(Db::Missing(m));
             }
         }
         for (on, f) in [
-            (args.unix, "unix"),
-            (args.ipv4, "inet"),
-            (args.ipv6, "inet6"),
-            (args.packet, "link"),
-            (args.vsock, "vsock"),
-            (args.tipc, "tipc"),
-            (args.xdp, "xdp"),
+            (args.tables.unix, "unix"),
+            (args.tables.ipv4, "inet"),
+            (args.tables.ipv6, "inet6"),
+            (args.tables.packet, "link"),
+            (args.tables.vsock, "vsock"),
+            (args.tables.tipc, "tipc"),
+            (args.tables.xdp, "xdp"),
         ] {
             if on {
                 sel.family(f)?;
             }
         }
-        for f in &args.family {
+        for f in &args.tables.family {
             sel.family(f)?;
         }
         Ok(sel)
@@ -714,11 +774,11 @@ impl Selection {
 
 /// The states `-B`, `-a` or `-l` start from (empty without them).
 fn flag_states(args: &Args) -> States {
-    if args.bound_inactive {
+    if args.selection.bound_inactive {
         States::BOUND_INACTIVE
-    } else if args.all {
+    } else if args.selection.all {
         SS_ALL
-    } else if args.listening {
+    } else if args.selection.listening {
         States::LISTEN | States::CLOSE
     } else {
         States::empty()
@@ -735,7 +795,7 @@ fn filter_words(args: &Args, state_filter: &mut States) -> Result<Vec<String>, U
         .iter()
         .flat_map(|w| sockdiag::ss::split_words(w))
         .collect();
-    if let Some(path) = &args.filter_file {
+    if let Some(path) = &args.actions.filter_file {
         words.extend(filter::read_filter_file(path)?);
     }
     Ok(words)
@@ -796,7 +856,7 @@ fn inet_families(sel: &Selection, last_family: Option<&str>) -> (bool, bool) {
 
 /// `-N`'s namespace: a name under `/run/netns`, or a path when it has a `/`.
 fn namespace(args: &Args) -> Result<Namespace, UsageError> {
-    Ok(match &args.net {
+    Ok(match &args.selection.net {
         None => Namespace::Current,
         Some(n) => {
             let s = n.to_string_lossy().into_owned();
@@ -814,7 +874,7 @@ fn namespace(args: &Args) -> Result<Namespace, UsageError> {
 
 /// `--watch`'s interval.
 fn watch_interval(args: &Args) -> Result<Option<std::time::Duration>, UsageError> {
-    match &args.watch {
+    match &args.live.watch {
         None => Ok(None),
         Some(w) => crate::exit::parse_interval(w).map(Some).map_err(UsageError),
     }
@@ -822,7 +882,7 @@ fn watch_interval(args: &Args) -> Result<Option<std::time::Duration>, UsageError
 
 /// `--all-netns`'s scope.
 fn all_netns_scope(args: &Args) -> Result<Option<Scope>, UsageError> {
-    match &args.all_netns {
+    match &args.live.all_netns {
         None => Ok(None),
         Some(s) => Scope::parse(s, args).map(Some).map_err(UsageError),
     }
@@ -884,16 +944,16 @@ impl Config {
     pub fn resolve_args(args: Args) -> Result<Config, UsageError> {
         let mut state_filter = flag_states(&args);
         let mut sel = Selection::from_flags(&args)?;
-        sel.query(&args.query, &mut state_filter)?;
+        sel.query(&args.tables.query, &mut state_filter)?;
         let words = filter_words(&args, &mut state_filter)?;
         // Under -N, interface names and the local port range belong to that
         // namespace: check the syntax here, and let `plan::filter_in`
         // resolve `dev` names and compile the filter inside it.
-        let elsewhere = args.net.is_some() || args.all_netns.is_some();
+        let elsewhere = args.selection.net.is_some() || args.live.all_netns.is_some();
         let (expr, compiled) = compile_or_defer(&words, elsewhere).map_err(|e| {
             // A filter file's words are not echoed: it may be any file
             // (`-F /etc/shadow`).
-            match &args.filter_file {
+            match &args.actions.filter_file {
                 Some(path) if path.as_os_str() != "-" && quotes_a_word(&e.0, &words) => UsageError(format!(
                     "-F {}: not a valid filter (its words are not shown; give them as arguments to see the one at fault)",
                     path.display()

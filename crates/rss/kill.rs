@@ -30,7 +30,7 @@ pub fn narrows(e: &Expr, states: States) -> bool {
 /// Why `-K` must not run with this configuration, as the message to print
 /// (without the `rss: ` prefix); `None` when it may.
 pub fn refusal(config: &Config) -> Option<String> {
-    if config.args.kill_all {
+    if config.args.actions.kill_all {
         return None;
     }
     const HOW: &str = "narrow it (e.g. dport = :8080), preview with --dry-run, or add --kill-all";

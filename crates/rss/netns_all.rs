@@ -74,7 +74,7 @@ pub(crate) fn run(
             }
         }
     }
-    if a.processes || a.threads {
+    if a.display.processes || a.display.threads {
         let opts = ProcessMapOptions {
             wanted: Some(
                 all.iter()
@@ -82,7 +82,7 @@ pub(crate) fn run(
                     .filter(|&i| i != 0)
                     .collect(),
             ),
-            threads: a.threads,
+            threads: a.display.threads,
             parallelism: crate::run::walk_threads()?,
             ..ProcessMapOptions::default()
         };
@@ -92,7 +92,7 @@ pub(crate) fn run(
         }
     }
     let mut out = io::BufWriter::with_capacity(16 * 1024, out);
-    if a.json {
+    if a.detail.json {
         out.write_all(if all.is_empty() { b"[" } else { b"[\n" })?;
         for (n, (i, s)) in all.iter().enumerate() {
             let mut v = serde_json::to_value(s).map_err(io::Error::from)?;
@@ -124,7 +124,7 @@ pub(crate) fn run(
             .iter()
             .map(|(i, _)| targets[*i].label.as_str())
             .collect();
-        prefix_lines(&table, &labels, width, !a.no_header, &mut out)?;
+        prefix_lines(&table, &labels, width, !a.detail.no_header, &mut out)?;
     }
     out.flush()?;
     if failed {

@@ -17,16 +17,16 @@ pub fn build_query(config: &Config) -> Query {
     let mut q = Query::new(config.tables)
         .families(InetFamilies::new(config.v4, config.v6))
         .states(config.states);
-    if a.info {
+    if a.display.info {
         q = q.with_info();
     }
-    if a.memory {
+    if a.display.memory {
         q = q.extensions(Extensions::SKMEMINFO);
     }
-    if a.tos {
+    if a.detail.tos {
         q = q.with_tos();
     }
-    if a.extended {
+    if a.display.extended {
         // ss -e shows a unix listener's pending connections (`peers:`).
         q = q.with_unix_icons();
     }
@@ -43,14 +43,14 @@ pub fn build_query(config: &Config) -> Query {
 pub fn json_asked(config: &Config) -> crate::json::Asked {
     let a = &config.args;
     crate::json::Asked {
-        extended: a.extended,
-        timers: a.options || a.bpf,
-        memory: a.memory,
-        info: a.info,
-        tos: a.tos,
-        cgroup: a.cgroup,
-        inet_sockopt: a.inet_sockopt,
-        bpf: a.bpf,
+        extended: a.display.extended,
+        timers: a.display.options || a.detail.bpf,
+        memory: a.display.memory,
+        info: a.display.info,
+        tos: a.detail.tos,
+        cgroup: a.detail.cgroup,
+        inet_sockopt: a.detail.inet_sockopt,
+        bpf: a.detail.bpf,
     }
 }
 
@@ -58,26 +58,26 @@ pub fn json_asked(config: &Config) -> crate::json::Asked {
 pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
     let a = &config.args;
     RenderOptions {
-        numeric: a.numeric,
-        resolve: a.resolve,
+        numeric: a.display.numeric,
+        resolve: a.display.resolve,
         show_netid: config.show_netid(),
         show_state: config.show_state(),
         // ss 7.1: -T alone neither adds the Process column nor users.
-        processes: a.processes,
-        threads: a.threads,
-        extended: a.extended,
-        memory: a.memory,
-        info: a.info,
+        processes: a.display.processes,
+        threads: a.display.threads,
+        extended: a.display.extended,
+        memory: a.display.memory,
+        info: a.display.info,
         // -b implies -o, as in ss.
-        timers: a.options || a.extended || a.bpf,
-        oneline: a.oneline,
-        header: !a.no_header,
-        queues: !a.no_queues,
-        tos: a.tos,
-        cgroup: a.cgroup,
-        inet_sockopt: a.inet_sockopt,
-        bpf: a.bpf,
-        explain: a.explain,
+        timers: a.display.options || a.display.extended || a.detail.bpf,
+        oneline: a.detail.oneline,
+        header: !a.detail.no_header,
+        queues: !a.detail.no_queues,
+        tos: a.detail.tos,
+        cgroup: a.detail.cgroup,
+        inet_sockopt: a.detail.inet_sockopt,
+        bpf: a.detail.bpf,
+        explain: a.detail.explain,
         tty,
         width: None,
     }

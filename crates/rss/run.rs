@@ -96,16 +96,16 @@ pub(crate) fn execute(
     let config: &Config = &config;
     let a = &config.args;
     let mut out = io::BufWriter::with_capacity(16 * 1024, out);
-    if a.summary && print_summary(config, netns.as_ref(), &mut out)? {
+    if a.display.summary && print_summary(config, netns.as_ref(), &mut out)? {
         return Ok(());
     }
     write_missing_notes(config, err)?;
     let query = build_query(config);
     let mut conn = open_connection(config, netns.as_ref(), err)?;
-    if let Some(path) = &a.diag {
+    if let Some(path) = &a.actions.diag {
         return dump_raw(config, &mut conn, path, &mut out, err);
     }
-    if a.events {
+    if a.actions.events {
         return follow_events(config, &query, netns.as_ref(), &mut out, err);
     }
     print_sockets(config, &query, &mut conn, netns.as_ref(), &mut out, err)
@@ -116,18 +116,18 @@ pub(crate) fn execute(
 /// or lacks `CAP_NET_ADMIN` (a refused -K closes nothing; `--dry-run`
 /// closes nothing either, and is refused only when `-K` would be).
 fn refuse_before_opening(config: &Config) -> Result<(), Failure> {
-    if config.args.context || config.args.contexts {
+    if config.args.detail.context || config.args.detail.contexts {
         return Err(Failure::Refused(if sockdiag::host::selinux_enabled() {
             "SELinux security contexts (-Z/-z) are not supported".into()
         } else {
             "SELinux is not enabled.".into()
         }));
     }
-    if config.args.kill {
+    if config.args.actions.kill {
         if let Some(why) = crate::kill::refusal(config) {
             return Err(Failure::Usage(why));
         }
-        if !config.args.dry_run && crate::kill::has_net_admin() == Some(false) {
+        if !config.args.actions.dry_run && crate::kill::has_net_admin() == Some(false) {
             return Err(Failure::Refused(crate::kill::NO_CAP.into()));
         }
     }
@@ -163,7 +163,7 @@ fn print_summary<W: Write>(
         None => sockdiag::Summary::read()?,
         Some(ns) => sockdiag::Summary::read_in(ns)?,
     };
-    if config.args.json {
+    if config.args.detail.json {
         serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from)?;
         out.write_all(b"\n")?;
     } else {
@@ -195,7 +195,7 @@ fn open_connection(
     err: &mut dyn Write,
 ) -> Result<Connection, Failure> {
     let conn = Connection::open(netns)?;
-    if !conn.has_netlink() && config.args.diag.is_none() && !config.args.events {
+    if !conn.has_netlink() && config.args.actions.diag.is_none() && !config.args.actions.events {
         no_netlink_notes(config, netns, err)?;
     }
     Ok(conn)
@@ -216,7 +216,7 @@ fn print_sockets<W: Write>(
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
     let a = &config.args;
-    let kill = match (a.kill, a.dry_run) {
+    let kill = match (a.actions.kill, a.actions.dry_run) {
         (false, _) => Kill::No,
         (true, true) => Kill::DryRun(0),
         (true, false) => Kill::Yes(sockdiag::Killer::open(netns)?),
@@ -224,7 +224,7 @@ fn print_sockets<W: Write>(
     let mut shown = Shown {
         kill,
         processes: process_map(config, conn, query)?,
-        json_fields: a.json.then(|| json_asked(config)),
+        json_fields: a.detail.json.then(|| json_asked(config)),
     };
     let mut sink = output(config, netns, &mut *out)?;
     let mut failure = None;
@@ -337,13 +337,13 @@ fn process_map(
     conn: &mut Connection,
     query: &Query,
 ) -> Result<Option<ProcessMap>, Failure> {
-    if !config.args.processes {
+    if !config.args.display.processes {
         return Ok(None);
     }
     let wanted = narrow_selection(config).then(|| selected_inodes(conn, query));
     let opts = ProcessMapOptions {
         wanted,
-        threads: config.args.threads,
+        threads: config.args.display.threads,
         parallelism: walk_threads()?,
         ..ProcessMapOptions::default()
     };
@@ -391,7 +391,7 @@ fn selected_inodes(conn: &mut Connection, query: &Query) -> HashSet<u64> {
 /// interface names and port range of `-N`'s namespace.
 fn output<W: Write>(config: &Config, netns: Option<&NetNs>, out: W) -> Result<Output<W>, Failure> {
     let tty = is_stdout_tty();
-    Ok(if config.args.json {
+    Ok(if config.args.detail.json {
         Output::Json(JsonWriter::new(out)?)
     } else {
         let opts = render_options(config, tty);
@@ -399,7 +399,7 @@ fn output<W: Write>(config: &Config, netns: Option<&NetNs>, out: W) -> Result<Ou
             Some(ns) => Output::Table(TableRenderer::with_names(
                 out,
                 opts,
-                names_in(ns, config.args.numeric),
+                names_in(ns, config.args.display.numeric),
             )),
             None => Output::Table(TableRenderer::new(out, opts)),
         }
@@ -451,7 +451,7 @@ fn follow_events(
         )?;
         Ok(Some(n))
     };
-    if config.args.json {
+    if config.args.detail.json {
         // One JSON object per line (JSON Lines): a stream has no end to close an array.
         let mut out = out;
         let asked = json_asked(config);
@@ -473,7 +473,7 @@ fn follow_events(
     }
     let opts = render_options(config, is_stdout_tty());
     let mut table = match ns {
-        Some(ns) => TableRenderer::with_names(out, opts, names_in(ns, config.args.numeric)),
+        Some(ns) => TableRenderer::with_names(out, opts, names_in(ns, config.args.display.numeric)),
         None => TableRenderer::new(out, opts),
     };
     // As ss: the header is buffered and printed with the first event,

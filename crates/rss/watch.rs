@@ -355,7 +355,7 @@ fn samplers(config: &Config, err: &mut dyn Write) -> Result<Vec<Watched>, Failur
     let a = &config.args;
     let opts = SampleOptions::default()
         .counters(false)
-        .processes(a.processes || a.threads);
+        .processes(a.display.processes || a.display.threads);
     let Some(scope) = config.all_netns else {
         let sampler = match netns_path(&config.netns) {
             Some(p) => {
@@ -418,10 +418,10 @@ pub(crate) fn run(
     let interval = config.watch.unwrap_or(Duration::from_secs(1));
     let a = &config.args;
     for (on, flag) in [
-        (a.kill, "-K"),
-        (a.events, "-E"),
-        (a.diag.is_some(), "-D"),
-        (a.summary, "-s"),
+        (a.actions.kill, "-K"),
+        (a.actions.events, "-E"),
+        (a.actions.diag.is_some(), "-D"),
+        (a.display.summary, "-s"),
     ] {
         if on {
             return Err(Failure::Usage(format!(
@@ -435,12 +435,14 @@ pub(crate) fn run(
     // the process mid-line.
     crate::sys::catch_stop_signals();
     // On a terminal (not -j): frames fit the screen, and `q` quits.
-    let keys = (tty && !a.json).then(crate::sys::KeyInput::open).flatten();
+    let keys = (tty && !a.detail.json)
+        .then(crate::sys::KeyInput::open)
+        .flatten();
     let mut next = Instant::now();
     loop {
         let mut buf = Vec::with_capacity(16 * 1024);
         // The screen's size, read again each frame (the terminal may be resized).
-        let screen = (tty && !a.json).then(|| {
+        let screen = (tty && !a.detail.json).then(|| {
             (
                 crate::sys::stdout_rows().map_or(24, usize::from),
                 crate::sys::stdout_columns().map_or(80, usize::from),
@@ -452,7 +454,7 @@ pub(crate) fn run(
         while i < watched.len() {
             match watched[i].sampler.sample() {
                 Ok(s) => {
-                    if a.json {
+                    if a.detail.json {
                         // Lines go out as samples come in: a namespace with
                         // many sockets does not hold back the others.
                         let w = &watched[i];
@@ -480,7 +482,7 @@ pub(crate) fn run(
             }
         }
         // JSON lines were written above, one per namespace as sampled.
-        if !a.json {
+        if !a.detail.json {
             let deltas: Vec<Option<Delta<'_>>> = watched
                 .iter()
                 .zip(&fresh)
@@ -529,7 +531,7 @@ pub(crate) fn run(
             let table = match width {
                 Some(width) => {
                     let mut t = Vec::with_capacity(table.len());
-                    prefix_lines(&table, &labels, width, !a.no_header, &mut t)?;
+                    prefix_lines(&table, &labels, width, !a.detail.no_header, &mut t)?;
                     t
                 }
                 None => table,
