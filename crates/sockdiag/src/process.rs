@@ -970,6 +970,147 @@ mod tests {
         assert_eq!(map.get(888), &[]);
         assert!(map.get(123).iter().all(|p| p.pid != 500));
         assert_eq!(map.get(123).len(), 3);
+        // Counted once, and only it: 300 (gone) and 400 (no fd directory)
+        // are not hidden.
+        assert_eq!(map.hidden(), 1);
+        assert!(map.is_partial());
+    }
+
+    #[test]
+    fn a_complete_walk_hides_nothing() {
+        let f = standard_tree();
+        let map = ProcessMap::build(&f.opts()).unwrap();
+        assert_eq!(map.hidden(), 0);
+        assert!(!map.is_partial());
+        let threads = ProcessMap::build(&f.opts().threads(true)).unwrap();
+        assert_eq!(threads.hidden(), 0);
+        assert_eq!(threads.get(123), map.get(123));
+    }
+
+    #[test]
+    fn a_hidden_process_counts_once_whatever_its_threads() {
+        let f = FakeProc::new();
+        f.task("500", "secret", &[(3, "socket:[888]")]);
+        f.task("500/task/500", "secret", &[(3, "socket:[888]")]);
+        f.task("500/task/501", "wrk", &[(3, "socket:[888]")]);
+        f.task("600", "open", &[(3, "socket:[42]")]);
+        f.task("600/task/600", "open", &[(3, "socket:[42]")]);
+        f.task("600/task/601", "shut", &[(3, "socket:[42]")]);
+        for d in ["500/fd", "500/task/501/fd", "600/task/601/fd"] {
+            std::fs::set_permissions(f.root.join(d), std::fs::Permissions::from_mode(0o000))
+                .unwrap();
+        }
+        let opts = f.opts().threads(true).parallelism(NonZeroUsize::MIN);
+        let map = std::thread::spawn(move || {
+            crate::sys::testing::setfsuid(65534);
+            ProcessMap::build(&opts)
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+        for d in ["500/task/501/fd", "600/task/601/fd"] {
+            let _ =
+                std::fs::set_permissions(f.root.join(d), std::fs::Permissions::from_mode(0o755));
+        }
+        // 500's tables are all unreadable: one process hidden, not one
+        // per thread. 600's thread 601 is unreadable and its process's
+        // table is not: 600 is not hidden.
+        assert_eq!(map.hidden(), 1);
+        assert_eq!(map.get(888), &[]);
+        assert_eq!(map.get(42), &[p("open", 600, 3, None)]);
+    }
+
+    #[test]
+    fn odd_files_in_the_tree_are_passed_over_without_blocking() {
+        // FIFOs where directories are expected would block an open
+        // without O_DIRECTORY; a `comm` that is a directory fails to read.
+        let f = FakeProc::new();
+        f.task("700", "fifo-fd", &[]);
+        std::fs::remove_dir(f.root.join("700/fd")).unwrap();
+        mkfifo(&f.root.join("700/fd"));
+        f.task("701", "fifo-task", &[(3, "socket:[71]")]);
+        mkfifo(&f.root.join("701/task"));
+        f.task("702", "", &[(3, "socket:[72]")]);
+        std::fs::remove_file(f.root.join("702/comm")).unwrap();
+        f.dir("702/comm");
+        f.task("703", "plain-fd", &[]);
+        std::fs::remove_dir(f.root.join("703/fd")).unwrap();
+        std::fs::write(f.root.join("703/fd"), "socket:[73]").unwrap();
+        let map = ProcessMap::build(&f.opts().threads(true)).unwrap();
+        let all: Vec<_> = map.iter().map(|(i, ps)| (i, ps.to_vec())).collect();
+        assert_eq!(
+            all,
+            [
+                (71, vec![p("fifo-task", 701, 3, None)]),
+                (72, vec![p("", 702, 3, None)]),
+            ]
+        );
+        assert_eq!(map.hidden(), 0);
+
+        let root = f.root.join("fifo-root");
+        mkfifo(&root);
+        let e = ProcessMap::build(&ProcessMapOptions::new().proc_root(&root)).unwrap_err();
+        match e {
+            Error::File { path, source } => {
+                assert_eq!(path, root);
+                assert_eq!(source.raw_os_error(), Some(libc::ENOTDIR));
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "mkfifo {path:?}");
+    }
+
+    /// Set in the child process that [`descriptors_running_out_is_an_error`]
+    /// runs itself in.
+    const EXHAUSTION_CHILD: &str = "SOCKDIAG_TEST_FD_EXHAUSTION_CHILD";
+
+    #[test]
+    fn descriptors_running_out_is_an_error() {
+        const NAME: &str = "process::tests::descriptors_running_out_is_an_error";
+        if std::env::var_os(EXHAUSTION_CHILD).is_none() {
+            // The descriptor limit is the whole process's: lower it in a
+            // child that runs this test alone.
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
+                .env(EXHAUSTION_CHILD, "1")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && text.contains("1 passed"),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+        let f = standard_tree();
+        let opts = f.opts().parallelism(NonZeroUsize::MIN);
+        // Every descriptor taken but one: the root opens, the first
+        // `PID/fd` does not.
+        crate::sys::testing::set_fd_limit(64);
+        let mut held = Vec::new();
+        while let Ok(file) = std::fs::File::open("/dev/null") {
+            held.push(file);
+        }
+        assert!(held.pop().is_some());
+        let e = ProcessMap::build(&opts).unwrap_err();
+        drop(held);
+        let pid = f.walk_order("").into_iter().find(|&p| p >= 0).unwrap();
+        match e {
+            Error::File { path, source } => {
+                assert_eq!(path, f.root.join(format!("{pid}/fd")));
+                assert_eq!(source.raw_os_error(), Some(libc::EMFILE));
+            }
+            e => panic!("{e:?}"),
+        }
     }
 
     #[test]
@@ -1002,6 +1143,11 @@ mod tests {
         }
         assert_eq!(parse_id(b"0"), Some(0));
         assert_eq!(parse_id(b"2147483647"), Some(i32::MAX as u32));
+        // Leading zeros: at most 10 digits for an id, 20 for an inode.
+        assert_eq!(parse_id(b"0000000001"), Some(1));
+        assert_eq!(parse_id(b"00000000001"), None);
+        assert_eq!(socket_inode(b"socket:[00000000000000000001]"), Some(1));
+        assert_eq!(socket_inode(b"socket:[000000000000000000001]"), None);
         for bad in [
             &b""[..],
             b"2147483648",

@@ -281,6 +281,21 @@ pub(crate) mod testing {
         unsafe { libc::setfsuid(uid) };
     }
 
+    /// Lowers this process's soft `RLIMIT_NOFILE` to `n` (for a test that
+    /// runs alone in a child process: the limit is the whole process's).
+    pub(crate) fn set_fd_limit(n: u64) {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit write and read only `lim`.
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+            lim.rlim_cur = n;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        }
+    }
+
     /// Makes `cmd`'s child hold `fd` (which must stay open until the spawn)
     /// as each of `targets` too.
     pub(crate) fn dup_in_child(

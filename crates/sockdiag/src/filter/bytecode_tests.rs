@@ -463,3 +463,136 @@ fn interpreter_runs_the_ops_the_compiler_never_emits() {
     assert!(run_bytecode(&cg(0x0102_0304_0506_0708), &s, true));
     assert!(!run_bytecode(&cg(0x0102_0304_0506_0709), &s, true));
 }
+
+/// A host condition with its port and address bytes.
+fn cond(code: u8, fam: u8, plen: u8, port: i32, addr: &[u8]) -> Vec<u8> {
+    let len = 12 + addr.len();
+    cat(&[
+        &o(code, len as u8, len as u16 + 4),
+        &[fam, plen, 0, 0],
+        &port.to_ne_bytes(),
+        addr,
+    ])
+}
+
+#[test]
+fn interpreter_reads_each_op_at_its_own_offset() {
+    let mut s = sock("10.0.0.1:443", "10.0.0.2:50000");
+    s.interface = 3;
+    s.mark = Some(0x1234);
+    s.cgroup_id = Some(0x0102_0304_0506_0708);
+    let s6 = sock("[2001:db8::1]:443", "[2001:db8::2]:50000");
+    let port = |code: u8, p: u16| cat(&[&o(code, 8, 12), &o(0, 0, p)]);
+    let v4 = |code: u8, plen: u8, p: i32, a: &str| cond(code, AF_INET, plen, p, &ip_bytes(a));
+    let v6 = |code: u8, plen: u8, p: i32, a: &str| cond(code, AF_INET6, plen, p, &ip_bytes(a));
+    let cases: Vec<(Vec<u8>, &Socket, bool)> = vec![
+        (port(INET_DIAG_BC_S_GE, 443), &s, true),
+        (port(INET_DIAG_BC_S_GE, 444), &s, false),
+        (port(INET_DIAG_BC_S_LE, 443), &s, true),
+        (port(INET_DIAG_BC_S_LE, 442), &s, false),
+        (port(INET_DIAG_BC_D_GE, 50000), &s, true),
+        (port(INET_DIAG_BC_D_GE, 50001), &s, false),
+        (port(INET_DIAG_BC_D_LE, 50000), &s, true),
+        (port(INET_DIAG_BC_D_LE, 49999), &s, false),
+        (port(INET_DIAG_BC_S_EQ, 443), &s, true),
+        (port(INET_DIAG_BC_S_EQ, 0), &s, false),
+        (port(INET_DIAG_BC_D_EQ, 50000), &s, true),
+        (port(INET_DIAG_BC_D_EQ, 443), &s, false),
+        (v4(INET_DIAG_BC_S_COND, 32, -1, "10.0.0.1"), &s, true),
+        (v4(INET_DIAG_BC_S_COND, 32, -1, "10.0.0.2"), &s, false),
+        (v4(INET_DIAG_BC_D_COND, 24, 50000, "10.0.0.0"), &s, true),
+        (v4(INET_DIAG_BC_D_COND, 24, 443, "10.0.0.0"), &s, false),
+        (v4(INET_DIAG_BC_D_COND, 8, -1, "11.0.0.0"), &s, false),
+        (v4(INET_DIAG_BC_S_COND, 0, 0, "0.0.0.0"), &s, false),
+        (v6(INET_DIAG_BC_S_COND, 128, 443, "2001:db8::1"), &s6, true),
+        (v6(INET_DIAG_BC_D_COND, 128, -1, "2001:db8::1"), &s6, false),
+        (v6(INET_DIAG_BC_D_COND, 127, -1, "2001:db8::3"), &s6, true),
+        (v6(INET_DIAG_BC_S_COND, 0, -1, "::"), &s, false),
+        (v4(INET_DIAG_BC_S_COND, 0, -1, "0.0.0.0"), &s6, false),
+        (cond(INET_DIAG_BC_S_COND, 0, 0, 443, &[]), &s6, true),
+        (cond(INET_DIAG_BC_D_COND, 0, 0, 443, &[]), &s6, false),
+        (
+            cat(&[
+                &o(INET_DIAG_BC_MARK_COND, 12, 16),
+                &0x1200u32.to_ne_bytes(),
+                &0xff00u32.to_ne_bytes(),
+            ]),
+            &s,
+            true,
+        ),
+        (
+            cat(&[
+                &o(INET_DIAG_BC_MARK_COND, 12, 16),
+                &0x1234u32.to_ne_bytes(),
+                &0xff00u32.to_ne_bytes(),
+            ]),
+            &s,
+            false,
+        ),
+        (
+            cat(&[
+                &o(INET_DIAG_BC_CGROUP_COND, 12, 16),
+                &0x0102_0304_0506_0708u64.to_ne_bytes(),
+            ]),
+            &s,
+            true,
+        ),
+        (
+            cat(&[
+                &o(INET_DIAG_BC_CGROUP_COND, 12, 16),
+                &0x0102_0304_0506_0707u64.to_ne_bytes(),
+            ]),
+            &s,
+            false,
+        ),
+        (
+            cat(&[&o(INET_DIAG_BC_DEV_COND, 8, 12), &3u32.to_ne_bytes()]),
+            &s,
+            true,
+        ),
+        (
+            cat(&[&o(INET_DIAG_BC_DEV_COND, 8, 12), &4u32.to_ne_bytes()]),
+            &s,
+            false,
+        ),
+    ];
+    // The same op first, after a 4-byte op, and after a 20-byte one.
+    let nop = o(INET_DIAG_BC_NOP, 4, 4);
+    let host = v4(INET_DIAG_BC_S_COND, 8, -1, "10.0.0.0");
+    let host6 = v6(INET_DIAG_BC_S_COND, 32, -1, "2001:db8::");
+    for (i, (p, s, want)) in cases.iter().enumerate() {
+        let before: &[u8] = if s.family == crate::model::Family::Inet {
+            &host
+        } else {
+            &host6
+        };
+        for prefix in [&[][..], &nop, before] {
+            assert_eq!(
+                run_bytecode(&cat(&[prefix, p]), s, true),
+                *want,
+                "case {i} after {} bytes",
+                prefix.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn interpreter_takes_a_cut_condition_as_it_stands() {
+    // The audit refuses these; the interpreter reads what is there: no
+    // port bytes is any port, no address bytes is the zero address.
+    let s = sock("10.0.0.1:443", "10.0.0.2:50000");
+    let no_port = cat(&[&o(INET_DIAG_BC_S_COND, 8, 12), &[0, 0, 0, 0]]);
+    assert!(run_bytecode(&no_port, &s, true));
+    let no_addr = |plen: u8| {
+        cat(&[
+            &o(INET_DIAG_BC_S_COND, 12, 16),
+            &[AF_INET, plen, 0, 0],
+            &(-1i32).to_ne_bytes(),
+        ])
+    };
+    assert!(run_bytecode(&no_addr(0), &s, true));
+    assert!(!run_bytecode(&no_addr(8), &s, true));
+    let zero = sock("0.0.0.7:443", "10.0.0.2:50000");
+    assert!(run_bytecode(&no_addr(8), &zero, true));
+}

@@ -50,6 +50,8 @@ mod eval;
 mod eval_tests;
 mod parse;
 #[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
 mod port_boundary_tests;
 #[cfg(test)]
 mod resolver_tests;

@@ -364,9 +364,6 @@ impl<R: Resolver + ?Sized> Parser<'_, R> {
             }
             _ => (None, w),
         };
-        if rest == "*" || rest.is_empty() {
-            return Ok(vec![family_only(family)]);
-        }
         // [v6addr[/prefix]][/prefix][:port]
         let (addr_part, port_part): (&str, Option<&str>) = if let Some(r) = rest.strip_prefix('[') {
             let Some((inner, after)) = r.split_once(']') else {
