@@ -35,6 +35,14 @@ def machine(ss):
     }
 
 
+def commit():
+    """The commit measured, short, with "+dirty" when tracked files differ
+    from it: a report names it so that its figures can be traced."""
+    def git(*a):
+        return subprocess.run(["git", "-C", ROOT, *a], text=True, capture_output=True).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def preflight(script, ns, tools=(), build=True):
     """Exits with a message unless run as root with `tools` installed and no
     farm at /run/netns/`ns`; then builds rss and the farm (release) if `build`."""

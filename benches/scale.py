@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from benchkit import RSS, ROOT, Farm, log, machine, preflight, settle
+from benchkit import RSS, ROOT, Farm, commit, log, machine, preflight, settle
 
 NS = "rss-scale"
 # The ss to compare with: $SS, else the ss 7.1 oracle (RSS_SS_ORACLE, or
@@ -194,7 +194,7 @@ def report(results, info, started, finished):
     w("")
     w(f"Machine: {info['cpu']}, {info['nproc']} cores shared with other work, "
       f"{info['mem_gib']} GiB, kernel {info['kernel']}; {info['ss']}; "
-      f"run {started} to {finished} (UTC).")
+      f"run {started} to {finished} (UTC), commit {info['commit']}.")
     w("")
     w(f"![time and peak memory against sockets](docs/scale.png)")
     w("")
@@ -277,7 +277,7 @@ def main():
     # Both binaries in one page-cache state before any peak is read.
     settle([RSS, SS])
     os.makedirs(OUT, exist_ok=True)
-    info = machine(SS)
+    info = {**machine(SS), "commit": commit()}
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     results = []
     for pairs in a.pairs:
