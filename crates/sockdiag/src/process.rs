@@ -1292,34 +1292,50 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-
-        let mut last = (String::new(), String::new());
-        let mut matched = false;
-        for _ in 0..10 {
-            let map = ProcessMap::build(&ProcessMapOptions::new().wanted([ino])).unwrap();
-            let ours = users(map.get(ino));
-            let out = std::process::Command::new("/usr/bin/ss")
-                .args(["-tlnpH", "sport", "=", &format!(":{port}")])
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let theirs = text
-                .find("users:(")
-                .map(|i| text[i..].trim_end().to_string())
-                .unwrap_or_default();
-            // Each of the 2 children holds 2 fds, and this process 1.
-            assert_eq!(map.get(ino).len(), 5, "{ours}");
-            if ours == theirs {
-                matched = true;
-                break;
-            }
-            last = (ours, theirs);
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        // Only the workers hold it from here on: this process lets go, so
+        // no child another test forks from it can inherit the listener
+        // between fork and exec. A liveness wait (generous 10 s) for such a
+        // child, if one holds it now, to exec or exit; then the holders
+        // stay as they are while both tools look.
+        drop(listener);
+        let holders = || {
+            ProcessMap::build(&ProcessMapOptions::new().wanted([ino]))
+                .unwrap()
+                .get(ino)
+                .len()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while holders() != 4 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the listener is held by {} fds 10 s after this process closed it, not the workers' 4",
+                holders()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
+
+        let map = ProcessMap::build(&ProcessMapOptions::new().wanted([ino])).unwrap();
+        let ours = users(map.get(ino));
+        let out = std::process::Command::new("/usr/bin/ss")
+            .args(["-tlnpH", "sport", "=", &format!(":{port}")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let theirs = text
+            .find("users:(")
+            .map(|i| text[i..].trim_end().to_string())
+            .unwrap_or_default();
+        let pids: Vec<u32> = kids.iter().map(|k| k.id()).collect();
         for mut k in kids {
             let _ = k.kill();
             let _ = k.wait();
         }
-        assert!(matched, "ours:   {}\ntheirs: {}", last.0, last.1);
+        // Each of the 2 workers holds it as fds 100 and 101.
+        assert_eq!(map.get(ino).len(), 4, "{ours}");
+        for pid in pids {
+            assert!(ours.contains(&format!("pid={pid},fd=100")), "{ours}");
+            assert!(ours.contains(&format!("pid={pid},fd=101")), "{ours}");
+        }
+        assert_eq!(ours, theirs);
     }
 }
