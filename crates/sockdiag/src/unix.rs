@@ -198,6 +198,8 @@ mod tests {
     fn attributes_shorter_than_their_struct_are_passed_over() {
         let mut m = header(SOCK_STREAM, 10);
         push_attr(&mut m, UNIX_DIAG_VFS, &[1; 7]);
+        // A short peer after a whole one: the whole one stays.
+        push_attr(&mut m, UNIX_DIAG_PEER, &5151u32.to_ne_bytes());
         push_attr(&mut m, UNIX_DIAG_PEER, &[1; 3]);
         push_attr(&mut m, UNIX_DIAG_RQLEN, &[1; 7]);
         push_attr(&mut m, UNIX_DIAG_SHUTDOWN, &[]);
@@ -208,7 +210,7 @@ mod tests {
             s.peer,
             Endpoint::Unix {
                 name: UnixName::UNNAMED,
-                inode: 0
+                inode: 5151
             }
         );
         assert_eq!((s.recv_q, s.send_q, s.uid, s.shutdown), (0, 0, None, None));
