@@ -873,13 +873,17 @@ mod tests {
             let port = testkit::local_port(&l).unwrap();
             (l, port)
         });
-        let file = ns.run(|| std::fs::read_to_string("/proc/net/tcp").unwrap());
+        // The thread's own /proc/net: /proc/net follows the thread group
+        // leader, which stays in the test harness's namespace.
+        let file = ns
+            .run(|| std::fs::read_to_string(Path::new(crate::host::PROC_NET).join("tcp")).unwrap());
         let mut rows = ProcRows::open(Table::Tcp, Family::Inet, Some(&netns)).unwrap();
         assert_eq!(rows.path(), Path::new("/proc/net/tcp"));
         let socks: Vec<Socket> = rows.by_ref().map(Result::unwrap).collect();
         assert_eq!(socks.len(), 1, "{socks:?}");
         assert_eq!(socks[0].state, State::Listen);
         assert_eq!(socks[0].local, v6("127.0.0.1", port));
+        assert_eq!(file.lines().count(), 2, "{file}"); // the header and the listener
         assert_eq!(rows.bytes(), file.len() as u64);
         // The v6 table of the namespace has nothing.
         assert_eq!(
