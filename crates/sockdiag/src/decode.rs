@@ -267,4 +267,86 @@ mod tests {
         let d = msg(0x99, 0, &[0; 4]);
         assert_eq!(all(&d).0, vec![Ok(Message::Skipped)]);
     }
+
+    /// Every socket of a fixture's datagrams, through the public decoder.
+    fn tables_of(table: Table, fixture: &[&[u8]]) -> Vec<Table> {
+        let mut v = Vec::new();
+        for d in fixture {
+            for m in decode_datagram(table, d) {
+                match m.unwrap() {
+                    Message::Socket(s) => v.push(s.netid),
+                    Message::Done(r) => assert_eq!(r, Ok(())),
+                    Message::Skipped => panic!("skipped"),
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn each_table_goes_to_its_decoder() {
+        use crate::fixture_tests::fixtures::{MPTCP4, NETLINK, PACKET, TCP6, UNIX};
+        let t = tables_of(Table::Tcp, TCP6);
+        assert!(!t.is_empty() && t.iter().all(|&t| t == Table::Tcp), "{t:?}");
+        assert_eq!(tables_of(Table::Mptcp, MPTCP4), vec![Table::Mptcp]);
+        let u = tables_of(Table::UnixDgram, UNIX);
+        assert!(
+            u.contains(&Table::UnixStream) && u.contains(&Table::UnixDgram),
+            "{u:?}"
+        );
+        assert!(u.contains(&Table::UnixSeqpacket), "{u:?}");
+        assert_eq!(
+            tables_of(Table::PacketRaw, PACKET),
+            vec![Table::PacketRaw, Table::PacketDgram]
+        );
+        let n = tables_of(Table::Netlink, NETLINK);
+        assert!(
+            !n.is_empty() && n.iter().all(|&t| t == Table::Netlink),
+            "{n:?}"
+        );
+        // The same bytes under the type of the old TCP request decode the same.
+        let p = tcp_payload();
+        let d = msg(TCPDIAG_GETSOCK, NLM_F_MULTI, &p);
+        let want = crate::inet::decode(Table::Tcp, &p).unwrap();
+        assert_eq!(all(&d).0, vec![Ok(Message::Socket(want))]);
+    }
+
+    #[test]
+    fn a_socket_type_not_modelled_is_skipped() {
+        // A unix_diag_msg of type SOCK_RAW (3): no table lists it.
+        let mut p = vec![crate::consts::AF_UNIX, 3, 7, 0];
+        p.extend_from_slice(&[0; 12]);
+        let d = msg(SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, &p);
+        let v: Vec<_> = decode_datagram(Table::UnixStream, &d).collect();
+        assert_eq!(v, vec![Ok(Message::Skipped)]);
+    }
+
+    #[test]
+    fn an_end_too_short_for_its_code_names_itself() {
+        for (ty, what) in [(NLMSG_DONE, "NLMSG_DONE code"), (NLMSG_ERROR, "nlmsgerr")] {
+            let d = msg(ty, 0, &[]);
+            let (v, _) = all(&d);
+            assert_eq!(
+                v,
+                vec![Err(DecodeError {
+                    what,
+                    offset: 16,
+                    expected: 4,
+                    actual: 0
+                })],
+                "{ty}"
+            );
+        }
+        // An acknowledgement (error 0) ends the dump without an error, and
+        // nothing after it is read.
+        let mut d = msg(NLMSG_ERROR, 0, &[0; 20]);
+        d.extend(msg(SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, &tcp_payload()));
+        assert_eq!(all(&d).0, vec![Ok(Message::Done(Ok(())))]);
+        // -1 is the smallest error.
+        let d = msg(NLMSG_DONE, 0, &(-1i32).to_ne_bytes());
+        assert_eq!(all(&d).0, vec![Ok(Message::Done(Err(1)))]);
+        // A positive code is no error.
+        let d = msg(NLMSG_DONE, 0, &5i32.to_ne_bytes());
+        assert_eq!(all(&d).0, vec![Ok(Message::Done(Ok(())))]);
+    }
 }

@@ -391,4 +391,467 @@ mod tests {
         let e = decode(Table::Tcp, &[0u8; 40]).unwrap_err();
         assert_eq!((e.what, e.expected, e.actual), ("inet_diag_msg", 72, 40));
     }
+
+    /// An `inet_diag_msg` header, field by field (`<linux/inet_diag.h>`).
+    fn header(family: u8, state: u8, timer: u8, retrans: u8) -> Vec<u8> {
+        let mut m = vec![family, state, timer, retrans];
+        m.extend_from_slice(&0x1234u16.to_be_bytes()); // idiag_sport
+        m.extend_from_slice(&0xabcdu16.to_be_bytes()); // idiag_dport
+        m.extend((1..=16).collect::<Vec<u8>>()); // idiag_src
+        m.extend((101..=116).collect::<Vec<u8>>()); // idiag_dst
+        m.extend_from_slice(&7u32.to_ne_bytes()); // idiag_if
+        m.extend_from_slice(&0x1122_3344u32.to_ne_bytes()); // idiag_cookie[0]
+        m.extend_from_slice(&0x5566_7788u32.to_ne_bytes()); // idiag_cookie[1]
+        m.extend_from_slice(&1500u32.to_ne_bytes()); // idiag_expires
+        m.extend_from_slice(&10u32.to_ne_bytes()); // idiag_rqueue
+        m.extend_from_slice(&20u32.to_ne_bytes()); // idiag_wqueue
+        m.extend_from_slice(&1000u32.to_ne_bytes()); // idiag_uid
+        m.extend_from_slice(&424_242u32.to_ne_bytes()); // idiag_inode
+        assert_eq!(m.len(), INET_DIAG_MSG_LEN);
+        m
+    }
+
+    fn u32s(v: &[u32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+    }
+
+    /// Every attribute the decoder models, each exactly as long as its
+    /// struct (the guards' boundary), with values that differ field by field.
+    #[test]
+    fn every_attribute_decodes_to_its_value() {
+        let mut m = header(AF_INET6, 1, 1, 2);
+        push_attr(&mut m, INET_DIAG_MEMINFO, &u32s(&[1, 2, 3, 4]));
+        let mut ti = [0u8; 104];
+        ti[68..72].copy_from_slice(&1234u32.to_ne_bytes()); // tcpi_rtt
+        push_attr(&mut m, INET_DIAG_INFO, &ti);
+        push_attr(&mut m, INET_DIAG_VEGASINFO, &u32s(&[5, 6, 7, 8]));
+        push_attr(&mut m, INET_DIAG_CONG, b"cubic\0");
+        push_attr(&mut m, INET_DIAG_TOS, &[0x10]);
+        push_attr(&mut m, INET_DIAG_TCLASS, &[0x20]);
+        push_attr(
+            &mut m,
+            INET_DIAG_SKMEMINFO,
+            &u32s(&[11, 12, 13, 14, 15, 16, 17, 18, 19]),
+        );
+        push_attr(&mut m, INET_DIAG_SHUTDOWN, &[2]);
+        let mut dctcp = Vec::new();
+        dctcp.extend_from_slice(&1u16.to_ne_bytes());
+        dctcp.extend_from_slice(&2u16.to_ne_bytes());
+        dctcp.extend(u32s(&[3, 4, 5]));
+        push_attr(&mut m, INET_DIAG_DCTCPINFO, &dctcp);
+        push_attr(&mut m, INET_DIAG_SKV6ONLY, &[1]);
+        push_attr(&mut m, INET_DIAG_MARK, &42u32.to_ne_bytes());
+        // bw_lo 9, bw_hi 1: bw = 1 << 32 | 9
+        push_attr(&mut m, INET_DIAG_BBRINFO, &u32s(&[9, 1, 8, 256, 512]));
+        push_attr(&mut m, INET_DIAG_CLASS_ID, &77u32.to_ne_bytes());
+        let mut ulp = Vec::new();
+        push_attr(&mut ulp, INET_ULP_INFO_NAME, b"tls\0");
+        let mut t = Vec::new();
+        push_attr(&mut t, TLS_INFO_VERSION, &0x0304u16.to_ne_bytes());
+        push_attr(&mut t, TLS_INFO_CIPHER, &52u16.to_ne_bytes());
+        push_attr(&mut t, TLS_INFO_TXCONF, &3u16.to_ne_bytes());
+        push_attr(&mut t, TLS_INFO_RXCONF, &4u16.to_ne_bytes());
+        push_attr(&mut t, TLS_INFO_ZC_RO_TX, &[]);
+        push_attr(&mut t, TLS_INFO_RX_NO_PAD, &[]);
+        push_attr(&mut t, TLS_INFO_TX_MAX_PAYLOAD_LEN, &16384u16.to_ne_bytes());
+        push_attr(&mut ulp, INET_ULP_INFO_TLS, &t);
+        let mut sf = Vec::new();
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_TOKEN_REM, &101u32.to_ne_bytes());
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_TOKEN_LOC, &102u32.to_ne_bytes());
+        push_attr(
+            &mut sf,
+            MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ,
+            &103u32.to_ne_bytes(),
+        );
+        push_attr(
+            &mut sf,
+            MPTCP_SUBFLOW_ATTR_MAP_SEQ,
+            &(1u64 << 40 | 104).to_ne_bytes(),
+        );
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_MAP_SFSEQ, &105u32.to_ne_bytes());
+        push_attr(
+            &mut sf,
+            MPTCP_SUBFLOW_ATTR_SSN_OFFSET,
+            &106u32.to_ne_bytes(),
+        );
+        push_attr(
+            &mut sf,
+            MPTCP_SUBFLOW_ATTR_MAP_DATALEN,
+            &107u16.to_ne_bytes(),
+        );
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_FLAGS, &108u32.to_ne_bytes());
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_ID_REM, &[109]);
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_ID_LOC, &[110]);
+        push_attr(&mut ulp, INET_ULP_INFO_MPTCP, &sf);
+        push_attr(&mut m, INET_DIAG_ULP_INFO, &ulp);
+        push_attr(&mut m, INET_DIAG_CGROUP_ID, &(1u64 << 36 | 5).to_ne_bytes());
+        push_attr(&mut m, INET_DIAG_SOCKOPT, &0b101u16.to_ne_bytes());
+
+        let s = decode(Table::Tcp, &m).unwrap();
+        assert_eq!(
+            (s.netid, s.family, s.state),
+            (Table::Tcp, Family::Inet6, State::Established)
+        );
+        assert_eq!(s.timer, Some(Timer::new(TimerKind::On, 1500, 2)));
+        let a = |r: std::ops::RangeInclusive<u8>| {
+            IpAddr::V6(Ipv6Addr::from(
+                <[u8; 16]>::try_from(r.collect::<Vec<u8>>()).unwrap(),
+            ))
+        };
+        assert_eq!(
+            s.local,
+            Endpoint::Inet {
+                addr: a(1..=16),
+                port: 0x1234
+            }
+        );
+        assert_eq!(
+            s.peer,
+            Endpoint::Inet {
+                addr: a(101..=116),
+                port: 0xabcd
+            }
+        );
+        assert_eq!(s.interface, 7);
+        assert_eq!(s.cookie, Some(0x5566_7788_1122_3344));
+        assert_eq!(
+            (s.recv_q, s.send_q, s.uid, s.inode),
+            (10, 20, Some(1000), 424_242)
+        );
+        assert_eq!(
+            s.meminfo,
+            Some(MemInfo {
+                rmem: 1,
+                wmem: 2,
+                fmem: 3,
+                tmem: 4
+            })
+        );
+        assert_eq!(
+            s.tcp_info.map(|t| (t.len(), t.rtt())),
+            Some((104, Some(1234)))
+        );
+        assert_eq!(s.congestion, Some(ShortName::new(b"cubic")));
+        assert_eq!(
+            s.skmem,
+            Some(SkMemInfo::from_bytes(&u32s(&[
+                11, 12, 13, 14, 15, 16, 17, 18, 19
+            ])))
+        );
+        assert_eq!(s.skmem.unwrap().drops, 19);
+        assert_eq!(
+            s.shutdown,
+            Some(Shutdown {
+                recv: false,
+                send: true
+            })
+        );
+        assert_eq!(s.v6only, Some(true));
+        assert_eq!(s.mark, Some(42));
+        assert_eq!(s.cgroup_id, Some(1 << 36 | 5));
+        assert_eq!(s.sockopt, Some(SockOpt::RECVERR | SockOpt::FREEBIND));
+        let d = s.detail().unwrap();
+        assert_eq!(
+            (d.tos, d.tclass, d.class_id),
+            (Some(0x10), Some(0x20), Some(77))
+        );
+        assert_eq!(
+            d.vegas,
+            Some(VegasInfo {
+                enabled: 5,
+                rttcnt: 6,
+                rtt: 7,
+                minrtt: 8
+            })
+        );
+        assert_eq!(
+            d.dctcp,
+            Some(DctcpInfo {
+                enabled: 1,
+                ce_state: 2,
+                alpha: 3,
+                ab_ecn: 4,
+                ab_tot: 5
+            })
+        );
+        assert_eq!(
+            d.bbr,
+            Some(BbrInfo {
+                bw: 1 << 32 | 9,
+                min_rtt: 8,
+                pacing_gain: 256,
+                cwnd_gain: 512
+            })
+        );
+        assert_eq!(d.ulp, Some(ShortName::new(b"tls")));
+        assert_eq!(
+            d.tls,
+            Some(TlsInfo {
+                version: Some(0x0304),
+                cipher: Some(52),
+                txconf: Some(3),
+                rxconf: Some(4),
+                zc_ro_tx: true,
+                rx_no_pad: true,
+                tx_max_payload_len: Some(16384),
+            })
+        );
+        assert_eq!(
+            d.mptcp_subflow,
+            Some(MptcpSubflowInfo {
+                token_rem: Some(101),
+                token_loc: Some(102),
+                relwrite_seq: Some(103),
+                map_seq: Some(1 << 40 | 104),
+                map_sfseq: Some(105),
+                ssn_offset: Some(106),
+                map_datalen: Some(107),
+                flags: Some(108),
+                id_rem: Some(109),
+                id_loc: Some(110),
+            })
+        );
+        assert_eq!(d.mptcp_info, None);
+    }
+
+    /// Each fixed-size attribute one byte shorter than its struct is passed
+    /// over, as a missing one; so are nested ones too short for their type.
+    #[test]
+    fn attributes_shorter_than_their_struct_are_passed_over() {
+        let mut m = header(AF_INET, 10, 0, 0);
+        push_attr(&mut m, INET_DIAG_MEMINFO, &[1; 15]);
+        push_attr(&mut m, INET_DIAG_VEGASINFO, &[1; 15]);
+        push_attr(&mut m, INET_DIAG_TOS, &[]);
+        push_attr(&mut m, INET_DIAG_TCLASS, &[]);
+        push_attr(&mut m, INET_DIAG_SHUTDOWN, &[]);
+        push_attr(&mut m, INET_DIAG_DCTCPINFO, &[1; 15]);
+        push_attr(&mut m, INET_DIAG_SKV6ONLY, &[]);
+        push_attr(&mut m, INET_DIAG_MARK, &[1; 3]);
+        push_attr(&mut m, INET_DIAG_BBRINFO, &[1; 19]);
+        push_attr(&mut m, INET_DIAG_CLASS_ID, &[1; 3]);
+        push_attr(&mut m, INET_DIAG_CGROUP_ID, &[1; 7]);
+        push_attr(&mut m, INET_DIAG_SOCKOPT, &[1]);
+        let s = decode(Table::Tcp, &m).unwrap();
+        assert_eq!(
+            (s.family, s.state, s.timer),
+            (Family::Inet, State::Listen, None)
+        );
+        // IPv4: the first four bytes of each address field.
+        assert_eq!(
+            (s.local.clone(), s.peer.clone()),
+            (
+                Endpoint::Inet {
+                    addr: IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)),
+                    port: 0x1234
+                },
+                Endpoint::Inet {
+                    addr: IpAddr::V4(Ipv4Addr::new(101, 102, 103, 104)),
+                    port: 0xabcd
+                },
+            )
+        );
+        assert_eq!(
+            (s.meminfo, s.shutdown, s.v6only, s.mark),
+            (None, None, None, None)
+        );
+        assert_eq!((s.cgroup_id, s.sockopt), (None, None));
+        assert!(s.detail().is_none(), "{:?}", s.detail());
+
+        let mut m = header(AF_INET, 1, 0, 0);
+        let mut t = Vec::new();
+        for ty in [
+            TLS_INFO_VERSION,
+            TLS_INFO_CIPHER,
+            TLS_INFO_TXCONF,
+            TLS_INFO_RXCONF,
+            TLS_INFO_TX_MAX_PAYLOAD_LEN,
+        ] {
+            push_attr(&mut t, ty, &[1]);
+        }
+        let mut sf = Vec::new();
+        for ty in [
+            MPTCP_SUBFLOW_ATTR_TOKEN_REM,
+            MPTCP_SUBFLOW_ATTR_TOKEN_LOC,
+            MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ,
+            MPTCP_SUBFLOW_ATTR_MAP_SFSEQ,
+            MPTCP_SUBFLOW_ATTR_SSN_OFFSET,
+            MPTCP_SUBFLOW_ATTR_FLAGS,
+        ] {
+            push_attr(&mut sf, ty, &[1; 3]);
+        }
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_MAP_SEQ, &[1; 7]);
+        // A u32 data length (4 bytes) is read as well as the kernel's u16.
+        push_attr(
+            &mut sf,
+            MPTCP_SUBFLOW_ATTR_MAP_DATALEN,
+            &70_000u32.to_ne_bytes(),
+        );
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_ID_REM, &[]);
+        let mut ulp = Vec::new();
+        push_attr(&mut ulp, INET_ULP_INFO_TLS, &t);
+        push_attr(&mut ulp, INET_ULP_INFO_MPTCP, &sf);
+        push_attr(&mut m, INET_DIAG_ULP_INFO, &ulp);
+        let s = decode(Table::Tcp, &m).unwrap();
+        let d = s.detail().unwrap();
+        assert_eq!(d.tls, Some(TlsInfo::default()));
+        assert_eq!(
+            d.mptcp_subflow,
+            Some(MptcpSubflowInfo {
+                map_datalen: Some(70_000),
+                ..Default::default()
+            })
+        );
+        assert_eq!(d.ulp, None);
+        // A one-byte data length is too short for either.
+        let mut sf = Vec::new();
+        push_attr(&mut sf, MPTCP_SUBFLOW_ATTR_MAP_DATALEN, &[1]);
+        let mut ulp = Vec::new();
+        push_attr(&mut ulp, INET_ULP_INFO_MPTCP, &sf);
+        let mut m = header(AF_INET, 1, 0, 0);
+        push_attr(&mut m, INET_DIAG_ULP_INFO, &ulp);
+        let s = decode(Table::Tcp, &m).unwrap();
+        assert_eq!(
+            s.detail().unwrap().mptcp_subflow,
+            Some(MptcpSubflowInfo::default())
+        );
+    }
+
+    /// The header's cookie both ways: `INET_DIAG_NOCOOKIE` in both halves is
+    /// none; one half all ones is still a cookie.
+    #[test]
+    fn cookie_halves() {
+        let mut m = header(AF_INET, 1, 0, 0);
+        m[44..52].copy_from_slice(&[0xff; 8]);
+        assert_eq!(decode(Table::Udp, &m).unwrap().cookie, None);
+        m[44..48].copy_from_slice(&0u32.to_ne_bytes());
+        assert_eq!(
+            decode(Table::Udp, &m).unwrap().cookie,
+            Some(0xffff_ffff_0000_0000)
+        );
+        m[44..52].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0]);
+        assert_eq!(decode(Table::Udp, &m).unwrap().cookie, Some(0x1_ffff_ffff));
+    }
+
+    fn with_protocol(attrs: &[&[u8]]) -> Vec<u8> {
+        let mut m = header(AF_INET, 1, 0, 0);
+        push_attr(&mut m, INET_DIAG_MARK, &[0, 0, 0, 0]);
+        for p in attrs {
+            push_attr(&mut m, INET_DIAG_PROTOCOL, p);
+        }
+        m
+    }
+
+    #[test]
+    fn table_of_reads_the_protocol_attribute() {
+        assert_eq!(table_of(&with_protocol(&[&[6]])), Some(Table::Tcp));
+        assert_eq!(table_of(&with_protocol(&[&[17]])), Some(Table::Udp));
+        assert_eq!(table_of(&with_protocol(&[&[255]])), Some(Table::Raw));
+        assert_eq!(
+            table_of(&with_protocol(&[&262u32.to_ne_bytes()])),
+            Some(Table::Mptcp)
+        );
+        assert_eq!(
+            table_of(&with_protocol(&[&17u32.to_ne_bytes()])),
+            Some(Table::Udp)
+        );
+        // Three bytes: a u8 (the first), not a u32.
+        assert_eq!(table_of(&with_protocol(&[&[6, 1, 0]])), Some(Table::Tcp));
+        assert_eq!(table_of(&with_protocol(&[&[1]])), None);
+        assert_eq!(table_of(&with_protocol(&[])), None);
+        // An empty attribute is passed over; the next one counts.
+        assert_eq!(table_of(&with_protocol(&[&[], &[17]])), Some(Table::Udp));
+        // The first one counts.
+        assert_eq!(table_of(&with_protocol(&[&[6], &[17]])), Some(Table::Tcp));
+        assert_eq!(table_of(&header(AF_INET, 1, 0, 0)[..71]), None);
+    }
+
+    #[test]
+    fn exact_request_names_one_socket() {
+        let mut b = vec![0xee; 3]; // what the caller wrote before
+        encode_exact(
+            &mut b,
+            Table::Udp,
+            Family::Inet,
+            ("10.1.2.3".parse().unwrap(), 0x1234),
+            ("10.4.5.6".parse().unwrap(), 0xabcd),
+            9,
+            Some(0x5566_7788_1122_3344),
+        );
+        let b = &b[3..];
+        assert_eq!(b.len(), INET_DIAG_REQ_V2_LEN);
+        assert_eq!(
+            &b[..8],
+            &[AF_INET, IPPROTO_UDP, 0, 0, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(&b[8..12], &[0x12, 0x34, 0xab, 0xcd]);
+        assert_eq!(
+            &b[12..28],
+            &[10, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            &b[28..44],
+            &[10, 4, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(u32_ne(b, 44), 9);
+        assert_eq!((u32_ne(b, 48), u32_ne(b, 52)), (0x1122_3344, 0x5566_7788));
+
+        let mut m = Vec::new();
+        let (l6, r6): (Ipv6Addr, Ipv6Addr) =
+            ("fe80::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
+        encode_exact(
+            &mut m,
+            Table::Mptcp,
+            Family::Inet6,
+            (l6.into(), 1),
+            (r6.into(), 2),
+            0,
+            None,
+        );
+        assert_eq!(m.len(), INET_DIAG_REQ_V2_LEN + 8);
+        assert_eq!(&m[..2], &[AF_INET6, 262u32 as u8]);
+        assert_eq!(
+            (&m[12..28], &m[28..44]),
+            (&l6.octets()[..], &r6.octets()[..])
+        );
+        assert_eq!(&m[48..56], &[0xff; 8]);
+        assert_eq!(
+            (u16_ne(&m, 58), u32_ne(&m, 60)),
+            (INET_DIAG_REQ_PROTOCOL, 262)
+        );
+    }
+
+    #[test]
+    fn compat_request_after_other_bytes() {
+        let mut b = vec![0xee; 16]; // an nlmsghdr's room
+        encode_compat_request(&mut b, 1 << 1, Extensions::MEMINFO, Some(&[9; 8]));
+        assert_eq!(b.len(), 16 + INET_DIAG_REQ_LEN + 12);
+        assert_eq!(&b[16..20], &[0, 0, 0, 1]);
+        assert_eq!(u32_ne(&b, 16 + 52), 1 << 1);
+        assert_eq!(
+            (u16_ne(&b, 16 + 62), &b[16 + 64..]),
+            (INET_DIAG_REQ_BYTECODE, &[9; 8][..])
+        );
+    }
+
+    /// Each table's protocol byte; RAW's 255 still fits the request's byte,
+    /// so only MPTCP's 262 goes in an `INET_DIAG_REQ_PROTOCOL` attribute.
+    #[test]
+    fn every_table_asks_for_its_protocol() {
+        for (table, proto) in [
+            (Table::Tcp, IPPROTO_TCP),
+            (Table::Udp, IPPROTO_UDP),
+            (Table::Raw, IPPROTO_RAW),
+        ] {
+            assert_eq!(protocol(table), u32::from(proto));
+            let mut b = Vec::new();
+            encode_request(&mut b, table, Family::Inet, 1, Extensions::empty(), None);
+            assert_eq!((b.len(), b[1]), (INET_DIAG_REQ_V2_LEN, proto), "{table:?}");
+            let mut b = Vec::new();
+            let any = (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+            encode_exact(&mut b, table, Family::Inet, any, any, 0, None);
+            assert_eq!((b.len(), b[1]), (INET_DIAG_REQ_V2_LEN, proto), "{table:?}");
+        }
+        assert_eq!(protocol(Table::Mptcp), IPPROTO_MPTCP);
+        assert_eq!(protocol(Table::UnixStream), 0);
+    }
 }

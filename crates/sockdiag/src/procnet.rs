@@ -136,16 +136,12 @@ pub(crate) fn parse_unix(line: &str) -> Result<Option<Socket>, String> {
     let mut s = Socket::new(table, Family::Unix, state);
     let inode: u64 = dec(f[6])?;
     s.inode = inode;
-    // The path is the rest of the line (it may contain spaces); abstract
-    // names are printed with '@' for the leading NUL.
-    let name = match line
-        .splitn(8, char::is_whitespace)
-        .filter(|w| !w.is_empty())
-        .nth(7)
-    {
+    // The path is the rest of the line from its eighth column (it may
+    // contain spaces; the inode before it is padded to five characters);
+    // abstract names are printed with '@' for the leading NUL.
+    let name = match nth_field_start(line, 7) {
         None => UnixName::UNNAMED,
-        Some(_) => {
-            let idx = nth_field_start(line, 7).unwrap_or(line.len());
+        Some(idx) => {
             let raw = line[idx..].trim_end_matches('\n');
             match raw.strip_prefix('@') {
                 Some(a) => UnixName::new_abstract(a.as_bytes()),
@@ -445,5 +441,456 @@ mod tests {
         assert!(parse_unix("0000: 1 2 zz 0001 01 5").is_err());
         assert!(parse_packet("a b c").is_err());
         assert!(parse_netlink("a b c").is_err());
+    }
+
+    fn v6(a: &str, port: u16) -> Endpoint {
+        Endpoint::Inet {
+            addr: a.parse().unwrap(),
+            port,
+        }
+    }
+
+    #[test]
+    fn tcp_every_column() {
+        // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+        let l = "   3: 0A01A8C0:01BB 0B01A8C0:D431 01 0000002A:00000007 01:000001F4 00000003  1000        0 77777 1 0000000000000000 20 4 30 10 -1";
+        let s = parse_inet(Table::Tcp, Family::Inet, l).unwrap().unwrap();
+        assert_eq!(
+            (s.netid, s.family, s.state),
+            (Table::Tcp, Family::Inet, State::Established)
+        );
+        assert_eq!(s.local, v6("192.168.1.10", 443));
+        assert_eq!(s.peer, v6("192.168.1.11", 0xd431));
+        assert_eq!(
+            (s.send_q, s.recv_q, s.uid, s.inode),
+            (42, 7, Some(1000), 77777)
+        );
+        // 0x1F4 = 500 ticks of 1/100 s; 3 retransmissions.
+        assert_eq!(s.timer, Some(Timer::new(TimerKind::On, 5000, 3)));
+        // Keepalive; more retransmissions than a u8 holds; ticks whose
+        // milliseconds overflow a u32: both saturate.
+        let l = "   3: 0A01A8C0:01BB 0B01A8C0:D431 01 00000000:00000000 02:FFFFFFFF 00000100  1000        0 77777";
+        let s = parse_inet(Table::Tcp, Family::Inet, l).unwrap().unwrap();
+        assert_eq!(
+            s.timer,
+            Some(Timer::new(TimerKind::Keepalive, u32::MAX, 255))
+        );
+        // A timer number with no kind (0) and a timer column that is not hex
+        // past it: no timer, the column is not read.
+        let l = "   3: 0A01A8C0:01BB 0B01A8C0:D431 07 00000000:00000000 00:zz 00000000 0 0 5";
+        let s = parse_inet(Table::Udp, Family::Inet, l).unwrap().unwrap();
+        assert_eq!((s.state, s.timer, s.inode), (State::Close, None, 5));
+    }
+
+    #[test]
+    fn tcp6_every_word_in_place() {
+        // 2001:db8:1:2:3:4:5:6 as four network-order words printed host-order.
+        let l = "   0: B80D0120020001000400030006000500:0050 000080FE000000000000000001000000:1F90 01 00000000:00000000 00:00000000 00000000     0        0 9 1";
+        let s = parse_inet(Table::Tcp, Family::Inet6, l).unwrap().unwrap();
+        assert_eq!(s.local, v6("2001:db8:1:2:3:4:5:6", 80));
+        assert_eq!(s.peer, v6("fe80::1", 8080));
+        // An IPv4 address in a v6 table and the reverse are errors.
+        let v4in6 =
+            "   0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9";
+        assert_eq!(
+            parse_inet(Table::Tcp, Family::Inet6, v4in6).unwrap_err(),
+            r#"bad address "0100007F""#
+        );
+        assert!(parse_inet(Table::Tcp, Family::Inet, l).is_err());
+    }
+
+    #[test]
+    fn inet_errors_name_the_column() {
+        let ok = "0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9";
+        assert!(parse_inet(Table::Tcp, Family::Inet, ok).unwrap().is_some());
+        assert_eq!(
+            parse_inet(Table::Tcp, Family::Inet, "  sl  local_address rem_address").unwrap(),
+            None
+        );
+        let nine = "0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0";
+        assert_eq!(
+            parse_inet(Table::Tcp, Family::Inet, nine).unwrap_err(),
+            "expected at least 10 fields, found 9"
+        );
+        for (line, err) in [
+            (
+                "0: 0100007F 00000000:0000 0A 0:0 00:0 0 0 0 9",
+                r#"bad address "0100007F""#,
+            ),
+            (
+                "0: 0100007F:zz 00000000:0000 0A 0:0 00:0 0 0 0 9",
+                r#"bad port "zz""#,
+            ),
+            (
+                "0: 0100007G:0050 00000000:0000 0A 0:0 00:0 0 0 0 9",
+                r#"bad hex number "0100007G""#,
+            ),
+            (
+                "0: 0100007F:0050 00000000:0000 0X 0:0 00:0 0 0 0 9",
+                r#"bad state "0X""#,
+            ),
+            (
+                "0: 0100007F:0050 00000000:0000 0A 00 00:0 0 0 0 9",
+                "bad queue field",
+            ),
+            (
+                "0: 0100007F:0050 00000000:0000 0A 0:0 000 0 0 0 9",
+                "bad timer field",
+            ),
+            (
+                "0: 0100007F:0050 00000000:0000 0A 0:0 0x:0 0 0 0 9",
+                r#"bad timer "0x""#,
+            ),
+            (
+                "0: 0100007F:0050 00000000:0000 0A 0:0 00:0 0 -1 0 9",
+                r#"bad number "-1""#,
+            ),
+            (
+                "0: 0100007F:0050 00000000:0000 0A 0:0 00:0 0 0 0 x9",
+                r#"bad number "x9""#,
+            ),
+        ] {
+            assert_eq!(
+                parse_inet(Table::Tcp, Family::Inet, line).unwrap_err(),
+                err,
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn unix_states_flags_and_names() {
+        let line = |flags: &str, ty: &str, st: &str| {
+            format!("0000000000000000: 00000002 00000000 {flags} {ty} {st} 31")
+        };
+        let state = |flags, ty, st| {
+            parse_unix(&line(flags, ty, st))
+                .unwrap()
+                .map(|s| (s.netid, s.state))
+        };
+        use State::*;
+        use Table::*;
+        assert_eq!(state("00000000", "0001", "01"), Some((UnixStream, Close)));
+        assert_eq!(state("00000000", "0001", "02"), Some((UnixStream, SynSent)));
+        assert_eq!(
+            state("00000000", "0001", "03"),
+            Some((UnixStream, Established))
+        );
+        assert_eq!(
+            state("00000000", "0005", "04"),
+            Some((UnixSeqpacket, Closing))
+        );
+        assert_eq!(
+            state("00000000", "0005", "01"),
+            Some((UnixSeqpacket, Close))
+        );
+        assert_eq!(
+            state("00000000", "0002", "01"),
+            Some((UnixDgram, Established))
+        );
+        assert_eq!(state("00000000", "0002", "02"), Some((UnixDgram, SynSent)));
+        // The listener flag wins over the St column; other flag bits do not.
+        assert_eq!(state("00010000", "0001", "03"), Some((UnixStream, Listen)));
+        assert_eq!(
+            state("00030000", "0005", "01"),
+            Some((UnixSeqpacket, Listen))
+        );
+        assert_eq!(state("FFFEFFFF", "0001", "01"), Some((UnixStream, Close)));
+        // A type ss does not list.
+        assert_eq!(state("00000000", "0003", "01"), None);
+        // Exactly seven columns: no name; six are too few.
+        let s = parse_unix(&line("00000000", "0001", "01"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::UNNAMED,
+                inode: 31
+            }
+        );
+        assert_eq!(
+            s.peer,
+            Endpoint::Unix {
+                name: UnixName::UNNAMED,
+                inode: 0
+            }
+        );
+        assert_eq!(
+            parse_unix("0000000000000000: 00000002 00000000 00000000 0001 01").unwrap_err(),
+            "expected at least 7 fields, found 6"
+        );
+        for (l, err) in [
+            ("0: 2 0 zz 0001 01 5", r#"bad hex number "zz""#),
+            ("0: 2 0 0 00x1 01 5", r#"bad type "00x1""#),
+            ("0: 2 0 0 0001 0y 5", r#"bad state "0y""#),
+            ("0: 2 0 0 0001 01 -5", r#"bad number "-5""#),
+        ] {
+            assert_eq!(parse_unix(l).unwrap_err(), err, "{l}");
+        }
+        // The path is the rest of the line, inner blanks kept, the newline
+        // dropped. The kernel prints the inode as `%5lu`: below 10000 it is
+        // padded with blanks, and the path is still the eighth column.
+        let s =
+            parse_unix("0000000000000000: 00000002 00000000 00010000 0001 01   334 /run/a  b c\n")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::new_path(b"/run/a  b c"),
+                inode: 334
+            }
+        );
+        let s = parse_unix("0000000000000000: 00000002 00000000 00000000 0002 01     7 @n\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::new_abstract(b"n"),
+                inode: 7
+            }
+        );
+        let s = parse_unix("0000000000000000: 00000002 00000000 00000000 0001 01   334\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::UNNAMED,
+                inode: 334
+            }
+        );
+        let s = parse_unix(" 0: 2 0 0 0001 01 31 @x y").unwrap().unwrap();
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::new_abstract(b"x y"),
+                inode: 31
+            }
+        );
+        assert_eq!(nth_field_start("  ab cd\t ef ", 0), Some(2));
+        assert_eq!(nth_field_start("  ab cd\t ef ", 1), Some(5));
+        assert_eq!(nth_field_start("  ab cd\t ef ", 2), Some(9));
+        assert_eq!(nth_field_start("  ab cd\t ef ", 3), None);
+        assert_eq!(nth_field_start("é b", 1), Some(3));
+    }
+
+    #[test]
+    fn packet_lines() {
+        let hdr = "sk               RefCnt Type Proto  Iface R Rmem   User   Inode";
+        assert_eq!(parse_packet(hdr).unwrap(), None);
+        let l = "ffff8c3a4e0f0000 3      3    0003   0     1 0      0      12345";
+        let s = parse_packet(l).unwrap().unwrap();
+        assert_eq!(
+            (s.netid, s.family, s.state),
+            (Table::PacketRaw, Family::Packet, State::Close)
+        );
+        assert_eq!(
+            s.local,
+            Endpoint::Packet {
+                protocol: 3,
+                ifindex: 0
+            }
+        );
+        let l = "ffff8c3a4e0f0800 3      2    0800   2     1 1280   1000   54321";
+        let s = parse_packet(l).unwrap().unwrap();
+        assert_eq!(s.netid, Table::PacketDgram);
+        assert_eq!(
+            s.local,
+            Endpoint::Packet {
+                protocol: 0x800,
+                ifindex: 2
+            }
+        );
+        assert_eq!((s.recv_q, s.uid, s.inode), (1280, Some(1000), 54321));
+        // Another socket type; too few columns; a protocol that is not hex.
+        assert_eq!(parse_packet("ffff 3 5 0003 0 1 0 0 1").unwrap(), None);
+        assert_eq!(
+            parse_packet("ffff 3 3 0003 0 1 0 0").unwrap_err(),
+            "expected 9 fields, found 8"
+        );
+        assert_eq!(
+            parse_packet("ffff 3 3 00g3 0 1 0 0 1").unwrap_err(),
+            r#"bad protocol "00g3""#
+        );
+    }
+
+    #[test]
+    fn netlink_lines() {
+        let hdr = "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode";
+        assert_eq!(parse_netlink(hdr).unwrap(), None);
+        let l = "ffff8c3a41a3c800 4   1234       00000001 100      200      0     2        0        5555";
+        let s = parse_netlink(l).unwrap().unwrap();
+        assert_eq!(
+            (s.netid, s.family, s.state),
+            (Table::Netlink, Family::Netlink, State::Close)
+        );
+        assert_eq!(
+            s.local,
+            Endpoint::Netlink {
+                protocol: 4,
+                portid: 1234,
+                group: 0
+            }
+        );
+        assert_eq!(
+            s.peer,
+            Endpoint::Netlink {
+                protocol: 4,
+                portid: 0,
+                group: 0
+            }
+        );
+        assert_eq!((s.recv_q, s.send_q, s.inode), (100, 200, 5555));
+        assert_eq!(
+            parse_netlink("ffff 4 1 0 0 0 0 2 0").unwrap_err(),
+            "expected 10 fields, found 9"
+        );
+    }
+
+    #[test]
+    fn lines_go_to_their_table_parser() {
+        let tcp = "0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9";
+        let unix = "0000000000000000: 00000002 00000000 00000000 0002 01 31";
+        let packet = "ffff 3 3 0003 0 1 0 0 1";
+        let netlink = "ffff 4 1 0 0 0 0 2 0 1";
+        let table = |t: Table, f: Family, l: &str| parse_line(t, f, l).unwrap().map(|s| s.netid);
+        assert_eq!(table(Table::Raw, Family::Inet, tcp), Some(Table::Raw));
+        assert_eq!(table(Table::Udp, Family::Inet, tcp), Some(Table::Udp));
+        assert_eq!(
+            table(Table::UnixStream, Family::Unix, unix),
+            Some(Table::UnixDgram)
+        );
+        assert_eq!(
+            table(Table::PacketDgram, Family::Packet, packet),
+            Some(Table::PacketRaw)
+        );
+        assert_eq!(
+            table(Table::Netlink, Family::Netlink, netlink),
+            Some(Table::Netlink)
+        );
+        for blank in ["", "\n", " \t \n"] {
+            assert_eq!(parse_line(Table::Tcp, Family::Inet, blank), Ok(None));
+        }
+        assert_eq!(file_name(Table::Raw, Family::Inet6), Some("raw6"));
+        assert_eq!(file_name(Table::Mptcp, Family::Inet), None);
+    }
+
+    /// A `ProcRows` over a file of this test's own making.
+    fn rows_of(table: Table, family: Family, text: &str) -> (ProcRows, PathBuf) {
+        let path = std::env::temp_dir().join(format!(
+            "sockdiag-procnet-{}-{:?}-{}",
+            std::process::id(),
+            table,
+            text.len()
+        ));
+        std::fs::write(&path, text).unwrap();
+        let rows = ProcRows {
+            reader: BufReader::with_capacity(READ_BUF_LEN, File::open(&path).unwrap()),
+            line: String::new(),
+            lineno: 0,
+            bytes: 0,
+            path: Path::new("/proc/net").join("tcp"),
+            table,
+            family,
+            failed: false,
+        };
+        (rows, path)
+    }
+
+    #[test]
+    fn rows_in_file_order_with_line_numbers() {
+        let text = "  sl  local_address\n\
+            0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9\n\
+            1: garbage\n\
+            \n\
+            2: 0100007F:0051 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 10\n";
+        let (mut rows, tmp) = rows_of(Table::Tcp, Family::Inet, text);
+        assert_eq!(rows.path(), Path::new("/proc/net/tcp"));
+        assert_eq!(rows.next().unwrap().unwrap().inode, 9);
+        let first_two = text
+            .split_inclusive('\n')
+            .take(2)
+            .map(str::len)
+            .sum::<usize>();
+        assert_eq!(rows.bytes(), first_two as u64);
+        match rows.next().unwrap() {
+            Err(Error::Proc { path, line, reason }) => {
+                assert_eq!((path.as_path(), line), (Path::new("/proc/net/tcp"), 3));
+                assert_eq!(reason, "expected at least 10 fields, found 2");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Reading goes on after a bad line; the blank one is passed over.
+        assert_eq!(rows.next().unwrap().unwrap().inode, 10);
+        assert!(rows.next().is_none());
+        assert_eq!(rows.bytes(), text.len() as u64);
+        // From the start again.
+        rows.rewind().unwrap();
+        assert_eq!(rows.bytes(), 0);
+        assert_eq!(rows.next().unwrap().unwrap().inode, 9);
+        assert!(matches!(
+            rows.next(),
+            Some(Err(Error::Proc { line: 3, .. }))
+        ));
+        std::fs::remove_file(tmp).unwrap();
+    }
+
+    #[test]
+    fn a_read_error_is_the_last_item() {
+        // A directory opens, and every read of it fails (EISDIR).
+        let mut rows = rows_of(Table::Tcp, Family::Inet, "").0;
+        rows.reader = BufReader::new(File::open(std::env::temp_dir()).unwrap());
+        match rows.next() {
+            Some(Err(Error::File { path, source })) => {
+                assert_eq!(path, Path::new("/proc/net/tcp"));
+                assert_eq!(source.raw_os_error(), Some(libc::EISDIR));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(rows.next().is_none());
+        assert!(rows.next().is_none());
+        // A rewind clears the failure (and fails the same way again).
+        rows.rewind().unwrap();
+        assert!(matches!(rows.next(), Some(Err(Error::File { .. }))));
+    }
+
+    #[test]
+    fn open_reads_the_namespace_table() {
+        testkit::require_privileged!();
+        assert_eq!(
+            ProcRows::open(Table::Mptcp, Family::Inet, None)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::NotFound
+        );
+        let ns = testkit::NetNs::new().unwrap();
+        let netns = NetNs::from_path(ns.path()).unwrap();
+        let (_l, port) = ns.run(|| {
+            let l = testkit::listener("127.0.0.1:0".parse().unwrap(), 5, None).unwrap();
+            let port = testkit::local_port(&l).unwrap();
+            (l, port)
+        });
+        // The thread's own /proc/net: /proc/net follows the thread group
+        // leader, which stays in the test harness's namespace.
+        let file = ns
+            .run(|| std::fs::read_to_string(Path::new(crate::host::PROC_NET).join("tcp")).unwrap());
+        let mut rows = ProcRows::open(Table::Tcp, Family::Inet, Some(&netns)).unwrap();
+        assert_eq!(rows.path(), Path::new("/proc/net/tcp"));
+        let socks: Vec<Socket> = rows.by_ref().map(Result::unwrap).collect();
+        assert_eq!(socks.len(), 1, "{socks:?}");
+        assert_eq!(socks[0].state, State::Listen);
+        assert_eq!(socks[0].local, v6("127.0.0.1", port));
+        assert_eq!(file.lines().count(), 2, "{file}"); // the header and the listener
+        assert_eq!(rows.bytes(), file.len() as u64);
+        // The v6 table of the namespace has nothing.
+        assert_eq!(
+            ProcRows::open(Table::Tcp, Family::Inet6, Some(&netns))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }

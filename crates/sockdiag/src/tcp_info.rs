@@ -603,4 +603,199 @@ mod tests {
         assert_eq!(TcpInfo::from_bytes(&long).len(), TCP_INFO_LEN);
         assert!(TcpInfo::from_bytes(&[]).is_empty());
     }
+
+    /// 280 bytes, each a different value (its offset, plus one), so that
+    /// any field read from a wrong offset, width or byte order shows.
+    fn distinct() -> [u8; TCP_INFO_LEN] {
+        std::array::from_fn(|i| (i as u8).wrapping_add(1))
+    }
+
+    #[test]
+    fn fields_read_their_own_bytes() {
+        let t = TcpInfo::from_bytes(&distinct());
+        assert_eq!(
+            (t.len(), t.is_empty(), t.as_bytes()),
+            (TCP_INFO_LEN, false, &distinct()[..])
+        );
+        assert_eq!(t.state(), Some(1));
+        assert_eq!(t.rto(), Some(u32::from_ne_bytes([9, 10, 11, 12])));
+        assert_eq!(t.total_rto(), Some(u16::from_ne_bytes([241, 242])));
+        assert_eq!(
+            t.pacing_rate(),
+            Some(u64::from_ne_bytes([105, 106, 107, 108, 109, 110, 111, 112]))
+        );
+        assert_eq!(t.accecn_opt_seen(), Some(u16::from_ne_bytes([23, 24]))); // bytes 278, 279
+        // Every plain field by name, each at its width.
+        for (name, v) in t.fields().skip(4) {
+            let &(_, off, size) = FIELDS.iter().find(|f| f.0 == name).unwrap();
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(&distinct()[off..off + size]);
+            assert_eq!(v, u64::from_ne_bytes(b), "{name}");
+        }
+        assert_eq!(t.fields().count(), 4 + FIELDS.len());
+        // One byte short of the last field: it is absent, the one before is not.
+        let short = TcpInfo::from_bytes(&distinct()[..279]);
+        assert_eq!(
+            (short.accecn_fail_mode().is_some(), short.accecn_opt_seen()),
+            (true, None)
+        );
+        assert_eq!(short.fields().count(), 4 + FIELDS.len() - 1);
+        let one = TcpInfo::from_bytes(&[7]);
+        assert_eq!(
+            (one.len(), one.is_empty(), one.state(), one.ca_state()),
+            (1, false, Some(7), None)
+        );
+    }
+
+    #[test]
+    fn bit_fields_of_bytes_6_and_7() {
+        let with = |b6: u8, b7: u8| {
+            let mut b = [0u8; 8];
+            (b[6], b[7]) = (b6, b7);
+            let t = TcpInfo::from_bytes(&b);
+            (
+                t.snd_wscale().unwrap(),
+                t.rcv_wscale().unwrap(),
+                t.delivery_rate_app_limited().unwrap(),
+                t.fastopen_client_fail().unwrap(),
+            )
+        };
+        assert_eq!(with(0x79, 0b0000_0101), (9, 7, true, 2));
+        assert_eq!(with(0xe1, 0b0000_0110), (1, 14, false, 3));
+        assert_eq!(with(0x00, 0b1111_1000), (0, 0, false, 0));
+        assert_eq!(with(0xff, 0b0000_0011), (15, 15, true, 1));
+        // Byte 7 missing: its bit-fields are absent, byte 6's are not.
+        let t = TcpInfo::from_bytes(&[0, 0, 0, 0, 0, 0, 0x21]);
+        assert_eq!(
+            (
+                t.snd_wscale(),
+                t.delivery_rate_app_limited(),
+                t.fastopen_client_fail()
+            ),
+            (Some(1), None, None)
+        );
+    }
+
+    #[test]
+    fn from_fields_sets_each_bit_field_alone() {
+        let t = TcpInfo::from_fields([
+            ("snd_wscale", 0x1f),
+            ("rcv_wscale", 0x1e),
+            ("delivery_rate_app_limited", 2),
+            ("fastopen_client_fail", 7),
+        ]);
+        // Values wider than their bits are cut to them.
+        assert_eq!(t.as_bytes(), &[0, 0, 0, 0, 0, 0, 0xef, 0b111]);
+        // Each setter keeps the other field of its byte.
+        let t = TcpInfo::from_fields([("rcv_wscale", 3), ("snd_wscale", 5), ("snd_wscale", 2)]);
+        assert_eq!(t.as_bytes(), &[0, 0, 0, 0, 0, 0, 0x32]);
+        let t = TcpInfo::from_fields([("snd_wscale", 3), ("rcv_wscale", 5), ("rcv_wscale", 2)]);
+        assert_eq!(t.as_bytes(), &[0, 0, 0, 0, 0, 0, 0x23]);
+        let t = TcpInfo::from_fields([
+            ("fastopen_client_fail", 3),
+            ("delivery_rate_app_limited", 1),
+        ]);
+        assert_eq!(t.as_bytes()[7], 0b111);
+        let t = TcpInfo::from_fields([
+            ("delivery_rate_app_limited", 1),
+            ("fastopen_client_fail", 3),
+            ("fastopen_client_fail", 0),
+            ("delivery_rate_app_limited", 1),
+        ]);
+        assert_eq!(t.as_bytes()[7], 1);
+        let t = TcpInfo::from_fields([
+            ("fastopen_client_fail", 2),
+            ("delivery_rate_app_limited", 0),
+        ]);
+        assert_eq!(t.as_bytes()[7], 0b100);
+        // The length is the end of the furthest field, whatever the order.
+        assert_eq!(TcpInfo::from_fields([("rtt", 1), ("state", 2)]).len(), 72);
+        assert_eq!(TcpInfo::from_fields([("nonsense", 1)]).len(), 0);
+    }
+
+    #[test]
+    fn from_fields_rebuilds_every_field() {
+        // Padding (byte 7's five high bits) is not a field: compared by field.
+        // A cut field's bytes are not a field: 279 bytes rebuild as 278.
+        for (n, len) in [
+            (1, 1),
+            (2, 2),
+            (7, 7),
+            (8, 8),
+            (104, 104),
+            (242, 242),
+            (279, 278),
+            (280, 280),
+        ] {
+            let t = TcpInfo::from_bytes(&distinct()[..n]);
+            let r = TcpInfo::from_fields(t.fields());
+            assert_eq!(r.len(), len, "{n} bytes");
+            assert_eq!(
+                r.fields().collect::<Vec<_>>(),
+                t.fields().collect::<Vec<_>>(),
+                "{n} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_lists_the_fields_present() {
+        let t = TcpInfo::from_bytes(&[1, 2]);
+        assert_eq!(format!("{t:?}"), r#"{"state": 1, "ca_state": 2}"#);
+        let m = MptcpInfo::from_bytes(&[3, 4]);
+        assert_eq!(format!("{m:?}"), r#"{"subflows": 3, "add_addr_signal": 4}"#);
+    }
+
+    #[test]
+    fn mptcp_info_reads_and_rebuilds_every_field() {
+        let b: Vec<u8> = (1..=MPTCP_INFO_LEN as u8).collect();
+        let m = MptcpInfo::from_bytes(&b);
+        assert_eq!(m.as_bytes(), &b[..]);
+        for &(name, off, size) in MPTCP_FIELDS {
+            let mut w = [0u8; 8];
+            w[..size].copy_from_slice(&b[off..off + size]);
+            assert_eq!(m.get(name), Some(u64::from_ne_bytes(w)), "{name}");
+        }
+        assert_eq!(
+            m.write_seq(),
+            Some(u64::from_ne_bytes([17, 18, 19, 20, 21, 22, 23, 24]))
+        );
+        assert_eq!(m.flags(), Some(u32::from_ne_bytes([9, 10, 11, 12])));
+        // Padding (bytes 6, 7 and 43) is not a field: compared by field.
+        let rebuilt = MptcpInfo::from_fields(m.fields());
+        assert_eq!(rebuilt.as_bytes().len(), MPTCP_INFO_LEN);
+        assert_eq!(
+            rebuilt.fields().collect::<Vec<_>>(),
+            m.fields().collect::<Vec<_>>()
+        );
+        // One byte short of the last field.
+        let short = MptcpInfo::from_bytes(&b[..95]);
+        assert_eq!(
+            (short.last_data_recv().is_some(), short.last_ack_recv()),
+            (true, None)
+        );
+        assert_eq!(short.fields().count(), MPTCP_FIELDS.len() - 1);
+        // The cut field's bytes are not a field: 95 bytes rebuild as 92.
+        let rebuilt = MptcpInfo::from_fields(short.fields());
+        assert_eq!(rebuilt.as_bytes().len(), 92);
+        assert_eq!(
+            rebuilt.fields().collect::<Vec<_>>(),
+            short.fields().collect::<Vec<_>>()
+        );
+        // Longer than known: cut to the known length.
+        let mut long = b.clone();
+        long.push(0xff);
+        assert_eq!(MptcpInfo::from_bytes(&long), m);
+        // from_fields: the length is the end of the furthest field given.
+        let f = MptcpInfo::from_fields([("token", 5), ("subflows", 1)]);
+        assert_eq!(f.as_bytes().len(), 16);
+        assert_eq!(
+            (f.token(), f.subflows(), f.write_seq()),
+            (Some(5), Some(1), None)
+        );
+        assert_eq!(
+            MptcpInfo::from_fields([("bytes_acked", u64::MAX - 1)]).bytes_acked(),
+            Some(u64::MAX - 1)
+        );
+    }
 }

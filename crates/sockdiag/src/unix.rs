@@ -84,3 +84,147 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Option<Socket>, DecodeError> {
     }
     Ok(Some(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::push_attr;
+
+    /// A `unix_diag_msg` header (`<linux/unix_diag.h>`).
+    fn header(ty: u8, state: u8) -> Vec<u8> {
+        let mut m = vec![AF_UNIX, ty, state, 0];
+        m.extend_from_slice(&4242u32.to_ne_bytes()); // udiag_ino
+        m.extend_from_slice(&0x1122_3344u32.to_ne_bytes()); // udiag_cookie[0]
+        m.extend_from_slice(&0x0055_6677u32.to_ne_bytes()); // udiag_cookie[1]
+        assert_eq!(m.len(), UNIX_DIAG_MSG_LEN);
+        m
+    }
+
+    #[test]
+    fn request_layout() {
+        assert_eq!(SHOW_ALL, 0x7f);
+        let mut b = vec![0xee; 16];
+        encode_request(&mut b, 1 << 10, SHOW_ALL);
+        let b = &b[16..];
+        assert_eq!(b.len(), UNIX_DIAG_REQ_LEN);
+        assert_eq!(&b[..4], &[AF_UNIX, 0, 0, 0]);
+        assert_eq!(
+            (u32_ne(b, 4), u32_ne(b, 8), u32_ne(b, 12)),
+            (1 << 10, 0, 0x7f)
+        );
+        assert_eq!(&b[16..24], &[0xff; 8]);
+    }
+
+    #[test]
+    fn types_and_tables() {
+        assert_eq!(table(SOCK_STREAM), Some(Table::UnixStream));
+        assert_eq!(table(SOCK_DGRAM), Some(Table::UnixDgram));
+        assert_eq!(table(SOCK_SEQPACKET), Some(Table::UnixSeqpacket));
+        assert_eq!(table(3), None); // SOCK_RAW: not a unix type ss lists
+        assert_eq!(decode(&header(3, 7)), Ok(None));
+        let e = decode(&header(SOCK_STREAM, 1)[..15]).unwrap_err();
+        assert_eq!((e.what, e.expected, e.actual), ("unix_diag_msg", 16, 15));
+    }
+
+    /// Every attribute at the length of its struct, with values that
+    /// differ field by field.
+    #[test]
+    fn every_attribute_decodes_to_its_value() {
+        let mut m = header(SOCK_SEQPACKET, 1);
+        push_attr(&mut m, UNIX_DIAG_NAME, b"\0abstract");
+        let mut vfs = 77u32.to_ne_bytes().to_vec();
+        vfs.extend_from_slice(&0x0810_0003u32.to_ne_bytes());
+        push_attr(&mut m, UNIX_DIAG_VFS, &vfs);
+        push_attr(&mut m, UNIX_DIAG_PEER, &5151u32.to_ne_bytes());
+        // Icons: whole u32s only; the 3 trailing bytes are no inode.
+        let mut icons: Vec<u8> = [6001u32, 6002]
+            .iter()
+            .flat_map(|i| i.to_ne_bytes())
+            .collect();
+        icons.extend_from_slice(&[9, 9, 9]);
+        push_attr(&mut m, UNIX_DIAG_ICONS, &icons);
+        let mut rq = 3u32.to_ne_bytes().to_vec();
+        rq.extend_from_slice(&8u32.to_ne_bytes());
+        push_attr(&mut m, UNIX_DIAG_RQLEN, &rq);
+        let mem: Vec<u8> = (1..=9u32).flat_map(|i| i.to_ne_bytes()).collect();
+        push_attr(&mut m, UNIX_DIAG_MEMINFO, &mem);
+        push_attr(&mut m, UNIX_DIAG_SHUTDOWN, &[1]);
+        push_attr(&mut m, UNIX_DIAG_UID, &1000u32.to_ne_bytes());
+        let s = decode(&m).unwrap().unwrap();
+        assert_eq!(
+            (s.netid, s.family, s.state),
+            (Table::UnixSeqpacket, Family::Unix, State::Established)
+        );
+        assert_eq!((s.inode, s.cookie), (4242, Some(0x0055_6677_1122_3344)));
+        assert_eq!(
+            s.local,
+            Endpoint::Unix {
+                name: UnixName::new_abstract(b"abstract"),
+                inode: 4242
+            }
+        );
+        assert_eq!(
+            s.peer,
+            Endpoint::Unix {
+                name: UnixName::UNNAMED,
+                inode: 5151
+            }
+        );
+        assert_eq!((s.recv_q, s.send_q, s.uid), (3, 8, Some(1000)));
+        assert_eq!(s.skmem, Some(SkMemInfo::from_bytes(&mem)));
+        assert_eq!(s.skmem.unwrap().drops, 9);
+        assert_eq!(
+            s.shutdown,
+            Some(Shutdown {
+                recv: true,
+                send: false
+            })
+        );
+        assert_eq!(
+            s.detail().unwrap().unix,
+            Some(UnixInfo {
+                vfs: Some(UnixVfs {
+                    ino: 77,
+                    dev: 0x0810_0003
+                }),
+                icons: Some(vec![6001, 6002]),
+            })
+        );
+    }
+
+    /// Attributes one byte short of their struct are passed over, as
+    /// missing ones; with none left the socket has no unix detail.
+    #[test]
+    fn attributes_shorter_than_their_struct_are_passed_over() {
+        let mut m = header(SOCK_STREAM, 10);
+        push_attr(&mut m, UNIX_DIAG_VFS, &[1; 7]);
+        // A short peer after a whole one: the whole one stays.
+        push_attr(&mut m, UNIX_DIAG_PEER, &5151u32.to_ne_bytes());
+        push_attr(&mut m, UNIX_DIAG_PEER, &[1; 3]);
+        push_attr(&mut m, UNIX_DIAG_RQLEN, &[1; 7]);
+        push_attr(&mut m, UNIX_DIAG_SHUTDOWN, &[]);
+        push_attr(&mut m, UNIX_DIAG_UID, &[1; 3]);
+        let s = decode(&m).unwrap().unwrap();
+        assert_eq!((s.netid, s.state), (Table::UnixStream, State::Listen));
+        assert_eq!(
+            s.peer,
+            Endpoint::Unix {
+                name: UnixName::UNNAMED,
+                inode: 5151
+            }
+        );
+        assert_eq!((s.recv_q, s.send_q, s.uid, s.shutdown), (0, 0, None, None));
+        assert!(s.detail().is_none(), "{:?}", s.detail());
+        // Icons alone (an empty list) are detail.
+        let mut m = header(SOCK_DGRAM, 7);
+        push_attr(&mut m, UNIX_DIAG_ICONS, &[]);
+        let s = decode(&m).unwrap().unwrap();
+        assert_eq!(
+            s.detail().unwrap().unix,
+            Some(UnixInfo {
+                vfs: None,
+                icons: Some(vec![])
+            })
+        );
+    }
+}
