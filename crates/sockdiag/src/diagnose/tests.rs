@@ -637,6 +637,10 @@ fn retransmission_ratio_per_connection() {
     let e = &f[0].evidence[0];
     assert_eq!(e.name, "retransmitted_of_sent");
     assert_eq!(e.values, vec![50, 1000]);
+    assert_eq!(
+        e.threshold,
+        "5.0 % retransmitted (info >= 1.0 %, warning >= 5.0 %, from 100 segments)"
+    );
     assert!(f[0].explanation.contains("the data still moves"));
     assert!(!f[0].explanation.contains("vanished"));
     // The options move the lines...
