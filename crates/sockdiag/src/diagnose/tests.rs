@@ -1020,6 +1020,12 @@ fn never_accepted_belongs_to_the_listener() {
         ]
     );
     assert!(!f[0].explanation.contains("leak:"));
+    assert!(
+        f[0].explanation
+            .contains(" 1 of them were closed by their clients already"),
+        "{}",
+        f[0].explanation
+    );
     // The same connection accepted (it has an inode and a holder): a leak.
     let mut accepted = held_by(queued(10, State::CloseWait, 41000), 42, "server");
     accepted.inode = 77;
@@ -1032,6 +1038,33 @@ fn never_accepted_belongs_to_the_listener() {
         found(&run(vec![vec![l(1), e()], vec![l(1), e()]]), &o),
         vec![Kind::NeverAccepted]
     );
+    // Its evidence: no client closed, so no CLOSE-WAIT count.
+    let names_values = |f: &Finding| -> Vec<(String, Vec<u64>)> {
+        f.evidence
+            .iter()
+            .map(|e| (e.name.clone(), e.values.clone()))
+            .collect()
+    };
+    let f = diagnose(&run(vec![vec![l(1), e()], vec![l(1), e()]]), &o);
+    assert_eq!(
+        names_values(&f[0]),
+        vec![
+            ("recv_q".to_string(), vec![1, 1]),
+            ("never_accepted".to_string(), vec![1, 1]),
+        ]
+    );
+    assert!(!f[0].explanation.contains("closed by their clients"));
+    // A full listener whose waiting connections are not in the dump: its
+    // queue alone, no count of connections seen.
+    let f = diagnose(&run(vec![vec![l(5)], vec![l(5)]]), &o);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].kind, Kind::ListenQueueFull);
+    assert_eq!(
+        names_values(&f[0]),
+        vec![("recv_q".to_string(), vec![5, 5])]
+    );
+    assert!(!f[0].explanation.contains("seen here"));
+    assert!(!f[0].explanation.contains("closed by their clients"));
     // One sample: only a client that gave up tells.
     assert!(found(&run(vec![vec![l(1), e()]]), &o).is_empty());
     assert_eq!(
@@ -1070,6 +1103,15 @@ fn never_accepted_belongs_to_the_listener() {
             .any(|e| e.name == "never_accepted_closed_by_client" && e.values == vec![5, 5])
     );
     assert!(f[0].evidence.iter().any(|e| e.name == "syn_sent_clients"));
+    let x = &f[0].explanation;
+    assert!(
+        x.contains("(5 of them seen here, held by no process: never accepted)"),
+        "{x}"
+    );
+    assert!(
+        x.contains(" 5 of the waiting connections were closed by their clients already"),
+        "{x}"
+    );
 }
 
 #[test]
