@@ -522,6 +522,24 @@ fn close_wait_grouped_by_process() {
     assert_eq!(mine.kind, Kind::CloseWaitLeak);
     assert!(mine.summary.contains("pid 42"), "{}", mine.summary);
     assert_eq!(mine.evidence[0].values, vec![2, 2]);
+    // A steady count is held, not said to grow; a rising one is.
+    assert!(
+        mine.explanation
+            .contains(" Each is a descriptor the application still holds"),
+        "{}",
+        mine.explanation
+    );
+    assert!(!mine.explanation.contains("The count grows"));
+    let two = vec![cw(1, 42, "server"), cw(2, 42, "server")];
+    let f = diagnose(&run(vec![vec![cw(1, 42, "server")], two.clone(), two]), &o);
+    let mine = f.iter().find(|f| f.kind == Kind::CloseWaitLeak).unwrap();
+    assert_eq!(mine.evidence[0].values, vec![1, 2, 2]);
+    assert!(
+        mine.explanation
+            .contains(" The count grows: a descriptor leak"),
+        "{}",
+        mine.explanation
+    );
     // Gone in the last sample: the application closed it.
     assert!(found(&run(vec![vec![cw(1, 42, "s")], vec![]]), &o).is_empty());
     let t = thresholds(|t| t.close_wait_count = 2);
