@@ -882,6 +882,14 @@ fn udp_drops_from_skmem_and_counters() {
         )
         .is_empty()
     );
+    // The threshold itself is a finding.
+    assert_eq!(
+        found(
+            &run(vec![vec![u(0)], vec![u(3)]]),
+            &thresholds(|t| t.udp_drops = 3)
+        ),
+        vec![Kind::UdpDrops]
+    );
     let mut v = run(vec![vec![], vec![]]);
     v[1].counters = counters(&[("Udp6.RcvbufErrors", 2)]);
     assert_eq!(found(&v, &o), vec![Kind::UdpDrops]);
