@@ -794,6 +794,23 @@ fn time_wait_near_the_bucket_limit() {
     let o = Options::new();
     assert_eq!(found(&s(8), &o), vec![Kind::TimeWaitPressure]);
     assert!(found(&s(7), &o).is_empty());
+    // Only TCP TIME-WAIT sockets count: an ESTABLISHED one beside 7 does not
+    // make 8.
+    let mut seven = s(7);
+    seven[0].sockets.push(tcp(
+        99,
+        State::Established,
+        "127.0.0.1:39999",
+        SERVER,
+        (0, 0),
+    ));
+    assert!(found(&seven, &o).is_empty());
+    // A limit of 0 is no limit known: no level to be near.
+    let zero = vec![
+        Sample::new(0, Duration::ZERO, (0..3).map(tw).collect())
+            .with_limits(Limits::parse("0", "")),
+    ];
+    assert!(found(&zero, &o).is_empty());
     let half = thresholds(|t| t.time_wait_ratio = 0.5);
     assert_eq!(found(&s(5), &half), vec![Kind::TimeWaitPressure]);
     assert!(found(&s(4), &half).is_empty());
