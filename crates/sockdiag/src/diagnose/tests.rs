@@ -850,6 +850,13 @@ fn port_exhaustion_to_one_destination() {
     assert!(f[0].summary.contains("1 in TIME-WAIT"), "{}", f[0].summary);
     v.pop();
     assert!(found(&s(v.clone()), &o).is_empty());
+    // Only TCP counts: a connected UDP socket to the same destination on
+    // the eighth port does not.
+    let mut udp = c(7, State::Established);
+    udp.netid = Table::Udp;
+    let mut with_udp = v.clone();
+    with_udp.push(udp);
+    assert!(found(&s(with_udp), &o).is_empty());
     // A port outside the range does not count.
     v.push(tcp(
         300,
