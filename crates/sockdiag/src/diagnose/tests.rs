@@ -1070,6 +1070,16 @@ fn never_accepted_belongs_to_the_listener() {
         ]
     );
     assert!(!f[0].explanation.contains("leak:"));
+    // The listener is found by its address whatever the dump's order: the
+    // queued connections, on the same local address, come first here.
+    let reversed: Vec<Socket> = socks.iter().rev().cloned().collect();
+    let g = diagnose(&run(vec![reversed.clone(), reversed]), &o);
+    assert_eq!(g.len(), 1, "{g:#?}");
+    assert_eq!(
+        (g[0].kind, g[0].subject.as_str()),
+        (Kind::NeverAccepted, "listener 127.0.0.1:5000")
+    );
+    assert_eq!(g[0].sockets[0].state, "listen");
     assert!(
         f[0].explanation
             .contains(" 1 of them were closed by their clients already"),
