@@ -321,6 +321,26 @@ fn syn_recv_pileup_names_the_listener() {
     assert_eq!(f[0].sockets[0].state, "listen");
     assert_eq!(f[0].sockets[0].processes[0].pid, 42);
     assert_eq!(f[0].sockets[1].state, "syn_recv");
+    // Each retransmitting request's evidence points at its own socket,
+    // after the listener.
+    let s = run(vec![
+        vec![l.clone(), req(2, 1), req(3, 2)],
+        vec![l.clone(), req(2, 2), req(3, 3)],
+    ]);
+    let f = diagnose(&s, &o);
+    let ev: Vec<(&str, Option<usize>, &[u64])> = f[0]
+        .evidence
+        .iter()
+        .map(|e| (e.name.as_str(), e.socket, e.values.as_slice()))
+        .collect();
+    assert_eq!(
+        ev,
+        vec![
+            ("syn_recv_sockets", None, &[2, 2][..]),
+            ("synack_retransmits", Some(1), &[1, 2][..]),
+            ("synack_retransmits", Some(2), &[2, 3][..]),
+        ]
+    );
     assert!(
         found(
             &run(vec![vec![l.clone(), req(2, 0)], vec![l.clone(), req(2, 0)]]),
