@@ -360,6 +360,17 @@ fn syn_recv_pileup_names_the_listener() {
         vec![Kind::SynRecvPileup]
     );
     assert!(found(&run(vec![pile(2), pile(1)]), &two).is_empty());
+    // 0 turns either check off.
+    let off = thresholds(|t| t.syn_recv_count = 0);
+    assert!(found(&run(vec![pile(2), pile(2)]), &off).is_empty());
+    let off = thresholds(|t| t.synack_retransmits = 0);
+    assert!(
+        found(
+            &run(vec![vec![l.clone(), req(2, 1)], vec![l.clone(), req(2, 2)]]),
+            &off
+        )
+        .is_empty()
+    );
     // The SYN-ACK retransmission threshold.
     let t2 = thresholds(|t| t.synack_retransmits = 2);
     let at = |r| run(vec![vec![l.clone(), req(2, r)], vec![l.clone(), req(2, r)]]);
