@@ -744,6 +744,13 @@ fn retransmission_ratio_per_connection() {
         vec![stalls(3, 5000)],
     ]);
     assert_eq!(severities(&s, &o), r(Severity::Critical));
+    // A retransmits threshold of 0 turns the stall check off: no
+    // retransmission finding, the stuck Send-Q's alone.
+    let off = thresholds(|t| t.retransmits = 0);
+    assert_eq!(
+        severities(&s, &off),
+        vec![(Kind::SendQueueStuck, Severity::Critical)]
+    );
     // The same flow in every run keeps its severity: no timer count, no
     // sample-to-sample noise in the verdict.
     for _ in 0..3 {
