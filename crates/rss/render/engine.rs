@@ -1176,4 +1176,163 @@ mod tests {
         let out = String::from_utf8(r.finish().unwrap()).unwrap();
         assert_eq!(out.lines().count(), 6000);
     }
+
+    /// `render_calc_width`, worked by hand from `ss.c`: each column's
+    /// measured length plus its delimiter (none for the line's first
+    /// column), capped at the screen; then each line's spare room spread
+    /// over its columns, the remainder one by one from the rightmost; a
+    /// column that would overflow the line starts the next one.
+    #[test]
+    fn widths_spread_like_ss() {
+        let widths = |disabled: &[usize], lens: [usize; COL_MAX], screen: Option<usize>| {
+            let mut l = Layout::new(
+                RenderOptions {
+                    header: false,
+                    ..RenderOptions::default()
+                },
+                names(),
+            );
+            for (c, col) in l.cols.iter_mut().enumerate() {
+                col.disabled = disabled.contains(&c);
+                col.max_len = lens[c];
+            }
+            let compact = l.calc_width(screen);
+            (compact, l.cols.map(|c| c.width))
+        };
+        // Netid 3, State 5, the queues 1, the addresses 8, the ports 5 and
+        // 2, no Process, no free-form text: 3+6+2+2+9+5+9+2 = 38.
+        let lens = [3, 5, 1, 1, 8, 5, 8, 2, 0, 0];
+        let first_pass = [3, 6, 2, 2, 9, 5, 9, 2, 0, 0];
+        assert_eq!(widths(&[COL_PROC], lens, None), (true, first_pass));
+        // Exact fit.
+        assert_eq!(widths(&[COL_PROC], lens, Some(38)), (false, first_pass));
+        // 12 spare over 8 columns: 1 each, and 4 more from the right.
+        assert_eq!(
+            widths(&[COL_PROC], lens, Some(50)),
+            (false, [4, 7, 3, 3, 11, 7, 11, 4, 0, 0])
+        );
+        // 20 columns: Local Address overflows the first line (13 + 9),
+        // which spreads 7 over 4 columns; Peer Address overflows the second
+        // (14 + 9), 6 over 2; the third spreads 9 over its 2.
+        assert_eq!(
+            widths(&[COL_PROC], lens, Some(20)),
+            (false, [4, 8, 4, 4, 12, 8, 13, 7, 0, 0])
+        );
+        // 13 columns: the first line fills them exactly (3+6+2+2) and is
+        // left as it is; Local Address and Port each overflow with the next
+        // column and take a line alone; the last line spreads 2 over 2.
+        assert_eq!(
+            widths(&[COL_PROC], lens, Some(13)),
+            (false, [3, 6, 2, 2, 13, 13, 10, 3, 0, 0])
+        );
+        // No Netid: State starts the line, without its delimiter; an empty
+        // first column leaves the next one first too.
+        assert_eq!(
+            widths(&[COL_NETID, COL_PROC], lens, None),
+            (true, [0, 5, 2, 2, 9, 5, 9, 2, 0, 0])
+        );
+        let mut empty_first = lens;
+        empty_first[COL_NETID] = 0;
+        assert_eq!(
+            widths(&[COL_PROC], empty_first, None),
+            (true, [0, 5, 2, 2, 9, 5, 9, 2, 0, 0])
+        );
+        // 10 columns, and free-form text wider than the screen: cut to 10,
+        // it fills the last line exactly; two columns a line before it, or
+        // one (1 spare over Netid and State goes to State; 6 over the queues).
+        let mut wide = lens;
+        wide[COL_EXT] = 30;
+        assert_eq!(
+            widths(&[COL_PROC], wide, Some(10)),
+            (false, [3, 7, 5, 5, 10, 10, 10, 10, 0, 10])
+        );
+    }
+
+    /// `Debug` names the options and the bytes buffered: the header's nine
+    /// tokens, each a length byte and its text (66 bytes).
+    #[test]
+    fn debug_shows_options_and_bytes_buffered() {
+        let opts = RenderOptions::default();
+        let r = TableRenderer::with_names(Vec::new(), opts.clone(), names());
+        assert_eq!(
+            format!("{r:?}"),
+            format!("TableRenderer {{ opts: {opts:?}, buffered: 66 }}")
+        );
+    }
+
+    /// `flush` flushes the writer (`-E` prints each event at once), and
+    /// `names_mut` gives the lookups the rows are printed with.
+    #[test]
+    fn flush_reaches_the_writer_and_names_are_the_renderers() {
+        #[derive(Default)]
+        struct Sink {
+            flushes: std::rc::Rc<std::cell::Cell<usize>>,
+        }
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                self.flushes.set(self.flushes.get() + 1);
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let flushes = sink.flushes.clone();
+        let mut r = TableRenderer::with_names(sink, fields(), names());
+        r.render().unwrap();
+        assert_eq!(flushes.get(), 0);
+        r.flush().unwrap();
+        assert_eq!(flushes.get(), 1);
+
+        let opts = RenderOptions {
+            numeric: false,
+            ..fields()
+        };
+        let mut r = TableRenderer::with_names(Vec::new(), opts, names());
+        r.names_mut().set_services("xyzzy 4000/tcp\n");
+        r.push(&tcp(State::Established, "10.0.0.1", 4000, "10.0.0.2", 22))
+            .unwrap();
+        let out = String::from_utf8(r.finish().unwrap()).unwrap();
+        assert_eq!(out, "10.0.0.1:xyzzy 10.0.0.2:22\n");
+    }
+
+    /// A token is packed with one of its column's recent skeletons only
+    /// when it is that skeleton's text with a run of digits between each
+    /// two pieces: not with a run before the first piece, nor a piece
+    /// without the run before it, nor text left after the last piece, nor
+    /// other text of the same length.
+    #[test]
+    fn recent_skeletons_match_only_their_own_tokens() {
+        let p1 = "abcdefghijklmnopqrstuvwxyz";
+        let texts: Vec<Vec<u8>> = [
+            "first part of a long token 7 and its end".to_string(),
+            "5first part of a long token 7 and its end".to_string(),
+            "5first part of a long token  and its end".to_string(),
+            "first part of a long token  and its end".to_string(),
+            "no digits at all in this fairly long token".to_string(),
+            "NO DIGITS AT ALL IN THIS FAIRLY LONG TOKEN".to_string(),
+            format!("12{p1}"),
+            format!("34{p1}ABCDEFGHIJKLMNOPQRSTUVWX"),
+            "first part of a long token 8 and its end".to_string(),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+        let mut t = Tokens::default();
+        for b in &texts {
+            t.push(COL_EXT, b);
+        }
+        let mut back = Vec::new();
+        t.each(&[COL_EXT], |b| {
+            back.push(String::from_utf8_lossy(b).into_owned());
+            Ok(())
+        })
+        .unwrap();
+        let texts: Vec<String> = texts
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert_eq!(back, texts);
+    }
 }

@@ -321,6 +321,26 @@ fn syn_recv_pileup_names_the_listener() {
     assert_eq!(f[0].sockets[0].state, "listen");
     assert_eq!(f[0].sockets[0].processes[0].pid, 42);
     assert_eq!(f[0].sockets[1].state, "syn_recv");
+    // Each retransmitting request's evidence points at its own socket,
+    // after the listener.
+    let s = run(vec![
+        vec![l.clone(), req(2, 1), req(3, 2)],
+        vec![l.clone(), req(2, 2), req(3, 3)],
+    ]);
+    let f = diagnose(&s, &o);
+    let ev: Vec<(&str, Option<usize>, &[u64])> = f[0]
+        .evidence
+        .iter()
+        .map(|e| (e.name.as_str(), e.socket, e.values.as_slice()))
+        .collect();
+    assert_eq!(
+        ev,
+        vec![
+            ("syn_recv_sockets", None, &[2, 2][..]),
+            ("synack_retransmits", Some(1), &[1, 2][..]),
+            ("synack_retransmits", Some(2), &[2, 3][..]),
+        ]
+    );
     assert!(
         found(
             &run(vec![vec![l.clone(), req(2, 0)], vec![l.clone(), req(2, 0)]]),
@@ -340,6 +360,17 @@ fn syn_recv_pileup_names_the_listener() {
         vec![Kind::SynRecvPileup]
     );
     assert!(found(&run(vec![pile(2), pile(1)]), &two).is_empty());
+    // 0 turns either check off.
+    let off = thresholds(|t| t.syn_recv_count = 0);
+    assert!(found(&run(vec![pile(2), pile(2)]), &off).is_empty());
+    let off = thresholds(|t| t.synack_retransmits = 0);
+    assert!(
+        found(
+            &run(vec![vec![l.clone(), req(2, 1)], vec![l.clone(), req(2, 2)]]),
+            &off
+        )
+        .is_empty()
+    );
     // The SYN-ACK retransmission threshold.
     let t2 = thresholds(|t| t.synack_retransmits = 2);
     let at = |r| run(vec![vec![l.clone(), req(2, r)], vec![l.clone(), req(2, r)]]);
@@ -522,6 +553,24 @@ fn close_wait_grouped_by_process() {
     assert_eq!(mine.kind, Kind::CloseWaitLeak);
     assert!(mine.summary.contains("pid 42"), "{}", mine.summary);
     assert_eq!(mine.evidence[0].values, vec![2, 2]);
+    // A steady count is held, not said to grow; a rising one is.
+    assert!(
+        mine.explanation
+            .contains(" Each is a descriptor the application still holds"),
+        "{}",
+        mine.explanation
+    );
+    assert!(!mine.explanation.contains("The count grows"));
+    let two = vec![cw(1, 42, "server"), cw(2, 42, "server")];
+    let f = diagnose(&run(vec![vec![cw(1, 42, "server")], two.clone(), two]), &o);
+    let mine = f.iter().find(|f| f.kind == Kind::CloseWaitLeak).unwrap();
+    assert_eq!(mine.evidence[0].values, vec![1, 2, 2]);
+    assert!(
+        mine.explanation
+            .contains(" The count grows: a descriptor leak"),
+        "{}",
+        mine.explanation
+    );
     // Gone in the last sample: the application closed it.
     assert!(found(&run(vec![vec![cw(1, 42, "s")], vec![]]), &o).is_empty());
     let t = thresholds(|t| t.close_wait_count = 2);
@@ -637,6 +686,10 @@ fn retransmission_ratio_per_connection() {
     let e = &f[0].evidence[0];
     assert_eq!(e.name, "retransmitted_of_sent");
     assert_eq!(e.values, vec![50, 1000]);
+    assert_eq!(
+        e.threshold,
+        "5.0 % retransmitted (info >= 1.0 %, warning >= 5.0 %, from 100 segments)"
+    );
     assert!(f[0].explanation.contains("the data still moves"));
     assert!(!f[0].explanation.contains("vanished"));
     // The options move the lines...
@@ -691,6 +744,13 @@ fn retransmission_ratio_per_connection() {
         vec![stalls(3, 5000)],
     ]);
     assert_eq!(severities(&s, &o), r(Severity::Critical));
+    // A retransmits threshold of 0 turns the stall check off: no
+    // retransmission finding, the stuck Send-Q's alone.
+    let off = thresholds(|t| t.retransmits = 0);
+    assert_eq!(
+        severities(&s, &off),
+        vec![(Kind::SendQueueStuck, Severity::Critical)]
+    );
     // The same flow in every run keeps its severity: no timer count, no
     // sample-to-sample noise in the verdict.
     for _ in 0..3 {
@@ -772,6 +832,23 @@ fn time_wait_near_the_bucket_limit() {
     let o = Options::new();
     assert_eq!(found(&s(8), &o), vec![Kind::TimeWaitPressure]);
     assert!(found(&s(7), &o).is_empty());
+    // Only TCP TIME-WAIT sockets count: an ESTABLISHED one beside 7 does not
+    // make 8.
+    let mut seven = s(7);
+    seven[0].sockets.push(tcp(
+        99,
+        State::Established,
+        "127.0.0.1:39999",
+        SERVER,
+        (0, 0),
+    ));
+    assert!(found(&seven, &o).is_empty());
+    // A limit of 0 is no limit known: no level to be near.
+    let zero = vec![
+        Sample::new(0, Duration::ZERO, (0..3).map(tw).collect())
+            .with_limits(Limits::parse("0", "")),
+    ];
+    assert!(found(&zero, &o).is_empty());
     let half = thresholds(|t| t.time_wait_ratio = 0.5);
     assert_eq!(found(&s(5), &half), vec![Kind::TimeWaitPressure]);
     assert!(found(&s(4), &half).is_empty());
@@ -811,6 +888,13 @@ fn port_exhaustion_to_one_destination() {
     assert!(f[0].summary.contains("1 in TIME-WAIT"), "{}", f[0].summary);
     v.pop();
     assert!(found(&s(v.clone()), &o).is_empty());
+    // Only TCP counts: a connected UDP socket to the same destination on
+    // the eighth port does not.
+    let mut udp = c(7, State::Established);
+    udp.netid = Table::Udp;
+    let mut with_udp = v.clone();
+    with_udp.push(udp);
+    assert!(found(&s(with_udp), &o).is_empty());
     // A port outside the range does not count.
     v.push(tcp(
         300,
@@ -859,6 +943,14 @@ fn udp_drops_from_skmem_and_counters() {
             &thresholds(|t| t.udp_drops = 4)
         )
         .is_empty()
+    );
+    // The threshold itself is a finding.
+    assert_eq!(
+        found(
+            &run(vec![vec![u(0)], vec![u(3)]]),
+            &thresholds(|t| t.udp_drops = 3)
+        ),
+        vec![Kind::UdpDrops]
     );
     let mut v = run(vec![vec![], vec![]]);
     v[1].counters = counters(&[("Udp6.RcvbufErrors", 2)]);
@@ -1016,6 +1108,22 @@ fn never_accepted_belongs_to_the_listener() {
         ]
     );
     assert!(!f[0].explanation.contains("leak:"));
+    // The listener is found by its address whatever the dump's order: the
+    // queued connections, on the same local address, come first here.
+    let reversed: Vec<Socket> = socks.iter().rev().cloned().collect();
+    let g = diagnose(&run(vec![reversed.clone(), reversed]), &o);
+    assert_eq!(g.len(), 1, "{g:#?}");
+    assert_eq!(
+        (g[0].kind, g[0].subject.as_str()),
+        (Kind::NeverAccepted, "listener 127.0.0.1:5000")
+    );
+    assert_eq!(g[0].sockets[0].state, "listen");
+    assert!(
+        f[0].explanation
+            .contains(" 1 of them were closed by their clients already"),
+        "{}",
+        f[0].explanation
+    );
     // The same connection accepted (it has an inode and a holder): a leak.
     let mut accepted = held_by(queued(10, State::CloseWait, 41000), 42, "server");
     accepted.inode = 77;
@@ -1028,6 +1136,38 @@ fn never_accepted_belongs_to_the_listener() {
         found(&run(vec![vec![l(1), e()], vec![l(1), e()]]), &o),
         vec![Kind::NeverAccepted]
     );
+    // Its evidence: no client closed, so no CLOSE-WAIT count.
+    let names_values = |f: &Finding| -> Vec<(String, Vec<u64>)> {
+        f.evidence
+            .iter()
+            .map(|e| (e.name.clone(), e.values.clone()))
+            .collect()
+    };
+    let f = diagnose(&run(vec![vec![l(1), e()], vec![l(1), e()]]), &o);
+    assert_eq!(
+        names_values(&f[0]),
+        vec![
+            ("recv_q".to_string(), vec![1, 1]),
+            ("never_accepted".to_string(), vec![1, 1]),
+        ]
+    );
+    assert!(!f[0].explanation.contains("closed by their clients"));
+    // A full listener whose waiting connections are not in the dump: its
+    // queue alone, no count of connections seen; a client connected to it
+    // already (ESTABLISHED, not SYN-SENT) is not one whose SYNs it drops.
+    let connected = || tcp(30, State::Established, "127.0.0.1:41010", SERVER, (0, 0));
+    let f = diagnose(
+        &run(vec![vec![l(5), connected()], vec![l(5), connected()]]),
+        &o,
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].kind, Kind::ListenQueueFull);
+    assert_eq!(
+        names_values(&f[0]),
+        vec![("recv_q".to_string(), vec![5, 5])]
+    );
+    assert!(!f[0].explanation.contains("seen here"));
+    assert!(!f[0].explanation.contains("closed by their clients"));
     // One sample: only a client that gave up tells.
     assert!(found(&run(vec![vec![l(1), e()]]), &o).is_empty());
     assert_eq!(
@@ -1066,6 +1206,15 @@ fn never_accepted_belongs_to_the_listener() {
             .any(|e| e.name == "never_accepted_closed_by_client" && e.values == vec![5, 5])
     );
     assert!(f[0].evidence.iter().any(|e| e.name == "syn_sent_clients"));
+    let x = &f[0].explanation;
+    assert!(
+        x.contains("(5 of them seen here, held by no process: never accepted)"),
+        "{x}"
+    );
+    assert!(
+        x.contains(" 5 of the waiting connections were closed by their clients already"),
+        "{x}"
+    );
 }
 
 #[test]
