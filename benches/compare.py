@@ -48,7 +48,7 @@ import subprocess
 import sys
 import time
 
-from benchkit import RSS, ROOT, Farm, log, machine, preflight, settle, write_section
+from benchkit import RSS, ROOT, Farm, commit, log, machine, preflight, settle, write_section
 
 NS = "rss-farm"  # --ns
 # The ss to compare with: the ss 7.1 oracle when built (RSS_SS_ORACLE, or
@@ -91,9 +91,8 @@ def facts():
         **machine(SS),
         "hyperfine": sh(["hyperfine", "--version"]).strip(),
         "rustc": sh(["rustc", "--version"]).strip(),
-        # The commit measured ("+dirty" with uncommitted changes).
-        "commit": sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip()
-        + ("+dirty" if sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).strip() else ""),
+        # The commit measured ("+dirty" with uncommitted changes but the reports).
+        "commit": commit(),
     }
 
 
