@@ -54,11 +54,6 @@ fn scratch(tag: &str) -> PathBuf {
     dir
 }
 
-fn mkfifo(path: &Path) {
-    let ok = Command::new("mkfifo").arg(path).status().unwrap();
-    assert!(ok.success(), "mkfifo {path:?}");
-}
-
 fn rss(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rss"));
     c.args(args).env_remove("TCPDIAG_FILE");
@@ -83,7 +78,7 @@ fn a_fifo_is_refused_by_the_subcommands() {
     crate::common::exporter_beside_rss();
     let dir = scratch("fifo");
     let fifo = dir.join("fifo");
-    mkfifo(&fifo);
+    testkit::mkfifo(&fifo);
     let f = fifo.to_str().unwrap();
     let ns_says = "fifo: not a network namespace file (it is a FIFO)";
     // rss doctor: 3 is its status for a refusal by the system.

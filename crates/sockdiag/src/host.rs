@@ -586,14 +586,6 @@ mod tests {
         }
     }
 
-    fn mkfifo(path: &Path) {
-        let ok = std::process::Command::new("mkfifo")
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "mkfifo {path:?}");
-    }
-
     /// The status flags of an open file, from `flags:` (octal) in its
     /// `/proc/self/fdinfo` entry.
     fn open_flags(f: &File) -> i32 {
@@ -641,7 +633,7 @@ mod tests {
             .unwrap();
         assert_eq!(text, "text");
         let fifo = dir.0.join("fifo");
-        mkfifo(&fifo);
+        testkit::mkfifo(&fifo);
         let f = open_checked(&fifo, FileKind::Stream).unwrap();
         assert_eq!(open_flags(&f) & libc::O_NONBLOCK, 0, "a FIFO stream blocks");
         assert!(std::os::unix::fs::FileTypeExt::is_fifo(
@@ -657,7 +649,7 @@ mod tests {
         let file = dir.0.join("file");
         std::fs::write(&file, "text").unwrap();
         let fifo = dir.0.join("fifo");
-        mkfifo(&fifo);
+        testkit::mkfifo(&fifo);
         let sock = dir.0.join("sock");
         let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
         let null = Path::new("/dev/null");

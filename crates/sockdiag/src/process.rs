@@ -1027,9 +1027,9 @@ mod tests {
         let f = FakeProc::new();
         f.task("700", "fifo-fd", &[]);
         std::fs::remove_dir(f.root.join("700/fd")).unwrap();
-        mkfifo(&f.root.join("700/fd"));
+        testkit::mkfifo(&f.root.join("700/fd"));
         f.task("701", "fifo-task", &[(3, "socket:[71]")]);
-        mkfifo(&f.root.join("701/task"));
+        testkit::mkfifo(&f.root.join("701/task"));
         f.task("702", "", &[(3, "socket:[72]")]);
         std::fs::remove_file(f.root.join("702/comm")).unwrap();
         f.dir("702/comm");
@@ -1048,7 +1048,7 @@ mod tests {
         assert_eq!(map.hidden(), 0);
 
         let root = f.root.join("fifo-root");
-        mkfifo(&root);
+        testkit::mkfifo(&root);
         let e = ProcessMap::build(&ProcessMapOptions::new().proc_root(&root)).unwrap_err();
         match e {
             Error::File { path, source } => {
@@ -1057,14 +1057,6 @@ mod tests {
             }
             e => panic!("{e:?}"),
         }
-    }
-
-    fn mkfifo(path: &Path) {
-        let ok = std::process::Command::new("mkfifo")
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "mkfifo {path:?}");
     }
 
     /// Set in the child process that [`descriptors_running_out_is_an_error`]

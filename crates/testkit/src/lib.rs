@@ -49,5 +49,5 @@ pub use oracle::{ORACLE_DEFAULT, ORACLE_ENV, oracle_path, require_oracle};
 #[doc(hidden)]
 pub use skip::__type_name_of;
 pub use skip::{REQUIRE_ENV, find_tool, privilege_error, privileged, require, require_tool};
-pub use sock::{connect, listener, local_port, spawn_named, wait_until};
+pub use sock::{connect, listener, local_port, mkfifo, spawn_named, wait_until};
 pub use tty::output_on_tty;

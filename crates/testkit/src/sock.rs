@@ -90,6 +90,16 @@ pub fn spawn_named(
     Ok(child)
 }
 
+/// Makes a FIFO at `path` with `mkfifo(1)`; panics if it cannot. Tests use
+/// it where a path a user gives must be refused without blocking.
+pub fn mkfifo(path: &std::path::Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo(1) runs");
+    assert!(ok.success(), "mkfifo {path:?}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
