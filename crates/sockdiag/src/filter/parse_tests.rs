@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use super::*;
 use crate::ss::split_words;
 
-/// Names this test resolves, and nothing else.
-struct Names;
+/// The names the filter tests resolve, and nothing else (`filter::tests`
+/// uses it too).
+pub(super) struct Names;
 
 impl Resolver for Names {
     fn service(&self, name: &str) -> Option<u16> {

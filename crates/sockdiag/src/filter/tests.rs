@@ -1,7 +1,5 @@
 //! Tests of the filter: parser, compiler, audit, evaluator.
 
-use std::net::IpAddr;
-
 use super::context::*;
 use super::*;
 use crate::consts::*;
@@ -9,32 +7,8 @@ use crate::model::{Endpoint, Family, Socket, UnixName};
 use crate::model::{State, Table};
 use crate::ss::{split_words, words_from_file_text};
 
-struct Fake;
-impl Resolver for Fake {
-    fn service(&self, name: &str) -> Option<u16> {
-        match name {
-            "ssh" => Some(22),
-            "https" => Some(443),
-            _ => None,
-        }
-    }
-    fn ifindex(&self, name: &str) -> Option<u32> {
-        (name == "lo").then_some(1)
-    }
-    fn host(&self, name: &str) -> Vec<IpAddr> {
-        if name == "dual.test" {
-            vec!["10.1.2.3".parse().unwrap(), "fd00::7".parse().unwrap()]
-        } else {
-            vec![]
-        }
-    }
-    fn cgroup(&self, path: &str) -> Option<u64> {
-        (path == "/user.slice").then_some(77)
-    }
-}
-
 fn parse(s: &str) -> Result<Option<Expr>, FilterError> {
-    parse_with(&split_words(s), &Fake)
+    parse_with(&split_words(s), &super::parse_tests::Names)
 }
 
 /// A TCP socket in ESTABLISHED from `local` to `remote` (`ADDR:PORT`),
