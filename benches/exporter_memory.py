@@ -119,6 +119,9 @@ def main():
                         for s, n, est in pool.map(scrape, [url] * c):
                             secs.append(s)
                             sizes.append(n)
+                            if est != 2 * args.pairs:
+                                sys.exit(f"a scrape counted {est} established TCP sockets, "
+                                         f"not the farm's {2 * args.pairs}")
                             counts.append(est)
                         log(f"   {c} at once, round {r + 1}: {statistics.median(secs):.2f} s median so far")
                 rows.append({"c": c, "scrapes": len(secs), "median_s": statistics.median(secs),
