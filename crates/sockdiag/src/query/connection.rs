@@ -32,6 +32,12 @@ pub struct Connection {
     /// Most bytes of IPv6 replies a single walk holds back
     /// ([`DEFERRED_V6_MAX`]; tests lower it).
     pub(super) deferred_v6_max: usize,
+    /// Whether long dumps read ahead on a helper thread
+    /// ([`Connection::set_read_ahead`]).
+    pub(super) read_ahead: bool,
+    /// Datagrams of one part received on the caller's thread before the
+    /// read-ahead starts ([`super::ahead::AFTER`]; tests lower it).
+    pub(super) read_ahead_after: u64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -60,6 +66,8 @@ impl Connection {
             netns,
             single_walk,
             deferred_v6_max: DEFERRED_V6_MAX,
+            read_ahead: true,
+            read_ahead_after: super::ahead::AFTER,
         }
     }
 
@@ -150,6 +158,32 @@ impl Connection {
             Transport::Netlink(sock) => Some(sock.fd()),
             Transport::Recorded { .. } | Transport::Missing => None,
         }
+    }
+
+    /// Whether a long dump on this connection receives ahead on a helper
+    /// thread (the default: on).
+    ///
+    /// Every receive of a dump is also where the kernel prepares the next
+    /// batch of replies, so on one thread the kernel's work and the
+    /// caller's (decoding, and whatever it does with each socket) take
+    /// turns. Once one request of a dump has been answered by 32 datagrams
+    /// (about 8,000 TCP sockets), the rest of its answer is received by a
+    /// thread of the dump's own, at most 15 datagrams (480 KiB) ahead of
+    /// the caller, so the two overlap; a smaller table never starts one. The
+    /// sockets, their order and every error are the same either way; a
+    /// dump dropped early waits for its reader to have read the request's
+    /// answer to the end, as it would have drained it itself. Turn it off
+    /// where a process must not start threads; a thread that cannot be
+    /// started is not an error (the dump reads on the caller's thread).
+    ///
+    /// ```no_run
+    /// let mut conn = sockdiag::Connection::new()?;
+    /// conn.set_read_ahead(false);
+    /// let n = conn.dump(&sockdiag::Query::tcp()).count();
+    /// # Ok::<(), sockdiag::Error>(())
+    /// ```
+    pub fn set_read_ahead(&mut self, on: bool) {
+        self.read_ahead = on;
     }
 
     /// Bounds how long one receive of a dump on this connection waits for

@@ -16,9 +16,11 @@ use crate::model::{Family, Socket, Table};
 use crate::netns::NetNs;
 use crate::wire::{NlMsgs, align4};
 
+use super::ahead::Reader;
 use super::builder::{Part, PartKind, Query};
 use super::connection::Connection;
 use super::replay::ReplayFile;
+use super::source::Transport;
 
 /// Where the sockets of one part of a dump came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,13 @@ pub struct Dump<'c> {
     /// The IPv6 replies outgrew the cap ([`DEFERRED_V6_MAX`](super::DEFERRED_V6_MAX)):
     /// they were dropped, and IPv6 is dumped again on its own.
     deferred_overflow: bool,
+    /// Datagrams of the current netlink part asked for so far.
+    part_batches: u64,
+    /// The current part's read-ahead thread, once it has started.
+    ahead: Option<Reader>,
+    /// Read-ahead threads started by this dump (tests).
+    #[cfg(test)]
+    pub(super) readers_started: u32,
 }
 
 impl std::fmt::Debug for Dump<'_> {
@@ -132,6 +141,10 @@ impl<'c> Dump<'c> {
             fused: false,
             deferred: Vec::new(),
             deferred_overflow: false,
+            part_batches: 0,
+            ahead: None,
+            #[cfg(test)]
+            readers_started: 0,
         }
     }
 
@@ -252,6 +265,11 @@ impl<'c> Dump<'c> {
             return Step::End;
         };
         self.next_part += 1;
+        // The last part's reader, if any, has read that part to its end.
+        if let Some(r) = self.ahead.take() {
+            r.finish();
+        }
+        self.part_batches = 0;
         if part.kind == PartKind::Replay {
             let path = self.query.replay.clone().unwrap_or_default();
             return match ReplayFile::open(path.clone()) {
@@ -284,9 +302,29 @@ impl<'c> Dump<'c> {
         }
     }
 
-    /// Receives the next datagram of the current part.
+    /// Receives the next datagram of the current part: on this thread, or,
+    /// once the part has run past [`Connection::read_ahead_after`]
+    /// datagrams, from a read-ahead thread (see `ahead.rs`).
     fn receive(&mut self) -> Step {
-        match self.conn.get().recv() {
+        let conn = self.conn.get();
+        if self.ahead.is_none()
+            && conn.read_ahead
+            && self.part_batches >= conn.read_ahead_after
+            && let (Transport::Netlink(sock), &Cursor::Netlink { seq }) =
+                (&conn.transport, &self.cur)
+        {
+            self.ahead = Reader::start(sock.fd(), sock.portid(), seq, conn.inbox.buf.len());
+            #[cfg(test)]
+            {
+                self.readers_started += u32::from(self.ahead.is_some());
+            }
+        }
+        self.part_batches += 1;
+        let got = match &mut self.ahead {
+            Some(r) => r.next(&mut conn.inbox),
+            None => conn.recv(),
+        };
+        match got {
             Ok(n) => {
                 self.batches += 1;
                 self.bytes += n as u64;
@@ -517,6 +555,13 @@ impl<'c> Dump<'c> {
     fn drain(&mut self) {
         // Stop at the end of the current part: nothing more is sent.
         self.next_part = self.parts.len();
+        if let Some(r) = self.ahead.take() {
+            // It reads the part to its end (or to an error) on its own.
+            r.finish();
+            self.conn.get().inbox.clear();
+            self.cur = Cursor::Idle;
+            return;
+        }
         while let Cursor::Netlink { .. } = self.cur {
             if self.fused {
                 return;

@@ -21,6 +21,7 @@
 //!   family this crate does not decode.
 #![deny(unsafe_code)]
 
+mod ahead;
 pub(crate) mod builder;
 pub(crate) mod connection;
 pub(crate) mod dump;

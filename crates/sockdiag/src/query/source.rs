@@ -114,6 +114,19 @@ impl Inbox {
     ) -> io::Result<usize> {
         self.clear();
         let n = recv(&mut self.buf)?;
+        self.set_len(n)
+    }
+
+    /// Takes `buf`, whose first bytes are a datagram of full length `n`
+    /// received elsewhere (a read-ahead thread), as the last datagram, as
+    /// [`Inbox::fill`] would have; returns the buffer it held before.
+    pub(crate) fn put(&mut self, buf: Vec<u8>, n: usize) -> (Vec<u8>, io::Result<usize>) {
+        self.clear();
+        let old = std::mem::replace(&mut self.buf, buf);
+        (old, self.set_len(n))
+    }
+
+    fn set_len(&mut self, n: usize) -> io::Result<usize> {
         if n > self.buf.len() {
             return Err(io::Error::other(format!(
                 "netlink datagram of {n} bytes truncated to {}",
