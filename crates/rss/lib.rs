@@ -26,7 +26,7 @@ pub mod netns_all;
 pub mod plan;
 pub mod run;
 
-pub use commands::run;
+pub use commands::{run, run_main};
 pub use exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 pub mod render;
 pub mod socket_metrics;
