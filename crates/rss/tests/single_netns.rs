@@ -223,3 +223,49 @@ fn a_single_namespace_run_creates_no_thread() {
         );
     }
 }
+
+/// The namespace of the calling thread (device, inode).
+fn thread_ns() -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata("/proc/thread-self/ns/net").unwrap();
+    (m.dev(), m.ino())
+}
+
+/// In-process callers choose: `rss::run` leaves the calling thread in its
+/// namespace (the lab calls it for several namespaces in turn), and
+/// `rss::run_main` moves it into `-N`'s for good. Both print the
+/// namespace's sockets. Each runs on a thread of its own.
+#[test]
+fn run_keeps_the_caller_s_thread_and_run_main_moves_it() {
+    require_privileged!();
+    let (w, _held) = namespace_unlike_the_host();
+    let target = {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(w.ns.path()).unwrap();
+        (m.dev(), m.ino())
+    };
+    let home = thread_ns();
+    assert_ne!(home, target);
+    type Entry =
+        fn(Vec<std::ffi::OsString>, &mut dyn std::io::Write, &mut dyn std::io::Write) -> i32;
+    let call = |entry: Entry| {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let argv = vec!["rss".into(), "-N".into(), w.ns.path().into(), "-tln".into()];
+                let (mut out, mut err) = (Vec::new(), Vec::new());
+                let code = entry(argv, &mut out, &mut err);
+                assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+                (String::from_utf8(out).unwrap(), thread_ns())
+            })
+            .join()
+            .unwrap()
+        })
+    };
+    let (out, after) = call(rss::run);
+    assert!(out.contains("127.0.0.1:5000 "), "rss::run -N:\n{out}");
+    assert_eq!(after, home, "rss::run moved the calling thread");
+    let (out, after) = call(rss::run_main);
+    assert!(out.contains("127.0.0.1:5000 "), "rss::run_main -N:\n{out}");
+    assert_eq!(after, target, "rss::run_main did not enter the namespace");
+    assert_eq!(thread_ns(), home, "the test's own thread moved");
+}
