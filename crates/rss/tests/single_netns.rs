@@ -173,6 +173,40 @@ fn the_summary_counts_the_namespace_s_sockets() {
     );
 }
 
+/// `strace` of `rss -N NS args` (threads followed), with `RSS_THREADS=1`,
+/// tracing `clone`, `clone3` and `setns` into `log`.
+fn traced(w: &World, log: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new("strace");
+    c.args(["-f", "-qq", "-e", "trace=clone,clone3,setns", "-o"])
+        .arg(log)
+        .arg(rss_bin())
+        .arg("-N")
+        .arg(w.ns.path())
+        .args(args)
+        .env("RSS_THREADS", "1");
+    c
+}
+
+/// Asserts that the trace in `log` is one successful `setns` into a
+/// network namespace and nothing else (no thread), then removes `log`.
+fn assert_one_setns_and_no_thread(log: &std::path::Path, what: &str) {
+    let trace = std::fs::read_to_string(log).unwrap();
+    let _ = std::fs::remove_file(log);
+    // `PID call(args) = result`, spaces squeezed; signals (`--- SIG`) and
+    // `+++ exited` lines left out.
+    let calls: Vec<String> = trace
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, call)| call))
+        .map(|call| call.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|call| !call.starts_with("+++") && !call.starts_with("---"))
+        .collect();
+    let entered = |c: &String| c.starts_with("setns(") && c.ends_with(", CLONE_NEWNET) = 0");
+    assert!(
+        calls.len() == 1 && entered(&calls[0]),
+        "{what}: one setns and no thread expected:\n{trace}"
+    );
+}
+
 /// The binary enters `-N`'s namespace with one `setns` and starts no thread
 /// for it (a thread costs 128-192 KiB of peak memory more than `ss -N`):
 /// strace sees no `clone`. `RSS_THREADS=1` keeps `-p`'s walk of `/proc` on
@@ -191,37 +225,33 @@ fn a_single_namespace_run_creates_no_thread() {
         (&["-tln", "dev", DEV][..], false),
         (&["-tlnp"][..], false),
         (&["-s"][..], false),
+        (&["-K", "--dry-run", "dport", "=", ":5000"][..], false),
         (&["-tan"][..], true),
     ] {
-        let mut c = Command::new("strace");
-        c.args(["-f", "-qq", "-e", "trace=clone,clone3,setns", "-o"])
-            .arg(&log)
-            .arg(rss_bin())
-            .arg("-N")
-            .arg(w.ns.path())
-            .args(args)
-            .env("RSS_THREADS", "1");
+        let mut c = traced(&w, &log, args);
         if fallback {
             crate::fallback::deny_netlink(&mut c);
         }
         let o = c.output().unwrap();
         assert_eq!(o.status.code(), Some(0), "strace rss -N {args:?}: {o:?}");
-        let trace = std::fs::read_to_string(&log).unwrap();
-        let _ = std::fs::remove_file(&log);
-        // `PID call(args) = result`, spaces squeezed; `+++ exited` lines
-        // left out.
-        let calls: Vec<String> = trace
-            .lines()
-            .filter_map(|l| l.split_once(' ').map(|(_, call)| call))
-            .map(|call| call.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|call| !call.starts_with("+++"))
-            .collect();
-        let entered = |c: &String| c.starts_with("setns(") && c.ends_with(", CLONE_NEWNET) = 0");
-        assert!(
-            calls.len() == 1 && entered(&calls[0]),
-            "rss -N {args:?} (fallback: {fallback}): one setns and no thread expected:\n{trace}"
-        );
+        assert_one_setns_and_no_thread(&log, &format!("rss -N {args:?} (fallback: {fallback})"));
     }
+    // `--watch`: its first frame read, its output closed, which ends it.
+    let args = ["--watch=1", "-tn"];
+    let mut child = traced(&w, &log, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(!first.is_empty(), "rss -N {args:?} printed nothing");
+    child.wait().unwrap();
+    assert_one_setns_and_no_thread(&log, &format!("rss -N {args:?}"));
 }
 
 /// The namespace of the calling thread (device, inode).
