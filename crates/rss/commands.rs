@@ -23,10 +23,27 @@ use clap::CommandFactory;
 
 use crate::args::{Args, Config, ParseError};
 use crate::exit::{EXIT_OK, EXIT_USAGE, exit_status};
+use crate::plan::Thread;
 
 /// Runs `rss` with `argv` (program name first), writing the table to `out`
 /// and messages to `err`. Returns the exit status. Never panics on input.
+/// The calling thread stays in its network namespace: `-N`'s namespace is
+/// reached from helper threads.
 pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    dispatch(argv, out, err, Thread::Stays)
+}
+
+/// [`run()`] for a program's main thread that has nothing more to do in its
+/// own namespace (the `rss` binary): a run in one namespace (`-N NAME`,
+/// `--watch` included, `--all-netns` excluded) moves the calling thread
+/// into it for good before anything is opened there, as `ss -N` does, and
+/// needs no helper thread. Subcommands run as under [`run()`].
+pub fn run_main(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    dispatch(argv, out, err, Thread::Moves)
+}
+
+/// [`run()`] and [`run_main()`], which differ by what `thread` may do.
+fn dispatch(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, thread: Thread) -> i32 {
     if let Some(sub) = find(&argv) {
         return (sub.run)(argv, out, err);
     }
@@ -54,11 +71,11 @@ pub fn run(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         }
     };
     let result = if config.watch.is_some() {
-        crate::watch::run(&config, out, err)
+        crate::watch::run(&config, thread, out, err)
     } else if config.all_netns.is_some() {
         crate::netns_all::run(&config, out, err)
     } else {
-        crate::run::execute(&config, out, err)
+        crate::run::execute(&config, thread, out, err)
     };
     exit_status(result, err)
 }

@@ -1,7 +1,9 @@
 //! The `rss` command line: argument parsing, query building and renderers.
 //!
-//! `main.rs` only dispatches into [`run()`] so that examples (the scenario
-//! lab), benches and later subcommands reuse the same code. Arguments become
+//! `main.rs` only dispatches into [`run_main()`] ([`run()`], which may move
+//! the main thread into `-N`'s namespace) so that examples (the scenario
+//! lab, through [`run()`]), benches and later subcommands reuse the same
+//! code. Arguments become
 //! a plain [`args::Config`]; the config becomes a `sockdiag::Query`; sockets
 //! stream into a renderer ([`render`] for ss's table, [`json`] for `-j`).
 //!
@@ -26,7 +28,7 @@ pub mod netns_all;
 pub mod plan;
 pub mod run;
 
-pub use commands::run;
+pub use commands::{run, run_main};
 pub use exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 pub mod render;
 pub mod socket_metrics;

@@ -1,10 +1,11 @@
-//! `rss`: dispatches to the library.
+//! `rss`: dispatches to the library, on the main thread, which a run in
+//! one namespace (`-N`) moves into it (`rss::run_main`).
 #![deny(unsafe_code)]
 
 fn main() {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let code = rss::run(
+    let code = rss::run_main(
         std::env::args_os().collect(),
         &mut stdout.lock(),
         &mut stderr.lock(),

@@ -1,13 +1,15 @@
-//! The plan of a run: the library query, the renderer's options and the
-//! JSON fields a configuration asks for. `run`, `watch` and `netns_all`
-//! build on it.
+//! The plan of a run: the namespace a single-namespace run enters, the
+//! library query, the renderer's options and the JSON fields a
+//! configuration asks for. `run`, `watch` and `netns_all` build on it.
 
+use std::borrow::Cow;
 use std::io;
 
 use sockdiag::filter::{Filter, FilterContext, FilterError, SystemResolver};
 use sockdiag::{Extensions, InetFamilies, NetNs, Query};
 
-use crate::args::{Config, Missing};
+use crate::args::{Config, Missing, Namespace};
+use crate::exit::Failure;
 use crate::filter::NsResolver;
 use crate::render::RenderOptions;
 
@@ -83,6 +85,46 @@ pub fn render_options(config: &Config, tty: bool) -> RenderOptions {
     }
 }
 
+/// `-N`'s namespace, opened; `None` for the caller's own.
+pub(crate) fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, sockdiag::Error> {
+    match ns {
+        Namespace::Current => Ok(None),
+        Namespace::Named(n) => NetNs::named(n).map(Some),
+        Namespace::Path(p) => NetNs::from_path(p.clone()).map(Some),
+    }
+}
+
+/// Whether a run in one namespace (`-N` without `--all-netns`) moves the
+/// calling thread into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thread {
+    /// The calling thread never changes namespace: what must happen in
+    /// `-N`'s namespace runs on helper threads ([`NetNs::run`]).
+    Stays,
+    /// The calling thread enters `-N`'s namespace for good before anything
+    /// is opened in it, as `ss -N` does ([`NetNs::enter`]); the run then
+    /// goes on as one in the caller's own namespace, with no helper thread.
+    Moves,
+}
+
+/// `config` ready to run on `thread`: under [`Thread::Moves`] with a single
+/// `-N` namespace, that namespace entered and `config` turned into a run
+/// in the caller's own namespace (its filter compiled there: `dev` names
+/// and the local port range are the namespace's). Otherwise unchanged.
+pub(crate) fn enter_netns(config: &Config, thread: Thread) -> Result<Cow<'_, Config>, Failure> {
+    if thread == Thread::Stays || config.all_netns.is_some() {
+        return Ok(Cow::Borrowed(config));
+    }
+    let Some(ns) = open_netns(&config.netns)? else {
+        return Ok(Cow::Borrowed(config));
+    };
+    ns.enter()?;
+    let mut c = config.clone();
+    c.netns = Namespace::Current;
+    c.filter = filter_here(&c).map_err(|e| Failure::Usage(format!("filter: {e}")))?;
+    Ok(Cow::Owned(c))
+}
+
 /// The filter of `config` for namespace `ns`: its words parsed again with
 /// that namespace's interface names, and compiled once, in that
 /// namespace's context (its local port range), which a dump in `ns` then
@@ -101,6 +143,18 @@ pub(crate) fn filter_in(config: &Config, ns: &NetNs) -> Result<Option<Filter>, F
         FilterContext::default()
     };
     Filter::in_context(expr, ctx).map(Some)
+}
+
+/// The filter of `config` for the calling thread's namespace: its words
+/// parsed again with the interface names seen from here, compiled for a
+/// dump from here (which reads its local port range).
+pub(crate) fn filter_here(config: &Config) -> Result<Option<Filter>, FilterError> {
+    let Some(expr) = &config.filter_expr else {
+        return Ok(None);
+    };
+    let expr = sockdiag::filter::parse_with(&config.filter_words, &SystemResolver)?
+        .unwrap_or_else(|| expr.clone());
+    Filter::new(expr).map(Some)
 }
 
 /// The query of `config` for namespace `ns`: interface names in the filter
@@ -123,16 +177,10 @@ pub(crate) fn query_for(config: &Config, ns: Option<&NetNs>) -> Result<Query, so
         return query_in(config, ns);
     }
     let mut c = config.clone();
-    if let Some(expr) = &config.filter_expr {
-        let bad = |e: FilterError| sockdiag::Error::Io {
-            context: "resolving the filter",
-            source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
-        };
-        let expr = sockdiag::filter::parse_with(&config.filter_words, &SystemResolver)
-            .map_err(bad)?
-            .unwrap_or_else(|| expr.clone());
-        c.filter = Some(Filter::new(expr).map_err(bad)?);
-    }
+    c.filter = filter_here(config).map_err(|e| sockdiag::Error::Io {
+        context: "resolving the filter",
+        source: io::Error::new(io::ErrorKind::InvalidInput, e.to_string()),
+    })?;
     Ok(build_query(&c))
 }
 

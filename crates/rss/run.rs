@@ -6,21 +6,12 @@ use std::io::{self, Write};
 
 use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
 
-use crate::args::{Config, Namespace};
+use crate::args::Config;
 use crate::exit::{Failure, is_stdout_tty};
 use crate::json::JsonWriter;
+use crate::plan::{Thread, enter_netns, filter_in, missing_note, open_netns};
 pub use crate::plan::{build_query, json_asked, render_options};
-use crate::plan::{filter_in, missing_note};
 use crate::render::{Names, TableRenderer};
-
-/// `-N`'s namespace, opened; `None` for the caller's own.
-fn open_netns(ns: &Namespace) -> Result<Option<NetNs>, Error> {
-    match ns {
-        Namespace::Current => Ok(None),
-        Namespace::Named(n) => NetNs::named(n).map(Some),
-        Namespace::Path(p) => NetNs::from_path(p.clone()).map(Some),
-    }
-}
 
 /// Interface names and the local port range as seen inside `ns`, for the
 /// renderer (`%iface`, service names outside the ephemeral range).
@@ -82,15 +73,19 @@ fn no_netlink_notes(
     Ok(())
 }
 
-/// One `ss` run: the refusals, the namespace and its filter, `-s`, the notes
+/// One `ss` run: the refusals, the namespace (entered under
+/// [`Thread::Moves`]) and its filter, `-s`, the notes
 /// of tables this kernel cannot show, the connection, then the `-D`, `-E`
 /// or table/JSON path (`-K` included).
 pub(crate) fn execute(
     config: &Config,
+    thread: Thread,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
     refuse_before_opening(config)?;
+    let config = enter_netns(config, thread)?;
+    let config: &Config = &config;
     let netns = open_netns(&config.netns)?;
     let config = with_filter_in(config, netns.as_ref())?;
     let config: &Config = &config;

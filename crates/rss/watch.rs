@@ -412,6 +412,7 @@ fn json_line<T: Serialize>(buf: &mut Vec<u8>, line: &T, label: Option<&str>) -> 
 /// Runs the watch loop until a stop signal or a closed output.
 pub(crate) fn run(
     config: &Config,
+    thread: crate::plan::Thread,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
@@ -429,6 +430,9 @@ pub(crate) fn run(
             )));
         }
     }
+    let config = crate::plan::enter_netns(config, thread)?;
+    let config: &Config = &config;
+    let a = &config.args;
     let mut watched = samplers(config, err)?;
     let tty = is_stdout_tty();
     // SIGINT and SIGTERM end the loop at its next check instead of killing

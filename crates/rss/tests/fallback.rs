@@ -15,7 +15,7 @@ use testkit::{require_oracle, require_privileged};
 
 /// Installs a seccomp filter failing `socket(AF_NETLINK, ...)` with EPERM.
 /// Runs between fork and exec: only async-signal-safe calls.
-fn deny_netlink(cmd: &mut Command) {
+pub(crate) fn deny_netlink(cmd: &mut Command) {
     // SAFETY: prctl is async-signal-safe; the filter program lives on the
     // stack of this closure for the duration of the call.
     unsafe {

@@ -30,5 +30,6 @@ mod live_views;
 mod privileges;
 mod process_walk;
 mod replay;
+mod single_netns;
 mod subcommands;
 mod top;

@@ -1,10 +1,15 @@
-//! Network namespaces: run a query inside one without moving the caller.
+//! Network namespaces: run a query inside one without moving the caller,
+//! or move the calling thread into one for good.
 //!
-//! `setns(2)` moves only the calling thread, so every operation that must
-//! happen inside a namespace (opening the netlink socket, opening a
-//! `/proc/net` file) runs on a short-lived helper thread that enters the
-//! namespace first. A socket or file opened there stays bound to that
-//! namespace for its whole life, wherever it is used afterwards.
+//! `setns(2)` moves only the calling thread. [`NetNs::run`] runs each
+//! operation that must happen inside a namespace (opening the netlink
+//! socket, opening a `/proc/net` file) on a short-lived helper thread that
+//! enters the namespace first, so the caller never moves: what a program
+//! that visits several namespaces needs. A socket or file opened there
+//! stays bound to that namespace for its whole life, wherever it is used
+//! afterwards. [`NetNs::enter`] moves the calling thread itself, as `ss -N`
+//! does: for a program whose whole run belongs to one namespace, which then
+//! passes no namespace (`None`) to the library and needs no helper thread.
 #![deny(unsafe_code)]
 
 use std::fs::File;
@@ -51,6 +56,32 @@ impl NetNs {
     /// The path this namespace was opened from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Moves the calling thread into this namespace, for good: every socket
+    /// it opens afterwards, every `/proc/thread-self/net` file and
+    /// `/proc/sys/net` setting it reads, every interface name it resolves,
+    /// and every thread it creates afterwards belong to this namespace.
+    /// Other threads of the process stay where they are, and so does
+    /// `/proc/net` (`/proc/self/net`, which follows the thread group
+    /// leader) unless the caller is the main thread.
+    ///
+    /// After it, the library's `None` namespace (as in
+    /// [`Connection::open`](crate::Connection::open)) is this one: no
+    /// helper thread is created. There is no way back but entering another
+    /// namespace file (opened before, such as `/proc/thread-self/ns/net`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Namespace`] with this namespace's path when `setns(2)`
+    /// fails (`EPERM` without `CAP_SYS_ADMIN`); the thread has not moved.
+    pub fn enter(&self) -> Result<()> {
+        crate::sys::setns_net(std::os::fd::AsFd::as_fd(&self.file)).map_err(|source| {
+            Error::Namespace {
+                path: self.path.clone(),
+                source,
+            }
+        })
     }
 
     /// Runs `f` on a helper thread that has entered this namespace, and

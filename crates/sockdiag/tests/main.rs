@@ -11,6 +11,7 @@ mod filter_property;
 mod json;
 mod kill;
 mod live;
+mod netns;
 mod process_privilege;
 mod ss_text;
 mod tcp_single_walk;
