@@ -631,10 +631,7 @@ impl<'a> Walk<'a> {
         if !self.probe {
             return None;
         }
-        crate::sys::file_size(dir)
-            .ok()
-            .and_then(|n| u64::try_from(n).ok())
-            .filter(|&n| n > 0)
+        crate::sys::file_size(dir).ok().and_then(descriptor_count)
     }
 
     /// Opens `<prefix><leaf>` as a directory; `None` when it vanished or may
@@ -697,6 +694,12 @@ impl<'a> Walk<'a> {
         let text = text.strip_suffix(b"\n").unwrap_or(text);
         lossy_per_byte(text)
     }
+}
+
+/// The number of open descriptors a `/proc/PID/fd` directory's size
+/// gives; `None` for 0 (kernels before 6.2, a process without a table).
+fn descriptor_count(size: i64) -> Option<u64> {
+    u64::try_from(size).ok().filter(|&n| n > 0)
 }
 
 /// Errors that would silently truncate the map if skipped.
@@ -1425,6 +1428,14 @@ mod tests {
             if fd == 4 { Seen::Failed } else { Seen::Open }
         });
         assert_eq!((looked, next), ((0..=4).collect(), Some(4)));
+    }
+
+    #[test]
+    fn a_directory_size_of_0_is_no_count() {
+        assert_eq!(descriptor_count(0), None);
+        assert_eq!(descriptor_count(-1), None);
+        assert_eq!(descriptor_count(1), Some(1));
+        assert_eq!(descriptor_count(5000), Some(5000));
     }
 
     #[test]
