@@ -251,6 +251,22 @@ pub(crate) fn readlinkat(dir: BorrowedFd<'_>, name: &CStr, buf: &mut [u8]) -> io
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
+/// `st_size` of `fstat(fd)`: for a `/proc/PID/fd` directory, the number of
+/// open descriptors (Linux 6.2; 0 before).
+pub(crate) fn file_size(fd: BorrowedFd<'_>) -> io::Result<i64> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    // SAFETY: `st` is a writable `struct stat` for the call; the fd is
+    // borrowed and open.
+    let rc = unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded and filled the struct (zeroed before).
+    let size = unsafe { st.assume_init() }.st_size;
+    #[allow(clippy::unnecessary_cast)]
+    Ok(size as i64)
+}
+
 /// `getdents64(dir)` into `buf`: fills it with `struct linux_dirent64`
 /// records and returns the bytes written (0 at the end of the directory).
 pub(crate) fn getdents64(dir: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
@@ -293,6 +309,47 @@ pub(crate) mod testing {
             assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
             lim.rlim_cur = n;
             assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        }
+    }
+
+    /// Raises this process's `RLIMIT_NOFILE` (soft, and hard if needed) to
+    /// at least `n`.
+    pub(crate) fn raise_fd_limit(n: u64) {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit write and read only `lim`.
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+            if lim.rlim_cur < n {
+                lim.rlim_cur = n;
+                lim.rlim_max = lim.rlim_max.max(n);
+                assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+            }
+        }
+    }
+
+    /// Makes this process hold `fd` as each of `targets` and closes every
+    /// other descriptor above 2 (`fd` too, unless it is a target).
+    pub(crate) fn hold_only(fd: RawFd, targets: &[RawFd]) {
+        for &target in targets {
+            // SAFETY: dup2 touches only this process's descriptor table.
+            if target != fd {
+                assert!(unsafe { libc::dup2(fd, target) } >= 0);
+            }
+        }
+        let open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        for n in open {
+            if n > 2 && !targets.contains(&n) {
+                // SAFETY: closes a descriptor this test process owns and no
+                // Rust object holds (the listing's own is closed already:
+                // EBADF, ignored).
+                unsafe { libc::close(n) };
+            }
         }
     }
 
