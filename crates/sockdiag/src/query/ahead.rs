@@ -24,6 +24,8 @@
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
 
@@ -56,6 +58,18 @@ pub(crate) struct Reader {
     filled: Option<Receiver<Filled>>,
     spare: Option<SyncSender<Vec<u8>>>,
     thread: Option<JoinHandle<()>>,
+    /// What the reader says of its buffers (read by tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) gauge: Arc<Gauge>,
+}
+
+/// The reader's buffers, as it counts them.
+#[derive(Debug, Default)]
+pub(crate) struct Gauge {
+    /// Buffers it made (the caller's inbox holds one more).
+    pub(crate) made: AtomicUsize,
+    /// It waits for the caller to hand a buffer back, every one in use.
+    pub(crate) full: AtomicBool,
 }
 
 impl Reader {
@@ -72,15 +86,19 @@ impl Reader {
         // Room for every buffer in either channel: no send ever waits.
         let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
         let (filled_tx, filled_rx) = mpsc::sync_channel::<Filled>(BUFFERS);
+        let gauge = Arc::new(Gauge::default());
+        let ends = Ends { seq, portid };
+        let channels = (spare_rx, filled_tx, Arc::clone(&gauge));
         let thread = std::thread::Builder::new()
             .name("sockdiag-read".into())
             .stack_size(STACK)
-            .spawn(move || read(fd, portid, seq, buf_len, spare_rx, filled_tx))
+            .spawn(move || read(fd, ends, buf_len, channels))
             .ok()?;
         Some(Reader {
             filled: Some(filled_rx),
             spare: Some(spare_tx),
             thread: Some(thread),
+            gauge,
         })
     }
 
@@ -105,14 +123,13 @@ impl Reader {
             )),
         }
     }
+}
 
-    /// Stops taking datagrams and waits for the reader to have read the
-    /// part to its end (or to a receive error) and exited.
-    pub(crate) fn finish(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
+/// Dropping a reader stops taking datagrams and waits for it to have read
+/// the part to its end (or to a receive error) and exited, so that the
+/// socket holds nothing of the part afterwards.
+impl Drop for Reader {
+    fn drop(&mut self) {
         // With both channels closed, the reader reads on into a buffer of
         // its own.
         self.spare = None;
@@ -124,20 +141,19 @@ impl Reader {
     }
 }
 
-impl Drop for Reader {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// Which messages end the part: see [`ends_part`].
+#[derive(Debug, Clone, Copy)]
+struct Ends {
+    seq: u32,
+    portid: u32,
 }
 
 /// The reader thread: receive, hand over, until the part's end.
 fn read(
     fd: OwnedFd,
-    portid: u32,
-    seq: u32,
+    ends: Ends,
     buf_len: usize,
-    spare: Receiver<Vec<u8>>,
-    filled: SyncSender<Filled>,
+    (spare, filled, gauge): (Receiver<Vec<u8>>, SyncSender<Filled>, Arc<Gauge>),
 ) {
     // Once the caller is gone, the rest is read into this one.
     let mut own: Option<Vec<u8>> = None;
@@ -152,9 +168,15 @@ fn read(
                 // how far behind it is.
                 Err(TryRecvError::Empty) if made + 1 < BUFFERS => {
                     made += 1;
+                    gauge.made.store(made, Ordering::Relaxed);
                     Some(vec![0u8; buf_len])
                 }
-                Err(TryRecvError::Empty) => spare.recv().ok(),
+                Err(TryRecvError::Empty) => {
+                    gauge.full.store(true, Ordering::Relaxed);
+                    let b = spare.recv().ok();
+                    gauge.full.store(false, Ordering::Relaxed);
+                    b
+                }
                 Err(TryRecvError::Disconnected) => None,
             }
         } else {
@@ -169,7 +191,7 @@ fn read(
         };
         let got = crate::sys::recv(fd.as_fd(), &mut buf, true);
         let last = match &got {
-            Ok(n) => *n > buf.len() || ends_part(&buf[..*n], seq, portid),
+            Ok(n) => *n > buf.len() || ends_part(&buf[..*n], ends.seq, ends.portid),
             Err(_) => true,
         };
         if caller {
@@ -278,7 +300,11 @@ mod tests {
         let mut c = Connection::in_netns(ns).unwrap();
         match after {
             Some(n) => c.read_ahead_after = n,
-            None => c.set_read_ahead(false),
+            None => {
+                // Off, whatever the threshold.
+                c.read_ahead_after = 0;
+                c.set_read_ahead(false);
+            }
         }
         c
     }
@@ -382,6 +408,42 @@ mod tests {
             assert_eq!(dump.readers_started, 1);
             assert!(!dump.interrupted());
         }
+        drop(held);
+    }
+
+    #[test]
+    fn a_lagging_caller_holds_the_reader_to_its_buffers() {
+        require_privileged!();
+        // About 6,000 sockets: more datagrams than the reader may hold.
+        let (_ns, diag, held) = in_namespace(3000, 0);
+        let query = Query::tcp().family(Family::Inet);
+        let mut c = conn(&diag, Some(0));
+        let mut dump = c.dump(&query);
+        // The first socket starts the reader; then the caller stops taking.
+        dump.next().unwrap().unwrap();
+        let gauge = std::sync::Arc::clone(&dump.ahead.as_ref().expect("a reader").gauge);
+        // A liveness bound: the reader fills every buffer and waits.
+        assert!(
+            testkit::wait_until(std::time::Duration::from_secs(30), || gauge
+                .full
+                .load(Ordering::Relaxed)),
+            "in 30 s the reader did not come to wait for a buffer ({} made)",
+            gauge.made.load(Ordering::Relaxed)
+        );
+        assert_eq!(
+            gauge.made.load(Ordering::Relaxed),
+            BUFFERS - 1,
+            "with the inbox's, BUFFERS in all"
+        );
+        // The rest comes whole once the caller takes again.
+        assert_eq!(dump.by_ref().count(), 2 * 3000 + 1 - 1);
+        assert!(
+            dump.batches() > BUFFERS as u64,
+            "{} datagrams",
+            dump.batches()
+        );
+        assert_eq!(gauge.made.load(Ordering::Relaxed), BUFFERS - 1);
+        drop(dump);
         drop(held);
     }
 

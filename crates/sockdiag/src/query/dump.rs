@@ -91,7 +91,7 @@ pub struct Dump<'c> {
     /// Datagrams of the current netlink part asked for so far.
     part_batches: u64,
     /// The current part's read-ahead thread, once it has started.
-    ahead: Option<Reader>,
+    pub(super) ahead: Option<Reader>,
     /// Read-ahead threads started by this dump (tests).
     #[cfg(test)]
     pub(super) readers_started: u32,
@@ -265,10 +265,9 @@ impl<'c> Dump<'c> {
             return Step::End;
         };
         self.next_part += 1;
-        // The last part's reader, if any, has read that part to its end.
-        if let Some(r) = self.ahead.take() {
-            r.finish();
-        }
+        // Dropping the last part's reader (if any) waits for it to have read
+        // that part to its end.
+        self.ahead = None;
         self.part_batches = 0;
         if part.kind == PartKind::Replay {
             let path = self.query.replay.clone().unwrap_or_default();
@@ -555,9 +554,8 @@ impl<'c> Dump<'c> {
     fn drain(&mut self) {
         // Stop at the end of the current part: nothing more is sent.
         self.next_part = self.parts.len();
-        if let Some(r) = self.ahead.take() {
-            // It reads the part to its end (or to an error) on its own.
-            r.finish();
+        if self.ahead.take().is_some() {
+            // Dropped, it has read the part to its end (or to an error).
             self.conn.get().inbox.clear();
             self.cur = Cursor::Idle;
             return;
