@@ -41,8 +41,8 @@ NS = "rss-order"
 # of the commands before it (most used first), so the short commands, whose
 # peak memory is mostly code, find theirs in the shortest prefix.
 COMMANDS = [
-    ["--version"], ["-s"], ["-uan"], ["-xa"], ["-tan"], ["-tani"], ["-tlnp"], ["-tanp"],
-    ["-tan", "sport", "=", ":22"], ["-tan", "-j"], ["-tanH"], ["-a"], ["-tanoiem"],
+    ["--version"], ["-s"], ["-uan"], ["-xa"], ["-tan"], ["-tan", "sport", "=", ":22"],
+    ["-tani"], ["-tlnp"], ["-tanp"], ["-tan", "-j"], ["-tanH"], ["-a"], ["-tanoiem"],
     ["-tulpn"], ["-tane"], ["-ltn"], ["--help"],
 ]
 HEADER = """\
