@@ -6,7 +6,8 @@
 //! one thread alternates kernel work and the caller's work. A large table
 //! spends about as long in each; with a reader thread the two overlap.
 //!
-//! The reader owns a duplicate of the socket's descriptor and at most
+//! The reader owns a duplicate of the socket's descriptor
+//! ([`DiagReceiver`]) and at most
 //! [`BUFFERS`] buffers of [`RECV_BUF_LEN`](super::RECV_BUF_LEN) bytes (one
 //! of them in the caller's [`Inbox`](super::Inbox) at any time): it takes
 //! a free buffer (or makes one, up to the bound), receives into it and
@@ -23,7 +24,6 @@
 //! so it always has one to wait for.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
@@ -32,7 +32,7 @@ use std::thread::JoinHandle;
 use crate::consts::{NLMSG_DONE, NLMSG_ERROR};
 use crate::wire::NlMsgs;
 
-use super::source::Inbox;
+use super::source::{DiagReceiver, DiagSocket, Inbox};
 
 /// Buffers of one read-ahead, the caller's included: at most this many
 /// datagrams (32 KiB each, 512 KiB in all) are held at once. The reader
@@ -40,11 +40,6 @@ use super::source::Inbox;
 /// or three; the rest lets the kernel go on while the caller spends a
 /// while on something else (a table renders every few MiB of rows).
 pub(crate) const BUFFERS: usize = 16;
-
-/// Datagrams of one part received on the caller's thread before a reader
-/// takes over: a smaller table (about 8,000 TCP sockets) never starts a
-/// thread.
-pub(crate) const AFTER: u64 = 32;
 
 /// The reader's stack: it only receives and frames headers.
 const STACK: usize = 64 * 1024;
@@ -73,26 +68,24 @@ pub(crate) struct Gauge {
 }
 
 impl Reader {
-    /// Starts a reader of the replies to `seq` on a duplicate of `fd`, whose
-    /// port id is `portid`. `None` when the descriptor cannot be duplicated
-    /// or no thread can be started: the caller reads on its own thread.
-    pub(crate) fn start(
-        fd: std::os::fd::BorrowedFd<'_>,
-        portid: u32,
-        seq: u32,
-        buf_len: usize,
-    ) -> Option<Reader> {
-        let fd = fd.try_clone_to_owned().ok()?;
+    /// Starts a reader of `sock`'s replies to `seq`, on a duplicate of its
+    /// descriptor. `None` when the descriptor cannot be duplicated or no
+    /// thread can be started: the caller reads on its own thread.
+    pub(crate) fn start(sock: &DiagSocket, seq: u32, buf_len: usize) -> Option<Reader> {
+        let rx = sock.receiver().ok()?;
         // Room for every buffer in either channel: no send ever waits.
         let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(BUFFERS);
         let (filled_tx, filled_rx) = mpsc::sync_channel::<Filled>(BUFFERS);
         let gauge = Arc::new(Gauge::default());
-        let ends = Ends { seq, portid };
+        let ends = Ends {
+            seq,
+            portid: rx.portid(),
+        };
         let channels = (spare_rx, filled_tx, Arc::clone(&gauge));
         let thread = std::thread::Builder::new()
             .name("sockdiag-read".into())
             .stack_size(STACK)
-            .spawn(move || read(fd, ends, buf_len, channels))
+            .spawn(move || read(rx, ends, buf_len, channels))
             .ok()?;
         Some(Reader {
             filled: Some(filled_rx),
@@ -150,7 +143,7 @@ struct Ends {
 
 /// The reader thread: receive, hand over, until the part's end.
 fn read(
-    fd: OwnedFd,
+    rx: DiagReceiver,
     ends: Ends,
     buf_len: usize,
     (spare, filled, gauge): (Receiver<Vec<u8>>, SyncSender<Filled>, Arc<Gauge>),
@@ -189,7 +182,7 @@ fn read(
                 own.take().unwrap_or_else(|| vec![0u8; buf_len])
             }
         };
-        let got = crate::sys::recv(fd.as_fd(), &mut buf, true);
+        let got = rx.recv(&mut buf);
         let last = match &got {
             Ok(n) => *n > buf.len() || ends_part(&buf[..*n], ends.seq, ends.portid),
             Err(_) => true,
@@ -366,7 +359,11 @@ mod tests {
         let mut dump = c.dump(&query);
         let n = dump.by_ref().count();
         assert_eq!(n, 3001);
-        assert!(dump.batches() < AFTER, "{} datagrams", dump.batches());
+        assert!(
+            dump.batches() < super::super::READ_AHEAD_AFTER,
+            "{} datagrams",
+            dump.batches()
+        );
         assert_eq!(dump.readers_started, 0);
         drop(dump);
         // A threshold below the table's datagrams starts one.

@@ -9,7 +9,7 @@ use crate::netns::NetNs;
 
 use super::builder::{Part, PartKind, Query};
 use super::source::{Inbox, Transport};
-use super::{DEFERRED_V6_MAX, RECV_BUF_LEN};
+use super::{DEFERRED_V6_MAX, READ_AHEAD_AFTER, RECV_BUF_LEN};
 
 /// A `NETLINK_SOCK_DIAG` socket with its receive buffer.
 ///
@@ -36,7 +36,7 @@ pub struct Connection {
     /// ([`Connection::set_read_ahead`]).
     pub(super) read_ahead: bool,
     /// Datagrams of one part received on the caller's thread before the
-    /// read-ahead starts ([`super::ahead::AFTER`]; tests lower it).
+    /// read-ahead starts ([`READ_AHEAD_AFTER`]; tests lower it).
     pub(super) read_ahead_after: u64,
 }
 
@@ -67,7 +67,7 @@ impl Connection {
             single_walk,
             deferred_v6_max: DEFERRED_V6_MAX,
             read_ahead: true,
-            read_ahead_after: super::ahead::AFTER,
+            read_ahead_after: READ_AHEAD_AFTER,
         }
     }
 

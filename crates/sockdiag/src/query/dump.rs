@@ -302,7 +302,7 @@ impl<'c> Dump<'c> {
     }
 
     /// Receives the next datagram of the current part: on this thread, or,
-    /// once the part has run past [`Connection::read_ahead_after`]
+    /// once the part has run past the connection's `read_ahead_after`
     /// datagrams, from a read-ahead thread (see `ahead.rs`).
     fn receive(&mut self) -> Step {
         let conn = self.conn.get();
@@ -312,7 +312,7 @@ impl<'c> Dump<'c> {
             && let (Transport::Netlink(sock), &Cursor::Netlink { seq }) =
                 (&conn.transport, &self.cur)
         {
-            self.ahead = Reader::start(sock.fd(), sock.portid(), seq, conn.inbox.buf.len());
+            self.ahead = Reader::start(sock, seq, conn.inbox.buf.len());
             #[cfg(test)]
             {
                 self.readers_started += u32::from(self.ahead.is_some());

@@ -52,3 +52,8 @@ pub(crate) const DEFERRED_V6_MAX: usize = 512 * 1024;
 /// `SKB_WITH_OVERHEAD(32768)`), so 32 KiB always holds one; `MSG_TRUNC`
 /// would catch a kernel that sent more.
 pub(crate) const RECV_BUF_LEN: usize = 32 * 1024;
+
+/// Datagrams of one part of a dump received on the caller's thread before
+/// a read-ahead thread takes over (`ahead.rs`): a smaller table (about
+/// 8,000 TCP sockets) never starts one.
+pub(crate) const READ_AHEAD_AFTER: u64 = 32;

@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use netlink_sys::{Socket as NlSocket, SocketAddr};
 
@@ -66,6 +66,34 @@ impl DiagSocket {
     /// The socket's descriptor, borrowed for a call.
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
+    }
+
+    /// A receiver of this socket's replies on a duplicate of its
+    /// descriptor, for another thread (a dump's read-ahead, `ahead.rs`).
+    pub(crate) fn receiver(&self) -> io::Result<DiagReceiver> {
+        Ok(DiagReceiver {
+            fd: self.sock.as_fd().try_clone_to_owned()?,
+            portid: self.portid,
+        })
+    }
+}
+
+/// A [`DiagSocket`]'s replies, received on a duplicate of its descriptor
+/// (the same socket, one queue).
+pub(crate) struct DiagReceiver {
+    fd: OwnedFd,
+    portid: u32,
+}
+
+impl DiagReceiver {
+    /// The socket's port id (replies name it).
+    pub(crate) fn portid(&self) -> u32 {
+        self.portid
+    }
+
+    /// [`DiagSocket::recv`].
+    pub(crate) fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::sys::recv(self.fd.as_fd(), buf, true)
     }
 }
 
