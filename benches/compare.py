@@ -301,17 +301,19 @@ def report(results, info, argv, started, finished, loads):
       "unix sockets for `-uan` and `-xa`. `-tanp`/`-tlnp` walk every process's "
       "descriptors: the farm processes hold all the sockets.\n")
 
-    w(f"## {big['pairs']:,} pairs: {big['tcp_sockets']:,} TCP sockets\n")
-    w("| command | ss | rss | rss / ss | target | | ss peak | rss peak | memory ≤ ss |")
-    w("|---|---:|---:|---:|---:|---|---:|---:|---|")
-    for r in big["rows"]:
-        ratio = r["rss_s"] / r["ss_s"]
-        tgt = f"≤ {r['target']:.2f}" if r["target"] is not None else "-"
-        met = verdict(ratio <= r["target"]) if r["target"] is not None else ""
-        w(f"| `{r['label']}` | {fmt_s(r['ss_s'])} | {fmt_s(r['rss_s'])} | {ratio:.2f} | {tgt} | {met} "
-          f"| {r['ss_kib'] / 1024:.1f} MiB | {r['rss_kib'] / 1024:.1f} MiB | {verdict(r['rss_kib'] <= r['ss_kib'])} |")
-    w("")
-    w("Runs per command: " + ", ".join(f"`{r['label']}` {r['runs']}" for r in big["rows"]) + ".\n")
+    # One table per size, largest first: each size has its own targets.
+    for res in reversed(results):
+        w(f"## {res['pairs']:,} pairs: {res['tcp_sockets']:,} TCP sockets\n")
+        w("| command | ss | rss | rss / ss | target | | ss peak | rss peak | memory ≤ ss |")
+        w("|---|---:|---:|---:|---:|---|---:|---:|---|")
+        for r in res["rows"]:
+            ratio = r["rss_s"] / r["ss_s"]
+            tgt = f"≤ {r['target']:.2f}" if r["target"] is not None else "-"
+            met = verdict(ratio <= r["target"]) if r["target"] is not None else ""
+            w(f"| `{r['label']}` | {fmt_s(r['ss_s'])} | {fmt_s(r['rss_s'])} | {ratio:.2f} | {tgt} | {met} "
+              f"| {r['ss_kib']:,} KiB | {r['rss_kib']:,} KiB | {verdict(r['rss_kib'] <= r['ss_kib'])} |")
+        w("")
+        w("Runs per command: " + ", ".join(f"`{r['label']}` {r['runs']}" for r in res["rows"]) + ".\n")
 
     w("## Cost per TCP socket\n")
     w("Median wall time divided by the number of TCP sockets, in microseconds "
