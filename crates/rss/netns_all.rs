@@ -84,6 +84,7 @@ pub(crate) fn run(
             ),
             threads: a.display.threads,
             parallelism: crate::run::walk_threads()?,
+            source: crate::run::holder_source()?,
             ..ProcessMapOptions::default()
         };
         let map = ProcessMap::build(&opts)?;

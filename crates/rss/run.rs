@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use sockdiag::{Connection, Error, NetNs, ProcessMap, ProcessMapOptions, Query, Socket};
+use sockdiag::{
+    Connection, Error, HolderSource, NetNs, ProcessMap, ProcessMapOptions, Query, Socket,
+};
 
 use crate::args::Config;
 use crate::exit::{Failure, is_stdout_tty};
@@ -216,9 +218,10 @@ fn print_sockets<W: Write>(
         (true, true) => Kill::DryRun(0),
         (true, false) => Kill::Yes(sockdiag::Killer::open(netns)?),
     };
+    let (processes, first_pass) = process_map(config, conn, query)?;
     let mut shown = Shown {
         kill,
-        processes: process_map(config, conn, query)?,
+        processes,
         json_fields: a.detail.json.then(|| json_asked(config)),
     };
     let mut sink = output(config, netns, &mut *out)?;
@@ -226,9 +229,11 @@ fn print_sockets<W: Write>(
     let mut pushed = false;
     // `-K` closes what the whole dump selected, once it is complete: no
     // close runs while the kernel still walks its tables for the dump.
-    let dump: Box<dyn Iterator<Item = Result<Socket, Error>>> = match shown.kill {
-        Kill::Yes(_) => Box::new(conn.dump(query).collect::<Vec<_>>().into_iter()),
-        _ => Box::new(conn.dump(query)),
+    // `-p`'s first pass, when it kept its sockets, is the dump.
+    let dump: Box<dyn Iterator<Item = Result<Socket, Error>>> = match (&shown.kill, first_pass) {
+        (Kill::Yes(_), _) => Box::new(conn.dump(query).collect::<Vec<_>>().into_iter()),
+        (_, Some(kept)) => Box::new(kept.into_iter().map(Ok)),
+        (_, None) => Box::new(conn.dump(query)),
     };
     for s in dump {
         match s {
@@ -326,23 +331,31 @@ impl Shown {
 /// `-p`'s map from socket inodes to the processes holding them; `None`
 /// without `-p`. A narrow selection ([`narrow_selection`]) records only the
 /// inodes a first dump selects; otherwise the walk records every socket:
-/// cheaper than a second dump.
+/// cheaper than a second dump. The first dump's sockets come back too when
+/// it kept them ([`first_pass`]): they are then shown, and the table is
+/// not dumped again.
 fn process_map(
     config: &Config,
     conn: &mut Connection,
     query: &Query,
-) -> Result<Option<ProcessMap>, Failure> {
+) -> Result<(Option<ProcessMap>, Option<Vec<Socket>>), Failure> {
     if !config.args.display.processes {
-        return Ok(None);
+        return Ok((None, None));
     }
-    let wanted = narrow_selection(config).then(|| selected_inodes(conn, query));
+    let (wanted, kept) = if narrow_selection(config) {
+        let (inodes, kept) = first_pass(conn, query);
+        (Some(inodes), kept)
+    } else {
+        (None, None)
+    };
     let opts = ProcessMapOptions {
         wanted,
         threads: config.args.display.threads,
         parallelism: walk_threads()?,
+        source: holder_source()?,
         ..ProcessMapOptions::default()
     };
-    Ok(Some(ProcessMap::build(&opts)?))
+    Ok((Some(ProcessMap::build(&opts)?), kept))
 }
 
 /// Most threads `RSS_THREADS` may ask for.
@@ -367,19 +380,53 @@ pub(crate) fn walk_threads() -> Result<Option<std::num::NonZeroUsize>, Failure> 
         })
 }
 
-/// The inodes of the sockets `query` selects (a dump whose errors and
-/// inode-less sockets are passed over).
-fn selected_inodes(conn: &mut Connection, query: &Query) -> HashSet<u64> {
+/// Where `-p` takes its holders from: `$RSS_HOLDERS` when set (`auto`,
+/// `proc`: always the `/proc` walk, `kernel`: always the kernel's
+/// task-file iterator, an error where it cannot be used), else `auto`.
+pub(crate) fn holder_source() -> Result<HolderSource, Failure> {
+    let Some(v) = std::env::var_os("RSS_HOLDERS") else {
+        return Ok(HolderSource::Auto);
+    };
+    match v.to_str() {
+        Some("auto") => Ok(HolderSource::Auto),
+        Some("proc") => Ok(HolderSource::Proc),
+        Some("kernel") => Ok(HolderSource::Kernel),
+        _ => Err(Failure::Usage(format!(
+            "RSS_HOLDERS={}: expected auto, proc or kernel",
+            v.to_string_lossy().escape_debug()
+        ))),
+    }
+}
+
+/// Most sockets [`first_pass`] keeps to be shown: a narrow selection is
+/// usually a few listeners; a larger one is dumped again rather than held.
+const FIRST_PASS_KEPT: usize = 4096;
+
+/// The inodes of the sockets `query` selects (inode-less sockets are passed
+/// over), and the sockets themselves when the dump completed without an
+/// error (but a table the kernel cannot show, which the shown dump passes
+/// over too) and selected at most [`FIRST_PASS_KEPT`]; otherwise the table
+/// is dumped again to be shown, and that dump reports the errors.
+fn first_pass(conn: &mut Connection, query: &Query) -> (HashSet<u64>, Option<Vec<Socket>>) {
     let mut wanted = HashSet::new();
+    let mut kept = Some(Vec::new());
     for s in conn.dump(query) {
         match s {
-            Ok(s) if s.inode != 0 => {
-                wanted.insert(s.inode);
+            Ok(s) => {
+                if s.inode != 0 {
+                    wanted.insert(s.inode);
+                }
+                match &mut kept {
+                    Some(k) if k.len() < FIRST_PASS_KEPT => k.push(s),
+                    _ => kept = None,
+                }
             }
-            _ => {}
+            // A table the kernel cannot show is passed over when shown too.
+            Err(Error::Unsupported { .. }) => {}
+            Err(_) => kept = None,
         }
     }
-    wanted
+    (wanted, kept)
 }
 
 /// Where the sockets go: JSON under `-j`, else ss's table, with the

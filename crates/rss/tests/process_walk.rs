@@ -1,10 +1,12 @@
-//! `-p`'s walk of `/proc` on several threads (`RSS_THREADS`).
+//! `-p`'s holders: the walk of `/proc` on several threads (`RSS_THREADS`)
+//! and the kernel's task-file iterator (`RSS_HOLDERS`).
 //!
 //! - On real processes holding many sockets (the testkit farm's children,
 //!   and a listener shared by several processes), `users:(…)` is the same,
-//!   byte for byte, with one thread and with several, and names the right
-//!   holders in `ss`'s order.
-//! - A bad `RSS_THREADS` is a usage error, before anything is printed.
+//!   byte for byte, from the walk with one thread and with several, and
+//!   from the iterator, and names the right holders in `ss`'s order.
+//! - A bad `RSS_THREADS` or `RSS_HOLDERS` is a usage error, before
+//!   anything is printed.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -56,10 +58,11 @@ impl Drop for Holder {
     }
 }
 
-fn rss_p(ns: &NetNs, args: &[&str], threads: &str) -> Output {
+fn rss_p(ns: &NetNs, args: &[&str], threads: &str, holders: &str) -> Output {
     ns.command(common::rss_bin())
         .args(args)
         .env("RSS_THREADS", threads)
+        .env("RSS_HOLDERS", holders)
         .env_remove("TCPDIAG_FILE")
         .stdin(Stdio::null())
         .output()
@@ -103,7 +106,7 @@ fn users_alike_on_one_thread_and_several() {
     });
     assert!(execed, "the holders did not exec sleep within 30 s");
 
-    let one = rss_p(&ns, &["-tanp"], "1");
+    let one = rss_p(&ns, &["-tanp"], "1", "proc");
     assert_eq!(one.status.code(), Some(0), "{one:?}");
     assert!(
         one.stderr.is_empty(),
@@ -111,8 +114,15 @@ fn users_alike_on_one_thread_and_several() {
         String::from_utf8_lossy(&one.stderr)
     );
     let text = String::from_utf8(one.stdout.clone()).unwrap();
-    for threads in ["2", "3", "16"] {
-        let many = rss_p(&ns, &["-tanp"], threads);
+    let runs = [
+        ("2", "proc"),
+        ("3", "proc"),
+        ("16", "proc"),
+        ("1", "kernel"),
+        ("2", "auto"),
+    ];
+    for (threads, source) in runs {
+        let many = rss_p(&ns, &["-tanp"], threads, source);
         assert_eq!(many.status.code(), Some(0), "{many:?}");
         if many.stdout != one.stdout {
             let other = String::from_utf8_lossy(&many.stdout);
@@ -122,7 +132,10 @@ fn users_alike_on_one_thread_and_several() {
                 .filter(|(k, v)| b.get(*k) != Some(v))
                 .take(3)
                 .collect();
-            panic!("RSS_THREADS={threads} differs from RSS_THREADS=1; first rows: {diff:?}");
+            panic!(
+                "RSS_THREADS={threads} RSS_HOLDERS={source} differs from the walk on one \
+                 thread; first rows: {diff:?}"
+            );
         }
     }
 
@@ -189,6 +202,22 @@ fn bad_thread_counts_are_usage_errors() {
         assert_eq!(
             err,
             format!("rss: RSS_THREADS={bad}: expected a number of threads from 1 to 1024\n")
+        );
+    }
+    for bad in ["", "Proc", "bpf", "kernel ", "0"] {
+        let o = Command::new(common::rss_bin())
+            .arg("-tlnp")
+            .env("RSS_HOLDERS", bad)
+            .env_remove("TCPDIAG_FILE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "RSS_HOLDERS={bad:?}: {err}");
+        assert!(o.stdout.is_empty(), "RSS_HOLDERS={bad:?}");
+        assert_eq!(
+            err,
+            format!("rss: RSS_HOLDERS={bad}: expected auto, proc or kernel\n")
         );
     }
     // Without -p the walk does not run and the variable is not read.

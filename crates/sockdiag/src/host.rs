@@ -186,6 +186,19 @@ pub fn has_capability(cap: u32) -> Option<bool> {
     capability_in_status(&status, cap)
 }
 
+/// Whether the calling thread holds every capability of `caps` in its
+/// effective set; `None` when that cannot be read (one read of its status).
+pub(crate) fn has_capabilities(caps: &[u32]) -> Option<bool> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    caps.iter().try_fold(true, |all, &c| {
+        Some(all && capability_in_status(&status, c)?)
+    })
+}
+
+/// The kernel's own type information (BTF), which the task-file iterator
+/// of `ProcessMap` reads its structure layouts from.
+pub(crate) const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
 // ------------------------------------------------------------------ sysctls
 
 /// The file of the sysctl `key` (`net.ipv4.tcp_max_tw_buckets`) under

@@ -273,6 +273,7 @@ pub mod ss;
 mod summary;
 #[allow(unsafe_code)]
 mod sys;
+mod task_files;
 mod tcp_info;
 mod unix;
 mod wire;
@@ -287,7 +288,7 @@ pub use model::{
     UnixNameRef, UnixVfs, VegasInfo,
 };
 pub use netns::NetNs;
-pub use process::{ProcessMap, ProcessMapOptions};
+pub use process::{HolderSource, ProcessMap, ProcessMapOptions};
 pub use query::builder::{InetFamilies, Query, collect};
 pub use query::connection::Connection;
 pub use query::dump::{Dump, Source};

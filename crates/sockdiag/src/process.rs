@@ -101,6 +101,36 @@ pub struct ProcessMapOptions {
     /// Worker threads for the walk (default: `available_parallelism`).
     /// `1` walks on the calling thread.
     pub parallelism: Option<NonZeroUsize>,
+    /// Where the holders come from: the kernel's task-file iterator or
+    /// the `/proc` walk (default [`HolderSource::Auto`]).
+    pub source: HolderSource,
+}
+
+/// Where [`ProcessMap::build`] learns which process holds which socket.
+///
+/// Both give the same holders in the same order; they differ in cost and
+/// in what they need. The walk reads one link per open descriptor of every
+/// process (`/proc/PID/fd/N`), which is what `ss -p` does. The kernel's
+/// task-file iterator runs a small BPF program over every process's
+/// descriptor table in one `read` and reports only the sockets: on a host
+/// with many descriptors it is many times faster, for a fixed cost of a
+/// few milliseconds (reading the kernel's type information and loading
+/// the program). It needs `CAP_BPF` and `CAP_PERFMON` (or
+/// `CAP_SYS_ADMIN`), Linux 5.8 with BTF (`/sys/kernel/btf/vmlinux`), the
+/// initial pid namespace with `/proc` mounted from it, and no thread
+/// holders ([`ProcessMapOptions::threads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HolderSource {
+    /// The iterator where it can be used (see above), else the walk; a
+    /// failure of the iterator falls back to the walk too.
+    #[default]
+    Auto,
+    /// Always the `/proc/*/fd` walk.
+    Proc,
+    /// Always the iterator: [`ProcessMap::build`] fails where it cannot
+    /// be used.
+    Kernel,
 }
 
 impl Default for ProcessMapOptions {
@@ -110,6 +140,7 @@ impl Default for ProcessMapOptions {
             threads: false,
             proc_root: PathBuf::from("/proc"),
             parallelism: None,
+            source: HolderSource::Auto,
         }
     }
 }
@@ -143,6 +174,12 @@ impl ProcessMapOptions {
         self.parallelism = Some(workers);
         self
     }
+
+    /// Takes the holders from this source.
+    pub fn source(mut self, source: HolderSource) -> Self {
+        self.source = source;
+        self
+    }
 }
 
 /// Socket inode → the processes holding it, from one walk of `/proc/*/fd`
@@ -173,7 +210,7 @@ impl ProcessMapOptions {
 /// }
 /// # Ok::<(), sockdiag::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ProcessMap {
     /// Sorted; `inodes[i]` is the socket `processes[i]` holds.
     inodes: Vec<u64>,
@@ -183,7 +220,23 @@ pub struct ProcessMap {
     distinct: usize,
     /// Processes whose descriptors this caller may not read.
     hidden: usize,
+    /// Where the holders came from: [`HolderSource::Proc`] or
+    /// [`HolderSource::Kernel`].
+    source: HolderSource,
 }
+
+/// Two maps are equal when they hold the same holders in the same order
+/// and hid the same number of processes, whatever their source.
+impl PartialEq for ProcessMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.inodes == other.inodes
+            && self.processes == other.processes
+            && self.distinct == other.distinct
+            && self.hidden == other.hidden
+    }
+}
+
+impl Eq for ProcessMap {}
 
 impl ProcessMap {
     /// Walks `opts.proc_root` and records who holds which socket.
@@ -207,6 +260,10 @@ impl ProcessMap {
             .open(root_path)
             .map_err(file_error)?
             .into();
+        let ctx = Walk::new(&root, opts, Listing::Auto);
+        if let Some(map) = ctx.kernel_map(opts)? {
+            return Ok(map);
+        }
         let mut dents = Dents::new();
         let mut pids = Vec::new();
         dents
@@ -216,8 +273,6 @@ impl ProcessMap {
                 }
             })
             .map_err(file_error)?;
-
-        let ctx = Walk::new(&root, opts, Listing::Auto);
         let blocks = pids.len().div_ceil(PIDS_PER_BLOCK);
         let workers = opts
             .parallelism
@@ -228,6 +283,12 @@ impl ProcessMap {
         let mut results = ctx.run(&pids, workers, &mut dents)?;
         results.sort_unstable_by_key(|(block, _)| *block);
         Ok(ProcessMap::assemble(results.into_iter().map(|(_, r)| r)))
+    }
+
+    /// Where the holders came from ([`HolderSource::Proc`] or
+    /// [`HolderSource::Kernel`]; never `Auto`).
+    pub fn source(&self) -> HolderSource {
+        self.source
     }
 
     /// The holders of the socket with this inode, in `ss -p`'s order; empty
@@ -338,6 +399,7 @@ impl ProcessMap {
             processes,
             distinct,
             hidden,
+            source: HolderSource::Proc,
         }
     }
 }
@@ -447,6 +509,69 @@ impl<'a> Walk<'a> {
             probe: listing == Listing::Auto
                 && crate::sys::fs_type(root.as_fd()).is_ok_and(|t| t == PROC_SUPER_MAGIC),
         }
+    }
+
+    /// The map from the kernel's task-file iterator, when `opts.source`
+    /// asks for it and it can be used; `None` for the walk.
+    fn kernel_map(&self, opts: &ProcessMapOptions) -> Result<Option<ProcessMap>> {
+        let usable = || !self.threads && self.probe && crate::task_files::usable(&opts.proc_root);
+        match opts.source {
+            HolderSource::Proc => return Ok(None),
+            HolderSource::Auto if !usable() => return Ok(None),
+            HolderSource::Kernel if !usable() => {
+                return Err(Error::Io {
+                    context: "the task-file iterator needs CAP_BPF and CAP_PERFMON (or \
+                              CAP_SYS_ADMIN), the initial pid namespace with its /proc, \
+                              and no thread holders",
+                    source: io::Error::from(io::ErrorKind::Unsupported),
+                });
+            }
+            HolderSource::Auto | HolderSource::Kernel => {}
+        }
+        let held = match crate::task_files::socket_descriptors() {
+            Ok(held) => held,
+            Err(_) if opts.source == HolderSource::Auto => return Ok(None),
+            Err(e) => {
+                return Err(Error::Io {
+                    context: e.context,
+                    source: e.source,
+                });
+            }
+        };
+        // One block per process, in the iterator's order (ascending pid,
+        // then descriptor: the walk's).
+        let mut blocks = Vec::new();
+        for run in held.chunk_by(|a, b| a.pid == b.pid) {
+            let Some(first) = run.first() else {
+                continue;
+            };
+            let mut block = Block::default();
+            let mut comm = None;
+            for h in run {
+                if h.inode == 0 || self.wanted.is_some_and(|w| !w.contains(&h.inode)) {
+                    continue;
+                }
+                let comm = *comm.get_or_insert_with(|| {
+                    let mut prefix = Name::new();
+                    prefix.push_num(first.pid).push(b"/");
+                    block.comms.push(self.read_comm(&prefix));
+                    block.comms.len() as u32 - 1
+                });
+                block.entries.push(Raw {
+                    inode: h.inode,
+                    pid: h.pid as i32,
+                    tid: h.pid as i32,
+                    fd: h.fd as i32,
+                    comm,
+                });
+            }
+            if !block.entries.is_empty() {
+                blocks.push(block);
+            }
+        }
+        let mut map = ProcessMap::assemble(blocks.into_iter());
+        map.source = HolderSource::Kernel;
+        Ok(Some(map))
     }
 
     /// Walks the pid blocks on this thread and `workers - 1` helpers. The
@@ -1374,6 +1499,60 @@ mod tests {
         assert_eq!(holders.last(), Some(&p(&own_comm(), me, fd, None)));
     }
 
+    /// The map of `wanted` from the kernel's task-file iterator; `None`
+    /// (a loud skip, a failure under `RSS_REQUIRE_PRIVILEGED`) where this
+    /// process may not load it.
+    fn kernel_map(test: &str, wanted: impl IntoIterator<Item = u64>) -> Option<ProcessMap> {
+        let opts = ProcessMapOptions::new()
+            .wanted(wanted)
+            .source(HolderSource::Kernel);
+        let missing = (!crate::task_files::usable(Path::new("/proc")))
+            .then_some("the task-file iterator needs CAP_BPF and the initial pid namespace");
+        if !testkit::require(test, missing) {
+            return None;
+        }
+        Some(ProcessMap::build(&opts).unwrap())
+    }
+
+    #[test]
+    fn live_the_iterator_and_the_walk_agree_on_this_process() {
+        const NAME: &str = "live_the_iterator_and_the_walk_agree_on_this_process";
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dup = listener.try_clone().unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let inodes = [listener.as_raw_fd(), dup.as_raw_fd(), udp.as_raw_fd()].map(inode_of);
+        let walk = ProcessMap::build(
+            &ProcessMapOptions::new()
+                .wanted(inodes)
+                .source(HolderSource::Proc),
+        )
+        .unwrap();
+        assert_eq!(walk.source(), HolderSource::Proc);
+        assert_eq!(walk.len(), 2);
+        let Some(kernel) = kernel_map(NAME, inodes) else {
+            return;
+        };
+        assert_eq!(kernel, walk);
+        assert_eq!(kernel.hidden(), 0);
+        let auto = ProcessMap::build(&ProcessMapOptions::new().wanted(inodes)).unwrap();
+        assert_eq!(
+            auto.source(),
+            HolderSource::Kernel,
+            "Auto where the iterator works"
+        );
+        assert_eq!(auto, walk);
+        // Threads (`ss -T`) are the walk's, whatever was asked.
+        let threads = ProcessMap::build(&ProcessMapOptions::new().wanted(inodes).threads(true));
+        assert_eq!(threads.unwrap().source(), HolderSource::Proc);
+        let e = ProcessMap::build(
+            &ProcessMapOptions::new()
+                .threads(true)
+                .source(HolderSource::Kernel),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("no thread holders"), "{e}");
+    }
+
     /// Walks one process of the tree at `root` as [`ProcessMap::build`]
     /// would; returns its map and how many descriptor tables were listed.
     fn walk_one(root: &Path, pid: u32, threads: bool, listing: Listing) -> (ProcessMap, usize) {
@@ -1556,6 +1735,11 @@ mod tests {
                 .collect();
             assert_eq!(probed.get(ino), expected.as_slice(), "{what}");
             assert_eq!(probed, listed, "{what}");
+            // The kernel's iterator: the same holders, in the same order.
+            if let Some(kernel) = kernel_map(NAME, [ino]) {
+                assert_eq!(kernel, probed, "{what} from the task-file iterator");
+                assert_eq!(kernel.source(), HolderSource::Kernel);
+            }
             assert_eq!(listed_probed, usize::from(listed_when_probed), "{what}");
             assert_eq!(listed_listed, 1, "{what}");
 

@@ -283,6 +283,76 @@ pub(crate) fn getdents64(dir: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usiz
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
+/// `bpf(cmd, attr)`: `attr` is the command's `union bpf_attr` member,
+/// zero-padded; returns the new descriptor the command makes.
+fn bpf_fd(cmd: libc::c_int, attr: &mut [u8]) -> io::Result<OwnedFd> {
+    let fd = loop {
+        // SAFETY: `attr` is valid for reads and writes of `attr.len()`
+        // bytes for the call; every pointer it carries points to memory
+        // the caller keeps alive across the call.
+        let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len()) };
+        if rc >= 0 {
+            break rc;
+        }
+        let e = io::Error::last_os_error();
+        // The verifier may be interrupted; the load is then repeated.
+        if !matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN)) {
+            return Err(e);
+        }
+    };
+    let fd = libc::c_int::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: the kernel returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Writes `v` at byte `at` of `attr` (native byte order).
+fn put(attr: &mut [u8], at: usize, v: &[u8]) {
+    if let Some(dst) = attr.get_mut(at..at + v.len()) {
+        dst.copy_from_slice(v);
+    }
+}
+
+/// `BPF_PROG_LOAD` of `insns` as a task-file iterator
+/// (`BPF_PROG_TYPE_TRACING`, `BPF_TRACE_ITER`) attached to the vmlinux
+/// BTF function `attach_btf_id`.
+pub(crate) fn bpf_prog_load_iter(insns: &[u8], attach_btf_id: u32) -> io::Result<OwnedFd> {
+    const BPF_PROG_LOAD: libc::c_int = 5;
+    const BPF_PROG_TYPE_TRACING: u32 = 26;
+    const BPF_TRACE_ITER: u32 = 28;
+    let license = c"Dual MIT/GPL";
+    let name = b"rss_holders";
+    let count =
+        u32::try_from(insns.len() / 8).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?;
+    let mut attr = [0u8; 128];
+    put(&mut attr, 0, &BPF_PROG_TYPE_TRACING.to_ne_bytes());
+    put(&mut attr, 4, &count.to_ne_bytes());
+    put(&mut attr, 8, &(insns.as_ptr() as u64).to_ne_bytes());
+    put(&mut attr, 16, &(license.as_ptr() as u64).to_ne_bytes());
+    put(&mut attr, 48, name);
+    put(&mut attr, 68, &BPF_TRACE_ITER.to_ne_bytes());
+    put(&mut attr, 108, &attach_btf_id.to_ne_bytes());
+    bpf_fd(BPF_PROG_LOAD, &mut attr)
+}
+
+/// `BPF_LINK_CREATE` of an iterator program, with no parameters (every
+/// task).
+pub(crate) fn bpf_link_create_iter(prog: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    const BPF_LINK_CREATE: libc::c_int = 28;
+    const BPF_TRACE_ITER: u32 = 28;
+    let mut attr = [0u8; 64];
+    put(&mut attr, 0, &(prog.as_raw_fd() as u32).to_ne_bytes());
+    put(&mut attr, 8, &BPF_TRACE_ITER.to_ne_bytes());
+    bpf_fd(BPF_LINK_CREATE, &mut attr)
+}
+
+/// `BPF_ITER_CREATE`: a descriptor whose `read` runs the iterator.
+pub(crate) fn bpf_iter_create(link: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    const BPF_ITER_CREATE: libc::c_int = 33;
+    let mut attr = [0u8; 8];
+    put(&mut attr, 0, &(link.as_raw_fd() as u32).to_ne_bytes());
+    bpf_fd(BPF_ITER_CREATE, &mut attr)
+}
+
 /// Test helpers that need syscalls, kept here so that the tests of other
 /// modules deny `unsafe` too.
 #[cfg(test)]
