@@ -74,7 +74,9 @@ pub const FILTER_GRAMMAR: &str = filter_grammar!();
     after_help = concat!(
         filter_grammar!(),
         "\nTCPDIAG_FILE=FILE replays TCP sockets from a file written by -D instead of asking the kernel.\n\
-         RSS_THREADS=N walks /proc for -p on N threads (default: the cores rss may run on).\n\n\
+         RSS_THREADS=N walks /proc for -p on N threads (default: the cores rss may run on).\n\
+         RSS_HOLDERS=proc|kernel takes -p's holders from the /proc walk or the kernel's task-file \
+         iterator (default auto: the iterator as root, else the walk).\n\n\
          Exit status: 0 success, 1 the kernel or the system refused (namespace, permission, I/O), 2 bad usage."
     ),
     disable_help_flag = true,

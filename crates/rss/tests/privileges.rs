@@ -23,6 +23,11 @@ const NOBODY: u32 = 65534;
 
 /// `rss ARGS` as nobody, with no supplementary groups and no capabilities.
 fn rss_as_nobody(args: &[&str]) -> Output {
+    rss_as_nobody_with(args, &[])
+}
+
+/// [`rss_as_nobody`] with these environment variables set.
+fn rss_as_nobody_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new("setpriv")
         .args([
             "--reuid=65534",
@@ -34,6 +39,7 @@ fn rss_as_nobody(args: &[&str]) -> Output {
         ])
         .arg(env!("CARGO_BIN_EXE_rss"))
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("TCPDIAG_FILE")
         .stdin(Stdio::null())
         .output()
@@ -213,6 +219,29 @@ fn processes_show_only_what_the_user_may_see() {
     let o = rss_as_nobody(&["-tlnT"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+}
+
+#[test]
+fn the_kernel_s_holders_say_what_they_need() {
+    require_privileged!();
+    require_tool!("setpriv");
+    // Asked for the task-file iterator, nobody gets an error naming what
+    // it needs, and nothing on stdout.
+    let o = rss_as_nobody_with(&["-tlnp"], &[("RSS_HOLDERS", "kernel")]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "rss: the task-file iterator needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), the \
+         initial pid namespace with its /proc, and no thread holders: unsupported\n"
+    );
+    // The default falls back to the walk: no error.
+    for holders in ["auto", "proc"] {
+        let o = rss_as_nobody_with(&["-tlnp"], &[("RSS_HOLDERS", holders)]);
+        assert_eq!(o.status.code(), Some(0), "{holders}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stderr), "", "{holders}");
+    }
 }
 
 #[test]

@@ -1553,6 +1553,60 @@ mod tests {
         assert!(e.to_string().contains("no thread holders"), "{e}");
     }
 
+    #[test]
+    fn live_the_iterator_reports_sockets_of_the_process_table_only() {
+        const NAME: &str = "live_the_iterator_reports_sockets_of_the_process_table_only";
+        // A pipe: its inode numbers come from the same counter as
+        // sockets', so a non-socket reported would show up under it.
+        let (pipe_r, pipe_w) = std::io::pipe().unwrap();
+        let pipe = inode_of(pipe_r.as_raw_fd());
+        // A thread with a table of its own, holding a socket the process's
+        // table does not.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let helper = std::thread::spawn(move || {
+            crate::sys::testing::unshare_files();
+            let own = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            // /proc/self/fd is the process's table; this thread's is its own.
+            let path = format!("/proc/thread-self/fd/{}", own.as_raw_fd());
+            tx.send(std::os::unix::fs::MetadataExt::ino(
+                &std::fs::metadata(path).unwrap(),
+            ))
+            .unwrap();
+            let _ = done_rx.recv();
+        });
+        let own = rx.recv().unwrap();
+        let shared = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let shared_ino = inode_of(shared.as_raw_fd());
+        let me = std::process::id() as i32;
+        let walk = ProcessMap::build(
+            &ProcessMapOptions::new()
+                .wanted([own, shared_ino])
+                .source(HolderSource::Proc),
+        )
+        .unwrap();
+        let kernel = kernel_map(NAME, [own, shared_ino]);
+        let all = kernel
+            .is_some()
+            .then(|| ProcessMap::build(&ProcessMapOptions::new().source(HolderSource::Kernel)));
+        done_tx.send(()).unwrap();
+        helper.join().unwrap();
+        assert!(walk.get(own).is_empty(), "{:?}", walk.get(own));
+        assert_eq!(walk.get(shared_ino).len(), 1);
+        let (Some(kernel), Some(all)) = (kernel, all) else {
+            return;
+        };
+        assert_eq!(kernel, walk, "a thread's own table is not the process's");
+        let all = all.unwrap();
+        assert!(
+            all.get(pipe).iter().all(|p| p.pid != me),
+            "the pipe {pipe} was reported: {:?}",
+            all.get(pipe)
+        );
+        assert!(all.get(shared_ino).iter().any(|p| p.pid == me));
+        drop((pipe_r, pipe_w));
+    }
+
     /// Walks one process of the tree at `root` as [`ProcessMap::build`]
     /// would; returns its map and how many descriptor tables were listed.
     fn walk_one(root: &Path, pid: u32, threads: bool, listing: Listing) -> (ProcessMap, usize) {

@@ -360,6 +360,13 @@ pub(crate) mod testing {
     use std::io;
     use std::os::fd::RawFd;
 
+    /// `unshare(CLONE_FILES)`: the calling thread gets a descriptor table
+    /// of its own (a copy of the one it shared).
+    pub(crate) fn unshare_files() {
+        // SAFETY: unshare has no memory effects; it changes only this thread.
+        assert_eq!(unsafe { libc::unshare(libc::CLONE_FILES) }, 0);
+    }
+
     /// `setfsuid(uid)` for the calling thread (drops its DAC capabilities
     /// when `uid` is not 0).
     pub(crate) fn setfsuid(uid: u32) {

@@ -132,6 +132,17 @@ fn extra_sections(w: &mut dyn Write) -> io::Result<()> {
              run on, cgroup CPU limits included). The output is the same for any number."
         )
     ));
+    s.push_str(".TP\n.B RSS_HOLDERS\n");
+    s.push_str(&format!(
+        "{}\n",
+        roff(
+            "Where -p takes its holders from: proc (the walk of /proc/PID/fd, as ss does), kernel \
+             (the kernel's task-file iterator, a BPF program: needs CAP_BPF and CAP_PERFMON or \
+             CAP_SYS_ADMIN, the initial pid namespace, and not -T; an error otherwise) or auto \
+             (the default: the iterator where it can be used, else the walk). The output is the \
+             same from either."
+        )
+    ));
 
     s.push_str(".SH \"EXIT STATUS\"\n.TP\n.B 0\nsuccess (also when the output is closed early)\n");
     s.push_str(
