@@ -528,7 +528,8 @@ impl<'a> Walk<'a> {
             }
             HolderSource::Auto | HolderSource::Kernel => {}
         }
-        let held = match crate::task_files::socket_descriptors() {
+        let keep = |inode: u64| inode != 0 && self.wanted.is_none_or(|w| w.contains(&inode));
+        let held = match crate::task_files::socket_descriptors(keep) {
             Ok(held) => held,
             Err(_) if opts.source == HolderSource::Auto => return Ok(None),
             Err(e) => {
@@ -548,9 +549,6 @@ impl<'a> Walk<'a> {
             let mut block = Block::default();
             let mut comm = None;
             for h in run {
-                if h.inode == 0 || self.wanted.is_some_and(|w| !w.contains(&h.inode)) {
-                    continue;
-                }
                 let comm = *comm.get_or_insert_with(|| {
                     let mut prefix = Name::new();
                     prefix.push_num(first.pid).push(b"/");

@@ -96,9 +96,9 @@ fn same_pids(proc_root: &Path) -> bool {
         })
 }
 
-/// Every socket descriptor held by a process's main thread, in ascending
-/// pid then descriptor order.
-pub(crate) fn socket_descriptors() -> Result<Vec<Held>, Unavailable> {
+/// Every socket descriptor held by a process's main thread whose inode
+/// `keep` accepts, in ascending pid then descriptor order.
+pub(crate) fn socket_descriptors(keep: impl Fn(u64) -> bool) -> Result<Vec<Held>, Unavailable> {
     let btf = File::open(crate::host::VMLINUX_BTF)
         .map_err(|e| Unavailable::new("reading the kernel's type information", e))?;
     let layout = Layout::find(BufReader::with_capacity(BTF_CHUNK, btf))?;
@@ -111,11 +111,12 @@ pub(crate) fn socket_descriptors() -> Result<Vec<Held>, Unavailable> {
     let iter = crate::sys::bpf_iter_create(link.as_fd())
         .map_err(|e| Unavailable::new("starting the task-file iterator", e))?;
     drop(link);
-    read_records(File::from(iter))
+    read_records(File::from(iter), keep)
 }
 
-/// Reads the iterator to its end and decodes its records.
-fn read_records(mut iter: impl Read) -> Result<Vec<Held>, Unavailable> {
+/// Reads the iterator to its end and decodes its records, keeping those
+/// whose inode `keep` accepts.
+fn read_records(mut iter: impl Read, keep: impl Fn(u64) -> bool) -> Result<Vec<Held>, Unavailable> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; BTF_CHUNK];
     // Bytes of a record cut by the end of one read.
@@ -139,7 +140,8 @@ fn read_records(mut iter: impl Read) -> Result<Vec<Held>, Unavailable> {
             buf.get(..whole)
                 .unwrap_or(&[])
                 .chunks_exact(RECORD)
-                .map(decode_record),
+                .map(decode_record)
+                .filter(|h| keep(h.inode)),
         );
         buf.copy_within(whole..filled, 0);
         filled -= whole;
@@ -700,7 +702,7 @@ mod tests {
                 self.0.read(&mut buf[..n])
             }
         }
-        let got = read_records(Dribble(Cursor::new(bytes.clone()))).unwrap();
+        let got = read_records(Dribble(Cursor::new(bytes.clone())), |_| true).unwrap();
         assert_eq!(
             got,
             [
@@ -716,7 +718,9 @@ mod tests {
                 }
             ]
         );
+        let odd = read_records(Cursor::new(bytes.clone()), |i| i != 7).unwrap();
+        assert_eq!(odd, got[1..]);
         bytes.pop();
-        assert!(read_records(Cursor::new(bytes)).is_err());
+        assert!(read_records(Cursor::new(bytes), |_| true).is_err());
     }
 }
