@@ -273,9 +273,12 @@ fn enter_new_namespace() -> io::Result<OwnedFd> {
 }
 
 /// Sets IFF_UP on `lo` with the SIOCGIFFLAGS/SIOCSIFFLAGS ioctls, as
-/// `ip link set lo up` does, without needing the `ip` binary.
+/// `ip link set lo up` does, without needing the `ip` binary. The ioctls go
+/// through a unix socket: an inet one would leave a UDP destroy event
+/// behind (sent after an RCU grace period, so possibly after a test of
+/// `sock_diag` destroy events has subscribed in the namespace).
 fn loopback_up() -> io::Result<()> {
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
+    let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::DGRAM, None)?;
     // SAFETY: ifreq is plain old data (integers, arrays, a raw pointer in a
     // union); all zeroes is a valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
