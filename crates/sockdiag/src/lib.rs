@@ -140,7 +140,9 @@
 //!   `AsFd`, so `poll`, `epoll` or tokio's `AsyncFd` can wait for it to be
 //!   readable, then `next_timeout(Duration::ZERO)` takes what is queued.
 //! - A [`ProcessMap`] walks `/proc` on worker threads of its own
-//!   ([`ProcessMapOptions::parallelism`]).
+//!   ([`ProcessMapOptions::parallelism`]), unless it reads the holders from
+//!   the kernel's task-file iterator on the calling thread
+//!   ([`HolderSource`]: the default where the caller may load it).
 //!
 //! `crates/sockdiag/examples/async_events.rs` in the repository is the
 //! whole tokio recipe (tokio is a dev-dependency of the example only; the

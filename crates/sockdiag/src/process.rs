@@ -1,6 +1,9 @@
-//! Which processes hold which sockets: the `/proc/*/fd` walk behind `ss -p`.
+//! Which processes hold which sockets: the `/proc/*/fd` walk behind `ss -p`,
+//! or the kernel's task-file iterator where it may be used
+//! ([`HolderSource`], `task_files.rs`), which gives the same holders in the
+//! same order without reading a link per descriptor.
 //!
-//! A [`ProcessMap`] is built only when asked for: it reads the link of every
+//! A [`ProcessMap`] is built only when asked for: the walk reads the link of every
 //! descriptor of every process it may look at, which costs far more than
 //! the netlink dump itself on a busy host. To keep that cost down the walk
 //! opens each `/proc/PID/fd` once, reads every link relative to that
