@@ -131,13 +131,16 @@ impl ChunkSim {
 
 /// Size of one segment of [`Tokens`]' storage.
 const SEGMENT: usize = 64 * 1024;
+/// Size of the first segment.
+const FIRST_SEGMENT: usize = 8 * 1024;
 
 /// Buffered tokens: every column value of the rows not yet rendered, and
 /// the byte accounting `ss` would have done for them.
 ///
 /// Each token is a length byte and its bytes (`ss` spends two bytes on the
-/// length and pads each token to 2 bytes), in fixed 64 KiB segments that
-/// are never reallocated (the buffer never holds a growing copy of
+/// length and pads each token to 2 bytes), in segments of 64 KiB (the
+/// first of 8 KiB, so that a short table writes few pages) that are never
+/// reallocated (the buffer never holds a growing copy of
 /// itself); a token never straddles two segments. A token equal to the
 /// previous one of its column (`ESTAB`, `0`, `127.0.0.1`, ...) is the one
 /// byte [`REPEAT`]. A long token whose text without its digits was seen
@@ -175,7 +178,8 @@ struct Tokens {
     pack_after: usize,
 }
 
-/// Segments (64 KiB each) of a batch stored literally before packing: 1 MiB.
+/// Segments (64 KiB each, the first 8 KiB) of a batch stored literally
+/// before packing: about 1 MiB.
 /// A batch holds about 4 MiB of `ss`'s accounting; with its first MiB
 /// literal and the rest packed, `-tani` at 200,000 sockets still peaks
 /// below `ss` (BENCHMARKS.md).
@@ -481,7 +485,13 @@ impl Tokens {
             return;
         }
         if self.used == self.segs.len() {
-            self.segs.push(Vec::with_capacity(SEGMENT.max(need)));
+            // The first segment is small: a short table writes few pages.
+            let size = if self.segs.is_empty() {
+                FIRST_SEGMENT
+            } else {
+                SEGMENT
+            };
+            self.segs.push(Vec::with_capacity(size.max(need)));
         } else if self.segs[self.used].capacity() < need {
             self.segs[self.used] = Vec::with_capacity(need);
         }
@@ -941,10 +951,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back, [5, 5, 31, 31, 300, 23, 24, 253]);
-        // Segments of 64 KiB: 3,000 literal tokens of 21 bytes fit in one,
-        // 3,200 do not.
+        // A first segment of 8 KiB, then 64 KiB ones: 390 literal tokens of
+        // 21 bytes fit in the first (8,190 bytes), 3,120 more in the second
+        // (65,520), and the next one starts a third.
         let mut t = Tokens::default();
-        for i in 0..3200 {
+        for i in 0..3600 {
             t.push(
                 COL_STATE,
                 if i % 2 == 0 {
@@ -953,11 +964,16 @@ mod tests {
                     b"bbbbbbbbbbbbbbbbbbbb"
                 },
             );
-            if i == 2999 {
-                assert_eq!((t.used, t.len()), (1, 63_000));
+            match i {
+                389 => assert_eq!((t.used, t.len()), (1, 8_190)),
+                390 => assert_eq!((t.used, t.len()), (2, 8_211)),
+                3509 => assert_eq!((t.used, t.len()), (2, 73_710)),
+                3510 => assert_eq!((t.used, t.len()), (3, 73_731)),
+                _ => {}
             }
         }
-        assert_eq!((t.used, t.len()), (2, 67_200));
+        assert_eq!((t.used, t.len()), (3, 75_600));
+        assert_eq!(t.segs[0].capacity(), FIRST_SEGMENT);
         t.clear();
         assert_eq!((t.used, t.len(), t.count, t.sim.chunks), (0, 0, 0, 0));
     }
