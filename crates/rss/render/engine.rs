@@ -596,6 +596,15 @@ pub struct TableRenderer<W: Write> {
     t: Box<Layout>,
 }
 
+/// Rendered text is written out once it holds this much: as much as the
+/// `rss` binary's output buffer holds, so that a `BufWriter` of that size
+/// passes it on without copying it.
+const TEXT_FLUSH: usize = 16 * 1024;
+/// Room past [`TEXT_FLUSH`] for the last row's text before the check: the
+/// buffer then never grows (a copy into a new block of twice the size,
+/// whose pages would be written too) unless one token is longer than this.
+const TEXT_SLACK: usize = 4 * 1024;
+
 /// Everything but the writer.
 struct Layout {
     opts: RenderOptions,
@@ -673,7 +682,7 @@ impl Layout {
             },
             pending_ext: None,
             row: Default::default(),
-            text: Vec::with_capacity(16 * 1024),
+            text: Vec::with_capacity(TEXT_FLUSH + TEXT_SLACK),
         };
         if r.opts.header {
             // print_header: every visible column's title, the free-form
@@ -782,7 +791,7 @@ impl Layout {
                     break;
                 }
             }
-            if text.len() >= 16 * 1024 {
+            if text.len() >= TEXT_FLUSH {
                 out.write_all(text)?;
                 text.clear();
             }
