@@ -1322,6 +1322,53 @@ mod tests {
         assert_eq!(out, "10.0.0.1:xyzzy 10.0.0.2:22\n");
     }
 
+    /// The rendered text goes out in pieces of at least [`TEXT_FLUSH`]
+    /// bytes (what a `BufWriter` of that size passes on uncopied), and its
+    /// buffer keeps the block it was made with.
+    #[test]
+    fn rendered_text_goes_out_in_flush_sized_pieces_from_one_block() {
+        #[derive(Default)]
+        struct Sink {
+            pieces: std::rc::Rc<std::cell::RefCell<Vec<usize>>>,
+        }
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.pieces.borrow_mut().push(b.len());
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let pieces = sink.pieces.clone();
+        let mut r = TableRenderer::with_names(sink, fields(), names());
+        for i in 0..2000u16 {
+            r.push(&tcp(
+                State::Established,
+                "10.0.0.1",
+                1000 + i,
+                "10.0.0.2",
+                22,
+            ))
+            .unwrap();
+        }
+        r.render().unwrap();
+        assert_eq!(r.t.text.capacity(), TEXT_FLUSH + TEXT_SLACK);
+        let pieces = pieces.borrow();
+        // "10.0.0.1:NNNN 10.0.0.2:22\n", 26 bytes a row.
+        assert_eq!(pieces.iter().sum::<usize>(), 2000 * 26);
+        assert!(pieces.len() >= 3, "{pieces:?}");
+        let (last, whole) = pieces.split_last().unwrap();
+        assert!(
+            whole
+                .iter()
+                .all(|&n| (TEXT_FLUSH..TEXT_FLUSH + 26).contains(&n)),
+            "{pieces:?}"
+        );
+        assert!(*last < TEXT_FLUSH);
+    }
+
     /// A token is packed with one of its column's recent skeletons only
     /// when it is that skeleton's text with a run of digits between each
     /// two pieces: not with a run before the first piece, nor a piece
