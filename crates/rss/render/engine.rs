@@ -178,12 +178,12 @@ struct Tokens {
     pack_after: usize,
 }
 
-/// Segments (64 KiB each, the first 8 KiB) of a batch stored literally
-/// before packing: about 1 MiB.
+/// Segments of a batch stored literally before packing: the first (8 KiB)
+/// and sixteen of 64 KiB, 1 MiB and 8 KiB.
 /// A batch holds about 4 MiB of `ss`'s accounting; with its first MiB
 /// literal and the rest packed, `-tani` at 200,000 sockets still peaks
 /// below `ss` (BENCHMARKS.md).
-const PACK_AFTER: usize = 16;
+const PACK_AFTER: usize = 17;
 
 /// Skeletons remembered per column for the one-pass match.
 const RECENT: usize = 4;
