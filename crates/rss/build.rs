@@ -7,8 +7,9 @@
 //! 2.5 MB of code, so the whole of it is resident. `link-order.txt` lists
 //! the functions that `rss`'s common commands run (written by
 //! `benches/link_order.py`); the linker places them first, together.
-//! `layout.ld` moves the one section outside `.rodata` that every run reads
-//! (`.debug_gdb_scripts`) next to the tables the loader reads.
+//! `layout.ld` moves the sections outside `.rodata` and the ordered code
+//! that every run reads (`.debug_gdb_scripts`; `.init`, `.fini`, `.plt`)
+//! next to the tables the loader reads and before the ordered functions.
 //!
 //! Only for release builds linked by the toolchain's own `rust-lld` on
 //! x86_64 Linux, the default since Rust 1.90: another linker may not know
