@@ -10,12 +10,16 @@ the peak memory `time -f %M` reports counts every mapped page. With the
 functions of a short command spread over the whole binary, `rss -s` had
 most of its 2.5 MB of code resident; grouped, a few hundred KiB.
 
-How: builds rss (release), holds a farm of 200 loopback pairs in the
-namespace rss-order, runs each command of COMMANDS under valgrind's
+How: builds rss (release), holds a farm of 200 loopback pairs (and, as
+compare.py's farms, UDP sockets and unix sockets, one of them named) in
+the namespace rss-order (`--ns`), runs each command of COMMANDS under valgrind's
 callgrind (`--demangle=no`), once in this namespace and once with `-N`
 in the farm's, and keeps every function callgrind saw run that the binary
 defines (nm). The commands come in order of priority: each adds the
-functions the ones before it did not run, most used first.
+functions the ones before it did not run, most used first. The C
+runtime's code that every run executes and callgrind does not name
+(`_start`, which it calls "(below main)"; `frame_dummy` and the rest of
+crtbegin.o's section, run from .init_array and .fini_array) comes first.
 Needs root, valgrind and binutils (apt-get install valgrind binutils).
 
 Regenerate it after a change of toolchain, of a dependency's version or of
@@ -45,6 +49,8 @@ COMMANDS = [
     ["-tani"], ["-tlnp"], ["-tanp"], ["-tan", "-j"], ["-tanH"], ["-a"], ["-tanoiem"],
     ["-tulpn"], ["-tane"], ["-ltn"], ["--help"],
 ]
+# Functions every run executes that callgrind does not name.
+ALWAYS = ["_start", "frame_dummy", "__do_global_dtors_aux"]
 HEADER = """\
 # Functions of the release rss binary that its common commands run, placed
 # first by the linker (crates/rss/build.rs). Written by benches/link_order.py;
@@ -89,21 +95,25 @@ def traced(argv):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="report how much of the file the built binary defines")
+    ap.add_argument("--ns", default=NS, help=f"the farm's namespace name (default {NS})")
     args = ap.parse_args()
     if args.check:
         check()
         return
-    preflight("link_order.py", NS, tools=("valgrind", "nm"))
+    ns = args.ns
+    preflight("link_order.py", ns, tools=("valgrind", "nm"))
     have = defined(RSS)
     uses = collections.Counter()
     runs = []
-    farm = Farm(200, NS)
+    # Named unix sockets and UDP sockets, as in compare.py's farms: -xa and
+    # -uan render rows that a farm of TCP pairs alone would not have.
+    farm = Farm(200, ns, ["--udp", "20", "--unix", "20"])
     try:
         for cmd in COMMANDS:
             # In this namespace and, as compare.py runs it, in the farm's.
             ran = traced([RSS, *cmd]) & have
             if cmd[0] not in ("--version", "--help"):
-                ran |= traced([RSS, "-N", NS, *cmd]) & have
+                ran |= traced([RSS, "-N", ns, *cmd]) & have
             log(f"{' '.join(cmd)}: {len(ran)} functions")
             uses.update(ran)
             runs.append(ran)
@@ -111,7 +121,7 @@ def main():
         farm.stop()
     if not uses:
         sys.exit("link_order.py: callgrind saw no function of rss run")
-    order = []
+    order = [s for s in ALWAYS if s in have]
     for ran in runs:
         order += sorted(ran - set(order), key=lambda s: (-uses[s], s))
     with open(ORDER, "w") as f:

@@ -1,5 +1,5 @@
-//! Lays out the release `rss` binary's code so that a short run touches few
-//! pages, and packs its relocations.
+//! Lays out the release `rss` binary's code and read-only data so that a
+//! short run touches few pages, and packs its relocations.
 //!
 //! The kernel maps a program's code 64 KiB around each page it faults on,
 //! and every mapped page counts in the peak memory (`time -f %M`). Left to
@@ -7,6 +7,9 @@
 //! 2.5 MB of code, so the whole of it is resident. `link-order.txt` lists
 //! the functions that `rss`'s common commands run (written by
 //! `benches/link_order.py`); the linker places them first, together.
+//! `layout.ld` moves the sections outside `.rodata` and the ordered code
+//! that every run reads (`.debug_gdb_scripts`; `.init`, `.fini`, `.plt`)
+//! next to the tables the loader reads and before the ordered functions.
 //!
 //! Only for release builds linked by the toolchain's own `rust-lld` on
 //! x86_64 Linux, the default since Rust 1.90: another linker may not know
@@ -45,6 +48,12 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
     let dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    // Sections moved next to the ones a run reads anyway (see the file).
+    let layout = Path::new(&dir).join("layout.ld");
+    if layout.is_file() {
+        println!("cargo:rerun-if-changed=layout.ld");
+        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", layout.display());
+    }
     let order = Path::new(&dir).join("link-order.txt");
     if !order.is_file() {
         return;

@@ -70,6 +70,11 @@ fn dispatch(argv: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write, threa
             return EXIT_USAGE;
         }
     };
+    if thread == Thread::Moves {
+        // A program's main thread (the binary): clap's memory, freed now,
+        // goes back before the run allocates its own.
+        crate::sys::release_free_heap();
+    }
     let result = if config.watch.is_some() {
         crate::watch::run(&config, thread, out, err)
     } else if config.all_netns.is_some() {

@@ -131,13 +131,16 @@ impl ChunkSim {
 
 /// Size of one segment of [`Tokens`]' storage.
 const SEGMENT: usize = 64 * 1024;
+/// Size of the first segment.
+const FIRST_SEGMENT: usize = 8 * 1024;
 
 /// Buffered tokens: every column value of the rows not yet rendered, and
 /// the byte accounting `ss` would have done for them.
 ///
 /// Each token is a length byte and its bytes (`ss` spends two bytes on the
-/// length and pads each token to 2 bytes), in fixed 64 KiB segments that
-/// are never reallocated (the buffer never holds a growing copy of
+/// length and pads each token to 2 bytes), in segments of 64 KiB (the
+/// first of 8 KiB, so that a short table writes few pages) that are never
+/// reallocated (the buffer never holds a growing copy of
 /// itself); a token never straddles two segments. A token equal to the
 /// previous one of its column (`ESTAB`, `0`, `127.0.0.1`, ...) is the one
 /// byte [`REPEAT`]. A long token whose text without its digits was seen
@@ -175,11 +178,12 @@ struct Tokens {
     pack_after: usize,
 }
 
-/// Segments (64 KiB each) of a batch stored literally before packing: 1 MiB.
+/// Segments of a batch stored literally before packing: the first (8 KiB)
+/// and sixteen of 64 KiB, 1 MiB and 8 KiB.
 /// A batch holds about 4 MiB of `ss`'s accounting; with its first MiB
 /// literal and the rest packed, `-tani` at 200,000 sockets still peaks
 /// below `ss` (BENCHMARKS.md).
-const PACK_AFTER: usize = 16;
+const PACK_AFTER: usize = 17;
 
 /// Skeletons remembered per column for the one-pass match.
 const RECENT: usize = 4;
@@ -481,7 +485,13 @@ impl Tokens {
             return;
         }
         if self.used == self.segs.len() {
-            self.segs.push(Vec::with_capacity(SEGMENT.max(need)));
+            // The first segment is small: a short table writes few pages.
+            let size = if self.segs.is_empty() {
+                FIRST_SEGMENT
+            } else {
+                SEGMENT
+            };
+            self.segs.push(Vec::with_capacity(size.max(need)));
         } else if self.segs[self.used].capacity() < need {
             self.segs[self.used] = Vec::with_capacity(need);
         }
@@ -586,6 +596,15 @@ pub struct TableRenderer<W: Write> {
     t: Box<Layout>,
 }
 
+/// Rendered text is written out once it holds this much: as much as the
+/// `rss` binary's output buffer holds, so that a `BufWriter` of that size
+/// passes it on without copying it.
+const TEXT_FLUSH: usize = 16 * 1024;
+/// Room past [`TEXT_FLUSH`] for the last row's text before the check: the
+/// buffer then never grows (a copy into a new block of twice the size,
+/// whose pages would be written too) unless one token is longer than this.
+const TEXT_SLACK: usize = 4 * 1024;
+
 /// Everything but the writer.
 struct Layout {
     opts: RenderOptions,
@@ -663,7 +682,7 @@ impl Layout {
             },
             pending_ext: None,
             row: Default::default(),
-            text: Vec::with_capacity(16 * 1024),
+            text: Vec::with_capacity(TEXT_FLUSH + TEXT_SLACK),
         };
         if r.opts.header {
             // print_header: every visible column's title, the free-form
@@ -772,7 +791,7 @@ impl Layout {
                     break;
                 }
             }
-            if text.len() >= 16 * 1024 {
+            if text.len() >= TEXT_FLUSH {
                 out.write_all(text)?;
                 text.clear();
             }
@@ -941,10 +960,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back, [5, 5, 31, 31, 300, 23, 24, 253]);
-        // Segments of 64 KiB: 3,000 literal tokens of 21 bytes fit in one,
-        // 3,200 do not.
+        // A first segment of 8 KiB, then 64 KiB ones: 390 literal tokens of
+        // 21 bytes fit in the first (8,190 bytes), 3,120 more in the second
+        // (65,520), and the next one starts a third.
         let mut t = Tokens::default();
-        for i in 0..3200 {
+        for i in 0..3600 {
             t.push(
                 COL_STATE,
                 if i % 2 == 0 {
@@ -953,11 +973,16 @@ mod tests {
                     b"bbbbbbbbbbbbbbbbbbbb"
                 },
             );
-            if i == 2999 {
-                assert_eq!((t.used, t.len()), (1, 63_000));
+            match i {
+                389 => assert_eq!((t.used, t.len()), (1, 8_190)),
+                390 => assert_eq!((t.used, t.len()), (2, 8_211)),
+                3509 => assert_eq!((t.used, t.len()), (2, 73_710)),
+                3510 => assert_eq!((t.used, t.len()), (3, 73_731)),
+                _ => {}
             }
         }
-        assert_eq!((t.used, t.len()), (2, 67_200));
+        assert_eq!((t.used, t.len()), (3, 75_600));
+        assert_eq!(t.segs[0].capacity(), FIRST_SEGMENT);
         t.clear();
         assert_eq!((t.used, t.len(), t.count, t.sim.chunks), (0, 0, 0, 0));
     }
@@ -1295,6 +1320,53 @@ mod tests {
             .unwrap();
         let out = String::from_utf8(r.finish().unwrap()).unwrap();
         assert_eq!(out, "10.0.0.1:xyzzy 10.0.0.2:22\n");
+    }
+
+    /// The rendered text goes out in pieces of at least [`TEXT_FLUSH`]
+    /// bytes (what a `BufWriter` of that size passes on uncopied), and its
+    /// buffer keeps the block it was made with.
+    #[test]
+    fn rendered_text_goes_out_in_flush_sized_pieces_from_one_block() {
+        #[derive(Default)]
+        struct Sink {
+            pieces: std::rc::Rc<std::cell::RefCell<Vec<usize>>>,
+        }
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.pieces.borrow_mut().push(b.len());
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let pieces = sink.pieces.clone();
+        let mut r = TableRenderer::with_names(sink, fields(), names());
+        for i in 0..2000u16 {
+            r.push(&tcp(
+                State::Established,
+                "10.0.0.1",
+                1000 + i,
+                "10.0.0.2",
+                22,
+            ))
+            .unwrap();
+        }
+        r.render().unwrap();
+        assert_eq!(r.t.text.capacity(), TEXT_FLUSH + TEXT_SLACK);
+        let pieces = pieces.borrow();
+        // "10.0.0.1:NNNN 10.0.0.2:22\n", 26 bytes a row.
+        assert_eq!(pieces.iter().sum::<usize>(), 2000 * 26);
+        assert!(pieces.len() >= 3, "{pieces:?}");
+        let (last, whole) = pieces.split_last().unwrap();
+        assert!(
+            whole
+                .iter()
+                .all(|&n| (TEXT_FLUSH..TEXT_FLUSH + 26).contains(&n)),
+            "{pieces:?}"
+        );
+        assert!(*last < TEXT_FLUSH);
     }
 
     /// A token is packed with one of its column's recent skeletons only
