@@ -194,6 +194,12 @@ fn listeners_says_when_processes_are_hidden() {
 #[test]
 fn watch_prints_the_queues_ss_shows_then_only_changes() {
     require_privileged!();
+    if !testkit::require_tool(
+        "watch_prints_the_queues_ss_shows_then_only_changes",
+        "iptables",
+    ) {
+        return;
+    }
     let ss = require_oracle!();
     let bin = example("watch");
     let ns = testkit::NetNs::new().expect("a private network namespace");
@@ -214,6 +220,12 @@ fn watch_prints_the_queues_ss_shows_then_only_changes() {
     });
     client.set_nonblocking(true).unwrap();
     let sent = client.write(&[7u8; 20000]).expect("the first bytes fit");
+    // Frozen: from here on no segment between the two ends arrives, so the
+    // queues change only when this test writes (the receiver's window and
+    // zero-window probes would otherwise move bytes at any time).
+    let freeze = ns.sh("iptables -I INPUT -p tcp --dport 7310 -j DROP && \
+         iptables -I INPUT -p tcp --sport 7310 -j DROP");
+    assert!(freeze.status.success(), "iptables: {freeze:?}");
     // Settled: two reads of the oracle agree, with bytes in a send queue.
     let settled = |ss_text: &mut String| {
         wait_until(WAIT, || {
