@@ -119,7 +119,7 @@ pub struct ProcessMapOptions {
 /// with many descriptors it is many times faster, for a fixed cost of a
 /// few milliseconds (reading the kernel's type information and loading
 /// the program). It needs `CAP_BPF` and `CAP_PERFMON` (or
-/// `CAP_SYS_ADMIN`), Linux 5.8 with BTF (`/sys/kernel/btf/vmlinux`), the
+/// `CAP_SYS_ADMIN`), Linux 5.11 with BTF (`/sys/kernel/btf/vmlinux`), the
 /// initial pid namespace with `/proc` mounted from it, and no thread
 /// holders ([`ProcessMapOptions::threads`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

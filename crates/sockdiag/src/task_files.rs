@@ -6,7 +6,9 @@
 //! the machines measured), which dominates `ss -p` on a host with many
 //! sockets. Since Linux 5.8 the kernel can run a small BPF program for
 //! every (task, descriptor, file) it holds: an iterator of type
-//! `task_file`. The program here writes one 16-byte record per socket
+//! `task_file`; the program here also asks `bpf_sock_from_file` (5.11)
+//! whether the file is a socket, which looks only at the file, not at its
+//! inode. The program here writes one 16-byte record per socket
 //! descriptor of a process's main thread (socket inode, pid, descriptor),
 //! and a `read` of the iterator returns them, in the walk's own order:
 //! ascending pid, then ascending descriptor.
@@ -180,8 +182,6 @@ fn decode_record(r: &[u8]) -> Held {
 pub(crate) struct Layout {
     /// `struct file`'s `f_inode`.
     pub(crate) file_inode: u32,
-    /// `struct inode`'s `i_mode`.
-    pub(crate) inode_mode: u32,
     /// `struct inode`'s `i_ino`.
     pub(crate) inode_ino: u32,
     /// `struct task_struct`'s `pid` (the thread id).
@@ -193,20 +193,19 @@ pub(crate) struct Layout {
 }
 
 /// The names looked up, in the order of [`Layout::find`]'s tables.
-const NAMES: [&[u8]; 9] = [
+const NAMES: [&[u8]; 8] = [
     b"file",
     b"inode",
     b"task_struct",
     b"bpf_iter_task_file",
     b"f_inode",
-    b"i_mode",
     b"i_ino",
     b"pid",
     b"tgid",
 ];
 
 /// (struct name, member name, field of [`Layout`]) by index into [`NAMES`].
-const MEMBERS: [(usize, usize, usize); 5] = [(0, 4, 0), (1, 5, 1), (1, 6, 2), (2, 7, 3), (2, 8, 4)];
+const MEMBERS: [(usize, usize, usize); 4] = [(0, 4, 0), (1, 5, 1), (2, 6, 2), (2, 7, 3)];
 
 const BTF_KIND_STRUCT: u32 = 4;
 const BTF_KIND_FUNC: u32 = 12;
@@ -272,7 +271,7 @@ impl Layout {
         let name = |i: usize| name_at.get(i).copied();
 
         // The types: the three structs' members and the function's id.
-        let mut found = [None::<u32>; 6];
+        let mut found = [None::<u32>; 5];
         btf.seek(SeekFrom::Start(hdr_len + type_off))
             .map_err(io_err)?;
         let mut types = (&mut btf).take(type_len);
@@ -295,8 +294,8 @@ impl Layout {
             let vlen = u64::from(info & 0xffff);
             let bitfields = info >> 31 == 1;
             let trailer = trailer_len(kind, vlen).ok_or_else(|| bad("unknown BTF kind"))?;
-            if kind == BTF_KIND_FUNC && Some(name_off) == name(3) && found[5].is_none() {
-                found[5] = Some(id);
+            if kind == BTF_KIND_FUNC && Some(name_off) == name(3) && found[4].is_none() {
+                found[4] = Some(id);
             }
             let wanted: Vec<(usize, usize)> = if kind == BTF_KIND_STRUCT {
                 MEMBERS
@@ -334,14 +333,12 @@ impl Layout {
         match found {
             [
                 Some(file_inode),
-                Some(inode_mode),
                 Some(inode_ino),
                 Some(task_pid),
                 Some(task_tgid),
                 Some(iter_func),
             ] => Ok(Layout {
                 file_inode,
-                inode_mode,
                 inode_ino,
                 task_pid,
                 task_tgid,
@@ -402,7 +399,7 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
 /// if (!ctx->file || !ctx->task) return 0;
 /// if (ctx->task->pid != ctx->task->tgid) return 0;   // main thread only
 /// struct inode *i = ctx->file->f_inode;
-/// if (!i || (i->i_mode & S_IFMT) != S_IFSOCK) return 0;
+/// if (!i || !bpf_sock_from_file(ctx->file)) return 0;  // sockets only
 /// struct { u64 ino; u32 pid, fd; } r = { i->i_ino, ctx->task->tgid, ctx->fd };
 /// bpf_seq_write(ctx->meta->seq, &r, sizeof r);
 /// return 0;
@@ -411,21 +408,17 @@ pub(crate) fn program(l: &Layout) -> Result<Vec<u8>, Unavailable> {
     // Opcodes (BPF_CLASS | BPF_SIZE/OP | BPF_MODE/SRC).
     const LDX_DW: u8 = 0x79;
     const LDX_W: u8 = 0x61;
-    const LDX_H: u8 = 0x69;
     const STX_DW: u8 = 0x7b;
     const STX_W: u8 = 0x63;
     const MOV64_X: u8 = 0xbf;
     const MOV64_K: u8 = 0xb7;
     const ADD64_K: u8 = 0x07;
-    const AND64_K: u8 = 0x57;
     const JEQ_K: u8 = 0x15;
-    const JNE_K: u8 = 0x55;
     const JNE_X: u8 = 0x5d;
     const CALL: u8 = 0x85;
     const EXIT: u8 = 0x95;
     const BPF_FUNC_SEQ_WRITE: i32 = 127;
-    const S_IFMT: i32 = 0o170000;
-    const S_IFSOCK: i32 = 0o140000;
+    const BPF_FUNC_SOCK_FROM_FILE: i32 = 162;
     // struct bpf_iter__task_file: meta, task, fd, file (8 bytes each).
     const CTX_META: i16 = 0;
     const CTX_TASK: i16 = 8;
@@ -439,44 +432,44 @@ pub(crate) fn program(l: &Layout) -> Result<Vec<u8>, Unavailable> {
             )
         })
     };
-    let (f_inode, i_mode, i_ino, pid, tgid) = (
+    let (f_inode, i_ino, pid, tgid) = (
         off(l.file_inode)?,
-        off(l.inode_mode)?,
         off(l.inode_ino)?,
         off(l.task_pid)?,
         off(l.task_tgid)?,
     );
     // Each jump goes to `out` (two instructions before the end); `j(n)`
     // is its offset from instruction n.
-    const LEN: i16 = 26;
+    const LEN: i16 = 27;
     let j = |n: i16| LEN - 2 - n - 1;
     let code = [
-        insn(MOV64_X, 6, 1, 0, 0),               // 0: r6 = ctx
-        insn(LDX_DW, 7, 6, CTX_FILE, 0),         // 1: r7 = ctx->file
-        insn(JEQ_K, 7, 0, j(2), 0),              // 2: if !r7 goto out
-        insn(LDX_DW, 8, 6, CTX_TASK, 0),         // 3: r8 = ctx->task
-        insn(JEQ_K, 8, 0, j(4), 0),              // 4: if !r8 goto out
-        insn(LDX_W, 2, 8, pid, 0),               // 5: r2 = task->pid
-        insn(LDX_W, 3, 8, tgid, 0),              // 6: r3 = task->tgid
-        insn(JNE_X, 2, 3, j(7), 0),              // 7: if r2 != r3 goto out
-        insn(LDX_DW, 9, 7, f_inode, 0),          // 8: r9 = file->f_inode
-        insn(JEQ_K, 9, 0, j(9), 0),              // 9: if !r9 goto out
-        insn(LDX_H, 4, 9, i_mode, 0),            // 10: r4 = inode->i_mode
-        insn(AND64_K, 4, 0, 0, S_IFMT),          // 11: r4 &= S_IFMT
-        insn(JNE_K, 4, 0, j(12), S_IFSOCK),      // 12: if r4 != S_IFSOCK goto out
-        insn(LDX_DW, 4, 9, i_ino, 0),            // 13: r4 = inode->i_ino
-        insn(STX_DW, 10, 4, -16, 0),             // 14: r.ino = r4
-        insn(STX_W, 10, 3, -8, 0),               // 15: r.pid = r3
-        insn(LDX_DW, 5, 6, CTX_FD, 0),           // 16: r5 = ctx->fd
-        insn(STX_W, 10, 5, -4, 0),               // 17: r.fd = r5
-        insn(LDX_DW, 1, 6, CTX_META, 0),         // 18: r1 = ctx->meta
-        insn(LDX_DW, 1, 1, 0, 0),                // 19: r1 = meta->seq
-        insn(MOV64_X, 2, 10, 0, 0),              // 20: r2 = fp
-        insn(ADD64_K, 2, 0, 0, -16),             // 21: r2 = &r
-        insn(MOV64_K, 3, 0, 0, RECORD as i32),   // 22: r3 = sizeof r
-        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE), // 23: bpf_seq_write
-        insn(MOV64_K, 0, 0, 0, 0),               // 24: out: r0 = 0
-        insn(EXIT, 0, 0, 0, 0),                  // 25: return
+        insn(MOV64_X, 6, 1, 0, 0),                    // 0: r6 = ctx
+        insn(LDX_DW, 7, 6, CTX_FILE, 0),              // 1: r7 = ctx->file
+        insn(JEQ_K, 7, 0, j(2), 0),                   // 2: if !r7 goto out
+        insn(LDX_DW, 8, 6, CTX_TASK, 0),              // 3: r8 = ctx->task
+        insn(JEQ_K, 8, 0, j(4), 0),                   // 4: if !r8 goto out
+        insn(LDX_W, 2, 8, pid, 0),                    // 5: r2 = task->pid
+        insn(LDX_W, 3, 8, tgid, 0),                   // 6: r3 = task->tgid
+        insn(JNE_X, 2, 3, j(7), 0),                   // 7: if r2 != r3 goto out
+        insn(LDX_DW, 9, 7, f_inode, 0),               // 8: r9 = file->f_inode
+        insn(JEQ_K, 9, 0, j(9), 0),                   // 9: if !r9 goto out
+        insn(MOV64_X, 1, 7, 0, 0),                    // 10: r1 = file
+        insn(CALL, 0, 0, 0, BPF_FUNC_SOCK_FROM_FILE), // 11: a socket?
+        insn(JEQ_K, 0, 0, j(12), 0),                  // 12: if !r0 goto out
+        insn(LDX_DW, 4, 9, i_ino, 0),                 // 13: r4 = inode->i_ino
+        insn(STX_DW, 10, 4, -16, 0),                  // 14: r.ino = r4
+        insn(LDX_W, 3, 8, tgid, 0),                   // 15: r3 = task->tgid
+        insn(STX_W, 10, 3, -8, 0),                    // 16: r.pid = r3
+        insn(LDX_DW, 5, 6, CTX_FD, 0),                // 16: r5 = ctx->fd
+        insn(STX_W, 10, 5, -4, 0),                    // 17: r.fd = r5
+        insn(LDX_DW, 1, 6, CTX_META, 0),              // 18: r1 = ctx->meta
+        insn(LDX_DW, 1, 1, 0, 0),                     // 19: r1 = meta->seq
+        insn(MOV64_X, 2, 10, 0, 0),                   // 20: r2 = fp
+        insn(ADD64_K, 2, 0, 0, -16),                  // 21: r2 = &r
+        insn(MOV64_K, 3, 0, 0, RECORD as i32),        // 22: r3 = sizeof r
+        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),      // 23: bpf_seq_write
+        insn(MOV64_K, 0, 0, 0, 0),                    // 24: out: r0 = 0
+        insn(EXIT, 0, 0, 0, 0),                       // 25: return
     ];
     debug_assert_eq!(code.len(), LEN as usize);
     Ok(code.concat())
@@ -592,7 +585,6 @@ mod tests {
     fn expected() -> Layout {
         Layout {
             file_inode: 32,
-            inode_mode: 0,
             inode_ino: 64,
             task_pid: 1264,
             task_tgid: 1268,
@@ -660,25 +652,28 @@ mod tests {
     fn the_program_jumps_to_its_end_and_uses_the_layout() {
         let l = Layout {
             file_inode: 32,
-            inode_mode: 2,
             inode_ino: 64,
             task_pid: 1264,
             task_tgid: 1268,
             iter_func: 1,
         };
         let p = program(&l).unwrap();
-        assert_eq!(p.len(), 26 * 8);
+        assert_eq!(p.len(), 27 * 8);
         let at = |n: usize| &p[n * 8..n * 8 + 8];
         let off = |n: usize| i16::from_ne_bytes([at(n)[2], at(n)[3]]);
-        // Every conditional jump lands on instruction 24 (r0 = 0).
+        let imm = |n: usize| i32::from_ne_bytes([at(n)[4], at(n)[5], at(n)[6], at(n)[7]]);
+        // Every conditional jump lands on instruction 25 (r0 = 0).
         for n in [2, 4, 7, 9, 12] {
-            assert_eq!(n as i16 + 1 + off(n), 24, "jump at {n}");
+            assert_eq!(n as i16 + 1 + off(n), 25, "jump at {n}");
         }
         assert_eq!(
-            (off(5), off(6), off(8), off(10), off(13)),
-            (1264, 1268, 32, 2, 64)
+            (off(5), off(6), off(8), off(13), off(15)),
+            (1264, 1268, 32, 64, 1268)
         );
-        assert_eq!(at(25)[0], 0x95);
+        // The helpers: bpf_sock_from_file, then bpf_seq_write.
+        assert_eq!((at(11)[0], imm(11)), (0x85, 162));
+        assert_eq!((at(24)[0], imm(24)), (0x85, 127));
+        assert_eq!(at(26)[0], 0x95);
         let too_far = Layout {
             task_tgid: 40_000,
             ..l
