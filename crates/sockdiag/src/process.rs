@@ -226,6 +226,74 @@ pub struct ProcessMap {
     /// Where the holders came from: [`HolderSource::Proc`] or
     /// [`HolderSource::Kernel`].
     source: HolderSource,
+    /// Where to look in `inodes`: see [`Buckets`].
+    buckets: Buckets,
+}
+
+/// An index over the sorted inodes: the range of inode numbers is cut into
+/// equal buckets (a power of two wide), and `starts[b]` is the first
+/// position of bucket `b`. Socket inodes are numbered from one counter, so
+/// they spread evenly and a lookup searches a few entries, not the whole
+/// table (a dump gives its sockets in no inode order).
+#[derive(Debug, Clone, Default)]
+struct Buckets {
+    /// The smallest inode.
+    first: u64,
+    /// log2 of a bucket's width.
+    shift: u32,
+    /// `starts[b]..starts[b + 1]`: the positions of bucket `b`.
+    starts: Vec<u32>,
+}
+
+/// Inodes per bucket, on average, that [`Buckets::new`] aims at.
+const PER_BUCKET: usize = 4;
+
+impl Buckets {
+    fn new(inodes: &[u64]) -> Buckets {
+        let (Some(&first), Some(&last)) = (inodes.first(), inodes.last()) else {
+            return Buckets::default();
+        };
+        let wanted = (inodes.len() / PER_BUCKET).max(1) as u64;
+        let span = last - first;
+        // The narrowest power-of-two width that needs at most `wanted` buckets.
+        let mut shift = 0;
+        while shift < 63 && (span >> shift) >= wanted {
+            shift += 1;
+        }
+        let count = (span >> shift) as usize + 1;
+        let mut starts = Vec::with_capacity(count + 1);
+        let mut at = 0;
+        for b in 0..count as u64 {
+            while inodes.get(at).is_some_and(|&i| (i - first) >> shift < b) {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        starts.push(inodes.len() as u32);
+        Buckets {
+            first,
+            shift,
+            starts,
+        }
+    }
+
+    /// The positions in `inodes` where `inode` may be.
+    fn range(&self, inode: u64) -> std::ops::Range<usize> {
+        let Some(b) = inode
+            .checked_sub(self.first)
+            .map(|d| d >> self.shift)
+            .and_then(|b| usize::try_from(b).ok())
+        else {
+            return 0..0;
+        };
+        match (
+            self.starts.get(b),
+            b.checked_add(1).and_then(|e| self.starts.get(e)),
+        ) {
+            (Some(&s), Some(&e)) => s as usize..e as usize,
+            _ => 0..0,
+        }
+    }
 }
 
 /// Two maps are equal when they hold the same holders in the same order
@@ -300,8 +368,12 @@ impl ProcessMap {
         if inode == 0 {
             return &[];
         }
-        let start = self.inodes.partition_point(|&i| i < inode);
-        let end = self.inodes.partition_point(|&i| i <= inode);
+        let range = self.buckets.range(inode);
+        let Some(bucket) = self.inodes.get(range.clone()) else {
+            return &[];
+        };
+        let start = range.start + bucket.partition_point(|&i| i < inode);
+        let end = range.start + bucket.partition_point(|&i| i <= inode);
         self.processes.get(start..end).unwrap_or(&[])
     }
 
@@ -387,7 +459,8 @@ impl ProcessMap {
         raw.reverse();
         raw.sort_by_key(|e| e.inode);
         let distinct = raw.chunk_by(|a, b| a.inode == b.inode).count();
-        let inodes = raw.iter().map(|e| e.inode).collect();
+        let inodes: Vec<u64> = raw.iter().map(|e| e.inode).collect();
+        let buckets = Buckets::new(&inodes);
         let processes = raw
             .iter()
             .map(|e| Process {
@@ -403,6 +476,7 @@ impl ProcessMap {
             distinct,
             hidden,
             source: HolderSource::Proc,
+            buckets,
         }
     }
 }
@@ -1513,6 +1587,53 @@ mod tests {
             return None;
         }
         Some(ProcessMap::build(&opts).unwrap())
+    }
+
+    #[test]
+    fn every_inode_is_found_in_its_bucket_and_no_other_is() {
+        let shapes: [&[u64]; 6] = [
+            &[],
+            &[5],
+            &[7, 7, 7],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            &[3, 3, 90, 91, 1000, 1000, 1000, 70_000, 70_001, u64::MAX - 1],
+            &[u64::MAX - 3, u64::MAX - 2, u64::MAX],
+        ];
+        for inodes in shapes {
+            let raw: Vec<Raw> = inodes
+                .iter()
+                .enumerate()
+                .map(|(n, &inode)| Raw {
+                    inode,
+                    pid: 100 + n as i32,
+                    tid: 100 + n as i32,
+                    fd: 3,
+                    comm: 0,
+                })
+                .collect();
+            let block = Block {
+                entries: raw,
+                comms: vec!["p".into()],
+                ..Block::default()
+            };
+            let map = ProcessMap::assemble(std::iter::once(block));
+            let mut probes: Vec<u64> = inodes.to_vec();
+            for &i in inodes {
+                probes.extend([i.wrapping_sub(1), i.wrapping_add(1)]);
+            }
+            probes.extend([0, 1, 2, 4, 6, 89, 92, 999, 1001, 69_999, u64::MAX]);
+            for probe in probes {
+                let want: Vec<i32> = inodes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &i)| i == probe && probe != 0)
+                    .map(|(n, _)| 100 + n as i32)
+                    .rev()
+                    .collect();
+                let got: Vec<i32> = map.get(probe).iter().map(|p| p.pid).collect();
+                assert_eq!(got, want, "inode {probe} in {inodes:?}");
+            }
+        }
     }
 
     /// The holders in `map` that are this process, by inode.
