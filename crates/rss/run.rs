@@ -342,6 +342,8 @@ fn process_map(
     if !config.args.display.processes {
         return Ok((None, None));
     }
+    // The environment is read before anything is dumped.
+    let (parallelism, source) = (walk_threads()?, holder_source()?);
     let (wanted, kept) = if narrow_selection(config) {
         let (inodes, kept) = first_pass(conn, query);
         (Some(inodes), kept)
@@ -351,8 +353,8 @@ fn process_map(
     let opts = ProcessMapOptions {
         wanted,
         threads: config.args.display.threads,
-        parallelism: walk_threads()?,
-        source: holder_source()?,
+        parallelism,
+        source,
         ..ProcessMapOptions::default()
     };
     Ok((Some(ProcessMap::build(&opts)?), kept))

@@ -7,6 +7,8 @@
 //!   from the iterator, and names the right holders in `ss`'s order.
 //! - A bad `RSS_THREADS` or `RSS_HOLDERS` is a usage error, before
 //!   anything is printed.
+//! - A narrow selection (`-tlnp`) is dumped once: the first pass, which
+//!   picks the inodes whose holders are read, is what is printed.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -15,7 +17,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use testkit::{Farm, NetNs, require_privileged};
+use testkit::{Farm, NetNs, require_privileged, require_tool};
 
 use crate::common;
 
@@ -228,4 +230,48 @@ fn bad_thread_counts_are_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn a_narrow_selection_is_dumped_once() {
+    require_privileged!();
+    require_tool!("strace");
+    let ns = NetNs::new().unwrap();
+    let listeners: Vec<TcpListener> = ns
+        .run(|| {
+            (0..3)
+                .map(|_| TcpListener::bind("127.0.0.1:0"))
+                .collect::<std::io::Result<Vec<_>>>()
+        })
+        .unwrap();
+    let log = std::env::temp_dir().join(format!("rss-dumps-{}.log", std::process::id()));
+    let o = ns
+        .command("strace")
+        .args(["-f", "-qq", "-e", "trace=sendto,sendmsg", "-o"])
+        .arg(&log)
+        .arg(common::rss_bin())
+        .arg("-tlnpH")
+        .env_remove("TCPDIAG_FILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let rows = String::from_utf8(o.stdout).unwrap();
+    for l in &listeners {
+        let local = format!("127.0.0.1:{} ", l.local_addr().unwrap().port());
+        let row = rows.lines().find(|r| r.contains(&local));
+        let row = row.unwrap_or_else(|| panic!("no row for {local}: {rows}"));
+        assert!(
+            row.contains(&format!("pid={},fd={}", std::process::id(), l.as_raw_fd())),
+            "{row}"
+        );
+    }
+    // TCP over both families is one TCPDIAG_GETSOCK (0x12) request.
+    let requests = trace
+        .lines()
+        .filter(|l| l.contains("nlmsg_type=0x12") || l.contains("TCPDIAG_GETSOCK"))
+        .count();
+    assert_eq!(requests, 1, "one dump of the TCP table:\n{trace}");
 }

@@ -609,42 +609,31 @@ impl<'a> Walk<'a> {
         let held = match crate::task_files::socket_descriptors(keep) {
             Ok(held) => held,
             Err(_) if opts.source == HolderSource::Auto => return Ok(None),
-            Err(e) => {
-                return Err(Error::Io {
-                    context: e.context,
-                    source: e.source,
-                });
-            }
+            Err(e) => return Err(e),
         };
         // One block per process, in the iterator's order (ascending pid,
         // then descriptor: the walk's).
-        let mut blocks = Vec::new();
-        for run in held.chunk_by(|a, b| a.pid == b.pid) {
-            let Some(first) = run.first() else {
-                continue;
-            };
-            let mut block = Block::default();
-            let mut comm = None;
-            for h in run {
-                let comm = *comm.get_or_insert_with(|| {
-                    let mut prefix = Name::new();
-                    prefix.push_num(first.pid).push(b"/");
-                    block.comms.push(self.read_comm(&prefix));
-                    block.comms.len() as u32 - 1
-                });
-                block.entries.push(Raw {
-                    inode: h.inode,
-                    pid: h.pid as i32,
-                    tid: h.pid as i32,
-                    fd: h.fd as i32,
-                    comm,
-                });
+        // The iterator kept only wanted sockets: each process's name is read
+        // once, for its first.
+        let blocks = held.chunk_by(|a, b| a.pid == b.pid).map(|run| {
+            let mut prefix = Name::new();
+            prefix.push_num(run.first().map_or(0, |h| h.pid)).push(b"/");
+            Block {
+                comms: vec![self.read_comm(&prefix)],
+                entries: run
+                    .iter()
+                    .map(|h| Raw {
+                        inode: h.inode,
+                        pid: h.pid as i32,
+                        tid: h.pid as i32,
+                        fd: h.fd as i32,
+                        comm: 0,
+                    })
+                    .collect(),
+                ..Block::default()
             }
-            if !block.entries.is_empty() {
-                blocks.push(block);
-            }
-        }
-        let mut map = ProcessMap::assemble(blocks.into_iter());
+        });
+        let mut map = ProcessMap::assemble(blocks);
         map.source = HolderSource::Kernel;
         Ok(Some(map))
     }

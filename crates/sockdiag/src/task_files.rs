@@ -34,6 +34,8 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use crate::error::Error;
+
 /// The inode number of the initial pid namespace (`PROC_PID_INIT_INO`).
 const INIT_PID_NS_INO: u64 = 0xEFFF_FFFC;
 
@@ -52,23 +54,14 @@ pub(crate) struct Held {
     pub(crate) fd: u32,
 }
 
-/// Why the iterator cannot be used here, or what failed.
-#[derive(Debug)]
-pub(crate) struct Unavailable {
-    /// What was being done.
-    pub(crate) context: &'static str,
-    /// The underlying error.
-    pub(crate) source: io::Error,
+/// A step that failed, as the crate's error: [`Error::Io`] naming it.
+fn failed(context: &'static str, source: io::Error) -> Error {
+    Error::Io { context, source }
 }
 
-impl Unavailable {
-    fn new(context: &'static str, source: io::Error) -> Self {
-        Unavailable { context, source }
-    }
-
-    fn invalid(context: &'static str, what: &'static str) -> Self {
-        Unavailable::new(context, io::Error::new(io::ErrorKind::InvalidData, what))
-    }
+/// A step that found what it read malformed or incomplete.
+fn invalid(context: &'static str, what: &'static str) -> Error {
+    failed(context, io::Error::new(io::ErrorKind::InvalidData, what))
 }
 
 /// True when this process may load the iterator and its pids are the ones
@@ -100,41 +93,38 @@ fn same_pids(proc_root: &Path) -> bool {
 
 /// Every socket descriptor held by a process's main thread whose inode
 /// `keep` accepts, in ascending pid then descriptor order.
-pub(crate) fn socket_descriptors(keep: impl Fn(u64) -> bool) -> Result<Vec<Held>, Unavailable> {
+pub(crate) fn socket_descriptors(keep: impl Fn(u64) -> bool) -> Result<Vec<Held>, Error> {
     let btf = File::open(crate::host::VMLINUX_BTF)
-        .map_err(|e| Unavailable::new("reading the kernel's type information", e))?;
+        .map_err(|e| failed("reading the kernel's type information", e))?;
     let layout = Layout::find(BufReader::with_capacity(BTF_CHUNK, btf))?;
     let program = program(&layout)?;
     let prog = crate::sys::bpf_prog_load_iter(&program, layout.iter_func)
-        .map_err(|e| Unavailable::new("loading the task-file iterator", e))?;
+        .map_err(|e| failed("loading the task-file iterator", e))?;
     let link = crate::sys::bpf_link_create_iter(prog.as_fd())
-        .map_err(|e| Unavailable::new("attaching the task-file iterator", e))?;
+        .map_err(|e| failed("attaching the task-file iterator", e))?;
     drop(prog);
     let iter = crate::sys::bpf_iter_create(link.as_fd())
-        .map_err(|e| Unavailable::new("starting the task-file iterator", e))?;
+        .map_err(|e| failed("starting the task-file iterator", e))?;
     drop(link);
     read_records(File::from(iter), keep)
 }
 
 /// Reads the iterator to its end and decodes its records, keeping those
 /// whose inode `keep` accepts.
-fn read_records(mut iter: impl Read, keep: impl Fn(u64) -> bool) -> Result<Vec<Held>, Unavailable> {
+fn read_records(mut iter: impl Read, keep: impl Fn(u64) -> bool) -> Result<Vec<Held>, Error> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; BTF_CHUNK];
     // Bytes of a record cut by the end of one read.
     let mut filled = 0;
     loop {
         let Some(free) = buf.get_mut(filled..) else {
-            return Err(Unavailable::invalid(
-                "reading the task-file iterator",
-                "buffer",
-            ));
+            return Err(invalid("reading the task-file iterator", "buffer"));
         };
         let n = match iter.read(free) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Unavailable::new("reading the task-file iterator", e)),
+            Err(e) => return Err(failed("reading the task-file iterator", e)),
         };
         filled += n;
         let whole = filled - filled % RECORD;
@@ -149,7 +139,7 @@ fn read_records(mut iter: impl Read, keep: impl Fn(u64) -> bool) -> Result<Vec<H
         filled -= whole;
     }
     if filled != 0 {
-        return Err(Unavailable::invalid(
+        return Err(invalid(
             "reading the task-file iterator",
             "the iterator ended inside a record",
         ));
@@ -214,10 +204,10 @@ impl Layout {
     /// Reads a BTF blob (`struct btf_header`, then types and strings),
     /// one pass over the strings and one over the types, in the reader's
     /// buffer. Fails on anything malformed or missing.
-    pub(crate) fn find(mut btf: impl BufRead + Seek) -> Result<Layout, Unavailable> {
+    pub(crate) fn find(mut btf: impl BufRead + Seek) -> Result<Layout, Error> {
         const CTX: &str = "reading the kernel's type information";
-        let io_err = |e| Unavailable::new(CTX, e);
-        let bad = |what| Unavailable::invalid(CTX, what);
+        let io_err = |e| failed(CTX, e);
+        let bad = |what| invalid(CTX, what);
         let mut header = [0u8; 24];
         btf.read_exact(&mut header).map_err(io_err)?;
         let word = |i: usize| {
@@ -404,7 +394,7 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
 /// bpf_seq_write(ctx->meta->seq, &r, sizeof r);
 /// return 0;
 /// ```
-pub(crate) fn program(l: &Layout) -> Result<Vec<u8>, Unavailable> {
+pub(crate) fn program(l: &Layout) -> Result<Vec<u8>, Error> {
     // Opcodes (BPF_CLASS | BPF_SIZE/OP | BPF_MODE/SRC).
     const LDX_DW: u8 = 0x79;
     const LDX_W: u8 = 0x61;
@@ -426,7 +416,7 @@ pub(crate) fn program(l: &Layout) -> Result<Vec<u8>, Unavailable> {
     const CTX_FILE: i16 = 24;
     let off = |o: u32| {
         i16::try_from(o).map_err(|_| {
-            Unavailable::invalid(
+            invalid(
                 "building the task-file iterator",
                 "a member offset is too large",
             )
